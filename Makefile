@@ -1,0 +1,55 @@
+# sparq: thin wrapper over CMake, CTest, Verilator and Yosys.
+#
+#   make sim     build and run the default demo (configs/default.yaml) on the
+#                machine model and the 16x16 RTL, every output compared
+#   make test    build everything and run every test (CTest)
+#   make bench   simulated cycles/s and array utilization (ResNet-18 layers)
+#   make wave    open the newest FST trace in GTKWave with the saved layout
+#   make lint    verilator --lint-only -Wall on every RTL module
+#   make synth   Yosys synthesis of sparq_top: latch check, cells per module
+#   make clean   remove build outputs
+#
+# Both `sim` and `test` first install any missing Debian packages
+# (scripts/install-deps.sh). Variables: BUILD (build dir), JOBS, CONFIG.
+
+BUILD  ?= build
+JOBS   ?= $(shell nproc)
+CONFIG ?= configs/default.yaml
+SPARQ  := $(BUILD)/sim/sparq
+
+.PHONY: all deps configure build sim test bench wave lint synth clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release
+
+configure: $(BUILD)/CMakeCache.txt
+
+build: deps configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+sim: build
+	@mkdir -p $(BUILD)/waves
+	$(SPARQ) run $(CONFIG) --trace $(BUILD)/waves/sim.fst --trace-to 20000 --json $(BUILD)/sim_report.json --outputs $(BUILD)/sim_outputs
+
+test: build
+	cd $(BUILD) && ctest -j $(JOBS) --output-on-failure
+
+bench: build
+	$(BUILD)/bench/sparq_bench
+
+wave:
+	@scripts/wave.sh $(BUILD)/waves
+
+lint:
+	@scripts/lint.sh
+
+synth:
+	@scripts/synth.sh
+
+clean:
+	rm -rf $(BUILD)

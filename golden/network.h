@@ -1,0 +1,62 @@
+// A quantized network as sparq runs it: a list of layers, each reading named
+// tensors ("input" is the network input; a layer's output is named after the
+// layer) and producing one int8 NHWC tensor. golden/ runs it as the reference;
+// sw/ compiles the accelerator layers of the same description.
+
+#ifndef SPARQ_GOLDEN_NETWORK_H_
+#define SPARQ_GOLDEN_NETWORK_H_
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "golden/layers.h"
+#include "golden/tensor.h"
+
+namespace sparq {
+
+enum class LayerKind { kConv, kFc, kMaxPool, kAvgPool, kAdd, kFlatten };
+
+const char* LayerKindName(LayerKind kind);  // "conv", "fc", ...
+
+// Accelerator layers are conv and fc; the rest run on the host.
+inline bool IsHostLayer(LayerKind k) {
+  return k != LayerKind::kConv && k != LayerKind::kFc;
+}
+
+struct Layer {
+  std::string name;
+  LayerKind kind = LayerKind::kConv;
+  std::vector<std::string> inputs;  // resolved names; add has two
+
+  // conv / fc
+  Tensor<int8_t> weights;  // conv OHWI (I = Cin/groups), fc [out][in]
+  std::vector<int32_t> bias;
+  ConvGeometry geom;  // conv only
+  QuantParams quant;
+
+  PoolParams pool;  // max/avg pool
+  AddParams add;    // add
+};
+
+struct Network {
+  std::string name;
+  Tensor<int8_t> input;  // NHWC (or [N, features] for fc-only networks)
+  std::vector<Layer> layers;
+};
+
+// Shape of a layer's output given its input shapes; throws InputError naming
+// the layer when the shapes do not fit.
+Shape InferOutputShape(const Layer& layer, const std::vector<Shape>& inputs);
+
+// Runs one layer on the integer reference.
+Tensor<int8_t> RunLayerReference(const Layer& layer,
+                                 const std::vector<const Tensor<int8_t>*>& in);
+
+// Runs the whole network; returns every layer's output by layer name (plus
+// "input").
+std::map<std::string, Tensor<int8_t>> RunNetworkReference(const Network& net);
+
+}  // namespace sparq
+
+#endif  // SPARQ_GOLDEN_NETWORK_H_

@@ -1,0 +1,33 @@
+// NumPy .npy files (format 1.0/2.0, little-endian, C order) for the dtypes
+// sparq exchanges: int8, uint8, int32, float32. Errors name the file and what
+// was expected.
+
+#ifndef SPARQ_GOLDEN_NPY_H_
+#define SPARQ_GOLDEN_NPY_H_
+
+#include <stdexcept>
+#include <string>
+
+#include "golden/tensor.h"
+
+namespace sparq {
+
+// A user-caused input problem (bad file, wrong shape, bad field). The CLI
+// prints what() and exits 2.
+class InputError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Loads a .npy whose dtype must match T (int8 also accepts nothing else).
+// Throws InputError("FILE: ...") for missing, truncated or mismatched files.
+template <typename T>
+Tensor<T> LoadNpy(const std::string& path);
+
+// Writes atomically (temporary file + rename): no half-written file remains.
+template <typename T>
+void SaveNpy(const std::string& path, const Tensor<T>& t);
+
+}  // namespace sparq
+
+#endif  // SPARQ_GOLDEN_NPY_H_

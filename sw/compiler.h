@@ -1,0 +1,52 @@
+// Lowers the accelerator layers of a Network (conv, fc) to ISA programs and a
+// DRAM image: tiling to the SRAMs, im2col gathers, weight packing, folded
+// biases and requantization records, and the token schedule that overlaps
+// load, compute and store (docs/compiler.md).
+
+#ifndef SPARQ_SW_COMPILER_H_
+#define SPARQ_SW_COMPILER_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "golden/network.h"
+#include "sw/hw_config.h"
+#include "sw/isa.h"
+
+namespace sparq {
+
+// Where a tensor lives in DRAM: int8, dense NHWC, `bytes` long.
+struct TensorPlacement {
+  uint32_t addr = 0;
+  Shape shape;
+  uint32_t bytes = 0;
+};
+
+struct CompiledLayer {
+  std::string name;
+  LayerKind kind = LayerKind::kConv;
+  bool host = false;                 // runs on the host through golden
+  std::vector<std::string> inputs;   // tensor names read
+  std::vector<InstrWord> program;    // empty for host layers
+  uint64_t macs = 0;                 // useful multiply-accumulates
+};
+
+struct CompiledNetwork {
+  HwConfig hw;
+  std::vector<CompiledLayer> layers;  // in network order
+  // "input" and every layer's output name -> its DRAM placement.
+  std::map<std::string, TensorPlacement> tensors;
+  // Constant DRAM contents (packed weights, requant records): address -> bytes.
+  std::map<uint32_t, std::vector<uint8_t>> image;
+  uint32_t dram_used = 0;  // bytes
+};
+
+// Throws InputError naming the layer when a layer cannot be compiled for hw
+// (for example a field that does not fit its ISA width).
+CompiledNetwork Compile(const Network& net, const HwConfig& hw);
+
+}  // namespace sparq
+
+#endif  // SPARQ_SW_COMPILER_H_

@@ -1,0 +1,100 @@
+// The sparq instruction set: C++ view of sw/isa/isa.def (field layout) and
+// docs/architecture.md (semantics).
+
+#ifndef SPARQ_SW_ISA_H_
+#define SPARQ_SW_ISA_H_
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace sparq {
+
+#define SPARQ_ISA_WORD(bits) constexpr int kInstrBits = bits;
+#define SPARQ_OPCODE(Name, value, doc)
+#define SPARQ_FIELD(Instr, field, lsb, width, sgn, doc)
+#include "sw/isa/isa.def"
+#undef SPARQ_ISA_WORD
+#undef SPARQ_OPCODE
+#undef SPARQ_FIELD
+
+constexpr int kInstrWords = kInstrBits / 32;
+using InstrWord = std::array<uint32_t, kInstrWords>;  // word 0 = bits [31:0]
+
+enum class Opcode : uint32_t {
+#define SPARQ_ISA_WORD(bits)
+#define SPARQ_OPCODE(Name, value, doc) k##Name = value,
+#define SPARQ_FIELD(Instr, field, lsb, width, sgn, doc)
+#include "sw/isa/isa.def"
+#undef SPARQ_ISA_WORD
+#undef SPARQ_OPCODE
+#undef SPARQ_FIELD
+};
+
+enum class LoadBuf : uint32_t { kAct = 0, kWgt = 1, kParam = 2 };
+
+// Raw bit access. Signed fields are sign-extended by GetField.
+uint64_t GetBits(const InstrWord& w, int lsb, int width);
+void SetBits(InstrWord* w, int lsb, int width, uint64_t value);
+
+// One struct per instruction kind with one int64_t member per field of
+// isa.def (Common fields included). Encode checks every value fits its field
+// (signed fields as two's complement) and throws std::out_of_range naming
+// the field otherwise.
+#define SPARQ_ISA_WORD(bits)
+#define SPARQ_OPCODE(Name, value, doc)
+#define SPARQ_FIELD(Instr, field, lsb, width, sgn, doc) \
+  SPARQ_ISA_MEMBER_##Instr(field)
+#define SPARQ_ISA_MEMBER_Common(field) int64_t field = 0;
+#define SPARQ_ISA_MEMBER_Load(field)
+#define SPARQ_ISA_MEMBER_Gemm(field)
+#define SPARQ_ISA_MEMBER_Store(field)
+struct CommonFields {
+#include "sw/isa/isa.def"
+};
+#undef SPARQ_ISA_MEMBER_Common
+#undef SPARQ_ISA_MEMBER_Load
+#define SPARQ_ISA_MEMBER_Common(field)
+#define SPARQ_ISA_MEMBER_Load(field) int64_t field = 0;
+struct LoadInstr : CommonFields {
+#include "sw/isa/isa.def"
+};
+#undef SPARQ_ISA_MEMBER_Load
+#undef SPARQ_ISA_MEMBER_Gemm
+#define SPARQ_ISA_MEMBER_Load(field)
+#define SPARQ_ISA_MEMBER_Gemm(field) int64_t field = 0;
+struct GemmInstr : CommonFields {
+#include "sw/isa/isa.def"
+};
+#undef SPARQ_ISA_MEMBER_Gemm
+#undef SPARQ_ISA_MEMBER_Store
+#define SPARQ_ISA_MEMBER_Gemm(field)
+#define SPARQ_ISA_MEMBER_Store(field) int64_t field = 0;
+struct StoreInstr : CommonFields {
+#include "sw/isa/isa.def"
+};
+#undef SPARQ_ISA_MEMBER_Common
+#undef SPARQ_ISA_MEMBER_Load
+#undef SPARQ_ISA_MEMBER_Gemm
+#undef SPARQ_ISA_MEMBER_Store
+#undef SPARQ_ISA_WORD
+#undef SPARQ_OPCODE
+#undef SPARQ_FIELD
+
+InstrWord Encode(LoadInstr i);   // sets opcode
+InstrWord Encode(GemmInstr i);
+InstrWord Encode(StoreInstr i);
+Opcode OpcodeOf(const InstrWord& w);  // throws std::invalid_argument if unknown
+LoadInstr DecodeLoad(const InstrWord& w);
+GemmInstr DecodeGemm(const InstrWord& w);
+StoreInstr DecodeStore(const InstrWord& w);
+
+// One line of text per instruction, e.g.
+// "GEMM  act=0+36*224 wgt=16 acc=0 m=224 acc=1 kv=16 nv=16 [pop_prev]".
+std::string Disassemble(const InstrWord& w);
+std::string Disassemble(const std::vector<InstrWord>& program);
+
+}  // namespace sparq
+
+#endif  // SPARQ_SW_ISA_H_
