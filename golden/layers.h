@@ -26,6 +26,13 @@ struct ConvGeometry {
 int ConvOutSize(int in, int k, int stride, int pad_before, int pad_after,
                 int dilation);
 
+// Output shapes of the layers below. They throw InputError describing the
+// first mismatching dimension; callers prefix it with their context (a layer
+// name, a file).
+Shape Conv2dOutputShape(const Shape& input, const Shape& weights,
+                        const ConvGeometry& geom);
+Shape FullyConnectedOutputShape(const Shape& input, const Shape& weights);
+
 // Integer parameters of one quantized layer.
 struct QuantParams {
   int32_t in_zp = 0;
@@ -38,7 +45,8 @@ struct QuantParams {
 
 // int32 accumulators before requantization:
 // acc[n,oh,ow,o] = bias[o] + sum (x - in_zp) * w, padding filled with in_zp
-// (so padded taps add 0). Wraps in two's complement.
+// (so padded taps add 0). Wraps in two's complement. An empty bias means
+// zero bias (CMSIS-NN and TFLite allow a missing bias tensor).
 Tensor<int32_t> Conv2dAccInt32(const Tensor<int8_t>& input,
                                const Tensor<int8_t>& weights,
                                const std::vector<int32_t>& bias,
@@ -77,6 +85,7 @@ struct PoolParams {
   int pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
   int32_t act_min = -128, act_max = 127;
 };
+Shape Pool2dOutputShape(const Shape& input, const PoolParams& p);
 Tensor<int8_t> MaxPool2dInt8(const Tensor<int8_t>& input, const PoolParams& p);
 // Average over the in-bounds taps, rounded half away from zero (TFLite).
 Tensor<int8_t> AvgPool2dInt8(const Tensor<int8_t>& input, const PoolParams& p);

@@ -1,1 +1,164 @@
-// placeholder: implementation pending
+#include "golden/network.h"
+
+#include <cassert>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "golden/npy.h"
+
+namespace sparq {
+namespace {
+
+size_t ExpectedInputs(LayerKind kind) {
+  return kind == LayerKind::kAdd ? 2 : 1;
+}
+
+std::string Prefix(const Layer& layer) {
+  return "layer '" + layer.name + "' (" + LayerKindName(layer.kind) + "): ";
+}
+
+void CheckQuant(const Layer& layer, int channels) {
+  const QuantParams& q = layer.quant;
+  if (static_cast<int>(q.multiplier.size()) != channels ||
+      static_cast<int>(q.shift.size()) != channels) {
+    throw InputError(Prefix(layer) + "quant has " +
+                     std::to_string(q.multiplier.size()) + " multipliers and " +
+                     std::to_string(q.shift.size()) + " shifts but " +
+                     std::to_string(channels) + " output channels");
+  }
+  if (!layer.bias.empty() && static_cast<int>(layer.bias.size()) != channels) {
+    throw InputError(Prefix(layer) + "bias has " +
+                     std::to_string(layer.bias.size()) +
+                     " entries but the layer has " + std::to_string(channels) +
+                     " output channels");
+  }
+}
+
+Shape InferUnchecked(const Layer& layer, const std::vector<Shape>& in) {
+  switch (layer.kind) {
+    case LayerKind::kConv:
+      return Conv2dOutputShape(in[0], layer.weights.shape, layer.geom);
+    case LayerKind::kFc:
+      return FullyConnectedOutputShape(in[0], layer.weights.shape);
+    case LayerKind::kMaxPool:
+    case LayerKind::kAvgPool:
+      return Pool2dOutputShape(in[0], layer.pool);
+    case LayerKind::kAdd:
+      if (in[0] != in[1]) {
+        throw InputError("inputs '" + layer.inputs[0] + "' " +
+                         ShapeToString(in[0]) + " and '" + layer.inputs[1] +
+                         "' " + ShapeToString(in[1]) + " differ in shape");
+      }
+      return in[0];
+    case LayerKind::kFlatten: {
+      if (in[0].size() < 2) {
+        throw InputError("input must have a batch dimension, got " +
+                         ShapeToString(in[0]));
+      }
+      const size_t features =
+          NumElements(in[0]) / static_cast<size_t>(in[0][0]);
+      return {in[0][0], static_cast<int>(features)};
+    }
+  }
+  assert(false && "unknown layer kind");
+  return {};
+}
+
+}  // namespace
+
+const char* LayerKindName(LayerKind kind) {
+  switch (kind) {
+    case LayerKind::kConv:
+      return "conv";
+    case LayerKind::kFc:
+      return "fc";
+    case LayerKind::kMaxPool:
+      return "maxpool";
+    case LayerKind::kAvgPool:
+      return "avgpool";
+    case LayerKind::kAdd:
+      return "add";
+    case LayerKind::kFlatten:
+      return "flatten";
+  }
+  return "unknown";
+}
+
+Shape InferOutputShape(const Layer& layer, const std::vector<Shape>& inputs) {
+  if (inputs.size() != ExpectedInputs(layer.kind)) {
+    throw InputError(Prefix(layer) + "takes " +
+                     std::to_string(ExpectedInputs(layer.kind)) +
+                     " input(s), got " + std::to_string(inputs.size()));
+  }
+  if (layer.kind == LayerKind::kAdd && layer.inputs.size() != 2) {
+    throw InputError(Prefix(layer) + "needs two named inputs");
+  }
+  Shape out;
+  try {
+    out = InferUnchecked(layer, inputs);
+  } catch (const InputError& e) {
+    throw InputError(Prefix(layer) + e.what());
+  }
+  if (layer.kind == LayerKind::kConv || layer.kind == LayerKind::kFc) {
+    CheckQuant(layer, out.back());
+  }
+  return out;
+}
+
+Tensor<int8_t> RunLayerReference(const Layer& layer,
+                                 const std::vector<const Tensor<int8_t>*>& in) {
+  std::vector<Shape> shapes;
+  for (const Tensor<int8_t>* t : in) shapes.push_back(t->shape);
+  const Shape out_shape = InferOutputShape(layer, shapes);
+  try {
+    switch (layer.kind) {
+      case LayerKind::kConv:
+        return Conv2dInt8(*in[0], layer.weights, layer.bias, layer.geom,
+                          layer.quant);
+      case LayerKind::kFc:
+        return FullyConnectedInt8(*in[0], layer.weights, layer.bias,
+                                  layer.quant);
+      case LayerKind::kMaxPool:
+        return MaxPool2dInt8(*in[0], layer.pool);
+      case LayerKind::kAvgPool:
+        return AvgPool2dInt8(*in[0], layer.pool);
+      case LayerKind::kAdd:
+        return AddInt8(*in[0], *in[1], layer.add);
+      case LayerKind::kFlatten: {
+        Tensor<int8_t> out = *in[0];
+        out.shape = out_shape;
+        return out;
+      }
+    }
+  } catch (const InputError& e) {
+    throw InputError(Prefix(layer) + e.what());
+  }
+  assert(false && "unknown layer kind");
+  return {};
+}
+
+std::map<std::string, Tensor<int8_t>> RunNetworkReference(const Network& net) {
+  std::map<std::string, Tensor<int8_t>> values;
+  values.emplace("input", net.input);
+  for (const Layer& layer : net.layers) {
+    if (values.count(layer.name)) {
+      throw InputError(Prefix(layer) + "name is already used by " +
+                       (layer.name == "input" ? std::string("the network input")
+                                              : "an earlier layer"));
+    }
+    std::vector<const Tensor<int8_t>*> in;
+    for (const std::string& name : layer.inputs) {
+      const auto it = values.find(name);
+      if (it == values.end()) {
+        throw InputError(Prefix(layer) + "input '" + name +
+                         "' is neither 'input' nor an earlier layer");
+      }
+      in.push_back(&it->second);
+    }
+    values.emplace(layer.name, RunLayerReference(layer, in));
+  }
+  return values;
+}
+
+}  // namespace sparq

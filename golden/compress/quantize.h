@@ -1,0 +1,56 @@
+// Post-training quantization of a trained float Model into the integer
+// Network of golden/network.h (TFLite int8 contract, docs/architecture.md),
+// and its evaluation on the integer reference.
+//
+// Weights: per output channel, in the code range of each layer's
+// WeightQuant (int8 for float layers; int4, ternary and binary codes are
+// stored in the same int8 tensors and their scale folds into the requant
+// multiplier, so the accelerator's int8 path runs them unchanged).
+// Activations: int8 asymmetric per tensor, ranges calibrated on data; the
+// network input uses scale 1/255 and zero point -128 (exact for pixels).
+
+#ifndef SPARQ_GOLDEN_COMPRESS_QUANTIZE_H_
+#define SPARQ_GOLDEN_COMPRESS_QUANTIZE_H_
+
+#include <string>
+#include <vector>
+
+#include "golden/compress/fashion_mnist.h"
+#include "golden/compress/nn.h"
+#include "golden/network.h"
+
+namespace sparq {
+
+inline constexpr float kInputScale = 1.0f / 255.0f;
+inline constexpr int kInputZeroPoint = -128;
+
+// Scales and zero points of every quantized tensor, by layer name (the
+// input is "input").
+struct ActQuant {
+  float scale = 1;
+  int zero_point = 0;
+};
+
+struct QuantizedModel {
+  Network net;                 // input left empty; see MakeIntegerInput
+  std::vector<ActQuant> act;   // per net.layers entry: its output
+  std::vector<std::vector<float>> weight_scales;  // per layer (conv/fc only)
+};
+
+// Activation ranges: min/max of each conv/fc output (after its ReLU when one
+// follows) over the calibration images.
+QuantizedModel QuantizeModel(Model& model, const Dataset& calib);
+
+// int8 NHWC input tensor of images [begin, begin + n).
+Tensor<int8_t> MakeIntegerInput(const Dataset& ds, int begin, int n);
+
+// Top-1 accuracy of the integer network (golden RunNetworkReference) on ds.
+double EvaluateInteger(const QuantizedModel& qm, const Dataset& ds,
+                       int batch = 1000);
+
+// ActQuant for a real range (widened to contain 0), as TFLite chooses it.
+ActQuant ChooseActQuant(float lo, float hi);
+
+}  // namespace sparq
+
+#endif  // SPARQ_GOLDEN_COMPRESS_QUANTIZE_H_
