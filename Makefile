@@ -53,3 +53,19 @@ synth:
 
 clean:
 	rm -rf $(BUILD)
+
+# Compression on Fashion-MNIST (docs/compression.md). Full training runs, not
+# part of `make test`:
+#   make train      retrain models/baseline (15 epochs, about 20 min on one core)
+#   make compress   apply RECIPE to the baseline; writes $(BUILD)/compress/<name>/
+#                   (model.yaml for `sparq run`, weights/, report.md)
+RECIPE ?= models/recipes/combined.yaml
+
+.PHONY: train compress
+
+train: deps configure
+	cmake --build $(BUILD) -j $(JOBS) --target sparq_train
+	$(BUILD)/golden/compress/sparq_train --out models/baseline
+
+compress: build
+	$(SPARQ) compress $(RECIPE) --out $(BUILD)/compress/$(basename $(notdir $(RECIPE)))

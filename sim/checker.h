@@ -19,6 +19,8 @@ struct CompareResult {
   Shape first_coord;         // its coordinates
   int first_expected = 0;
   int first_got = 0;
+  Shape expected_shape;  // reported when shape_mismatch
+  Shape got_shape;
   bool ok() const { return mismatches == 0 && !shape_mismatch; }
 };
 

@@ -1,1 +1,492 @@
-// placeholder: implementation pending
+#include "sim/model_device.h"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <deque>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "golden/layers.h"
+#include "golden/requant.h"
+#include "sw/cost_model.h"
+#include "sw/isa.h"
+
+namespace sparq {
+namespace {
+
+// Token counters, named by direction (docs/architecture.md).
+enum Token : int { kL2C = 0, kC2L, kC2S, kS2C, kNumTokens };
+const char* const kTokenNames[kNumTokens] = {"l2c", "c2l", "c2s", "s2c"};
+
+enum Engine : int { kLoadEngine = 0, kGemmEngine, kStoreEngine, kNumEngines };
+
+// A failure of the instruction being executed; Step() adds its index and
+// disassembly.
+class InstrFault : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+std::string Hex(uint64_t v) {
+  char buf[24];
+  std::snprintf(buf, sizeof(buf), "0x%llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+// Byte-addressed DRAM in lazily allocated pages: untouched pages read as zero
+// and cost no memory, so the default 256 MiB costs only what a program uses.
+class PagedDram {
+ public:
+  explicit PagedDram(uint64_t bytes)
+      : bytes_(bytes), pages_((bytes + kPageBytes - 1) / kPageBytes) {}
+
+  uint64_t size() const { return bytes_; }
+  bool Contains(uint64_t addr, uint64_t n) const {
+    return addr <= bytes_ && n <= bytes_ - addr;
+  }
+
+  void Read(uint64_t addr, uint8_t* dst, size_t n) const {
+    while (n > 0) {
+      const uint64_t page = addr >> kPageBits;
+      const size_t off = static_cast<size_t>(addr & (kPageBytes - 1));
+      const size_t take = std::min<size_t>(n, kPageBytes - off);
+      const std::unique_ptr<uint8_t[]>& p = pages_[page];
+      if (p) {
+        std::memcpy(dst, p.get() + off, take);
+      } else {
+        std::memset(dst, 0, take);
+      }
+      addr += take;
+      dst += take;
+      n -= take;
+    }
+  }
+
+  void Write(uint64_t addr, const uint8_t* src, size_t n) {
+    while (n > 0) {
+      const uint64_t page = addr >> kPageBits;
+      const size_t off = static_cast<size_t>(addr & (kPageBytes - 1));
+      const size_t take = std::min<size_t>(n, kPageBytes - off);
+      std::unique_ptr<uint8_t[]>& p = pages_[page];
+      if (!p) p.reset(new uint8_t[kPageBytes]());
+      std::memcpy(p.get() + off, src, take);
+      addr += take;
+      src += take;
+      n -= take;
+    }
+  }
+
+ private:
+  static constexpr int kPageBits = 20;
+  static constexpr size_t kPageBytes = size_t{1} << kPageBits;
+  uint64_t bytes_;
+  std::vector<std::unique_ptr<uint8_t[]>> pages_;
+};
+
+// The concurrent-execution estimate behind the `cycles` counter. Each
+// instruction is dispatched in program order once its engine queue has a
+// free slot, starts when its engine is free and its popped tokens were
+// pushed, and pushes its tokens when its last write lands.
+class Timeline {
+ public:
+  struct Result {
+    uint64_t token_wait = 0;  // cycles waiting for tokens
+    int binding_token = -1;   // token that was waited for longest
+    uint64_t idle = 0;        // engine idle waiting for dispatch
+  };
+
+  void Begin(uint64_t now) {
+    dispatch_ = now;
+    end_ = now;
+    for (EngineTime& e : engines_) {
+      e.free = now;
+      e.leave.clear();
+    }
+    for (std::deque<uint64_t>& t : tokens_) t.clear();
+  }
+
+  // pops / pushes: per token, whether the instruction takes / gives one.
+  Result Issue(int engine, const std::array<bool, kNumTokens>& pops,
+               const std::array<bool, kNumTokens>& pushes,
+               const InstrCost& cost) {
+    EngineTime& e = engines_[engine];
+    uint64_t d = dispatch_ + 1;
+    if (e.leave.size() == kEngineQueueDepth) d = std::max(d, e.leave.front());
+    dispatch_ = d;
+    Result r;
+    r.idle = d > e.free ? d - e.free : 0;
+    const uint64_t ready = std::max(d, e.free);
+    uint64_t start = ready;
+    for (int t = 0; t < kNumTokens; ++t) {
+      if (!pops[t]) continue;
+      const uint64_t at = tokens_[t].front();
+      tokens_[t].pop_front();
+      if (at > start) {
+        start = at;
+        r.binding_token = t;
+      }
+    }
+    r.token_wait = start - ready;
+    const uint64_t busy_end = start + cost.busy;
+    const uint64_t done = busy_end + cost.latency;
+    e.free = busy_end;
+    e.leave.push_back(busy_end);
+    if (e.leave.size() > kEngineQueueDepth) e.leave.pop_front();
+    for (int t = 0; t < kNumTokens; ++t) {
+      if (pushes[t]) tokens_[t].push_back(done);
+    }
+    end_ = std::max(end_, done);
+    return r;
+  }
+
+  uint64_t end() const { return end_; }
+
+ private:
+  struct EngineTime {
+    uint64_t free = 0;
+    std::deque<uint64_t> leave;  // busy-end of the last queued instructions
+  };
+  uint64_t dispatch_ = 0;
+  uint64_t end_ = 0;
+  std::array<EngineTime, kNumEngines> engines_;
+  std::array<std::deque<uint64_t>, kNumTokens> tokens_;
+};
+
+class ModelDevice final : public Device {
+ public:
+  explicit ModelDevice(const HwConfig& hw)
+      : hw_(hw),
+        dram_(std::min<uint64_t>(hw.dram_bytes, uint64_t{1} << 32)),
+        act_(static_cast<size_t>(hw.act_lines) * hw.rows),
+        wgt_(static_cast<size_t>(hw.wgt_lines) * hw.cols),
+        param_(static_cast<size_t>(hw.param_entries) * kParamBytes),
+        acc_(static_cast<size_t>(hw.acc_rows) * hw.cols) {}
+
+  ModelDevice(const ModelDevice&) = delete;
+  ModelDevice& operator=(const ModelDevice&) = delete;
+
+  std::string name() const override { return "model"; }
+  const HwConfig& config() const override { return hw_; }
+
+  void WriteDram(uint32_t addr, const uint8_t* src, size_t n) override {
+    CheckHostRange(addr, n, "WriteDram");
+    dram_.Write(addr, src, n);
+  }
+  void ReadDram(uint32_t addr, uint8_t* dst, size_t n) override {
+    CheckHostRange(addr, n, "ReadDram");
+    dram_.Read(addr, dst, n);
+  }
+
+  void Submit(const std::vector<InstrWord>& program) override {
+    queue_.insert(queue_.end(), program.begin(), program.end());
+  }
+
+  void RunToIdle() override {
+    std::vector<InstrWord> program;
+    program.swap(queue_);
+    tokens_.fill(0);
+    timeline_.Begin(counters_.v[kCtrCycles]);
+    for (size_t n = 0; n < program.size(); ++n) Step(n, program[n]);
+    for (int t = 0; t < kNumTokens; ++t) {
+      if (tokens_[t] != 0) {
+        const uint64_t left = tokens_[t];
+        tokens_.fill(0);
+        throw DeviceError("program of " + std::to_string(program.size()) +
+                          " instructions ends with " + std::to_string(left) +
+                          " token(s) left in " + kTokenNames[t] +
+                          " (every push needs a matching pop)");
+      }
+    }
+    counters_.v[kCtrCycles] = timeline_.end();
+  }
+
+  PerfCounters ReadCounters() override { return counters_; }
+
+ private:
+  static constexpr int kParamBytes = 16;
+
+  void CheckHostRange(uint32_t addr, size_t n, const char* what) const {
+    if (!dram_.Contains(addr, n)) {
+      throw DeviceError(std::string(what) + " of " + std::to_string(n) +
+                        " bytes at " + Hex(addr) + " leaves the " +
+                        std::to_string(dram_.size()) + "-byte DRAM");
+    }
+  }
+
+  void Step(size_t index, const InstrWord& w) {
+    try {
+      Opcode op;
+      try {
+        op = OpcodeOf(w);
+      } catch (const std::invalid_argument& e) {
+        throw InstrFault(e.what());
+      }
+      switch (op) {
+        case Opcode::kLoad:
+          ExecLoad(DecodeLoad(w));
+          break;
+        case Opcode::kGemm:
+          ExecGemm(DecodeGemm(w));
+          break;
+        case Opcode::kStore:
+          ExecStore(DecodeStore(w));
+          break;
+      }
+      ++counters_.v[kCtrInstrs];
+    } catch (const InstrFault& e) {
+      tokens_.fill(0);
+      counters_.v[kCtrCycles] = timeline_.end();
+      throw DeviceError("instruction " + std::to_string(index) + " (" +
+                        Disassemble(w) + "): " + e.what());
+    }
+  }
+
+  // Validates the token flags of one engine and takes the popped tokens.
+  // `map` gives the token behind pop_prev, pop_next, push_prev, push_next
+  // (-1: the flag does not apply to this engine and must be zero).
+  void TakeTokens(const CommonFields& c, const std::array<int, 4>& map,
+                  std::array<bool, kNumTokens>* pops,
+                  std::array<bool, kNumTokens>* pushes) {
+    const std::array<int64_t, 4> flags = {c.pop_prev, c.pop_next, c.push_prev,
+                                          c.push_next};
+    static const char* const kFlagNames[4] = {"pop_prev", "pop_next",
+                                              "push_prev", "push_next"};
+    pops->fill(false);
+    pushes->fill(false);
+    for (int f = 0; f < 4; ++f) {
+      if (flags[f] == 0) continue;
+      if (map[f] < 0) {
+        throw InstrFault(std::string(kFlagNames[f]) +
+                         " does not apply to this engine and must be 0");
+      }
+      (f < 2 ? *pops : *pushes)[map[f]] = true;
+    }
+    for (int t = 0; t < kNumTokens; ++t) {
+      if ((*pops)[t] && tokens_[t] == 0) {
+        throw InstrFault(std::string("pops an empty ") + kTokenNames[t] +
+                         " token counter (no earlier instruction pushed it)");
+      }
+    }
+    for (int t = 0; t < kNumTokens; ++t) {
+      if ((*pops)[t]) --tokens_[t];
+    }
+  }
+
+  void GiveTokens(const std::array<bool, kNumTokens>& pushes) {
+    for (int t = 0; t < kNumTokens; ++t) {
+      if (pushes[t]) ++tokens_[t];
+    }
+  }
+
+  static void RequirePositive(int64_t v, const char* field) {
+    if (v < 1) {
+      throw InstrFault(std::string(field) + " = " + std::to_string(v) +
+                       " must be at least 1");
+    }
+  }
+
+  static void RequireRange(int64_t first, int64_t count, int64_t depth,
+                           const char* what) {
+    if (first < 0 || count < 0 || first + count > depth) {
+      throw InstrFault(std::string(what) + " [" + std::to_string(first) +
+                       ", " + std::to_string(first + count) + ") outside [0, " +
+                       std::to_string(depth) + ")");
+    }
+  }
+
+  void ExecLoad(const LoadInstr& i) {
+    std::array<bool, kNumTokens> pops, pushes;
+    // LOAD has no previous engine: pop_next takes c2l, push_next gives l2c.
+    const std::array<int, 4> map = {-1, kC2L, -1, kL2C};
+    const int lb = LoadLineBytes(i, hw_);
+    uint8_t* sram = nullptr;
+    int64_t depth = 0;
+    const char* name = "";
+    switch (i.buf) {
+      case 0:
+        sram = reinterpret_cast<uint8_t*>(act_.data());
+        depth = hw_.act_lines;
+        name = "ACT lines";
+        break;
+      case 1:
+        sram = reinterpret_cast<uint8_t*>(wgt_.data());
+        depth = hw_.wgt_lines;
+        name = "WGT lines";
+        break;
+      case 2:
+        sram = param_.data();
+        depth = hw_.param_entries;
+        name = "PARAM records";
+        break;
+      default:
+        throw InstrFault("buf = " + std::to_string(i.buf) +
+                         " is not ACT (0), WGT (1) or PARAM (2)");
+    }
+    RequirePositive(i.ny, "ny");
+    RequirePositive(i.nx, "nx");
+    RequirePositive(i.kh, "kh");
+    RequirePositive(i.kw, "kw");
+    RequirePositive(i.nl, "nl");
+    if (i.seg_bytes <= (i.nl - 1) * lb) {
+      throw InstrFault("seg_bytes = " + std::to_string(i.seg_bytes) +
+                       " leaves the last of nl = " + std::to_string(i.nl) +
+                       " lines empty (needs > " +
+                       std::to_string((i.nl - 1) * lb) + ")");
+    }
+    const int64_t lines = i.ny * i.nx * i.kh * i.kw * i.nl;
+    RequireRange(i.sram_base, lines, depth, name);
+    TakeTokens(i, map, &pops, &pushes);
+
+    const uint8_t pad = static_cast<uint8_t>(i.pad);
+    const uint64_t limit = dram_.size();
+    uint8_t* base = sram + static_cast<size_t>(i.sram_base) * lb;
+    WalkLoadLines(i, lb, [&](uint64_t line, bool in, int64_t addr, int valid) {
+      uint8_t* dst = base + line * static_cast<uint64_t>(lb);
+      if (in) {
+        if (addr < 0 || static_cast<uint64_t>(addr) > limit ||
+            static_cast<uint64_t>(valid) > limit - static_cast<uint64_t>(addr)) {
+          throw InstrFault("line " + std::to_string(line) + " reads DRAM [" +
+                           Hex(static_cast<uint64_t>(addr)) + ", +" +
+                           std::to_string(valid) + ") outside the " +
+                           std::to_string(limit) + "-byte DRAM");
+        }
+        dram_.Read(static_cast<uint64_t>(addr), dst, static_cast<size_t>(valid));
+      } else {
+        std::memset(dst, pad, static_cast<size_t>(valid));
+      }
+      std::memset(dst + valid, 0, static_cast<size_t>(lb - valid));
+    });
+    GiveTokens(pushes);
+    const Timeline::Result t =
+        timeline_.Issue(kLoadEngine, pops, pushes, LoadCost(i, hw_));
+    counters_.v[kCtrStallLoadTokens] += t.token_wait;
+  }
+
+  void ExecGemm(const GemmInstr& i) {
+    std::array<bool, kNumTokens> pops, pushes;
+    const std::array<int, 4> map = {kL2C, kS2C, kC2L, kC2S};
+    const int r = hw_.rows, c = hw_.cols;
+    RequirePositive(i.m_rows, "m_rows");
+    if (i.k_valid > r || i.n_valid > c) {
+      throw InstrFault("k_valid = " + std::to_string(i.k_valid) +
+                       ", n_valid = " + std::to_string(i.n_valid) +
+                       " exceed the " + std::to_string(r) + "x" +
+                       std::to_string(c) + " array");
+    }
+    const int64_t last_act = i.act_base + (i.m_rows - 1) * i.act_stride;
+    RequireRange(i.act_base, 1, hw_.act_lines, "ACT line of row 0");
+    RequireRange(last_act, 1, hw_.act_lines, "ACT line of the last row");
+    RequireRange(i.wgt_base, r, hw_.wgt_lines, "WGT lines");
+    RequireRange(i.acc_base, i.m_rows, hw_.acc_rows, "ACC rows");
+    TakeTokens(i, map, &pops, &pushes);
+
+    GemmInt8Int32(static_cast<int>(i.m_rows), c, r,
+                  act_.data() + static_cast<size_t>(i.act_base) * r,
+                  static_cast<int>(i.act_stride * r),
+                  wgt_.data() + static_cast<size_t>(i.wgt_base) * c, c,
+                  acc_.data() + static_cast<size_t>(i.acc_base) * c, c,
+                  i.accumulate != 0);
+
+    const uint64_t m = static_cast<uint64_t>(i.m_rows);
+    counters_.v[kCtrArrayBusy] += m;
+    counters_.v[kCtrMacsIssued] += m * static_cast<uint64_t>(r * c);
+    counters_.v[kCtrUsefulMacs] +=
+        m * static_cast<uint64_t>(i.k_valid * i.n_valid);
+    GiveTokens(pushes);
+    const InstrCost cost = GemmCost(i, hw_);
+    const Timeline::Result t = timeline_.Issue(kGemmEngine, pops, pushes, cost);
+    counters_.v[kCtrStallGemmWeights] += cost.weight_stall;
+    counters_.v[t.binding_token == kS2C ? kCtrStallGemmStore
+                                        : kCtrStallGemmLoad] += t.token_wait;
+    counters_.v[kCtrGemmIdle] += t.idle;
+  }
+
+  void ExecStore(const StoreInstr& i) {
+    std::array<bool, kNumTokens> pops, pushes;
+    // STORE has no next engine: pop_prev takes c2s, push_prev gives s2c.
+    const std::array<int, 4> map = {kC2S, -1, kS2C, -1};
+    const int c = hw_.cols;
+    RequirePositive(i.ny, "ny");
+    RequirePositive(i.nx, "nx");
+    if (i.n_bytes > c) {
+      throw InstrFault("n_bytes = " + std::to_string(i.n_bytes) +
+                       " exceeds C = " + std::to_string(c));
+    }
+    RequireRange(i.acc_base, i.ny * i.nx, hw_.acc_rows, "ACC rows");
+    RequireRange(i.param_base, i.n_bytes, hw_.param_entries, "PARAM records");
+    TakeTokens(i, map, &pops, &pushes);
+
+    struct Record {
+      int32_t bias, mult;
+      int shift;
+    };
+    std::vector<Record> rec(static_cast<size_t>(i.n_bytes));
+    for (int64_t k = 0; k < i.n_bytes; ++k) {
+      const uint8_t* p = param_.data() + (i.param_base + k) * kParamBytes;
+      Record& r = rec[static_cast<size_t>(k)];
+      std::memcpy(&r.bias, p, 4);
+      std::memcpy(&r.mult, p + 4, 4);
+      r.shift = static_cast<int8_t>(p[8]);
+      if (r.shift < -31 || r.shift > 30 ||
+          (r.mult != 0 && r.mult < (int32_t{1} << 30))) {
+        throw InstrFault("PARAM record " + std::to_string(i.param_base + k) +
+                         " holds multiplier " + std::to_string(r.mult) +
+                         ", shift " + std::to_string(r.shift) +
+                         " (needs 0 or [2^30, 2^31) and [-31, 30])");
+      }
+    }
+    const uint64_t limit = dram_.size();
+    uint8_t out[256];
+    for (int64_t y = 0; y < i.ny; ++y) {
+      for (int64_t x = 0; x < i.nx; ++x) {
+        const int32_t* row =
+            acc_.data() + static_cast<size_t>(i.acc_base + y * i.nx + x) * c;
+        for (int64_t k = 0; k < i.n_bytes; ++k) {
+          const Record& r = rec[static_cast<size_t>(k)];
+          out[k] = static_cast<uint8_t>(RequantizeOne(
+              WrapAdd(row[k], r.bias), r.mult, r.shift,
+              static_cast<int32_t>(i.out_zp), static_cast<int32_t>(i.act_min),
+              static_cast<int32_t>(i.act_max)));
+        }
+        const int64_t addr = i.dram_base + y * i.row_stride + x * i.pix_stride;
+        if (static_cast<uint64_t>(addr) > limit ||
+            static_cast<uint64_t>(i.n_bytes) >
+                limit - static_cast<uint64_t>(addr)) {
+          throw InstrFault("pixel (" + std::to_string(y) + "," +
+                           std::to_string(x) + ") writes DRAM [" +
+                           Hex(static_cast<uint64_t>(addr)) + ", +" +
+                           std::to_string(i.n_bytes) + ") outside the " +
+                           std::to_string(limit) + "-byte DRAM");
+        }
+        dram_.Write(static_cast<uint64_t>(addr), out,
+                    static_cast<size_t>(i.n_bytes));
+      }
+    }
+    GiveTokens(pushes);
+    const Timeline::Result t =
+        timeline_.Issue(kStoreEngine, pops, pushes, StoreCost(i, hw_));
+    counters_.v[kCtrStallStoreTokens] += t.token_wait;
+  }
+
+  HwConfig hw_;
+  PagedDram dram_;
+  std::vector<int8_t> act_;
+  std::vector<int8_t> wgt_;
+  std::vector<uint8_t> param_;
+  std::vector<int32_t> acc_;
+  std::vector<InstrWord> queue_;
+  std::array<uint64_t, kNumTokens> tokens_{};
+  PerfCounters counters_;
+  Timeline timeline_;
+};
+
+}  // namespace
+
+std::unique_ptr<Device> MakeModelDevice(const HwConfig& hw) {
+  return std::make_unique<ModelDevice>(hw);
+}
+
+}  // namespace sparq

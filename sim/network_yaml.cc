@@ -1,1 +1,1076 @@
-// placeholder: implementation pending
+#include "sim/network_yaml.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cassert>
+#include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <limits>
+#include <set>
+#include <sstream>
+
+#include "golden/npy.h"
+#include "golden/requant.h"
+
+namespace sparq {
+namespace {
+
+// Keeps a typo'd shape from allocating gigabytes before anything runs.
+constexpr size_t kMaxTensorElements = size_t{1} << 28;
+constexpr char kMissing[] = "nothing (the field is missing)";
+constexpr int64_t kInt32Min = std::numeric_limits<int32_t>::min();
+constexpr int64_t kInt32Max = std::numeric_limits<int32_t>::max();
+
+// SplitMix64: a fixed, portable generator, so a seed names the same weights
+// on every platform (std:: distributions are implementation-defined).
+uint64_t SplitMix64(uint64_t* state) {
+  uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+template <typename T>
+void FillRandom(Tensor<T>* t, uint64_t seed, int64_t lo, int64_t hi) {
+  uint64_t state = seed;
+  const uint64_t range = static_cast<uint64_t>(hi - lo) + 1;
+  for (T& v : t->data) {
+    v = static_cast<T>(lo + static_cast<int64_t>(SplitMix64(&state) % range));
+  }
+}
+
+int EditDistance(const std::string& a, const std::string& b) {
+  std::vector<int> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = static_cast<int>(j);
+  for (size_t i = 1; i <= a.size(); ++i) {
+    int diag = row[0];
+    row[0] = static_cast<int>(i);
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const int up = row[j];
+      row[j] = std::min(
+          {row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string Join(const std::vector<std::string>& items) {
+  std::string s;
+  for (const std::string& item : items) s += (s.empty() ? "" : ", ") + item;
+  return s;
+}
+
+bool IsPowerOfTwo(int64_t v) { return v > 0 && (v & (v - 1)) == 0; }
+
+// TensorFlow SAME padding along one axis: out = ceil(size / stride); the odd
+// pixel goes after. `extent` is the dilated kernel size.
+void SamePadding(int size, int extent, int stride, int* before, int* after) {
+  const int out = (size + stride - 1) / stride;
+  const int total = std::max((out - 1) * stride + extent - size, 0);
+  *before = total / 2;
+  *after = total - total / 2;
+}
+
+// A YAML mapping whose keys have been checked against the allowed set.
+class MapView {
+ public:
+  MapView(YAML::Node node, std::string path,
+          std::map<std::string, YAML::Node> v)
+      : node_(std::move(node)), path_(std::move(path)), values_(std::move(v)) {}
+
+  bool Has(const std::string& key) const { return values_.count(key) != 0; }
+  YAML::Node Get(const std::string& key) const {
+    auto it = values_.find(key);
+    return it == values_.end() ? YAML::Node() : it->second;
+  }
+  std::string Path(const std::string& key) const {
+    return path_.empty() ? key : path_ + "." + key;
+  }
+  const YAML::Node& node() const { return node_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  YAML::Node node_;
+  std::string path_;
+  std::map<std::string, YAML::Node> values_;
+};
+
+struct Window {  // kernel/stride/dilation pairs
+  int h = 1, w = 1;
+};
+struct Padding {
+  bool same = false;
+  int top = 0, left = 0, bottom = 0, right = 0;
+};
+
+class Parser {
+ public:
+  Parser(std::string file, std::string base_dir)
+      : file_(std::move(file)), base_dir_(std::move(base_dir)) {}
+
+  RunConfig Parse(const YAML::Node& root);
+
+  [[noreturn]] void Fail(const YAML::Node& at, const std::string& field,
+                         const std::string& expected,
+                         const std::string& got) const {
+    FailAt(at, field, "expected " + expected + ", got " + got);
+  }
+  [[noreturn]] void FailAt(const YAML::Node& at, const std::string& field,
+                           const std::string& message) const {
+    throw InputError(file_ + ":" + std::to_string(Line(at)) + ": field '" +
+                     field + "': " + message);
+  }
+  int Line(const YAML::Node& n) const {
+    if (n.IsDefined()) {
+      const YAML::Mark mark = n.Mark();
+      if (mark.line >= 0) return mark.line + 1;
+    }
+    return fallback_line_;
+  }
+
+ private:
+  static std::string Describe(const YAML::Node& n);
+
+  // Checks `node` is a mapping whose keys are all in `allowed`. A key in
+  // `elsewhere` is reported as belonging to something other than `owner`.
+  MapView Map(const YAML::Node& node, const std::string& path,
+              const std::vector<std::string>& allowed,
+              const std::string& owner = "",
+              const std::vector<std::string>& elsewhere = {}) const;
+  YAML::Node Need(const MapView& m, const std::string& key,
+                  const std::string& expected) const;
+
+  int64_t Int(const YAML::Node& n, const std::string& path, int64_t lo,
+              int64_t hi) const;
+  double Real(const YAML::Node& n, const std::string& path, double lo,
+              bool lo_inclusive, double hi) const;
+  std::string String(const YAML::Node& n, const std::string& path) const;
+  std::vector<int64_t> IntList(const YAML::Node& n, const std::string& path,
+                               int64_t lo, int64_t hi, size_t min_len,
+                               size_t max_len) const;
+  // An int or a list of `count` ints, broadcast to `count`.
+  std::vector<int64_t> IntOrList(const YAML::Node& n, const std::string& path,
+                                 int64_t lo, int64_t hi, size_t count) const;
+  std::vector<double> PositiveOrList(const YAML::Node& n,
+                                     const std::string& path,
+                                     size_t count) const;
+  Window Pair(const MapView& m, const std::string& key, Window dflt) const;
+  Padding ParsePadding(const MapView& m) const;
+  Shape ParseShape(const YAML::Node& n, const std::string& path) const;
+
+  template <typename T>
+  Tensor<T> Source(const YAML::Node& n, const std::string& path,
+                   const Shape& shape, int64_t dflt_lo, int64_t dflt_hi,
+                   bool range_required, const std::string& layout) const;
+  template <typename T>
+  Tensor<T> FromNpy(const YAML::Node& n, const std::string& path,
+                    const std::optional<Shape>& shape,
+                    const std::string& layout) const;
+  template <typename T>
+  Tensor<T> FromRandom(const YAML::Node& n, const std::string& path,
+                       const Shape& shape, int64_t dflt_lo, int64_t dflt_hi,
+                       bool range_required) const;
+
+  void ParseHardware(const YAML::Node& n, RunConfig* cfg) const;
+  void ParseNetwork(const YAML::Node& n, RunConfig* cfg);
+  void ParseLayer(const YAML::Node& n, size_t index, RunConfig* cfg);
+  void ParseConv(const MapView& m, const Shape& in, Layer* layer,
+                 Shape* out) const;
+  void ParseFc(const MapView& m, const Shape& in, Layer* layer,
+               Shape* out) const;
+  void ParsePool(const MapView& m, const Shape& in, Layer* layer,
+                 Shape* out) const;
+  // conv/fc: multipliers from scales or given, output zero point, clamp.
+  TensorQuant ParseQuant(const MapView& m, const TensorQuant& in,
+                         const std::string& in_name, int channels,
+                         QuantParams* q) const;
+  // The activation clamp for an output with zero point `zp` and `scale`.
+  void ParseClamp(const MapView& m, int32_t zp, std::optional<double> scale,
+                  int32_t* act_min, int32_t* act_max) const;
+
+  std::string file_;
+  std::string base_dir_;
+  int fallback_line_ = 1;
+};
+
+std::string Parser::Describe(const YAML::Node& n) {
+  if (!n.IsDefined()) return kMissing;
+  switch (n.Type()) {
+    case YAML::NodeType::Null:
+      return "nothing";
+    case YAML::NodeType::Scalar:
+      if (n.Tag() == "!") return "the string '" + n.Scalar() + "'";
+      return "'" + n.Scalar() + "'";
+    case YAML::NodeType::Sequence:
+      return "a list of " + std::to_string(n.size()) + " item" +
+             (n.size() == 1 ? "" : "s");
+    case YAML::NodeType::Map:
+      return "a mapping";
+    default:
+      return "nothing";
+  }
+}
+
+MapView Parser::Map(const YAML::Node& node, const std::string& path,
+                    const std::vector<std::string>& allowed,
+                    const std::string& owner,
+                    const std::vector<std::string>& elsewhere) const {
+  if (!node.IsMap()) {
+    Fail(node, path.empty() ? "(top level)" : path,
+         "a mapping with fields " + Join(allowed), Describe(node));
+  }
+  std::map<std::string, YAML::Node> values;
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    const YAML::Node key = it->first;
+    const std::string sub = path.empty() ? "" : path + ".";
+    if (!key.IsScalar()) {
+      Fail(key, sub + "?", "a field name", Describe(key));
+    }
+    const std::string name = key.Scalar();
+    const auto contains = [&name](const std::vector<std::string>& v) {
+      return std::find(v.begin(), v.end(), name) != v.end();
+    };
+    if (!contains(allowed) && contains(elsewhere)) {
+      FailAt(key, sub + name,
+             "not a field of " + owner + "; expected one of: " + Join(allowed));
+    }
+    if (!contains(allowed)) {
+      std::string hint;
+      for (const std::string& a : allowed) {
+        if (EditDistance(a, name) <= 2) hint = " (did you mean '" + a + "'?)";
+      }
+      FailAt(key, sub + name,
+             "unknown field" + hint + "; expected one of: " + Join(allowed));
+    }
+    if (values.count(name)) FailAt(key, sub + name, "duplicate field");
+    values[name] = it->second;
+  }
+  return MapView(node, path, std::move(values));
+}
+
+YAML::Node Parser::Need(const MapView& m, const std::string& key,
+                        const std::string& expected) const {
+  if (!m.Has(key)) Fail(m.node(), m.Path(key), expected, kMissing);
+  return m.Get(key);
+}
+
+int64_t Parser::Int(const YAML::Node& n, const std::string& path, int64_t lo,
+                    int64_t hi) const {
+  const std::string expected =
+      "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+  if (!n.IsScalar() || n.Tag() == "!") Fail(n, path, expected, Describe(n));
+  const std::string& s = n.Scalar();
+  errno = 0;
+  char* end = nullptr;
+  const long long v = std::strtoll(s.c_str(), &end, 10);
+  if (s.empty() || *end != '\0' || errno == ERANGE || v < lo || v > hi) {
+    Fail(n, path, expected, Describe(n));
+  }
+  return v;
+}
+
+double Parser::Real(const YAML::Node& n, const std::string& path, double lo,
+                    bool lo_inclusive, double hi) const {
+  std::ostringstream e;
+  e << "a number " << (lo_inclusive ? ">= " : "> ") << lo;
+  if (std::isfinite(hi)) e << " and < " << hi;
+  if (!n.IsScalar() || n.Tag() == "!") Fail(n, path, e.str(), Describe(n));
+  const std::string& s = n.Scalar();
+  char* end = nullptr;
+  const double v = std::strtod(s.c_str(), &end);
+  const bool above = lo_inclusive ? v >= lo : v > lo;
+  if (s.empty() || *end != '\0' || !std::isfinite(v) || !above || v >= hi) {
+    Fail(n, path, e.str(), Describe(n));
+  }
+  return v;
+}
+
+std::string Parser::String(const YAML::Node& n, const std::string& path) const {
+  if (!n.IsScalar() || n.Scalar().empty()) {
+    Fail(n, path, "a non-empty string", Describe(n));
+  }
+  return n.Scalar();
+}
+
+std::vector<int64_t> Parser::IntList(const YAML::Node& n,
+                                     const std::string& path, int64_t lo,
+                                     int64_t hi, size_t min_len,
+                                     size_t max_len) const {
+  const std::string len =
+      min_len == max_len
+          ? std::to_string(min_len)
+          : std::to_string(min_len) + " to " + std::to_string(max_len);
+  if (!n.IsSequence() || n.size() < min_len || n.size() > max_len) {
+    Fail(n, path,
+         "a list of " + len + " integers in [" + std::to_string(lo) + ", " +
+             std::to_string(hi) + "]",
+         Describe(n));
+  }
+  std::vector<int64_t> v;
+  for (size_t i = 0; i < n.size(); ++i) {
+    v.push_back(Int(n[i], path + "[" + std::to_string(i) + "]", lo, hi));
+  }
+  return v;
+}
+
+std::vector<int64_t> Parser::IntOrList(const YAML::Node& n,
+                                       const std::string& path, int64_t lo,
+                                       int64_t hi, size_t count) const {
+  if (n.IsSequence()) {
+    if (n.size() != count && n.size() != 1) {
+      Fail(n, path,
+           "one integer or a list of " + std::to_string(count) +
+               " (one per output channel)",
+           Describe(n));
+    }
+    std::vector<int64_t> v = IntList(n, path, lo, hi, n.size(), n.size());
+    v.resize(count, v.front());
+    return v;
+  }
+  return std::vector<int64_t>(count, Int(n, path, lo, hi));
+}
+
+std::vector<double> Parser::PositiveOrList(const YAML::Node& n,
+                                           const std::string& path,
+                                           size_t count) const {
+  const double inf = std::numeric_limits<double>::infinity();
+  if (n.IsSequence()) {
+    if (n.size() != count && n.size() != 1) {
+      Fail(n, path,
+           "one positive number or a list of " + std::to_string(count) +
+               " (one per output channel)",
+           Describe(n));
+    }
+    std::vector<double> v;
+    for (size_t i = 0; i < n.size(); ++i) {
+      v.push_back(
+          Real(n[i], path + "[" + std::to_string(i) + "]", 0, false, inf));
+    }
+    v.resize(count, v.front());
+    return v;
+  }
+  return std::vector<double>(count, Real(n, path, 0, false, inf));
+}
+
+Window Parser::Pair(const MapView& m, const std::string& key,
+                    Window dflt) const {
+  if (!m.Has(key)) return dflt;
+  const YAML::Node n = m.Get(key);
+  if (n.IsSequence()) {
+    const std::vector<int64_t> v = IntList(n, m.Path(key), 1, 4096, 2, 2);
+    return Window{static_cast<int>(v[0]), static_cast<int>(v[1])};
+  }
+  if (!n.IsScalar()) {
+    Fail(n, m.Path(key), "a positive integer or a list [h, w]", Describe(n));
+  }
+  const int v = static_cast<int>(Int(n, m.Path(key), 1, 4096));
+  return Window{v, v};
+}
+
+Padding Parser::ParsePadding(const MapView& m) const {
+  Padding p;
+  if (!m.Has("padding")) return p;
+  const YAML::Node n = m.Get("padding");
+  const std::string path = m.Path("padding");
+  const std::string expected =
+      "an integer >= 0, a list [top, left, bottom, right], 'same' or 'valid'";
+  if (n.IsSequence()) {
+    if (n.size() != 4) Fail(n, path, expected, Describe(n));
+    const std::vector<int64_t> v = IntList(n, path, 0, 4096, 4, 4);
+    p.top = static_cast<int>(v[0]);
+    p.left = static_cast<int>(v[1]);
+    p.bottom = static_cast<int>(v[2]);
+    p.right = static_cast<int>(v[3]);
+    return p;
+  }
+  if (n.IsScalar() && n.Scalar() == "same") {
+    p.same = true;
+    return p;
+  }
+  if (n.IsScalar() && n.Scalar() == "valid") return p;
+  if (!n.IsScalar()) Fail(n, path, expected, Describe(n));
+  char* end = nullptr;
+  const long v = std::strtol(n.Scalar().c_str(), &end, 10);
+  if (n.Scalar().empty() || *end != '\0' || v < 0 || v > 4096 ||
+      n.Tag() == "!") {
+    Fail(n, path, expected, Describe(n));
+  }
+  p.top = p.left = p.bottom = p.right = static_cast<int>(v);
+  return p;
+}
+
+Shape Parser::ParseShape(const YAML::Node& n, const std::string& path) const {
+  if (!n.IsSequence() || (n.size() != 2 && n.size() != 4)) {
+    Fail(n, path, "a list [N, H, W, C] (NHWC) or [N, features]", Describe(n));
+  }
+  Shape shape;
+  for (int64_t d : IntList(n, path, 1, 1 << 24, n.size(), n.size())) {
+    shape.push_back(static_cast<int>(d));
+  }
+  if (NumElements(shape) > kMaxTensorElements) {
+    Fail(n, path, "at most " + std::to_string(kMaxTensorElements) + " elements",
+         ShapeToString(shape));
+  }
+  return shape;
+}
+
+template <typename T>
+Tensor<T> Parser::FromNpy(const YAML::Node& n, const std::string& path,
+                          const std::optional<Shape>& shape,
+                          const std::string& layout) const {
+  const std::string name = String(n, path);
+  std::filesystem::path p(name);
+  if (p.is_relative() && !base_dir_.empty()) {
+    p = std::filesystem::path(base_dir_) / p;
+  }
+  Tensor<T> t;
+  try {
+    t = LoadNpy<T>(p.lexically_normal().string());
+  } catch (const InputError& e) {
+    FailAt(n, path, e.what());
+  }
+  if (shape && t.shape != *shape) {
+    Fail(n, path, "shape " + ShapeToString(*shape) + layout,
+         ShapeToString(t.shape) + " in " + p.lexically_normal().string());
+  }
+  return t;
+}
+
+template <typename T>
+Tensor<T> Parser::FromRandom(const YAML::Node& n, const std::string& path,
+                             const Shape& shape, int64_t dflt_lo,
+                             int64_t dflt_hi, bool range_required) const {
+  const MapView r = Map(n, path, {"seed", "min", "max"});
+  const int64_t lo_limit = std::numeric_limits<T>::min();
+  const int64_t hi_limit = std::numeric_limits<T>::max();
+  const uint64_t seed = static_cast<uint64_t>(
+      Int(Need(r, "seed", "an integer seed"), r.Path("seed"), 0,
+          std::numeric_limits<int64_t>::max()));
+  const std::string range = "an integer in [" + std::to_string(lo_limit) +
+                            ", " + std::to_string(hi_limit) + "]";
+  const int64_t lo =
+      range_required || r.Has("min")
+          ? Int(Need(r, "min", range), r.Path("min"), lo_limit, hi_limit)
+          : dflt_lo;
+  const int64_t hi =
+      range_required || r.Has("max")
+          ? Int(Need(r, "max", range), r.Path("max"), lo_limit, hi_limit)
+          : dflt_hi;
+  if (lo > hi) {
+    Fail(r.Has("max") ? r.Get("max") : n, r.Path("max"),
+         "max >= min (" + std::to_string(lo) + ")", std::to_string(hi));
+  }
+  Tensor<T> t(shape);
+  FillRandom(&t, seed, lo, hi);
+  return t;
+}
+
+template <typename T>
+Tensor<T> Parser::Source(const YAML::Node& n, const std::string& path,
+                         const Shape& shape, int64_t dflt_lo, int64_t dflt_hi,
+                         bool range_required, const std::string& layout) const {
+  const MapView m = Map(n, path, {"npy", "random"});
+  if (m.Has("npy") == m.Has("random")) {
+    Fail(n, path, "exactly one of 'npy: FILE' or 'random: {seed, min, max}'",
+         m.Has("npy") ? "both" : "neither");
+  }
+  if (m.Has("npy")) {
+    return FromNpy<T>(m.Get("npy"), m.Path("npy"), shape, layout);
+  }
+  return FromRandom<T>(m.Get("random"), m.Path("random"), shape, dflt_lo,
+                       dflt_hi, range_required);
+}
+
+void Parser::ParseHardware(const YAML::Node& n, RunConfig* cfg) const {
+  const MapView hw = Map(n, "hardware", {"array", "dram"});
+  if (hw.Has("array")) {
+    const YAML::Node a = hw.Get("array");
+    const std::vector<int64_t> rc =
+        IntList(a, hw.Path("array"), 1, 1 << 20, 2, 2);
+    for (int i = 0; i < 2; ++i) {
+      // R*8 and C*8 must fit the 128-bit DRAM port, and the SRAM depths
+      // (multiples of R) must be powers of two (docs/architecture.md).
+      if (!IsPowerOfTwo(rc[i]) || rc[i] > 16) {
+        Fail(a[i], hw.Path("array") + "[" + std::to_string(i) + "]",
+             "a power of two from 1 to 16 (array lines must fit the 128-bit "
+             "DRAM port)",
+             Describe(a[i]));
+      }
+    }
+    cfg->rows = static_cast<int>(rc[0]);
+    cfg->cols = static_cast<int>(rc[1]);
+    cfg->array_line = Line(a);
+  }
+  if (hw.Has("dram")) {
+    const MapView d =
+        Map(hw.Get("dram"), hw.Path("dram"), {"latency", "stall"});
+    if (d.Has("latency")) {
+      cfg->dram_latency =
+          static_cast<int>(Int(d.Get("latency"), d.Path("latency"), 1, 100000));
+    }
+    if (d.Has("stall")) {
+      cfg->dram_stall = Real(d.Get("stall"), d.Path("stall"), 0, true, 1.0);
+    }
+  }
+}
+
+void Parser::ParseNetwork(const YAML::Node& n, RunConfig* cfg) {
+  const MapView net = Map(n, "network", {"name", "input"});
+  if (net.Has("name")) {
+    cfg->net.name = String(net.Get("name"), net.Path("name"));
+  } else {
+    cfg->net.name = std::filesystem::path(file_).stem().string();
+  }
+  const MapView in = Map(
+      Need(net, "input", "a mapping {shape, npy | random, zero_point, scale}"),
+      net.Path("input"), {"shape", "npy", "random", "zero_point", "scale"});
+  if (in.Has("npy") == in.Has("random")) {
+    Fail(in.node(), in.path(),
+         "exactly one of 'npy: FILE' or 'random: {seed, min, max}'",
+         in.Has("npy") ? "both" : "neither");
+  }
+  std::optional<Shape> shape;
+  if (in.Has("shape") || in.Has("random")) {
+    shape =
+        ParseShape(Need(in, "shape", "a list [N, H, W, C]"), in.Path("shape"));
+  }
+  if (in.Has("npy")) {
+    cfg->net.input = FromNpy<int8_t>(in.Get("npy"), in.Path("npy"), shape,
+                                     " (NHWC, or [N, features])");
+    const Shape& s = cfg->net.input.shape;
+    if ((s.size() != 2 && s.size() != 4) || NumElements(s) == 0) {
+      Fail(in.Get("npy"), in.Path("npy"),
+           "an int8 tensor [N, H, W, C] or [N, features]", ShapeToString(s));
+    }
+  } else {
+    cfg->net.input = FromRandom<int8_t>(in.Get("random"), in.Path("random"),
+                                        *shape, -128, 127, false);
+  }
+  TensorQuant q;
+  if (in.Has("zero_point")) {
+    q.zero_point = static_cast<int32_t>(
+        Int(in.Get("zero_point"), in.Path("zero_point"), -128, 127));
+  }
+  if (in.Has("scale")) {
+    q.scale = Real(in.Get("scale"), in.Path("scale"), 0, false,
+                   std::numeric_limits<double>::infinity());
+  }
+  cfg->shapes["input"] = cfg->net.input.shape;
+  cfg->quant["input"] = q;
+}
+
+void Parser::ParseClamp(const MapView& m, int32_t zp,
+                        std::optional<double> scale, int32_t* act_min,
+                        int32_t* act_max) const {
+  *act_min = -128;
+  *act_max = 127;
+  if (m.Has("activation") && (m.Has("act_min") || m.Has("act_max"))) {
+    const std::string other = m.Has("act_min") ? "act_min" : "act_max";
+    Fail(m.Get(other), m.Path(other),
+         "either 'activation' or 'act_min'/'act_max', not both", "both");
+  }
+  if (m.Has("activation")) {
+    const YAML::Node a = m.Get("activation");
+    const std::string kind = a.IsScalar() ? a.Scalar() : "";
+    if (kind != "none" && kind != "relu" && kind != "relu6") {
+      Fail(a, m.Path("activation"), "one of none, relu, relu6", Describe(a));
+    }
+    // Fused activations are clamps in the quantized domain (TFLite).
+    if (kind == "relu" || kind == "relu6") *act_min = std::max(-128, zp);
+    if (kind == "relu6") {
+      if (!scale) {
+        Fail(a, m.Path("activation"),
+             "an output scale for relu6 (6.0 must be quantized; give "
+             "output_scale)",
+             "no known scale");
+      }
+      const double six = std::round(6.0 / *scale);
+      *act_max =
+          static_cast<int32_t>(std::min(127.0, static_cast<double>(zp) + six));
+      if (*act_max < *act_min) *act_max = *act_min;
+    }
+    return;
+  }
+  if (m.Has("act_min")) {
+    *act_min = static_cast<int32_t>(
+        Int(m.Get("act_min"), m.Path("act_min"), -128, 127));
+  }
+  if (m.Has("act_max")) {
+    *act_max = static_cast<int32_t>(
+        Int(m.Get("act_max"), m.Path("act_max"), *act_min, 127));
+  }
+}
+
+TensorQuant Parser::ParseQuant(const MapView& m, const TensorQuant& in,
+                               const std::string& in_name, int channels,
+                               QuantParams* q) const {
+  const double inf = std::numeric_limits<double>::infinity();
+  q->in_zp =
+      m.Has("input_zero_point")
+          ? static_cast<int32_t>(Int(m.Get("input_zero_point"),
+                                     m.Path("input_zero_point"), -128, 127))
+          : in.zero_point;
+  std::optional<double> in_scale = in.scale;
+  if (m.Has("input_scale")) {
+    in_scale = Real(m.Get("input_scale"), m.Path("input_scale"), 0, false, inf);
+  }
+  TensorQuant out;
+  if (m.Has("output_zero_point")) {
+    out.zero_point = static_cast<int32_t>(Int(
+        m.Get("output_zero_point"), m.Path("output_zero_point"), -128, 127));
+  }
+  if (m.Has("output_scale")) {
+    out.scale =
+        Real(m.Get("output_scale"), m.Path("output_scale"), 0, false, inf);
+  }
+  q->out_zp = out.zero_point;
+
+  const bool ready_made = m.Has("multiplier") || m.Has("shift");
+  const size_t n = static_cast<size_t>(channels);
+  if (ready_made && m.Has("weight_scale")) {
+    Fail(m.Get("weight_scale"), m.Path("weight_scale"),
+         "either scales (weight_scale, output_scale) or a ready-made "
+         "multiplier and shift",
+         "both");
+  }
+  if (ready_made) {
+    const std::vector<int64_t> mult = IntOrList(
+        Need(m, "multiplier", "a list of int32 multipliers (with 'shift')"),
+        m.Path("multiplier"), 0, kInt32Max, n);
+    const YAML::Node mult_node = m.Get("multiplier");
+    for (size_t c = 0; c < n; ++c) {
+      if (mult[c] != 0 && mult[c] < (int64_t{1} << 30)) {
+        const YAML::Node at = mult_node.IsSequence() && mult_node.size() == n
+                                  ? mult_node[c]
+                                  : mult_node;
+        Fail(at, m.Path("multiplier") + "[" + std::to_string(c) + "]",
+             "0 or an integer in [2^30, 2^31) (TFLite M0)",
+             std::to_string(mult[c]));
+      }
+    }
+    const std::vector<int64_t> shift =
+        IntOrList(Need(m, "shift", "a list of shifts (with 'multiplier')"),
+                  m.Path("shift"), -31, 30, n);
+    q->multiplier.assign(mult.begin(), mult.end());
+    q->shift.assign(shift.begin(), shift.end());
+  } else {
+    const std::vector<double> ws = PositiveOrList(
+        Need(m, "weight_scale",
+             "weight_scale and output_scale, or multiplier and shift"),
+        m.Path("weight_scale"), n);
+    if (!in_scale) {
+      Fail(m.node(), m.Path("input_scale"),
+           "a positive number (tensor '" + in_name +
+               "' has no known scale; give input_scale here or a scale where "
+               "it is produced)",
+           kMissing);
+    }
+    if (!out.scale) {
+      Need(m, "output_scale", "a positive number (needed with weight_scale)");
+    }
+    for (size_t c = 0; c < n; ++c) {
+      const double real = *in_scale * ws[c] / *out.scale;
+      if (!(real < static_cast<double>(int64_t{1} << 30))) {
+        Fail(m.Get("output_scale"), m.Path("output_scale"),
+             "scales with input_scale * weight_scale / output_scale < 2^30",
+             std::to_string(real) + " for channel " + std::to_string(c));
+      }
+      int32_t mult = 0;
+      int shift = 0;
+      QuantizeMultiplier(real, &mult, &shift);
+      q->multiplier.push_back(mult);
+      q->shift.push_back(shift);
+    }
+  }
+  ParseClamp(m, out.zero_point, out.scale, &q->act_min, &q->act_max);
+  return out;
+}
+
+void Parser::ParseConv(const MapView& m, const Shape& in, Layer* layer,
+                       Shape* out) const {
+  const int cin = in[3];
+  const int cout =
+      static_cast<int>(Int(Need(m, "out_channels", "a positive integer"),
+                           m.Path("out_channels"), 1, 1 << 16));
+  Need(m, "kernel", "a positive integer or a list [kh, kw]");
+  const Window k = Pair(m, "kernel", {});
+  const Window s = Pair(m, "stride", {1, 1});
+  const Window d = Pair(m, "dilation", {1, 1});
+  const int groups =
+      m.Has("groups")
+          ? static_cast<int>(Int(m.Get("groups"), m.Path("groups"), 1, 1 << 16))
+          : 1;
+  if (cin % groups != 0 || cout % groups != 0) {
+    Fail(m.Get("groups"), m.Path("groups"),
+         "a divisor of the input channels (" + std::to_string(cin) +
+             ") and of out_channels (" + std::to_string(cout) + ")",
+         std::to_string(groups));
+  }
+  const Padding p = ParsePadding(m);
+  ConvGeometry& g = layer->geom;
+  g.stride_h = s.h;
+  g.stride_w = s.w;
+  g.dilation_h = d.h;
+  g.dilation_w = d.w;
+  g.groups = groups;
+  if (p.same) {
+    SamePadding(in[1], (k.h - 1) * d.h + 1, s.h, &g.pad_top, &g.pad_bottom);
+    SamePadding(in[2], (k.w - 1) * d.w + 1, s.w, &g.pad_left, &g.pad_right);
+  } else {
+    g.pad_top = p.top;
+    g.pad_left = p.left;
+    g.pad_bottom = p.bottom;
+    g.pad_right = p.right;
+  }
+  const int extent_h = (k.h - 1) * d.h + 1;
+  const int extent_w = (k.w - 1) * d.w + 1;
+  if (extent_h > in[1] + g.pad_top + g.pad_bottom ||
+      extent_w > in[2] + g.pad_left + g.pad_right) {
+    Fail(m.Get("kernel"), m.Path("kernel"),
+         "a kernel that fits the padded input " +
+             std::to_string(in[1] + g.pad_top + g.pad_bottom) + "x" +
+             std::to_string(in[2] + g.pad_left + g.pad_right) + " (dilation " +
+             std::to_string(d.h) + "x" + std::to_string(d.w) + ")",
+         "[" + std::to_string(k.h) + ", " + std::to_string(k.w) + "]");
+  }
+  const Shape wshape = {cout, k.h, k.w, cin / groups};
+  layer->weights = Source<int8_t>(
+      Need(m, "weights", "{npy: FILE} or {random: {seed, min, max}}"),
+      m.Path("weights"), wshape, -127, 127, false,
+      " (OHWI: out_channels, kh, kw, in_channels/groups)");
+  if (m.Has("bias")) {
+    layer->bias = Source<int32_t>(m.Get("bias"), m.Path("bias"), {cout},
+                                  kInt32Min, kInt32Max, true, " (out_channels)")
+                      .data;
+  } else {
+    layer->bias.assign(static_cast<size_t>(cout), 0);
+  }
+  *out = {in[0], ConvOutSize(in[1], k.h, s.h, g.pad_top, g.pad_bottom, d.h),
+          ConvOutSize(in[2], k.w, s.w, g.pad_left, g.pad_right, d.w), cout};
+}
+
+void Parser::ParseFc(const MapView& m, const Shape& in, Layer* layer,
+                     Shape* out) const {
+  const int features = static_cast<int>(NumElements(in) / in[0]);
+  const int nout =
+      static_cast<int>(Int(Need(m, "out_features", "a positive integer"),
+                           m.Path("out_features"), 1, 1 << 20));
+  layer->weights = Source<int8_t>(
+      Need(m, "weights", "{npy: FILE} or {random: {seed, min, max}}"),
+      m.Path("weights"), {nout, features}, -127, 127, false,
+      " ([out_features, in_features], in_features = " +
+          std::to_string(features) + " flattened NHWC)");
+  if (m.Has("bias")) {
+    layer->bias = Source<int32_t>(m.Get("bias"), m.Path("bias"), {nout},
+                                  kInt32Min, kInt32Max, true, " (out_features)")
+                      .data;
+  } else {
+    layer->bias.assign(static_cast<size_t>(nout), 0);
+  }
+  *out = {in[0], nout};
+}
+
+void Parser::ParsePool(const MapView& m, const Shape& in, Layer* layer,
+                       Shape* out) const {
+  Need(m, "kernel", "a positive integer or a list [kh, kw]");
+  const Window k = Pair(m, "kernel", {});
+  const Window s = Pair(m, "stride", k);
+  const Padding p = ParsePadding(m);
+  PoolParams& pp = layer->pool;
+  pp.kh = k.h;
+  pp.kw = k.w;
+  pp.stride_h = s.h;
+  pp.stride_w = s.w;
+  if (p.same) {
+    SamePadding(in[1], k.h, s.h, &pp.pad_top, &pp.pad_bottom);
+    SamePadding(in[2], k.w, s.w, &pp.pad_left, &pp.pad_right);
+  } else {
+    pp.pad_top = p.top;
+    pp.pad_left = p.left;
+    pp.pad_bottom = p.bottom;
+    pp.pad_right = p.right;
+  }
+  if (k.h > in[1] + pp.pad_top + pp.pad_bottom ||
+      k.w > in[2] + pp.pad_left + pp.pad_right) {
+    Fail(m.Get("kernel"), m.Path("kernel"),
+         "a window that fits the padded input " +
+             std::to_string(in[1] + pp.pad_top + pp.pad_bottom) + "x" +
+             std::to_string(in[2] + pp.pad_left + pp.pad_right),
+         "[" + std::to_string(k.h) + ", " + std::to_string(k.w) + "]");
+  }
+  *out = {in[0], ConvOutSize(in[1], k.h, s.h, pp.pad_top, pp.pad_bottom, 1),
+          ConvOutSize(in[2], k.w, s.w, pp.pad_left, pp.pad_right, 1), in[3]};
+}
+
+void Parser::ParseLayer(const YAML::Node& node, size_t index, RunConfig* cfg) {
+  static const std::vector<std::string> kQuant = {
+      "input_scale",       "input_zero_point", "weight_scale", "output_scale",
+      "output_zero_point", "multiplier",       "shift",        "activation",
+      "act_min",           "act_max"};
+  static const std::vector<std::string> kClamp = {"activation", "act_min",
+                                                  "act_max"};
+  const auto fields = [](std::vector<std::string> own,
+                         const std::vector<std::string>& extra) {
+    std::vector<std::string> f = {"name", "type", "input"};
+    f.insert(f.end(), own.begin(), own.end());
+    f.insert(f.end(), extra.begin(), extra.end());
+    return f;
+  };
+  static const std::map<std::string, std::vector<std::string>> kFields = {
+      {"conv", fields({"out_channels", "kernel", "stride", "padding",
+                       "dilation", "groups", "weights", "bias"},
+                      kQuant)},
+      {"fc", fields({"out_features", "weights", "bias"}, kQuant)},
+      {"maxpool", fields({"kernel", "stride", "padding"}, kClamp)},
+      {"avgpool", fields({"kernel", "stride", "padding"}, kClamp)},
+      {"add", fields({"output_scale", "output_zero_point"}, kClamp)},
+      {"flatten", fields({}, {})},
+  };
+  static const std::vector<std::string> kAll = [] {
+    std::set<std::string> all;
+    for (const auto& [type, f] : kFields) all.insert(f.begin(), f.end());
+    return std::vector<std::string>(all.begin(), all.end());
+  }();
+
+  const std::string path = "layers[" + std::to_string(index) + "]";
+  // With a valid type the fields are checked against that type's list, so a
+  // misspelling is matched against the fields that could be meant.
+  const YAML::Node peek = node.IsMap() ? node["type"] : YAML::Node();
+  const std::string peeked = peek.IsScalar() ? peek.Scalar() : "";
+  const MapView m = kFields.count(peeked) ? Map(node, path, kFields.at(peeked),
+                                                "a " + peeked + " layer", kAll)
+                                          : Map(node, path, kAll);
+  fallback_line_ = Line(node);
+
+  Layer layer;
+  layer.name = String(Need(m, "name", "a layer name"), m.Path("name"));
+  const bool name_ok =
+      std::all_of(layer.name.begin(), layer.name.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' ||
+               c == '-' || c == '.';
+      });
+  // Names become file names under --outputs.
+  if (!name_ok || layer.name == "input" || layer.name[0] == '.') {
+    Fail(m.Get("name"), m.Path("name"),
+         "a name of letters, digits, '_', '-', '.' other than 'input'",
+         Describe(m.Get("name")));
+  }
+  if (cfg->shapes.count(layer.name)) {
+    Fail(m.Get("name"), m.Path("name"), "a name not used by an earlier layer",
+         "'" + layer.name + "'");
+  }
+
+  const std::string types = "one of conv, fc, maxpool, avgpool, add, flatten";
+  const YAML::Node type_node = Need(m, "type", types);
+  const std::string type = type_node.IsScalar() ? type_node.Scalar() : "";
+  if (!kFields.count(type)) {
+    Fail(type_node, m.Path("type"), types, Describe(type_node));
+  }
+  static const std::map<std::string, LayerKind> kKinds = {
+      {"conv", LayerKind::kConv},       {"fc", LayerKind::kFc},
+      {"maxpool", LayerKind::kMaxPool}, {"avgpool", LayerKind::kAvgPool},
+      {"add", LayerKind::kAdd},         {"flatten", LayerKind::kFlatten}};
+  layer.kind = kKinds.at(type);
+
+  // Inputs: a name or a list of names; defaults to the previous tensor.
+  const size_t arity = layer.kind == LayerKind::kAdd ? 2 : 1;
+  const std::string in_path = m.Path("input");
+  const std::string arity_text =
+      arity == 2 ? "a list of two earlier tensor names [a, b]"
+                 : "the name of an earlier layer or 'input'";
+  const YAML::Node in_node = m.Get("input");
+  if (!m.Has("input")) {
+    if (arity == 2) Need(m, "input", arity_text);
+    layer.inputs = {cfg->net.layers.empty() ? std::string("input")
+                                            : cfg->net.layers.back().name};
+  } else if (in_node.IsSequence()) {
+    if (in_node.size() != arity) {
+      Fail(in_node, in_path, arity_text, Describe(in_node));
+    }
+    for (size_t i = 0; i < in_node.size(); ++i) {
+      layer.inputs.push_back(
+          String(in_node[i], in_path + "[" + std::to_string(i) + "]"));
+    }
+  } else {
+    if (arity == 2) Fail(in_node, in_path, arity_text, Describe(in_node));
+    layer.inputs = {String(in_node, in_path)};
+  }
+  std::vector<Shape> in_shapes;
+  for (size_t i = 0; i < layer.inputs.size(); ++i) {
+    if (!cfg->shapes.count(layer.inputs[i])) {
+      const YAML::Node at = in_node.IsSequence() ? in_node[i] : in_node;
+      Fail(at, in_path, "'input' or the name of an earlier layer",
+           "'" + layer.inputs[i] + "'");
+    }
+    in_shapes.push_back(cfg->shapes.at(layer.inputs[i]));
+  }
+  const Shape& in = in_shapes[0];
+  const TensorQuant& in_q = cfg->quant.at(layer.inputs[0]);
+  const auto need_rank4 = [&](const char* what) {
+    if (in.size() != 4) {
+      Fail(m.Has("input") ? in_node : node, in_path,
+           std::string("an NHWC tensor (rank 4) for ") + what,
+           "'" + layer.inputs[0] + "' of shape " + ShapeToString(in));
+    }
+  };
+
+  Shape out;
+  TensorQuant out_q;
+  switch (layer.kind) {
+    case LayerKind::kConv:
+      need_rank4("a conv layer");
+      ParseConv(m, in, &layer, &out);
+      out_q = ParseQuant(m, in_q, layer.inputs[0], out[3], &layer.quant);
+      break;
+    case LayerKind::kFc:
+      ParseFc(m, in, &layer, &out);
+      out_q = ParseQuant(m, in_q, layer.inputs[0], out[1], &layer.quant);
+      break;
+    case LayerKind::kMaxPool:
+    case LayerKind::kAvgPool:
+      need_rank4("a pooling layer");
+      ParsePool(m, in, &layer, &out);
+      out_q = in_q;  // pooling keeps its input's quantization (TFLite)
+      ParseClamp(m, in_q.zero_point, in_q.scale, &layer.pool.act_min,
+                 &layer.pool.act_max);
+      break;
+    case LayerKind::kAdd: {
+      if (in_shapes[0] != in_shapes[1]) {
+        Fail(in_node, in_path, "two tensors of the same shape",
+             "'" + layer.inputs[0] + "' " + ShapeToString(in_shapes[0]) +
+                 " and '" + layer.inputs[1] + "' " +
+                 ShapeToString(in_shapes[1]));
+      }
+      const TensorQuant& b_q = cfg->quant.at(layer.inputs[1]);
+      for (size_t i = 0; i < 2; ++i) {
+        if (!cfg->quant.at(layer.inputs[i]).scale) {
+          Fail(in_node[i], in_path + "[" + std::to_string(i) + "]",
+               "a tensor with a known scale (an add rescales both inputs; "
+               "give output_scale where it is produced)",
+               "'" + layer.inputs[i] + "' without one");
+        }
+      }
+      out_q.scale = Real(Need(m, "output_scale", "a positive number"),
+                         m.Path("output_scale"), 0, false,
+                         std::numeric_limits<double>::infinity());
+      if (m.Has("output_zero_point")) {
+        out_q.zero_point =
+            static_cast<int32_t>(Int(m.Get("output_zero_point"),
+                                     m.Path("output_zero_point"), -128, 127));
+      }
+      AddParams& a = layer.add;
+      a.a_scale = *in_q.scale;
+      a.b_scale = *b_q.scale;
+      a.out_scale = *out_q.scale;
+      a.a_zp = in_q.zero_point;
+      a.b_zp = b_q.zero_point;
+      a.out_zp = out_q.zero_point;
+      ParseClamp(m, out_q.zero_point, out_q.scale, &a.act_min, &a.act_max);
+      out = in;
+      break;
+    }
+    case LayerKind::kFlatten:
+      out = {in[0], static_cast<int>(NumElements(in) / in[0])};
+      out_q = in_q;
+      break;
+  }
+
+  // golden decides what it can run; its complaint gets our file and line.
+  Shape golden_out;
+  try {
+    golden_out = InferOutputShape(layer, in_shapes);
+  } catch (const InputError& e) {
+    FailAt(node, path, std::string("golden rejects the layer: ") + e.what());
+  }
+  assert(golden_out == out);
+  (void)golden_out;
+
+  cfg->shapes[layer.name] = out;
+  cfg->quant[layer.name] = out_q;
+  cfg->net.layers.push_back(std::move(layer));
+}
+
+RunConfig Parser::Parse(const YAML::Node& root) {
+  RunConfig cfg;
+  cfg.file = file_;
+  if (!root.IsDefined() || root.IsNull()) {
+    throw InputError(file_ +
+                     ":1: field '(top level)': expected a mapping "
+                     "with fields hardware, network, layers, got an empty "
+                     "document");
+  }
+  const MapView top = Map(root, "", {"hardware", "network", "layers"});
+  if (top.Has("hardware")) ParseHardware(top.Get("hardware"), &cfg);
+  ParseNetwork(Need(top, "network", "a mapping {name, input}"), &cfg);
+  const YAML::Node layers = Need(top, "layers", "a list of layers");
+  if (!layers.IsSequence() || layers.size() == 0) {
+    Fail(layers, "layers", "a non-empty list of layers", Describe(layers));
+  }
+  for (size_t i = 0; i < layers.size(); ++i) ParseLayer(layers[i], i, &cfg);
+  return cfg;
+}
+
+}  // namespace
+
+RunConfig ParseRunConfig(const std::string& text, const std::string& file,
+                         const std::string& base_dir) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    throw InputError(file + ":" + std::to_string(e.mark.line + 1) +
+                     ": malformed YAML: " + e.msg);
+  }
+  return Parser(file, base_dir).Parse(root);
+}
+
+RunConfig LoadRunConfig(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw InputError(path + ": cannot open the YAML file (" +
+                     std::strerror(errno) + ")");
+  }
+  const std::string text((std::istreambuf_iterator<char>(in)),
+                         std::istreambuf_iterator<char>());
+  return ParseRunConfig(text, path,
+                        std::filesystem::path(path).parent_path().string());
+}
+
+void RequireRtlArray(const RunConfig& cfg,
+                     const std::vector<std::pair<int, int>>& built) {
+  const std::string size =
+      std::to_string(cfg.rows) + "x" + std::to_string(cfg.cols);
+  std::string list;
+  for (const auto& [r, c] : built) {
+    if (r == cfg.rows && c == cfg.cols) return;
+    list += (list.empty() ? "" : ", ") + std::to_string(r) + "x" +
+            std::to_string(c);
+  }
+  // A build without RTL gets the default sizes back along with the new one.
+  std::string configs = built.empty() ? "4x4;16x16;" : "";
+  for (const auto& [r, c] : built) {
+    configs += std::to_string(r) + "x" + std::to_string(c) + ";";
+  }
+  if (configs.find(size + ";") == std::string::npos) configs += size + ";";
+  configs.pop_back();
+  throw InputError(
+      cfg.file + ":" + std::to_string(std::max(cfg.array_line, 1)) +
+      ": field 'hardware.array': expected an array size with a built RTL "
+      "simulator (built: " +
+      (list.empty() ? std::string("none, RTL was not built") : list) +
+      "), got " + size + "; build it with: cmake -S . -B build" +
+      (built.empty() ? " -DSPARQ_BUILD_RTL=ON" : "") +
+      " -DSPARQ_RTL_CONFIGS=\"" + configs +
+      "\" && cmake --build build (or use --backend golden)");
+}
+
+}  // namespace sparq

@@ -1,1 +1,816 @@
-// placeholder: implementation pending
+#include "sw/compiler.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "golden/npy.h"
+#include "golden/requant.h"
+
+namespace sparq {
+namespace {
+
+constexpr uint32_t kAlign = 64;
+constexpr int kParamRecordBytes = 16;
+constexpr int64_t kMaxNl = IsaFieldMax("Load", "nl");
+constexpr int64_t kMaxNx = IsaFieldMax("Load", "nx");
+constexpr int64_t kMaxNy = IsaFieldMax("Load", "ny");
+constexpr int64_t kMaxSegBytes = IsaFieldMax("Load", "seg_bytes");
+constexpr int64_t kMaxMRows = IsaFieldMax("Gemm", "m_rows");
+
+int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+std::string LayerPrefix(const Layer& layer) {
+  return "layer '" + layer.name + "' (" + LayerKindName(layer.kind) + "): ";
+}
+
+// The conv view of an accelerator layer. A fully-connected layer is a 1x1
+// conv over one image of 1 x batch pixels whose channels are the flattened
+// NHWC features, so both share one lowering.
+struct ConvShape {
+  int images = 1;            // batch, looped outermost within a group
+  int h = 1, w = 1, cin = 1;
+  int oh = 1, ow = 1, cout = 1;
+  int kh = 1, kw = 1;
+  int sh = 1, sw = 1, dh = 1, dw = 1;
+  int pad_top = 0, pad_left = 0;
+  int groups = 1;
+  int cin_g = 1, cout_g = 1;
+};
+
+ConvShape ConvShapeOf(const Layer& layer, const Shape& in, const Shape& out) {
+  ConvShape s;
+  if (layer.kind == LayerKind::kConv) {
+    s.images = in[0];
+    s.h = in[1];
+    s.w = in[2];
+    s.cin = in[3];
+    s.oh = out[1];
+    s.ow = out[2];
+    s.cout = out[3];
+    s.kh = layer.weights.dim(1);
+    s.kw = layer.weights.dim(2);
+    s.sh = layer.geom.stride_h;
+    s.sw = layer.geom.stride_w;
+    s.dh = layer.geom.dilation_h;
+    s.dw = layer.geom.dilation_w;
+    s.pad_top = layer.geom.pad_top;
+    s.pad_left = layer.geom.pad_left;
+    s.groups = layer.geom.groups;
+  } else {
+    s.images = 1;
+    s.w = in[0];
+    s.cin = static_cast<int>(NumElements(in) / static_cast<size_t>(in[0]));
+    s.ow = in[0];
+    s.cout = out.back();
+  }
+  s.cin_g = s.cin / s.groups;
+  s.cout_g = s.cout / s.groups;
+  return s;
+}
+
+// A rectangle of output pixels of one image: rows [oy0, oy0+ny), columns
+// [ox0, ox0+nx). Its pixels occupy ACT rows / ACC rows in y-major order.
+struct Rect {
+  int oy0 = 0, ox0 = 0, ny = 1, nx = 1;
+  int pixels() const { return ny * nx; }
+};
+
+// One fill of an ACT half-buffer: the im2col rows of a rectangle for the
+// channel chunk [c0, c0 + cc) of group g.
+struct Unit {
+  int g = 0, image = 0;
+  Rect rect;
+  int c0 = 0, cc = 0, nl = 0;  // chunk channels and lines per tap
+  int half = 0;
+  std::vector<std::pair<int, int>> pieces;  // pixel ranges, load order
+  int last_load = -1;  // op index of the last LOAD of the fill
+  int last_gemm = -1;  // op index of the last GEMM reading it
+};
+
+// One fill of a WGT half-buffer and the GEMMs that use it: `tiles` K tiles of
+// the N tile j (chunk q), starting at tile `tile0` of the chunk.
+struct Block {
+  int unit = 0, step = 0, range = 0;
+  int j = 0, tile0 = 0, tiles = 0;
+  uint32_t wgt_addr = 0;
+  int half = 0;
+  bool first_of_step = false, last_of_step = false;
+  std::vector<int> prefetch;  // indices into the next unit's pieces
+  int load_op = -1;    // last LOAD of its weight fill
+  int first_gemm = -1, last_gemm = -1;
+};
+
+// One N tile of one rectangle: accumulated in an ACC half, then stored.
+struct Step {
+  int unit0 = 0;  // its first unit (for the rectangle and group)
+  int j = 0;
+  int range = 0;
+  int half = 0;
+  int first_gemm = -1, last_gemm = -1, store_op = -1;
+};
+
+// A set of output channels whose PARAM records are resident together.
+struct Range {
+  int first_channel = 0, channels = 0;  // global output channels
+  int base = 0;                         // PARAM record of first_channel
+  int first_block = 0;                  // loaded before this block's weights
+  int last_step = -1;
+};
+
+// An instruction under construction plus what it must wait for, as op
+// indices; ResolveTokens turns these into token flags.
+struct Op {
+  Opcode kind = Opcode::kLoad;
+  LoadInstr load;
+  GemmInstr gemm;
+  StoreInstr store;
+  int need_load = -1;   // GEMM: LOAD that must have finished (l2c)
+  int need_store = -1;  // GEMM: STORE that must have finished (s2c)
+  int need_gemm = -1;   // LOAD (c2l) / STORE (c2s): GEMM that must have finished
+};
+
+// Each engine runs in order, so waiting for instruction X also covers every
+// earlier instruction of X's engine. A consumer pops only when it needs a
+// producer later than any that an earlier consumer on the same queue already
+// waited for; the matching producer pushes. Pops and pushes then pair up in
+// order, each producer pushes at most once, and every token is pushed by an
+// instruction earlier in program order.
+void ResolveTokens(std::vector<Op>* ops) {
+  int l2c = -1, c2l = -1, c2s = -1, s2c = -1;
+  for (size_t n = 0; n < ops->size(); ++n) {
+    Op& op = (*ops)[n];
+    auto take = [&](int need, int* satisfied, int64_t* pop) -> int {
+      if (need <= *satisfied) return -1;
+      assert(need < static_cast<int>(n));
+      *satisfied = need;
+      *pop = 1;
+      return need;
+    };
+    switch (op.kind) {
+      case Opcode::kLoad: {
+        const int p = take(op.need_gemm, &c2l, &op.load.pop_next);
+        if (p >= 0) (*ops)[p].gemm.push_prev = 1;
+        break;
+      }
+      case Opcode::kGemm: {
+        int p = take(op.need_load, &l2c, &op.gemm.pop_prev);
+        if (p >= 0) (*ops)[p].load.push_next = 1;
+        p = take(op.need_store, &s2c, &op.gemm.pop_next);
+        if (p >= 0) (*ops)[p].store.push_prev = 1;
+        break;
+      }
+      case Opcode::kStore: {
+        const int p = take(op.need_gemm, &c2s, &op.store.pop_prev);
+        if (p >= 0) (*ops)[p].gemm.push_next = 1;
+        break;
+      }
+    }
+  }
+}
+
+class ConvLowering {
+ public:
+  ConvLowering(const Layer& layer, const ConvShape& s, const HwConfig& hw,
+               uint32_t in_addr, uint32_t out_addr)
+      : layer_(layer), s_(s), hw_(hw), in_addr_(in_addr), out_addr_(out_addr) {
+    Plan();
+  }
+
+  uint64_t weight_bytes() const { return weight_bytes_; }
+  uint64_t param_bytes() const {
+    return static_cast<uint64_t>(s_.cout) * kParamRecordBytes;
+  }
+
+  std::vector<uint8_t> PackWeights() const;
+  std::vector<uint8_t> PackParams() const;
+  std::vector<InstrWord> Emit(uint32_t wgt_addr, uint32_t param_addr);
+
+ private:
+  void Plan();
+  void BuildSchedule(uint32_t wgt_addr);
+  int EmitCopy(LoadBuf buf, uint32_t dram, int sram_base, int64_t lines,
+               int line_bytes, int need_gemm);
+  void EmitPiece(int u, int piece, int need_gemm);
+  void EmitParams(int r);
+  void EmitWeights(int b);
+  int NewOp(Opcode kind) {
+    ops_.emplace_back();
+    ops_.back().kind = kind;
+    return static_cast<int>(ops_.size()) - 1;
+  }
+  int TileLines(int tiles) const { return tiles * hw_.rows; }
+
+  const Layer& layer_;
+  ConvShape s_;
+  HwConfig hw_;
+  uint32_t in_addr_, out_addr_;
+  uint32_t param_addr_ = 0;
+
+  int act_half_ = 0, wgt_half_ = 0, acc_half_ = 0, param_half_ = 0;
+  int chunk_lines_ = 0;  // lines per tap of a full channel chunk
+  int chunks_ = 0;
+  std::vector<int> chunk_tile0_;  // first K tile of each chunk (packing)
+  int tiles_per_ntile_ = 0;       // K tiles of all chunks
+  int ntiles_ = 0;                // N tiles per group
+  std::vector<Rect> rects_;
+  int max_wgt_tiles_ = 0;  // K tiles per WGT half
+  int range_ntiles_ = 0;   // N tiles per PARAM range (0: whole layer)
+  uint64_t weight_bytes_ = 0;
+
+  std::vector<Unit> units_;
+  std::vector<Block> blocks_;
+  std::vector<Step> steps_;
+  std::vector<Range> ranges_;
+  std::vector<Op> ops_;
+};
+
+void ConvLowering::Plan() {
+  const int r = hw_.rows, c = hw_.cols;
+  act_half_ = hw_.act_lines / 2;
+  wgt_half_ = hw_.wgt_lines / 2;
+  acc_half_ = hw_.acc_rows / 2;
+  param_half_ = hw_.param_entries / 2;
+  const int taps = s_.kh * s_.kw;
+  const int full_lines = static_cast<int>(CeilDiv(s_.cin_g, r));
+  chunk_lines_ = static_cast<int>(std::min<int64_t>(
+      {full_lines, act_half_ / taps, kMaxNl, kMaxSegBytes / r}));
+  if (chunk_lines_ < 1) {
+    throw InputError("one ACT line per kernel tap (" + std::to_string(taps) +
+                     " lines) exceeds half the ACT SRAM (" +
+                     std::to_string(act_half_) + " lines)");
+  }
+  chunks_ = static_cast<int>(CeilDiv(full_lines, chunk_lines_));
+  tiles_per_ntile_ = 0;
+  for (int q = 0; q < chunks_; ++q) {
+    chunk_tile0_.push_back(tiles_per_ntile_);
+    const int lines = std::min(chunk_lines_, full_lines - q * chunk_lines_);
+    tiles_per_ntile_ += taps * lines;
+  }
+  ntiles_ = static_cast<int>(CeilDiv(s_.cout_g, c));
+  max_wgt_tiles_ = wgt_half_ / r;
+  if (max_wgt_tiles_ < 1 || acc_half_ < 1) {
+    throw InputError("half the WGT SRAM (" + std::to_string(wgt_half_) +
+                     " lines) must hold one " + std::to_string(r) +
+                     "-line weight tile and half the ACC SRAM one row");
+  }
+  if (s_.cout > hw_.param_entries) {
+    range_ntiles_ = param_half_ / c;
+    if (range_ntiles_ < 1) {
+      throw InputError("half the PARAM SRAM (" + std::to_string(param_half_) +
+                       " records) cannot hold one N tile of " +
+                       std::to_string(c) + " channels");
+    }
+  }
+  weight_bytes_ = static_cast<uint64_t>(s_.groups) * ntiles_ *
+                  tiles_per_ntile_ * r * c;
+
+  // Output rectangles: as many whole rows as one ACT half (im2col rows of
+  // every tap) and one ACC half hold, else a run of columns of one row;
+  // balanced so that the tiles are about equal.
+  const int64_t lines_per_pixel = static_cast<int64_t>(taps) * chunk_lines_;
+  const int64_t max_pixels = std::min<int64_t>(
+      {act_half_ / lines_per_pixel, acc_half_, kMaxMRows});
+  if (max_pixels < 1) {
+    throw InputError("the im2col row of one output pixel (" +
+                     std::to_string(lines_per_pixel) +
+                     " lines) exceeds half the ACT SRAM");
+  }
+  if (s_.ow <= max_pixels) {
+    const int64_t rows_max = std::min<int64_t>(max_pixels / s_.ow, kMaxNy);
+    const int64_t n = CeilDiv(s_.oh, rows_max);
+    const int ny = static_cast<int>(CeilDiv(s_.oh, n));
+    for (int y = 0; y < s_.oh; y += ny) {
+      rects_.push_back({y, 0, std::min(ny, s_.oh - y), s_.ow});
+    }
+  } else {
+    const int64_t n = CeilDiv(s_.ow, std::min(max_pixels, kMaxNx));
+    const int nx = static_cast<int>(CeilDiv(s_.ow, n));
+    for (int y = 0; y < s_.oh; ++y) {
+      for (int x = 0; x < s_.ow; x += nx) {
+        rects_.push_back({y, x, 1, std::min(nx, s_.ow - x)});
+      }
+    }
+  }
+}
+
+// DRAM order of the weights: group, N tile, then the K tiles of all chunks
+// in GEMM order (chunk, tap, line); a tile is R lines of C bytes, line r
+// holding W[k0 + r][n0 .. n0 + C), zero beyond the group's Cin / Cout. A
+// WGT fill is then one contiguous run of tiles.
+std::vector<uint8_t> ConvLowering::PackWeights() const {
+  const int r = hw_.rows, c = hw_.cols;
+  std::vector<uint8_t> out(weight_bytes_, 0);
+  const int full_lines = static_cast<int>(CeilDiv(s_.cin_g, r));
+  const bool fc = layer_.kind == LayerKind::kFc;
+  size_t pos = 0;
+  for (int g = 0; g < s_.groups; ++g) {
+    for (int j = 0; j < ntiles_; ++j) {
+      for (int q = 0; q < chunks_; ++q) {
+        const int nl = std::min(chunk_lines_, full_lines - q * chunk_lines_);
+        const int c0 = q * chunk_lines_ * r;
+        for (int ky = 0; ky < s_.kh; ++ky) {
+          for (int kx = 0; kx < s_.kw; ++kx) {
+            for (int l = 0; l < nl; ++l) {
+              for (int row = 0; row < r; ++row, pos += c) {
+                const int ch = c0 + l * r + row;
+                if (ch >= s_.cin_g) continue;
+                for (int col = 0; col < c; ++col) {
+                  const int n = j * c + col;
+                  if (n >= s_.cout_g) break;
+                  const int o = g * s_.cout_g + n;
+                  const int8_t v =
+                      fc ? layer_.weights.data[static_cast<size_t>(o) * s_.cin +
+                                               ch]
+                         : layer_.weights.at(o, ky, kx, ch);
+                  out[pos + col] = static_cast<uint8_t>(v);
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  assert(pos == out.size());
+  return out;
+}
+
+// One 16-byte record per output channel: the bias with the input zero point
+// folded in (bias - in_zp * sum(w), wrapping), M0 and the shift.
+std::vector<uint8_t> ConvLowering::PackParams() const {
+  std::vector<uint8_t> out(param_bytes(), 0);
+  const QuantParams& q = layer_.quant;
+  const size_t per_out = layer_.weights.size() / static_cast<size_t>(s_.cout);
+  for (int o = 0; o < s_.cout; ++o) {
+    int32_t sum = 0;
+    const int8_t* w = layer_.weights.data.data() + o * per_out;
+    for (size_t k = 0; k < per_out; ++k) sum = WrapAdd(sum, w[k]);
+    const int32_t bias = layer_.bias.empty() ? 0 : layer_.bias[o];
+    const int32_t folded = WrapAdd(bias, WrapMul(-q.in_zp, sum));
+    const int32_t mult = q.multiplier[o];
+    const int shift = q.shift[o];
+    if (shift < -31 || shift > 30 || mult < 0 ||
+        (mult != 0 && mult < (int32_t{1} << 30))) {
+      throw InputError("output channel " + std::to_string(o) +
+                       ": multiplier " + std::to_string(mult) + ", shift " +
+                       std::to_string(shift) +
+                       " is not a TFLite quantized multiplier (expected 0 or "
+                       "[2^30, 2^31) and a shift in [-31, 30])");
+    }
+    uint8_t* rec = out.data() + static_cast<size_t>(o) * kParamRecordBytes;
+    std::memcpy(rec, &folded, 4);
+    std::memcpy(rec + 4, &mult, 4);
+    rec[8] = static_cast<uint8_t>(static_cast<int8_t>(shift));
+  }
+  return out;
+}
+
+// Work order: group, PARAM range, image, rectangle, then the N tiles of the
+// range. Unchunked, one ACT fill per rectangle serves every N tile (the
+// activation reuse that keeps DRAM traffic below compute); when the im2col
+// row needs several chunks, each (N tile, chunk) refills ACT and the ACC half
+// accumulates across the chunks.
+void ConvLowering::BuildSchedule(uint32_t wgt_addr) {
+  const int r = hw_.rows, c = hw_.cols;
+  const int full_lines = static_cast<int>(CeilDiv(s_.cin_g, r));
+  const int taps = s_.kh * s_.kw;
+  const uint64_t tile_bytes = static_cast<uint64_t>(r) * c;
+  std::vector<std::pair<int, int>> range_tiles;  // [j0, j1) per range
+  if (range_ntiles_ == 0) {
+    range_tiles.push_back({0, ntiles_});
+  } else {
+    for (int j = 0; j < ntiles_; j += range_ntiles_) {
+      range_tiles.push_back({j, std::min(ntiles_, j + range_ntiles_)});
+    }
+  }
+  auto new_unit = [&](int g, int image, const Rect& rect, int q) {
+    Unit u;
+    u.g = g;
+    u.image = image;
+    u.rect = rect;
+    u.nl = std::min(chunk_lines_, full_lines - q * chunk_lines_);
+    u.c0 = q * chunk_lines_ * r;
+    u.cc = std::min(s_.cin_g - u.c0, u.nl * r);
+    u.half = static_cast<int>(units_.size() % 2);
+    units_.push_back(u);
+  };
+  for (int g = 0; g < s_.groups; ++g) {
+    for (const auto& [j0, j1] : range_tiles) {
+      if (range_ntiles_ != 0 || ranges_.empty()) {
+        Range rg;
+        rg.first_block = static_cast<int>(blocks_.size());
+        if (range_ntiles_ == 0) {
+          rg.first_channel = 0;
+          rg.channels = s_.cout;
+          rg.base = 0;
+        } else {
+          rg.first_channel = g * s_.cout_g + j0 * c;
+          rg.channels = std::min(s_.cout_g, j1 * c) - j0 * c;
+          rg.base = static_cast<int>(ranges_.size() % 2) * param_half_;
+        }
+        ranges_.push_back(rg);
+      }
+      const int range = static_cast<int>(ranges_.size()) - 1;
+      for (int image = 0; image < s_.images; ++image) {
+        for (const Rect& rect : rects_) {
+          if (chunks_ == 1) new_unit(g, image, rect, 0);
+          for (int j = j0; j < j1; ++j) {
+            Step st;
+            st.unit0 = static_cast<int>(units_.size()) - (chunks_ == 1 ? 1 : 0);
+            st.j = j;
+            st.range = range;
+            st.half = static_cast<int>(steps_.size() % 2);
+            steps_.push_back(st);
+            const int step = static_cast<int>(steps_.size()) - 1;
+            ranges_[range].last_step = step;
+            for (int q = 0; q < chunks_; ++q) {
+              if (chunks_ > 1) new_unit(g, image, rect, q);
+              const int unit = static_cast<int>(units_.size()) - 1;
+              const int chunk_tiles = taps * units_[unit].nl;
+              const int groups =
+                  static_cast<int>(CeilDiv(chunk_tiles, max_wgt_tiles_));
+              const int per = static_cast<int>(CeilDiv(chunk_tiles, groups));
+              for (int t0 = 0; t0 < chunk_tiles; t0 += per) {
+                Block b;
+                b.unit = unit;
+                b.step = step;
+                b.range = range;
+                b.j = j;
+                b.tile0 = t0;
+                b.tiles = std::min(per, chunk_tiles - t0);
+                b.wgt_addr = static_cast<uint32_t>(
+                    wgt_addr +
+                    ((static_cast<uint64_t>(g) * ntiles_ + j) *
+                         tiles_per_ntile_ +
+                     chunk_tile0_[q] + t0) *
+                        tile_bytes);
+                b.half = static_cast<int>(blocks_.size() % 2);
+                b.first_of_step = q == 0 && t0 == 0;
+                b.last_of_step = q == chunks_ - 1 && t0 + per >= chunk_tiles;
+                blocks_.push_back(b);
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  // The first ACT fill is loaded whole up front. Every later fill is split
+  // into pieces spread over the blocks of the fill before it, behind their
+  // weight prefetch, so that the in-order load engine interleaves them and
+  // no block's weights wait behind a whole ACT fill.
+  std::vector<int> unit_first_block(units_.size(), -1);
+  std::vector<int> unit_blocks(units_.size(), 0);
+  for (size_t b = 0; b < blocks_.size(); ++b) {
+    const int u = blocks_[b].unit;
+    if (unit_first_block[u] < 0) unit_first_block[u] = static_cast<int>(b);
+    ++unit_blocks[u];
+  }
+  for (size_t u = 0; u < units_.size(); ++u) {
+    const int pixels = units_[u].rect.pixels();
+    const int hosts = u == 0 ? 1 : unit_blocks[u - 1];
+    const int pieces = std::min(pixels, hosts);
+    for (int p = 0; p < pieces; ++p) {
+      units_[u].pieces.push_back(
+          {static_cast<int>(static_cast<int64_t>(pixels) * p / pieces),
+           static_cast<int>(static_cast<int64_t>(pixels) * (p + 1) / pieces)});
+      if (u > 0) {
+        const int host = unit_first_block[u - 1] + p * hosts / pieces;
+        blocks_[host].prefetch.push_back(p);
+      }
+    }
+  }
+}
+
+// A dense copy of `lines` SRAM lines; longer than one instruction's nl it
+// becomes an nx x nl walk over consecutive "pixels" of nl lines, plus a tail.
+// Returns the op index of the last instruction; the first one waits for
+// need_gemm.
+int ConvLowering::EmitCopy(LoadBuf buf, uint32_t dram, int sram_base,
+                           int64_t lines, int line_bytes, int need_gemm) {
+  const int64_t per = std::min<int64_t>(kMaxNl, kMaxSegBytes / line_bytes);
+  int last = -1;
+  while (lines > 0) {
+    const int64_t nl = std::min(lines, per);
+    const int64_t nx = std::min<int64_t>(lines / nl, kMaxNx);
+    const int op = NewOp(Opcode::kLoad);
+    LoadInstr& i = ops_[op].load;
+    i.buf = static_cast<int64_t>(buf);
+    i.dram_base = dram;
+    i.sram_base = sram_base;
+    i.ny = i.h = 1;
+    i.nx = i.w = nx;
+    i.kh = i.kw = 1;
+    i.sy = i.sx = i.dy = i.dx = 1;
+    i.nl = nl;
+    i.seg_bytes = nl * line_bytes;
+    i.pix_stride = nl * line_bytes;
+    if (last < 0) ops_[op].need_gemm = need_gemm;
+    last = op;
+    lines -= nx * nl;
+    sram_base += static_cast<int>(nx * nl);
+    dram += static_cast<uint32_t>(nx * nl * line_bytes);
+  }
+  return last;
+}
+
+// The im2col gather of pixels [p0, p1) of a unit's rectangle: a partial
+// first row, whole rows, a partial last row (each a LOAD).
+void ConvLowering::EmitPiece(int u, int piece, int need_gemm) {
+  Unit& unit = units_[u];
+  const Rect& rc = unit.rect;
+  const int lpp = s_.kh * s_.kw * unit.nl;
+  const auto [p0, p1] = unit.pieces[piece];
+  const uint64_t image_bytes =
+      static_cast<uint64_t>(s_.h) * s_.w * static_cast<uint64_t>(s_.cin);
+  auto gather = [&](int y, int x, int ny, int nx) {
+    const int op = NewOp(Opcode::kLoad);
+    LoadInstr& i = ops_[op].load;
+    i.buf = static_cast<int64_t>(LoadBuf::kAct);
+    i.dram_base = in_addr_ + unit.image * image_bytes +
+                  static_cast<uint64_t>(unit.g) * s_.cin_g + unit.c0;
+    i.sram_base = static_cast<int64_t>(unit.half) * act_half_ +
+                  static_cast<int64_t>(y * rc.nx + x) * lpp;
+    i.ny = ny;
+    i.nx = nx;
+    i.kh = s_.kh;
+    i.kw = s_.kw;
+    i.nl = unit.nl;
+    i.iy0 = static_cast<int64_t>(rc.oy0 + y) * s_.sh - s_.pad_top;
+    i.ix0 = static_cast<int64_t>(rc.ox0 + x) * s_.sw - s_.pad_left;
+    i.sy = s_.sh;
+    i.sx = s_.sw;
+    i.dy = s_.dh;
+    i.dx = s_.dw;
+    i.h = s_.h;
+    i.w = s_.w;
+    i.pix_stride = s_.cin;
+    i.seg_bytes = unit.cc;
+    i.pad = layer_.quant.in_zp & 0xff;
+    if (need_gemm >= 0) {
+      ops_[op].need_gemm = need_gemm;
+      need_gemm = -1;
+    }
+    unit.last_load = op;
+  };
+  int p = p0;
+  if (p % rc.nx != 0) {
+    const int n = std::min(p1 - p, rc.nx - p % rc.nx);
+    gather(p / rc.nx, p % rc.nx, 1, n);
+    p += n;
+  }
+  if (p1 - p >= rc.nx) {
+    const int rows = (p1 - p) / rc.nx;
+    gather(p / rc.nx, 0, rows, rc.nx);
+    p += rows * rc.nx;
+  }
+  if (p < p1) gather(p / rc.nx, 0, 1, p1 - p);
+}
+
+// PARAM range r reuses the half of range r - 2, whose STOREs must be done
+// first. A LOAD cannot wait for a STORE directly, so it waits for a GEMM
+// that waited for the last of those STOREs: the GEMM that next overwrote
+// that STORE's ACC half, or, when that has not been emitted yet, the first
+// GEMM after the STORE, made to wait for it.
+void ConvLowering::EmitParams(int r) {
+  const Range& rg = ranges_[r];
+  int need_gemm = -1;
+  if (r >= 2) {
+    const int last = ranges_[r - 2].last_step;
+    const int store = steps_[last].store_op;
+    const int s2 = last + 2;
+    if (s2 < static_cast<int>(steps_.size()) && steps_[s2].first_gemm >= 0) {
+      need_gemm = steps_[s2].first_gemm;
+    } else {
+      const int g = steps_[last + 1].first_gemm;
+      assert(g > store);
+      ops_[g].need_store = std::max(ops_[g].need_store, store);
+      need_gemm = g;
+    }
+  }
+  EmitCopy(LoadBuf::kParam,
+           param_addr_ + static_cast<uint32_t>(rg.first_channel) *
+                             kParamRecordBytes,
+           rg.base, rg.channels, kParamRecordBytes, need_gemm);
+}
+
+// Block b's weights reuse the WGT half of block b - 2.
+void ConvLowering::EmitWeights(int b) {
+  Block& bl = blocks_[b];
+  const int need = b >= 2 ? blocks_[b - 2].last_gemm : -1;
+  bl.load_op = EmitCopy(LoadBuf::kWgt, bl.wgt_addr, bl.half * wgt_half_,
+                        TileLines(bl.tiles), hw_.cols, need);
+}
+
+std::vector<InstrWord> ConvLowering::Emit(uint32_t wgt_addr,
+                                          uint32_t param_addr) {
+  param_addr_ = param_addr;
+  BuildSchedule(wgt_addr);
+  const int r = hw_.rows, c = hw_.cols;
+  const int nblocks = static_cast<int>(blocks_.size());
+
+  EmitParams(0);
+  for (size_t p = 0; p < units_[0].pieces.size(); ++p) {
+    EmitPiece(0, static_cast<int>(p), -1);
+  }
+  EmitWeights(0);
+  for (int b = 0; b < nblocks; ++b) {
+    Block& bl = blocks_[b];
+    Unit& unit = units_[bl.unit];
+    Step& st = steps_[bl.step];
+    const int lpp = s_.kh * s_.kw * unit.nl;
+    for (int t = 0; t < bl.tiles; ++t) {
+      // ACT rows of a pixel and K tiles share the order (tap, line), so K
+      // tile `tile` is ACT line `tile` of every pixel's im2col row.
+      const int tile = bl.tile0 + t;
+      const int l = tile % unit.nl;
+      const int op = NewOp(Opcode::kGemm);
+      GemmInstr& i = ops_[op].gemm;
+      i.act_base = static_cast<int64_t>(unit.half) * act_half_ + tile;
+      i.act_stride = lpp;
+      i.m_rows = unit.rect.pixels();
+      i.wgt_base = static_cast<int64_t>(bl.half) * wgt_half_ +
+                   static_cast<int64_t>(t) * r;
+      i.acc_base = static_cast<int64_t>(st.half) * acc_half_;
+      i.accumulate = (bl.first_of_step && t == 0) ? 0 : 1;
+      i.k_valid = std::min(r, unit.cc - l * r);
+      i.n_valid = std::min(c, s_.cout_g - bl.j * c);
+      if (t == 0) {
+        ops_[op].need_load = std::max(bl.load_op, unit.last_load);
+        bl.first_gemm = op;
+        if (bl.first_of_step) {
+          st.first_gemm = op;
+          if (bl.step >= 2) ops_[op].need_store = steps_[bl.step - 2].store_op;
+        }
+        // Prefetch point: right after the block's first GEMM, so the
+        // dispatcher reaches these loads while the block computes.
+        if (b + 1 < nblocks) {
+          const Block& next = blocks_[b + 1];
+          if (next.range != bl.range) EmitParams(next.range);
+          EmitWeights(b + 1);
+        }
+        for (int p : bl.prefetch) {
+          const int u = bl.unit + 1;
+          EmitPiece(u, p, u >= 2 ? units_[u - 2].last_gemm : -1);
+        }
+      }
+      bl.last_gemm = op;
+      unit.last_gemm = op;
+      st.last_gemm = op;
+    }
+    if (bl.last_of_step) {
+      const Unit& u0 = units_[st.unit0];
+      const int op = NewOp(Opcode::kStore);
+      StoreInstr& i = ops_[op].store;
+      const Range& rg = ranges_[bl.range];
+      const int channel = u0.g * s_.cout_g + bl.j * c;
+      i.acc_base = static_cast<int64_t>(st.half) * acc_half_;
+      i.dram_base =
+          out_addr_ +
+          static_cast<uint64_t>(u0.image) * s_.oh * s_.ow * s_.cout +
+          (static_cast<uint64_t>(u0.rect.oy0) * s_.ow + u0.rect.ox0) * s_.cout +
+          channel;
+      i.ny = u0.rect.ny;
+      i.nx = u0.rect.nx;
+      i.row_stride = static_cast<int64_t>(s_.ow) * s_.cout;
+      i.pix_stride = s_.cout;
+      i.n_bytes = std::min(c, s_.cout_g - bl.j * c);
+      i.param_base = rg.base + (channel - rg.first_channel);
+      i.out_zp = layer_.quant.out_zp;
+      i.act_min = layer_.quant.act_min;
+      i.act_max = layer_.quant.act_max;
+      ops_[op].need_gemm = st.last_gemm;
+      st.store_op = op;
+    }
+  }
+
+  ResolveTokens(&ops_);
+  std::vector<InstrWord> program;
+  program.reserve(ops_.size());
+  for (const Op& op : ops_) {
+    switch (op.kind) {
+      case Opcode::kLoad:
+        program.push_back(Encode(op.load));
+        break;
+      case Opcode::kGemm:
+        program.push_back(Encode(op.gemm));
+        break;
+      case Opcode::kStore:
+        program.push_back(Encode(op.store));
+        break;
+    }
+  }
+  return program;
+}
+
+void CheckHw(const HwConfig& hw) {
+  auto pow2 = [](int v) { return v >= 2 && (v & (v - 1)) == 0; };
+  if (hw.rows < 1 || hw.cols < 1 || hw.rows * 8 > hw.dram_bits ||
+      hw.cols * 8 > hw.dram_bits || !pow2(hw.act_lines) ||
+      !pow2(hw.wgt_lines) || !pow2(hw.acc_rows) || !pow2(hw.param_entries) ||
+      hw.dram_bits < 128 || hw.act_lines > 65536 || hw.wgt_lines > 65536 ||
+      hw.acc_rows > 65536 || hw.param_entries > 65536) {
+    throw InputError("hardware " + hw.ToString() +
+                     ": expected R*8 and C*8 <= dram_bits (>= 128) and SRAM "
+                     "depths that are powers of two in [2, 65536]");
+  }
+}
+
+class Allocator {
+ public:
+  explicit Allocator(const HwConfig& hw) : hw_(hw) {}
+  uint32_t Take(uint64_t bytes, const std::string& what) {
+    const uint64_t addr = (next_ + kAlign - 1) / kAlign * kAlign;
+    const uint64_t limit = std::min<uint64_t>(hw_.dram_bytes, 1ull << 32);
+    if (addr + bytes > limit) {
+      throw InputError(what + " (" + std::to_string(bytes) +
+                       " bytes) does not fit the " + std::to_string(limit) +
+                       "-byte DRAM after " + std::to_string(addr) +
+                       " bytes already placed");
+    }
+    next_ = addr + bytes;
+    return static_cast<uint32_t>(addr);
+  }
+  uint64_t used() const { return next_; }
+
+ private:
+  const HwConfig& hw_;
+  uint64_t next_ = 0;
+};
+
+}  // namespace
+
+CompiledNetwork Compile(const Network& net, const HwConfig& hw) {
+  CheckHw(hw);
+  CompiledNetwork out;
+  out.hw = hw;
+  Allocator dram(hw);
+  auto place = [&](const std::string& name, const Shape& shape) {
+    TensorPlacement t;
+    t.shape = shape;
+    t.bytes = static_cast<uint32_t>(NumElements(shape));
+    t.addr = dram.Take(NumElements(shape), "tensor '" + name + "'");
+    out.tensors[name] = t;
+  };
+  place("input", net.input.shape);
+  for (const Layer& layer : net.layers) {
+    if (out.tensors.count(layer.name)) {
+      throw InputError(LayerPrefix(layer) + "name is already used");
+    }
+    CompiledLayer cl;
+    cl.name = layer.name;
+    cl.kind = layer.kind;
+    cl.host = IsHostLayer(layer.kind);
+    cl.inputs = layer.inputs;
+    std::vector<Shape> in_shapes;
+    for (const std::string& name : layer.inputs) {
+      const auto it = out.tensors.find(name);
+      if (it == out.tensors.end()) {
+        throw InputError(LayerPrefix(layer) + "input '" + name +
+                         "' is neither 'input' nor an earlier layer");
+      }
+      in_shapes.push_back(it->second.shape);
+    }
+    const Shape out_shape = InferOutputShape(layer, in_shapes);
+    place(layer.name, out_shape);
+    if (!cl.host) {
+      try {
+        if (layer.kind == LayerKind::kConv && in_shapes[0].size() != 4) {
+          throw InputError("conv input must be NHWC, got " +
+                           ShapeToString(in_shapes[0]));
+        }
+        const int32_t in_zp = layer.quant.in_zp;
+        if (in_zp < -128 || in_zp > 127) {
+          throw InputError("input zero point " + std::to_string(in_zp) +
+                           " is outside int8");
+        }
+        const ConvShape s = ConvShapeOf(layer, in_shapes[0], out_shape);
+        cl.macs = static_cast<uint64_t>(s.images) * s.oh * s.ow * s.cout *
+                  s.kh * s.kw * s.cin_g;
+        ConvLowering lower(layer, s, hw, out.tensors.at(layer.inputs[0]).addr,
+                           out.tensors.at(layer.name).addr);
+        const uint32_t wgt = dram.Take(lower.weight_bytes(), "weights");
+        out.image[wgt] = lower.PackWeights();
+        const uint32_t params = dram.Take(lower.param_bytes(), "params");
+        out.image[params] = lower.PackParams();
+        cl.program = lower.Emit(wgt, params);
+      } catch (const std::out_of_range& e) {
+        throw InputError(LayerPrefix(layer) + "does not fit the ISA on " +
+                         hw.ToString() + ": " + e.what());
+      } catch (const InputError& e) {
+        throw InputError(LayerPrefix(layer) + e.what());
+      }
+    }
+    out.layers.push_back(std::move(cl));
+  }
+  out.dram_used = static_cast<uint32_t>(dram.used());
+  return out;
+}
+
+}  // namespace sparq

@@ -1,1 +1,34 @@
-// placeholder: implementation pending
+#include "sw/hw_config.h"
+
+#include <string>
+
+namespace sparq {
+
+HwConfig HwConfig::ForArray(int rows, int cols) {
+  HwConfig hw;
+  hw.rows = rows;
+  hw.cols = cols;
+  hw.act_lines = 2048 * rows;
+  hw.wgt_lines = 512 * rows;
+  hw.acc_rows = 256 * rows;
+  hw.param_entries = 2048;
+  return hw;
+}
+
+std::string HwConfig::ToString() const {
+  return std::to_string(rows) + "x" + std::to_string(cols) + " (act " +
+         std::to_string(act_lines) + " lines, wgt " +
+         std::to_string(wgt_lines) + " lines, acc " + std::to_string(acc_rows) +
+         " rows, param " + std::to_string(param_entries) + " entries, dram " +
+         std::to_string(dram_bits) + " bits, " +
+         std::to_string(dram_bytes >> 20) + " MiB)";
+}
+
+bool HwConfig::operator==(const HwConfig& o) const {
+  return rows == o.rows && cols == o.cols && act_lines == o.act_lines &&
+         wgt_lines == o.wgt_lines && acc_rows == o.acc_rows &&
+         param_entries == o.param_entries && dram_bits == o.dram_bits &&
+         dram_bytes == o.dram_bytes;
+}
+
+}  // namespace sparq

@@ -34,7 +34,50 @@ enum class Opcode : uint32_t {
 
 enum class LoadBuf : uint32_t { kAct = 0, kWgt = 1, kParam = 2 };
 
-// Raw bit access. Signed fields are sign-extended by GetField.
+// Every field of isa.def, in definition order: what a compiler needs to know
+// a field's limits without repeating its width.
+struct IsaField {
+  const char* instr;  // "Common", "Load", "Gemm", "Store"
+  const char* name;
+  int lsb;
+  int width;
+  bool is_signed;
+};
+#define SPARQ_ISA_WORD(bits)
+#define SPARQ_OPCODE(Name, value, doc)
+#define SPARQ_FIELD(Instr, field, lsb, width, sgn, doc) \
+  IsaField{#Instr, #field, lsb, width, sgn != 0},
+inline constexpr IsaField kIsaFields[] = {
+#include "sw/isa/isa.def"
+};
+#undef SPARQ_ISA_WORD
+#undef SPARQ_OPCODE
+#undef SPARQ_FIELD
+
+namespace isa_internal {
+constexpr bool StrEq(const char* a, const char* b) {
+  while (*a != '\0' && *a == *b) {
+    ++a;
+    ++b;
+  }
+  return *a == *b;
+}
+}  // namespace isa_internal
+
+// Largest value of an unsigned field, e.g. IsaFieldMax("Load", "nl") == 4095
+// (-1 when no such field exists, which fails any range use at compile time).
+constexpr int64_t IsaFieldMax(const char* instr, const char* field) {
+  for (const IsaField& f : kIsaFields) {
+    if (isa_internal::StrEq(f.instr, instr) &&
+        isa_internal::StrEq(f.name, field)) {
+      return f.is_signed ? (int64_t{1} << (f.width - 1)) - 1
+                         : (int64_t{1} << f.width) - 1;
+    }
+  }
+  return -1;
+}
+
+// Raw bit access (width <= 64); Decode* sign-extends the signed fields.
 uint64_t GetBits(const InstrWord& w, int lsb, int width);
 void SetBits(InstrWord* w, int lsb, int width, uint64_t value);
 

@@ -1,1 +1,95 @@
-// placeholder: implementation pending
+#include "sw/runtime.h"
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "golden/npy.h"
+
+namespace sparq {
+namespace {
+
+const TensorPlacement& Placement(const CompiledNetwork& c,
+                                 const std::string& name) {
+  const auto it = c.tensors.find(name);
+  if (it == c.tensors.end()) {
+    throw InputError("compiled network has no DRAM placement for tensor '" +
+                     name + "'");
+  }
+  return it->second;
+}
+
+Tensor<int8_t> ReadTensor(Device& dev, const TensorPlacement& p) {
+  Tensor<int8_t> t(p.shape);
+  dev.ReadDram(p.addr, reinterpret_cast<uint8_t*>(t.data.data()), t.size());
+  return t;
+}
+
+void WriteTensor(Device& dev, const TensorPlacement& p,
+                 const Tensor<int8_t>& t) {
+  dev.WriteDram(p.addr, reinterpret_cast<const uint8_t*>(t.data.data()),
+                t.size());
+}
+
+}  // namespace
+
+std::vector<LayerRun> RunNetwork(const Network& net, const CompiledNetwork& c,
+                                 Device& dev) {
+  if (!(dev.config() == c.hw)) {
+    throw InputError("network was compiled for " + c.hw.ToString() +
+                     " but the " + dev.name() + " device is " +
+                     dev.config().ToString());
+  }
+  if (net.layers.size() != c.layers.size()) {
+    throw InputError("network has " + std::to_string(net.layers.size()) +
+                     " layers but its compiled form " +
+                     std::to_string(c.layers.size()));
+  }
+  const TensorPlacement& in = Placement(c, "input");
+  if (net.input.shape != in.shape) {
+    throw InputError("network input " + ShapeToString(net.input.shape) +
+                     " differs from the compiled input " +
+                     ShapeToString(in.shape));
+  }
+  for (const auto& [addr, bytes] : c.image) {
+    dev.WriteDram(addr, bytes.data(), bytes.size());
+  }
+  WriteTensor(dev, in, net.input);
+
+  using Clock = std::chrono::steady_clock;
+  std::vector<LayerRun> runs;
+  for (size_t n = 0; n < c.layers.size(); ++n) {
+    const CompiledLayer& cl = c.layers[n];
+    const Layer& layer = net.layers[n];
+    const TensorPlacement& out = Placement(c, cl.name);
+    LayerRun run;
+    run.name = cl.name;
+    run.kind = cl.kind;
+    run.host = cl.host;
+    run.macs = cl.macs;
+    const Clock::time_point start = Clock::now();
+    if (cl.host) {
+      // Host layers see the accelerator's outputs through DRAM, like a
+      // driver would, and leave their result there for later layers.
+      std::vector<Tensor<int8_t>> inputs;
+      for (const std::string& name : cl.inputs) {
+        inputs.push_back(ReadTensor(dev, Placement(c, name)));
+      }
+      std::vector<const Tensor<int8_t>*> ptrs;
+      for (const Tensor<int8_t>& t : inputs) ptrs.push_back(&t);
+      WriteTensor(dev, out, RunLayerReference(layer, ptrs));
+    } else {
+      const PerfCounters before = dev.ReadCounters();
+      dev.Submit(cl.program);
+      dev.RunToIdle();
+      run.counters = dev.ReadCounters() - before;
+    }
+    run.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    run.output = ReadTensor(dev, out);
+    runs.push_back(std::move(run));
+  }
+  return runs;
+}
+
+}  // namespace sparq

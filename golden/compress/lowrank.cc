@@ -155,7 +155,9 @@ ModuleList CpDecompose(const Conv2d& conv, int rank, const CpOptions& opt,
                        double* rel_error) {
   const ConvSpec& s = conv.spec();
   assert(s.groups == 1 && rank >= 1);
-  const MatD w = ToDouble(conv.weight().value);
+  // Row-major, so that data()[e] walks the tensor in O, H, W, I order.
+  const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> w =
+      conv.weight().value.cast<double>();
   const int dims[4] = {s.out_c, s.kh, s.kw, s.in_c};
   const int64_t total = w.size();
   // Factor matrices, one row per index of their mode.

@@ -1,0 +1,29 @@
+// Binary (A1W1) layers as binary hardware computes them: activations and
+// weights in {-1, +1} packed as bits (1 = +1), dot = 2 * popcount(xnor) - K.
+// The accelerator has no binary mode yet; this is the golden-side kernel
+// that such a mode must match.
+
+#ifndef SPARQ_GOLDEN_COMPRESS_BINARY_H_
+#define SPARQ_GOLDEN_COMPRESS_BINARY_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "golden/layers.h"
+#include "golden/tensor.h"
+
+namespace sparq {
+
+// Packs n values of {-1, +1} into 64-bit words, bit i of word i / 64.
+std::vector<uint64_t> PackSigns(const int8_t* values, int n);
+
+// Conv accumulators of ±1 input (NHWC) and ±1 weights (OHWI), padding taps
+// skipped: equals Conv2dAccInt32(input, weights, zero bias, geom, 0) for
+// ±1 tensors. Dilation 1 only.
+Tensor<int32_t> BinaryConv2dAccXnor(const Tensor<int8_t>& input,
+                                    const Tensor<int8_t>& weights,
+                                    const ConvGeometry& geom);
+
+}  // namespace sparq
+
+#endif  // SPARQ_GOLDEN_COMPRESS_BINARY_H_

@@ -1,0 +1,139 @@
+// Accumulator SRAM, banked per array column, with the read-modify-write
+// pipeline that follows the array's skewed output.
+//
+// Every issued activation row brings its ACC row address, its accumulate flag
+// and a tag; they travel down one shared delay line (one stage per cycle).
+// Column c's sum of that row arrives on sum_i exactly SumLatency + c cycles
+// after the issue, so bank c taps the line there: one cycle earlier it reads
+// the old ACC value (stage A), at the sum's arrival it adds and writes
+// (stage B). Consecutive rows may name the same address (a GEMM accumulating
+// onto the rows the previous GEMM just wrote): when stage A reads the address
+// that stage B writes in the same cycle, the new value is forwarded, so any
+// m_rows >= 1 works without stalls. The tag leaves on retire_* the cycle
+// after the row's last column (C-1) write has landed.
+//
+// The store engine reads one ACC row of all banks at once through acc_re_i /
+// acc_raddr_i (data the cycle after, held otherwise). A read of a row written
+// in the same cycle returns the old contents.
+//
+// Parameters: ArrayCols (C, banks), AccRows (rows per bank, power of two),
+// SumLatency (cycles from issue to column 0's sum, >= 2), TagW.
+// Ports: issue_* (one activation row entering the array), sum_i (column c in
+// bits [32*c +: 32]), retire_* (row done), busy_o (rows in flight), acc_*
+// (store read port).
+
+module sparq_acc_buf #(
+  parameter int unsigned ArrayCols  = 16,
+  parameter int unsigned AccRows    = 4096,
+  parameter int unsigned SumLatency = 17,
+  parameter int unsigned TagW       = 1,
+  localparam int unsigned AccAw = $clog2(AccRows)
+) (
+  input  logic                    clk_i,
+  input  logic                    rst_ni,
+  input  logic                    issue_valid_i,
+  input  logic [AccAw-1:0]        issue_addr_i,
+  input  logic                    issue_accumulate_i,
+  input  logic [TagW-1:0]         issue_tag_i,
+  input  logic [ArrayCols*32-1:0] sum_i,
+  output logic                    retire_valid_o,
+  output logic [TagW-1:0]         retire_tag_o,
+  output logic                    busy_o,
+  input  logic                    acc_re_i,
+  input  logic [AccAw-1:0]        acc_raddr_i,
+  output logic [ArrayCols*32-1:0] acc_rdata_o
+);
+
+`include "sparq_assert.svh"
+
+  localparam int unsigned CtrlW = TagW + 1 + AccAw;  // {tag, accumulate, addr}
+  localparam int unsigned Len   = SumLatency + ArrayCols;
+
+  if (AccRows < 2 || (AccRows & (AccRows - 1)) != 0) begin : g_bad_rows
+    $error("sparq_acc_buf: AccRows must be a power of two >= 2");
+  end
+  if (SumLatency < 2) begin : g_bad_latency
+    $error("sparq_acc_buf: SumLatency must leave a cycle for the read before the sum");
+  end
+
+  // Stage k holds the row issued k cycles ago (valid bits reset, fields not).
+  logic [Len:1] vld_q;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      vld_q <= '0;
+    end else begin
+      vld_q <= {vld_q[Len-1:1], issue_valid_i};
+    end
+  end
+
+  for (genvar k = 1; k <= Len; k++) begin : g_stage
+    logic [CtrlW-1:0] ctrl_d, ctrl_q;
+    if (k == 1) begin : g_head
+      assign ctrl_d = {issue_tag_i, issue_accumulate_i, issue_addr_i};
+    end else begin : g_link
+      assign ctrl_d = g_stage[k-1].ctrl_q;
+    end
+    always_ff @(posedge clk_i) begin
+      ctrl_q <= ctrl_d;
+    end
+  end
+
+  for (genvar c = 0; c < ArrayCols; c++) begin : g_bank
+    localparam int unsigned KA = SumLatency + c - 1;
+    localparam int unsigned KB = SumLatency + c;
+
+    (* sparq_macro *) logic [31:0] mem_q [AccRows];
+    logic             a_valid, a_accumulate, b_valid, b_accumulate;
+    logic [AccAw-1:0] a_addr, b_addr;
+    logic [TagW-1:0]  unused_a_tag, unused_b_tag;
+    logic             fwd_hit, fwd_hit_q;
+    logic [31:0]      old_q, fwd_q, old, sum;
+    logic [31:0]      rd_q;
+
+    assign a_valid = vld_q[KA];
+    assign b_valid = vld_q[KB];
+    assign {unused_a_tag, a_accumulate, a_addr} = g_stage[KA].ctrl_q;
+    assign {unused_b_tag, b_accumulate, b_addr} = g_stage[KB].ctrl_q;
+
+    // The write of stage B lands at the end of this cycle, after stage A's read.
+    assign fwd_hit = a_valid && b_valid && (a_addr == b_addr);
+    assign old     = fwd_hit_q ? fwd_q : old_q;
+    assign sum     = (b_accumulate ? old : 32'd0) + sum_i[32*c +: 32];
+
+    always_ff @(posedge clk_i) begin
+      if (a_valid && a_accumulate) old_q <= mem_q[a_addr];
+    end
+
+    always_ff @(posedge clk_i or negedge rst_ni) begin
+      if (!rst_ni) begin
+        fwd_hit_q <= 1'b0;
+      end else begin
+        fwd_hit_q <= fwd_hit;
+      end
+    end
+
+    always_ff @(posedge clk_i) begin
+      if (fwd_hit) fwd_q <= sum;
+    end
+
+    always_ff @(posedge clk_i) begin
+      if (b_valid) mem_q[b_addr] <= sum;
+    end
+
+    always_ff @(posedge clk_i) begin
+      if (acc_re_i) rd_q <= mem_q[acc_raddr_i];
+    end
+
+    assign acc_rdata_o[32*c +: 32] = rd_q;
+  end
+
+  logic [AccAw:0] unused_retire_ctrl;
+  assign {retire_tag_o, unused_retire_ctrl} = g_stage[Len].ctrl_q;
+  assign retire_valid_o = vld_q[Len];
+  assign busy_o         = |vld_q;
+
+  `ASSERT_KNOWN(IssueValidKnown, issue_valid_i)
+  `ASSERT_KNOWN(AccReKnown, acc_re_i)
+
+endmodule

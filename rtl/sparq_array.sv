@@ -1,0 +1,114 @@
+// Weight-stationary R x C systolic array of sparq_pe, with its input skew.
+//
+// An activation row arrives all at once on act_i (straight from the ACT SRAM);
+// byte r is delayed r cycles (triangular skew registers) so that it enters
+// array row r at column 0 one cycle after row r-1's byte. From there the
+// activation moves right one PE per cycle and partial sums move down, so
+// sum_o carries row m's result for column c ArrayRows + c cycles after act_i
+// carried row m.
+// Each array row gets the bank bit of its activation from the column-0 PE
+// above it, which saw the same activation row one cycle earlier.
+//
+// Weights: a weight line (C bytes, byte c for column c) is written into one
+// bank of every PE of the single array row selected by wl_en_i. The engine
+// writes row r of a tile in the cycle after the previous occupant of that bank
+// has left row r's last column and before the tile's first activation reaches
+// row r, so no skew is needed on the weight path.
+//
+// Signals between PEs are local (neighbour to neighbour); only the bottom row
+// leaves the array, sign-extended to int32 so that each column is one word.
+//
+// Parameters: ArrayRows (R, reduction rows), ArrayCols (C, output columns),
+// SumW (partial-sum width, at least 16 + clog2(R)).
+// Ports: act_i/bank_i (one activation row and its weight bank),
+// wl_en_i (one-hot array row), wl_bank_i, wl_data_i (one weight line),
+// sum_o (column c in bits [32*c +: 32]).
+
+module sparq_array #(
+  parameter int unsigned ArrayRows = 16,
+  parameter int unsigned ArrayCols = 16,
+  parameter int unsigned SumW      = 20
+) (
+  input  logic                    clk_i,
+  input  logic [ArrayRows*8-1:0]  act_i,
+  input  logic                    bank_i,
+  input  logic [ArrayRows-1:0]    wl_en_i,
+  input  logic                    wl_bank_i,
+  input  logic [ArrayCols*8-1:0]  wl_data_i,
+  output logic [ArrayCols*32-1:0] sum_o
+);
+
+  if (ArrayRows < 2 || ArrayCols < 2) begin : g_bad_shape
+    $error("sparq_array: ArrayRows and ArrayCols must both be at least 2");
+  end
+  if (SumW < 16 + $clog2(ArrayRows) || SumW > 31) begin : g_bad_sumw
+    $error("sparq_array: SumW must hold a sum of ArrayRows int8 products, below 32 bits");
+  end
+
+  for (genvar r = 0; r < ArrayRows; r++) begin : g_row
+    logic [7:0] act_in;
+    logic       bank_in;
+
+    if (r == 0) begin : g_top
+      assign act_in  = act_i[7:0];
+      assign bank_in = bank_i;
+    end else begin : g_skew
+      // skew_q holds the last r bytes of this row's lane, newest lowest.
+      logic [8*r-1:0] skew_q;
+      logic [8*r+7:0] skew_cat;
+
+      assign skew_cat = {skew_q, act_i[8*r +: 8]};
+      always_ff @(posedge clk_i) begin
+        skew_q <= skew_cat[8*r-1:0];
+      end
+      assign act_in  = skew_cat[8*r+7 -: 8];
+      assign bank_in = g_row[r-1].g_col[0].bank_o;
+    end
+
+    for (genvar c = 0; c < ArrayCols; c++) begin : g_col
+      logic [7:0]      act_l, act_o;
+      logic            bank_l, bank_o;
+      logic [SumW-1:0] psum_u, psum_o;
+
+      if (c == 0) begin : g_first
+        assign act_l  = act_in;
+        assign bank_l = bank_in;
+      end else begin : g_next
+        assign act_l  = g_row[r].g_col[c-1].act_o;
+        assign bank_l = g_row[r].g_col[c-1].bank_o;
+      end
+
+      if (r == 0) begin : g_zero
+        assign psum_u = '0;
+      end else begin : g_above
+        assign psum_u = g_row[r-1].g_col[c].psum_o;
+      end
+
+      sparq_pe #(
+        .SumW(SumW)
+      ) u_pe (
+        .clk_i    (clk_i),
+        .act_i    (act_l),
+        .bank_i   (bank_l),
+        .psum_i   (psum_u),
+        .wl_en_i  (wl_en_i[r]),
+        .wl_bank_i(wl_bank_i),
+        .wl_data_i(wl_data_i[8*c +: 8]),
+        .act_o    (act_o),
+        .bank_o   (bank_o),
+        .psum_o   (psum_o)
+      );
+    end
+
+    // The rightmost column passes its activation on to nobody.
+    logic unused_right;
+    assign unused_right = ^{g_col[ArrayCols-1].act_o, g_col[ArrayCols-1].bank_o};
+  end
+
+  for (genvar c = 0; c < ArrayCols; c++) begin : g_out
+    logic [SumW-1:0] bottom;
+    assign bottom = g_row[ArrayRows-1].g_col[c].psum_o;
+    assign sum_o[32*c +: 32] = {{(32 - SumW){bottom[SumW-1]}}, bottom};
+  end
+
+endmodule

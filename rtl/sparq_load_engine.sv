@@ -1,0 +1,575 @@
+// LOAD engine: DRAM -> ACT / WGT / PARAM SRAM lines with the im2col gather
+// (semantics: docs/architecture.md, "LOAD").
+//
+// Two decoupled halves joined by a FIFO of line descriptors in request order:
+//
+//  * The generator walks the loops y, x, ky, kx, l one SRAM line per cycle.
+//    Addresses and input coordinates are updated incrementally; the products
+//    they step by (w*pix_stride, sy*row, ...) are computed once per
+//    instruction on one shared 32x16 multiplier (7 setup cycles, skipped
+//    for a plain copy of one pixel). For each
+//    in-bounds line it requests the B-aligned beats that hold its valid bytes
+//    and pushes a descriptor. A line whose first beat is the last beat already
+//    requested reuses it (dense small lines share beats); a line that needs
+//    two fresh beats takes two cycles (a consume-only descriptor, then the
+//    line). Out-of-bounds and empty lines request nothing but still pass
+//    through the descriptor FIFO, so SRAM writes stay in program order.
+//  * The realigner pops one descriptor per cycle, takes at most one response
+//    beat, keeps the last beat it took, and shifts the two-beat window by the
+//    line's byte offset. Bytes at or beyond valid_bytes are zero; out-of-bounds
+//    lines are filled with pad. The write leaves through one registered port.
+//
+// The descriptor FIFO bounds the reads in flight (LineFifoDepth beats), so a
+// DRAM latency below that depth does not serialize: aligned lines stream at
+// one per cycle. The next LOAD is set up while the realigner drains the
+// previous one. l2c_push_o and evt_instr_done_o fire with the last SRAM
+// write of an instruction (the write and the token land on the same edge).
+//
+// Parameters: ArrayRows (ACT line bytes), ArrayCols (WGT line bytes),
+// DramBits (beat width), LineFifoDepth (descriptors / reads in flight).
+// Ports: instr_* (LOAD queue head; popped when its last line is generated),
+// c2l / l2c tokens, dram_rd_* (beat reads), wr_* (SRAM line writes: buf
+// 0 ACT, 1 WGT, 2 PARAM; line in the low bytes of wr_data_o), busy_o and
+// counter events (evt_stall_dram_o: busy, not waiting for a token, and no
+// beat requested or received this cycle).
+
+module sparq_load_engine #(
+  parameter int unsigned ArrayRows     = 16,
+  parameter int unsigned ArrayCols     = 16,
+  parameter int unsigned DramBits      = 128,
+  parameter int unsigned LineFifoDepth = 128,
+  localparam int unsigned LineBytes = (ArrayRows > ArrayCols)
+                                      ? ((ArrayRows > 16) ? ArrayRows : 16)
+                                      : ((ArrayCols > 16) ? ArrayCols : 16),
+  localparam int unsigned LineBits = 8 * LineBytes
+) (
+  input  logic                clk_i,
+  input  logic                rst_ni,
+  input  logic                instr_valid_i,
+  output logic                instr_ready_o,
+  input  logic [255:0]        instr_data_i,
+  input  logic                c2l_avail_i,
+  output logic                c2l_pop_o,
+  output logic                l2c_push_o,
+  output logic                dram_rd_req_valid_o,
+  input  logic                dram_rd_req_ready_i,
+  output logic [31:0]         dram_rd_req_addr_o,
+  input  logic                dram_rd_rsp_valid_i,
+  output logic                dram_rd_rsp_ready_o,
+  input  logic [DramBits-1:0] dram_rd_rsp_data_i,
+  output logic                wr_valid_o,
+  output logic [1:0]          wr_buf_o,
+  output logic [15:0]         wr_addr_o,
+  output logic [LineBits-1:0] wr_data_o,
+  output logic                busy_o,
+  output logic                evt_stall_dram_o,
+  output logic                evt_stall_tokens_o,
+  output logic                evt_instr_done_o
+);
+
+`include "sparq_assert.svh"
+
+  localparam int unsigned Beat      = DramBits / 8;
+  localparam int unsigned BeatAw    = $clog2(Beat);
+  localparam int unsigned BeatIdxW  = 32 - BeatAw;
+  localparam int unsigned VbW       = $clog2(LineBytes + 1);
+  localparam int unsigned OffW      = BeatAw + 1;  // offset + valid bytes < 2 * Beat
+  localparam int unsigned DescW     = 32 + BeatAw + VbW;  // bits of line_desc_t
+
+  if (LineBytes > Beat) begin : g_bad_line
+    $error("sparq_load_engine: SRAM lines (R, C and 16-byte PARAM records) must fit one DRAM beat");
+  end
+
+  // ---------------------------------------------------------------------------
+  // Instruction fields (the queue head stays put until the engine pops it)
+  // ---------------------------------------------------------------------------
+  logic [1:0]  f_buf;
+  logic [31:0] f_dram_base;
+  logic [15:0] f_sram_base;
+  logic [11:0] f_ny, f_nx, f_nl, f_h, f_w;
+  logic [3:0]  f_kh, f_kw, f_sy, f_sx, f_dy, f_dx;
+  logic [13:0] f_iy0, f_ix0;
+  logic [19:0] f_pix;
+  logic [15:0] f_seg;
+  logic [7:0]  f_pad;
+  logic        f_pop_next, f_push_next;
+
+  assign f_buf       = instr_data_i[sparq_isa_pkg::LoadBufLsb +: sparq_isa_pkg::LoadBufW];
+  assign f_dram_base = instr_data_i[sparq_isa_pkg::LoadDramBaseLsb +: sparq_isa_pkg::LoadDramBaseW];
+  assign f_sram_base = instr_data_i[sparq_isa_pkg::LoadSramBaseLsb +: sparq_isa_pkg::LoadSramBaseW];
+  assign f_ny        = instr_data_i[sparq_isa_pkg::LoadNyLsb +: sparq_isa_pkg::LoadNyW];
+  assign f_nx        = instr_data_i[sparq_isa_pkg::LoadNxLsb +: sparq_isa_pkg::LoadNxW];
+  assign f_kh        = instr_data_i[sparq_isa_pkg::LoadKhLsb +: sparq_isa_pkg::LoadKhW];
+  assign f_kw        = instr_data_i[sparq_isa_pkg::LoadKwLsb +: sparq_isa_pkg::LoadKwW];
+  assign f_nl        = instr_data_i[sparq_isa_pkg::LoadNlLsb +: sparq_isa_pkg::LoadNlW];
+  assign f_iy0       = instr_data_i[sparq_isa_pkg::LoadIy0Lsb +: sparq_isa_pkg::LoadIy0W];
+  assign f_ix0       = instr_data_i[sparq_isa_pkg::LoadIx0Lsb +: sparq_isa_pkg::LoadIx0W];
+  assign f_sy        = instr_data_i[sparq_isa_pkg::LoadSyLsb +: sparq_isa_pkg::LoadSyW];
+  assign f_sx        = instr_data_i[sparq_isa_pkg::LoadSxLsb +: sparq_isa_pkg::LoadSxW];
+  assign f_dy        = instr_data_i[sparq_isa_pkg::LoadDyLsb +: sparq_isa_pkg::LoadDyW];
+  assign f_dx        = instr_data_i[sparq_isa_pkg::LoadDxLsb +: sparq_isa_pkg::LoadDxW];
+  assign f_h         = instr_data_i[sparq_isa_pkg::LoadHLsb +: sparq_isa_pkg::LoadHW];
+  assign f_w         = instr_data_i[sparq_isa_pkg::LoadWLsb +: sparq_isa_pkg::LoadWW];
+  assign f_pix       = instr_data_i[sparq_isa_pkg::LoadPixStrideLsb +: sparq_isa_pkg::LoadPixStrideW];
+  assign f_seg       = instr_data_i[sparq_isa_pkg::LoadSegBytesLsb +: sparq_isa_pkg::LoadSegBytesW];
+  assign f_pad       = instr_data_i[sparq_isa_pkg::LoadPadLsb +: sparq_isa_pkg::LoadPadW];
+  assign f_pop_next  = instr_data_i[sparq_isa_pkg::CommonPopNextLsb];
+  assign f_push_next = instr_data_i[sparq_isa_pkg::CommonPushNextLsb];
+
+  // Line bytes of the target buffer; buf 3 writes nothing.
+  logic [VbW-1:0] lb;
+  logic           buf_ok;
+  always_comb begin
+    buf_ok = 1'b1;
+    case (f_buf)
+      2'd0:    lb = VbW'(ArrayRows);
+      2'd1:    lb = VbW'(ArrayCols);
+      2'd2:    lb = VbW'(16);
+      default: begin
+        lb     = VbW'(16);
+        buf_ok = 1'b0;
+      end
+    endcase
+  end
+
+  // ---------------------------------------------------------------------------
+  // Generator FSM
+  // ---------------------------------------------------------------------------
+  typedef enum logic [1:0] {
+    StIdle,
+    StSetup,
+    StWait,
+    StRun
+  } gen_state_e;
+
+  gen_state_e state_d, state_q;
+  logic [2:0] setup_d, setup_q;
+
+  // Per-instruction steps, from the shared multiplier.
+  logic [31:0] rb_d, rb_q;          // w * pix_stride: bytes per input row
+  logic [31:0] step_y_d, step_y_q;  // sy * row
+  logic [31:0] step_ky_d, step_ky_q;
+  logic [31:0] step_x_d, step_x_q;  // sx * pix_stride
+  logic [31:0] step_kx_d, step_kx_q;
+  logic [31:0] base_d, base_q;      // address of input pixel (iy0, ix0)
+
+  logic [31:0] mul_a, mul_prod;
+  logic [15:0] mul_b;
+  logic [31:0] mul_low;
+
+  always_comb begin
+    mul_a = {12'd0, f_pix};
+    mul_b = {4'd0, f_w};
+    case (setup_q)
+      3'd1: begin mul_a = rb_q; mul_b = {12'd0, f_sy}; end
+      3'd2: begin mul_a = rb_q; mul_b = {12'd0, f_dy}; end
+      3'd3: mul_b = {12'd0, f_sx};
+      3'd4: mul_b = {12'd0, f_dx};
+      3'd5: begin mul_a = rb_q; mul_b = {{2{f_iy0[13]}}, f_iy0}; end
+      3'd6: mul_b = {{2{f_ix0[13]}}, f_ix0};
+      default: ;
+    endcase
+  end
+
+  // Low 32 bits of a * signed(b): the unsigned product, minus a*2^16 when b
+  // is negative.
+  assign mul_low  = mul_a * {16'd0, mul_b};
+  assign mul_prod = mul_low - (mul_b[15] ? {mul_a[15:0], 16'd0} : 32'd0);
+
+  // Loop state.
+  logic [11:0] y_d, y_q, x_d, x_q, l_d, l_q;
+  logic [3:0]  ky_d, ky_q, kx_d, kx_q;
+  logic [15:0] n_d, n_q;
+  logic [19:0] ihy_d, ihy_q, ih_d, ih_q, iwx_d, iwx_q, iw_d, iw_q;
+  logic [31:0] ay_d, ay_q, aky_d, aky_q, ax_d, ax_q, akx_d, akx_q, al_d, al_q;
+  logic [17:0] rem_d, rem_q;  // seg_bytes - l*LB, signed
+
+  // Beat reuse: the last beat requested in this instruction.
+  logic [BeatIdxW-1:0] last_beat_d, last_beat_q;
+  logic                last_ok_d, last_ok_q;
+
+  logic plain_copy;
+  assign plain_copy = (f_ny == 12'd1) && (f_nx == 12'd1) && (f_kh == 4'd1) && (f_kw == 4'd1) &&
+                      (f_iy0 == '0) && (f_ix0 == '0);
+
+  logic [19:0] iy0_ext, ix0_ext;
+  assign iy0_ext = {{6{f_iy0[13]}}, f_iy0};
+  assign ix0_ext = {{6{f_ix0[13]}}, f_ix0};
+
+  // Current line.
+  logic [31:0]         line_addr;
+  logic [BeatAw-1:0]   off;
+  logic [BeatIdxW-1:0] beat0;
+  logic [VbW-1:0]      vb;
+  logic                in_bounds, reads, span, reuse, zero_steps;
+  logic                l_wrap, kx_wrap, ky_wrap, x_wrap, y_wrap, final_step;
+
+  assign line_addr = aky_q + akx_q + al_q;
+  assign off       = line_addr[BeatAw-1:0];
+  assign beat0     = line_addr[31:BeatAw];
+
+  always_comb begin
+    if ($signed(rem_q) >= $signed({{(18 - VbW){1'b0}}, lb})) begin
+      vb = lb;
+    end else if ($signed(rem_q) > 18'sd0) begin
+      vb = rem_q[VbW-1:0];
+    end else begin
+      vb = '0;
+    end
+  end
+
+  assign in_bounds = !ih_q[19] && (ih_q < {8'd0, f_h}) && !iw_q[19] && (iw_q < {8'd0, f_w});
+  assign reads     = in_bounds && (vb != '0) && buf_ok;
+  assign span      = ({1'b0, off} + OffW'(vb)) > OffW'(Beat);
+  assign reuse     = last_ok_q && (last_beat_q == beat0);
+
+  assign zero_steps = (f_ny == '0) || (f_nx == '0) || (f_kh == '0) || (f_kw == '0) ||
+                      (f_nl == '0);
+  assign l_wrap     = (l_q == f_nl - 12'd1);
+  assign kx_wrap    = (kx_q == f_kw - 4'd1);
+  assign ky_wrap    = (ky_q == f_kh - 4'd1);
+  assign x_wrap     = (x_q == f_nx - 12'd1);
+  assign y_wrap     = (y_q == f_ny - 12'd1);
+  assign final_step = l_wrap && kx_wrap && ky_wrap && x_wrap && y_wrap;
+
+  // Descriptor FIFO and beat request FIFO.
+  typedef struct packed {
+    logic                we;     // write an SRAM line (0: consume-only / marker)
+    logic                nb;     // take one response beat
+    logic                span;   // line = {new beat, held beat} window
+    logic                fill;   // no DRAM data: pad bytes
+    logic [BeatAw-1:0]   off;
+    logic [VbW-1:0]      vb;
+    logic [15:0]         addr;
+    logic [1:0]          bufsel;
+    logic [7:0]          pad;
+    logic                last;   // last line of its instruction
+    logic                push;   // push l2c with it
+  } line_desc_t;
+
+  line_desc_t desc_in, desc_out;
+  logic       desc_push, desc_in_ready, desc_out_valid, desc_pop;
+  logic [$clog2(LineFifoDepth + 1)-1:0] desc_count;
+
+  logic                req_push, req_in_ready;
+  logic [BeatIdxW-1:0] req_beat, req_out_beat;
+  logic [1:0]          unused_req_count;
+
+  logic gen_pseudo, gen_line, gen_marker, gen_fire, advance;
+
+  always_comb begin
+    gen_pseudo = 1'b0;
+    gen_line   = 1'b0;
+    gen_marker = 1'b0;
+    req_push   = 1'b0;
+    req_beat   = beat0;
+    desc_in    = '0;
+    desc_in.off    = off;
+    desc_in.vb     = vb;
+    desc_in.addr   = f_sram_base + n_q;
+    desc_in.bufsel = f_buf;
+    desc_in.pad    = f_pad;
+    if (state_q == StRun) begin
+      if (zero_steps) begin
+        gen_marker     = 1'b1;
+        desc_in.last   = 1'b1;
+        desc_in.push   = f_push_next;
+      end else if (reads && span && !reuse) begin
+        // Two fresh beats: fetch the first one alone, then the line reuses it.
+        gen_pseudo = 1'b1;
+        req_push   = 1'b1;
+        desc_in.nb = 1'b1;
+      end else begin
+        gen_line     = 1'b1;
+        req_push     = reads && (span || !reuse);
+        req_beat     = span ? beat0 + BeatIdxW'(1) : beat0;
+        desc_in.we   = buf_ok;
+        desc_in.nb   = req_push;
+        desc_in.span = span;
+        desc_in.fill = !reads;
+        desc_in.last = final_step;
+        desc_in.push = final_step && f_push_next;
+      end
+    end
+  end
+
+  assign desc_push = (gen_pseudo || gen_line || gen_marker) && desc_in_ready &&
+                     (!req_push || req_in_ready);
+  assign gen_fire  = desc_push;
+  assign advance   = gen_fire && gen_line;
+
+  assign instr_ready_o = gen_fire && (gen_marker || (gen_line && final_step));
+  assign c2l_pop_o     = (state_q == StWait) && f_pop_next && c2l_avail_i;
+
+  always_comb begin
+    state_d     = state_q;
+    setup_d     = setup_q;
+    rb_d        = rb_q;
+    step_y_d    = step_y_q;
+    step_ky_d   = step_ky_q;
+    step_x_d    = step_x_q;
+    step_kx_d   = step_kx_q;
+    base_d      = base_q;
+    y_d = y_q;  x_d = x_q;  ky_d = ky_q;  kx_d = kx_q;  l_d = l_q;  n_d = n_q;
+    ihy_d = ihy_q;  ih_d = ih_q;  iwx_d = iwx_q;  iw_d = iw_q;
+    ay_d = ay_q;  aky_d = aky_q;  ax_d = ax_q;  akx_d = akx_q;  al_d = al_q;
+    rem_d       = rem_q;
+    last_beat_d = last_beat_q;
+    last_ok_d   = last_ok_q;
+
+    if (gen_fire && req_push) begin
+      last_beat_d = req_beat;
+      last_ok_d   = 1'b1;
+    end
+
+    case (state_q)
+      StIdle: begin
+        if (instr_valid_i) begin
+          // A plain copy (one pixel at (0, 0)) never steps by the products:
+          // skip their computation, as weight and parameter loads are short.
+          if (plain_copy) begin
+            state_d = StWait;
+          end else begin
+            state_d = StSetup;
+          end
+          setup_d   = '0;
+          base_d    = f_dram_base;
+          last_ok_d = 1'b0;
+        end
+      end
+      StSetup: begin
+        setup_d = setup_q + 3'd1;
+        case (setup_q)
+          3'd0: rb_d = mul_prod;
+          3'd1: step_y_d = mul_prod;
+          3'd2: step_ky_d = mul_prod;
+          3'd3: step_x_d = mul_prod;
+          3'd4: step_kx_d = mul_prod;
+          default: base_d = base_q + mul_prod;
+        endcase
+        if (setup_q == 3'd6) state_d = StWait;
+      end
+      StWait: begin
+        y_d = '0;  x_d = '0;  ky_d = '0;  kx_d = '0;  l_d = '0;  n_d = '0;
+        ihy_d = iy0_ext;  ih_d = iy0_ext;  iwx_d = ix0_ext;  iw_d = ix0_ext;
+        ay_d = base_q;  aky_d = base_q;  ax_d = '0;  akx_d = '0;  al_d = '0;
+        rem_d = {2'b00, f_seg};
+        if (!f_pop_next || c2l_avail_i) state_d = StRun;
+      end
+      StRun: begin
+        if (instr_ready_o) state_d = StIdle;
+      end
+      default: state_d = StIdle;
+    endcase
+
+    // Loop nest, innermost (l) first; each wrapping counter restarts from
+    // the value its parent reaches in the same step.
+    if (advance) begin
+      n_d = n_q + 16'd1;
+      if (!l_wrap) begin
+        l_d   = l_q + 12'd1;
+        al_d  = al_q + 32'(lb);
+        rem_d = rem_q - 18'(lb);
+      end else begin
+        l_d   = '0;
+        al_d  = '0;
+        rem_d = {2'b00, f_seg};
+        if (!kx_wrap || !ky_wrap || !x_wrap) begin
+          if (ky_wrap && kx_wrap) begin
+            // next x
+            x_d   = x_q + 12'd1;
+            ax_d  = ax_q + step_x_q;
+            iwx_d = iwx_q + {16'd0, f_sx};
+            ky_d  = '0;
+            kx_d  = '0;
+            aky_d = ay_q;
+            ih_d  = ihy_q;
+            akx_d = ax_d;
+            iw_d  = iwx_d;
+          end else if (kx_wrap) begin
+            // next ky
+            ky_d  = ky_q + 4'd1;
+            aky_d = aky_q + step_ky_q;
+            ih_d  = ih_q + {16'd0, f_dy};
+            kx_d  = '0;
+            akx_d = ax_q;
+            iw_d  = iwx_q;
+          end else begin
+            // next kx
+            kx_d  = kx_q + 4'd1;
+            akx_d = akx_q + step_kx_q;
+            iw_d  = iw_q + {16'd0, f_dx};
+          end
+        end else begin
+          // next y (final_step never advances past the last y)
+          y_d   = y_q + 12'd1;
+          ay_d  = ay_q + step_y_q;
+          ihy_d = ihy_q + {16'd0, f_sy};
+          x_d   = '0;
+          ky_d  = '0;
+          kx_d  = '0;
+          ax_d  = '0;
+          akx_d = '0;
+          aky_d = ay_d;
+          ih_d  = ihy_d;
+          iwx_d = ix0_ext;
+          iw_d  = ix0_ext;
+        end
+      end
+    end
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      state_q   <= StIdle;
+      setup_q   <= '0;
+      last_ok_q <= 1'b0;
+    end else begin
+      state_q   <= state_d;
+      setup_q   <= setup_d;
+      last_ok_q <= last_ok_d;
+    end
+  end
+
+  always_ff @(posedge clk_i) begin
+    rb_q        <= rb_d;
+    step_y_q    <= step_y_d;
+    step_ky_q   <= step_ky_d;
+    step_x_q    <= step_x_d;
+    step_kx_q   <= step_kx_d;
+    base_q      <= base_d;
+    y_q         <= y_d;
+    x_q         <= x_d;
+    ky_q        <= ky_d;
+    kx_q        <= kx_d;
+    l_q         <= l_d;
+    n_q         <= n_d;
+    ihy_q       <= ihy_d;
+    ih_q        <= ih_d;
+    iwx_q       <= iwx_d;
+    iw_q        <= iw_d;
+    ay_q        <= ay_d;
+    aky_q       <= aky_d;
+    ax_q        <= ax_d;
+    akx_q       <= akx_d;
+    al_q        <= al_d;
+    rem_q       <= rem_d;
+    last_beat_q <= last_beat_d;
+  end
+
+  sparq_fifo #(
+    .Width(DescW),
+    .Depth(LineFifoDepth)
+  ) u_desc_fifo (
+    .clk_i      (clk_i),
+    .rst_ni     (rst_ni),
+    .in_valid_i (desc_push),
+    .in_ready_o (desc_in_ready),
+    .in_data_i  (desc_in),
+    .out_valid_o(desc_out_valid),
+    .out_ready_i(desc_pop),
+    .out_data_o (desc_out),
+    .count_o    (desc_count)
+  );
+
+  // The request FIFO registers the DRAM request port.
+  sparq_fifo #(
+    .Width(BeatIdxW),
+    .Depth(2)
+  ) u_req_fifo (
+    .clk_i      (clk_i),
+    .rst_ni     (rst_ni),
+    .in_valid_i (req_push && desc_push),
+    .in_ready_o (req_in_ready),
+    .in_data_i  (req_beat),
+    .out_valid_o(dram_rd_req_valid_o),
+    .out_ready_i(dram_rd_req_ready_i),
+    .out_data_o (req_out_beat),
+    .count_o    (unused_req_count)
+  );
+
+  assign dram_rd_req_addr_o = {req_out_beat, {BeatAw{1'b0}}};
+
+  // ---------------------------------------------------------------------------
+  // Realigner
+  // ---------------------------------------------------------------------------
+  logic [DramBits-1:0]   held_q;
+  logic [2*DramBits-1:0] window, shifted;
+  logic [LineBits-1:0]   line;
+
+  assign dram_rd_rsp_ready_o = desc_out_valid && desc_out.nb;
+  assign desc_pop            = desc_out_valid && (!desc_out.nb || dram_rd_rsp_valid_i);
+
+  assign window  = {dram_rd_rsp_data_i,
+                    (desc_out.nb && !desc_out.span) ? dram_rd_rsp_data_i : held_q};
+  assign shifted = window >> {desc_out.off, 3'b000};
+
+  always_comb begin
+    for (int unsigned i = 0; i < LineBytes; i++) begin
+      if (VbW'(i) >= desc_out.vb) begin
+        line[8*i +: 8] = 8'd0;
+      end else if (desc_out.fill) begin
+        line[8*i +: 8] = desc_out.pad;
+      end else begin
+        line[8*i +: 8] = shifted[8*i +: 8];
+      end
+    end
+  end
+
+  always_ff @(posedge clk_i) begin
+    if (desc_pop && desc_out.nb) held_q <= dram_rd_rsp_data_i;
+  end
+
+  logic                wr_valid_q, done_q, push_q;
+  logic [1:0]          wr_buf_q;
+  logic [15:0]         wr_addr_q;
+  logic [LineBits-1:0] wr_data_q;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      wr_valid_q <= 1'b0;
+      done_q     <= 1'b0;
+      push_q     <= 1'b0;
+    end else begin
+      wr_valid_q <= desc_pop && desc_out.we;
+      done_q     <= desc_pop && desc_out.last;
+      push_q     <= desc_pop && desc_out.push;
+    end
+  end
+
+  always_ff @(posedge clk_i) begin
+    wr_buf_q  <= desc_out.bufsel;
+    wr_addr_q <= desc_out.addr;
+    wr_data_q <= line;
+  end
+
+  assign wr_valid_o       = wr_valid_q;
+  assign wr_buf_o         = wr_buf_q;
+  assign wr_addr_o        = wr_addr_q;
+  assign wr_data_o        = wr_data_q;
+  assign l2c_push_o       = push_q;
+  assign evt_instr_done_o = done_q;
+
+  // ---------------------------------------------------------------------------
+  // Status
+  // ---------------------------------------------------------------------------
+  assign busy_o = (state_q != StIdle) || (desc_count != '0) || wr_valid_q || done_q;
+  assign evt_stall_tokens_o = (state_q == StWait) && f_pop_next && !c2l_avail_i;
+  assign evt_stall_dram_o   = busy_o && !evt_stall_tokens_o &&
+                              !(dram_rd_req_valid_o && dram_rd_req_ready_i) &&
+                              !(dram_rd_rsp_valid_i && dram_rd_rsp_ready_o);
+
+  // The upper half of the window only feeds lines that span two beats.
+  logic unused_shifted;
+  assign unused_shifted = ^shifted[2*DramBits-1:LineBits];
+
+  `ASSERT(LoadFlagsZero, instr_valid_i |-> !instr_data_i[sparq_isa_pkg::CommonPopPrevLsb] &&
+                                           !instr_data_i[sparq_isa_pkg::CommonPushPrevLsb])
+  `ASSERT(KnownBuf, instr_valid_i |-> f_buf != 2'd3)
+  `ASSERT(InstrHeld, state_q != StIdle |-> instr_valid_i && $stable(instr_data_i))
+  `ASSERT(SegFitsLines, instr_valid_i && !zero_steps |->
+                        32'(f_seg) > (32'(f_nl) - 32'd1) * 32'(lb))
+  `ASSERT_STABLE(ReqStable, dram_rd_req_valid_o, dram_rd_req_ready_i, dram_rd_req_addr_o)
+  `ASSERT_KNOWN(RspValidKnown, dram_rd_rsp_valid_i)
+
+endmodule

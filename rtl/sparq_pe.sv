@@ -1,0 +1,66 @@
+// One int8 processing element of the weight-stationary systolic array.
+//
+// Two weight banks let the next tile be written into one bank while
+// activations of the current tile still multiply with the other; every
+// activation arrives together with the bank it belongs to, so a tile boundary
+// can sweep through the array as a wavefront. The activation (with its bank
+// bit) moves one PE to the right per cycle and the partial sum one PE down.
+// None of these registers is reset: the engine knows which wavefront slots
+// carry a real activation row, and results of empty slots are never written.
+//
+// Parameters: SumW (partial-sum width, chosen by the array from its depth so
+// that a column sum cannot overflow).
+// Ports: act_i/bank_i from the left neighbour, act_o/bank_o to the right one;
+// psum_i from the PE above (zero in the top row), psum_o to the one below;
+// wl_en_i/wl_bank_i/wl_data_i write one weight bank.
+
+module sparq_pe #(
+  parameter int unsigned SumW = 20
+) (
+  input  logic            clk_i,
+  input  logic [7:0]      act_i,
+  input  logic            bank_i,
+  input  logic [SumW-1:0] psum_i,
+  input  logic            wl_en_i,
+  input  logic            wl_bank_i,
+  input  logic [7:0]      wl_data_i,
+  output logic [7:0]      act_o,
+  output logic            bank_o,
+  output logic [SumW-1:0] psum_o
+);
+
+  if (SumW < 17) begin : g_bad_sumw
+    $error("sparq_pe: SumW must be at least 17 (an int8 product needs 16 bits)");
+  end
+
+  logic [7:0]         w0_q, w1_q, w_sel;
+  logic signed [15:0] prod;
+  logic [SumW-1:0]    psum_d;
+  logic [7:0]         act_q;
+  logic               bank_q;
+  logic [SumW-1:0]    psum_q;
+
+  // -128 * -128 = 16384 still fits a signed 16-bit product.
+  assign w_sel  = bank_i ? w1_q : w0_q;
+  assign prod   = $signed(act_i) * $signed(w_sel);
+  assign psum_d = psum_i + {{(SumW - 16){prod[15]}}, prod};
+
+  always_ff @(posedge clk_i) begin
+    act_q  <= act_i;
+    bank_q <= bank_i;
+    psum_q <= psum_d;
+  end
+
+  always_ff @(posedge clk_i) begin
+    if (wl_en_i && !wl_bank_i) w0_q <= wl_data_i;
+  end
+
+  always_ff @(posedge clk_i) begin
+    if (wl_en_i && wl_bank_i) w1_q <= wl_data_i;
+  end
+
+  assign act_o  = act_q;
+  assign bank_o = bank_q;
+  assign psum_o = psum_q;
+
+endmodule

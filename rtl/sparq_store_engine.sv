@@ -1,0 +1,430 @@
+// STORE engine: ACC rows -> bias, requantization -> DRAM bytes (semantics:
+// docs/architecture.md, "STORE").
+//
+// After taking its c2s token (pop_prev) the engine reads the n_bytes PARAM
+// records it needs into per-lane registers (one per cycle), then streams one
+// pixel per cycle: ACC read -> bias add (wrapping) -> ArrayCols sparq_requant
+// lanes -> output FIFO -> write aligner. The ACC read cannot be stalled, so
+// reads are issued against credits for free output FIFO entries. The aligner
+// places the pixel's n_bytes bytes at any byte address: one beat with byte
+// strobes, or two when the bytes cross a beat boundary. s2c_push_o and
+// evt_instr_done_o fire the cycle after the last beat was accepted.
+//
+// Instructions execute one at a time: the queue head is the instruction
+// register (popped when done), and the per-lane parameters belong to it.
+//
+// Parameters: ArrayCols (lanes, bytes per ACC row), AccRows, ParamEntries,
+// DramBits, OutFifoDepth (requantized pixels buffered before the DRAM port).
+// Ports: instr_* (STORE queue head), c2s / s2c tokens, param_* (PARAM SRAM
+// read port), acc_* (ACC read port of the GEMM engine, data the cycle after
+// re), dram_wr_* (beats with strobes), busy_o and counter events.
+
+module sparq_store_engine #(
+  parameter int unsigned ArrayCols    = 16,
+  parameter int unsigned AccRows      = 4096,
+  parameter int unsigned ParamEntries = 2048,
+  parameter int unsigned DramBits     = 128,
+  parameter int unsigned OutFifoDepth = 8,
+  localparam int unsigned AccAw   = $clog2(AccRows),
+  localparam int unsigned ParamAw = $clog2(ParamEntries)
+) (
+  input  logic                    clk_i,
+  input  logic                    rst_ni,
+  input  logic                    instr_valid_i,
+  output logic                    instr_ready_o,
+  input  logic [255:0]            instr_data_i,
+  input  logic                    c2s_avail_i,
+  output logic                    c2s_pop_o,
+  output logic                    s2c_push_o,
+  output logic                    param_re_o,
+  output logic [ParamAw-1:0]      param_raddr_o,
+  input  logic [127:0]            param_rdata_i,
+  output logic                    acc_re_o,
+  output logic [AccAw-1:0]        acc_raddr_o,
+  input  logic [ArrayCols*32-1:0] acc_rdata_i,
+  output logic                    dram_wr_valid_o,
+  input  logic                    dram_wr_ready_i,
+  output logic [31:0]             dram_wr_addr_o,
+  output logic [DramBits-1:0]     dram_wr_data_o,
+  output logic [DramBits/8-1:0]   dram_wr_strb_o,
+  output logic                    busy_o,
+  output logic                    evt_stall_dram_o,
+  output logic                    evt_stall_tokens_o,
+  output logic                    evt_instr_done_o
+);
+
+`include "sparq_assert.svh"
+
+  localparam int unsigned Beat     = DramBits / 8;
+  localparam int unsigned BeatAw   = $clog2(Beat);
+  localparam int unsigned LaneW    = $clog2(ArrayCols + 1);
+  localparam int unsigned CreditW  = $clog2(OutFifoDepth + 1);
+  localparam int unsigned PixBits  = 8 * ArrayCols;
+  localparam int unsigned OutW     = 32 + 1 + PixBits;  // address, last, bytes
+
+  if (ArrayCols > Beat) begin : g_bad_cols
+    $error("sparq_store_engine: a pixel (ArrayCols bytes) must fit one DRAM beat");
+  end
+
+  // ---------------------------------------------------------------------------
+  // Instruction fields
+  // ---------------------------------------------------------------------------
+  logic [15:0] f_acc_base, f_param_base;
+  logic [31:0] f_dram_base;
+  logic [11:0] f_ny, f_nx;
+  logic [23:0] f_row_stride;
+  logic [19:0] f_pix_stride;
+  logic [7:0]  f_n_bytes, f_out_zp, f_act_min, f_act_max;
+  logic        f_pop_prev, f_push_prev;
+
+  assign f_acc_base   = instr_data_i[sparq_isa_pkg::StoreAccBaseLsb +: sparq_isa_pkg::StoreAccBaseW];
+  assign f_dram_base  = instr_data_i[sparq_isa_pkg::StoreDramBaseLsb +: sparq_isa_pkg::StoreDramBaseW];
+  assign f_ny         = instr_data_i[sparq_isa_pkg::StoreNyLsb +: sparq_isa_pkg::StoreNyW];
+  assign f_nx         = instr_data_i[sparq_isa_pkg::StoreNxLsb +: sparq_isa_pkg::StoreNxW];
+  assign f_row_stride = instr_data_i[sparq_isa_pkg::StoreRowStrideLsb +: sparq_isa_pkg::StoreRowStrideW];
+  assign f_pix_stride = instr_data_i[sparq_isa_pkg::StorePixStrideLsb +: sparq_isa_pkg::StorePixStrideW];
+  assign f_n_bytes    = instr_data_i[sparq_isa_pkg::StoreNBytesLsb +: sparq_isa_pkg::StoreNBytesW];
+  assign f_param_base = instr_data_i[sparq_isa_pkg::StoreParamBaseLsb +: sparq_isa_pkg::StoreParamBaseW];
+  assign f_out_zp     = instr_data_i[sparq_isa_pkg::StoreOutZpLsb +: sparq_isa_pkg::StoreOutZpW];
+  assign f_act_min    = instr_data_i[sparq_isa_pkg::StoreActMinLsb +: sparq_isa_pkg::StoreActMinW];
+  assign f_act_max    = instr_data_i[sparq_isa_pkg::StoreActMaxLsb +: sparq_isa_pkg::StoreActMaxW];
+  assign f_pop_prev   = instr_data_i[sparq_isa_pkg::CommonPopPrevLsb];
+  assign f_push_prev  = instr_data_i[sparq_isa_pkg::CommonPushPrevLsb];
+
+  // Lanes actually written; n_bytes > ArrayCols is invalid (asserted below).
+  logic [LaneW-1:0] n_lanes;
+  assign n_lanes = (32'(f_n_bytes) > ArrayCols) ? LaneW'(ArrayCols) : LaneW'(f_n_bytes);
+
+  logic no_work;
+  assign no_work = (f_ny == '0) || (f_nx == '0) || (n_lanes == '0);
+
+  // ---------------------------------------------------------------------------
+  // Control FSM
+  // ---------------------------------------------------------------------------
+  typedef enum logic [2:0] {
+    StIdle,
+    StWait,
+    StParam,
+    StRun,
+    StDrain
+  } state_e;
+
+  state_e state_d, state_q;
+  logic [LaneW-1:0] pcnt_d, pcnt_q;
+  logic [11:0]      y_d, y_q, x_d, x_q;
+  logic [15:0]      row_d, row_q;
+  logic [31:0]      ya_d, ya_q, xo_d, xo_q;
+  logic [CreditW-1:0] credits_d, credits_q;
+  logic             issue, finish, last_pixel, x_wrap;
+  logic             out_pop, wr_fire;
+  logic             wr_last_q;
+
+  assign x_wrap     = (x_q == f_nx - 12'd1);
+  assign last_pixel = x_wrap && (y_q == f_ny - 12'd1);
+  assign issue      = (state_q == StRun) && (credits_q != '0);
+  assign wr_fire    = dram_wr_valid_o && dram_wr_ready_i;
+  assign finish     = ((state_q == StWait) && (!f_pop_prev || c2s_avail_i) && no_work) ||
+                      ((state_q == StDrain) && wr_fire && wr_last_q);
+
+  assign instr_ready_o = finish;
+  assign c2s_pop_o     = (state_q == StWait) && f_pop_prev && c2s_avail_i;
+  assign param_re_o    = (state_q == StParam);
+  assign param_raddr_o = ParamAw'(f_param_base + 16'(pcnt_q));
+  assign acc_re_o      = issue;
+  assign acc_raddr_o   = AccAw'(row_q);
+
+  always_comb begin
+    state_d   = state_q;
+    pcnt_d    = pcnt_q;
+    y_d       = y_q;
+    x_d       = x_q;
+    row_d     = row_q;
+    ya_d      = ya_q;
+    xo_d      = xo_q;
+    credits_d = credits_q;
+    if (issue) credits_d = credits_d - CreditW'(1);
+    if (out_pop) credits_d = credits_d + CreditW'(1);
+
+    case (state_q)
+      StIdle: begin
+        if (instr_valid_i) state_d = StWait;
+      end
+      StWait: begin
+        pcnt_d = '0;
+        y_d    = '0;
+        x_d    = '0;
+        row_d  = f_acc_base;
+        ya_d   = f_dram_base;
+        xo_d   = '0;
+        if (!f_pop_prev || c2s_avail_i) begin
+          if (no_work) begin
+            state_d = StIdle;
+          end else begin
+            state_d = StParam;
+          end
+        end
+      end
+      StParam: begin
+        pcnt_d = pcnt_q + LaneW'(1);
+        if (pcnt_q == n_lanes - LaneW'(1)) state_d = StRun;
+      end
+      StRun: begin
+        if (issue) begin
+          row_d = row_q + 16'd1;
+          if (x_wrap) begin
+            x_d  = '0;
+            xo_d = '0;
+            y_d  = y_q + 12'd1;
+            ya_d = ya_q + {8'd0, f_row_stride};
+          end else begin
+            x_d  = x_q + 12'd1;
+            xo_d = xo_q + {12'd0, f_pix_stride};
+          end
+          if (last_pixel) state_d = StDrain;
+        end
+      end
+      StDrain: begin
+        if (finish) state_d = StIdle;
+      end
+      default: state_d = StIdle;
+    endcase
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      state_q   <= StIdle;
+      credits_q <= CreditW'(OutFifoDepth);
+    end else begin
+      state_q   <= state_d;
+      credits_q <= credits_d;
+    end
+  end
+
+  always_ff @(posedge clk_i) begin
+    pcnt_q <= pcnt_d;
+    y_q    <= y_d;
+    x_q    <= x_d;
+    row_q  <= row_d;
+    ya_q   <= ya_d;
+    xo_q   <= xo_d;
+  end
+
+  // ---------------------------------------------------------------------------
+  // Per-lane parameters: PARAM record c -> lane c, captured the cycle after
+  // its read.
+  // ---------------------------------------------------------------------------
+  logic             pcap_q;
+  logic [LaneW-1:0] plane_q;
+  logic [32*ArrayCols-1:0] bias_q, mult_q;  // lane c in bits [32*c +: 32]
+  logic [8*ArrayCols-1:0]  shift_q;         // lane c in bits [8*c +: 8]
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      pcap_q <= 1'b0;
+    end else begin
+      pcap_q <= param_re_o;
+    end
+  end
+
+  always_ff @(posedge clk_i) begin
+    plane_q <= pcnt_q;
+  end
+
+  for (genvar c = 0; c < ArrayCols; c++) begin : g_params
+    always_ff @(posedge clk_i) begin
+      if (pcap_q && (plane_q == LaneW'(c))) begin
+        bias_q[32*c +: 32] <= param_rdata_i[31:0];
+        mult_q[32*c +: 32] <= param_rdata_i[63:32];
+        shift_q[8*c +: 8]  <= param_rdata_i[71:64];
+      end
+    end
+  end
+
+  // ---------------------------------------------------------------------------
+  // Pixel pipeline: s1 ACC data, s2 biased sums, s3/s4 requant stages.
+  // ---------------------------------------------------------------------------
+  logic        v1_q, v2_q, v3_q, v4_q;
+  logic [31:0] a1_q, a2_q, a3_q, a4_q;
+  logic        l1_q, l2_q, l3_q, l4_q;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      v1_q <= 1'b0;
+      v2_q <= 1'b0;
+      v3_q <= 1'b0;
+      v4_q <= 1'b0;
+    end else begin
+      v1_q <= issue;
+      v2_q <= v1_q;
+      v3_q <= v2_q;
+      v4_q <= v3_q;
+    end
+  end
+
+  always_ff @(posedge clk_i) begin
+    a1_q <= ya_q + xo_q;
+    l1_q <= last_pixel;
+    a2_q <= a1_q;
+    l2_q <= l1_q;
+    a3_q <= a2_q;
+    l3_q <= l2_q;
+    a4_q <= a3_q;
+    l4_q <= l3_q;
+  end
+
+  logic [PixBits-1:0] pix_bytes;
+
+  for (genvar c = 0; c < ArrayCols; c++) begin : g_lanes
+    logic [31:0] sum_q;
+
+    always_ff @(posedge clk_i) begin
+      sum_q <= acc_rdata_i[32*c +: 32] + bias_q[32*c +: 32];
+    end
+
+    sparq_requant u_requant (
+      .clk_i  (clk_i),
+      .x_i    (sum_q),
+      .mult_i (mult_q[32*c +: 32]),
+      .shift_i(shift_q[8*c +: 8]),
+      .zp_i   (f_out_zp),
+      .min_i  (f_act_min),
+      .max_i  (f_act_max),
+      .q_o    (pix_bytes[8*c +: 8])
+    );
+  end
+
+  // ---------------------------------------------------------------------------
+  // Output FIFO and write aligner
+  // ---------------------------------------------------------------------------
+  logic               out_valid;
+  logic [OutW-1:0]    out_data;
+  logic [31:0]        out_addr;
+  logic               out_last;
+  logic [PixBits-1:0] out_bytes;
+  logic [CreditW-1:0] unused_out_count;
+  logic               out_in_ready;
+
+  sparq_fifo #(
+    .Width(OutW),
+    .Depth(OutFifoDepth)
+  ) u_out_fifo (
+    .clk_i      (clk_i),
+    .rst_ni     (rst_ni),
+    .in_valid_i (v4_q),
+    .in_ready_o (out_in_ready),
+    .in_data_i  ({a4_q, l4_q, pix_bytes}),
+    .out_valid_o(out_valid),
+    .out_ready_i(out_pop),
+    .out_data_o (out_data),
+    .count_o    (unused_out_count)
+  );
+
+  assign {out_addr, out_last, out_bytes} = out_data;
+
+  logic [BeatAw-1:0]     off;
+  logic [BeatAw:0]       end_off;
+  logic                  span;
+  logic [2*DramBits-1:0] wide_data;
+  logic [2*Beat-1:0]     lane_mask, wide_strb;
+
+  assign off     = out_addr[BeatAw-1:0];
+  assign end_off = {1'b0, off} + (BeatAw + 1)'(n_lanes);
+  assign span    = end_off > (BeatAw + 1)'(Beat);
+
+  always_comb begin
+    lane_mask = '0;
+    for (int unsigned c = 0; c < ArrayCols; c++) begin
+      lane_mask[c] = (LaneW'(c) < n_lanes);
+    end
+  end
+
+  assign wide_data = {{(2 * DramBits - PixBits){1'b0}}, out_bytes} << {off, 3'b000};
+  assign wide_strb = lane_mask << off;
+
+  logic                  half_d, half_q;
+  logic                  wr_valid_d, wr_valid_q, wr_last_d;
+  logic                  wr_load;
+  logic [31:0]           wr_addr_d, wr_addr_q;
+  logic [DramBits-1:0]   wr_data_d, wr_data_q;
+  logic [Beat-1:0]       wr_strb_d, wr_strb_q;
+
+  assign wr_load = out_valid && (!wr_valid_q || dram_wr_ready_i);
+  assign out_pop = wr_load && (half_q || !span);
+
+  always_comb begin
+    half_d     = half_q;
+    wr_valid_d = wr_valid_q && !dram_wr_ready_i;
+    wr_last_d  = wr_last_q;
+    wr_addr_d  = wr_addr_q;
+    wr_data_d  = wr_data_q;
+    wr_strb_d  = wr_strb_q;
+    if (wr_load) begin
+      wr_valid_d = 1'b1;
+      wr_last_d  = out_pop && out_last;
+      half_d     = !out_pop;
+      wr_addr_d  = {out_addr[31:BeatAw], {BeatAw{1'b0}}} + (half_q ? 32'(Beat) : 32'd0);
+      wr_data_d  = half_q ? wide_data[2*DramBits-1:DramBits] : wide_data[DramBits-1:0];
+      wr_strb_d  = half_q ? wide_strb[2*Beat-1:Beat] : wide_strb[Beat-1:0];
+    end
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      half_q     <= 1'b0;
+      wr_valid_q <= 1'b0;
+      wr_last_q  <= 1'b0;
+    end else begin
+      half_q     <= half_d;
+      wr_valid_q <= wr_valid_d;
+      wr_last_q  <= wr_last_d;
+    end
+  end
+
+  always_ff @(posedge clk_i) begin
+    wr_addr_q <= wr_addr_d;
+    wr_data_q <= wr_data_d;
+    wr_strb_q <= wr_strb_d;
+  end
+
+  assign dram_wr_valid_o = wr_valid_q;
+  assign dram_wr_addr_o  = wr_addr_q;
+  assign dram_wr_data_o  = wr_data_q;
+  assign dram_wr_strb_o  = wr_strb_q;
+
+  // ---------------------------------------------------------------------------
+  // Completion and status
+  // ---------------------------------------------------------------------------
+  logic done_q, push_q;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      done_q <= 1'b0;
+      push_q <= 1'b0;
+    end else begin
+      done_q <= finish;
+      push_q <= finish && f_push_prev;
+    end
+  end
+
+  assign s2c_push_o         = push_q;
+  assign evt_instr_done_o   = done_q;
+  assign busy_o             = (state_q != StIdle) || done_q;
+  assign evt_stall_dram_o   = wr_valid_q && !dram_wr_ready_i;
+  assign evt_stall_tokens_o = (state_q == StWait) && f_pop_prev && !c2s_avail_i;
+
+  logic unused_param;
+  assign unused_param = ^param_rdata_i[127:72];
+
+  `ASSERT(StoreFlagsZero, instr_valid_i |-> !instr_data_i[sparq_isa_pkg::CommonPopNextLsb] &&
+                                            !instr_data_i[sparq_isa_pkg::CommonPushNextLsb])
+  `ASSERT(NBytesFits, instr_valid_i |-> 32'(f_n_bytes) <= ArrayCols)
+  `ASSERT(InstrHeld, state_q != StIdle |-> instr_valid_i && $stable(instr_data_i))
+  `ASSERT(AccRowInRange, issue |-> 32'(row_q) < AccRows)
+  `ASSERT(ParamInRange, param_re_o |-> 32'(f_param_base) + 32'(pcnt_q) < ParamEntries)
+  `ASSERT(ShiftInRange, pcap_q |-> $signed(param_rdata_i[71:64]) >= -8'sd31 &&
+                                   $signed(param_rdata_i[71:64]) <= 8'sd30)
+  `ASSERT(NoOutOverflow, v4_q |-> out_in_ready)
+  `ASSERT_STABLE(WrStable, dram_wr_valid_o, dram_wr_ready_i,
+                 {dram_wr_addr_o, dram_wr_data_o, dram_wr_strb_o})
+
+endmodule

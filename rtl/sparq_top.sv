@@ -1,0 +1,359 @@
+// sparq accelerator top: command dispatcher, dependency tokens, LOAD / GEMM /
+// STORE engines, the ACT / WGT / PARAM SRAMs and the performance counters
+// (docs/architecture.md).
+//
+//   cmd -> sparq_dispatch -> LOAD  queue -> sparq_load_engine  -> ACT/WGT/PARAM SRAM
+//                         -> GEMM  queue -> sparq_gemm_engine  (reads ACT, WGT; owns ACC)
+//                         -> STORE queue -> sparq_store_engine (reads PARAM, ACC) -> DRAM
+//   tokens l2c, c2l, c2s, s2c (sparq_tokens) order the three engines.
+//
+// Parameters: array shape, SRAM depths (lines / rows / records, powers of
+// two) and the DRAM port width; illegal combinations stop elaboration.
+// Ports: host command stream, idle, counter read port (ctr_sel_i ->
+// ctr_value_o, combinational), DRAM read (requests and in-order responses)
+// and write (one beat with byte strobes per handshake).
+
+module sparq_top #(
+  parameter int unsigned ArrayRows    = 16,
+  parameter int unsigned ArrayCols    = 16,
+  parameter int unsigned ActLines     = 2048 * ArrayRows,
+  parameter int unsigned WgtLines     = 512 * ArrayRows,
+  parameter int unsigned AccRows      = 256 * ArrayRows,
+  parameter int unsigned ParamEntries = 2048,
+  parameter int unsigned DramBits     = 128
+) (
+  input  logic                  clk_i,
+  input  logic                  rst_ni,
+  // host command queue (one 256-bit instruction per handshake)
+  input  logic                  cmd_valid_i,
+  output logic                  cmd_ready_o,
+  input  logic [255:0]          cmd_data_i,
+  output logic                  idle_o,        // nothing queued or executing anywhere
+  // performance counters / config registers (combinational read)
+  input  logic [4:0]            ctr_sel_i,
+  output logic [63:0]           ctr_value_o,
+  // DRAM read: requests (B-aligned byte address), responses in request order
+  output logic                  dram_rd_req_valid_o,
+  input  logic                  dram_rd_req_ready_i,
+  output logic [31:0]           dram_rd_req_addr_o,
+  input  logic                  dram_rd_rsp_valid_i,
+  output logic                  dram_rd_rsp_ready_o,
+  input  logic [DramBits-1:0]   dram_rd_rsp_data_i,
+  // DRAM write: one beat per handshake, byte strobes
+  output logic                  dram_wr_valid_o,
+  input  logic                  dram_wr_ready_i,
+  output logic [31:0]           dram_wr_addr_o,
+  output logic [DramBits-1:0]   dram_wr_data_o,
+  output logic [DramBits/8-1:0] dram_wr_strb_o
+);
+
+`include "sparq_assert.svh"
+
+  localparam int unsigned ActAw   = $clog2(ActLines);
+  localparam int unsigned WgtAw   = $clog2(WgtLines);
+  localparam int unsigned AccAw   = $clog2(AccRows);
+  localparam int unsigned ParamAw = $clog2(ParamEntries);
+  localparam int unsigned LineBytes = (ArrayRows > ArrayCols)
+                                      ? ((ArrayRows > 16) ? ArrayRows : 16)
+                                      : ((ArrayCols > 16) ? ArrayCols : 16);
+
+  // ---------------------------------------------------------------------------
+  // Parameter checks
+  // ---------------------------------------------------------------------------
+  if (ArrayRows < 1 || ArrayCols < 1) begin : g_bad_array
+    $error("sparq_top: ArrayRows and ArrayCols must be at least 1");
+  end
+  if (DramBits < 128 || (DramBits & (DramBits - 1)) != 0) begin : g_bad_dram
+    $error("sparq_top: DramBits must be a power of two >= 128 (a PARAM record is one 16-byte line)");
+  end
+  if (ArrayRows * 8 > DramBits || ArrayCols * 8 > DramBits) begin : g_bad_line
+    $error("sparq_top: an ACT line (ArrayRows bytes) and a WGT line (ArrayCols bytes) must fit one DRAM beat");
+  end
+  if ((ActLines & (ActLines - 1)) != 0 || (WgtLines & (WgtLines - 1)) != 0 ||
+      (AccRows & (AccRows - 1)) != 0 || (ParamEntries & (ParamEntries - 1)) != 0) begin : g_bad_depth
+    $error("sparq_top: ActLines, WgtLines, AccRows and ParamEntries must be powers of two");
+  end
+  if (ActLines < 2 || WgtLines < 2 || AccRows < 2 || ParamEntries < 2 ||
+      ActLines > 65536 || WgtLines > 65536 || AccRows > 65536 ||
+      ParamEntries > 65536) begin : g_bad_range
+    $error("sparq_top: SRAM depths must lie in [2, 65536] (16-bit line fields in the ISA)");
+  end
+
+  // ---------------------------------------------------------------------------
+  // Dispatcher and tokens
+  // ---------------------------------------------------------------------------
+  logic         load_instr_valid, load_instr_ready;
+  logic [255:0] load_instr_data;
+  logic         gemm_instr_valid, gemm_instr_ready;
+  logic [255:0] gemm_instr_data;
+  logic         store_instr_valid, store_instr_ready;
+  logic [255:0] store_instr_data;
+  logic         queues_empty, gemm_queue_empty;
+
+  sparq_dispatch #(
+    .QueueDepth(8)
+  ) u_dispatch (
+    .clk_i               (clk_i),
+    .rst_ni              (rst_ni),
+    .cmd_valid_i         (cmd_valid_i),
+    .cmd_ready_o         (cmd_ready_o),
+    .cmd_data_i          (cmd_data_i),
+    .load_instr_valid_o  (load_instr_valid),
+    .load_instr_ready_i  (load_instr_ready),
+    .load_instr_data_o   (load_instr_data),
+    .gemm_instr_valid_o  (gemm_instr_valid),
+    .gemm_instr_ready_i  (gemm_instr_ready),
+    .gemm_instr_data_o   (gemm_instr_data),
+    .store_instr_valid_o (store_instr_valid),
+    .store_instr_ready_i (store_instr_ready),
+    .store_instr_data_o  (store_instr_data),
+    .queues_empty_o      (queues_empty),
+    .gemm_queue_empty_o  (gemm_queue_empty)
+  );
+
+  logic l2c_push, l2c_pop, l2c_avail;
+  logic c2l_push, c2l_pop, c2l_avail;
+  logic c2s_push, c2s_pop, c2s_avail;
+  logic s2c_push, s2c_pop, s2c_avail;
+
+  sparq_tokens #(.Width(16)) u_tok_l2c (
+    .clk_i  (clk_i),
+    .rst_ni (rst_ni),
+    .push_i (l2c_push),
+    .pop_i  (l2c_pop),
+    .avail_o(l2c_avail)
+  );
+
+  sparq_tokens #(.Width(16)) u_tok_c2l (
+    .clk_i  (clk_i),
+    .rst_ni (rst_ni),
+    .push_i (c2l_push),
+    .pop_i  (c2l_pop),
+    .avail_o(c2l_avail)
+  );
+
+  sparq_tokens #(.Width(16)) u_tok_c2s (
+    .clk_i  (clk_i),
+    .rst_ni (rst_ni),
+    .push_i (c2s_push),
+    .pop_i  (c2s_pop),
+    .avail_o(c2s_avail)
+  );
+
+  sparq_tokens #(.Width(16)) u_tok_s2c (
+    .clk_i  (clk_i),
+    .rst_ni (rst_ni),
+    .push_i (s2c_push),
+    .pop_i  (s2c_pop),
+    .avail_o(s2c_avail)
+  );
+
+  // ---------------------------------------------------------------------------
+  // LOAD engine and the SRAMs it fills
+  // ---------------------------------------------------------------------------
+  logic                   ld_wr_valid;
+  logic [1:0]             ld_wr_buf;
+  logic [15:0]            ld_wr_addr;
+  logic [8*LineBytes-1:0] ld_wr_data;
+  logic                   load_busy, load_done, evt_stall_load_dram, evt_stall_load_tokens;
+
+  sparq_load_engine #(
+    .ArrayRows    (ArrayRows),
+    .ArrayCols    (ArrayCols),
+    .DramBits     (DramBits),
+    .LineFifoDepth(128)
+  ) u_load (
+    .clk_i              (clk_i),
+    .rst_ni             (rst_ni),
+    .instr_valid_i      (load_instr_valid),
+    .instr_ready_o      (load_instr_ready),
+    .instr_data_i       (load_instr_data),
+    .c2l_avail_i        (c2l_avail),
+    .c2l_pop_o          (c2l_pop),
+    .l2c_push_o         (l2c_push),
+    .dram_rd_req_valid_o(dram_rd_req_valid_o),
+    .dram_rd_req_ready_i(dram_rd_req_ready_i),
+    .dram_rd_req_addr_o (dram_rd_req_addr_o),
+    .dram_rd_rsp_valid_i(dram_rd_rsp_valid_i),
+    .dram_rd_rsp_ready_o(dram_rd_rsp_ready_o),
+    .dram_rd_rsp_data_i (dram_rd_rsp_data_i),
+    .wr_valid_o         (ld_wr_valid),
+    .wr_buf_o           (ld_wr_buf),
+    .wr_addr_o          (ld_wr_addr),
+    .wr_data_o          (ld_wr_data),
+    .busy_o             (load_busy),
+    .evt_stall_dram_o   (evt_stall_load_dram),
+    .evt_stall_tokens_o (evt_stall_load_tokens),
+    .evt_instr_done_o   (load_done)
+  );
+
+  logic                   act_re, wgt_re, param_re;
+  logic [ActAw-1:0]       act_raddr;
+  logic [WgtAw-1:0]       wgt_raddr;
+  logic [ParamAw-1:0]     param_raddr;
+  logic [ArrayRows*8-1:0] act_rdata;
+  logic [ArrayCols*8-1:0] wgt_rdata;
+  logic [127:0]           param_rdata;
+
+  sparq_sram #(
+    .Width(ArrayRows * 8),
+    .Depth(ActLines)
+  ) u_act_sram (
+    .clk_i  (clk_i),
+    .we_i   (ld_wr_valid && (ld_wr_buf == 2'd0)),
+    .waddr_i(ActAw'(ld_wr_addr)),
+    .wdata_i(ld_wr_data[ArrayRows*8-1:0]),
+    .re_i   (act_re),
+    .raddr_i(act_raddr),
+    .rdata_o(act_rdata)
+  );
+
+  sparq_sram #(
+    .Width(ArrayCols * 8),
+    .Depth(WgtLines)
+  ) u_wgt_sram (
+    .clk_i  (clk_i),
+    .we_i   (ld_wr_valid && (ld_wr_buf == 2'd1)),
+    .waddr_i(WgtAw'(ld_wr_addr)),
+    .wdata_i(ld_wr_data[ArrayCols*8-1:0]),
+    .re_i   (wgt_re),
+    .raddr_i(wgt_raddr),
+    .rdata_o(wgt_rdata)
+  );
+
+  sparq_sram #(
+    .Width(128),
+    .Depth(ParamEntries)
+  ) u_param_sram (
+    .clk_i  (clk_i),
+    .we_i   (ld_wr_valid && (ld_wr_buf == 2'd2)),
+    .waddr_i(ParamAw'(ld_wr_addr)),
+    .wdata_i(ld_wr_data[127:0]),
+    .re_i   (param_re),
+    .raddr_i(param_raddr),
+    .rdata_o(param_rdata)
+  );
+
+  // ---------------------------------------------------------------------------
+  // GEMM engine (owns the array and the ACC SRAM)
+  // ---------------------------------------------------------------------------
+  logic                   acc_re;
+  logic [AccAw-1:0]       acc_raddr;
+  logic [ArrayCols*32-1:0] acc_rdata;
+  logic                   gemm_busy, gemm_done, evt_row_issued;
+  logic [31:0]            evt_useful_macs;
+  logic                   evt_stall_gemm_load, evt_stall_gemm_store, evt_stall_gemm_weights;
+
+  sparq_gemm_engine #(
+    .ArrayRows(ArrayRows),
+    .ArrayCols(ArrayCols),
+    .ActLines (ActLines),
+    .WgtLines (WgtLines),
+    .AccRows  (AccRows)
+  ) u_gemm (
+    .clk_i              (clk_i),
+    .rst_ni             (rst_ni),
+    .instr_valid_i      (gemm_instr_valid),
+    .instr_ready_o      (gemm_instr_ready),
+    .instr_data_i       (gemm_instr_data),
+    .l2c_avail_i        (l2c_avail),
+    .l2c_pop_o          (l2c_pop),
+    .s2c_avail_i        (s2c_avail),
+    .s2c_pop_o          (s2c_pop),
+    .c2l_push_o         (c2l_push),
+    .c2s_push_o         (c2s_push),
+    .act_re_o           (act_re),
+    .act_raddr_o        (act_raddr),
+    .act_rdata_i        (act_rdata),
+    .wgt_re_o           (wgt_re),
+    .wgt_raddr_o        (wgt_raddr),
+    .wgt_rdata_i        (wgt_rdata),
+    .acc_re_i           (acc_re),
+    .acc_raddr_i        (acc_raddr),
+    .acc_rdata_o        (acc_rdata),
+    .busy_o             (gemm_busy),
+    .evt_row_issued_o   (evt_row_issued),
+    .evt_useful_macs_o  (evt_useful_macs),
+    .evt_stall_load_o   (evt_stall_gemm_load),
+    .evt_stall_store_o  (evt_stall_gemm_store),
+    .evt_stall_weights_o(evt_stall_gemm_weights),
+    .evt_instr_done_o   (gemm_done)
+  );
+
+  // ---------------------------------------------------------------------------
+  // STORE engine
+  // ---------------------------------------------------------------------------
+  logic store_busy, store_done, evt_stall_store_dram, evt_stall_store_tokens;
+
+  sparq_store_engine #(
+    .ArrayCols   (ArrayCols),
+    .AccRows     (AccRows),
+    .ParamEntries(ParamEntries),
+    .DramBits    (DramBits),
+    .OutFifoDepth(8)
+  ) u_store (
+    .clk_i             (clk_i),
+    .rst_ni            (rst_ni),
+    .instr_valid_i     (store_instr_valid),
+    .instr_ready_o     (store_instr_ready),
+    .instr_data_i      (store_instr_data),
+    .c2s_avail_i       (c2s_avail),
+    .c2s_pop_o         (c2s_pop),
+    .s2c_push_o        (s2c_push),
+    .param_re_o        (param_re),
+    .param_raddr_o     (param_raddr),
+    .param_rdata_i     (param_rdata),
+    .acc_re_o          (acc_re),
+    .acc_raddr_o       (acc_raddr),
+    .acc_rdata_i       (acc_rdata),
+    .dram_wr_valid_o   (dram_wr_valid_o),
+    .dram_wr_ready_i   (dram_wr_ready_i),
+    .dram_wr_addr_o    (dram_wr_addr_o),
+    .dram_wr_data_o    (dram_wr_data_o),
+    .dram_wr_strb_o    (dram_wr_strb_o),
+    .busy_o            (store_busy),
+    .evt_stall_dram_o  (evt_stall_store_dram),
+    .evt_stall_tokens_o(evt_stall_store_tokens),
+    .evt_instr_done_o  (store_done)
+  );
+
+  // ---------------------------------------------------------------------------
+  // Idle and performance counters
+  // ---------------------------------------------------------------------------
+  assign idle_o = queues_empty && !load_busy && !gemm_busy && !store_busy;
+
+  sparq_perf_counters #(
+    .ArrayRows   (ArrayRows),
+    .ArrayCols   (ArrayCols),
+    .ActLines    (ActLines),
+    .WgtLines    (WgtLines),
+    .AccRows     (AccRows),
+    .ParamEntries(ParamEntries),
+    .DramBits    (DramBits)
+  ) u_perf (
+    .clk_i                   (clk_i),
+    .rst_ni                  (rst_ni),
+    .evt_row_issued_i        (evt_row_issued),
+    .evt_useful_macs_i       (evt_useful_macs),
+    .evt_stall_gemm_load_i   (evt_stall_gemm_load),
+    .evt_stall_gemm_store_i  (evt_stall_gemm_store),
+    .evt_stall_gemm_weights_i(evt_stall_gemm_weights),
+    .evt_stall_load_dram_i   (evt_stall_load_dram),
+    .evt_stall_load_tokens_i (evt_stall_load_tokens),
+    .evt_stall_store_dram_i  (evt_stall_store_dram),
+    .evt_stall_store_tokens_i(evt_stall_store_tokens),
+    .evt_instrs_retired_i    (2'(load_done) + 2'(gemm_done) + 2'(store_done)),
+    .evt_gemm_idle_i         (!gemm_busy && gemm_queue_empty && !idle_o),
+    .sel_i                   (ctr_sel_i),
+    .value_o                 (ctr_value_o)
+  );
+
+  // ---------------------------------------------------------------------------
+  // Assertions: SRAM addresses of valid programs stay inside the SRAMs.
+  // ---------------------------------------------------------------------------
+  `ASSERT(ActWriteInRange, ld_wr_valid && ld_wr_buf == 2'd0 |-> 32'(ld_wr_addr) < ActLines)
+  `ASSERT(WgtWriteInRange, ld_wr_valid && ld_wr_buf == 2'd1 |-> 32'(ld_wr_addr) < WgtLines)
+  `ASSERT(ParamWriteInRange, ld_wr_valid && ld_wr_buf == 2'd2 |-> 32'(ld_wr_addr) < ParamEntries)
+  `ASSERT(ReqHandshakeKnown, !$isunknown({dram_rd_req_valid_o, dram_wr_valid_o, cmd_ready_o}))
+
+endmodule

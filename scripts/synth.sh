@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# make synth: Yosys synthesis of sparq_top with constraints/synth.ys.
+# Fails if synthesis fails or a latch is inferred; prints the cell count of
+# every module and of the whole hierarchy. Log and statistics go to
+# $BUILD/synth (default build/synth).
+#
+#   ARRAY=4x4 scripts/synth.sh      synthesize another array size
+#   SPARQ_RTL_EXTRA="a.sv b.sv"      extra sources (a module developed elsewhere)
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+out="${BUILD:-$root/build}/synth"
+mkdir -p "$out"
+cd "$root"
+
+script="$out/synth.ys"
+cp constraints/synth.ys "$script"
+if [ -n "${ARRAY:-}" ]; then
+  rows="${ARRAY%x*}"
+  cols="${ARRAY#*x}"
+  sed -i "s/-chparam ArrayRows 16 -chparam ArrayCols 16/-chparam ArrayRows $rows -chparam ArrayCols $cols/" "$script"
+fi
+if [ -n "${SPARQ_RTL_EXTRA:-}" ]; then
+  extra=""
+  for f in $SPARQ_RTL_EXTRA; do extra+=" $(realpath "$f")"; done
+  sed -i "s|^read_verilog -sv -DSYNTHESIS -overwrite -Irtl rtl/sparq_\*.sv$|&\nread_verilog -sv -DSYNTHESIS -Irtl$extra|" "$script"
+fi
+sed -i "s|tee -o synth_stat.txt|tee -o $out/synth_stat.txt|" "$script"
+
+echo "synth: yosys -s $script (log: $out/yosys.log)"
+start=$(date +%s)
+if ! yosys -q -l "$out/yosys.log" -s "$script" >/dev/null 2>"$out/yosys.err"; then
+  echo "synth: FAILED" >&2
+  grep -E "ERROR|Assertion failed|found [0-9]+ (cells|objects)" "$out/yosys.log" "$out/yosys.err" >&2 || tail -20 "$out/yosys.log" >&2
+  exit 1
+fi
+echo "synth: done in $(( $(date +%s) - start )) s, no latches"
+
+# Cells per module (each module once, however often it is instantiated),
+# named with the parameters Yosys hides behind a hash, then the totals of the
+# flattened hierarchy under sparq_top.
+awk '
+  FNR == NR {
+    if ($0 ~ /^Parameter \\/) {
+      p = $0; sub(/^Parameter \\/, "", p); gsub(/ /, "", p)
+      params = params sep p; sep = ","
+      next
+    }
+    if ($0 ~ /^Generating RTLIL representation for module `\$paramod/) {
+      m = $0; sub(/^[^`]*`/, "", m); sub(/..$/, "", m)
+      base = m; sub(/.*\\/, "", base)
+      if (m ~ /\\.*=/) { base = m; sub(/^\$paramod\\/, "", base); sub(/\\.*/, "", base) }
+      pretty[m] = base "(" params ")"
+    }
+    params = ""; sep = ""
+    next
+  }
+  /^=== / { mod = $2; hier = (mod == "design"); next }
+  /Number of cells:/ { cells = $4; ffs = 0; next }
+  $1 ~ /DFF/ { ffs += $2; next }
+  /^$/ && cells != "" {
+    name = (mod in pretty) ? pretty[mod] : mod
+    if (hier) name = "TOTAL sparq_top hierarchy"
+    printf "  %9d cells %8d flops  %s\n", cells, ffs, name
+    cells = ""
+  }
+' "$out/yosys.log" "$out/synth_stat.txt"
+echo "synth: memory macros (kept as \$mem_v2):"
+grep -E '^\s+\$mem_v2' "$out/synth_stat.txt" | tail -1 || true
+echo "synth: statistics in $out/synth_stat.txt"

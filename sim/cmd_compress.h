@@ -1,0 +1,32 @@
+// `sparq compress RECIPE.yaml`: applies a compression recipe to the trained
+// Fashion-MNIST baseline, fine-tunes, and writes the integer model as a YAML
+// network that `sparq run` accepts, its .npy weights and a report
+// (docs/compression.md describes the recipe format).
+
+#ifndef SPARQ_SIM_CMD_COMPRESS_H_
+#define SPARQ_SIM_CMD_COMPRESS_H_
+
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "golden/compress/recipe.h"
+
+namespace sparq {
+
+void AddCompressCommand(CLI::App& app);
+
+// Reads a recipe; relative paths (baseline) resolve against its folder.
+// Errors are InputError "FILE:LINE: field 'steps[1].rank': expected ...".
+Recipe ParseRecipe(const std::string& text, const std::string& file,
+                   const std::string& base_dir);
+Recipe LoadRecipe(const std::string& path);
+
+// Writes DIR/model.yaml, DIR/weights/*.npy, DIR/input.npy (the first
+// `images` test images) and DIR/report.md.
+void WriteCompressedModel(const CompressResult& result, const Recipe& recipe,
+                          const std::string& dir, int images);
+
+}  // namespace sparq
+
+#endif  // SPARQ_SIM_CMD_COMPRESS_H_

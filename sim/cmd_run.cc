@@ -1,0 +1,288 @@
+#include "sim/cmd_run.h"
+
+#include <CLI/CLI.hpp>
+#include <cassert>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <iostream>
+#include <limits>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "golden/network.h"
+#include "golden/npy.h"
+#include "sim/checker.h"
+#include "sim/model_device.h"
+#include "sim/network_yaml.h"
+#include "sim/report.h"
+#include "sim/rtl_device.h"
+#include "sw/compiler.h"
+#include "sw/runtime.h"
+
+namespace sparq {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+constexpr char kModelBackend[] = "golden";
+constexpr char kRtlBackend[] = "rtl";
+constexpr char kReferenceDir[] = "golden_ref";
+
+struct RunOptions {
+  std::string config;
+  std::string backend = "both";
+  std::string json;
+  std::string outputs;
+  std::string trace;
+  uint64_t trace_from = 0;
+  uint64_t trace_to = std::numeric_limits<uint64_t>::max();
+  int dram_latency = 0;
+  double dram_stall = 0;
+  uint32_t seed = 1;
+  std::string inject_fault;
+
+  // Which options were given (CLI11 2.1 has no std::optional binding).
+  const CLI::Option* dram_latency_opt = nullptr;
+  const CLI::Option* dram_stall_opt = nullptr;
+  const CLI::Option* trace_from_opt = nullptr;
+  const CLI::Option* trace_to_opt = nullptr;
+};
+
+struct Fault {
+  std::string layer;
+  uint64_t index = 0;
+};
+
+double Seconds(Clock::time_point since) {
+  return std::chrono::duration<double>(Clock::now() - since).count();
+}
+
+// `--inject-fault LAYER:INDEX` (test hook): checked against the parsed
+// network before anything runs.
+Fault ParseFault(const std::string& spec, const RunConfig& cfg) {
+  const size_t colon = spec.rfind(':');
+  Fault f;
+  const std::string expected =
+      "--inject-fault: expected LAYER:INDEX with a layer of " + cfg.file +
+      " and an index inside its output, got '" + spec + "'";
+  if (colon == std::string::npos || colon == 0 || colon + 1 == spec.size()) {
+    throw InputError(expected);
+  }
+  f.layer = spec.substr(0, colon);
+  const std::string index = spec.substr(colon + 1);
+  if (index.find_first_not_of("0123456789") != std::string::npos ||
+      index.size() > 18 || f.layer == "input" || !cfg.shapes.count(f.layer)) {
+    throw InputError(expected);
+  }
+  f.index = std::stoull(index);
+  if (f.index >= NumElements(cfg.shapes.at(f.layer))) {
+    throw InputError(expected);
+  }
+  return f;
+}
+
+// Everything a user can get wrong on the command line is checked here,
+// before any device runs or any file is written.
+void CheckOptions(const RunOptions& o, bool use_rtl) {
+  if (!o.trace.empty() && !use_rtl) {
+    throw InputError(
+        "--trace: expected --backend rtl or both (only the RTL "
+        "has waveforms), got --backend " +
+        o.backend);
+  }
+  if (o.trace.empty() &&
+      (o.trace_from_opt->count() || o.trace_to_opt->count())) {
+    throw InputError(
+        "--trace-from/--trace-to: expected together with --trace "
+        "FILE.fst, got no --trace");
+  }
+  if (o.trace_from > o.trace_to) {
+    throw InputError("--trace-from " + std::to_string(o.trace_from) +
+                     ": expected a cycle <= --trace-to " +
+                     std::to_string(o.trace_to));
+  }
+  const auto check_parent = [](const std::string& flag,
+                               const std::string& path) {
+    const fs::path parent = fs::path(path).parent_path();
+    if (!parent.empty() && !fs::is_directory(parent)) {
+      throw InputError(flag + " " + path +
+                       ": expected a file in an existing "
+                       "folder, but " +
+                       parent.string() + " is not a folder");
+    }
+    if (fs::is_directory(path)) {
+      throw InputError(flag + " " + path +
+                       ": expected a file name, got a folder");
+    }
+  };
+  if (!o.json.empty()) check_parent("--json", o.json);
+  if (!o.trace.empty()) check_parent("--trace", o.trace);
+  if (!o.outputs.empty() && fs::exists(o.outputs) &&
+      !fs::is_directory(o.outputs)) {
+    throw InputError("--outputs " + o.outputs +
+                     ": expected a folder (created if missing), got a file");
+  }
+}
+
+void WriteOutputs(
+    const std::string& dir, const std::string& backend,
+    const std::vector<std::pair<std::string, const Tensor<int8_t>*>>& tensors) {
+  const fs::path sub = fs::path(dir) / backend;
+  std::error_code ec;
+  fs::create_directories(sub, ec);
+  if (ec) {
+    throw InputError("--outputs " + dir + ": cannot create " + sub.string() +
+                     " (" + ec.message() + ")");
+  }
+  for (const auto& [name, t] : tensors) {
+    SaveNpy((sub / (name + ".npy")).string(), *t);
+  }
+}
+
+int Run(const RunOptions& o) {
+  const Clock::time_point start = Clock::now();
+  const RunConfig cfg = LoadRunConfig(o.config);
+  const bool use_model = o.backend != kRtlBackend;
+  const bool use_rtl = o.backend != kModelBackend;
+  CheckOptions(o, use_rtl);
+  std::vector<Fault> faults;
+  if (!o.inject_fault.empty()) {
+    faults.push_back(ParseFault(o.inject_fault, cfg));
+  }
+  if (use_rtl) RequireRtlArray(cfg, BuiltRtlArrays());
+
+  const HwConfig hw = HwConfig::ForArray(cfg.rows, cfg.cols);
+  CompiledNetwork compiled;
+  try {
+    compiled = Compile(cfg.net, hw);
+  } catch (const InputError& e) {
+    throw InputError(cfg.file + ": " + e.what());
+  }
+
+  std::vector<std::pair<std::string, std::unique_ptr<Device>>> devices;
+  if (use_model) devices.emplace_back(kModelBackend, MakeModelDevice(hw));
+  if (use_rtl) {
+    RtlOptions ro;
+    ro.dram_latency = o.dram_latency_opt->count()
+                          ? o.dram_latency
+                          : cfg.dram_latency.value_or(ro.dram_latency);
+    ro.dram_stall_prob = o.dram_stall_opt->count()
+                             ? o.dram_stall
+                             : cfg.dram_stall.value_or(ro.dram_stall_prob);
+    ro.seed = o.seed;
+    ro.trace_file = o.trace;
+    ro.trace_from = o.trace_from;
+    ro.trace_to = o.trace_to;
+    devices.emplace_back(kRtlBackend, MakeRtlDevice(cfg.rows, cfg.cols, ro));
+  }
+
+  const std::map<std::string, Tensor<int8_t>> ref =
+      RunNetworkReference(cfg.net);
+
+  RunReport report;
+  report.config = cfg.file;
+  report.network = cfg.net.name;
+  report.rows = cfg.rows;
+  report.cols = cfg.cols;
+  for (const CompiledLayer& cl : compiled.layers) {
+    LayerReport l;
+    l.name = cl.name;
+    l.type = LayerKindName(cl.kind);
+    l.host = cl.host;
+    l.macs = cl.macs;
+    l.shape = cfg.shapes.at(cl.name);
+    report.layers.push_back(std::move(l));
+  }
+
+  std::map<std::string, std::vector<LayerRun>> runs;
+  for (auto& [backend, dev] : devices) {
+    report.backends.push_back(backend);
+    std::vector<LayerRun>& run = runs[backend];
+    run = RunNetwork(cfg.net, compiled, *dev);
+    assert(run.size() == report.layers.size());
+    for (const Fault& f : faults) {
+      for (LayerRun& lr : run) {
+        if (lr.name == f.layer && f.index < lr.output.data.size()) {
+          lr.output.data[f.index] ^= 1;
+        }
+      }
+    }
+    for (size_t i = 0; i < run.size(); ++i) {
+      BackendLayerStats& s = report.layers[i].backends[backend];
+      s.counters = run[i].counters;
+      s.seconds = run[i].seconds;
+      s.compare = CompareTensors(ref.at(run[i].name), run[i].output);
+    }
+  }
+  report.wall_seconds = Seconds(start);
+
+  PrintReport(report, std::cout);
+  std::cout.flush();
+  if (!o.json.empty()) WriteFileAtomically(o.json, ReportToJson(report));
+  if (!o.outputs.empty()) {
+    for (const auto& [backend, run] : runs) {
+      std::vector<std::pair<std::string, const Tensor<int8_t>*>> tensors;
+      for (const LayerRun& lr : run) tensors.emplace_back(lr.name, &lr.output);
+      WriteOutputs(o.outputs, backend, tensors);
+    }
+    std::vector<std::pair<std::string, const Tensor<int8_t>*>> tensors;
+    for (const auto& [name, t] : ref) tensors.emplace_back(name, &t);
+    WriteOutputs(o.outputs, kReferenceDir, tensors);
+  }
+  if (!report.ok()) {
+    std::cerr << "sparq: mismatch: " << report.FirstMismatch() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+void AddRunCommand(CLI::App& app) {
+  auto o = std::make_shared<RunOptions>();
+  CLI::App* run = app.add_subcommand(
+      "run",
+      "Run a YAML-described network on the machine model and/or the RTL and "
+      "compare every layer's output with golden's reference (docs/yaml.md)");
+  run->add_option("config", o->config, "Network description (YAML)")
+      ->required();
+  run->add_option("--backend", o->backend,
+                  "golden = instruction-level machine model, rtl = verilated "
+                  "RTL, both (default)")
+      ->check(CLI::IsMember({"golden", "rtl", "both"}));
+  run->add_option("--json", o->json, "Write the report as JSON to this file");
+  run->add_option("--outputs", o->outputs,
+                  "Write every layer's output as int8 .npy to "
+                  "DIR/<backend>/<layer>.npy and golden's to DIR/golden_ref/");
+  run->add_option("--trace", o->trace, "FST waveform of the RTL run");
+  o->trace_from_opt = run->add_option("--trace-from", o->trace_from,
+                                      "First traced cycle (default 0)");
+  o->trace_to_opt = run->add_option("--trace-to", o->trace_to,
+                                    "Last traced cycle (default: the end)");
+  o->dram_latency_opt =
+      run->add_option("--dram-latency", o->dram_latency,
+                      "DRAM read latency in cycles (RTL; overrides the YAML)")
+          ->check(CLI::Range(1, 100000));
+  o->dram_stall_opt =
+      run->add_option("--dram-stall", o->dram_stall,
+                      "Probability per cycle that the DRAM port stalls (RTL; "
+                      "overrides the YAML)")
+          ->check(CLI::Range(0.0, 0.999));
+  run->add_option("--seed", o->seed, "Seed of the DRAM stall pattern (RTL)");
+  // Test hook: flips the lowest bit of one output element after the device
+  // ran, so tests can prove that mismatches are caught and reported.
+  run->add_option("--inject-fault", o->inject_fault,
+                  "LAYER:INDEX (testing only)")
+      ->group("");
+  run->callback([o]() {
+    const int code = Run(*o);
+    if (code != 0) throw CLI::RuntimeError(code);
+  });
+}
+
+}  // namespace sparq

@@ -1,0 +1,205 @@
+// RtlDevice over one verilated configuration of rtl/sparq_top.sv. A template
+// because each array size is verilated into its own class (Vsparq_top_RxC);
+// rtl_device_inst.cc.in instantiates it once per built size.
+
+#ifndef SPARQ_SIM_RTL_DEVICE_IMPL_H_
+#define SPARQ_SIM_RTL_DEVICE_IMPL_H_
+
+#include <verilated.h>
+#include <verilated_fst_c.h>
+
+#include <chrono>
+#include <cstring>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sim/dram_model.h"
+#include "sim/rtl_device.h"
+
+namespace sparq {
+
+template <typename VTop>
+class RtlDeviceImpl final : public Device {
+ public:
+  RtlDeviceImpl(int rows, int cols, const RtlOptions& opts)
+      : hw_(HwConfig::ForArray(rows, cols)),
+        opts_(opts),
+        ctx_(std::make_unique<VerilatedContext>()),
+        dram_(hw_.dram_bytes, hw_.dram_beat_bytes(), opts.dram_latency,
+              opts.dram_stall_prob, opts.seed) {
+    ctx_->fatalOnError(false);
+    if (!opts_.trace_file.empty()) ctx_->traceEverOn(true);
+    top_ = std::make_unique<VTop>(ctx_.get(), "TOP");
+    top_->clk_i = 0;
+    top_->rst_ni = 0;
+    top_->cmd_valid_i = 0;
+    top_->dram_rd_req_ready_i = 0;
+    top_->dram_rd_rsp_valid_i = 0;
+    top_->dram_wr_ready_i = 0;
+    for (int i = 0; i < 4; ++i) Tick();
+    top_->rst_ni = 1;
+    Tick();
+    CheckConfigRegisters();
+  }
+
+  ~RtlDeviceImpl() override {
+    if (tfp_) tfp_->close();
+    top_->final();
+  }
+
+  RtlDeviceImpl(const RtlDeviceImpl&) = delete;
+  RtlDeviceImpl& operator=(const RtlDeviceImpl&) = delete;
+
+  std::string name() const override { return "rtl"; }
+  const HwConfig& config() const override { return hw_; }
+
+  void WriteDram(uint32_t addr, const uint8_t* src, size_t n) override {
+    dram_.Write(addr, src, n);
+  }
+  void ReadDram(uint32_t addr, uint8_t* dst, size_t n) override {
+    dram_.Read(addr, dst, n);
+  }
+  void Submit(const std::vector<InstrWord>& program) override {
+    cmdq_.insert(cmdq_.end(), program.begin(), program.end());
+  }
+
+  void RunToIdle() override {
+    const uint64_t start = cycle_;
+    int idle_seen = 0;
+    // idle_o must hold for two consecutive cycles after the last command was
+    // taken, so a command still travelling to its engine is not missed.
+    while (idle_seen < 2) {
+      Tick();
+      if (cmdq_.empty() && top_->idle_o && dram_.Quiet()) {
+        ++idle_seen;
+      } else {
+        idle_seen = 0;
+      }
+      if ((cycle_ & 1023) == 0 && ctx_->gotError()) {
+        throw DeviceError("rtl: simulation error (assertion) at cycle " +
+                          std::to_string(cycle_));
+      }
+      if (cycle_ - start > opts_.max_idle_wait) {
+        throw DeviceError("rtl: not idle after " +
+                          std::to_string(cycle_ - start) + " cycles (" +
+                          std::to_string(cmdq_.size()) +
+                          " commands not yet accepted)");
+      }
+    }
+    if (ctx_->gotError()) {
+      throw DeviceError("rtl: simulation error (assertion) before cycle " +
+                        std::to_string(cycle_));
+    }
+  }
+
+  PerfCounters ReadCounters() override {
+    PerfCounters c;
+    for (int i = 0; i < kNumCounters; ++i) c.v[static_cast<size_t>(i)] = ReadReg(i);
+    return c;
+  }
+
+  uint64_t cycle() const { return cycle_; }
+
+ private:
+  uint64_t ReadReg(int sel) {
+    top_->ctr_sel_i = static_cast<uint8_t>(sel);
+    top_->eval();
+    return top_->ctr_value_o;
+  }
+
+  void CheckConfigRegisters() {
+    const uint64_t want[8] = {static_cast<uint64_t>(hw_.rows),
+                              static_cast<uint64_t>(hw_.cols),
+                              static_cast<uint64_t>(hw_.act_lines),
+                              static_cast<uint64_t>(hw_.wgt_lines),
+                              static_cast<uint64_t>(hw_.acc_rows),
+                              static_cast<uint64_t>(hw_.param_entries),
+                              static_cast<uint64_t>(hw_.dram_bits),
+                              0x53505251u};
+    const char* names[8] = {"ArrayRows", "ArrayCols", "ActLines",
+                            "WgtLines",  "AccRows",   "ParamEntries",
+                            "DramBits",  "magic"};
+    for (int i = 0; i < 8; ++i) {
+      uint64_t got = ReadReg(24 + i);
+      if (got != want[i]) {
+        throw DeviceError("rtl: verilated sparq_top has " +
+                          std::string(names[i]) + " = " + std::to_string(got) +
+                          " but HwConfig::ForArray(" +
+                          std::to_string(hw_.rows) + ", " +
+                          std::to_string(hw_.cols) + ") expects " +
+                          std::to_string(want[i]));
+      }
+    }
+  }
+
+  void UpdateTrace() {
+    if (opts_.trace_file.empty()) return;
+    if (!tfp_ && !trace_done_ && cycle_ >= opts_.trace_from &&
+        cycle_ <= opts_.trace_to) {
+      tfp_ = std::make_unique<VerilatedFstC>();
+      top_->trace(tfp_.get(), 99);
+      tfp_->open(opts_.trace_file.c_str());
+    }
+    if (tfp_ && cycle_ > opts_.trace_to) {
+      tfp_->close();
+      tfp_.reset();
+      trace_done_ = true;
+    }
+  }
+
+  // One clock cycle. Inputs change while the clock is low (the edge that is
+  // not sampled); handshakes are those the rising edge sees.
+  void Tick() {
+    UpdateTrace();
+    top_->clk_i = 0;
+    const bool cmd_valid = !cmdq_.empty();
+    top_->cmd_valid_i = cmd_valid;
+    if (cmd_valid) {
+      const InstrWord& w = cmdq_.front();
+      for (int i = 0; i < kInstrWords; ++i) top_->cmd_data_i[i] = w[i];
+    }
+    const DramModel::Inputs in = dram_.Drive();
+    top_->dram_rd_req_ready_i = in.rd_req_ready;
+    top_->dram_rd_rsp_valid_i = in.rd_rsp_valid;
+    for (int i = 0; i < 4; ++i) top_->dram_rd_rsp_data_i[i] = in.rd_rsp_data[i];
+    top_->dram_wr_ready_i = in.wr_ready;
+    top_->eval();
+    ctx_->timeInc(1);
+    if (tfp_) tfp_->dump(ctx_->time());
+
+    DramModel::Outputs out;
+    out.rd_req_valid = top_->dram_rd_req_valid_o;
+    out.rd_req_addr = top_->dram_rd_req_addr_o;
+    out.rd_rsp_ready = top_->dram_rd_rsp_ready_o;
+    out.wr_valid = top_->dram_wr_valid_o;
+    out.wr_addr = top_->dram_wr_addr_o;
+    for (int i = 0; i < 4; ++i) out.wr_data[i] = top_->dram_wr_data_o[i];
+    out.wr_strb = top_->dram_wr_strb_o;
+    const bool cmd_fire = cmd_valid && top_->cmd_ready_o;
+
+    top_->clk_i = 1;
+    top_->eval();
+    ctx_->timeInc(1);
+    if (tfp_) tfp_->dump(ctx_->time());
+
+    if (cmd_fire) cmdq_.pop_front();
+    dram_.Clock(out);
+    ++cycle_;
+  }
+
+  HwConfig hw_;
+  RtlOptions opts_;
+  std::unique_ptr<VerilatedContext> ctx_;
+  std::unique_ptr<VTop> top_;
+  std::unique_ptr<VerilatedFstC> tfp_;
+  bool trace_done_ = false;
+  DramModel dram_;
+  std::deque<InstrWord> cmdq_;
+  uint64_t cycle_ = 0;
+};
+
+}  // namespace sparq
+
+#endif  // SPARQ_SIM_RTL_DEVICE_IMPL_H_

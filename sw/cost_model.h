@@ -1,0 +1,82 @@
+// Static cost of sparq instructions: the LOAD line walk (the address rule of
+// docs/architecture.md, shared by the machine model and the static analysis
+// so both see the same lines) and cycle estimates of each engine, matching
+// the RTL engines' documented throughput (docs/compiler.md, "Cost model").
+// Estimates, not measurements: the RTL counters give real cycles.
+
+#ifndef SPARQ_SW_COST_MODEL_H_
+#define SPARQ_SW_COST_MODEL_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "sw/hw_config.h"
+#include "sw/isa.h"
+
+namespace sparq {
+
+// Fixed latencies of the estimate, taken from the RTL engine headers.
+constexpr int kDramLatency = 20;      // RtlOptions default, read request->data
+constexpr int kLoadSetupCycles = 7;   // per LOAD: stride products
+constexpr int kStoreDrainCycles = 4;  // ACC read, requant, FIFO, aligner
+constexpr int kEngineQueueDepth = 8;  // dispatcher entries per engine queue
+
+// Bytes per SRAM line of a LOAD target (R, C or 16), 0 for an unknown buf.
+int LoadLineBytes(const LoadInstr& i, const HwConfig& hw);
+
+// Calls f(line, in_bounds, dram_addr, valid_bytes) for every SRAM line of a
+// LOAD in loop order; `line` counts from 0 (SRAM line sram_base + line).
+// dram_addr is meaningful only when in_bounds. Computed in 64 bits so that
+// an address outside the 32-bit space is visible to the caller.
+template <typename F>
+void WalkLoadLines(const LoadInstr& i, int line_bytes, F&& f) {
+  const int64_t lb = line_bytes;
+  uint64_t line = 0;
+  for (int64_t y = 0; y < i.ny; ++y) {
+    for (int64_t x = 0; x < i.nx; ++x) {
+      for (int64_t ky = 0; ky < i.kh; ++ky) {
+        const int64_t ih = i.iy0 + y * i.sy + ky * i.dy;
+        for (int64_t kx = 0; kx < i.kw; ++kx) {
+          const int64_t iw = i.ix0 + x * i.sx + kx * i.dx;
+          const bool in = ih >= 0 && ih < i.h && iw >= 0 && iw < i.w;
+          const int64_t pix = in ? i.dram_base + (ih * i.w + iw) * i.pix_stride
+                                 : 0;
+          for (int64_t l = 0; l < i.nl; ++l) {
+            const int64_t rest = i.seg_bytes - l * lb;
+            const int valid = static_cast<int>(rest < lb ? rest : lb);
+            f(line++, in, pix + l * lb, valid);
+          }
+        }
+      }
+    }
+  }
+}
+
+struct InstrCost {
+  uint64_t busy = 0;        // cycles the engine is occupied
+  uint64_t latency = 0;     // further cycles until its last write lands
+  uint64_t dram_beats = 0;  // beats read (LOAD) or written (STORE)
+  uint64_t rows = 0;        // GEMM: activation rows issued
+  uint64_t weight_stall = 0;  // GEMM: cycles waiting for the weight preload
+};
+
+InstrCost LoadCost(const LoadInstr& i, const HwConfig& hw);
+InstrCost GemmCost(const GemmInstr& i, const HwConfig& hw);
+InstrCost StoreCost(const StoreInstr& i, const HwConfig& hw);
+
+// Per-engine sums over a program, for the static DRAM-vs-compute balance.
+struct ProgramStats {
+  uint64_t loads = 0, gemms = 0, stores = 0;
+  uint64_t load_cycles = 0;   // sum of LOAD busy cycles
+  uint64_t gemm_cycles = 0;   // sum of GEMM busy cycles
+  uint64_t store_cycles = 0;  // sum of STORE busy cycles
+  uint64_t array_rows = 0;    // sum of m_rows
+  uint64_t dram_read_bytes = 0;   // beats * beat bytes
+  uint64_t dram_write_bytes = 0;  // beats * beat bytes
+};
+ProgramStats AnalyzeProgram(const std::vector<InstrWord>& program,
+                            const HwConfig& hw);
+
+}  // namespace sparq
+
+#endif  // SPARQ_SW_COST_MODEL_H_

@@ -1,0 +1,149 @@
+#include "sim/cmd_compress.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "golden/compress/model_io.h"
+#include "golden/compress/train.h"
+#include "golden/npy.h"
+#include "sim/network_yaml.h"
+
+namespace sparq {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string ErrorOf(const std::string& text) {
+  try {
+    ParseRecipe(text, "r.yaml", "/base");
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(CompressRecipeTest, ParsesEveryField) {
+  const Recipe r = ParseRecipe(
+      "name: mix\nbaseline: weights\nseed: 3\ntrain_limit: 100\n"
+      "test_limit: 50\ncalib_images: 20\nsteps:\n"
+      "  - {method: tucker2, layers: [conv2], ranks: [8, 16], epochs: 2, lr: 0.005}\n"
+      "  - {method: cp, layers: [conv2_b], rank: 12, iterations: 30}\n"
+      "  - {method: prune, sparsity: 0.9, iterations: 3, epochs: 1}\n"
+      "  - {method: nm, n: 2, m: 4}\n"
+      "  - {method: quantize, weights: ternary, layers: [fc1]}\n",
+      "r.yaml", "/base");
+  EXPECT_EQ(r.name, "mix");
+  EXPECT_EQ(r.baseline, "/base/weights");
+  EXPECT_EQ(r.seed, 3u);
+  EXPECT_EQ(r.train_limit, 100);
+  EXPECT_EQ(r.test_limit, 50);
+  EXPECT_EQ(r.calib_images, 20);
+  ASSERT_EQ(r.steps.size(), 5u);
+  EXPECT_EQ(r.steps[0].rank_in, 8);
+  EXPECT_EQ(r.steps[0].rank_out, 16);
+  EXPECT_EQ(r.steps[0].epochs, 2);
+  EXPECT_FLOAT_EQ(r.steps[0].lr, 0.005f);
+  EXPECT_EQ(r.steps[1].cp_iterations, 30);
+  EXPECT_EQ(r.steps[2].iterations, 3);
+  EXPECT_DOUBLE_EQ(r.steps[2].sparsity, 0.9);
+  EXPECT_EQ(r.steps[3].n, 2);
+  EXPECT_EQ(r.steps[4].weights, "ternary");
+  EXPECT_EQ(r.steps[4].layers, (std::vector<std::string>{"fc1"}));
+}
+
+TEST(CompressRecipeTest, ErrorsNameTheLineAndField) {
+  std::string e = ErrorOf("steps:\n  - method: svd\n    rnak: 3\n");
+  EXPECT_NE(e.find("r.yaml:3: field 'steps[0].rnak': unknown field"), std::string::npos) << e;
+  e = ErrorOf("steps:\n  - {method: svd, rank: \"3\"}\n");
+  EXPECT_NE(e.find("field 'steps[0].rank': expected an integer, got a quoted string"),
+            std::string::npos) << e;
+  e = ErrorOf("seed: 1\n");
+  EXPECT_NE(e.find("field 'steps': expected a non-empty list"), std::string::npos) << e;
+  e = ErrorOf("steps:\n  - {method: svd, ranks: [1, 2, 3]}\n");
+  EXPECT_NE(e.find("expected [rank_in, rank_out]"), std::string::npos) << e;
+}
+
+class CompressRunTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("sparq_compress_test_" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+    // A baseline trained briefly on a small subset: enough to be far above
+    // chance, fast enough for a unit test.
+    const Dataset train = LoadFashionMnist(kFashionMnistDir, "train", 512);
+    Model m = MakeBaselineCnn(5);
+    TrainOptions opt;
+    opt.epochs = 1;
+    opt.batch = 32;
+    Train(m, train, opt);
+    SaveModelWeights(m, (dir_ / "baseline").string());
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  Recipe SmallRecipe(const std::string& steps) {
+    Recipe r = ParseRecipe("baseline: baseline\ntrain_limit: 256\ntest_limit: 40\n"
+                           "calib_images: 64\nsteps:\n" + steps,
+                           "small.yaml", dir_.string());
+    r.progress = false;
+    return r;
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(CompressRunTest, RejectsBadStepsBeforeTraining) {
+  Recipe r = SmallRecipe("  - {method: prune, sparsity: 1.5}\n");
+  try {
+    RunRecipe(r);
+    FAIL() << "expected an InputError";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("steps[0] (prune): sparsity: expected in (0, 1)"),
+              std::string::npos) << e.what();
+  }
+  r = SmallRecipe("  - {method: svd, layers: [conv1], rank: 4}\n");
+  EXPECT_THROW(RunRecipe(r), InputError);
+}
+
+// The written YAML must be accepted by `sparq run`'s parser and describe
+// exactly the network golden evaluated: every output element of every layer
+// is compared.
+TEST_F(CompressRunTest, WrittenModelIsTheNetworkSparqRunReads) {
+  Recipe r = SmallRecipe(
+      "  - {method: tucker2, layers: [conv2], ranks: [8, 16]}\n"
+      "  - {method: svd, layers: [fc1], rank: 16}\n"
+      "  - {method: nm, layers: [conv2_b], n: 2, m: 4}\n"
+      "  - {method: quantize, weights: int4, layers: [fc1_a]}\n");
+  const CompressResult res = RunRecipe(r);
+  ASSERT_EQ(res.rows.size(), 5u);
+  EXPECT_EQ(res.rows[0].step, "baseline");
+  EXPECT_LT(res.rows[1].conv_macs, res.rows[0].conv_macs);
+  EXPECT_LT(res.rows[2].params, res.rows[1].params);
+  EXPECT_GE(res.rows.back().int_acc, 0.0);
+  const std::string out = (dir_ / "out").string();
+  WriteCompressedModel(res, r, out, 3);
+  const RunConfig cfg = LoadRunConfig(out + "/model.yaml");
+  ASSERT_EQ(cfg.net.layers.size(), res.net.layers.size());
+  Network mine = res.net;
+  mine.input = cfg.net.input;
+  ASSERT_EQ(mine.input.shape, (Shape{3, 28, 28, 1}));
+  const auto a = RunNetworkReference(mine);
+  const auto b = RunNetworkReference(cfg.net);
+  for (const sparq::Layer& l : res.net.layers) {
+    ASSERT_EQ(a.at(l.name).shape, b.at(l.name).shape) << l.name;
+    for (size_t i = 0; i < a.at(l.name).size(); ++i) {
+      ASSERT_EQ(a.at(l.name).data[i], b.at(l.name).data[i]) << l.name << " " << i;
+    }
+  }
+  // fc1_a holds int4 codes; conv2_b is 2:4 sparse.
+  for (const sparq::Layer& l : cfg.net.layers) {
+    if (l.name == "fc1_a") {
+      for (int8_t w : l.weights.data) ASSERT_TRUE(w >= -8 && w <= 7);
+    }
+  }
+  EXPECT_TRUE(fs::exists(out + "/report.md"));
+}
+
+}  // namespace
+}  // namespace sparq

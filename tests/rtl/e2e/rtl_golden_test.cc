@@ -1,0 +1,199 @@
+// The verilated accelerator (4x4 build) against golden's layer reference:
+// seeded random conv and fc layers compiled by sw/, run on the RTL with DRAM
+// latency and random stalls, every output element compared. The RTL's exact
+// counters (instructions, rows, MACs) must also equal the machine model's.
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <string>
+
+#include "golden/network.h"
+#include "golden/npy.h"
+#include "sim/checker.h"
+#include "sim/model_device.h"
+#include "sim/rtl_device.h"
+#include "sw/compiler.h"
+#include "sw/runtime.h"
+#include "tests/common/random_layers.h"
+
+namespace sparq {
+namespace {
+
+constexpr int kRandomLayers = 120;
+
+RtlOptions DramForSeed(uint32_t seed) {
+  std::mt19937 rng(seed);
+  RtlOptions o;
+  const int latencies[] = {1, 2, 7, 20, 63};
+  o.dram_latency = latencies[rng() % 5];
+  const double stalls[] = {0.0, 0.1, 0.35};
+  o.dram_stall_prob = stalls[rng() % 3];
+  o.seed = seed + 1;
+  o.max_idle_wait = 20000000;
+  return o;
+}
+
+class RtlRandomLayerTest : public ::testing::TestWithParam<int> {};
+
+TEST_P(RtlRandomLayerTest, MatchesGoldenEveryElement) {
+  const uint32_t seed = static_cast<uint32_t>(GetParam());
+  const Network net = RandomLayerNetwork(seed);
+  const RtlOptions dram = DramForSeed(seed);
+  SCOPED_TRACE(DescribeLayer(net) + " dram latency " +
+               std::to_string(dram.dram_latency) + " stall " +
+               std::to_string(dram.dram_stall_prob));
+  const HwConfig hw = HwConfig::ForArray(4, 4);
+  const CompiledNetwork compiled = Compile(net, hw);
+  const auto ref = RunNetworkReference(net);
+
+  auto rtl = MakeRtlDevice(4, 4, dram);
+  const std::vector<LayerRun> runs = RunNetwork(net, compiled, *rtl);
+  ASSERT_EQ(runs.size(), 1u);
+  const CompareResult r = CompareTensors(ref.at("layer"), runs[0].output);
+  EXPECT_TRUE(r.ok()) << DescribeMismatch("layer", r);
+  EXPECT_EQ(r.compared, ref.at("layer").size());
+
+  auto model = MakeModelDevice(hw);
+  const std::vector<LayerRun> mruns = RunNetwork(net, compiled, *model);
+  const PerfCounters& a = runs[0].counters;
+  const PerfCounters& m = mruns[0].counters;
+  for (int c : {kCtrInstrs, kCtrArrayBusy, kCtrMacsIssued, kCtrUsefulMacs}) {
+    EXPECT_EQ(a[c], m[c]) << CounterName(c);
+  }
+  EXPECT_EQ(a[kCtrUsefulMacs], runs[0].macs);
+  EXPECT_GT(a[kCtrCycles], a[kCtrArrayBusy]);
+}
+
+INSTANTIATE_TEST_SUITE_P(Seeds, RtlRandomLayerTest,
+                         ::testing::Range(0, kRandomLayers));
+
+// conv -> maxpool -> conv -> add (residual) -> flatten -> fc, chained through
+// DRAM with host layers in between.
+TEST(RtlNetworkTest, ResidualChainMatchesGolden) {
+  Network a = RandomLayerNetwork(1000);
+  std::mt19937 rng(5);
+  Network net;
+  net.name = "chain";
+  net.input = Tensor<int8_t>({1, 11, 9, 6});
+  for (auto& v : net.input.data) v = static_cast<int8_t>(rng() % 256 - 128);
+  auto conv = [&](const std::string& name, const std::string& in, int cin,
+                  int cout) {
+    Layer l = a.layers.front();
+    l.name = name;
+    l.kind = LayerKind::kConv;
+    l.inputs = {in};
+    l.geom = ConvGeometry{};
+    l.geom.pad_top = l.geom.pad_left = l.geom.pad_bottom = l.geom.pad_right = 1;
+    l.weights = Tensor<int8_t>({cout, 3, 3, cin});
+    for (auto& v : l.weights.data) v = static_cast<int8_t>(rng() % 255 - 127);
+    l.bias.assign(static_cast<size_t>(cout), 100);
+    l.quant.multiplier.assign(static_cast<size_t>(cout), 1518500250);
+    l.quant.shift.assign(static_cast<size_t>(cout), -9);
+    return l;
+  };
+  net.layers.push_back(conv("c1", "input", 6, 8));
+  Layer pool;
+  pool.name = "pool";
+  pool.kind = LayerKind::kMaxPool;
+  pool.inputs = {"c1"};
+  net.layers.push_back(pool);
+  net.layers.push_back(conv("c2", "pool", 8, 8));
+  Layer add;
+  add.name = "add";
+  add.kind = LayerKind::kAdd;
+  add.inputs = {"c2", "pool"};
+  add.add.a_scale = 0.05;
+  add.add.b_scale = 0.04;
+  add.add.out_scale = 0.07;
+  net.layers.push_back(add);
+  Layer flat;
+  flat.name = "flat";
+  flat.kind = LayerKind::kFlatten;
+  flat.inputs = {"add"};
+  net.layers.push_back(flat);
+  Layer fc = a.layers.front();
+  fc.name = "fc";
+  fc.kind = LayerKind::kFc;
+  fc.inputs = {"flat"};
+  fc.weights = Tensor<int8_t>({10, 5 * 4 * 8});
+  for (auto& v : fc.weights.data) v = static_cast<int8_t>(rng() % 255 - 127);
+  fc.bias.assign(10, -50);
+  fc.quant.multiplier.assign(10, 1518500250);
+  fc.quant.shift.assign(10, -9);
+  net.layers.push_back(fc);
+
+  const auto ref = RunNetworkReference(net);
+  const CompiledNetwork compiled = Compile(net, HwConfig::ForArray(4, 4));
+  RtlOptions o;
+  o.dram_latency = 13;
+  o.dram_stall_prob = 0.2;
+  auto rtl = MakeRtlDevice(4, 4, o);
+  const std::vector<LayerRun> runs = RunNetwork(net, compiled, *rtl);
+  ASSERT_EQ(runs.size(), net.layers.size());
+  for (const LayerRun& run : runs) {
+    const CompareResult r = CompareTensors(ref.at(run.name), run.output);
+    EXPECT_TRUE(r.ok()) << DescribeMismatch(run.name, r);
+    EXPECT_EQ(run.host, IsHostLayer(run.kind)) << run.name;
+  }
+}
+
+TEST(RtlDeviceTest, UnbuiltArraySizeSaysHowToBuildIt) {
+  try {
+    MakeRtlDevice(8, 8, RtlOptions{});
+    FAIL() << "8x8 is not built in tests";
+  } catch (const InputError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("8x8"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("SPARQ_RTL_CONFIGS"), std::string::npos) << msg;
+  }
+}
+
+// The trace holds the top-level ports and only the requested cycle window.
+TEST(RtlTraceTest, FstHoldsRequestedWindow) {
+  const std::string fst = std::string(SPARQ_BINARY_DIR) + "/rtl_trace_test.fst";
+  std::remove(fst.c_str());
+  const Network net = RandomLayerNetwork(3);
+  const CompiledNetwork compiled = Compile(net, HwConfig::ForArray(4, 4));
+  RtlOptions o;
+  o.trace_file = fst;
+  o.trace_from = 20;
+  o.trace_to = 120;
+  {
+    auto rtl = MakeRtlDevice(4, 4, o);
+    RunNetwork(net, compiled, *rtl);
+  }
+  const std::string vcd = fst + ".vcd";
+  const std::string cmd = "fst2vcd " + fst + " > " + vcd;
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  std::ifstream in(vcd);
+  std::string line;
+  bool has_clk = false, has_cmd = false;
+  long first = -1, last = -1;
+  while (std::getline(in, line)) {
+    if (line.find("$var") != std::string::npos) {
+      has_clk = has_clk || line.find(" clk_i ") != std::string::npos;
+      has_cmd = has_cmd || line.find(" cmd_valid_i ") != std::string::npos;
+    }
+    if (!line.empty() && line[0] == '#') {
+      const long t = std::stol(line.substr(1));
+      if (first < 0) first = t;
+      last = t;
+    }
+  }
+  EXPECT_TRUE(has_clk);
+  EXPECT_TRUE(has_cmd);
+  // Two time steps per cycle.
+  EXPECT_GE(first, 2 * 20);
+  EXPECT_LE(first, 2 * 20 + 2);
+  EXPECT_GE(last, 2 * 120);
+  EXPECT_LE(last, 2 * 120 + 4);
+  std::remove(vcd.c_str());
+  std::remove(fst.c_str());
+}
+
+}  // namespace
+}  // namespace sparq

@@ -1,0 +1,447 @@
+// rtl/sparq_load_engine.sv (ArrayRows 4, ArrayCols 8, 128-bit DRAM) driven by
+// a behavioural DRAM with latency and random stalls. Every SRAM line written
+// is compared, in order, with a reference written from the LOAD semantics in
+// docs/architecture.md; reads of out-of-bounds pixels and token misuse fail.
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "Vsparq_load_engine.h"
+#include "tests/rtl/rtl_test_util.h"
+#include "verilated.h"
+
+namespace sparq {
+namespace {
+
+constexpr int kRows = 4;   // ACT line bytes
+constexpr int kCols = 8;   // WGT line bytes
+constexpr int kBeat = 16;  // DRAM beat bytes
+constexpr size_t kDramBytes = 1 << 20;
+
+int LineBytes(int buf) { return buf == 0 ? kRows : buf == 1 ? kCols : 16; }
+
+struct Line {
+  int buf;
+  uint32_t addr;
+  std::vector<uint8_t> bytes;  // LineBytes(buf) bytes
+};
+
+// The LOAD loop nest, straight from the specification.
+std::vector<Line> ReferenceLoad(const LoadInstr& in, const std::vector<uint8_t>& dram,
+                                std::set<uint32_t>* beats_needed) {
+  const int lb = LineBytes(static_cast<int>(in.buf));
+  std::vector<Line> out;
+  uint32_t n = 0;
+  for (int64_t y = 0; y < in.ny; ++y) {
+    for (int64_t x = 0; x < in.nx; ++x) {
+      for (int64_t ky = 0; ky < in.kh; ++ky) {
+        for (int64_t kx = 0; kx < in.kw; ++kx) {
+          for (int64_t l = 0; l < in.nl; ++l) {
+            const int64_t ih = in.iy0 + y * in.sy + ky * in.dy;
+            const int64_t iw = in.ix0 + x * in.sx + kx * in.dx;
+            const int64_t valid = std::clamp<int64_t>(in.seg_bytes - l * lb, 0, lb);
+            Line line{static_cast<int>(in.buf), static_cast<uint32_t>((in.sram_base + n) & 0xffff),
+                      std::vector<uint8_t>(static_cast<size_t>(lb), 0)};
+            const bool inside = ih >= 0 && ih < in.h && iw >= 0 && iw < in.w;
+            const int64_t addr = in.dram_base + (ih * in.w + iw) * in.pix_stride + l * lb;
+            for (int64_t i = 0; i < valid; ++i) {
+              line.bytes[static_cast<size_t>(i)] =
+                  inside ? dram.at(static_cast<size_t>(addr + i)) : static_cast<uint8_t>(in.pad);
+            }
+            if (inside && valid > 0) {
+              for (int64_t b = addr / kBeat; b <= (addr + valid - 1) / kBeat; ++b) {
+                beats_needed->insert(static_cast<uint32_t>(b * kBeat));
+              }
+            }
+            out.push_back(line);
+            ++n;
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+class LoadBench {
+ public:
+  struct Options {
+    int latency = 20;
+    double req_stall = 0.0;  // probability the DRAM refuses a request
+    double rsp_stall = 0.0;  // probability a ready response is held back
+    uint32_t seed = 1;
+  };
+
+  explicit LoadBench(const Options& opts)
+      : opts_(opts),
+        rng_(opts.seed),
+        dram_(kDramBytes),
+        ctx_(std::make_unique<VerilatedContext>()) {
+    ctx_->fatalOnError(false);
+    top_ = std::make_unique<Vsparq_load_engine>(ctx_.get(), "TOP");
+    std::mt19937 fill(7);
+    for (auto& b : dram_) b = static_cast<uint8_t>(fill());
+    top_->rst_ni = 0;
+    for (int i = 0; i < 3; ++i) Tick();
+    top_->rst_ni = 1;
+    Tick();
+  }
+  ~LoadBench() { top_->final(); }
+  LoadBench(const LoadBench&) = delete;
+  LoadBench& operator=(const LoadBench&) = delete;
+
+  const std::vector<uint8_t>& dram() const { return dram_; }
+  void Submit(const LoadInstr& in) { queue_.push_back(rtltest::EncodeLoad(in)); }
+  void GiveC2l(int n) { c2l_tokens_ += n; }
+
+  // Clocks until every instruction was taken and the engine is idle.
+  bool RunToIdle(uint64_t max_cycles) {
+    const uint64_t stop = cycle_ + max_cycles;
+    int idle = 0;
+    while (idle < 2 && cycle_ < stop) {
+      Tick();
+      idle = (queue_.empty() && !top_->busy_o) ? idle + 1 : 0;
+    }
+    return idle >= 2 && !ctx_->gotError();
+  }
+  void RunCycles(uint64_t n) {
+    for (uint64_t i = 0; i < n; ++i) Tick();
+  }
+
+  uint64_t cycle() const { return cycle_; }
+  const std::vector<Line>& writes() const { return writes_; }
+  const std::vector<uint32_t>& reads() const { return reads_; }
+  int c2l_tokens() const { return c2l_tokens_; }
+  int c2l_pops() const { return c2l_pops_; }
+  const std::vector<uint64_t>& l2c_push_cycles() const { return l2c_push_cycles_; }
+  const std::vector<uint64_t>& write_cycles() const { return write_cycles_; }
+  int done() const { return done_; }
+  bool assertion_failed() const { return ctx_->gotError(); }
+
+ private:
+  // Inputs change while the clock is low; handshakes are what the rising
+  // edge sees.
+  void Tick() {
+    top_->clk_i = 0;
+    top_->instr_valid_i = !queue_.empty();
+    if (!queue_.empty()) {
+      for (int i = 0; i < kInstrWords; ++i) top_->instr_data_i[i] = queue_.front()[i];
+    }
+    top_->c2l_avail_i = c2l_tokens_ > 0;
+    top_->dram_rd_req_ready_i = !Chance(opts_.req_stall);
+    if (!rsp_shown_ && !pending_.empty() && pending_.front().ready <= cycle_ &&
+        !Chance(opts_.rsp_stall)) {
+      rsp_shown_ = true;
+    }
+    top_->dram_rd_rsp_valid_i = rsp_shown_;
+    if (rsp_shown_) {
+      rtltest::BytesToWide(&dram_[pending_.front().addr], kBeat, top_->dram_rd_rsp_data_i);
+    }
+    top_->eval();
+    ctx_->timeInc(1);
+
+    if (top_->instr_valid_i && top_->instr_ready_o) queue_.pop_front();
+    if (top_->c2l_pop_o) {
+      EXPECT_GT(c2l_tokens_, 0) << "c2l popped while empty at cycle " << cycle_;
+      --c2l_tokens_;
+      ++c2l_pops_;
+    }
+    if (top_->dram_rd_req_valid_o && top_->dram_rd_req_ready_i) {
+      const uint32_t addr = top_->dram_rd_req_addr_o;
+      EXPECT_EQ(addr % kBeat, 0u);
+      EXPECT_LT(addr, kDramBytes);
+      reads_.push_back(addr);
+      pending_.push_back({cycle_ + static_cast<uint64_t>(opts_.latency), static_cast<uint32_t>(addr % kDramBytes)});
+    }
+    if (rsp_shown_ && top_->dram_rd_rsp_ready_o) {
+      pending_.pop_front();
+      rsp_shown_ = false;
+    }
+    if (top_->wr_valid_o) {
+      const int buf = top_->wr_buf_o;
+      Line line{buf, top_->wr_addr_o, {}};
+      for (int i = 0; i < LineBytes(buf); ++i) {
+        line.bytes.push_back(rtltest::WideByte(top_->wr_data_o, i));
+      }
+      writes_.push_back(line);
+      write_cycles_.push_back(cycle_);
+    }
+    if (top_->l2c_push_o) l2c_push_cycles_.push_back(cycle_);
+    if (top_->evt_instr_done_o) ++done_;
+
+    top_->clk_i = 1;
+    top_->eval();
+    ctx_->timeInc(1);
+    ++cycle_;
+  }
+
+  bool Chance(double p) {
+    return p > 0 && std::uniform_real_distribution<double>(0, 1)(rng_) < p;
+  }
+
+  struct Pending {
+    uint64_t ready;
+    uint32_t addr;
+  };
+
+  Options opts_;
+  std::mt19937 rng_;
+  std::vector<uint8_t> dram_;
+  std::unique_ptr<VerilatedContext> ctx_;
+  std::unique_ptr<Vsparq_load_engine> top_;
+  std::deque<InstrWord> queue_;
+  std::deque<Pending> pending_;
+  bool rsp_shown_ = false;
+  int c2l_tokens_ = 0;
+  int c2l_pops_ = 0;
+  uint64_t cycle_ = 0;
+  int done_ = 0;
+  std::vector<Line> writes_;
+  std::vector<uint64_t> write_cycles_;
+  std::vector<uint32_t> reads_;
+  std::vector<uint64_t> l2c_push_cycles_;
+};
+
+LoadBench::Options Dram(int latency, double req_stall = 0.0, double rsp_stall = 0.0,
+                        uint32_t seed = 1) {
+  LoadBench::Options o;
+  o.latency = latency;
+  o.req_stall = req_stall;
+  o.rsp_stall = rsp_stall;
+  o.seed = seed;
+  return o;
+}
+
+LoadInstr Copy(int buf, uint32_t dram_base, int sram_base, int nl, int seg_bytes) {
+  LoadInstr in;
+  in.buf = buf;
+  in.dram_base = dram_base;
+  in.sram_base = sram_base;
+  in.ny = in.nx = in.kh = in.kw = in.h = in.w = 1;
+  in.sy = in.sx = in.dy = in.dx = 1;
+  in.nl = nl;
+  in.seg_bytes = seg_bytes;
+  in.pix_stride = seg_bytes;
+  return in;
+}
+
+// Runs a program and compares every written line; returns the reference.
+std::vector<Line> RunAndCompare(LoadBench* bench, const std::vector<LoadInstr>& program,
+                                uint64_t max_cycles = 200000) {
+  std::vector<Line> want;
+  std::set<uint32_t> beats;
+  int pushes = 0;
+  for (const LoadInstr& in : program) {
+    const std::vector<Line> lines = ReferenceLoad(in, bench->dram(), &beats);
+    want.insert(want.end(), lines.begin(), lines.end());
+    pushes += static_cast<int>(in.push_next);
+    bench->Submit(in);
+  }
+  EXPECT_TRUE(bench->RunToIdle(max_cycles)) << "not idle after " << max_cycles << " cycles";
+  EXPECT_FALSE(bench->assertion_failed());
+  const std::vector<Line>& got = bench->writes();
+  EXPECT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < std::min(got.size(), want.size()); ++i) {
+    EXPECT_EQ(got[i].buf, want[i].buf) << "line " << i;
+    EXPECT_EQ(got[i].addr, want[i].addr) << "line " << i;
+    EXPECT_EQ(got[i].bytes, want[i].bytes) << "line " << i << " (sram " << want[i].addr << ")";
+    if (::testing::Test::HasFailure()) break;
+  }
+  for (uint32_t a : bench->reads()) {
+    EXPECT_TRUE(beats.count(a)) << "beat " << a << " holds no valid in-bounds byte";
+  }
+  EXPECT_EQ(static_cast<int>(bench->l2c_push_cycles().size()), pushes);
+  EXPECT_EQ(bench->done(), static_cast<int>(program.size()));
+  return want;
+}
+
+TEST(SparqLoadEngineTest, AlignedActCopySharesBeats) {
+  LoadBench bench({});
+  RunAndCompare(&bench, {Copy(0, 0x100, 7, 64, 256)});
+  // Four 4-byte ACT lines per beat, each beat read once.
+  EXPECT_EQ(bench.reads().size(), 16u);
+}
+
+TEST(SparqLoadEngineTest, UnalignedWgtCopyWithPartialLastLine) {
+  LoadBench bench({});
+  RunAndCompare(&bench, {Copy(1, 0x1003, 100, 40, 40 * 8 - 3)});
+  // The bytes [0x1003, 0x1140) span 20 beats; none is read twice.
+  EXPECT_EQ(bench.reads().size(), 20u);
+}
+
+TEST(SparqLoadEngineTest, UnalignedParamLinesStraddleBeats) {
+  LoadBench bench({});
+  RunAndCompare(&bench, {Copy(2, 0x2007, 3, 33, 33 * 16)});
+  EXPECT_EQ(bench.reads().size(), 34u);
+}
+
+TEST(SparqLoadEngineTest, Im2colConv3x3Pad1) {
+  LoadBench bench({});
+  LoadInstr in;
+  in.buf = 0;
+  in.dram_base = 0x3001;
+  in.sram_base = 20;
+  in.h = 5;
+  in.w = 6;
+  in.pix_stride = 6;  // six channels per pixel: one full and one partial ACT line
+  in.seg_bytes = 6;
+  in.nl = 2;
+  in.ny = 5;
+  in.nx = 6;
+  in.kh = in.kw = 3;
+  in.sy = in.sx = in.dy = in.dx = 1;
+  in.iy0 = -1;
+  in.ix0 = -1;
+  in.pad = 0x7f;
+  RunAndCompare(&bench, {in});
+}
+
+TEST(SparqLoadEngineTest, Im2colStrideAndDilation) {
+  LoadBench bench({});
+  LoadInstr in;
+  in.buf = 0;
+  in.dram_base = 0x4000;
+  in.sram_base = 0;
+  in.h = 9;
+  in.w = 9;
+  in.pix_stride = 16;
+  in.seg_bytes = 12;  // a channel slice: three of four lines of the pixel
+  in.nl = 3;
+  in.ny = 4;
+  in.nx = 4;
+  in.kh = in.kw = 3;
+  in.sy = in.sx = 2;
+  in.dy = in.dx = 2;
+  in.iy0 = -2;
+  in.ix0 = -2;
+  in.pad = 0x80;
+  RunAndCompare(&bench, {in});
+}
+
+TEST(SparqLoadEngineTest, OutOfBoundsPixelsReadNothing) {
+  LoadBench bench({});
+  LoadInstr in = Copy(1, 0x5000, 0, 2, 16);
+  in.h = in.w = 4;
+  in.ny = 2;
+  in.nx = 3;
+  in.iy0 = -20;
+  in.ix0 = 100;
+  in.pad = 0xab;
+  RunAndCompare(&bench, {in});
+  EXPECT_TRUE(bench.reads().empty());
+}
+
+TEST(SparqLoadEngineTest, EmptyLoopStillRetiresAndPushes) {
+  LoadBench bench({});
+  LoadInstr in = Copy(0, 0, 0, 4, 16);
+  in.ny = 0;
+  in.push_next = 1;
+  LoadInstr in2 = Copy(2, 0, 0, 0, 16);
+  in2.push_next = 1;
+  RunAndCompare(&bench, {in, in2});
+  EXPECT_TRUE(bench.writes().empty());
+  EXPECT_TRUE(bench.reads().empty());
+}
+
+TEST(SparqLoadEngineTest, WaitsForC2lAndPushesL2cAfterLastWrite) {
+  LoadBench bench(Dram(30));
+  LoadInstr first = Copy(0, 0x600, 0, 8, 32);
+  first.push_next = 1;
+  LoadInstr second = Copy(1, 0x700, 50, 8, 64);
+  second.pop_next = 1;
+  second.push_next = 1;
+  bench.Submit(first);
+  bench.Submit(second);
+  bench.RunCycles(300);
+  // Without a c2l token only the first LOAD may run.
+  EXPECT_EQ(bench.writes().size(), 8u);
+  EXPECT_EQ(bench.l2c_push_cycles().size(), 1u);
+  EXPECT_EQ(bench.c2l_pops(), 0);
+  for (uint32_t a : bench.reads()) EXPECT_LT(a, 0x700u);
+  bench.GiveC2l(1);
+  std::set<uint32_t> beats;
+  std::vector<Line> want = ReferenceLoad(first, bench.dram(), &beats);
+  const std::vector<Line> want2 = ReferenceLoad(second, bench.dram(), &beats);
+  want.insert(want.end(), want2.begin(), want2.end());
+  ASSERT_TRUE(bench.RunToIdle(10000));
+  EXPECT_EQ(bench.c2l_pops(), 1);
+  EXPECT_EQ(bench.c2l_tokens(), 0);
+  ASSERT_EQ(bench.writes().size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) {
+    EXPECT_EQ(bench.writes()[i].addr, want[i].addr);
+    EXPECT_EQ(bench.writes()[i].bytes, want[i].bytes);
+  }
+  // Each push lands with (not before) the last line of its instruction.
+  ASSERT_EQ(bench.l2c_push_cycles().size(), 2u);
+  EXPECT_EQ(bench.l2c_push_cycles()[0], bench.write_cycles()[7]);
+  EXPECT_EQ(bench.l2c_push_cycles()[1], bench.write_cycles().back());
+}
+
+TEST(SparqLoadEngineTest, RandomProgramsWithStalls) {
+  std::mt19937 rng(424242);
+  auto uni = [&rng](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  for (int trial = 0; trial < 12; ++trial) {
+    SCOPED_TRACE("trial " + std::to_string(trial));
+    const int latencies[] = {1, 3, 20, 57, 100};
+    LoadBench bench(Dram(latencies[trial % 5], (trial % 3) * 0.25, (trial % 2) * 0.3,
+                         static_cast<uint32_t>(trial + 1)));
+    std::vector<LoadInstr> program;
+    int pops = 0;
+    for (int k = 0; k < 6; ++k) {
+      LoadInstr in;
+      in.buf = uni(0, 2);
+      const int lb = LineBytes(static_cast<int>(in.buf));
+      in.nl = uni(1, 4);
+      in.seg_bytes = (in.nl - 1) * lb + uni(1, lb + 3);
+      in.h = uni(1, 8);
+      in.w = uni(1, 8);
+      in.pix_stride = uni(1, 40);
+      in.kh = uni(1, 3);
+      in.kw = uni(1, 3);
+      in.sy = uni(1, 3);
+      in.sx = uni(1, 3);
+      in.dy = uni(1, 2);
+      in.dx = uni(1, 2);
+      in.ny = uni(1, 5);
+      in.nx = uni(1, 5);
+      in.iy0 = uni(-3, 2);
+      in.ix0 = uni(-3, 2);
+      in.dram_base = static_cast<uint32_t>(uni(0, 60000));
+      in.sram_base = uni(0, 4000);
+      in.pad = uni(0, 255);
+      in.pop_next = uni(0, 1);
+      in.push_next = uni(0, 1);
+      pops += static_cast<int>(in.pop_next);
+      program.push_back(in);
+    }
+    bench.GiveC2l(pops);
+    RunAndCompare(&bench, program);
+    EXPECT_EQ(bench.c2l_pops(), pops);
+  }
+}
+
+// One aligned line per cycle once the DRAM returns one beat per cycle: the
+// reads of a long copy overlap, so its time is lines + latency + a fixed
+// start-up, not lines * latency.
+TEST(SparqLoadEngineTest, AlignedCopyStreamsOneLinePerCycle) {
+  constexpr int kLines = 512;
+  constexpr int kLatency = 100;
+  LoadBench bench(Dram(kLatency));
+  const uint64_t start = bench.cycle();
+  RunAndCompare(&bench, {Copy(2, 0x8000, 0, kLines, kLines * 16)});
+  const uint64_t cycles = bench.cycle() - start;
+  EXPECT_EQ(bench.reads().size(), static_cast<size_t>(kLines));
+  EXPECT_LE(cycles, static_cast<uint64_t>(kLines + kLatency + 24)) << cycles << " cycles";
+  RecordProperty("copy_cycles", static_cast<int>(cycles));
+}
+
+}  // namespace
+}  // namespace sparq

@@ -1,0 +1,149 @@
+// rtl/sparq_requant.sv against golden RequantizeOne: every lane output of a
+// long random stream plus hand-picked corner cases is compared bit-exactly.
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <deque>
+#include <limits>
+#include <memory>
+#include <random>
+#include <vector>
+
+#include "Vsparq_requant.h"
+#include "golden/requant.h"
+#include "verilated.h"
+
+namespace sparq {
+namespace {
+
+constexpr int kLatency = 2;  // sparq_requant pipeline stages
+constexpr int32_t kMin = std::numeric_limits<int32_t>::min();
+constexpr int32_t kMax = std::numeric_limits<int32_t>::max();
+
+struct Vector {
+  int32_t x, mult;
+  int shift;
+  int32_t zp, lo, hi;
+};
+
+// Streams vectors through the lane one per cycle; returns the number of
+// mismatches (the first few are reported).
+int RunVectors(const std::vector<Vector>& vecs) {
+  auto ctx = std::make_unique<VerilatedContext>();
+  auto top = std::make_unique<Vsparq_requant>(ctx.get(), "TOP");
+  std::deque<int32_t> expected;
+  int mismatches = 0;
+  size_t checked = 0;
+  for (size_t cycle = 0; cycle + 1 < vecs.size() + kLatency; ++cycle) {
+    top->clk_i = 0;
+    if (cycle < vecs.size()) {
+      const Vector& v = vecs[cycle];
+      top->x_i = static_cast<uint32_t>(v.x);
+      top->mult_i = static_cast<uint32_t>(v.mult);
+      top->shift_i = static_cast<uint8_t>(v.shift);
+      top->zp_i = static_cast<uint8_t>(v.zp);
+      top->min_i = static_cast<uint8_t>(v.lo);
+      top->max_i = static_cast<uint8_t>(v.hi);
+      expected.push_back(RequantizeOne(v.x, v.mult, v.shift, v.zp, v.lo, v.hi));
+    }
+    top->eval();
+    ctx->timeInc(1);
+    top->clk_i = 1;
+    top->eval();
+    ctx->timeInc(1);
+    if (cycle + 1 >= kLatency) {
+      // After the edge that completes vector (cycle + 1 - kLatency).
+      const size_t idx = cycle + 1 - kLatency;
+      const int32_t got = static_cast<int8_t>(top->q_o);
+      const int32_t want = expected.front();
+      expected.pop_front();
+      ++checked;
+      if (got != want && ++mismatches <= 5) {
+        const Vector& v = vecs[idx];
+        ADD_FAILURE() << "vector " << idx << ": x=" << v.x << " mult=" << v.mult
+                      << " shift=" << v.shift << " zp=" << v.zp << " clamp=["
+                      << v.lo << "," << v.hi << "]: rtl " << got << ", golden "
+                      << want;
+      }
+    }
+  }
+  top->final();
+  EXPECT_EQ(checked, vecs.size());
+  return mismatches;
+}
+
+int32_t RandomValue(std::mt19937& rng) {
+  // Full-range values and small ones, where the rounding decisions are.
+  const int bits = std::uniform_int_distribution<int>(1, 32)(rng);
+  const uint32_t raw = static_cast<uint32_t>(rng());
+  if (bits == 32) return static_cast<int32_t>(raw);
+  const int32_t mag = static_cast<int32_t>(raw & ((uint32_t{1} << bits) - 1));
+  return (rng() & 1) ? -mag : mag;
+}
+
+TEST(SparqRequantTest, CornerCasesMatchGolden) {
+  std::vector<Vector> v;
+  // SRDHM's only saturating product, and its neighbours.
+  v.push_back({kMin, kMin, 0, 0, -128, 127});
+  v.push_back({kMin, kMin, 0, -128, -128, 127});
+  v.push_back({kMin + 1, kMin, 0, 0, -128, 127});
+  // SRDHM ties: mult = 2^30 halves x, odd x sits exactly between two integers.
+  for (int32_t x : {1, -1, 3, -3, 5, -5, 255, -255}) {
+    v.push_back({x, 1 << 30, 0, 0, -128, 127});
+  }
+  // RoundingDivideByPOT ties (mult ~ 1.0, shift -1 / -2): away from zero.
+  for (int32_t x : {1, -1, 3, -3, 6, -6, 10, -10}) {
+    v.push_back({x, kMax, -1, 0, -128, 127});
+    v.push_back({x, kMax, -2, 0, -128, 127});
+  }
+  // Extreme shifts; the left shift wraps.
+  for (int32_t x : {1, -1, 0x12345, -0x12345, kMax, kMin, 0x40000000}) {
+    v.push_back({x, 1 << 30, 30, 3, -128, 127});
+    v.push_back({x, kMax, -31, -3, -128, 127});
+    v.push_back({x, 1518500250, -7, 10, -100, 100});
+  }
+  // Zero multiplier; clamp bounds (ReLU, ReLU6-like, a single value).
+  v.push_back({123456, 0, 5, 7, -128, 127});
+  v.push_back({-5000, 1 << 30, -4, -20, -20, 127});
+  v.push_back({90000, 1 << 30, -4, -20, -20, 6});
+  v.push_back({90000, 1 << 30, -4, 0, 5, 5});
+  // r + zp beyond int32 must saturate at the clamp, not wrap.
+  v.push_back({kMax, kMax, 0, 127, -128, 127});
+  v.push_back({kMin, kMax, 0, -128, -128, 127});
+  EXPECT_EQ(RunVectors(v), 0);
+}
+
+TEST(SparqRequantTest, RandomStreamMatchesGolden) {
+  std::mt19937 rng(20240601);
+  std::vector<Vector> v;
+  for (int i = 0; i < 200000; ++i) {
+    Vector t;
+    t.x = RandomValue(rng);
+    switch (rng() % 8) {
+      case 0:  // any int32 multiplier, the lane must not assume the range
+        t.mult = static_cast<int32_t>(rng());
+        break;
+      case 1:
+        t.mult = 0;
+        break;
+      default:  // QuantizeMultiplier's range [2^30, 2^31)
+        t.mult = static_cast<int32_t>((1u << 30) + (rng() & ((1u << 30) - 1)));
+    }
+    t.shift = std::uniform_int_distribution<int>(-31, 30)(rng);
+    t.zp = std::uniform_int_distribution<int>(-128, 127)(rng);
+    int a = std::uniform_int_distribution<int>(-128, 127)(rng);
+    int b = std::uniform_int_distribution<int>(-128, 127)(rng);
+    if (rng() % 2) {
+      a = -128;
+      b = 127;
+    }
+    t.lo = std::min(a, b);
+    t.hi = std::max(a, b);
+    v.push_back(t);
+  }
+  EXPECT_EQ(RunVectors(v), 0);
+}
+
+}  // namespace
+}  // namespace sparq

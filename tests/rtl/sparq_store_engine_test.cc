@@ -1,0 +1,361 @@
+// rtl/sparq_store_engine.sv (ArrayCols 8, 128-bit DRAM) with C++ models of
+// the PARAM SRAM and the ACC read port (registered reads) and a DRAM write
+// port with random stalls. The whole DRAM image is compared after each run
+// with a reference built from the STORE semantics in docs/architecture.md
+// and golden RequantizeOne, so stray or missing byte writes fail too.
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "Vsparq_store_engine.h"
+#include "golden/requant.h"
+#include "tests/rtl/rtl_test_util.h"
+#include "verilated.h"
+
+namespace sparq {
+namespace {
+
+constexpr int kCols = 8;
+constexpr int kAccRows = 256;
+constexpr int kParamEntries = 64;
+constexpr int kBeat = 16;
+constexpr size_t kDramBytes = 1 << 16;
+
+struct Param {
+  int32_t bias = 0;
+  int32_t mult = 0;
+  int shift = 0;
+};
+
+class StoreBench {
+ public:
+  explicit StoreBench(double wr_stall = 0.0, uint32_t seed = 1)
+      : wr_stall_(wr_stall),
+        rng_(seed),
+        params_(kParamEntries),
+        acc_(kAccRows * kCols),
+        dram_(kDramBytes),
+        ctx_(std::make_unique<VerilatedContext>()) {
+    ctx_->fatalOnError(false);
+    top_ = std::make_unique<Vsparq_store_engine>(ctx_.get(), "TOP");
+    for (size_t i = 0; i < dram_.size(); ++i) dram_[i] = static_cast<uint8_t>(0xa5 ^ i);
+    top_->rst_ni = 0;
+    for (int i = 0; i < 3; ++i) Tick();
+    top_->rst_ni = 1;
+    Tick();
+  }
+  ~StoreBench() { top_->final(); }
+  StoreBench(const StoreBench&) = delete;
+  StoreBench& operator=(const StoreBench&) = delete;
+
+  std::vector<Param>& params() { return params_; }
+  std::vector<int32_t>& acc() { return acc_; }  // row r, lane c at r * kCols + c
+  const std::vector<uint8_t>& dram() const { return dram_; }
+  void Submit(const StoreInstr& in) { queue_.push_back(rtltest::EncodeStore(in)); }
+  void GiveC2s(int n) { c2s_tokens_ += n; }
+
+  bool RunToIdle(uint64_t max_cycles) {
+    const uint64_t stop = cycle_ + max_cycles;
+    int idle = 0;
+    while (idle < 2 && cycle_ < stop) {
+      Tick();
+      idle = (queue_.empty() && !top_->busy_o) ? idle + 1 : 0;
+    }
+    return idle >= 2 && !ctx_->gotError();
+  }
+  void RunCycles(uint64_t n) {
+    for (uint64_t i = 0; i < n; ++i) Tick();
+  }
+
+  uint64_t cycle() const { return cycle_; }
+  uint64_t beats() const { return beats_; }
+  int c2s_pops() const { return c2s_pops_; }
+  int done() const { return done_; }
+  const std::vector<uint64_t>& s2c_push_cycles() const { return s2c_push_cycles_; }
+  const std::vector<uint64_t>& write_cycles() const { return write_cycles_; }
+  bool assertion_failed() const { return ctx_->gotError(); }
+
+ private:
+  void Tick() {
+    top_->clk_i = 0;
+    top_->instr_valid_i = !queue_.empty();
+    if (!queue_.empty()) {
+      for (int i = 0; i < kInstrWords; ++i) top_->instr_data_i[i] = queue_.front()[i];
+    }
+    top_->c2s_avail_i = c2s_tokens_ > 0;
+    top_->dram_wr_ready_i = !(wr_stall_ > 0 &&
+                              std::uniform_real_distribution<double>(0, 1)(rng_) < wr_stall_);
+    // Registered SRAM reads: data of the read the previous edge saw.
+    uint8_t rec[16] = {};
+    const Param& p = params_[param_addr_];
+    for (int b = 0; b < 4; ++b) {
+      rec[b] = static_cast<uint8_t>(static_cast<uint32_t>(p.bias) >> (8 * b));
+      rec[4 + b] = static_cast<uint8_t>(static_cast<uint32_t>(p.mult) >> (8 * b));
+    }
+    rec[8] = static_cast<uint8_t>(p.shift);
+    rtltest::BytesToWide(rec, 16, top_->param_rdata_i);
+    for (int c = 0; c < kCols; ++c) {
+      top_->acc_rdata_i[c] = static_cast<uint32_t>(acc_[acc_addr_ * kCols + c]);
+    }
+    top_->eval();
+    ctx_->timeInc(1);
+
+    if (top_->instr_valid_i && top_->instr_ready_o) queue_.pop_front();
+    if (top_->c2s_pop_o) {
+      EXPECT_GT(c2s_tokens_, 0) << "c2s popped while empty at cycle " << cycle_;
+      --c2s_tokens_;
+      ++c2s_pops_;
+    }
+    if (top_->param_re_o) param_addr_ = top_->param_raddr_o;
+    if (top_->acc_re_o) acc_addr_ = top_->acc_raddr_o;
+    if (top_->dram_wr_valid_o && top_->dram_wr_ready_i) {
+      const uint32_t addr = top_->dram_wr_addr_o;
+      EXPECT_EQ(addr % kBeat, 0u);
+      EXPECT_LT(addr, kDramBytes);
+      const uint32_t strb = top_->dram_wr_strb_o;
+      EXPECT_NE(strb, 0u) << "beat without bytes at " << addr;
+      for (int i = 0; i < kBeat; ++i) {
+        if ((strb >> i) & 1u) dram_[(addr + i) % kDramBytes] = rtltest::WideByte(top_->dram_wr_data_o, i);
+      }
+      ++beats_;
+      write_cycles_.push_back(cycle_);
+    }
+    if (top_->s2c_push_o) s2c_push_cycles_.push_back(cycle_);
+    if (top_->evt_instr_done_o) ++done_;
+
+    top_->clk_i = 1;
+    top_->eval();
+    ctx_->timeInc(1);
+    ++cycle_;
+  }
+
+  double wr_stall_;
+  std::mt19937 rng_;
+  std::vector<Param> params_;
+  std::vector<int32_t> acc_;
+  std::vector<uint8_t> dram_;
+  std::unique_ptr<VerilatedContext> ctx_;
+  std::unique_ptr<Vsparq_store_engine> top_;
+  std::deque<InstrWord> queue_;
+  uint32_t param_addr_ = 0;
+  uint32_t acc_addr_ = 0;
+  int c2s_tokens_ = 0;
+  int c2s_pops_ = 0;
+  int done_ = 0;
+  uint64_t cycle_ = 0;
+  uint64_t beats_ = 0;
+  std::vector<uint64_t> write_cycles_;
+  std::vector<uint64_t> s2c_push_cycles_;
+};
+
+// The STORE loop, straight from the specification, applied to an image.
+void ReferenceStore(const StoreInstr& in, const std::vector<Param>& params,
+                    const std::vector<int32_t>& acc, std::vector<uint8_t>* dram) {
+  for (int64_t y = 0; y < in.ny; ++y) {
+    for (int64_t x = 0; x < in.nx; ++x) {
+      const int64_t row = in.acc_base + y * in.nx + x;
+      for (int64_t c = 0; c < in.n_bytes; ++c) {
+        const Param& p = params.at(static_cast<size_t>(in.param_base + c));
+        const int32_t v = WrapAdd(acc.at(static_cast<size_t>(row * kCols + c)), p.bias);
+        const int32_t q = RequantizeOne(v, p.mult, p.shift, static_cast<int32_t>(in.out_zp),
+                                        static_cast<int32_t>(in.act_min),
+                                        static_cast<int32_t>(in.act_max));
+        const int64_t addr = in.dram_base + y * in.row_stride + x * in.pix_stride + c;
+        dram->at(static_cast<size_t>(addr)) = static_cast<uint8_t>(q);
+      }
+    }
+  }
+}
+
+StoreInstr Store(uint32_t dram_base, int ny, int nx, int row_stride, int pix_stride,
+                 int n_bytes) {
+  StoreInstr in;
+  in.dram_base = dram_base;
+  in.ny = ny;
+  in.nx = nx;
+  in.row_stride = row_stride;
+  in.pix_stride = pix_stride;
+  in.n_bytes = n_bytes;
+  in.out_zp = -3;
+  in.act_min = -128;
+  in.act_max = 127;
+  return in;
+}
+
+// Parameters and accumulators whose outputs spread over the int8 range,
+// with some extreme records mixed in.
+void FillRandom(StoreBench* bench, uint32_t seed) {
+  std::mt19937 rng(seed);
+  for (Param& p : bench->params()) {
+    p.bias = static_cast<int32_t>(rng() % 20001) - 10000;
+    p.mult = static_cast<int32_t>((1u << 30) + (rng() & ((1u << 30) - 1)));
+    p.shift = static_cast<int>(rng() % 10) - 11;
+    switch (rng() % 10) {
+      case 0:
+        p.bias = static_cast<int32_t>(rng());  // the bias add wraps
+        break;
+      case 1:
+        p.mult = 0;
+        break;
+      case 2:
+        p.shift = static_cast<int>(rng() % 62) - 31;
+        break;
+      default:
+        break;
+    }
+  }
+  for (int32_t& a : bench->acc()) {
+    a = (rng() % 16 == 0) ? static_cast<int32_t>(rng())
+                          : static_cast<int32_t>(rng() % 400001) - 200000;
+  }
+}
+
+void RunAndCompare(StoreBench* bench, const std::vector<StoreInstr>& program,
+                   uint64_t max_cycles = 100000) {
+  std::vector<uint8_t> want = bench->dram();
+  int pushes = 0;
+  for (const StoreInstr& in : program) {
+    ReferenceStore(in, bench->params(), bench->acc(), &want);
+    pushes += static_cast<int>(in.push_prev);
+    bench->Submit(in);
+  }
+  ASSERT_TRUE(bench->RunToIdle(max_cycles)) << "not idle after " << max_cycles << " cycles";
+  EXPECT_FALSE(bench->assertion_failed());
+  int mismatches = 0;
+  for (size_t i = 0; i < want.size(); ++i) {
+    if (bench->dram()[i] != want[i] && ++mismatches <= 5) {
+      ADD_FAILURE() << "DRAM byte " << i << ": rtl " << int{bench->dram()[i]} << ", reference "
+                    << int{want[i]};
+    }
+  }
+  EXPECT_EQ(mismatches, 0);
+  EXPECT_EQ(static_cast<int>(bench->s2c_push_cycles().size()), pushes);
+  EXPECT_EQ(bench->done(), static_cast<int>(program.size()));
+}
+
+TEST(SparqStoreEngineTest, AlignedPixelsOneBeatEach) {
+  StoreBench bench;
+  FillRandom(&bench, 1);
+  StoreInstr in = Store(0x100, 3, 5, 5 * 16, 16, 8);
+  in.acc_base = 17;
+  in.param_base = 4;
+  RunAndCompare(&bench, {in});
+  EXPECT_EQ(bench.beats(), 15u);
+}
+
+TEST(SparqStoreEngineTest, UnalignedDensePixelsSplitAcrossBeats) {
+  StoreBench bench;
+  FillRandom(&bench, 2);
+  StoreInstr in = Store(0x1005, 4, 7, 7 * 8 + 3, 8, 8);
+  in.acc_base = 40;
+  RunAndCompare(&bench, {in});
+}
+
+TEST(SparqStoreEngineTest, PartialChannelsLeaveOtherBytesAlone) {
+  StoreBench bench;
+  FillRandom(&bench, 3);
+  StoreInstr in = Store(0x2003, 3, 6, 64, 5, 3);
+  in.acc_base = 100;
+  in.param_base = 10;
+  RunAndCompare(&bench, {in});
+}
+
+TEST(SparqStoreEngineTest, ZeroPointAndClampPerInstruction) {
+  StoreBench bench;
+  FillRandom(&bench, 4);
+  std::vector<StoreInstr> program;
+  const int clamps[][3] = {{0, -128, 127}, {-128, -128, 127}, {-20, -20, 127},
+                           {-20, -20, -14}, {127, -5, 5}, {10, 3, 3}};
+  uint32_t base = 0x3000;
+  for (const auto& c : clamps) {
+    StoreInstr in = Store(base, 2, 4, 100, 9, 8);
+    in.out_zp = c[0];
+    in.act_min = c[1];
+    in.act_max = c[2];
+    in.acc_base = static_cast<int>(base % 200);
+    program.push_back(in);
+    base += 0x100;
+  }
+  RunAndCompare(&bench, program);
+}
+
+TEST(SparqStoreEngineTest, WaitsForC2sAndPushesS2cAfterLastWrite) {
+  StoreBench bench(0.5, 9);
+  FillRandom(&bench, 5);
+  StoreInstr in = Store(0x800, 2, 3, 64, 16, 8);
+  in.pop_prev = 1;
+  in.push_prev = 1;
+  std::vector<uint8_t> want = bench.dram();
+  ReferenceStore(in, bench.params(), bench.acc(), &want);
+  bench.Submit(in);
+  bench.RunCycles(200);
+  EXPECT_EQ(bench.beats(), 0u);
+  EXPECT_EQ(bench.c2s_pops(), 0);
+  bench.GiveC2s(1);
+  ASSERT_TRUE(bench.RunToIdle(10000));
+  EXPECT_EQ(bench.c2s_pops(), 1);
+  EXPECT_EQ(bench.dram(), want);
+  ASSERT_EQ(bench.s2c_push_cycles().size(), 1u);
+  EXPECT_GT(bench.s2c_push_cycles()[0], bench.write_cycles().back());
+}
+
+TEST(SparqStoreEngineTest, EmptyStoresRetireAndPush) {
+  StoreBench bench;
+  StoreInstr a = Store(0x100, 0, 4, 64, 16, 8);
+  a.push_prev = 1;
+  StoreInstr b = Store(0x100, 2, 2, 64, 16, 0);
+  b.push_prev = 1;
+  RunAndCompare(&bench, {a, b});
+  EXPECT_EQ(bench.beats(), 0u);
+}
+
+TEST(SparqStoreEngineTest, RandomStoresWithStalls) {
+  std::mt19937 rng(777);
+  auto uni = [&rng](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  for (int trial = 0; trial < 8; ++trial) {
+    SCOPED_TRACE("trial " + std::to_string(trial));
+    StoreBench bench(0.2 * (trial % 4), static_cast<uint32_t>(trial + 11));
+    FillRandom(&bench, static_cast<uint32_t>(100 + trial));
+    std::vector<StoreInstr> program;
+    uint32_t base = static_cast<uint32_t>(uni(0, 64));
+    for (int k = 0; k < 4; ++k) {
+      const int n_bytes = uni(1, kCols);
+      const int nx = uni(1, 6);
+      const int ny = uni(1, 4);
+      const int pix = n_bytes + uni(0, 20);
+      StoreInstr in = Store(base, ny, nx, nx * pix + uni(0, 40), pix, n_bytes);
+      in.acc_base = uni(0, kAccRows - ny * nx);
+      in.param_base = uni(0, kParamEntries - n_bytes);
+      in.out_zp = uni(-128, 127);
+      in.act_min = uni(-128, 0);
+      in.act_max = uni(0, 127);
+      in.push_prev = uni(0, 1);
+      program.push_back(in);
+      base += static_cast<uint32_t>(ny * in.row_stride + uni(0, 50));
+    }
+    RunAndCompare(&bench, program);
+  }
+}
+
+// Aligned pixels leave at one per cycle: n pixels take n cycles plus the
+// PARAM reads and the pipeline, not a multiple of n.
+TEST(SparqStoreEngineTest, AlignedStoreStreamsOnePixelPerCycle) {
+  constexpr int kPixels = 256;
+  StoreBench bench;
+  FillRandom(&bench, 6);
+  const uint64_t start = bench.cycle();
+  RunAndCompare(&bench, {Store(0x400, 16, 16, 256, 16, 8)});
+  const uint64_t cycles = bench.cycle() - start;
+  EXPECT_EQ(bench.beats(), static_cast<uint64_t>(kPixels));
+  EXPECT_LE(cycles, static_cast<uint64_t>(kPixels + kCols + 16)) << cycles << " cycles";
+  RecordProperty("store_cycles", static_cast<int>(cycles));
+}
+
+}  // namespace
+}  // namespace sparq
