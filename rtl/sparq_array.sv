@@ -10,10 +10,11 @@
 // above it, which saw the same activation row one cycle earlier.
 //
 // Weights: a weight line (C bytes, byte c for column c) is written into one
-// bank of every PE of the single array row selected by wl_en_i. The engine
-// writes row r of a tile in the cycle after the previous occupant of that bank
-// has left row r's last column and before the tile's first activation reaches
-// row r, so no skew is needed on the weight path.
+// bank of every PE of the single array row selected by wl_en_i; it takes
+// effect at the end of the cycle. The engine writes row r of a tile no earlier
+// than the cycle in which the bank's previous tile multiplies its last row in
+// row r's last column, and before the new tile's first activation reaches
+// row r, so the weight path needs no skew.
 //
 // Signals between PEs are local (neighbour to neighbour); only the bottom row
 // leaves the array, sign-extended to int32 so that each column is one word.
@@ -53,15 +54,20 @@ module sparq_array #(
       assign act_in  = act_i[7:0];
       assign bank_in = bank_i;
     end else begin : g_skew
-      // skew_q holds the last r bytes of this row's lane, newest lowest.
-      logic [8*r-1:0] skew_q;
-      logic [8*r+7:0] skew_cat;
-
-      assign skew_cat = {skew_q, act_i[8*r +: 8]};
-      always_ff @(posedge clk_i) begin
-        skew_q <= skew_cat[8*r-1:0];
+      // Stage k holds this row's byte k + 1 cycles after act_i carried it.
+      for (genvar k = 0; k < r; k++) begin : g_stage
+        logic [7:0] q;
+        if (k == 0) begin : g_in
+          always_ff @(posedge clk_i) begin
+            q <= act_i[8*r +: 8];
+          end
+        end else begin : g_link
+          always_ff @(posedge clk_i) begin
+            q <= g_stage[k-1].q;
+          end
+        end
       end
-      assign act_in  = skew_cat[8*r+7 -: 8];
+      assign act_in  = g_stage[r-1].q;
       assign bank_in = g_row[r-1].g_col[0].bank_o;
     end
 

@@ -29,21 +29,24 @@ module sparq_pe #(
   output logic [SumW-1:0] psum_o
 );
 
-  if (SumW < 17) begin : g_bad_sumw
-    $error("sparq_pe: SumW must be at least 17 (an int8 product needs 16 bits)");
+  if (SumW < 16) begin : g_bad_sumw
+    $error("sparq_pe: SumW must be at least 16 (an int8 product needs 16 bits)");
   end
 
-  logic [7:0]         w0_q, w1_q, w_sel;
-  logic signed [15:0] prod;
-  logic [SumW-1:0]    psum_d;
-  logic [7:0]         act_q;
-  logic               bank_q;
-  logic [SumW-1:0]    psum_q;
+  // The weight banks hold sign-extended weights: the copies of bit 7 are
+  // identical flip-flops that synthesis merges, and a simulator then does one
+  // sign extension per weight write instead of one per multiply-accumulate.
+  logic [SumW-1:0] w0_q, w1_q, wl_ext;
+  logic [SumW-1:0] act_ext, psum_d;
+  logic [7:0]      act_q;
+  logic            bank_q;
+  logic [SumW-1:0] psum_q;
 
-  // -128 * -128 = 16384 still fits a signed 16-bit product.
-  assign w_sel  = bank_i ? w1_q : w0_q;
-  assign prod   = $signed(act_i) * $signed(w_sel);
-  assign psum_d = psum_i + {{(SumW - 16){prod[15]}}, prod};
+  // A signed product of sign-extended operands: synthesis trims it back to
+  // an 8 x 8 multiplier. SumW bits hold any column sum, so nothing wraps here.
+  assign act_ext = SumW'($signed(act_i));
+  assign wl_ext  = SumW'($signed(wl_data_i));
+  assign psum_d  = psum_i + SumW'($signed(act_ext) * $signed(bank_i ? w1_q : w0_q));
 
   always_ff @(posedge clk_i) begin
     act_q  <= act_i;
@@ -52,11 +55,11 @@ module sparq_pe #(
   end
 
   always_ff @(posedge clk_i) begin
-    if (wl_en_i && !wl_bank_i) w0_q <= wl_data_i;
+    if (wl_en_i && !wl_bank_i) w0_q <= wl_ext;
   end
 
   always_ff @(posedge clk_i) begin
-    if (wl_en_i && wl_bank_i) w1_q <= wl_data_i;
+    if (wl_en_i && wl_bank_i) w1_q <= wl_ext;
   end
 
   assign act_o  = act_q;

@@ -36,11 +36,14 @@ if ! yosys -q -l "$out/yosys.log" -s "$script" >/dev/null 2>"$out/yosys.err"; th
 fi
 echo "synth: done in $(( $(date +%s) - start )) s, no latches"
 
-# Cells per module (each module once, however often it is instantiated),
-# named with the parameters Yosys hides behind a hash, then the totals of the
-# flattened hierarchy under sparq_top.
+# Cells and flip-flops per module (counted once however often it is
+# instantiated; "xN" gives the number of instances), named with the
+# parameters Yosys hides behind a hash, then the totals of the flattened
+# hierarchy under sparq_top. Reads the log (names), then the statistics
+# twice (instance counts, then cells).
 awk '
-  FNR == NR {
+  FNR == 1 { file++ }
+  file == 1 {
     if ($0 ~ /^Parameter \\/) {
       p = $0; sub(/^Parameter \\/, "", p); gsub(/ /, "", p)
       params = params sep p; sep = ","
@@ -55,16 +58,27 @@ awk '
     params = ""; sep = ""
     next
   }
+  file == 2 {
+    if ($0 ~ /=== design hierarchy ===/) { inhier = 1; next }
+    if (inhier && $0 ~ /Number of/) { inhier = 0 }
+    if (inhier && NF == 2) {
+      match($0, /^ */); depth = (RLENGTH - 3) / 2
+      mult[depth] = $2 * (depth > 0 ? mult[depth - 1] : 1)
+      inst[$1] += mult[depth]
+    }
+    next
+  }
   /^=== / { mod = $2; hier = (mod == "design"); next }
   /Number of cells:/ { cells = $4; ffs = 0; next }
   $1 ~ /DFF/ { ffs += $2; next }
   /^$/ && cells != "" {
     name = (mod in pretty) ? pretty[mod] : mod
-    if (hier) name = "TOTAL sparq_top hierarchy"
-    printf "  %9d cells %8d flops  %s\n", cells, ffs, name
+    count = (mod in inst) ? "x" inst[mod] : ""
+    if (hier) { name = "TOTAL sparq_top hierarchy"; count = "" }
+    printf "  %9d cells %8d flops %6s  %s\n", cells, ffs, count, name
     cells = ""
   }
-' "$out/yosys.log" "$out/synth_stat.txt"
+' "$out/yosys.log" "$out/synth_stat.txt" "$out/synth_stat.txt"
 echo "synth: memory macros (kept as \$mem_v2):"
 grep -E '^\s+\$mem_v2' "$out/synth_stat.txt" | tail -1 || true
 echo "synth: statistics in $out/synth_stat.txt"

@@ -52,8 +52,8 @@ class RecipeReader {
     try {
       return n.as<T>();
     } catch (const YAML::Exception&) {
-      Fail(n, field, std::string("expected ") + what + ", got '" +
-                         n.Scalar() + "'");
+      Fail(n, field,
+           std::string("expected ") + what + ", got '" + n.Scalar() + "'");
     }
   }
 
@@ -61,11 +61,12 @@ class RecipeReader {
   std::string file_;
 };
 
-const char* const kTopKeys[] = {"name", "baseline", "seed", "train_limit",
-                                "test_limit", "calib_images", "steps"};
-const char* const kStepKeys[] = {"method", "layers", "rank", "ranks", "energy",
-                                 "groups", "iterations", "sparsity", "keep",
-                                 "n", "m", "weights", "epochs", "lr"};
+const char* const kTopKeys[] = {"name",        "baseline",   "seed",
+                                "train_limit", "test_limit", "calib_images",
+                                "steps"};
+const char* const kStepKeys[] = {
+    "method",   "layers", "rank", "ranks", "energy",  "groups", "iterations",
+    "sparsity", "keep",   "n",    "m",     "weights", "epochs", "lr"};
 
 std::string YamlLayers(const CompressResult& r) {
   YAML::Emitter out;
@@ -76,29 +77,33 @@ std::string YamlLayers(const CompressResult& r) {
     out << YAML::Key << "type" << YAML::Value << LayerKindName(l.kind);
     if (l.kind == LayerKind::kConv) {
       out << YAML::Key << "out_channels" << YAML::Value << l.weights.dim(0);
-      out << YAML::Key << "kernel" << YAML::Value << YAML::Flow << YAML::BeginSeq
-          << l.weights.dim(1) << l.weights.dim(2) << YAML::EndSeq;
-      out << YAML::Key << "stride" << YAML::Value << YAML::Flow << YAML::BeginSeq
-          << l.geom.stride_h << l.geom.stride_w << YAML::EndSeq;
-      out << YAML::Key << "padding" << YAML::Value << YAML::Flow << YAML::BeginSeq
-          << l.geom.pad_top << l.geom.pad_left << l.geom.pad_bottom
-          << l.geom.pad_right << YAML::EndSeq;
-      if (l.geom.groups != 1) out << YAML::Key << "groups" << YAML::Value << l.geom.groups;
+      out << YAML::Key << "kernel" << YAML::Value << YAML::Flow
+          << YAML::BeginSeq << l.weights.dim(1) << l.weights.dim(2)
+          << YAML::EndSeq;
+      out << YAML::Key << "stride" << YAML::Value << YAML::Flow
+          << YAML::BeginSeq << l.geom.stride_h << l.geom.stride_w
+          << YAML::EndSeq;
+      out << YAML::Key << "padding" << YAML::Value << YAML::Flow
+          << YAML::BeginSeq << l.geom.pad_top << l.geom.pad_left
+          << l.geom.pad_bottom << l.geom.pad_right << YAML::EndSeq;
+      if (l.geom.groups != 1)
+        out << YAML::Key << "groups" << YAML::Value << l.geom.groups;
     } else if (l.kind == LayerKind::kFc) {
       out << YAML::Key << "out_features" << YAML::Value << l.weights.dim(0);
     } else if (l.kind == LayerKind::kMaxPool) {
-      out << YAML::Key << "kernel" << YAML::Value << YAML::Flow << YAML::BeginSeq
-          << l.pool.kh << l.pool.kw << YAML::EndSeq;
-      out << YAML::Key << "stride" << YAML::Value << YAML::Flow << YAML::BeginSeq
-          << l.pool.stride_h << l.pool.stride_w << YAML::EndSeq;
+      out << YAML::Key << "kernel" << YAML::Value << YAML::Flow
+          << YAML::BeginSeq << l.pool.kh << l.pool.kw << YAML::EndSeq;
+      out << YAML::Key << "stride" << YAML::Value << YAML::Flow
+          << YAML::BeginSeq << l.pool.stride_h << l.pool.stride_w
+          << YAML::EndSeq;
     }
     if (l.kind == LayerKind::kConv || l.kind == LayerKind::kFc) {
-      out << YAML::Key << "weights" << YAML::Value << YAML::Flow << YAML::BeginMap
-          << YAML::Key << "npy" << YAML::Value << "weights/" + l.name + ".weights.npy"
-          << YAML::EndMap;
+      out << YAML::Key << "weights" << YAML::Value << YAML::Flow
+          << YAML::BeginMap << YAML::Key << "npy" << YAML::Value
+          << "weights/" + l.name + ".weights.npy" << YAML::EndMap;
       out << YAML::Key << "bias" << YAML::Value << YAML::Flow << YAML::BeginMap
-          << YAML::Key << "npy" << YAML::Value << "weights/" + l.name + ".bias.npy"
-          << YAML::EndMap;
+          << YAML::Key << "npy" << YAML::Value
+          << "weights/" + l.name + ".bias.npy" << YAML::EndMap;
       out << YAML::Key << "multiplier" << YAML::Value << YAML::Flow
           << l.quant.multiplier;
       out << YAML::Key << "shift" << YAML::Value << YAML::Flow << l.quant.shift;
@@ -139,23 +144,32 @@ Recipe ParseRecipe(const std::string& text, const std::string& file,
   rd.CheckKeys(root, "", {std::begin(kTopKeys), std::end(kTopKeys)});
   Recipe r;
   r.name = fs::path(file).stem().string();
-  if (root["name"]) r.name = rd.Get<std::string>(root["name"], "name", "a string");
+  if (root["name"])
+    r.name = rd.Get<std::string>(root["name"], "name", "a string");
   if (root["baseline"]) {
     r.baseline = rd.Get<std::string>(root["baseline"], "baseline", "a folder");
-    if (fs::path(r.baseline).is_relative()) r.baseline = (fs::path(base_dir) / r.baseline).string();
+    if (fs::path(r.baseline).is_relative())
+      r.baseline = (fs::path(base_dir) / r.baseline).string();
   } else {
     r.baseline = (fs::path(base_dir) / ".." / "baseline").string();
   }
-  if (root["seed"]) r.seed = rd.Get<uint32_t>(root["seed"], "seed", "an unsigned integer");
-  if (root["train_limit"]) r.train_limit = rd.Get<int>(root["train_limit"], "train_limit", "an integer");
-  if (root["test_limit"]) r.test_limit = rd.Get<int>(root["test_limit"], "test_limit", "an integer");
+  if (root["seed"])
+    r.seed = rd.Get<uint32_t>(root["seed"], "seed", "an unsigned integer");
+  if (root["train_limit"])
+    r.train_limit =
+        rd.Get<int>(root["train_limit"], "train_limit", "an integer");
+  if (root["test_limit"])
+    r.test_limit = rd.Get<int>(root["test_limit"], "test_limit", "an integer");
   if (root["calib_images"]) {
-    r.calib_images = rd.Get<int>(root["calib_images"], "calib_images", "an integer");
-    if (r.calib_images < 1) rd.Fail(root["calib_images"], "calib_images", "expected >= 1");
+    r.calib_images =
+        rd.Get<int>(root["calib_images"], "calib_images", "an integer");
+    if (r.calib_images < 1)
+      rd.Fail(root["calib_images"], "calib_images", "expected >= 1");
   }
   const YAML::Node steps = root["steps"];
   if (!steps || !steps.IsSequence() || steps.size() == 0) {
-    rd.Fail(steps ? steps : root, "steps", "expected a non-empty list of steps");
+    rd.Fail(steps ? steps : root, "steps",
+            "expected a non-empty list of steps");
   }
   for (size_t i = 0; i < steps.size(); ++i) {
     const YAML::Node s = steps[i];
@@ -163,12 +177,15 @@ Recipe ParseRecipe(const std::string& text, const std::string& file,
     rd.CheckKeys(s, at, {std::begin(kStepKeys), std::end(kStepKeys)});
     RecipeStep st;
     if (!s["method"]) rd.Fail(s, at + ".method", "required");
-    st.method = rd.Get<std::string>(s["method"], at + ".method", "a method name");
+    st.method =
+        rd.Get<std::string>(s["method"], at + ".method", "a method name");
     if (st.method == "cp") st.cp_iterations = 100;
     if (const YAML::Node l = s["layers"]) {
-      if (!l.IsSequence()) rd.Fail(l, at + ".layers", "expected a list of layer names");
+      if (!l.IsSequence())
+        rd.Fail(l, at + ".layers", "expected a list of layer names");
       for (size_t j = 0; j < l.size(); ++j) {
-        st.layers.push_back(rd.Get<std::string>(l[j], at + ".layers", "a layer name"));
+        st.layers.push_back(
+            rd.Get<std::string>(l[j], at + ".layers", "a layer name"));
       }
     }
     if (s["rank"]) st.rank = rd.Get<int>(s["rank"], at + ".rank", "an integer");
@@ -179,18 +196,28 @@ Recipe ParseRecipe(const std::string& text, const std::string& file,
       st.rank_in = rd.Get<int>(rk[0], at + ".ranks", "an integer");
       st.rank_out = rd.Get<int>(rk[1], at + ".ranks", "an integer");
     }
-    if (s["energy"]) st.energy = rd.Get<double>(s["energy"], at + ".energy", "a number");
-    if (s["groups"]) st.groups = rd.Get<int>(s["groups"], at + ".groups", "an integer");
+    if (s["energy"])
+      st.energy = rd.Get<double>(s["energy"], at + ".energy", "a number");
+    if (s["groups"])
+      st.groups = rd.Get<int>(s["groups"], at + ".groups", "an integer");
     if (s["iterations"]) {
-      const int it = rd.Get<int>(s["iterations"], at + ".iterations", "an integer");
-      if (st.method == "cp") st.cp_iterations = it; else st.iterations = it;
+      const int it =
+          rd.Get<int>(s["iterations"], at + ".iterations", "an integer");
+      if (st.method == "cp")
+        st.cp_iterations = it;
+      else
+        st.iterations = it;
     }
-    if (s["sparsity"]) st.sparsity = rd.Get<double>(s["sparsity"], at + ".sparsity", "a number");
+    if (s["sparsity"])
+      st.sparsity = rd.Get<double>(s["sparsity"], at + ".sparsity", "a number");
     if (s["keep"]) st.keep = rd.Get<int>(s["keep"], at + ".keep", "an integer");
     if (s["n"]) st.n = rd.Get<int>(s["n"], at + ".n", "an integer");
     if (s["m"]) st.m = rd.Get<int>(s["m"], at + ".m", "an integer");
-    if (s["weights"]) st.weights = rd.Get<std::string>(s["weights"], at + ".weights", "a precision");
-    if (s["epochs"]) st.epochs = rd.Get<int>(s["epochs"], at + ".epochs", "an integer");
+    if (s["weights"])
+      st.weights =
+          rd.Get<std::string>(s["weights"], at + ".weights", "a precision");
+    if (s["epochs"])
+      st.epochs = rd.Get<int>(s["epochs"], at + ".epochs", "an integer");
     if (s["lr"]) st.lr = rd.Get<float>(s["lr"], at + ".lr", "a number");
     r.steps.push_back(st);
   }
@@ -216,23 +243,25 @@ void WriteCompressedModel(const CompressResult& result, const Recipe& recipe,
   }
   SaveNpy(dir + "/input.npy", input);
   std::ostringstream y;
+  y.precision(9);  // scales round-trip through float
   y << "# Written by `sparq compress` from recipe '" << recipe.name
     << "' (Fashion-MNIST CNN).\n# Input: the first " << images
     << " test images, q = pixel - 128 (scale 1/255).\n"
     << "hardware:\n  array: [16, 16]\n"
     << "network:\n  name: " << recipe.name << "\n  input:\n    npy: input.npy\n"
-    << "    zero_point: " << result.input_zero_point << "\n    scale: "
-    << result.input_scale << "\nlayers:\n";
+    << "    zero_point: " << result.input_zero_point
+    << "\n    scale: " << result.input_scale << "\nlayers:\n";
   std::istringstream layers(YamlLayers(result));
   for (std::string line; std::getline(layers, line);) y << "  " << line << "\n";
   WriteText(dir + "/model.yaml", y.str());
-  WriteText(dir + "/report.md", "# sparq compress: " + recipe.name + "\n\n" +
-                                    FormatReport(result));
+  WriteText(dir + "/report.md",
+            "# sparq compress: " + recipe.name + "\n\n" + FormatReport(result));
 }
 
 void AddCompressCommand(CLI::App& app) {
-  auto* cmd = app.add_subcommand(
-      "compress", "Compress the Fashion-MNIST baseline with a recipe (docs/compression.md)");
+  auto* cmd = app.add_subcommand("compress",
+                                 "Compress the Fashion-MNIST baseline with a "
+                                 "recipe (docs/compression.md)");
   struct Opts {
     std::string recipe, out;
     int train_limit = -1, test_limit = -1, images = 4;
@@ -241,8 +270,9 @@ void AddCompressCommand(CLI::App& app) {
   auto o = std::make_shared<Opts>();
   cmd->add_option("recipe", o->recipe, "recipe YAML")->required();
   cmd->add_option("--out", o->out, "output folder (default out/<recipe name>)");
-  cmd->add_option("--train-limit", o->train_limit,
-                  "use only the first N training images (overrides the recipe)");
+  cmd->add_option(
+      "--train-limit", o->train_limit,
+      "use only the first N training images (overrides the recipe)");
   cmd->add_option("--test-limit", o->test_limit,
                   "evaluate on the first N test images (overrides the recipe)");
   cmd->add_option("--images", o->images, "test images in the written input.npy")
@@ -256,8 +286,9 @@ void AddCompressCommand(CLI::App& app) {
     const std::string out = o->out.empty() ? "out/" + r.name : o->out;
     const CompressResult result = RunRecipe(r);
     WriteCompressedModel(result, r, out, o->images);
-    std::cout << FormatReport(result) << "\nwrote " << out << "/model.yaml (sparq run "
-              << out << "/model.yaml), " << out << "/report.md\n";
+    std::cout << FormatReport(result) << "\nwrote " << out
+              << "/model.yaml (sparq run " << out << "/model.yaml), " << out
+              << "/report.md\n";
   });
 }
 

@@ -6,9 +6,8 @@
 #ifndef SPARQ_SIM_CMD_COMPRESS_H_
 #define SPARQ_SIM_CMD_COMPRESS_H_
 
-#include <string>
-
 #include <CLI/CLI.hpp>
+#include <string>
 
 #include "golden/compress/recipe.h"
 

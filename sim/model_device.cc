@@ -155,15 +155,118 @@ class Timeline {
   std::array<std::deque<uint64_t>, kNumTokens> tokens_;
 };
 
+// Checks that the tokens alone order every pair of conflicting SRAM accesses
+// of different engines, as the concurrent RTL needs: a program can be valid
+// in program order (where everything is ordered) and still race on the RTL.
+// Vector clocks: an instruction knows, per engine, the latest instruction it
+// is ordered after (its engine's predecessors and, through each popped token,
+// the pushing instruction and everything that one was ordered after).
+class RaceChecker {
+ public:
+  enum Mem : int { kActMem = 0, kWgtMem, kParamMem, kAccMem, kNumMems };
+
+  explicit RaceChecker(const HwConfig& hw)
+      : sizes_{static_cast<size_t>(hw.act_lines),
+               static_cast<size_t>(hw.wgt_lines),
+               static_cast<size_t>(hw.param_entries),
+               static_cast<size_t>(hw.acc_rows)} {}
+
+  void Begin() {
+    for (int m = 0; m < kNumMems; ++m) {
+      shadow_[m].assign(sizes_[m], Line{});
+    }
+    for (int e = 0; e < kNumEngines; ++e) {
+      engine_clock_[e].fill(0);
+      index_[e].clear();
+    }
+    for (std::deque<Clock>& t : tokens_) t.clear();
+  }
+
+  void Start(int engine, size_t index,
+             const std::array<bool, kNumTokens>& pops) {
+    engine_ = engine;
+    index_[engine].push_back(index);
+    now_ = engine_clock_[engine];
+    for (int t = 0; t < kNumTokens; ++t) {
+      if (!pops[t]) continue;
+      const Clock& c = tokens_[t].front();
+      for (int e = 0; e < kNumEngines; ++e) now_[e] = std::max(now_[e], c[e]);
+      tokens_[t].pop_front();
+    }
+    now_[engine] = static_cast<uint32_t>(index_[engine].size());
+  }
+
+  void Finish(const std::array<bool, kNumTokens>& pushes) {
+    engine_clock_[engine_] = now_;
+    for (int t = 0; t < kNumTokens; ++t) {
+      if (pushes[t]) tokens_[t].push_back(now_);
+    }
+  }
+
+  void Read(Mem m, int64_t first, int64_t count, int64_t stride) {
+    for (int64_t k = 0; k < count; ++k) {
+      Line& l = shadow_[m][static_cast<size_t>(first + k * stride)];
+      CheckAgainst(l.writer_engine, l.writer, m, first + k * stride, "writes",
+                   "read");
+      l.reader[engine_] = now_[engine_];
+    }
+  }
+
+  void Write(Mem m, int64_t first, int64_t count) {
+    for (int64_t k = 0; k < count; ++k) {
+      Line& l = shadow_[m][static_cast<size_t>(first + k)];
+      CheckAgainst(l.writer_engine, l.writer, m, first + k, "writes", "write");
+      for (int e = 0; e < kNumEngines; ++e) {
+        CheckAgainst(e, l.reader[e], m, first + k, "reads", "write");
+        l.reader[e] = 0;
+      }
+      l.writer_engine = static_cast<uint8_t>(engine_);
+      l.writer = now_[engine_];
+    }
+  }
+
+ private:
+  using Clock = std::array<uint32_t, kNumEngines>;
+  struct Line {
+    uint32_t writer = 0;  // engine sequence number, 0 = none
+    uint8_t writer_engine = 0;
+    std::array<uint32_t, kNumEngines> reader{};
+  };
+
+  void CheckAgainst(int engine, uint32_t seq, int m, int64_t line,
+                    const char* their, const char* ours) const {
+    if (seq == 0 || engine == engine_ || now_[engine] >= seq) return;
+    static const char* const kEngineNames[kNumEngines] = {"LOAD", "GEMM",
+                                                          "STORE"};
+    static const char* const kMemNames[kNumMems] = {"ACT line", "WGT line",
+                                                    "PARAM record", "ACC row"};
+    throw InstrFault(std::string("races with instruction ") +
+                     std::to_string(index_[engine][seq - 1]) + " (" +
+                     kEngineNames[engine] + "), which " + their + " " +
+                     kMemNames[m] + " " + std::to_string(line) +
+                     ": no token chain orders it before this " + ours);
+  }
+
+  std::array<size_t, kNumMems> sizes_;
+  std::array<std::vector<Line>, kNumMems> shadow_;
+  std::array<Clock, kNumEngines> engine_clock_{};
+  std::array<std::vector<size_t>, kNumEngines> index_;
+  std::array<std::deque<Clock>, kNumTokens> tokens_;
+  int engine_ = 0;
+  Clock now_{};
+};
+
 class ModelDevice final : public Device {
  public:
-  explicit ModelDevice(const HwConfig& hw)
+  ModelDevice(const HwConfig& hw, const ModelOptions& opts)
       : hw_(hw),
+        opts_(opts),
         dram_(std::min<uint64_t>(hw.dram_bytes, uint64_t{1} << 32)),
         act_(static_cast<size_t>(hw.act_lines) * hw.rows),
         wgt_(static_cast<size_t>(hw.wgt_lines) * hw.cols),
         param_(static_cast<size_t>(hw.param_entries) * kParamBytes),
-        acc_(static_cast<size_t>(hw.acc_rows) * hw.cols) {}
+        acc_(static_cast<size_t>(hw.acc_rows) * hw.cols),
+        races_(hw) {}
 
   ModelDevice(const ModelDevice&) = delete;
   ModelDevice& operator=(const ModelDevice&) = delete;
@@ -189,7 +292,9 @@ class ModelDevice final : public Device {
     program.swap(queue_);
     tokens_.fill(0);
     timeline_.Begin(counters_.v[kCtrCycles]);
+    if (opts_.check_races) races_.Begin();
     for (size_t n = 0; n < program.size(); ++n) Step(n, program[n]);
+    counters_.v[kCtrCycles] = timeline_.end();
     for (int t = 0; t < kNumTokens; ++t) {
       if (tokens_[t] != 0) {
         const uint64_t left = tokens_[t];
@@ -200,7 +305,6 @@ class ModelDevice final : public Device {
                           " (every push needs a matching pop)");
       }
     }
-    counters_.v[kCtrCycles] = timeline_.end();
   }
 
   PerfCounters ReadCounters() override { return counters_; }
@@ -217,6 +321,7 @@ class ModelDevice final : public Device {
   }
 
   void Step(size_t index, const InstrWord& w) {
+    index_ = index;
     try {
       Opcode op;
       try {
@@ -247,7 +352,8 @@ class ModelDevice final : public Device {
   // Validates the token flags of one engine and takes the popped tokens.
   // `map` gives the token behind pop_prev, pop_next, push_prev, push_next
   // (-1: the flag does not apply to this engine and must be zero).
-  void TakeTokens(const CommonFields& c, const std::array<int, 4>& map,
+  void TakeTokens(int engine, const CommonFields& c,
+                  const std::array<int, 4>& map,
                   std::array<bool, kNumTokens>* pops,
                   std::array<bool, kNumTokens>* pushes) {
     const std::array<int64_t, 4> flags = {c.pop_prev, c.pop_next, c.push_prev,
@@ -273,12 +379,14 @@ class ModelDevice final : public Device {
     for (int t = 0; t < kNumTokens; ++t) {
       if ((*pops)[t]) --tokens_[t];
     }
+    if (opts_.check_races) races_.Start(engine, index_, *pops);
   }
 
   void GiveTokens(const std::array<bool, kNumTokens>& pushes) {
     for (int t = 0; t < kNumTokens; ++t) {
       if (pushes[t]) ++tokens_[t];
     }
+    if (opts_.check_races) races_.Finish(pushes);
   }
 
   static void RequirePositive(int64_t v, const char* field) {
@@ -291,8 +399,8 @@ class ModelDevice final : public Device {
   static void RequireRange(int64_t first, int64_t count, int64_t depth,
                            const char* what) {
     if (first < 0 || count < 0 || first + count > depth) {
-      throw InstrFault(std::string(what) + " [" + std::to_string(first) +
-                       ", " + std::to_string(first + count) + ") outside [0, " +
+      throw InstrFault(std::string(what) + " [" + std::to_string(first) + ", " +
+                       std::to_string(first + count) + ") outside [0, " +
                        std::to_string(depth) + ")");
     }
   }
@@ -338,7 +446,10 @@ class ModelDevice final : public Device {
     }
     const int64_t lines = i.ny * i.nx * i.kh * i.kw * i.nl;
     RequireRange(i.sram_base, lines, depth, name);
-    TakeTokens(i, map, &pops, &pushes);
+    TakeTokens(kLoadEngine, i, map, &pops, &pushes);
+    if (opts_.check_races) {
+      races_.Write(static_cast<RaceChecker::Mem>(i.buf), i.sram_base, lines);
+    }
 
     const uint8_t pad = static_cast<uint8_t>(i.pad);
     const uint64_t limit = dram_.size();
@@ -347,13 +458,15 @@ class ModelDevice final : public Device {
       uint8_t* dst = base + line * static_cast<uint64_t>(lb);
       if (in) {
         if (addr < 0 || static_cast<uint64_t>(addr) > limit ||
-            static_cast<uint64_t>(valid) > limit - static_cast<uint64_t>(addr)) {
+            static_cast<uint64_t>(valid) >
+                limit - static_cast<uint64_t>(addr)) {
           throw InstrFault("line " + std::to_string(line) + " reads DRAM [" +
                            Hex(static_cast<uint64_t>(addr)) + ", +" +
                            std::to_string(valid) + ") outside the " +
                            std::to_string(limit) + "-byte DRAM");
         }
-        dram_.Read(static_cast<uint64_t>(addr), dst, static_cast<size_t>(valid));
+        dram_.Read(static_cast<uint64_t>(addr), dst,
+                   static_cast<size_t>(valid));
       } else {
         std::memset(dst, pad, static_cast<size_t>(valid));
       }
@@ -381,7 +494,14 @@ class ModelDevice final : public Device {
     RequireRange(last_act, 1, hw_.act_lines, "ACT line of the last row");
     RequireRange(i.wgt_base, r, hw_.wgt_lines, "WGT lines");
     RequireRange(i.acc_base, i.m_rows, hw_.acc_rows, "ACC rows");
-    TakeTokens(i, map, &pops, &pushes);
+    TakeTokens(kGemmEngine, i, map, &pops, &pushes);
+    if (opts_.check_races) {
+      races_.Read(RaceChecker::kActMem, i.act_base, i.m_rows, i.act_stride);
+      races_.Read(RaceChecker::kWgtMem, i.wgt_base, r, 1);
+      if (i.accumulate)
+        races_.Read(RaceChecker::kAccMem, i.acc_base, i.m_rows, 1);
+      races_.Write(RaceChecker::kAccMem, i.acc_base, i.m_rows);
+    }
 
     GemmInt8Int32(static_cast<int>(i.m_rows), c, r,
                   act_.data() + static_cast<size_t>(i.act_base) * r,
@@ -399,8 +519,9 @@ class ModelDevice final : public Device {
     const InstrCost cost = GemmCost(i, hw_);
     const Timeline::Result t = timeline_.Issue(kGemmEngine, pops, pushes, cost);
     counters_.v[kCtrStallGemmWeights] += cost.weight_stall;
-    counters_.v[t.binding_token == kS2C ? kCtrStallGemmStore
-                                        : kCtrStallGemmLoad] += t.token_wait;
+    counters_
+        .v[t.binding_token == kS2C ? kCtrStallGemmStore : kCtrStallGemmLoad] +=
+        t.token_wait;
     counters_.v[kCtrGemmIdle] += t.idle;
   }
 
@@ -417,7 +538,11 @@ class ModelDevice final : public Device {
     }
     RequireRange(i.acc_base, i.ny * i.nx, hw_.acc_rows, "ACC rows");
     RequireRange(i.param_base, i.n_bytes, hw_.param_entries, "PARAM records");
-    TakeTokens(i, map, &pops, &pushes);
+    TakeTokens(kStoreEngine, i, map, &pops, &pushes);
+    if (opts_.check_races) {
+      races_.Read(RaceChecker::kParamMem, i.param_base, i.n_bytes, 1);
+      races_.Read(RaceChecker::kAccMem, i.acc_base, i.ny * i.nx, 1);
+    }
 
     struct Record {
       int32_t bias, mult;
@@ -472,6 +597,7 @@ class ModelDevice final : public Device {
   }
 
   HwConfig hw_;
+  ModelOptions opts_;
   PagedDram dram_;
   std::vector<int8_t> act_;
   std::vector<int8_t> wgt_;
@@ -481,12 +607,19 @@ class ModelDevice final : public Device {
   std::array<uint64_t, kNumTokens> tokens_{};
   PerfCounters counters_;
   Timeline timeline_;
+  RaceChecker races_;
+  size_t index_ = 0;  // of the instruction being executed
 };
 
 }  // namespace
 
 std::unique_ptr<Device> MakeModelDevice(const HwConfig& hw) {
-  return std::make_unique<ModelDevice>(hw);
+  return MakeModelDevice(hw, ModelOptions{});
+}
+
+std::unique_ptr<Device> MakeModelDevice(const HwConfig& hw,
+                                        const ModelOptions& opts) {
+  return std::make_unique<ModelDevice>(hw, opts);
 }
 
 }  // namespace sparq

@@ -9,9 +9,12 @@
 // empty, a counter is non-zero at the end, an address leaves its SRAM or the
 // DRAM, a token flag that does not apply to the engine is set, a count field
 // is zero, n_bytes > C, k_valid > R, n_valid > C, or a PARAM record used by a
-// STORE is not a valid TFLite multiplier/shift. After an error the remaining
-// instructions are dropped and the counters are reset, so the device can run
-// the next program.
+// STORE is not a valid TFLite multiplier/shift, or (ModelOptions::check_races)
+// when two engines access an SRAM line in conflict (write/read, read/write,
+// write/write) without a chain of tokens ordering them, i.e. when the
+// concurrent RTL could produce a different result. After an error the remaining
+// instructions are dropped and the token counters are reset, so the device can
+// run the next program.
 //
 // Counters: instrs, array_busy (rows issued), macs_issued and useful_macs are
 // exact. cycles and the stall / idle counters come from a timeline estimate:
@@ -31,7 +34,16 @@
 
 namespace sparq {
 
+struct ModelOptions {
+  // Also reject programs whose SRAM accesses by different engines are not
+  // ordered by token chains (they would race on the concurrent RTL even
+  // though program order hides it).
+  bool check_races = true;
+};
+
 std::unique_ptr<Device> MakeModelDevice(const HwConfig& hw);
+std::unique_ptr<Device> MakeModelDevice(const HwConfig& hw,
+                                        const ModelOptions& opts);
 
 }  // namespace sparq
 

@@ -32,7 +32,7 @@ std::string LayerPrefix(const Layer& layer) {
 // conv over one image of 1 x batch pixels whose channels are the flattened
 // NHWC features, so both share one lowering.
 struct ConvShape {
-  int images = 1;            // batch, looped outermost within a group
+  int images = 1;  // batch, looped outermost within a group
   int h = 1, w = 1, cin = 1;
   int oh = 1, ow = 1, cout = 1;
   int kh = 1, kw = 1;
@@ -101,7 +101,7 @@ struct Block {
   int half = 0;
   bool first_of_step = false, last_of_step = false;
   std::vector<int> prefetch;  // indices into the next unit's pieces
-  int load_op = -1;    // last LOAD of its weight fill
+  int load_op = -1;           // last LOAD of its weight fill
   int first_gemm = -1, last_gemm = -1;
 };
 
@@ -131,7 +131,7 @@ struct Op {
   StoreInstr store;
   int need_load = -1;   // GEMM: LOAD that must have finished (l2c)
   int need_store = -1;  // GEMM: STORE that must have finished (s2c)
-  int need_gemm = -1;   // LOAD (c2l) / STORE (c2s): GEMM that must have finished
+  int need_gemm = -1;  // LOAD (c2l) / STORE (c2s): GEMM that must have finished
 };
 
 // Each engine runs in order, so waiting for instruction X also covers every
@@ -266,15 +266,15 @@ void ConvLowering::Plan() {
                        std::to_string(c) + " channels");
     }
   }
-  weight_bytes_ = static_cast<uint64_t>(s_.groups) * ntiles_ *
-                  tiles_per_ntile_ * r * c;
+  weight_bytes_ =
+      static_cast<uint64_t>(s_.groups) * ntiles_ * tiles_per_ntile_ * r * c;
 
   // Output rectangles: as many whole rows as one ACT half (im2col rows of
   // every tap) and one ACC half hold, else a run of columns of one row;
   // balanced so that the tiles are about equal.
   const int64_t lines_per_pixel = static_cast<int64_t>(taps) * chunk_lines_;
-  const int64_t max_pixels = std::min<int64_t>(
-      {act_half_ / lines_per_pixel, acc_half_, kMaxMRows});
+  const int64_t max_pixels =
+      std::min<int64_t>({act_half_ / lines_per_pixel, acc_half_, kMaxMRows});
   if (max_pixels < 1) {
     throw InputError("the im2col row of one output pixel (" +
                      std::to_string(lines_per_pixel) +
@@ -324,8 +324,8 @@ std::vector<uint8_t> ConvLowering::PackWeights() const {
                   if (n >= s_.cout_g) break;
                   const int o = g * s_.cout_g + n;
                   const int8_t v =
-                      fc ? layer_.weights.data[static_cast<size_t>(o) * s_.cin +
-                                               ch]
+                      fc ? layer_.weights
+                               .data[static_cast<size_t>(o) * s_.cin + ch]
                          : layer_.weights.at(o, ky, kx, ch);
                   out[pos + col] = static_cast<uint8_t>(v);
                 }
@@ -356,8 +356,8 @@ std::vector<uint8_t> ConvLowering::PackParams() const {
     const int shift = q.shift[o];
     if (shift < -31 || shift > 30 || mult < 0 ||
         (mult != 0 && mult < (int32_t{1} << 30))) {
-      throw InputError("output channel " + std::to_string(o) +
-                       ": multiplier " + std::to_string(mult) + ", shift " +
+      throw InputError("output channel " + std::to_string(o) + ": multiplier " +
+                       std::to_string(mult) + ", shift " +
                        std::to_string(shift) +
                        " is not a TFLite quantized multiplier (expected 0 or "
                        "[2^30, 2^31) and a shift in [-31, 30])");
@@ -444,11 +444,10 @@ void ConvLowering::BuildSchedule(uint32_t wgt_addr) {
                 b.tile0 = t0;
                 b.tiles = std::min(per, chunk_tiles - t0);
                 b.wgt_addr = static_cast<uint32_t>(
-                    wgt_addr +
-                    ((static_cast<uint64_t>(g) * ntiles_ + j) *
-                         tiles_per_ntile_ +
-                     chunk_tile0_[q] + t0) *
-                        tile_bytes);
+                    wgt_addr + ((static_cast<uint64_t>(g) * ntiles_ + j) *
+                                    tiles_per_ntile_ +
+                                chunk_tile0_[q] + t0) *
+                                   tile_bytes);
                 b.half = static_cast<int>(blocks_.size() % 2);
                 b.first_of_step = q == 0 && t0 == 0;
                 b.last_of_step = q == chunks_ - 1 && t0 + per >= chunk_tiles;
@@ -594,10 +593,10 @@ void ConvLowering::EmitParams(int r) {
       need_gemm = g;
     }
   }
-  EmitCopy(LoadBuf::kParam,
-           param_addr_ + static_cast<uint32_t>(rg.first_channel) *
-                             kParamRecordBytes,
-           rg.base, rg.channels, kParamRecordBytes, need_gemm);
+  EmitCopy(
+      LoadBuf::kParam,
+      param_addr_ + static_cast<uint32_t>(rg.first_channel) * kParamRecordBytes,
+      rg.base, rg.channels, kParamRecordBytes, need_gemm);
 }
 
 // Block b's weights reuse the WGT half of block b - 2.

@@ -39,8 +39,8 @@ void WalkLoadLines(const LoadInstr& i, int line_bytes, F&& f) {
         for (int64_t kx = 0; kx < i.kw; ++kx) {
           const int64_t iw = i.ix0 + x * i.sx + kx * i.dx;
           const bool in = ih >= 0 && ih < i.h && iw >= 0 && iw < i.w;
-          const int64_t pix = in ? i.dram_base + (ih * i.w + iw) * i.pix_stride
-                                 : 0;
+          const int64_t pix =
+              in ? i.dram_base + (ih * i.w + iw) * i.pix_stride : 0;
           for (int64_t l = 0; l < i.nl; ++l) {
             const int64_t rest = i.seg_bytes - l * lb;
             const int valid = static_cast<int>(rest < lb ? rest : lb);
@@ -53,10 +53,10 @@ void WalkLoadLines(const LoadInstr& i, int line_bytes, F&& f) {
 }
 
 struct InstrCost {
-  uint64_t busy = 0;        // cycles the engine is occupied
-  uint64_t latency = 0;     // further cycles until its last write lands
-  uint64_t dram_beats = 0;  // beats read (LOAD) or written (STORE)
-  uint64_t rows = 0;        // GEMM: activation rows issued
+  uint64_t busy = 0;          // cycles the engine is occupied
+  uint64_t latency = 0;       // further cycles until its last write lands
+  uint64_t dram_beats = 0;    // beats read (LOAD) or written (STORE)
+  uint64_t rows = 0;          // GEMM: activation rows issued
   uint64_t weight_stall = 0;  // GEMM: cycles waiting for the weight preload
 };
 
@@ -67,10 +67,10 @@ InstrCost StoreCost(const StoreInstr& i, const HwConfig& hw);
 // Per-engine sums over a program, for the static DRAM-vs-compute balance.
 struct ProgramStats {
   uint64_t loads = 0, gemms = 0, stores = 0;
-  uint64_t load_cycles = 0;   // sum of LOAD busy cycles
-  uint64_t gemm_cycles = 0;   // sum of GEMM busy cycles
-  uint64_t store_cycles = 0;  // sum of STORE busy cycles
-  uint64_t array_rows = 0;    // sum of m_rows
+  uint64_t load_cycles = 0;       // sum of LOAD busy cycles
+  uint64_t gemm_cycles = 0;       // sum of GEMM busy cycles
+  uint64_t store_cycles = 0;      // sum of STORE busy cycles
+  uint64_t array_rows = 0;        // sum of m_rows
   uint64_t dram_read_bytes = 0;   // beats * beat bytes
   uint64_t dram_write_bytes = 0;  // beats * beat bytes
 };

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cassert>
-#include <cstdarg>
 #include <cinttypes>
+#include <cstdarg>
 #include <cstdio>
 #include <stdexcept>
 #include <string>
@@ -39,12 +39,11 @@ void PutField(InstrWord* w, const char* instr, const char* field, int lsb,
   const int64_t lo = FieldMin(width, is_signed);
   const int64_t hi = FieldMax(width, is_signed);
   if (value < lo || value > hi) {
-    throw std::out_of_range(std::string(instr) + "." + field + " = " +
-                            std::to_string(value) + " does not fit its " +
-                            std::to_string(width) + "-bit " +
-                            (is_signed ? "signed" : "unsigned") +
-                            " field [" + std::to_string(lo) + ", " +
-                            std::to_string(hi) + "]");
+    throw std::out_of_range(
+        std::string(instr) + "." + field + " = " + std::to_string(value) +
+        " does not fit its " + std::to_string(width) + "-bit " +
+        (is_signed ? "signed" : "unsigned") + " field [" + std::to_string(lo) +
+        ", " + std::to_string(hi) + "]");
   }
   SetBits(w, lsb, width, static_cast<uint64_t>(value));
 }
@@ -60,9 +59,8 @@ int64_t TakeField(const InstrWord& w, int lsb, int width, bool is_signed) {
 void CheckOpcode(const InstrWord& w, Opcode expected) {
   const Opcode got = OpcodeOf(w);
   if (got != expected) {
-    throw std::invalid_argument(std::string("decoding a ") +
-                                OpcodeName(got) + " word as " +
-                                OpcodeName(expected));
+    throw std::invalid_argument(std::string("decoding a ") + OpcodeName(got) +
+                                " word as " + OpcodeName(expected));
   }
 }
 
@@ -127,12 +125,10 @@ void SetBits(InstrWord* w, int lsb, int width, uint64_t value) {
     const int word = bit / 32;
     const int off = bit % 32;
     const int take = std::min(32 - off, width - done);
-    const uint32_t mask =
-        static_cast<uint32_t>(((take == 32) ? 0xffffffffu : ((1u << take) - 1u))
-                              << off);
+    const uint32_t mask = static_cast<uint32_t>(
+        ((take == 32) ? 0xffffffffu : ((1u << take) - 1u)) << off);
     uint32_t& dst = (*w)[static_cast<size_t>(word)];
-    dst = (dst & ~mask) |
-          (static_cast<uint32_t>(value >> done) << off & mask);
+    dst = (dst & ~mask) | (static_cast<uint32_t>(value >> done) << off & mask);
     done += take;
   }
 }
@@ -296,15 +292,15 @@ std::string Disassemble(const InstrWord& w) {
   switch (op) {
     case Opcode::kLoad: {
       const LoadInstr i = DecodeLoad(w);
-      return Format(
-                 "LOAD  %s sram=%" PRId64 " dram=0x%08" PRIx64 " out=%" PRId64
-                 "x%" PRId64 " k=%" PRId64 "x%" PRId64 " nl=%" PRId64
-                 " seg=%" PRId64 " in0=%" PRId64 ",%" PRId64 " stride=%" PRId64
-                 ",%" PRId64 " dil=%" PRId64 ",%" PRId64 " in=%" PRId64
-                 "x%" PRId64 " pix=%" PRId64 " pad=%" PRId64,
-                 BufName(i.buf), i.sram_base, static_cast<uint64_t>(i.dram_base), i.ny, i.nx, i.kh,
-                 i.kw, i.nl, i.seg_bytes, i.iy0, i.ix0, i.sy, i.sx, i.dy, i.dx,
-                 i.h, i.w, i.pix_stride, i.pad) +
+      return Format("LOAD  %s sram=%" PRId64 " dram=0x%08" PRIx64
+                    " out=%" PRId64 "x%" PRId64 " k=%" PRId64 "x%" PRId64
+                    " nl=%" PRId64 " seg=%" PRId64 " in0=%" PRId64 ",%" PRId64
+                    " stride=%" PRId64 ",%" PRId64 " dil=%" PRId64 ",%" PRId64
+                    " in=%" PRId64 "x%" PRId64 " pix=%" PRId64 " pad=%" PRId64,
+                    BufName(i.buf), i.sram_base,
+                    static_cast<uint64_t>(i.dram_base), i.ny, i.nx, i.kh, i.kw,
+                    i.nl, i.seg_bytes, i.iy0, i.ix0, i.sy, i.sx, i.dy, i.dx,
+                    i.h, i.w, i.pix_stride, i.pad) +
              Flags(i);
     }
     case Opcode::kGemm: {
@@ -323,9 +319,9 @@ std::string Disassemble(const InstrWord& w) {
                     "x%" PRId64 " row=%" PRId64 " pix=%" PRId64 " n=%" PRId64
                     " param=%" PRId64 " zp=%" PRId64 " clamp=[%" PRId64
                     ",%" PRId64 "]",
-                    i.acc_base, static_cast<uint64_t>(i.dram_base), i.ny, i.nx, i.row_stride,
-                    i.pix_stride, i.n_bytes, i.param_base, i.out_zp, i.act_min,
-                    i.act_max) +
+                    i.acc_base, static_cast<uint64_t>(i.dram_base), i.ny, i.nx,
+                    i.row_stride, i.pix_stride, i.n_bytes, i.param_base,
+                    i.out_zp, i.act_min, i.act_max) +
              Flags(i);
     }
   }

@@ -125,7 +125,7 @@ struct StoreInstr : CommonFields {
 #undef SPARQ_OPCODE
 #undef SPARQ_FIELD
 
-InstrWord Encode(LoadInstr i);   // sets opcode
+InstrWord Encode(LoadInstr i);  // sets opcode
 InstrWord Encode(GemmInstr i);
 InstrWord Encode(StoreInstr i);
 Opcode OpcodeOf(const InstrWord& w);  // throws std::invalid_argument if unknown

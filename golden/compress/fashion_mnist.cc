@@ -45,7 +45,8 @@ std::vector<uint8_t> ReadIdx(const std::string& path, uint32_t magic,
                              std::vector<int>* dims) {
   std::unique_ptr<gzFile_s, GzCloser> f(gzopen(path.c_str(), "rb"));
   if (!f) {
-    throw InputError(path + ": cannot open (is the Debian package "
+    throw InputError(path +
+                     ": cannot open (is the Debian package "
                      "dataset-fashion-mnist installed?)");
   }
   uint8_t word[4];

@@ -82,8 +82,8 @@ ModuleList TuckerLayers(const Conv2d& conv, const TuckerFactors& f,
   const int ro = static_cast<int>(f.u_out.cols());
   const int taps = s.kh * s.kw;
   ModuleList out;
-  out.push_back(MakeConv(conv.name() + "_a", Pointwise(s.in_c, ri),
-                         f.u_in.transpose()));
+  out.push_back(
+      MakeConv(conv.name() + "_a", Pointwise(s.in_c, ri), f.u_in.transpose()));
   ConvSpec core = s;
   core.in_c = ri;
   core.out_c = ro;
@@ -119,7 +119,8 @@ int RankForEnergy(const Eigen::VectorXf& sv, double energy) {
 
 Eigen::VectorXf ModeSingularValues(const Conv2d& conv, bool input_mode) {
   const MatD w = ToDouble(conv.weight().value);
-  const MatD m = input_mode ? UnfoldInput(w, conv.spec().in_c / conv.spec().groups) : w;
+  const MatD m =
+      input_mode ? UnfoldInput(w, conv.spec().in_c / conv.spec().groups) : w;
   Eigen::BDCSVD<MatD> svd(m);
   return svd.singularValues().cast<float>();
 }
@@ -132,9 +133,11 @@ ModuleList SvdDecompose(const Linear& fc, int rank) {
   ModuleList out;
   auto a = std::make_unique<Linear>(fc.name() + "_a", fc.in_features(), rank);
   a->weight().value =
-      (root.asDiagonal() * svd.matrixV().leftCols(rank).transpose()).cast<float>();
+      (root.asDiagonal() * svd.matrixV().leftCols(rank).transpose())
+          .cast<float>();
   auto b = std::make_unique<Linear>(fc.name() + "_b", rank, fc.out_features());
-  b->weight().value = (svd.matrixU().leftCols(rank) * root.asDiagonal()).cast<float>();
+  b->weight().value =
+      (svd.matrixU().leftCols(rank) * root.asDiagonal()).cast<float>();
   b->bias().value = fc.bias().value;
   out.push_back(std::move(a));
   out.push_back(std::move(b));
@@ -156,8 +159,8 @@ ModuleList CpDecompose(const Conv2d& conv, int rank, const CpOptions& opt,
   const ConvSpec& s = conv.spec();
   assert(s.groups == 1 && rank >= 1);
   // Row-major, so that data()[e] walks the tensor in O, H, W, I order.
-  const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> w =
-      conv.weight().value.cast<double>();
+  const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>
+      w = conv.weight().value.cast<double>();
   const int dims[4] = {s.out_c, s.kh, s.kw, s.in_c};
   const int64_t total = w.size();
   // Factor matrices, one row per index of their mode.
@@ -177,7 +180,8 @@ ModuleList CpDecompose(const Conv2d& conv, int rank, const CpOptions& opt,
     for (int o = 0; o < dims[0]; ++o)
       for (int y = 0; y < dims[1]; ++y)
         for (int x = 0; x < dims[2]; ++x)
-          for (int i = 0; i < dims[3]; ++i) idx[static_cast<size_t>(e++)] = {o, y, x, i};
+          for (int i = 0; i < dims[3]; ++i)
+            idx[static_cast<size_t>(e++)] = {o, y, x, i};
   }
   const double norm2 = w.squaredNorm();
   double prev_err = INFINITY, err = INFINITY;
@@ -192,7 +196,8 @@ ModuleList CpDecompose(const Conv2d& conv, int rank, const CpOptions& opt,
         if (w.data()[e] == 0) continue;
         prod.setOnes();
         for (int q = 0; q < 4; ++q) {
-          if (q != m) prod.array() *= f[static_cast<size_t>(q)].row(ix[q]).array();
+          if (q != m)
+            prod.array() *= f[static_cast<size_t>(q)].row(ix[q]).array();
         }
         mt.row(ix[m]) += w.data()[e] * prod;
       }
@@ -200,7 +205,8 @@ ModuleList CpDecompose(const Conv2d& conv, int rank, const CpOptions& opt,
       for (int q = 0; q < 4; ++q) {
         if (q != m) {
           v.array() *= (f[static_cast<size_t>(q)].transpose() *
-                        f[static_cast<size_t>(q)]).array();
+                        f[static_cast<size_t>(q)])
+                           .array();
         }
       }
       // A small ridge keeps the normal equations solvable when factor
@@ -211,13 +217,16 @@ ModuleList CpDecompose(const Conv2d& conv, int rank, const CpOptions& opt,
     // ||W - W_cp||^2 = ||W||^2 - 2 <W, W_cp> + ||W_cp||^2.
     MatD v = MatD::Ones(rank, rank);
     for (int q = 0; q < 4; ++q) {
-      v.array() *= (f[static_cast<size_t>(q)].transpose() * f[static_cast<size_t>(q)]).array();
+      v.array() *=
+          (f[static_cast<size_t>(q)].transpose() * f[static_cast<size_t>(q)])
+              .array();
     }
     double inner = 0;
     for (int64_t e = 0; e < total; ++e) {
       const auto& ix = idx[static_cast<size_t>(e)];
       prod = f[0].row(ix[0]);
-      for (int q = 1; q < 4; ++q) prod.array() *= f[static_cast<size_t>(q)].row(ix[q]).array();
+      for (int q = 1; q < 4; ++q)
+        prod.array() *= f[static_cast<size_t>(q)].row(ix[q]).array();
       inner += w.data()[e] * prod.sum();
     }
     err = std::sqrt(std::max(0.0, norm2 - 2 * inner + v.sum()) / norm2);
@@ -238,8 +247,8 @@ ModuleList CpDecompose(const Conv2d& conv, int rank, const CpOptions& opt,
     for (int m = 0; m < 4; ++m) f[static_cast<size_t>(m)].col(r) *= each;
   }
   ModuleList out;
-  out.push_back(MakeConv(conv.name() + "_a", Pointwise(s.in_c, rank),
-                         f[3].transpose()));
+  out.push_back(
+      MakeConv(conv.name() + "_a", Pointwise(s.in_c, rank), f[3].transpose()));
   ConvSpec dv;
   dv.in_c = dv.out_c = dv.groups = rank;
   dv.kh = s.kh;

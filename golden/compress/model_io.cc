@@ -41,8 +41,9 @@ void SaveModelWeights(const Model& model, const std::string& dir) {
     if (l == nullptr) continue;
     SaveNpy(dir + "/" + l->name() + ".weight.npy",
             ToTensor(l->weight().value, WeightShape(*l)));
-    SaveNpy(dir + "/" + l->name() + ".bias.npy",
-            ToTensor(l->bias().value, {static_cast<int>(l->bias().value.cols())}));
+    SaveNpy(
+        dir + "/" + l->name() + ".bias.npy",
+        ToTensor(l->bias().value, {static_cast<int>(l->bias().value.cols())}));
   }
 }
 

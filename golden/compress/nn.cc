@@ -8,22 +8,32 @@ namespace sparq {
 
 const char* WeightQuantName(WeightQuant q) {
   switch (q) {
-    case WeightQuant::kFloat: return "float";
-    case WeightQuant::kInt8: return "int8";
-    case WeightQuant::kInt4: return "int4";
-    case WeightQuant::kTernary: return "ternary";
-    case WeightQuant::kBinary: return "binary";
+    case WeightQuant::kFloat:
+      return "float";
+    case WeightQuant::kInt8:
+      return "int8";
+    case WeightQuant::kInt4:
+      return "int4";
+    case WeightQuant::kTernary:
+      return "ternary";
+    case WeightQuant::kBinary:
+      return "binary";
   }
   return "?";
 }
 
 int WeightQuantBits(WeightQuant q) {
   switch (q) {
-    case WeightQuant::kFloat: return 32;
-    case WeightQuant::kInt8: return 8;
-    case WeightQuant::kInt4: return 4;
-    case WeightQuant::kTernary: return 2;
-    case WeightQuant::kBinary: return 1;
+    case WeightQuant::kFloat:
+      return 32;
+    case WeightQuant::kInt8:
+      return 8;
+    case WeightQuant::kInt4:
+      return 4;
+    case WeightQuant::kTernary:
+      return 2;
+    case WeightQuant::kBinary:
+      return 1;
   }
   return 32;
 }
@@ -153,7 +163,8 @@ int64_t Conv2d::Macs(const Dims& in, bool sparse) const {
   const Dims o = OutDims(in);
   int64_t weights = weight_.value.size();
   if (sparse) {
-    weights = static_cast<int64_t>((EffectiveWeights().array() != 0.0f).count());
+    weights =
+        static_cast<int64_t>((EffectiveWeights().array() != 0.0f).count());
   }
   return int64_t{o.h} * o.w * weights;
 }
@@ -165,9 +176,9 @@ Act Conv2d::Forward(const Act& in, bool train) {
   const int g_out = spec_.out_c / spec_.groups;
   const int kg = spec_.kh * spec_.kw * g_in;
   const int64_t rows = int64_t{in.n} * o.h * o.w;
-  const bool pointwise = spec_.kh == 1 && spec_.kw == 1 && spec_.stride_h == 1 &&
-                         spec_.stride_w == 1 && spec_.pad_h == 0 &&
-                         spec_.pad_w == 0;
+  const bool pointwise = spec_.kh == 1 && spec_.kw == 1 &&
+                         spec_.stride_h == 1 && spec_.stride_w == 1 &&
+                         spec_.pad_h == 0 && spec_.pad_w == 0;
   if (pointwise) {
     cols_ = in.x;
   } else {
@@ -245,8 +256,7 @@ Act Conv2d::Backward(const Act& grad_out) {
           dy.middleCols(g * g_out, g_out).transpose() *
           cols_.middleCols(int64_t{g} * kg, kg);
       dcols.middleCols(int64_t{g} * kg, kg).noalias() =
-          dy.middleCols(g * g_out, g_out) *
-          w_eff_.middleRows(g * g_out, g_out);
+          dy.middleCols(g * g_out, g_out) * w_eff_.middleRows(g * g_out, g_out);
     }
   }
   Act din;
@@ -254,9 +264,9 @@ Act Conv2d::Backward(const Act& grad_out) {
   din.h = in.h;
   din.w = in.w;
   din.c = in.c;
-  const bool pointwise = spec_.kh == 1 && spec_.kw == 1 && spec_.stride_h == 1 &&
-                         spec_.stride_w == 1 && spec_.pad_h == 0 &&
-                         spec_.pad_w == 0;
+  const bool pointwise = spec_.kh == 1 && spec_.kw == 1 &&
+                         spec_.stride_h == 1 && spec_.stride_w == 1 &&
+                         spec_.pad_h == 0 && spec_.pad_w == 0;
   if (pointwise) {
     din.x = std::move(dcols);
     return din;
@@ -265,8 +275,8 @@ Act Conv2d::Backward(const Act& grad_out) {
   for (int b = 0; b < in.n; ++b) {
     for (int oy = 0; oy < o.h; ++oy) {
       for (int ox = 0; ox < o.w; ++ox) {
-        const float* src = dcols.data() +
-                           ((int64_t{b} * o.h + oy) * o.w + ox) * dcols.cols();
+        const float* src =
+            dcols.data() + ((int64_t{b} * o.h + oy) * o.w + ox) * dcols.cols();
         for (int g = 0; g < spec_.groups; ++g) {
           for (int ky = 0; ky < spec_.kh; ++ky) {
             const int iy = oy * spec_.stride_h - spec_.pad_h + ky;
@@ -296,7 +306,8 @@ std::unique_ptr<Module> Conv2d::Clone() const {
 
 // ---------------------------------------------------------------- Linear
 
-Linear::Linear(std::string name, int in, int out) : WeightLayer(std::move(name)) {
+Linear::Linear(std::string name, int in, int out)
+    : WeightLayer(std::move(name)) {
   InitParam(&weight_, out, in, true);
   InitParam(&bias_, 1, out, false);
 }
@@ -415,8 +426,10 @@ Act MaxPool2d::Forward(const Act& in, bool train) {
           for (int ky = 0; ky < k_; ++ky) {
             for (int kx = 0; kx < k_; ++kx) {
               const int64_t idx =
-                  ((int64_t{b} * in.h + oy * stride_ + ky) * in.w + ox * stride_ +
-                   kx) * in.c + c;
+                  ((int64_t{b} * in.h + oy * stride_ + ky) * in.w +
+                   ox * stride_ + kx) *
+                      in.c +
+                  c;
               if (in.x.data()[idx] > best) {
                 best = in.x.data()[idx];
                 best_idx = idx;
@@ -455,7 +468,9 @@ std::unique_ptr<Module> MaxPool2d::Clone() const {
 
 // ---------------------------------------------------------------- Flatten
 
-Dims Flatten::OutDims(const Dims& in) const { return {1, 1, in.h * in.w * in.c}; }
+Dims Flatten::OutDims(const Dims& in) const {
+  return {1, 1, in.h * in.w * in.c};
+}
 
 Act Flatten::Forward(const Act& in, bool /*train*/) {
   in_shape_.n = in.n;
@@ -508,7 +523,8 @@ void Model::Backward(const Mat& grad_logits) {
   g.x = grad_logits;
   // The first layer's input gradient is not needed, but computing it keeps
   // every layer's Backward uniform; its cost is small (one input channel).
-  for (int i = size() - 1; i >= 0; --i) g = layers_[static_cast<size_t>(i)]->Backward(g);
+  for (int i = size() - 1; i >= 0; --i)
+    g = layers_[static_cast<size_t>(i)]->Backward(g);
 }
 
 std::vector<Param*> Model::Params() {
@@ -523,7 +539,8 @@ void Model::ZeroGrad() {
   for (Param* p : Params()) p->grad.setZero();
 }
 
-void Model::Replace(int index, std::vector<std::unique_ptr<Module>> replacement) {
+void Model::Replace(int index,
+                    std::vector<std::unique_ptr<Module>> replacement) {
   assert(index >= 0 && index < size());
   layers_.erase(layers_.begin() + index);
   layers_.insert(layers_.begin() + index,

@@ -18,7 +18,8 @@
 
 namespace sparq {
 
-using Mat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using Mat =
+    Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 struct Act {
   int n = 0, h = 1, w = 1, c = 0;
@@ -206,13 +207,17 @@ class Model {
   std::vector<Param*> Params();
   void ZeroGrad();
 
-  void Add(std::unique_ptr<Module> layer) { layers_.push_back(std::move(layer)); }
+  void Add(std::unique_ptr<Module> layer) {
+    layers_.push_back(std::move(layer));
+  }
   // Replaces layer `index` by `replacement` (one or more layers).
   void Replace(int index, std::vector<std::unique_ptr<Module>> replacement);
   void Erase(int index);
   int Find(const std::string& name) const;  // -1 if absent
   Module* layer(int i) { return layers_[static_cast<size_t>(i)].get(); }
-  const Module* layer(int i) const { return layers_[static_cast<size_t>(i)].get(); }
+  const Module* layer(int i) const {
+    return layers_[static_cast<size_t>(i)].get();
+  }
   int size() const { return static_cast<int>(layers_.size()); }
 
   // Input dims of each layer (index size() holds the output dims).
@@ -234,9 +239,10 @@ struct SgdOptions {
 void SgdStep(const std::vector<Param*>& params, const SgdOptions& opt);
 
 // Per-output-channel (per-row) weight quantization: codes (row-major, same
-// shape as w) and one scale per row, w ~ scale * code. Symmetric int8 [-127, 127] and int4 [-7, 7] use max|w|; ternary
-// uses threshold 0.7 * mean|w| and the mean magnitude of the kept weights
-// as scale; binary uses sign with mean|w| as scale.
+// shape as w) and one scale per row, w ~ scale * code. Symmetric int8 [-127,
+// 127] and int4 [-7, 7] use max|w|; ternary uses threshold 0.7 * mean|w| and
+// the mean magnitude of the kept weights as scale; binary uses sign with
+// mean|w| as scale.
 void QuantizeRows(const Mat& w, WeightQuant q, std::vector<int8_t>* codes,
                   std::vector<float>* scales);
 // QuantizeRows then back to float (the forward pass of QAT).

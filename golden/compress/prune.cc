@@ -25,7 +25,8 @@ void MagnitudePrune(WeightLayer* layer, double sparsity) {
                      return ma < mb || (ma == mb && a < b);
                    });
   w.mask.setOnes();
-  for (int64_t i = 0; i < k; ++i) w.mask.data()[order[static_cast<size_t>(i)]] = 0;
+  for (int64_t i = 0; i < k; ++i)
+    w.mask.data()[order[static_cast<size_t>(i)]] = 0;
   w.ApplyMask();
 }
 
@@ -45,7 +46,8 @@ void NmPrune(WeightLayer* layer, int n, int m) {
       std::stable_sort(order.begin(), order.end(),
                        [&](int a, int b) { return mag(a) > mag(b); });
       for (int j = 0; j < len; ++j) {
-        w.mask(r, order[static_cast<size_t>(j)]) = j < n ? w.mask(r, order[static_cast<size_t>(j)]) : 0.0f;
+        w.mask(r, order[static_cast<size_t>(j)]) =
+            j < n ? w.mask(r, order[static_cast<size_t>(j)]) : 0.0f;
       }
     }
   }
@@ -93,7 +95,8 @@ std::vector<int> PruneFilters(Model* model, const std::string& name, int keep,
     }
   }
   if (consumer < 0) {
-    throw InputError("prune_filters: layer '" + name + "' has no consumer "
+    throw InputError("prune_filters: layer '" + name +
+                     "' has no consumer "
                      "(the network output cannot lose channels)");
   }
   const Mat& w = conv->weight().value;
@@ -128,8 +131,8 @@ std::vector<int> PruneFilters(Model* model, const std::string& name, int keep,
   if (auto* next = dynamic_cast<Conv2d*>(cons)) {
     ConvSpec cs = next->spec();
     if (cs.groups != 1) {
-      throw InputError("prune_filters: layer '" + name + "' feeds grouped conv '" +
-                       next->name() + "'");
+      throw InputError("prune_filters: layer '" + name +
+                       "' feeds grouped conv '" + next->name() + "'");
     }
     for (int tap = 0; tap < cs.kh * cs.kw; ++tap) {
       for (int c : kept) cols.push_back(tap * s.out_c + c);
@@ -145,17 +148,22 @@ std::vector<int> PruneFilters(Model* model, const std::string& name, int keep,
     for (int p = 0; p < pixels; ++p) {
       for (int c : kept) cols.push_back(p * s.out_c + c);
     }
-    new_consumer = std::make_unique<Linear>(fc->name(), static_cast<int>(cols.size()),
-                                            fc->out_features());
+    new_consumer = std::make_unique<Linear>(
+        fc->name(), static_cast<int>(cols.size()), fc->out_features());
   }
   auto* nc = dynamic_cast<WeightLayer*>(new_consumer.get());
   nc->set_quant(cons->quant());
   nc->bias().value = cons->bias().value;
   const bool masked = cons->weight().mask.size() != 0;
-  if (masked) nc->weight().mask.resize(cons->weight().value.rows(), static_cast<int64_t>(cols.size()));
+  if (masked)
+    nc->weight().mask.resize(cons->weight().value.rows(),
+                             static_cast<int64_t>(cols.size()));
   for (size_t j = 0; j < cols.size(); ++j) {
-    nc->weight().value.col(static_cast<int64_t>(j)) = cons->weight().value.col(cols[j]);
-    if (masked) nc->weight().mask.col(static_cast<int64_t>(j)) = cons->weight().mask.col(cols[j]);
+    nc->weight().value.col(static_cast<int64_t>(j)) =
+        cons->weight().value.col(cols[j]);
+    if (masked)
+      nc->weight().mask.col(static_cast<int64_t>(j)) =
+          cons->weight().mask.col(cols[j]);
   }
   std::vector<std::unique_ptr<Module>> a, b;
   a.push_back(std::move(shrunk));

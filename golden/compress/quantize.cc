@@ -96,9 +96,10 @@ Layer MakeWeightLayer(const WeightLayer& wl, const ActQuant& in,
     const double acc_scale =
         double{in.scale} * (*weight_scales)[static_cast<size_t>(o)];
     const double b = std::round(wl.bias().value(0, o) / acc_scale);
-    l.bias[static_cast<size_t>(o)] = static_cast<int32_t>(
-        std::clamp(b, -2147483648.0, 2147483647.0));
-    QuantizeMultiplier(acc_scale / out.scale, &l.quant.multiplier[static_cast<size_t>(o)],
+    l.bias[static_cast<size_t>(o)] =
+        static_cast<int32_t>(std::clamp(b, -2147483648.0, 2147483647.0));
+    QuantizeMultiplier(acc_scale / out.scale,
+                       &l.quant.multiplier[static_cast<size_t>(o)],
                        &l.quant.shift[static_cast<size_t>(o)]);
   }
   return l;
@@ -158,7 +159,8 @@ double EvaluateInteger(const QuantizedModel& qm, const Dataset& ds, int batch) {
     const int classes = logits.dim(1);
     for (int i = 0; i < n; ++i) {
       const int8_t* row = logits.data.data() + static_cast<size_t>(i) * classes;
-      const int arg = static_cast<int>(std::max_element(row, row + classes) - row);
+      const int arg =
+          static_cast<int>(std::max_element(row, row + classes) - row);
       correct += arg == ds.labels[static_cast<size_t>(begin + i)];
     }
   }

@@ -32,8 +32,8 @@ struct ActQuant {
 };
 
 struct QuantizedModel {
-  Network net;                 // input left empty; see MakeIntegerInput
-  std::vector<ActQuant> act;   // per net.layers entry: its output
+  Network net;                // input left empty; see MakeIntegerInput
+  std::vector<ActQuant> act;  // per net.layers entry: its output
   std::vector<std::vector<float>> weight_scales;  // per layer (conv/fc only)
 };
 

@@ -60,7 +60,9 @@ std::vector<int> Targets(const Model& model, const RecipeStep& s,
     if (!((k == "conv" && conv_ok) || (k == "fc" && fc_ok))) {
       throw InputError(where + ": layers: '" + name + "' is a " + k +
                        " layer, expected " +
-                       (conv_ok && fc_ok ? "conv or fc" : conv_ok ? "conv" : "fc"));
+                       (conv_ok && fc_ok ? "conv or fc"
+                        : conv_ok        ? "conv"
+                                         : "fc"));
     }
     out.push_back(i);
   }
@@ -95,7 +97,8 @@ Sizes Measure(const Model& model) {
     if (std::string(wl->Kind()) == "conv") s.conv_macs += macs;
     // Sparse layers store a bitmask of positions (or 2-bit indices inside
     // 2:4 groups) next to the non-zero codes, whichever is smallest.
-    const int bits = wl->quant() == WeightQuant::kFloat ? 8 : WeightQuantBits(wl->quant());
+    const int bits =
+        wl->quant() == WeightQuant::kFloat ? 8 : WeightQuantBits(wl->quant());
     int64_t int_bits = size * bits;
     int64_t fp_bits = size * 32;
     if (nnz < size) {
@@ -130,8 +133,9 @@ class Runner {
     for (size_t i = 0; i < r_.steps.size(); ++i) {
       const auto t0 = std::chrono::steady_clock::now();
       const std::string label = Apply(r_.steps[i], i);
-      const double secs = std::chrono::duration<double>(
-                              std::chrono::steady_clock::now() - t0).count();
+      const double secs =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+              .count();
       const bool last = i + 1 == r_.steps.size();
       AddRow(&result, label, r_.steps[i].method == "quantize" || last, secs);
     }
@@ -149,7 +153,9 @@ class Runner {
       LayerSummary ls;
       ls.name = wl->name();
       ls.kind = wl->Kind();
-      ls.weights = wl->quant() == WeightQuant::kFloat ? "int8" : WeightQuantName(wl->quant());
+      ls.weights = wl->quant() == WeightQuant::kFloat
+                       ? "int8"
+                       : WeightQuantName(wl->quant());
       const Mat w = wl->EffectiveWeights();
       ls.size = w.size();
       ls.nonzeros = static_cast<int64_t>((w.array() != 0.0f).count());
@@ -157,7 +163,8 @@ class Runner {
       if (const auto* c = dynamic_cast<const Conv2d*>(wl)) {
         const ConvSpec& s = c->spec();
         ls.shape = std::to_string(s.out_c) + "x" + std::to_string(s.kh) + "x" +
-                   std::to_string(s.kw) + "x" + std::to_string(s.in_c / s.groups);
+                   std::to_string(s.kw) + "x" +
+                   std::to_string(s.in_c / s.groups);
         if (s.groups > 1) ls.shape += " g" + std::to_string(s.groups);
       } else {
         ls.shape = std::to_string(w.rows()) + "x" + std::to_string(w.cols());
@@ -170,22 +177,24 @@ class Runner {
  private:
   void Validate() const {
     static const std::set<std::string> kMethods = {
-        "svd", "tucker2", "grouped_tucker2", "cp", "prune",
-        "prune_filters", "nm", "quantize"};
+        "svd",           "tucker2", "grouped_tucker2", "cp", "prune",
+        "prune_filters", "nm",      "quantize"};
     for (size_t i = 0; i < r_.steps.size(); ++i) {
       const RecipeStep& s = r_.steps[i];
       const std::string where = StepName(s, i);
       if (!kMethods.count(s.method)) {
-        throw InputError("steps[" + std::to_string(i) + "]: method '" + s.method +
-                         "', expected one of svd, tucker2, grouped_tucker2, cp, "
-                         "prune, prune_filters, nm, quantize");
+        throw InputError(
+            "steps[" + std::to_string(i) + "]: method '" + s.method +
+            "', expected one of svd, tucker2, grouped_tucker2, cp, "
+            "prune, prune_filters, nm, quantize");
       }
       Require(s.epochs >= 0, where, "epochs", ">= 0");
       Require(s.lr > 0, where, "lr", "> 0");
       if (s.method == "svd" || s.method == "tucker2") {
-        Require(s.energy > 0 ? s.energy <= 1
-                             : (s.method == "svd" ? s.rank > 0
-                                                  : s.rank_in > 0 && s.rank_out > 0),
+        Require(s.energy > 0
+                    ? s.energy <= 1
+                    : (s.method == "svd" ? s.rank > 0
+                                         : s.rank_in > 0 && s.rank_out > 0),
                 where, s.method == "svd" ? "rank" : "ranks",
                 "positive rank(s), or energy in (0, 1]");
       }
@@ -199,10 +208,12 @@ class Runner {
         Require(s.cp_iterations > 0, where, "iterations", "> 0");
       }
       if (s.method == "prune") {
-        Require(s.sparsity > 0 && s.sparsity < 1, where, "sparsity", "in (0, 1)");
+        Require(s.sparsity > 0 && s.sparsity < 1, where, "sparsity",
+                "in (0, 1)");
         Require(s.iterations >= 1, where, "iterations", ">= 1");
       }
-      if (s.method == "prune_filters") Require(s.keep > 0, where, "keep", "> 0");
+      if (s.method == "prune_filters")
+        Require(s.keep > 0, where, "keep", "> 0");
       if (s.method == "nm") {
         Require(s.m > 0 && s.n > 0 && s.n < s.m, where, "n/m", "0 < n < m");
       }
@@ -236,7 +247,8 @@ class Runner {
           rank = RankForEnergy(svd.singularValues(), s.energy);
         }
         const int max_rank = std::min(fc->in_features(), fc->out_features());
-        Require(rank <= max_rank, where, "rank", "<= " + std::to_string(max_rank));
+        Require(rank <= max_rank, where, "rank",
+                "<= " + std::to_string(max_rank));
         label << " " << fc->name() << " r" << rank;
         model_.Replace(*it, SvdDecompose(*fc, rank));
       }
@@ -283,7 +295,12 @@ class Runner {
     } else if (s.method == "prune") {
       label << " " << std::lround(100 * s.sparsity) << "% x" << s.iterations;
       for (int round = 1; round <= s.iterations; ++round) {
-        const double sp = s.sparsity * round / s.iterations;
+        // Each round removes the same fraction of the surviving weights:
+        // gentler than equal steps of sparsity, whose last round would
+        // remove most of the survivors at once.
+        const double sp =
+            1.0 - std::pow(1.0 - s.sparsity,
+                           static_cast<double>(round) / s.iterations);
         for (int i : Targets(model_, s, where, true, true)) {
           MagnitudePrune(dynamic_cast<WeightLayer*>(model_.layer(i)), sp);
         }
@@ -317,7 +334,8 @@ class Runner {
 
   std::string Label(const RecipeStep& s, const std::string& label, bool tune) {
     if (tune) FineTune(s, label, s.epochs);
-    return s.epochs > 0 ? label + " + " + std::to_string(s.epochs) + " ep" : label;
+    return s.epochs > 0 ? label + " + " + std::to_string(s.epochs) + " ep"
+                        : label;
   }
 
   void AddRow(CompressResult* result, const std::string& label, bool integer,
@@ -332,12 +350,14 @@ class Runner {
     row.fp32_bytes = sz.fp32_bytes;
     row.int_bytes = sz.int_bytes;
     row.float_acc = Evaluate(model_, test_);
-    if (integer) row.int_acc = EvaluateInteger(QuantizeModel(model_, calib_), test_);
+    if (integer)
+      row.int_acc = EvaluateInteger(QuantizeModel(model_, calib_), test_);
     row.seconds = secs;
     if (r_.progress) {
-      std::fprintf(stderr, "%s: float %.2f%%%s\n", label.c_str(), 100 * row.float_acc,
-                   integer ? (", integer " + std::to_string(100 * row.int_acc).substr(0, 5) + "%").c_str()
-                           : "");
+      std::fprintf(stderr, "%s: float %.2f%%", label.c_str(),
+                   100 * row.float_acc);
+      if (integer) std::fprintf(stderr, ", integer %.2f%%", 100 * row.int_acc);
+      std::fprintf(stderr, "\n");
     }
     result->rows.push_back(row);
   }
@@ -376,19 +396,20 @@ std::string FormatReport(const CompressResult& result) {
         delta_i = buf;
       }
     }
-    std::snprintf(buf, sizeof(buf),
-                  "| %s | %lld (%s) | %lld (%s) | %lld (%s) | %lld (%s) | %lld (%s) | "
-                  "%.2f%% | %s | %+.2f / %s | %.0f s |\n",
-                  r.step.c_str(), static_cast<long long>(r.params),
-                  Ratio(b.params, r.params).c_str(), static_cast<long long>(r.macs),
-                  Ratio(b.macs, r.macs).c_str(), static_cast<long long>(r.conv_macs),
-                  Ratio(b.conv_macs, r.conv_macs).c_str(),
-                  static_cast<long long>(r.fp32_bytes),
-                  Ratio(b.fp32_bytes, r.fp32_bytes).c_str(),
-                  static_cast<long long>(r.int_bytes),
-                  Ratio(b.fp32_bytes, r.int_bytes).c_str(), 100 * r.float_acc,
-                  iacc.c_str(), 100 * (r.float_acc - b.float_acc), delta_i.c_str(),
-                  r.seconds);
+    std::snprintf(
+        buf, sizeof(buf),
+        "| %s | %lld (%s) | %lld (%s) | %lld (%s) | %lld (%s) | %lld (%s) | "
+        "%.2f%% | %s | %+.2f / %s | %.0f s |\n",
+        r.step.c_str(), static_cast<long long>(r.params),
+        Ratio(b.params, r.params).c_str(), static_cast<long long>(r.macs),
+        Ratio(b.macs, r.macs).c_str(), static_cast<long long>(r.conv_macs),
+        Ratio(b.conv_macs, r.conv_macs).c_str(),
+        static_cast<long long>(r.fp32_bytes),
+        Ratio(b.fp32_bytes, r.fp32_bytes).c_str(),
+        static_cast<long long>(r.int_bytes),
+        Ratio(b.fp32_bytes, r.int_bytes).c_str(), 100 * r.float_acc,
+        iacc.c_str(), 100 * (r.float_acc - b.float_acc), delta_i.c_str(),
+        r.seconds);
     os << buf;
   }
   os << "\nRatios are against the baseline; int bytes against the baseline's "
@@ -396,8 +417,9 @@ std::string FormatReport(const CompressResult& result) {
         "|---|---|---|---|---|\n";
   for (const LayerSummary& l : result.layers) {
     std::snprintf(buf, sizeof(buf), "| %s | %s | %s | %s%s | %lld / %lld |\n",
-                  l.name.c_str(), l.kind.c_str(), l.shape.c_str(), l.weights.c_str(),
-                  l.nm_2_4 ? ", 2:4" : "", static_cast<long long>(l.nonzeros),
+                  l.name.c_str(), l.kind.c_str(), l.shape.c_str(),
+                  l.weights.c_str(), l.nm_2_4 ? ", 2:4" : "",
+                  static_cast<long long>(l.nonzeros),
                   static_cast<long long>(l.size));
     os << buf;
   }

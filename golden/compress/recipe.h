@@ -39,9 +39,9 @@ struct Recipe {
   std::string baseline = "models/baseline";  // float .npy weights
   std::string data = kFashionMnistDir;
   uint32_t seed = 1;
-  int train_limit = 0;     // 0: all 60,000 training images
-  int test_limit = 0;      // 0: all 10,000 test images
-  int calib_images = 2000; // training images for activation ranges
+  int train_limit = 0;      // 0: all 60,000 training images
+  int test_limit = 0;       // 0: all 10,000 test images
+  int calib_images = 2000;  // training images for activation ranges
   bool progress = true;
   std::vector<RecipeStep> steps;
 };
@@ -64,7 +64,7 @@ struct LayerSummary {
   std::string name, kind, weights;  // weights: int8/int4/ternary/binary
   std::string shape;                // e.g. "32x5x5x1"
   int64_t nonzeros = 0, size = 0;
-  bool nm_2_4 = false;              // every 4-group holds at most 2
+  bool nm_2_4 = false;  // every 4-group holds at most 2
 };
 
 struct CompressResult {

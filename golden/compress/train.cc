@@ -55,7 +55,8 @@ class ProgressBar {
     // Non-terminals (logs, CI) get one line per epoch instead of redraws.
     if (!tty_ && !final) return;
     constexpr int kWidth = 30;
-    const int filled = static_cast<int>(kWidth * done / std::max<int64_t>(total, 1));
+    const int filled =
+        static_cast<int>(kWidth * done / std::max<int64_t>(total, 1));
     std::string bar(static_cast<size_t>(filled), '=');
     bar.resize(kWidth, ' ');
     std::fprintf(stderr, "%s%s epoch %d/%d [%s] %3d%% loss %.4f acc %.2f%%%s",
@@ -144,7 +145,8 @@ TrainStats Train(Model& model, const Dataset& train, const TrainOptions& opt) {
           dy = shift(rng);
           dx = shift(rng);
         }
-        CopyImage(train, idx, flip, dy, dx, batch.x.data() + int64_t{i} * kPixels);
+        CopyImage(train, idx, flip, dy, dx,
+                  batch.x.data() + int64_t{i} * kPixels);
         labels[static_cast<size_t>(i)] = train.labels[static_cast<size_t>(idx)];
       }
       model.ZeroGrad();
@@ -167,16 +169,19 @@ TrainStats Train(Model& model, const Dataset& train, const TrainOptions& opt) {
       }
       seen += n;
       if (s % 20 == 0 || s == steps_per_epoch - 1) {
-        bar.Update(epoch + 1, opt.epochs, s + 1, steps_per_epoch, loss_sum / seen,
-                   static_cast<double>(correct) / seen, s == steps_per_epoch - 1);
+        bar.Update(epoch + 1, opt.epochs, s + 1, steps_per_epoch,
+                   loss_sum / seen, static_cast<double>(correct) / seen,
+                   s == steps_per_epoch - 1);
       }
     }
-    stats.last_epoch_loss = static_cast<float>(loss_sum / std::max<int64_t>(seen, 1));
-    stats.last_epoch_accuracy =
-        static_cast<float>(static_cast<double>(correct) / std::max<int64_t>(seen, 1));
+    stats.last_epoch_loss =
+        static_cast<float>(loss_sum / std::max<int64_t>(seen, 1));
+    stats.last_epoch_accuracy = static_cast<float>(
+        static_cast<double>(correct) / std::max<int64_t>(seen, 1));
   }
   stats.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+          .count();
   return stats;
 }
 
@@ -201,7 +206,8 @@ double Evaluate(Model& model, const Dataset& ds, int batch) {
   const std::vector<int> pred = Predict(model, ds, batch);
   int64_t correct = 0;
   for (int i = 0; i < ds.count; ++i) {
-    correct += pred[static_cast<size_t>(i)] == ds.labels[static_cast<size_t>(i)];
+    correct +=
+        pred[static_cast<size_t>(i)] == ds.labels[static_cast<size_t>(i)];
   }
   return ds.count ? static_cast<double>(correct) / ds.count : 0.0;
 }

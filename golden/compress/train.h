@@ -24,12 +24,12 @@ Model MakeBaselineCnn(uint32_t seed);
 struct TrainOptions {
   int epochs = 1;
   int batch = 64;
-  SgdOptions sgd;          // sgd.lr is the starting rate
-  bool cosine = true;      // cosine decay of lr to 0 over all steps
-  bool augment = true;     // random horizontal flip and +-2 pixel shift
+  SgdOptions sgd;       // sgd.lr is the starting rate
+  bool cosine = true;   // cosine decay of lr to 0 over all steps
+  bool augment = true;  // random horizontal flip and +-2 pixel shift
   uint32_t seed = 1;
-  bool progress = false;   // progress bar on stderr
-  std::string label;       // shown in the progress bar
+  bool progress = false;  // progress bar on stderr
+  std::string label;      // shown in the progress bar
   // Called after each SGD step (pruning schedules hook in here).
   std::function<void(Model&)> after_step;
 };

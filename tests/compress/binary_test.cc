@@ -23,11 +23,12 @@ void ExpectXnorEqualsIntegerReference(int cin, int cout, int k, int stride,
   g.stride_h = g.stride_w = stride;
   g.pad_top = g.pad_left = g.pad_bottom = g.pad_right = pad;
   g.groups = groups;
-  const Tensor<int32_t> ref =
-      Conv2dAccInt32(in, w, std::vector<int32_t>(static_cast<size_t>(cout), 0), g, 0);
+  const Tensor<int32_t> ref = Conv2dAccInt32(
+      in, w, std::vector<int32_t>(static_cast<size_t>(cout), 0), g, 0);
   const Tensor<int32_t> got = BinaryConv2dAccXnor(in, w, g);
   ASSERT_EQ(got.shape, ref.shape);
-  for (size_t i = 0; i < ref.size(); ++i) ASSERT_EQ(got.data[i], ref.data[i]) << i;
+  for (size_t i = 0; i < ref.size(); ++i)
+    ASSERT_EQ(got.data[i], ref.data[i]) << i;
 }
 
 TEST(BinaryTest, XnorPopcountEqualsIntegerConv) {

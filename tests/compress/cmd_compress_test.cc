@@ -28,7 +28,8 @@ TEST(CompressRecipeTest, ParsesEveryField) {
   const Recipe r = ParseRecipe(
       "name: mix\nbaseline: weights\nseed: 3\ntrain_limit: 100\n"
       "test_limit: 50\ncalib_images: 20\nsteps:\n"
-      "  - {method: tucker2, layers: [conv2], ranks: [8, 16], epochs: 2, lr: 0.005}\n"
+      "  - {method: tucker2, layers: [conv2], ranks: [8, 16], epochs: 2, lr: "
+      "0.005}\n"
       "  - {method: cp, layers: [conv2_b], rank: 12, iterations: 30}\n"
       "  - {method: prune, sparsity: 0.9, iterations: 3, epochs: 1}\n"
       "  - {method: nm, n: 2, m: 4}\n"
@@ -55,12 +56,18 @@ TEST(CompressRecipeTest, ParsesEveryField) {
 
 TEST(CompressRecipeTest, ErrorsNameTheLineAndField) {
   std::string e = ErrorOf("steps:\n  - method: svd\n    rnak: 3\n");
-  EXPECT_NE(e.find("r.yaml:3: field 'steps[0].rnak': unknown field"), std::string::npos) << e;
+  EXPECT_NE(e.find("r.yaml:3: field 'steps[0].rnak': unknown field"),
+            std::string::npos)
+      << e;
   e = ErrorOf("steps:\n  - {method: svd, rank: \"3\"}\n");
-  EXPECT_NE(e.find("field 'steps[0].rank': expected an integer, got a quoted string"),
-            std::string::npos) << e;
+  EXPECT_NE(
+      e.find("field 'steps[0].rank': expected an integer, got a quoted string"),
+      std::string::npos)
+      << e;
   e = ErrorOf("seed: 1\n");
-  EXPECT_NE(e.find("field 'steps': expected a non-empty list"), std::string::npos) << e;
+  EXPECT_NE(e.find("field 'steps': expected a non-empty list"),
+            std::string::npos)
+      << e;
   e = ErrorOf("steps:\n  - {method: svd, ranks: [1, 2, 3]}\n");
   EXPECT_NE(e.find("expected [rank_in, rank_out]"), std::string::npos) << e;
 }
@@ -68,7 +75,8 @@ TEST(CompressRecipeTest, ErrorsNameTheLineAndField) {
 class CompressRunTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("sparq_compress_test_" + std::to_string(::getpid()));
+    dir_ = fs::temp_directory_path() /
+           ("sparq_compress_test_" + std::to_string(::getpid()));
     fs::create_directories(dir_);
     // A baseline trained briefly on a small subset: enough to be far above
     // chance, fast enough for a unit test.
@@ -83,9 +91,11 @@ class CompressRunTest : public ::testing::Test {
   void TearDown() override { fs::remove_all(dir_); }
 
   Recipe SmallRecipe(const std::string& steps) {
-    Recipe r = ParseRecipe("baseline: baseline\ntrain_limit: 256\ntest_limit: 40\n"
-                           "calib_images: 64\nsteps:\n" + steps,
-                           "small.yaml", dir_.string());
+    Recipe r = ParseRecipe(
+        "baseline: baseline\ntrain_limit: 256\ntest_limit: 40\n"
+        "calib_images: 64\nsteps:\n" +
+            steps,
+        "small.yaml", dir_.string());
     r.progress = false;
     return r;
   }
@@ -99,8 +109,10 @@ TEST_F(CompressRunTest, RejectsBadStepsBeforeTraining) {
     RunRecipe(r);
     FAIL() << "expected an InputError";
   } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("steps[0] (prune): sparsity: expected in (0, 1)"),
-              std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(
+                  "steps[0] (prune): sparsity: expected in (0, 1)"),
+              std::string::npos)
+        << e.what();
   }
   r = SmallRecipe("  - {method: svd, layers: [conv1], rank: 4}\n");
   EXPECT_THROW(RunRecipe(r), InputError);
@@ -133,7 +145,8 @@ TEST_F(CompressRunTest, WrittenModelIsTheNetworkSparqRunReads) {
   for (const sparq::Layer& l : res.net.layers) {
     ASSERT_EQ(a.at(l.name).shape, b.at(l.name).shape) << l.name;
     for (size_t i = 0; i < a.at(l.name).size(); ++i) {
-      ASSERT_EQ(a.at(l.name).data[i], b.at(l.name).data[i]) << l.name << " " << i;
+      ASSERT_EQ(a.at(l.name).data[i], b.at(l.name).data[i])
+          << l.name << " " << i;
     }
   }
   // fc1_a holds int4 codes; conv2_b is 2:4 sparse.

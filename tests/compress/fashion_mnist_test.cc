@@ -1,13 +1,13 @@
 #include "golden/compress/fashion_mnist.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <unistd.h>
 
 #include "golden/npy.h"
 
@@ -31,7 +31,8 @@ void WriteGz(const std::string& path, const std::vector<uint8_t>& bytes) {
 std::vector<uint8_t> IdxHeader(uint32_t magic, std::vector<uint32_t> dims) {
   std::vector<uint8_t> out;
   auto put = [&](uint32_t v) {
-    for (int s = 24; s >= 0; s -= 8) out.push_back(static_cast<uint8_t>(v >> s));
+    for (int s = 24; s >= 0; s -= 8)
+      out.push_back(static_cast<uint8_t>(v >> s));
   };
   put(magic);
   for (uint32_t d : dims) put(d);
@@ -97,8 +98,8 @@ TEST(FashionMnistTest, CorruptGzipIsReported) {
   {
     // A valid gzip header followed by garbage deflate data.
     std::ofstream f(path, std::ios::binary);
-    const unsigned char bytes[] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3,
-                                   0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    const unsigned char bytes[] = {
+        0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
     f.write(reinterpret_cast<const char*>(bytes), sizeof(bytes));
   }
   std::vector<int> dims;

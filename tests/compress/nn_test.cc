@@ -13,7 +13,8 @@ namespace {
 
 constexpr float kEps = 1e-2f;
 
-Mat RandomMat(int rows, int cols, std::mt19937* rng, float lo = -1, float hi = 1) {
+Mat RandomMat(int rows, int cols, std::mt19937* rng, float lo = -1,
+              float hi = 1) {
   std::uniform_real_distribution<float> d(lo, hi);
   Mat m(rows, cols);
   for (int i = 0; i < m.size(); ++i) m.data()[i] = d(*rng);
@@ -230,9 +231,9 @@ TEST(NnGradientTest, FactorizedModelParameters) {
   c.out_c = 3;
   for (const ConvSpec& s : {a, b, c}) {
     auto conv = std::make_unique<Conv2d>("f", s);
-    conv->weight().value = RandomMat(static_cast<int>(conv->weight().value.rows()),
-                                     static_cast<int>(conv->weight().value.cols()),
-                                     &rng);
+    conv->weight().value =
+        RandomMat(static_cast<int>(conv->weight().value.rows()),
+                  static_cast<int>(conv->weight().value.cols()), &rng);
     conv->bias().value = RandomMat(1, s.out_c, &rng);
     m.Add(std::move(conv));
   }
@@ -264,9 +265,26 @@ TEST(NnGradientTest, FactorizedModelParameters) {
       p->value.data()[i] = orig - kEps;
       const double down = loss();
       p->value.data()[i] = orig;
-      ExpectClose((up - down) / (2 * kEps), p->grad.data()[i], std::to_string(i));
+      ExpectClose((up - down) / (2 * kEps), p->grad.data()[i],
+                  std::to_string(i));
     }
   }
+}
+
+// Sign is not differentiable; its straight-through gradient passes where
+// |x| <= 1 (hard-tanh) and blocks elsewhere.
+TEST(NnTest, SignActivationAndItsStraightThroughGradient) {
+  Act in;
+  in.n = 1;
+  in.c = 5;
+  in.x.resize(1, 5);
+  in.x << -2.0f, -0.5f, 0.0f, 0.7f, 1.5f;
+  SignAct s("sign");
+  const Act out = s.Forward(in, true);
+  EXPECT_EQ(out.x, (Mat(1, 5) << -1, -1, 1, 1, 1).finished());
+  Act g = out;
+  g.x.setConstant(3.0f);
+  EXPECT_EQ(s.Backward(g).x, (Mat(1, 5) << 0, 3, 3, 3, 0).finished());
 }
 
 TEST(NnTest, MaskedWeightsStayZeroThroughSgd) {
@@ -349,7 +367,8 @@ TEST(NnTest, QuantizedWeightsStayInRangeWithinHalfAStep) {
         const int code = codes[static_cast<size_t>(r * 50 + c)];
         EXPECT_GE(code, -qmax);
         EXPECT_LE(code, qmax);
-        EXPECT_LE(std::fabs(deq(r, c) - w(r, c)), 0.5f * scales[r] * (1 + 1e-6f))
+        EXPECT_LE(std::fabs(deq(r, c) - w(r, c)),
+                  0.5f * scales[r] * (1 + 1e-6f))
             << WeightQuantName(q) << " " << r << "," << c;
       }
     }
@@ -389,7 +408,8 @@ TEST(TrainTest, DeterministicForASeed) {
   for (size_t i = 0; i < pa.size(); ++i) {
     ASSERT_EQ(pa[i]->value.size(), pb[i]->value.size());
     for (int j = 0; j < pa[i]->value.size(); ++j) {
-      ASSERT_EQ(pa[i]->value.data()[j], pb[i]->value.data()[j]) << i << " " << j;
+      ASSERT_EQ(pa[i]->value.data()[j], pb[i]->value.data()[j])
+          << i << " " << j;
     }
     any_differs |= pa[i]->value != pc[i]->value;
   }

@@ -9,8 +9,8 @@ namespace sparq {
 namespace {
 
 using testing::RandomAct;
-using testing::RandomMat;
 using testing::Randomize;
+using testing::RandomMat;
 
 TEST(PruneTest, MagnitudeHitsTheSparsityExactly) {
   std::mt19937 rng(1);
@@ -38,8 +38,10 @@ TEST(PruneTest, MagnitudeRemovesTheSmallestAndIsMonotone) {
   float max_pruned = 0, min_kept = INFINITY;
   for (int i = 0; i < orig.size(); ++i) {
     const float m = std::fabs(orig.data()[i]);
-    if (mask50.data()[i] == 0) max_pruned = std::max(max_pruned, m);
-    else min_kept = std::min(min_kept, m);
+    if (mask50.data()[i] == 0)
+      max_pruned = std::max(max_pruned, m);
+    else
+      min_kept = std::min(min_kept, m);
   }
   EXPECT_LE(max_pruned, min_kept);
   // Retraining may grow survivors past pruned ones; those stay pruned.
@@ -69,8 +71,10 @@ TEST(PruneTest, NmGroupsAreValidAndKeepTheLargest) {
       float min_kept = INFINITY, max_dropped = 0;
       for (int j = g0; j < g0 + 4; ++j) {
         const float m = std::fabs(orig(r, j));
-        if (w(r, j) != 0) min_kept = std::min(min_kept, m);
-        else max_dropped = std::max(max_dropped, m);
+        if (w(r, j) != 0)
+          min_kept = std::min(min_kept, m);
+        else
+          max_dropped = std::max(max_dropped, m);
       }
       EXPECT_GE(min_kept, max_dropped);
     }
@@ -134,8 +138,9 @@ void ExpectShrinkEqualsZeroing(const std::string& name, int keep) {
   for (int i = 0; i < ref.size(); ++i) {
     EXPECT_NEAR(out.data()[i], ref.data()[i], 1e-5f) << i;
   }
-  EXPECT_EQ(dynamic_cast<Conv2d*>(pruned.layer(pruned.Find(name)))->spec().out_c,
-            keep);
+  EXPECT_EQ(
+      dynamic_cast<Conv2d*>(pruned.layer(pruned.Find(name)))->spec().out_c,
+      keep);
 }
 
 TEST(PruneTest, FilterPruningShrinksConvAndConvConsumer) {
@@ -150,7 +155,9 @@ TEST(PruneTest, FilterPruningKeepsTheLargestL1Norms) {
   std::mt19937 rng(5);
   Model m = SmallCnn(&rng);
   auto* conv = dynamic_cast<Conv2d*>(m.layer(0));
-  for (int o = 0; o < 6; ++o) conv->weight().value.row(o).setConstant(0.1f * (o % 3 + 1) * (o < 3 ? 1 : -1.01f));
+  for (int o = 0; o < 6; ++o)
+    conv->weight().value.row(o).setConstant(0.1f * (o % 3 + 1) *
+                                            (o < 3 ? 1 : -1.01f));
   // L1 norms: o=0:1.8 1:3.6 2:5.4 3:1.818 4:3.636 5:5.454 (x 18 taps / 18)
   EXPECT_EQ(PruneFilters(&m, "c1", 3, {8, 8, 2}), (std::vector<int>{2, 4, 5}));
 }

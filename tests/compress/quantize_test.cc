@@ -66,16 +66,16 @@ void CheckLayersOnTheGrid(WeightQuant mode) {
   for (int k = 0; k < 2; ++k) {
     const int li = conv_layers[k];
     const sparq::Layer& layer = net.layers[static_cast<size_t>(li)];
-    const ActQuant in_q =
-        li == 0 ? ActQuant{kInputScale, kInputZeroPoint} : qm.act[static_cast<size_t>(li - 1)];
+    const ActQuant in_q = li == 0 ? ActQuant{kInputScale, kInputZeroPoint}
+                                  : qm.act[static_cast<size_t>(li - 1)];
     const ActQuant out_q = qm.act[static_cast<size_t>(li)];
     const Tensor<int8_t>& in_t = values.at(layer.inputs[0]);
     const Tensor<int8_t>& out_t = values.at(layer.name);
     // Codes stay in the mode's range.
-    const int qmax = mode == WeightQuant::kInt4 ? 7
-                     : mode == WeightQuant::kTernary || mode == WeightQuant::kBinary
-                         ? 1
-                         : 127;
+    const int qmax =
+        mode == WeightQuant::kInt4                                      ? 7
+        : mode == WeightQuant::kTernary || mode == WeightQuant::kBinary ? 1
+                                                                        : 127;
     for (int8_t w : layer.weights.data) {
       ASSERT_LE(std::abs(int{w}), qmax);
       if (mode == WeightQuant::kBinary) {
@@ -86,7 +86,8 @@ void CheckLayersOnTheGrid(WeightQuant mode) {
     if (wl->quant() == WeightQuant::kFloat) wl->set_quant(WeightQuant::kInt8);
     Act ref = wl->Forward(Dequantize(in_t, in_q), false);
     const bool relu = k == 0;
-    const float lo = out_q.scale * (std::max(layer.quant.act_min, -128) - out_q.zero_point);
+    const float lo =
+        out_q.scale * (std::max(layer.quant.act_min, -128) - out_q.zero_point);
     const float hi = out_q.scale * (127 - out_q.zero_point);
     const Act got = Dequantize(out_t, out_q);
     ASSERT_EQ(got.x.size(), ref.x.size());
@@ -101,17 +102,21 @@ void CheckLayersOnTheGrid(WeightQuant mode) {
       // before the right shift), half an accumulator step from the bias
       // rounding, and float round-off of the reference (0.1% of a step).
       const int right = std::max(0, -layer.quant.shift[static_cast<size_t>(c)]);
-      const float tol = (0.5005f + 0.5f / static_cast<float>(1 << right)) * out_q.scale +
-                        0.5f * in_q.scale * ws[static_cast<size_t>(c)] +
-                        1e-5f * std::fabs(v);
-      ASSERT_NEAR(got.x.data()[i], v, tol)
-          << WeightQuantName(mode) << " layer " << layer.name << " element " << i;
+      const float tol =
+          (0.5005f + 0.5f / static_cast<float>(1 << right)) * out_q.scale +
+          0.5f * in_q.scale * ws[static_cast<size_t>(c)] + 1e-5f * std::fabs(v);
+      ASSERT_NEAR(got.x.data()[i], v, tol) << WeightQuantName(mode) << " layer "
+                                           << layer.name << " element " << i;
     }
   }
 }
 
-TEST(QuantizeTest, Int8LayersEqualFloatOnTheGrid) { CheckLayersOnTheGrid(WeightQuant::kFloat); }
-TEST(QuantizeTest, Int4LayersEqualFloatOnTheGrid) { CheckLayersOnTheGrid(WeightQuant::kInt4); }
+TEST(QuantizeTest, Int8LayersEqualFloatOnTheGrid) {
+  CheckLayersOnTheGrid(WeightQuant::kFloat);
+}
+TEST(QuantizeTest, Int4LayersEqualFloatOnTheGrid) {
+  CheckLayersOnTheGrid(WeightQuant::kInt4);
+}
 TEST(QuantizeTest, TernaryLayersEqualFloatOnTheGrid) {
   CheckLayersOnTheGrid(WeightQuant::kTernary);
 }
@@ -120,13 +125,16 @@ TEST(QuantizeTest, BinaryLayersEqualFloatOnTheGrid) {
 }
 
 TEST(QuantizeTest, ZeroIsExactlyRepresentable) {
-  for (auto [lo, hi] : {std::pair{0.0f, 6.0f}, {-1.0f, 3.0f}, {-5.0f, -1.0f}, {0.5f, 2.0f}}) {
+  for (auto [lo, hi] :
+       {std::pair{0.0f, 6.0f}, {-1.0f, 3.0f}, {-5.0f, -1.0f}, {0.5f, 2.0f}}) {
     const ActQuant q = ChooseActQuant(lo, hi);
     EXPECT_GE(q.zero_point, -128);
     EXPECT_LE(q.zero_point, 127);
     // The real range is covered within half a step at both ends.
-    EXPECT_LE(q.scale * (-128 - q.zero_point), std::min(lo, 0.0f) + 0.5f * q.scale);
-    EXPECT_GE(q.scale * (127 - q.zero_point), std::max(hi, 0.0f) - 0.5f * q.scale);
+    EXPECT_LE(q.scale * (-128 - q.zero_point),
+              std::min(lo, 0.0f) + 0.5f * q.scale);
+    EXPECT_GE(q.scale * (127 - q.zero_point),
+              std::max(hi, 0.0f) - 0.5f * q.scale);
   }
   EXPECT_EQ(ChooseActQuant(0, 6).zero_point, -128);
 }

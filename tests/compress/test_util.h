@@ -29,8 +29,9 @@ inline Act RandomAct(int n, int h, int w, int c, std::mt19937* rng) {
 }
 
 inline void Randomize(WeightLayer* l, std::mt19937* rng) {
-  l->weight().value = RandomMat(static_cast<int>(l->weight().value.rows()),
-                                static_cast<int>(l->weight().value.cols()), rng);
+  l->weight().value =
+      RandomMat(static_cast<int>(l->weight().value.rows()),
+                static_cast<int>(l->weight().value.cols()), rng);
   l->bias().value = RandomMat(1, static_cast<int>(l->bias().value.cols()), rng);
 }
 

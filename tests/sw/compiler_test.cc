@@ -49,13 +49,14 @@ QuantParams RandomQuant(std::mt19937* rng, int channels, int reduction) {
     default:
       break;
   }
-  const double spread = 128.0 * 80.0 * std::sqrt(static_cast<double>(reduction));
+  const double spread =
+      128.0 * 80.0 * std::sqrt(static_cast<double>(reduction));
   for (int c = 0; c < channels; ++c) {
     int32_t m;
     int s;
-    QuantizeMultiplier(std::uniform_real_distribution<double>(0.2, 1.0)(*rng) *
-                           60.0 / spread,
-                       &m, &s);
+    QuantizeMultiplier(
+        std::uniform_real_distribution<double>(0.2, 1.0)(*rng) * 60.0 / spread,
+        &m, &s);
     q.multiplier.push_back(m);
     q.shift.push_back(s);
   }
@@ -198,15 +199,15 @@ Network RandomConvNetwork(std::mt19937* rng, int index) {
     g.pad_right = Uniform(rng, 0, 2);
     const int h = Uniform(rng, 1, 12), w = Uniform(rng, 1, 12);
     const int batch = Uniform(rng, 0, 4) == 0 ? 2 : 1;
-    if (ConvOutSize(h, kh, g.stride_h, g.pad_top, g.pad_bottom,
-                    g.dilation_h) < 1 ||
-        ConvOutSize(w, kw, g.stride_w, g.pad_left, g.pad_right,
-                    g.dilation_w) < 1) {
+    if (ConvOutSize(h, kh, g.stride_h, g.pad_top, g.pad_bottom, g.dilation_h) <
+            1 ||
+        ConvOutSize(w, kw, g.stride_w, g.pad_left, g.pad_right, g.dilation_w) <
+            1) {
       continue;
     }
-    return OneLayer(rng, {batch, h, w, cin},
-                    ConvLayer(rng, "conv" + std::to_string(index), cin, cout,
-                              kh, kw, g));
+    return OneLayer(
+        rng, {batch, h, w, cin},
+        ConvLayer(rng, "conv" + std::to_string(index), cin, cout, kh, kw, g));
   }
 }
 
@@ -414,13 +415,15 @@ TEST(CompilerTest, RejectsLayersThatDoNotFitTheIsa) {
   std::mt19937 rng(8);
   const HwConfig hw = HwConfig::ForArray(4, 4);
   // kw = 16 does not fit the 4-bit kw field.
-  ExpectInputError(OneLayer(&rng, {1, 1, 20, 1},
-                            ConvLayer(&rng, "wide", 1, 2, 1, 16, ConvGeometry{})),
-                   hw, {"layer 'wide' (conv)", "LOAD.kw = 16"});
+  ExpectInputError(
+      OneLayer(&rng, {1, 1, 20, 1},
+               ConvLayer(&rng, "wide", 1, 2, 1, 16, ConvGeometry{})),
+      hw, {"layer 'wide' (conv)", "LOAD.kw = 16"});
   // An input 5000 pixels wide does not fit the 12-bit w field.
-  ExpectInputError(OneLayer(&rng, {1, 1, 5000, 1},
-                            ConvLayer(&rng, "long", 1, 1, 1, 1, ConvGeometry{})),
-                   hw, {"layer 'long'", "LOAD.w = 5000"});
+  ExpectInputError(
+      OneLayer(&rng, {1, 1, 5000, 1},
+               ConvLayer(&rng, "long", 1, 1, 1, 1, ConvGeometry{})),
+      hw, {"layer 'long'", "LOAD.w = 5000"});
   Layer bad = FcLayer(&rng, "badq", 4, 3);
   bad.quant.multiplier[1] = 5;
   ExpectInputError(OneLayer(&rng, {1, 4}, bad), hw,
@@ -463,19 +466,21 @@ TEST(CompilerTest, ResNet18LayersKeepThe16x16ArrayBusy) {
   for (const Spec& s : specs) {
     const std::string name =
         "conv" + std::to_string(s.hw) + "x" + std::to_string(s.c);
-    const Network net = OneLayer(
-        &rng, {1, s.hw, s.hw, s.c}, ConvLayer(&rng, name, s.c, s.c, 3, 3, same));
+    const Network net = OneLayer(&rng, {1, s.hw, s.hw, s.c},
+                                 ConvLayer(&rng, name, s.c, s.c, 3, 3, same));
     const RunResult r = ExpectMatchesGolden(net, hw);
     const PerfCounters& k = r.runs[0].counters;
     const ProgramStats st = AnalyzeProgram(r.compiled.layers[0].program, hw);
-    const double busy =
-        static_cast<double>(k[kCtrArrayBusy]) / static_cast<double>(k[kCtrCycles]);
-    std::printf("%-16s %6llu  %10.2f  %10.2f  %8llu  %9llu  %10llu  %.3f\n",
-                name.c_str(), static_cast<unsigned long long>(st.loads + st.gemms + st.stores),
-                st.dram_read_bytes / 1e6, st.dram_write_bytes / 1e6,
-                static_cast<unsigned long long>(st.load_cycles),
-                static_cast<unsigned long long>(st.gemm_cycles),
-                static_cast<unsigned long long>(k[kCtrCycles]), busy);
+    const double busy = static_cast<double>(k[kCtrArrayBusy]) /
+                        static_cast<double>(k[kCtrCycles]);
+    std::printf(
+        "%-16s %6llu  %10.2f  %10.2f  %8llu  %9llu  %10llu  %.3f\n",
+        name.c_str(),
+        static_cast<unsigned long long>(st.loads + st.gemms + st.stores),
+        st.dram_read_bytes / 1e6, st.dram_write_bytes / 1e6,
+        static_cast<unsigned long long>(st.load_cycles),
+        static_cast<unsigned long long>(st.gemm_cycles),
+        static_cast<unsigned long long>(k[kCtrCycles]), busy);
     EXPECT_GE(busy, 0.90) << name;
     EXPECT_LT(st.load_cycles, st.gemm_cycles) << name;
     EXPECT_EQ(k[kCtrArrayBusy] * 256u, k[kCtrMacsIssued]);

@@ -38,8 +38,10 @@ int64_t RandomFieldValue(int width, bool sgn, std::mt19937_64* rng) {
 #define SPARQ_FIELD(Instr, field, lsb, width, sgn, doc) \
   SPARQ_TEST_##Instr(field, width, sgn)
 #define SPARQ_TEST_FILL(field, width, sgn) \
-  if (std::strcmp(#field, "opcode") != 0) i.field = RandomFieldValue(width, sgn, rng);
-#define SPARQ_TEST_SAME(field, width, sgn) EXPECT_EQ(a.field, b.field) << #field;
+  if (std::strcmp(#field, "opcode") != 0)  \
+    i.field = RandomFieldValue(width, sgn, rng);
+#define SPARQ_TEST_SAME(field, width, sgn) \
+  EXPECT_EQ(a.field, b.field) << #field;
 #define SPARQ_TEST_NONE(field, width, sgn)
 
 #define SPARQ_TEST_Common SPARQ_TEST_FILL
@@ -112,7 +114,7 @@ void ExpectSame(const GemmInstr& a, const GemmInstr& b) {
 #define SPARQ_TEST_Load SPARQ_TEST_NONE
 #define SPARQ_TEST_Gemm SPARQ_TEST_NONE
 #define SPARQ_TEST_Store SPARQ_TEST_SAME
-void ExpectSame(const StoreInstr& a, const StoreInstr& b) {
+void ExpectSame(const StoreInstr& a, const StoreInstr& b){
 #include "sw/isa/isa.def"
 }
 #undef SPARQ_TEST_Common
@@ -274,10 +276,9 @@ TEST(IsaTest, EveryFieldRejectsOneBeyondEachEnd) {
       };
 #define SPARQ_ISA_WORD(bits)
 #define SPARQ_OPCODE(Name, value, doc)
-#define SPARQ_FIELD(Instr, field, lsb, width, sgn, doc)                   \
-  if (std::strcmp(f.instr, #Instr) == 0 &&                                \
-      std::strcmp(f.name, #field) == 0) {                                 \
-    SPARQ_TEST_ATTEMPT_##Instr(field)                                     \
+#define SPARQ_FIELD(Instr, field, lsb, width, sgn, doc)                        \
+  if (std::strcmp(f.instr, #Instr) == 0 && std::strcmp(f.name, #field) == 0) { \
+    SPARQ_TEST_ATTEMPT_##Instr(field)                                          \
   }
 #define SPARQ_TEST_SET(T, field) \
   attempt(T{}, [](T* i, int64_t v) { i->field = v; });
@@ -296,8 +297,7 @@ TEST(IsaTest, EveryFieldRejectsOneBeyondEachEnd) {
 #undef SPARQ_OPCODE
 #undef SPARQ_ISA_WORD
       EXPECT_TRUE(threw) << f.instr << "." << f.name << " = " << bad;
-      EXPECT_NE(what.find(std::string(".") + f.name + " = "),
-                std::string::npos)
+      EXPECT_NE(what.find(std::string(".") + f.name + " = "), std::string::npos)
           << what;
     }
   }

@@ -78,8 +78,8 @@ class ModelDeviceTest : public ::testing::Test {
                                    int first, int n) {
     std::vector<InstrWord> prog;
     for (const LoadInstr& l : loads) prog.push_back(Encode(l));
-    prog.push_back(Encode(
-        CopyLoad(LoadBuf::kWgt, kIdentityAddr, kIdentityWgt, 4, 4)));
+    prog.push_back(
+        Encode(CopyLoad(LoadBuf::kWgt, kIdentityAddr, kIdentityWgt, 4, 4)));
     LoadInstr params = CopyLoad(LoadBuf::kParam, kPassAddr, kPassParam, 4, 16);
     params.push_next = 1;
     prog.push_back(Encode(params));
@@ -117,7 +117,8 @@ class ModelDeviceTest : public ::testing::Test {
     } catch (const DeviceError& e) {
       const std::string m = e.what();
       for (const std::string& f : fragments) {
-        EXPECT_NE(m.find(f), std::string::npos) << "'" << f << "' not in: " << m;
+        EXPECT_NE(m.find(f), std::string::npos)
+            << "'" << f << "' not in: " << m;
       }
     }
   }
@@ -201,9 +202,9 @@ TEST_F(ModelDeviceTest, DilationAndRowStride) {
   i.pad = 0x7F;
   // y=0: taps (0,0) (0,2) (2,0) (2,2); y=1: rows 1 and 3 (out of bounds).
   const std::vector<int8_t> got = LoadAndProbe({i}, 0, 8);
-  EXPECT_EQ(got, (std::vector<int8_t>{1, 0, 0, 0, 3, 0, 0, 0, 7, 0, 0, 0,
-                                      9, 0, 0, 0, 4, 0, 0, 0, 6, 0, 0, 0,
-                                      127, 0, 0, 0, 127, 0, 0, 0}));
+  EXPECT_EQ(got, (std::vector<int8_t>{1, 0, 0,   0, 3, 0, 0,   0, 7, 0, 0,
+                                      0, 9, 0,   0, 0, 4, 0,   0, 0, 6, 0,
+                                      0, 0, 127, 0, 0, 0, 127, 0, 0, 0}));
 }
 
 // Five channels in two lines per tap: the second line holds one valid byte,
@@ -226,8 +227,9 @@ TEST_F(ModelDeviceTest, PartialLinesOfATapSegment) {
   i.seg_bytes = 5;
   i.pad = 0xFE;
   const std::vector<int8_t> got = LoadAndProbe({i}, 0, 6);
-  EXPECT_EQ(got, (std::vector<int8_t>{1, 2, 3, 4, 5, 0, 0, 0, 6, 7, 8, 9, 10,
-                                      0, 0, 0, -2, -2, -2, -2, -2, 0, 0, 0}));
+  EXPECT_EQ(got,
+            (std::vector<int8_t>{1,  2, 3, 4, 5,  0,  0,  0,  6,  7, 8, 9,
+                                 10, 0, 0, 0, -2, -2, -2, -2, -2, 0, 0, 0}));
 }
 
 TEST_F(ModelDeviceTest, GemmOverwritesThenAccumulates) {
@@ -275,8 +277,8 @@ TEST_F(ModelDeviceTest, GemmOverwritesThenAccumulates) {
     for (int c = 0; c < 4; ++c) {
       int sum = 0;
       for (int r = 0; r < 4; ++r) {
-        sum += (act[(2 * m) * 4 + r] + act[(2 * m + 1) * 4 + r]) *
-               wgt[r * 4 + c];
+        sum +=
+            (act[(2 * m) * 4 + r] + act[(2 * m + 1) * 4 + r]) * wgt[r * 4 + c];
       }
       want.push_back(static_cast<int8_t>(std::max(-128, std::min(127, sum))));
     }
@@ -288,14 +290,14 @@ TEST_F(ModelDeviceTest, GemmOverwritesThenAccumulates) {
 // n_bytes and pixel / row strides; bytes not addressed stay untouched.
 TEST_F(ModelDeviceTest, StoreRequantizesPerChannel) {
   // ACC rows = ACT lines through identity weights.
-  const std::vector<int8_t> act = {10, -4, 8, 1,   -60, 50, -32, 2,
-                                   90, 3,  64, 3,  -6,  -70, 0, 4};
+  const std::vector<int8_t> act = {10, -4, 8,  1, -60, 50,  -32, 2,
+                                   90, 3,  64, 3, -6,  -70, 0,   4};
   Write(0x1000, act);
   const int32_t bias[4] = {0, 10, -2, 100};
   const int shift[4] = {1, 2, 0, 1};  // x1, x2, x0.5 (even inputs), M0 = 0
   for (int c = 0; c < 4; ++c) {
-    const std::vector<uint8_t> rec = Record(bias[c], c == 3 ? 0 : 1 << 30,
-                                            shift[c]);
+    const std::vector<uint8_t> rec =
+        Record(bias[c], c == 3 ? 0 : 1 << 30, shift[c]);
     dev_->WriteDram(0x1200 + 16 * c, rec.data(), 16);
   }
   Write(0x6000, std::vector<int8_t>(100, 0x77));
@@ -490,15 +492,13 @@ TEST_F(ModelDeviceTest, RejectsAddressesOutsideTheMemories) {
   g.act_stride = 1;
   g.wgt_base = hw_.wgt_lines - 3;
   ExpectRejected({Encode(g)}, {"WGT lines"});
+  ExpectRejected({Encode(CopyLoad(LoadBuf::kAct, 0, hw_.act_lines - 2, 3, 4))},
+                 {"ACT lines"});
   ExpectRejected(
-      {Encode(CopyLoad(LoadBuf::kAct, 0, hw_.act_lines - 2, 3, 4))},
-      {"ACT lines"});
-  ExpectRejected({Encode(CopyLoad(LoadBuf::kParam, 0, hw_.param_entries, 1,
-                                  16))},
-                 {"PARAM records"});
-  ExpectRejected(
-      {Encode(CopyLoad(LoadBuf::kWgt, (1 << 20) - 8, 0, 4, 4))},
-      {"instruction 0", "reads DRAM", "outside"});
+      {Encode(CopyLoad(LoadBuf::kParam, 0, hw_.param_entries, 1, 16))},
+      {"PARAM records"});
+  ExpectRejected({Encode(CopyLoad(LoadBuf::kWgt, (1 << 20) - 8, 0, 4, 4))},
+                 {"instruction 0", "reads DRAM", "outside"});
   StoreInstr s;
   s.ny = s.nx = 1;
   s.n_bytes = 4;
@@ -536,19 +536,69 @@ TEST_F(ModelDeviceTest, RejectsBadCountsAndFields) {
   InstrWord bad{};
   SetBits(&bad, 0, 3, 5);
   g.k_valid = 4;
-  ExpectRejected({Encode(g), bad},
-                 {"instruction 1", "unknown opcode 5"});
+  ExpectRejected({Encode(g), bad}, {"instruction 1", "unknown opcode 5"});
 }
 
 TEST_F(ModelDeviceTest, RejectsInvalidRequantRecords) {
   const std::vector<uint8_t> rec = Record(0, 1 << 30, 40);
   dev_->WriteDram(0x1200, rec.data(), 16);
   LoadInstr lp = CopyLoad(LoadBuf::kParam, 0x1200, 0, 1, 16);
+  lp.push_next = 1;
+  GemmInstr g;
+  g.m_rows = 1;
+  g.pop_prev = g.push_next = 1;
   StoreInstr s;
   s.ny = s.nx = 1;
   s.n_bytes = 1;
-  ExpectRejected({Encode(lp), Encode(s)},
-                 {"instruction 1", "PARAM record 0", "shift 40"});
+  s.pop_prev = 1;
+  ExpectRejected({Encode(lp), Encode(g), Encode(s)},
+                 {"instruction 2", "PARAM record 0", "shift 40"});
+}
+
+// Valid in program order, but on the concurrent engines the second LOAD
+// may overwrite ACT lines the GEMM is still reading: nothing orders them.
+TEST_F(ModelDeviceTest, RejectsAccessesNoTokenOrders) {
+  LoadInstr l = CopyLoad(LoadBuf::kAct, 0, 0, 4, 4);
+  l.push_next = 1;
+  GemmInstr g;
+  g.m_rows = 4;
+  g.act_stride = 1;
+  g.pop_prev = 1;
+  ExpectRejected(
+      {Encode(l), Encode(g), Encode(CopyLoad(LoadBuf::kAct, 0, 2, 1, 4))},
+      {"instruction 2", "races with instruction 1 (GEMM)", "reads ACT line 2"});
+  // The same with the GEMM handing the buffer back is fine.
+  g.push_prev = 1;
+  LoadInstr again = CopyLoad(LoadBuf::kAct, 0, 2, 1, 4);
+  again.pop_next = 1;
+  dev_->Submit({Encode(l), Encode(g), Encode(again)});
+  EXPECT_NO_THROW(dev_->RunToIdle());
+
+  // A STORE reading ACC rows the GEMM writes, without a c2s token.
+  g.push_prev = 0;
+  StoreInstr s;
+  s.ny = 1;
+  s.nx = 2;
+  s.n_bytes = 4;
+  ExpectRejected(
+      {Encode(l), Encode(g), Encode(s)},
+      {"instruction 2", "races with instruction 1 (GEMM)", "writes ACC row 0"});
+  // Through a chain (LOAD -> GEMM -> STORE) the STORE may read PARAM.
+  LoadInstr lp = CopyLoad(LoadBuf::kParam, kPassAddr, 0, 4, 16);
+  lp.push_next = 1;
+  g.pop_prev = 1;
+  g.push_next = 1;
+  s.pop_prev = 1;
+  dev_->Submit({Encode(lp), Encode(g), Encode(s)});
+  EXPECT_NO_THROW(dev_->RunToIdle());
+  // Without the race check the racy program runs (program-order semantics).
+  std::unique_ptr<Device> lax =
+      MakeModelDevice(hw_, ModelOptions{/*check_races=*/false});
+  g.pop_prev = 1;
+  g.push_next = 0;
+  lax->Submit(
+      {Encode(l), Encode(g), Encode(CopyLoad(LoadBuf::kAct, 0, 2, 1, 4))});
+  EXPECT_NO_THROW(lax->RunToIdle());
 }
 
 }  // namespace

@@ -138,13 +138,11 @@ class GemmEngineTb {
   GemmEngineTb(const GemmEngineTb&) = delete;
   GemmEngineTb& operator=(const GemmEngineTb&) = delete;
 
-  const TbShape& shape() const { return shape_; }
   std::vector<int8_t>& act() { return act_; }
   std::vector<int8_t>& wgt() { return wgt_; }
   std::mt19937& rng() { return rng_; }
   int64_t cycle() const { return cycle_; }
   const std::string& error() const { return error_; }
-  const std::vector<GemmInstr>& program() const { return program_; }
   const std::vector<InstrLog>& log() const { return log_; }
 
   // Event counters as the engine reported them.
@@ -160,7 +158,8 @@ class GemmEngineTb {
 
   // Called when instruction i signals done; may return the ACC row to read
   // through the store port in that very cycle, with its expected contents.
-  using PushProbe = std::function<bool(int i, int* row, std::vector<uint32_t>* expect)>;
+  using PushProbe =
+      std::function<bool(int i, int* row, std::vector<uint32_t>* expect)>;
   void set_push_probe(PushProbe p) { probe_ = std::move(p); }
 
   // Appends instructions to the queue the engine is fed from.
@@ -195,7 +194,8 @@ class GemmEngineTb {
   std::vector<uint32_t> ReadAccRow(int row) {
     Step(row);
     std::vector<uint32_t> out(shape_.cols);
-    for (int c = 0; c < shape_.cols; ++c) out[c] = GetWord(model_->acc_rdata_o, c);
+    for (int c = 0; c < shape_.cols; ++c)
+      out[c] = GetWord(model_->acc_rdata_o, c);
     return out;
   }
 
@@ -209,8 +209,9 @@ class GemmEngineTb {
       const std::vector<uint32_t> got = ReadAccRow(row);
       for (int c = 0; c < shape_.cols; ++c) {
         if (got[c] != ref.acc(row, c)) {
-          Fail("ACC[" + std::to_string(row) + "][" + std::to_string(c) + "] = " +
-               std::to_string(static_cast<int32_t>(got[c])) + ", expected " +
+          Fail("ACC[" + std::to_string(row) + "][" + std::to_string(c) +
+               "] = " + std::to_string(static_cast<int32_t>(got[c])) +
+               ", expected " +
                std::to_string(static_cast<int32_t>(ref.acc(row, c))));
           return -1;
         }
@@ -227,7 +228,8 @@ class GemmEngineTb {
   }
 
   void Fail(const std::string& what) {
-    if (error_.empty()) error_ = "cycle " + std::to_string(cycle_) + ": " + what;
+    if (error_.empty())
+      error_ = "cycle " + std::to_string(cycle_) + ": " + what;
   }
 
   void Tick(int clk) {
@@ -276,9 +278,11 @@ class GemmEngineTb {
 
     // Outputs of this cycle. An instruction accepted in an earlier cycle and
     // not yet done must keep busy_o high (the queue no longer holds it).
-    if (head_ > done_count_ && !m.busy_o) Fail("busy_o low with an instruction in flight");
+    if (head_ > done_count_ && !m.busy_o)
+      Fail("busy_o low with an instruction in flight");
     if (m.l2c_pop_o) OnPop(&l2c_count_, &l2c_next_, true, offer);
     if (m.s2c_pop_o) OnPop(&s2c_count_, &s2c_next_, false, offer);
+    const size_t head_now = head_;
     if (offer && m.instr_ready_o) {
       log_[head_].accepted = cycle_;
       ++head_;
@@ -295,10 +299,31 @@ class GemmEngineTb {
     const uint32_t act_addr = m.act_raddr_o;
     const uint64_t macs = m.evt_useful_macs_o;
     if (act_re) OnRowIssue(act_addr, macs);
-    if (m.evt_row_issued_o != act_re) Fail("evt_row_issued_o differs from act_re_o");
+    if (m.evt_row_issued_o != act_re)
+      Fail("evt_row_issued_o differs from act_re_o");
     if (!act_re && macs != 0) Fail("evt_useful_macs_o without a row issued");
-    const int stalls = m.evt_stall_load_o + m.evt_stall_store_o + m.evt_stall_weights_o;
-    if (stalls > 1 || (stalls && act_re)) Fail("stall events overlap each other or an issue");
+    // No row issued with an instruction offered: exactly one stall cause,
+    // the first of l2c, s2c (not taken before this cycle) and weights.
+    int expect_stall = 0;  // 1 load, 2 store, 3 weights
+    if (offer && !act_re) {
+      const GemmInstr& g = program_[head_now];
+      const InstrLog& lg = log_[head_now];
+      if (g.pop_prev && (lg.l2c_pop < 0 || lg.l2c_pop == cycle_)) {
+        expect_stall = 1;
+      } else if (g.pop_next && (lg.s2c_pop < 0 || lg.s2c_pop == cycle_)) {
+        expect_stall = 2;
+      } else {
+        expect_stall = 3;
+      }
+    }
+    if (m.evt_stall_load_o != (expect_stall == 1) ||
+        m.evt_stall_store_o != (expect_stall == 2) ||
+        m.evt_stall_weights_o != (expect_stall == 3)) {
+      Fail("stall events " + std::to_string(m.evt_stall_load_o) +
+           std::to_string(m.evt_stall_store_o) +
+           std::to_string(m.evt_stall_weights_o) + ", expected cause " +
+           std::to_string(expect_stall));
+    }
     stall_load_ += m.evt_stall_load_o;
     stall_store_ += m.evt_stall_store_o;
     stall_weights_ += m.evt_stall_weights_o;
@@ -311,7 +336,8 @@ class GemmEngineTb {
     // A done instruction's last row, read in the cycle it signals done.
     int probe_row = -1;
     std::vector<uint32_t> probe_expect;
-    if (m.evt_instr_done_o && probe_ && probe_(static_cast<int>(done_count_ - 1), &probe_row, &probe_expect)) {
+    if (m.evt_instr_done_o && probe_ &&
+        probe_(static_cast<int>(done_count_ - 1), &probe_row, &probe_expect)) {
       if (store_row >= 0) Fail("store port already busy");
       m.acc_re_i = 1;
       m.acc_raddr_i = probe_row;
@@ -325,8 +351,8 @@ class GemmEngineTb {
       for (int c = 0; c < cols; ++c) {
         if (GetWord(m.acc_rdata_o, c) != probe_expect[c]) {
           Fail("ACC[" + std::to_string(probe_row) + "][" + std::to_string(c) +
-               "] not yet final when instruction " + std::to_string(done_count_ - 1) +
-               " pushed its tokens");
+               "] not yet final when instruction " +
+               std::to_string(done_count_ - 1) + " pushed its tokens");
           break;
         }
       }
@@ -334,12 +360,14 @@ class GemmEngineTb {
     act_line_.resize(rows);
     wgt_line_.resize(cols);
     if (act_re && act_addr < static_cast<uint32_t>(shape_.act_lines())) {
-      std::memcpy(act_line_.data(), &act_[static_cast<size_t>(act_addr) * rows], rows);
+      std::memcpy(act_line_.data(), &act_[static_cast<size_t>(act_addr) * rows],
+                  rows);
     } else {
       PutGarbage(&act_line_);
     }
     if (wgt_re && wgt_addr < static_cast<uint32_t>(shape_.wgt_lines())) {
-      std::memcpy(wgt_line_.data(), &wgt_[static_cast<size_t>(wgt_addr) * cols], cols);
+      std::memcpy(wgt_line_.data(), &wgt_[static_cast<size_t>(wgt_addr) * cols],
+                  cols);
     } else {
       PutGarbage(&wgt_line_);
     }
@@ -358,7 +386,9 @@ class GemmEngineTb {
     if (gap_left_ > 0) --gap_left_;
   }
 
-  bool Chance(double p) { return std::uniform_real_distribution<double>(0, 1)(rng_) < p; }
+  bool Chance(double p) {
+    return std::uniform_real_distribution<double>(0, 1)(rng_) < p;
+  }
 
   // The k-th pop of a queue belongs to the k-th instruction with that flag,
   // which must be the one at the head of the queue.
@@ -375,8 +405,8 @@ class GemmEngineTb {
       return;
     }
     if (!offer || *next != head_) {
-      Fail(queue + " popped for instruction " + std::to_string(*next) + " while " +
-           std::to_string(head_) + " is at the head");
+      Fail(queue + " popped for instruction " + std::to_string(*next) +
+           " while " + std::to_string(head_) + " is at the head");
     }
     (l2c ? log_[*next].l2c_pop : log_[*next].s2c_pop) = cycle_;
     ++*next;
@@ -419,8 +449,9 @@ class GemmEngineTb {
     InstrLog& lg = log_[row_instr_];
     const int64_t expect = g.act_base + row_idx_ * g.act_stride;
     if (addr != expect) {
-      Fail("instruction " + std::to_string(row_instr_) + " row " + std::to_string(row_idx_) +
-           " read ACT line " + std::to_string(addr) + ", expected " + std::to_string(expect));
+      Fail("instruction " + std::to_string(row_instr_) + " row " +
+           std::to_string(row_idx_) + " read ACT line " + std::to_string(addr) +
+           ", expected " + std::to_string(expect));
     }
     if (macs != static_cast<uint64_t>(g.k_valid * g.n_valid)) {
       Fail("evt_useful_macs_o is not k_valid * n_valid");
@@ -428,12 +459,17 @@ class GemmEngineTb {
     if (row_idx_ == 0) {
       lg.first_row = cycle_;
       if (lg.first_wgt_read < 0 || lg.first_wgt_read >= cycle_) {
-        Fail("instruction " + std::to_string(row_instr_) + " streamed before its weights");
+        Fail("instruction " + std::to_string(row_instr_) +
+             " streamed before its weights");
       }
     }
     const int64_t acc_row = g.acc_base + row_idx_;
-    if (g.accumulate && acc_row == prev_acc_row_[0] && prev_issue_[0] == cycle_ - 1) ++rmw_adjacent_;
-    if (g.accumulate && acc_row == prev_acc_row_[1] && prev_issue_[1] == cycle_ - 2) ++rmw_gap2_;
+    if (g.accumulate && acc_row == prev_acc_row_[0] &&
+        prev_issue_[0] == cycle_ - 1)
+      ++rmw_adjacent_;
+    if (g.accumulate && acc_row == prev_acc_row_[1] &&
+        prev_issue_[1] == cycle_ - 2)
+      ++rmw_gap2_;
     prev_acc_row_[1] = prev_acc_row_[0];
     prev_issue_[1] = prev_issue_[0];
     prev_acc_row_[0] = acc_row;
@@ -457,8 +493,10 @@ class GemmEngineTb {
     if (lg.last_row < 0 || cycle_ - lg.last_row < shape_.rows + shape_.cols) {
       Fail("instruction " + std::to_string(done_count_) + " done too early");
     }
-    if (c2l != static_cast<bool>(g.push_prev) || c2s != static_cast<bool>(g.push_next)) {
-      Fail("instruction " + std::to_string(done_count_) + " pushed the wrong tokens");
+    if (c2l != static_cast<bool>(g.push_prev) ||
+        c2s != static_cast<bool>(g.push_next)) {
+      Fail("instruction " + std::to_string(done_count_) +
+           " pushed the wrong tokens");
     }
     ++done_count_;
   }

@@ -58,7 +58,8 @@ std::vector<GemmInstr> RandomProgram(const TbShape& s, int n, std::mt19937* rng,
     g.m_rows = Coin(rng, o.single_row) ? 1 : RandInt(rng, 1, o.max_m);
     const int pick = RandInt(rng, 0, 99);
     g.act_stride = pick < 15 ? 0 : pick < 60 ? 1 : RandInt(rng, 2, 40);
-    g.act_base = RandInt(rng, 0, s.act_lines() - 1 - (g.m_rows - 1) * g.act_stride);
+    g.act_base =
+        RandInt(rng, 0, s.act_lines() - 1 - (g.m_rows - 1) * g.act_stride);
     g.wgt_base = RandInt(rng, 0, s.wgt_lines() - s.rows);
     const int how = RandInt(rng, 0, 99);
     int64_t base = -1;
@@ -98,20 +99,22 @@ void RunAndCompare(const std::vector<GemmInstr>& prog, const TbTraffic& traffic,
   GemmReference ref(Shape::kShape, &tb->act(), &tb->wgt());
   for (const GemmInstr& g : prog) ref.Apply(g);
   tb->Submit(prog, traffic);
-  ASSERT_TRUE(tb->RunToIdle(kMaxCycles)) << tb->error() << " (seed " << seed << ")";
+  ASSERT_TRUE(tb->RunToIdle(kMaxCycles))
+      << tb->error() << " (seed " << seed << ")";
   const int64_t compared = tb->CompareAcc(ref);
   ASSERT_GE(compared, 0) << tb->error() << " (seed " << seed << ")";
 
   uint64_t rows = 0, macs = 0;
-  int64_t overwritten = 0;
   std::vector<bool> written(Shape::kShape.acc_rows(), false);
   for (const GemmInstr& g : prog) {
     rows += g.m_rows;
     macs += g.m_rows * g.k_valid * g.n_valid;
-    for (int64_t m = 0; m < g.m_rows && !g.accumulate; ++m) written[g.acc_base + m] = true;
+    for (int64_t m = 0; m < g.m_rows && !g.accumulate; ++m)
+      written[g.acc_base + m] = true;
   }
-  overwritten = std::count(written.begin(), written.end(), true);
-  EXPECT_EQ(compared, overwritten) << "every row a GEMM overwrote must be compared";
+  const int64_t overwritten = std::count(written.begin(), written.end(), true);
+  EXPECT_EQ(compared, overwritten)
+      << "every row a GEMM overwrote must be compared";
   EXPECT_EQ(tb->rows_issued(), rows);
   EXPECT_EQ(tb->useful_macs(), macs);
 }
@@ -125,7 +128,8 @@ TYPED_TEST(GemmEngineTest, RandomProgramsBackToBack) {
   uint64_t adjacent = 0, gap2 = 0;
   for (uint32_t seed = 1; seed <= 4; ++seed) {
     GemmEngineTb<typename TypeParam::Model> tb(TypeParam::kShape, seed);
-    const auto prog = RandomProgram(TypeParam::kShape, 120, &tb.rng(), GenOptions{});
+    const auto prog =
+        RandomProgram(TypeParam::kShape, 120, &tb.rng(), GenOptions{});
     RunAndCompare<TypeParam>(prog, TbTraffic{}, seed, &tb);
     if (::testing::Test::HasFatalFailure()) return;
     adjacent += tb.rmw_adjacent();
@@ -139,7 +143,8 @@ TYPED_TEST(GemmEngineTest, RandomProgramsBackToBack) {
 TYPED_TEST(GemmEngineTest, RandomProgramsWithGapsAndTokenDelays) {
   for (uint32_t seed = 11; seed <= 14; ++seed) {
     GemmEngineTb<typename TypeParam::Model> tb(TypeParam::kShape, seed);
-    const auto prog = RandomProgram(TypeParam::kShape, 80, &tb.rng(), GenOptions{});
+    const auto prog =
+        RandomProgram(TypeParam::kShape, 80, &tb.rng(), GenOptions{});
     TbTraffic traffic;
     traffic.gap_prob = 0.3;
     traffic.max_gap = 40;
@@ -177,7 +182,8 @@ TYPED_TEST(GemmEngineTest, SingleRowAccumulationChains) {
 
 // Each GEMM pushes c2l/c2s; in the cycle it does, its last ACC row (whose
 // column C-1 is written last) is read through the store port and must already
-// hold the final values. ACC regions are disjoint, so nothing later changes them.
+// hold the final values. ACC regions are disjoint, so nothing later changes
+// them.
 TYPED_TEST(GemmEngineTest, TokensPushedAfterLastColumnLands) {
   const TbShape s = TypeParam::kShape;
   GemmEngineTb<typename TypeParam::Model> tb(s, 31);
@@ -200,7 +206,8 @@ TYPED_TEST(GemmEngineTest, TokensPushedAfterLastColumnLands) {
     g.act_base = RandInt(&rng, 0, s.act_lines() - region_rows);
     g.act_stride = 1;
     g.wgt_base = RandInt(&rng, 0, s.wgt_lines() - s.rows);
-    g.acc_base = i * region_rows + RandInt(&rng, 0, region_rows - static_cast<int>(g.m_rows));
+    g.acc_base = i * region_rows +
+                 RandInt(&rng, 0, region_rows - static_cast<int>(g.m_rows));
     g.accumulate = Coin(&rng, 0.5);
     g.push_prev = i % 2;
     g.push_next = 1;
@@ -229,8 +236,9 @@ TYPED_TEST(GemmEngineTest, TokensPushedAfterLastColumnLands) {
 // reuses (free once the tile two back has crossed all C columns).
 TYPED_TEST(GemmEngineTest, TilesStreamWithoutExtraBubbles) {
   const TbShape s = TypeParam::kShape;
-  const std::vector<int> ms = {1, 2, s.rows - 1, s.rows, s.rows + 1, s.cols - 1, s.cols + 1,
-                               2 * s.rows + 3, 49};
+  const std::vector<int> ms = {
+      1,          2,          s.rows - 1,     s.rows, s.rows + 1,
+      s.cols - 1, s.cols + 1, 2 * s.rows + 3, 49};
   for (int m : ms) {
     GemmEngineTb<typename TypeParam::Model> tb(s, 41);
     std::vector<GemmInstr> prog;
@@ -255,6 +263,9 @@ TYPED_TEST(GemmEngineTest, TilesStreamWithoutExtraBubbles) {
       EXPECT_EQ(tb.log()[i].first_row - tb.log()[i - 1].first_row, expect)
           << "m_rows " << m << ", tile " << i;
     }
+    // The bubbles between tiles are counted as weight stalls.
+    EXPECT_GE(tb.stall_weights(),
+              static_cast<uint64_t>(expect - m) * (prog.size() - 2));
   }
 }
 
@@ -284,7 +295,8 @@ TYPED_TEST(GemmEngineTest, AccumulatorWrapsAroundInt32) {
   const std::vector<uint32_t> row = tb.ReadAccRow(7);
   const int64_t unwrapped = per_tile * tiles;
   ASSERT_GT(unwrapped, INT32_MAX);
-  EXPECT_EQ(static_cast<int32_t>(row[0]), static_cast<int32_t>(static_cast<uint32_t>(unwrapped)));
+  EXPECT_EQ(static_cast<int32_t>(row[0]),
+            static_cast<int32_t>(static_cast<uint32_t>(unwrapped)));
 }
 
 // Rows issued per cycle of long back-to-back GEMMs on the default array, from
@@ -311,7 +323,8 @@ double IssueRate16x16(int m_rows, int tiles, int64_t* total_cycles) {
   }
   RunAndCompare<Shape16x16>(prog, TbTraffic{}, 61, &tb);
   if (::testing::Test::HasFatalFailure()) return 0;
-  const int64_t span = tb.log().back().last_row - tb.log().front().first_row + 1;
+  const int64_t span =
+      tb.log().back().last_row - tb.log().front().first_row + 1;
   *total_cycles = tb.log().back().done;
   return static_cast<double>(m_rows) * tiles / span;
 }
@@ -321,9 +334,10 @@ TEST(GemmEngineThroughputTest, LongGemmsKeepTheArrayBusy) {
     int64_t total = 0;
     const double rate = IssueRate16x16(m, 40, &total);
     if (::testing::Test::HasFatalFailure()) return;
-    std::printf("16x16, 40 GEMMs of m_rows=%d: %.4f rows/cycle while streaming, "
-                "%lld cycles from reset to the last done\n",
-                m, rate, static_cast<long long>(total));
+    std::printf(
+        "16x16, 40 GEMMs of m_rows=%d: %.4f rows/cycle while streaming, "
+        "%lld cycles from reset to the last done\n",
+        m, rate, static_cast<long long>(total));
     EXPECT_GE(rate, 0.95) << "m_rows " << m;
   }
 }
