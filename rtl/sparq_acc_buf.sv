@@ -23,11 +23,11 @@
 // (store read port).
 
 module sparq_acc_buf #(
-  parameter int unsigned ArrayCols  = 16,
-  parameter int unsigned AccRows    = 4096,
-  parameter int unsigned SumLatency = 17,
-  parameter int unsigned TagW       = 1,
-  localparam int unsigned AccAw = $clog2(AccRows)
+  parameter int ArrayCols  = 16,
+  parameter int AccRows    = 4096,
+  parameter int SumLatency = 17,
+  parameter int TagW       = 1,
+  localparam int AccAw = $clog2(AccRows)
 ) (
   input  logic                    clk_i,
   input  logic                    rst_ni,
@@ -46,14 +46,14 @@ module sparq_acc_buf #(
 
 `include "sparq_assert.svh"
 
-  localparam int unsigned CtrlW = TagW + 1 + AccAw;  // {tag, accumulate, addr}
-  localparam int unsigned Len   = SumLatency + ArrayCols;
+  localparam int CtrlW = TagW + 1 + AccAw;  // {tag, accumulate, addr}
+  localparam int Len   = SumLatency + ArrayCols;
 
   if (AccRows < 2 || (AccRows & (AccRows - 1)) != 0) begin : g_bad_rows
-    $error("sparq_acc_buf: AccRows must be a power of two >= 2");
+    `ELAB_ERROR("sparq_acc_buf: AccRows must be a power of two >= 2")
   end
   if (SumLatency < 2) begin : g_bad_latency
-    $error("sparq_acc_buf: SumLatency must leave a cycle for the read before the sum");
+    `ELAB_ERROR("sparq_acc_buf: SumLatency must leave a cycle for the read before the sum")
   end
 
   // Stage k holds the row issued k cycles ago (valid bits reset, fields not).
@@ -80,8 +80,8 @@ module sparq_acc_buf #(
   end
 
   for (genvar c = 0; c < ArrayCols; c++) begin : g_bank
-    localparam int unsigned KA = SumLatency + c - 1;
-    localparam int unsigned KB = SumLatency + c;
+    localparam int KA = SumLatency + c - 1;
+    localparam int KB = SumLatency + c;
 
     (* sparq_macro *) logic [31:0] mem_q [AccRows];
     logic             a_valid, a_accumulate, b_valid, b_accumulate;

@@ -26,9 +26,9 @@
 // sum_o (column c in bits [32*c +: 32]).
 
 module sparq_array #(
-  parameter int unsigned ArrayRows = 16,
-  parameter int unsigned ArrayCols = 16,
-  parameter int unsigned SumW      = 20
+  parameter int ArrayRows = 16,
+  parameter int ArrayCols = 16,
+  parameter int SumW      = 20
 ) (
   input  logic                    clk_i,
   input  logic [ArrayRows*8-1:0]  act_i,
@@ -39,11 +39,13 @@ module sparq_array #(
   output logic [ArrayCols*32-1:0] sum_o
 );
 
+`include "sparq_assert.svh"
+
   if (ArrayRows < 2 || ArrayCols < 2) begin : g_bad_shape
-    $error("sparq_array: ArrayRows and ArrayCols must both be at least 2");
+    `ELAB_ERROR("sparq_array: ArrayRows and ArrayCols must both be at least 2")
   end
   if (SumW < 16 + $clog2(ArrayRows) || SumW > 31) begin : g_bad_sumw
-    $error("sparq_array: SumW must hold a sum of ArrayRows int8 products, below 32 bits");
+    `ELAB_ERROR("sparq_array: SumW must hold a sum of ArrayRows int8 products, below 32 bits")
   end
 
   for (genvar r = 0; r < ArrayRows; r++) begin : g_row

@@ -14,7 +14,7 @@
 // queues_empty_o (all three queues empty), gemm_queue_empty_o (counters).
 
 module sparq_dispatch #(
-  parameter int unsigned QueueDepth = 8
+  parameter int QueueDepth = 8
 ) (
   input  logic         clk_i,
   input  logic         rst_ni,
@@ -36,7 +36,7 @@ module sparq_dispatch #(
 
 `include "sparq_assert.svh"
 
-  localparam int unsigned CntW = $clog2(QueueDepth + 1);
+  localparam int CntW = $clog2(QueueDepth + 1);
 
   logic [2:0] opcode;
   logic       is_load, is_gemm, is_store;

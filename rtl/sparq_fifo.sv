@@ -10,10 +10,10 @@
 // Ports: in_* (push side), out_* (pop side), count_o (entries held).
 
 module sparq_fifo #(
-  parameter int unsigned Width = 8,
-  parameter int unsigned Depth = 4,
-  localparam int unsigned PtrW = $clog2(Depth),
-  localparam int unsigned CntW = $clog2(Depth + 1)
+  parameter int Width = 8,
+  parameter int Depth = 4,
+  localparam int PtrW = $clog2(Depth),
+  localparam int CntW = $clog2(Depth + 1)
 ) (
   input  logic             clk_i,
   input  logic             rst_ni,
@@ -29,7 +29,7 @@ module sparq_fifo #(
 `include "sparq_assert.svh"
 
   if (Depth < 2 || (Depth & (Depth - 1)) != 0) begin : g_bad_depth
-    $error("sparq_fifo: Depth must be a power of two >= 2");
+    `ELAB_ERROR("sparq_fifo: Depth must be a power of two >= 2")
   end
 
   logic [Width-1:0] mem_q [Depth];

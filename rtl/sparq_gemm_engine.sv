@@ -39,14 +39,14 @@
 // read port of the ACC SRAM), busy_o and counter events.
 
 module sparq_gemm_engine #(
-  parameter int unsigned ArrayRows = 16,
-  parameter int unsigned ArrayCols = 16,
-  parameter int unsigned ActLines  = 2048 * ArrayRows,
-  parameter int unsigned WgtLines  = 512 * ArrayRows,
-  parameter int unsigned AccRows   = 256 * ArrayRows,
-  localparam int unsigned ActAw = $clog2(ActLines),
-  localparam int unsigned WgtAw = $clog2(WgtLines),
-  localparam int unsigned AccAw = $clog2(AccRows)
+  parameter int ArrayRows = 16,
+  parameter int ArrayCols = 16,
+  parameter int ActLines  = 2048 * ArrayRows,
+  parameter int WgtLines  = 512 * ArrayRows,
+  parameter int AccRows   = 256 * ArrayRows,
+  localparam int ActAw = $clog2(ActLines),
+  localparam int WgtAw = $clog2(WgtLines),
+  localparam int AccAw = $clog2(AccRows)
 ) (
   input  logic                       clk_i,
   input  logic                       rst_ni,
@@ -79,12 +79,12 @@ module sparq_gemm_engine #(
 
 `include "sparq_assert.svh"
 
-  localparam int unsigned SumW   = 16 + $clog2(ArrayRows);
-  localparam int unsigned DrainW = $clog2(ArrayCols);
-  localparam int unsigned TagW   = 3;  // {last row, push_prev, push_next}
+  localparam int SumW   = 16 + $clog2(ArrayRows);
+  localparam int DrainW = $clog2(ArrayCols);
+  localparam int TagW   = 3;  // {last row, push_prev, push_next}
 
   if (ArrayRows < 2 || ArrayCols < 2) begin : g_bad_shape
-    $error("sparq_gemm_engine: ArrayRows and ArrayCols must both be at least 2");
+    `ELAB_ERROR("sparq_gemm_engine: ArrayRows and ArrayCols must both be at least 2")
   end
 
   // ---------------------------------------------------------------------------

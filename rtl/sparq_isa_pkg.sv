@@ -5,7 +5,7 @@
 
 package sparq_isa_pkg;
 
-  localparam int unsigned InstrBits = 256;
+  localparam int InstrBits = 256;
 
   localparam logic [2:0] OpLoad = 3'd1;  // DRAM -> ACT/WGT/PARAM SRAM with im2col gather
   localparam logic [2:0] OpGemm = 3'd2;  // one weight tile times m_rows activation rows into ACC
@@ -13,97 +13,97 @@ package sparq_isa_pkg;
 
 
   // Common
-  localparam int unsigned CommonOpcodeLsb = 0;
-  localparam int unsigned CommonOpcodeW = 3;  // instruction kind
-  localparam int unsigned CommonPopPrevLsb = 3;
-  localparam int unsigned CommonPopPrevW = 1;  // wait for and take a token from the previous engine
-  localparam int unsigned CommonPopNextLsb = 4;
-  localparam int unsigned CommonPopNextW = 1;  // wait for and take a token from the next engine
-  localparam int unsigned CommonPushPrevLsb = 5;
-  localparam int unsigned CommonPushPrevW = 1;  // give a token to the previous engine when done
-  localparam int unsigned CommonPushNextLsb = 6;
-  localparam int unsigned CommonPushNextW = 1;  // give a token to the next engine when done
+  localparam int CommonOpcodeLsb = 0;
+  localparam int CommonOpcodeW = 3;  // instruction kind
+  localparam int CommonPopPrevLsb = 3;
+  localparam int CommonPopPrevW = 1;  // wait for and take a token from the previous engine
+  localparam int CommonPopNextLsb = 4;
+  localparam int CommonPopNextW = 1;  // wait for and take a token from the next engine
+  localparam int CommonPushPrevLsb = 5;
+  localparam int CommonPushPrevW = 1;  // give a token to the previous engine when done
+  localparam int CommonPushNextLsb = 6;
+  localparam int CommonPushNextW = 1;  // give a token to the next engine when done
 
   // Load
-  localparam int unsigned LoadBufLsb = 8;
-  localparam int unsigned LoadBufW = 2;  // target SRAM: 0 ACT, 1 WGT, 2 PARAM
-  localparam int unsigned LoadDramBaseLsb = 10;
-  localparam int unsigned LoadDramBaseW = 32;  // DRAM byte address of pixel (0,0), channel offset included
-  localparam int unsigned LoadSramBaseLsb = 42;
-  localparam int unsigned LoadSramBaseW = 16;  // first SRAM line written
-  localparam int unsigned LoadNyLsb = 58;
-  localparam int unsigned LoadNyW = 12;  // output-pixel rows gathered
-  localparam int unsigned LoadNxLsb = 70;
-  localparam int unsigned LoadNxW = 12;  // output-pixel columns gathered
-  localparam int unsigned LoadKhLsb = 82;
-  localparam int unsigned LoadKhW = 4;  // kernel taps in y
-  localparam int unsigned LoadKwLsb = 86;
-  localparam int unsigned LoadKwW = 4;  // kernel taps in x
-  localparam int unsigned LoadNlLsb = 90;
-  localparam int unsigned LoadNlW = 12;  // SRAM lines per tap segment
-  localparam int unsigned LoadIy0Lsb = 102;
-  localparam int unsigned LoadIy0W = 14;  // signed: input row of (y=0, ky=0)
-  localparam int unsigned LoadIx0Lsb = 116;
-  localparam int unsigned LoadIx0W = 14;  // signed: input column of (x=0, kx=0)
-  localparam int unsigned LoadSyLsb = 130;
-  localparam int unsigned LoadSyW = 4;  // stride in y
-  localparam int unsigned LoadSxLsb = 134;
-  localparam int unsigned LoadSxW = 4;  // stride in x
-  localparam int unsigned LoadDyLsb = 138;
-  localparam int unsigned LoadDyW = 4;  // dilation in y
-  localparam int unsigned LoadDxLsb = 142;
-  localparam int unsigned LoadDxW = 4;  // dilation in x
-  localparam int unsigned LoadHLsb = 146;
-  localparam int unsigned LoadHW = 12;  // input height (bounds check)
-  localparam int unsigned LoadWLsb = 158;
-  localparam int unsigned LoadWW = 12;  // input width (bounds check, row stride = w * pix_stride)
-  localparam int unsigned LoadPixStrideLsb = 170;
-  localparam int unsigned LoadPixStrideW = 20;  // DRAM bytes between input pixels
-  localparam int unsigned LoadSegBytesLsb = 190;
-  localparam int unsigned LoadSegBytesW = 16;  // valid bytes per tap segment
-  localparam int unsigned LoadPadLsb = 206;
-  localparam int unsigned LoadPadW = 8;  // fill byte for out-of-bounds pixels (input zero point)
+  localparam int LoadBufLsb = 8;
+  localparam int LoadBufW = 2;  // target SRAM: 0 ACT, 1 WGT, 2 PARAM
+  localparam int LoadDramBaseLsb = 10;
+  localparam int LoadDramBaseW = 32;  // DRAM byte address of pixel (0,0), channel offset included
+  localparam int LoadSramBaseLsb = 42;
+  localparam int LoadSramBaseW = 16;  // first SRAM line written
+  localparam int LoadNyLsb = 58;
+  localparam int LoadNyW = 12;  // output-pixel rows gathered
+  localparam int LoadNxLsb = 70;
+  localparam int LoadNxW = 12;  // output-pixel columns gathered
+  localparam int LoadKhLsb = 82;
+  localparam int LoadKhW = 4;  // kernel taps in y
+  localparam int LoadKwLsb = 86;
+  localparam int LoadKwW = 4;  // kernel taps in x
+  localparam int LoadNlLsb = 90;
+  localparam int LoadNlW = 12;  // SRAM lines per tap segment
+  localparam int LoadIy0Lsb = 102;
+  localparam int LoadIy0W = 14;  // signed: input row of (y=0, ky=0)
+  localparam int LoadIx0Lsb = 116;
+  localparam int LoadIx0W = 14;  // signed: input column of (x=0, kx=0)
+  localparam int LoadSyLsb = 130;
+  localparam int LoadSyW = 4;  // stride in y
+  localparam int LoadSxLsb = 134;
+  localparam int LoadSxW = 4;  // stride in x
+  localparam int LoadDyLsb = 138;
+  localparam int LoadDyW = 4;  // dilation in y
+  localparam int LoadDxLsb = 142;
+  localparam int LoadDxW = 4;  // dilation in x
+  localparam int LoadHLsb = 146;
+  localparam int LoadHW = 12;  // input height (bounds check)
+  localparam int LoadWLsb = 158;
+  localparam int LoadWW = 12;  // input width (bounds check, row stride = w * pix_stride)
+  localparam int LoadPixStrideLsb = 170;
+  localparam int LoadPixStrideW = 20;  // DRAM bytes between input pixels
+  localparam int LoadSegBytesLsb = 190;
+  localparam int LoadSegBytesW = 16;  // valid bytes per tap segment
+  localparam int LoadPadLsb = 206;
+  localparam int LoadPadW = 8;  // fill byte for out-of-bounds pixels (input zero point)
 
   // Gemm
-  localparam int unsigned GemmActBaseLsb = 8;
-  localparam int unsigned GemmActBaseW = 16;  // ACT line of row 0
-  localparam int unsigned GemmActStrideLsb = 24;
-  localparam int unsigned GemmActStrideW = 16;  // ACT lines between rows
-  localparam int unsigned GemmMRowsLsb = 40;
-  localparam int unsigned GemmMRowsW = 16;  // activation rows streamed (>= 1)
-  localparam int unsigned GemmWgtBaseLsb = 56;
-  localparam int unsigned GemmWgtBaseW = 16;  // WGT line of weight row 0 (R lines)
-  localparam int unsigned GemmAccBaseLsb = 72;
-  localparam int unsigned GemmAccBaseW = 16;  // ACC row of activation row 0
-  localparam int unsigned GemmAccumulateLsb = 88;
-  localparam int unsigned GemmAccumulateW = 1;  // 1: add to ACC, 0: overwrite
-  localparam int unsigned GemmKValidLsb = 89;
-  localparam int unsigned GemmKValidW = 8;  // real reduction rows in the tile (counters only)
-  localparam int unsigned GemmNValidLsb = 97;
-  localparam int unsigned GemmNValidW = 8;  // real output columns in the tile (counters only)
+  localparam int GemmActBaseLsb = 8;
+  localparam int GemmActBaseW = 16;  // ACT line of row 0
+  localparam int GemmActStrideLsb = 24;
+  localparam int GemmActStrideW = 16;  // ACT lines between rows
+  localparam int GemmMRowsLsb = 40;
+  localparam int GemmMRowsW = 16;  // activation rows streamed (>= 1)
+  localparam int GemmWgtBaseLsb = 56;
+  localparam int GemmWgtBaseW = 16;  // WGT line of weight row 0 (R lines)
+  localparam int GemmAccBaseLsb = 72;
+  localparam int GemmAccBaseW = 16;  // ACC row of activation row 0
+  localparam int GemmAccumulateLsb = 88;
+  localparam int GemmAccumulateW = 1;  // 1: add to ACC, 0: overwrite
+  localparam int GemmKValidLsb = 89;
+  localparam int GemmKValidW = 8;  // real reduction rows in the tile (counters only)
+  localparam int GemmNValidLsb = 97;
+  localparam int GemmNValidW = 8;  // real output columns in the tile (counters only)
 
   // Store
-  localparam int unsigned StoreAccBaseLsb = 8;
-  localparam int unsigned StoreAccBaseW = 16;  // ACC row of pixel (0,0)
-  localparam int unsigned StoreDramBaseLsb = 24;
-  localparam int unsigned StoreDramBaseW = 32;  // DRAM byte address of pixel (0,0), channel offset included
-  localparam int unsigned StoreNyLsb = 56;
-  localparam int unsigned StoreNyW = 12;  // pixel rows
-  localparam int unsigned StoreNxLsb = 68;
-  localparam int unsigned StoreNxW = 12;  // pixel columns
-  localparam int unsigned StoreRowStrideLsb = 80;
-  localparam int unsigned StoreRowStrideW = 24;  // DRAM bytes between pixel rows
-  localparam int unsigned StorePixStrideLsb = 104;
-  localparam int unsigned StorePixStrideW = 20;  // DRAM bytes between pixels
-  localparam int unsigned StoreNBytesLsb = 124;
-  localparam int unsigned StoreNBytesW = 8;  // channels written per pixel (<= C)
-  localparam int unsigned StoreParamBaseLsb = 132;
-  localparam int unsigned StoreParamBaseW = 16;  // PARAM record of channel 0
-  localparam int unsigned StoreOutZpLsb = 148;
-  localparam int unsigned StoreOutZpW = 8;  // signed: output zero point
-  localparam int unsigned StoreActMinLsb = 156;
-  localparam int unsigned StoreActMinW = 8;  // signed: clamp low
-  localparam int unsigned StoreActMaxLsb = 164;
-  localparam int unsigned StoreActMaxW = 8;  // signed: clamp high
+  localparam int StoreAccBaseLsb = 8;
+  localparam int StoreAccBaseW = 16;  // ACC row of pixel (0,0)
+  localparam int StoreDramBaseLsb = 24;
+  localparam int StoreDramBaseW = 32;  // DRAM byte address of pixel (0,0), channel offset included
+  localparam int StoreNyLsb = 56;
+  localparam int StoreNyW = 12;  // pixel rows
+  localparam int StoreNxLsb = 68;
+  localparam int StoreNxW = 12;  // pixel columns
+  localparam int StoreRowStrideLsb = 80;
+  localparam int StoreRowStrideW = 24;  // DRAM bytes between pixel rows
+  localparam int StorePixStrideLsb = 104;
+  localparam int StorePixStrideW = 20;  // DRAM bytes between pixels
+  localparam int StoreNBytesLsb = 124;
+  localparam int StoreNBytesW = 8;  // channels written per pixel (<= C)
+  localparam int StoreParamBaseLsb = 132;
+  localparam int StoreParamBaseW = 16;  // PARAM record of channel 0
+  localparam int StoreOutZpLsb = 148;
+  localparam int StoreOutZpW = 8;  // signed: output zero point
+  localparam int StoreActMinLsb = 156;
+  localparam int StoreActMinW = 8;  // signed: clamp low
+  localparam int StoreActMaxLsb = 164;
+  localparam int StoreActMaxW = 8;  // signed: clamp high
 
 endpackage

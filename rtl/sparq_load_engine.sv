@@ -34,14 +34,14 @@
 // beat requested or received this cycle).
 
 module sparq_load_engine #(
-  parameter int unsigned ArrayRows     = 16,
-  parameter int unsigned ArrayCols     = 16,
-  parameter int unsigned DramBits      = 128,
-  parameter int unsigned LineFifoDepth = 128,
-  localparam int unsigned LineBytes = (ArrayRows > ArrayCols)
-                                      ? ((ArrayRows > 16) ? ArrayRows : 16)
-                                      : ((ArrayCols > 16) ? ArrayCols : 16),
-  localparam int unsigned LineBits = 8 * LineBytes
+  parameter int ArrayRows     = 16,
+  parameter int ArrayCols     = 16,
+  parameter int DramBits      = 128,
+  parameter int LineFifoDepth = 128,
+  localparam int LineBytes = (ArrayRows > ArrayCols)
+                             ? ((ArrayRows > 16) ? ArrayRows : 16)
+                             : ((ArrayCols > 16) ? ArrayCols : 16),
+  localparam int LineBits = 8 * LineBytes
 ) (
   input  logic                clk_i,
   input  logic                rst_ni,
@@ -69,15 +69,15 @@ module sparq_load_engine #(
 
 `include "sparq_assert.svh"
 
-  localparam int unsigned Beat      = DramBits / 8;
-  localparam int unsigned BeatAw    = $clog2(Beat);
-  localparam int unsigned BeatIdxW  = 32 - BeatAw;
-  localparam int unsigned VbW       = $clog2(LineBytes + 1);
-  localparam int unsigned OffW      = BeatAw + 1;  // offset + valid bytes < 2 * Beat
-  localparam int unsigned DescW     = 32 + BeatAw + VbW;  // bits of line_desc_t
+  localparam int Beat      = DramBits / 8;
+  localparam int BeatAw    = $clog2(Beat);
+  localparam int BeatIdxW  = 32 - BeatAw;
+  localparam int VbW       = $clog2(LineBytes + 1);
+  localparam int OffW      = BeatAw + 1;  // offset + valid bytes < 2 * Beat
+  localparam int DescW     = 32 + BeatAw + VbW;  // bits of line_desc_t
 
   if (LineBytes > Beat) begin : g_bad_line
-    $error("sparq_load_engine: SRAM lines (R, C and 16-byte PARAM records) must fit one DRAM beat");
+    `ELAB_ERROR("sparq_load_engine: SRAM lines (R, C and 16-byte PARAM records) must fit one DRAM beat")
   end
 
   // ---------------------------------------------------------------------------
@@ -505,7 +505,7 @@ module sparq_load_engine #(
   assign shifted = window >> {desc_out.off, 3'b000};
 
   always_comb begin
-    for (int unsigned i = 0; i < LineBytes; i++) begin
+    for (int i = 0; i < LineBytes; i++) begin
       if (VbW'(i) >= desc_out.vb) begin
         line[8*i +: 8] = 8'd0;
       end else if (desc_out.fill) begin

@@ -15,7 +15,7 @@
 // wl_en_i/wl_bank_i/wl_data_i write one weight bank.
 
 module sparq_pe #(
-  parameter int unsigned SumW = 20
+  parameter int SumW = 20
 ) (
   input  logic            clk_i,
   input  logic [7:0]      act_i,
@@ -29,8 +29,10 @@ module sparq_pe #(
   output logic [SumW-1:0] psum_o
 );
 
+`include "sparq_assert.svh"
+
   if (SumW < 16) begin : g_bad_sumw
-    $error("sparq_pe: SumW must be at least 16 (an int8 product needs 16 bits)");
+    `ELAB_ERROR("sparq_pe: SumW must be at least 16 (an int8 product needs 16 bits)")
   end
 
   // The weight banks hold sign-extended weights: the copies of bit 7 are

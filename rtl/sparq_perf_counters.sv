@@ -8,13 +8,13 @@
 // Ports: one-cycle event inputs (evt_*), sel_i / value_o (read port).
 
 module sparq_perf_counters #(
-  parameter int unsigned ArrayRows    = 16,
-  parameter int unsigned ArrayCols    = 16,
-  parameter int unsigned ActLines     = 2048 * ArrayRows,
-  parameter int unsigned WgtLines     = 512 * ArrayRows,
-  parameter int unsigned AccRows      = 256 * ArrayRows,
-  parameter int unsigned ParamEntries = 2048,
-  parameter int unsigned DramBits     = 128
+  parameter int ArrayRows    = 16,
+  parameter int ArrayCols    = 16,
+  parameter int ActLines     = 2048 * ArrayRows,
+  parameter int WgtLines     = 512 * ArrayRows,
+  parameter int AccRows      = 256 * ArrayRows,
+  parameter int ParamEntries = 2048,
+  parameter int DramBits     = 128
 ) (
   input  logic        clk_i,
   input  logic        rst_ni,
@@ -33,7 +33,7 @@ module sparq_perf_counters #(
   output logic [63:0] value_o
 );
 
-  localparam int unsigned NumCounters = 13;
+  localparam int NumCounters = 13;
   localparam logic [63:0] MacsPerRow  = 64'(ArrayRows * ArrayCols);
   localparam logic [63:0] Magic       = 64'h5350_5251;  // "SPRQ"
 
@@ -54,7 +54,7 @@ module sparq_perf_counters #(
     incr[64*10 +: 64] = {63'd0, evt_stall_store_tokens_i};
     incr[64*11 +: 64] = {62'd0, evt_instrs_retired_i};
     incr[64*12 +: 64] = {63'd0, evt_gemm_idle_i};
-    for (int unsigned i = 0; i < NumCounters; i++) begin
+    for (int i = 0; i < NumCounters; i++) begin
       ctr_d[64*i +: 64] = ctr_q[64*i +: 64] + incr[64*i +: 64];
     end
   end
@@ -69,7 +69,7 @@ module sparq_perf_counters #(
 
   always_comb begin
     value_o = '0;
-    for (int unsigned i = 0; i < NumCounters; i++) begin
+    for (int i = 0; i < NumCounters; i++) begin
       if (sel_i == 5'(i)) value_o = ctr_q[64*i +: 64];
     end
     case (sel_i)

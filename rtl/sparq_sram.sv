@@ -9,9 +9,9 @@
 // Ports: we_i/waddr_i/wdata_i (write), re_i/raddr_i/rdata_o (read).
 
 module sparq_sram #(
-  parameter int unsigned Width = 8,
-  parameter int unsigned Depth = 256,
-  localparam int unsigned Aw = $clog2(Depth)
+  parameter int Width = 8,
+  parameter int Depth = 256,
+  localparam int Aw = $clog2(Depth)
 ) (
   input  logic             clk_i,
   input  logic             we_i,
@@ -22,8 +22,10 @@ module sparq_sram #(
   output logic [Width-1:0] rdata_o
 );
 
+`include "sparq_assert.svh"
+
   if (Depth < 2 || (Depth & (Depth - 1)) != 0) begin : g_bad_depth
-    $error("sparq_sram: Depth must be a power of two >= 2");
+    `ELAB_ERROR("sparq_sram: Depth must be a power of two >= 2")
   end
 
   (* sparq_macro *) logic [Width-1:0] mem_q [Depth];

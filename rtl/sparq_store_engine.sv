@@ -20,13 +20,13 @@
 // re), dram_wr_* (beats with strobes), busy_o and counter events.
 
 module sparq_store_engine #(
-  parameter int unsigned ArrayCols    = 16,
-  parameter int unsigned AccRows      = 4096,
-  parameter int unsigned ParamEntries = 2048,
-  parameter int unsigned DramBits     = 128,
-  parameter int unsigned OutFifoDepth = 8,
-  localparam int unsigned AccAw   = $clog2(AccRows),
-  localparam int unsigned ParamAw = $clog2(ParamEntries)
+  parameter int ArrayCols    = 16,
+  parameter int AccRows      = 4096,
+  parameter int ParamEntries = 2048,
+  parameter int DramBits     = 128,
+  parameter int OutFifoDepth = 8,
+  localparam int AccAw   = $clog2(AccRows),
+  localparam int ParamAw = $clog2(ParamEntries)
 ) (
   input  logic                    clk_i,
   input  logic                    rst_ni,
@@ -55,15 +55,15 @@ module sparq_store_engine #(
 
 `include "sparq_assert.svh"
 
-  localparam int unsigned Beat     = DramBits / 8;
-  localparam int unsigned BeatAw   = $clog2(Beat);
-  localparam int unsigned LaneW    = $clog2(ArrayCols + 1);
-  localparam int unsigned CreditW  = $clog2(OutFifoDepth + 1);
-  localparam int unsigned PixBits  = 8 * ArrayCols;
-  localparam int unsigned OutW     = 32 + 1 + PixBits;  // address, last, bytes
+  localparam int Beat     = DramBits / 8;
+  localparam int BeatAw   = $clog2(Beat);
+  localparam int LaneW    = $clog2(ArrayCols + 1);
+  localparam int CreditW  = $clog2(OutFifoDepth + 1);
+  localparam int PixBits  = 8 * ArrayCols;
+  localparam int OutW     = 32 + 1 + PixBits;  // address, last, bytes
 
   if (ArrayCols > Beat) begin : g_bad_cols
-    $error("sparq_store_engine: a pixel (ArrayCols bytes) must fit one DRAM beat");
+    `ELAB_ERROR("sparq_store_engine: a pixel (ArrayCols bytes) must fit one DRAM beat")
   end
 
   // ---------------------------------------------------------------------------
@@ -333,7 +333,7 @@ module sparq_store_engine #(
 
   always_comb begin
     lane_mask = '0;
-    for (int unsigned c = 0; c < ArrayCols; c++) begin
+    for (int c = 0; c < ArrayCols; c++) begin
       lane_mask[c] = (LaneW'(c) < n_lanes);
     end
   end

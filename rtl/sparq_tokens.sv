@@ -5,7 +5,7 @@
 // Ports: push_i / pop_i (one-cycle pulses), avail_o (count non-zero).
 
 module sparq_tokens #(
-  parameter int unsigned Width = 16
+  parameter int Width = 16
 ) (
   input  logic             clk_i,
   input  logic             rst_ni,

@@ -14,13 +14,13 @@
 // and write (one beat with byte strobes per handshake).
 
 module sparq_top #(
-  parameter int unsigned ArrayRows    = 16,
-  parameter int unsigned ArrayCols    = 16,
-  parameter int unsigned ActLines     = 2048 * ArrayRows,
-  parameter int unsigned WgtLines     = 512 * ArrayRows,
-  parameter int unsigned AccRows      = 256 * ArrayRows,
-  parameter int unsigned ParamEntries = 2048,
-  parameter int unsigned DramBits     = 128
+  parameter int ArrayRows    = 16,
+  parameter int ArrayCols    = 16,
+  parameter int ActLines     = 2048 * ArrayRows,
+  parameter int WgtLines     = 512 * ArrayRows,
+  parameter int AccRows      = 256 * ArrayRows,
+  parameter int ParamEntries = 2048,
+  parameter int DramBits     = 128
 ) (
   input  logic                  clk_i,
   input  logic                  rst_ni,
@@ -49,34 +49,34 @@ module sparq_top #(
 
 `include "sparq_assert.svh"
 
-  localparam int unsigned ActAw   = $clog2(ActLines);
-  localparam int unsigned WgtAw   = $clog2(WgtLines);
-  localparam int unsigned AccAw   = $clog2(AccRows);
-  localparam int unsigned ParamAw = $clog2(ParamEntries);
-  localparam int unsigned LineBytes = (ArrayRows > ArrayCols)
-                                      ? ((ArrayRows > 16) ? ArrayRows : 16)
-                                      : ((ArrayCols > 16) ? ArrayCols : 16);
+  localparam int ActAw   = $clog2(ActLines);
+  localparam int WgtAw   = $clog2(WgtLines);
+  localparam int AccAw   = $clog2(AccRows);
+  localparam int ParamAw = $clog2(ParamEntries);
+  localparam int LineBytes = (ArrayRows > ArrayCols)
+                             ? ((ArrayRows > 16) ? ArrayRows : 16)
+                             : ((ArrayCols > 16) ? ArrayCols : 16);
 
   // ---------------------------------------------------------------------------
   // Parameter checks
   // ---------------------------------------------------------------------------
   if (ArrayRows < 1 || ArrayCols < 1) begin : g_bad_array
-    $error("sparq_top: ArrayRows and ArrayCols must be at least 1");
+    `ELAB_ERROR("sparq_top: ArrayRows and ArrayCols must be at least 1")
   end
   if (DramBits < 128 || (DramBits & (DramBits - 1)) != 0) begin : g_bad_dram
-    $error("sparq_top: DramBits must be a power of two >= 128 (a PARAM record is one 16-byte line)");
+    `ELAB_ERROR("sparq_top: DramBits must be a power of two >= 128 (a PARAM record is one 16-byte line)")
   end
   if (ArrayRows * 8 > DramBits || ArrayCols * 8 > DramBits) begin : g_bad_line
-    $error("sparq_top: an ACT line (ArrayRows bytes) and a WGT line (ArrayCols bytes) must fit one DRAM beat");
+    `ELAB_ERROR("sparq_top: an ACT line (ArrayRows bytes) and a WGT line (ArrayCols bytes) must fit one DRAM beat")
   end
   if ((ActLines & (ActLines - 1)) != 0 || (WgtLines & (WgtLines - 1)) != 0 ||
       (AccRows & (AccRows - 1)) != 0 || (ParamEntries & (ParamEntries - 1)) != 0) begin : g_bad_depth
-    $error("sparq_top: ActLines, WgtLines, AccRows and ParamEntries must be powers of two");
+    `ELAB_ERROR("sparq_top: ActLines, WgtLines, AccRows and ParamEntries must be powers of two")
   end
   if (ActLines < 2 || WgtLines < 2 || AccRows < 2 || ParamEntries < 2 ||
       ActLines > 65536 || WgtLines > 65536 || AccRows > 65536 ||
       ParamEntries > 65536) begin : g_bad_range
-    $error("sparq_top: SRAM depths must lie in [2, 65536] (16-bit line fields in the ISA)");
+    `ELAB_ERROR("sparq_top: SRAM depths must lie in [2, 65536] (16-bit line fields in the ISA)")
   end
 
   // ---------------------------------------------------------------------------
@@ -354,6 +354,6 @@ module sparq_top #(
   `ASSERT(ActWriteInRange, ld_wr_valid && ld_wr_buf == 2'd0 |-> 32'(ld_wr_addr) < ActLines)
   `ASSERT(WgtWriteInRange, ld_wr_valid && ld_wr_buf == 2'd1 |-> 32'(ld_wr_addr) < WgtLines)
   `ASSERT(ParamWriteInRange, ld_wr_valid && ld_wr_buf == 2'd2 |-> 32'(ld_wr_addr) < ParamEntries)
-  `ASSERT(ReqHandshakeKnown, !$isunknown({dram_rd_req_valid_o, dram_wr_valid_o, cmd_ready_o}))
+  `ASSERT_KNOWN(ReqHandshakeKnown, {dram_rd_req_valid_o, dram_wr_valid_o, cmd_ready_o})
 
 endmodule

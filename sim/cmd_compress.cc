@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -232,7 +233,7 @@ Recipe LoadRecipe(const std::string& path) {
   return ParseRecipe(ss.str(), path, fs::path(path).parent_path().string());
 }
 
-void WriteCompressedModel(const CompressResult& result, const Recipe& recipe,
+bool WriteCompressedModel(const CompressResult& result, const Recipe& recipe,
                           const std::string& dir, int images) {
   fs::create_directories(dir);
   SaveIntegerWeights(result.net, dir + "/weights");
@@ -242,20 +243,33 @@ void WriteCompressedModel(const CompressResult& result, const Recipe& recipe,
     input.data[i] = static_cast<int8_t>(static_cast<int>(test.pixels[i]) - 128);
   }
   SaveNpy(dir + "/input.npy", input);
-  std::ostringstream y;
-  y.precision(9);  // scales round-trip through float
-  y << "# Written by `sparq compress` from recipe '" << recipe.name
-    << "' (Fashion-MNIST CNN).\n# Input: the first " << images
-    << " test images, q = pixel - 128 (scale 1/255).\n"
-    << "hardware:\n  array: [16, 16]\n"
-    << "network:\n  name: " << recipe.name << "\n  input:\n    npy: input.npy\n"
-    << "    zero_point: " << result.input_zero_point
-    << "\n    scale: " << result.input_scale << "\nlayers:\n";
-  std::istringstream layers(YamlLayers(result));
-  for (std::string line; std::getline(layers, line);) y << "  " << line << "\n";
-  WriteText(dir + "/model.yaml", y.str());
+  std::string note;
+  if (std::find(result.binary_input.begin(), result.binary_input.end(), true) !=
+      result.binary_input.end()) {
+    // sparq run has no layer for binary activations: no model.yaml.
+    note =
+        "\nmodel.yaml not written: binary activations (A1W1) have no "
+        "accelerator mode yet; the integer accuracy above comes from "
+        "golden's XNOR-popcount kernel.\n";
+  } else {
+    std::ostringstream y;
+    y.precision(9);  // scales round-trip through float
+    y << "# Written by `sparq compress` from recipe '" << recipe.name
+      << "' (Fashion-MNIST CNN).\n# Input: the first " << images
+      << " test images, q = pixel - 128 (scale 1/255).\n"
+      << "hardware:\n  array: [16, 16]\n"
+      << "network:\n  name: " << recipe.name
+      << "\n  input:\n    npy: input.npy\n"
+      << "    zero_point: " << result.input_zero_point
+      << "\n    scale: " << result.input_scale << "\nlayers:\n";
+    std::istringstream layers(YamlLayers(result));
+    for (std::string line; std::getline(layers, line);)
+      y << "  " << line << "\n";
+    WriteText(dir + "/model.yaml", y.str());
+  }
   WriteText(dir + "/report.md",
             "# sparq compress: " + recipe.name + "\n\n" + FormatReport(result));
+  return note.empty();
 }
 
 void AddCompressCommand(CLI::App& app) {
@@ -285,10 +299,16 @@ void AddCompressCommand(CLI::App& app) {
     r.progress = !o->quiet;
     const std::string out = o->out.empty() ? "out/" + r.name : o->out;
     const CompressResult result = RunRecipe(r);
-    WriteCompressedModel(result, r, out, o->images);
-    std::cout << FormatReport(result) << "\nwrote " << out
-              << "/model.yaml (sparq run " << out << "/model.yaml), " << out
-              << "/report.md\n";
+    const bool yaml = WriteCompressedModel(result, r, out, o->images);
+    std::cout << FormatReport(result) << "\nwrote " << out << "/report.md";
+    if (yaml) {
+      std::cout << " and " << out << "/model.yaml (sparq run " << out
+                << "/model.yaml)";
+    } else {
+      std::cout << "; no model.yaml: binary activations have no accelerator "
+                   "mode yet";
+    }
+    std::cout << "\n";
   });
 }
 

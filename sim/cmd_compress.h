@@ -22,8 +22,10 @@ Recipe ParseRecipe(const std::string& text, const std::string& file,
 Recipe LoadRecipe(const std::string& path);
 
 // Writes DIR/model.yaml, DIR/weights/*.npy, DIR/input.npy (the first
-// `images` test images) and DIR/report.md.
-void WriteCompressedModel(const CompressResult& result, const Recipe& recipe,
+// `images` test images) and DIR/report.md. Returns false when model.yaml
+// could not be written because the network has binary activations, which
+// `sparq run` cannot execute.
+bool WriteCompressedModel(const CompressResult& result, const Recipe& recipe,
                           const std::string& dir, int images);
 
 }  // namespace sparq

@@ -8,20 +8,17 @@
 #include <iostream>
 
 #include "golden/npy.h"
+#include "sim/cmd_compress.h"
+#include "sim/cmd_disasm.h"
 #include "sim/cmd_run.h"
 #include "sw/device.h"
-#if __has_include("sim/cmd_compress.h")
-#include "sim/cmd_compress.h"
-#define SPARQ_HAVE_COMPRESS_COMMAND 1
-#endif
 
 int main(int argc, char** argv) {
   CLI::App app{"sparq: RTL co-simulation of a compressed-DNN accelerator"};
   app.require_subcommand(1);
   sparq::AddRunCommand(app);
-#ifdef SPARQ_HAVE_COMPRESS_COMMAND
   sparq::AddCompressCommand(app);
-#endif
+  sparq::AddDisasmCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::RuntimeError& e) {

@@ -550,6 +550,11 @@ void Model::Replace(int index,
 
 void Model::Erase(int index) { layers_.erase(layers_.begin() + index); }
 
+void Model::Insert(int index, std::unique_ptr<Module> layer) {
+  assert(index >= 0 && index <= size());
+  layers_.insert(layers_.begin() + index, std::move(layer));
+}
+
 int Model::Find(const std::string& name) const {
   for (int i = 0; i < size(); ++i) {
     if (layers_[static_cast<size_t>(i)]->name() == name) return i;

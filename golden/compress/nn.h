@@ -213,6 +213,7 @@ class Model {
   // Replaces layer `index` by `replacement` (one or more layers).
   void Replace(int index, std::vector<std::unique_ptr<Module>> replacement);
   void Erase(int index);
+  void Insert(int index, std::unique_ptr<Module> layer);
   int Find(const std::string& name) const;  // -1 if absent
   Module* layer(int i) { return layers_[static_cast<size_t>(i)].get(); }
   const Module* layer(int i) const {

@@ -6,6 +6,7 @@
 #include <limits>
 #include <numeric>
 
+#include "golden/compress/binary.h"
 #include "golden/compress/train.h"
 #include "golden/requant.h"
 
@@ -113,10 +114,18 @@ QuantizedModel QuantizeModel(Model& model, const Dataset& calib) {
   qm.net.name = "fashion_mnist";
   ActQuant cur{kInputScale, kInputZeroPoint};
   std::string prev = "input";
+  bool binary_input = false;
   for (int i = 0; i < model.size(); ++i) {
     const Module* src = model.layer(i);
     Layer l;
+    if (std::string(src->Kind()) == "sign") {
+      // Folded into the next conv/fc, which reads +-1 (scale 1, zero 0).
+      binary_input = true;
+      cur = ActQuant{1.0f, 0};
+      continue;
+    }
     if (const auto* wl = dynamic_cast<const WeightLayer*>(src)) {
+      assert(!binary_input || wl->quant() == WeightQuant::kBinary);
       const bool relu = i + 1 < model.size() &&
                         std::string(model.layer(i + 1)->Kind()) == "relu";
       const int range_at = relu ? i + 1 : i;
@@ -140,22 +149,69 @@ QuantizedModel QuantizeModel(Model& model, const Dataset& calib) {
     } else {
       assert(false && "layer kind without an integer form");
     }
+    assert(!binary_input || l.kind == LayerKind::kConv ||
+           l.kind == LayerKind::kFc);
     l.inputs = {prev};
     prev = l.name;
     qm.net.layers.push_back(std::move(l));
     qm.act.push_back(cur);
+    qm.binary_input.push_back(binary_input);
+    binary_input = false;
   }
   return qm;
 }
 
+std::map<std::string, Tensor<int8_t>> RunQuantized(
+    const QuantizedModel& qm, const Tensor<int8_t>& input) {
+  const bool any_binary =
+      std::find(qm.binary_input.begin(), qm.binary_input.end(), true) !=
+      qm.binary_input.end();
+  if (!any_binary) {
+    Network net = qm.net;
+    net.input = input;
+    return RunNetworkReference(net);
+  }
+  std::map<std::string, Tensor<int8_t>> values;
+  values.emplace("input", input);
+  for (size_t k = 0; k < qm.net.layers.size(); ++k) {
+    const sparq::Layer& l = qm.net.layers[k];
+    const Tensor<int8_t>& in = values.at(l.inputs[0]);
+    if (!qm.binary_input[k]) {
+      values.emplace(l.name, RunLayerReference(l, {&in}));
+      continue;
+    }
+    // Binarize: real >= 0 exactly when q >= the tensor's zero point.
+    const int zp = k == 0 ? kInputZeroPoint : qm.act[k - 1].zero_point;
+    Tensor<int8_t> signs(in.shape);
+    for (size_t i = 0; i < in.size(); ++i)
+      signs.data[i] = in.data[i] >= zp ? 1 : -1;
+    Tensor<int8_t> weights = l.weights;
+    ConvGeometry geom = l.geom;
+    if (l.kind == LayerKind::kFc) {
+      // An fc is a 1x1 conv over a 1x1 image of all input features.
+      const int n = signs.dim(0);
+      signs.shape = {n, 1, 1, static_cast<int>(signs.size()) / n};
+      weights.shape = {l.weights.dim(0), 1, 1, l.weights.dim(1)};
+      geom = ConvGeometry{};
+    }
+    Tensor<int32_t> acc = BinaryConv2dAccXnor(signs, weights, geom);
+    const size_t outs = l.bias.size();
+    for (size_t i = 0; i < acc.size(); ++i) {
+      acc.data[i] = WrapAdd(acc.data[i], l.bias[i % outs]);
+    }
+    Tensor<int8_t> out = RequantizeTensor(acc, l.quant);
+    if (l.kind == LayerKind::kFc) out.shape = {out.dim(0), out.dim(3)};
+    values.emplace(l.name, std::move(out));
+  }
+  return values;
+}
+
 double EvaluateInteger(const QuantizedModel& qm, const Dataset& ds, int batch) {
-  Network net = qm.net;
   int64_t correct = 0;
   for (int begin = 0; begin < ds.count; begin += batch) {
     const int n = std::min(batch, ds.count - begin);
-    net.input = MakeIntegerInput(ds, begin, n);
-    const auto values = RunNetworkReference(net);
-    const Tensor<int8_t>& logits = values.at(net.layers.back().name);
+    const auto values = RunQuantized(qm, MakeIntegerInput(ds, begin, n));
+    const Tensor<int8_t>& logits = values.at(qm.net.layers.back().name);
     const int classes = logits.dim(1);
     for (int i = 0; i < n; ++i) {
       const int8_t* row = logits.data.data() + static_cast<size_t>(i) * classes;

@@ -12,6 +12,7 @@
 #ifndef SPARQ_GOLDEN_COMPRESS_QUANTIZE_H_
 #define SPARQ_GOLDEN_COMPRESS_QUANTIZE_H_
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,11 @@ struct QuantizedModel {
   Network net;                // input left empty; see MakeIntegerInput
   std::vector<ActQuant> act;  // per net.layers entry: its output
   std::vector<std::vector<float>> weight_scales;  // per layer (conv/fc only)
+  // Per net layer: its input is binarized (real >= 0 -> +1, else -1) and
+  // the layer runs as XNOR-popcount (binary activations and weights, A1W1).
+  // golden's Network has no such layer, so these run through
+  // BinaryConv2dAccXnor here; the accelerator has no A1W1 mode yet.
+  std::vector<bool> binary_input;
 };
 
 // Activation ranges: min/max of each conv/fc output (after its ReLU when one
@@ -44,7 +50,13 @@ QuantizedModel QuantizeModel(Model& model, const Dataset& calib);
 // int8 NHWC input tensor of images [begin, begin + n).
 Tensor<int8_t> MakeIntegerInput(const Dataset& ds, int begin, int n);
 
-// Top-1 accuracy of the integer network (golden RunNetworkReference) on ds.
+// Runs the integer network on `input`: golden's RunLayerReference for every
+// layer, XNOR-popcount for binary-input layers. Returns every layer's output
+// by name (plus "input").
+std::map<std::string, Tensor<int8_t>> RunQuantized(const QuantizedModel& qm,
+                                                   const Tensor<int8_t>& input);
+
+// Top-1 accuracy of the integer network (RunQuantized) on ds.
 double EvaluateInteger(const QuantizedModel& qm, const Dataset& ds,
                        int batch = 1000);
 

@@ -143,6 +143,7 @@ class Runner {
     result.net = std::move(qm.net);
     result.input_scale = kInputScale;
     result.input_zero_point = kInputZeroPoint;
+    result.binary_input = qm.binary_input;
     for (const ActQuant& a : qm.act) {
       result.output_scales.push_back(a.scale);
       result.output_zero_points.push_back(a.zero_point);
@@ -177,8 +178,8 @@ class Runner {
  private:
   void Validate() const {
     static const std::set<std::string> kMethods = {
-        "svd",           "tucker2", "grouped_tucker2", "cp", "prune",
-        "prune_filters", "nm",      "quantize"};
+        "svd", "tucker2",  "grouped_tucker2",   "cp", "prune", "prune_filters",
+        "nm",  "quantize", "binary_activations"};
     for (size_t i = 0; i < r_.steps.size(); ++i) {
       const RecipeStep& s = r_.steps[i];
       const std::string where = StepName(s, i);
@@ -186,7 +187,7 @@ class Runner {
         throw InputError(
             "steps[" + std::to_string(i) + "]: method '" + s.method +
             "', expected one of svd, tucker2, grouped_tucker2, cp, "
-            "prune, prune_filters, nm, quantize");
+            "prune, prune_filters, nm, quantize, binary_activations");
       }
       Require(s.epochs >= 0, where, "epochs", ">= 0");
       Require(s.lr > 0, where, "lr", "> 0");
@@ -319,6 +320,35 @@ class Runner {
       label << " " << s.n << ":" << s.m;
       for (int i : Targets(model_, s, where, true, true)) {
         NmPrune(dynamic_cast<WeightLayer*>(model_.layer(i)), s.n, s.m);
+      }
+    } else if (s.method == "binary_activations") {
+      std::vector<int> t = Targets(model_, s, where, true, true);
+      for (auto it = t.rbegin(); it != t.rend(); ++it) {
+        int i = *it;
+        auto* wl = dynamic_cast<WeightLayer*>(model_.layer(i));
+        if (wl->quant() != WeightQuant::kBinary) {
+          throw InputError(where + ": layer '" + wl->name() + "' has " +
+                           WeightQuantName(wl->quant()) +
+                           " weights; binary activations need binary weights "
+                           "(quantize it to binary in an earlier step)");
+        }
+        if (i == 0) {
+          throw InputError(where + ": layer '" + wl->name() +
+                           "' reads the network input, which stays int8");
+        }
+        // The sign of a ReLU output is always +1: the ReLU feeding this
+        // layer goes, and the sign thresholds the pre-activation instead.
+        for (int j = i - 1; j >= 0; --j) {
+          const std::string k = model_.layer(j)->Kind();
+          if (k == "relu") {
+            model_.Erase(j);
+            --i;
+            break;
+          }
+          if (k != "maxpool" && k != "flatten") break;
+        }
+        model_.Insert(i, std::make_unique<SignAct>(wl->name() + "_sign"));
+        label << " " << wl->name();
       }
     } else if (s.method == "quantize") {
       const WeightQuant q = ParseWeights(s.weights, where);

@@ -17,7 +17,7 @@ namespace sparq {
 
 struct RecipeStep {
   // svd | tucker2 | grouped_tucker2 | cp | prune | prune_filters | nm |
-  // quantize
+  // quantize | binary_activations
   std::string method;
   std::vector<std::string> layers;  // empty: every conv and fc layer
   int rank = 0;                     // svd, cp
@@ -75,6 +75,7 @@ struct CompressResult {
   int input_zero_point = 0;
   std::vector<double> output_scales;  // per net layer
   std::vector<int> output_zero_points;
+  std::vector<bool> binary_input;  // per net layer: runs A1W1 (see quantize.h)
 };
 
 // Validates the recipe (throws InputError naming the step and field), runs

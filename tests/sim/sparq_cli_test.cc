@@ -195,6 +195,19 @@ TEST_F(SparqCliTest, EveryExampleRunsOnTheMachineModel) {
   }
 }
 
+TEST_F(SparqCliTest, DisasmPrintsEachLayersProgram) {
+  const Result r = Run("disasm " + kSource + "/configs/default.yaml");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("# layer conv2_1 (conv, array)"));
+  EXPECT_THAT(r.out, HasSubstr("# layer gap (avgpool, host): 0 instructions"));
+  EXPECT_THAT(r.out, HasSubstr("GEMM"));
+  EXPECT_THAT(r.out, HasSubstr("STORE"));
+  const Result bad =
+      Run("disasm " + kSource + "/configs/default.yaml --layer nope");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("no layer named 'nope'"));
+}
+
 TEST_F(SparqCliTest, HelpExitsZero) {
   const Result r = Run("run --help");
   EXPECT_EQ(r.code, 0);
