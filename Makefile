@@ -5,7 +5,8 @@
 #   make test    build everything and run every test (CTest)
 #   make bench   simulated cycles/s and array utilization (ResNet-18 layers)
 #   make wave    open the newest FST trace in GTKWave with the saved layout
-#   make lint    verilator --lint-only -Wall on every RTL module
+#   make lint    verilator --lint-only -Wall on every RTL module, and an
+#                Icarus (iverilog -g2012) compile of sparq_top
 #   make synth   Yosys synthesis of sparq_top: latch check, cells per module
 #   make clean   remove build outputs
 #

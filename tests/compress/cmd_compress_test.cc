@@ -158,5 +158,36 @@ TEST_F(CompressRunTest, WrittenModelIsTheNetworkSparqRunReads) {
   EXPECT_TRUE(fs::exists(out + "/report.md"));
 }
 
+TEST_F(CompressRunTest, BinaryActivationsRunOnGoldenButWriteNoYaml) {
+  Recipe bad = SmallRecipe("  - {method: binary_activations, layers: [fc1]}\n");
+  try {
+    RunRecipe(bad);
+    FAIL() << "expected an InputError";
+  } catch (const InputError& e) {
+    EXPECT_NE(
+        std::string(e.what()).find("binary activations need binary weights"),
+        std::string::npos)
+        << e.what();
+  }
+  Recipe r = SmallRecipe(
+      "  - {method: quantize, weights: binary, layers: [fc1]}\n"
+      "  - {method: binary_activations, layers: [fc1], epochs: 1}\n");
+  const CompressResult res = RunRecipe(r);
+  ASSERT_EQ(res.binary_input.size(), res.net.layers.size());
+  int binary = 0;
+  for (size_t i = 0; i < res.net.layers.size(); ++i) {
+    if (res.binary_input[i]) {
+      EXPECT_EQ(res.net.layers[i].name, "fc1");
+      ++binary;
+    }
+  }
+  EXPECT_EQ(binary, 1);
+  EXPECT_GE(res.rows.back().int_acc, 0.0);
+  const std::string out = (dir_ / "bin").string();
+  EXPECT_FALSE(WriteCompressedModel(res, r, out, 2));
+  EXPECT_FALSE(fs::exists(out + "/model.yaml"));
+  EXPECT_TRUE(fs::exists(out + "/report.md"));
+}
+
 }  // namespace
 }  // namespace sparq

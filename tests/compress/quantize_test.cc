@@ -124,6 +124,49 @@ TEST(QuantizeTest, BinaryLayersEqualFloatOnTheGrid) {
   CheckLayersOnTheGrid(WeightQuant::kBinary);
 }
 
+// conv (int8) -> maxpool -> flatten -> sign -> fc (binary weights): the fc
+// runs as XNOR-popcount on the signs of its integer input and must equal the
+// float fc on the signs within the requantization rounding.
+TEST(QuantizeTest, BinaryActivationLayerEqualsFloatOnTheGrid) {
+  Model model = TinyModel(WeightQuant::kFloat, 2);
+  model.Erase(1);  // the ReLU: a sign after it would always be +1
+  model.Insert(3, std::make_unique<SignAct>("sign"));
+  auto* fc = dynamic_cast<WeightLayer*>(model.layer(4));
+  fc->set_quant(WeightQuant::kBinary);
+  const Dataset ds = LoadFashionMnist(kFashionMnistDir, "train", 64);
+  const QuantizedModel qm = QuantizeModel(model, ds);
+  ASSERT_EQ(qm.binary_input, (std::vector<bool>{false, false, false, true}));
+  const sparq::Layer& l = qm.net.layers[3];
+  EXPECT_EQ(l.quant.in_zp, 0);
+  const auto values = RunQuantized(qm, MakeIntegerInput(ds, 0, 16));
+  const Tensor<int8_t>& flat = values.at("flat");
+  const Tensor<int8_t>& out = values.at(l.name);
+  ASSERT_EQ(out.shape, (Shape{16, 10}));
+  Act signs;
+  signs.n = 16;
+  signs.c = flat.dim(1);
+  signs.x.resize(16, signs.c);
+  const int zp = qm.act[2].zero_point;
+  for (size_t i = 0; i < flat.size(); ++i) {
+    signs.x.data()[i] = flat.data[i] >= zp ? 1.0f : -1.0f;
+  }
+  const Mat ref = fc->Forward(signs, false).x;
+  const ActQuant oq = qm.act[3];
+  const auto& ws = qm.weight_scales[3];
+  for (int i = 0; i < ref.size(); ++i) {
+    const int c = i % 10;
+    const int right = std::max(0, -l.quant.shift[static_cast<size_t>(c)]);
+    const float v = std::clamp(ref.data()[i], oq.scale * (-128 - oq.zero_point),
+                               oq.scale * (127 - oq.zero_point));
+    const float tol =
+        (0.5005f + 0.5f / static_cast<float>(1 << right)) * oq.scale +
+        0.5f * ws[static_cast<size_t>(c)] + 1e-5f * std::fabs(v);
+    ASSERT_NEAR(oq.scale * (out.data[static_cast<size_t>(i)] - oq.zero_point),
+                v, tol)
+        << i;
+  }
+}
+
 TEST(QuantizeTest, ZeroIsExactlyRepresentable) {
   for (auto [lo, hi] :
        {std::pair{0.0f, 6.0f}, {-1.0f, 3.0f}, {-5.0f, -1.0f}, {0.5f, 2.0f}}) {

@@ -8,8 +8,9 @@
 // - after reset, every control output (handshakes, tokens, SRAM read enables,
 //   busy, counter events) is 0 or 1 in every cycle, and so are the read
 //   addresses while their enable is high;
-// - the ACT / WGT read data is X in every cycle not preceded by a read, so a
-//   result that used it would be X;
+// - the ACT / WGT read data is X in every cycle not preceded by a read, and
+//   the instruction word is X while instr_valid_i is low, so a result or a
+//   control output that used them would be X;
 // - ACC rows that no GEMM writes still read as all X afterwards (the ACC SRAM
 //   is not reset), so the engine wrote nothing else.
 //
@@ -157,7 +158,7 @@ module sparq_gemm_engine_tb;
   int l2c_tokens = 1;
 
   assign instr_valid = rst_n && next_instr < NumInstr;
-  assign instr_data  = (next_instr < NumInstr) ? words[next_instr] : '0;
+  assign instr_data  = instr_valid ? words[next_instr] : 'x;
   assign l2c_avail   = l2c_tokens > 0;
   assign s2c_avail   = 1'b0;  // no GEMM pops s2c
 
