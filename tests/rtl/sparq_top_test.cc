@@ -14,7 +14,7 @@
 #include <random>
 #include <vector>
 
-#include "Vsparq_top.h"
+#include "Vsparq_top_4x4.h"
 #include "golden/requant.h"
 #include "tests/rtl/rtl_test_util.h"
 #include "verilated.h"
@@ -33,7 +33,7 @@ class TopBench {
       : latency_(latency), stall_(stall), rng_(seed), dram_(kDramBytes),
         ctx_(std::make_unique<VerilatedContext>()) {
     ctx_->fatalOnError(false);
-    top_ = std::make_unique<Vsparq_top>(ctx_.get(), "TOP");
+    top_ = std::make_unique<Vsparq_top_4x4>(ctx_.get(), "TOP");
     std::mt19937 fill(seed * 3 + 1);
     for (auto& b : dram_) b = static_cast<uint8_t>(fill());
     top_->rst_ni = 0;
@@ -135,7 +135,7 @@ class TopBench {
   std::mt19937 rng_;
   std::vector<uint8_t> dram_;
   std::unique_ptr<VerilatedContext> ctx_;
-  std::unique_ptr<Vsparq_top> top_;
+  std::unique_ptr<Vsparq_top_4x4> top_;
   std::deque<InstrWord> cmds_;
   std::deque<Pending> pending_;
   bool rsp_shown_ = false;
