@@ -158,6 +158,29 @@ QuantizedModel QuantizeModel(Model& model, const Dataset& calib) {
     qm.binary_input.push_back(binary_input);
     binary_input = false;
   }
+  qm.sign_output.assign(qm.net.layers.size(), false);
+  size_t k = 0;
+  int producer = -1;  // net index of the last conv/fc, while the chain from
+                      // it holds only maxpool and flatten
+  for (int i = 0; i < model.size(); ++i) {
+    const std::string kind = model.layer(i)->Kind();
+    if (kind == "sign") {
+      if (producer >= 0) {
+        qm.sign_output[static_cast<size_t>(producer)] = true;
+        for (size_t j = static_cast<size_t>(producer); j < k; ++j) {
+          qm.act[j] = ActQuant{1.0f, 0};
+        }
+      }
+      continue;
+    }
+    if (kind == "relu") continue;  // fused into the previous net layer
+    if (kind == "conv" || kind == "fc") {
+      producer = static_cast<int>(k);
+    } else if (kind != "maxpool" && kind != "flatten") {
+      producer = -1;
+    }
+    ++k;
+  }
   return qm;
 }
 
@@ -165,7 +188,9 @@ std::map<std::string, Tensor<int8_t>> RunQuantized(
     const QuantizedModel& qm, const Tensor<int8_t>& input) {
   const bool any_binary =
       std::find(qm.binary_input.begin(), qm.binary_input.end(), true) !=
-      qm.binary_input.end();
+          qm.binary_input.end() ||
+      std::find(qm.sign_output.begin(), qm.sign_output.end(), true) !=
+          qm.sign_output.end();
   if (!any_binary) {
     Network net = qm.net;
     net.input = input;
@@ -176,31 +201,48 @@ std::map<std::string, Tensor<int8_t>> RunQuantized(
   for (size_t k = 0; k < qm.net.layers.size(); ++k) {
     const sparq::Layer& l = qm.net.layers[k];
     const Tensor<int8_t>& in = values.at(l.inputs[0]);
-    if (!qm.binary_input[k]) {
+    if (!qm.binary_input[k] && !qm.sign_output[k]) {
       values.emplace(l.name, RunLayerReference(l, {&in}));
       continue;
     }
-    // Binarize: real >= 0 exactly when q >= the tensor's zero point.
-    const int zp = k == 0 ? kInputZeroPoint : qm.act[k - 1].zero_point;
-    Tensor<int8_t> signs(in.shape);
-    for (size_t i = 0; i < in.size(); ++i)
-      signs.data[i] = in.data[i] >= zp ? 1 : -1;
-    Tensor<int8_t> weights = l.weights;
-    ConvGeometry geom = l.geom;
-    if (l.kind == LayerKind::kFc) {
-      // An fc is a 1x1 conv over a 1x1 image of all input features.
-      const int n = signs.dim(0);
-      signs.shape = {n, 1, 1, static_cast<int>(signs.size()) / n};
-      weights.shape = {l.weights.dim(0), 1, 1, l.weights.dim(1)};
-      geom = ConvGeometry{};
+    Tensor<int32_t> acc;
+    if (qm.binary_input[k]) {
+      // Binarize: real >= 0 exactly when q >= the tensor's zero point.
+      const int zp = k == 0 ? kInputZeroPoint : qm.act[k - 1].zero_point;
+      Tensor<int8_t> signs(in.shape);
+      for (size_t i = 0; i < in.size(); ++i) {
+        signs.data[i] = in.data[i] >= zp ? 1 : -1;
+      }
+      Tensor<int8_t> weights = l.weights;
+      ConvGeometry geom = l.geom;
+      if (l.kind == LayerKind::kFc) {
+        // An fc is a 1x1 conv over a 1x1 image of all input features.
+        const int n = signs.dim(0);
+        signs.shape = {n, 1, 1, static_cast<int>(signs.size()) / n};
+        weights.shape = {l.weights.dim(0), 1, 1, l.weights.dim(1)};
+        geom = ConvGeometry{};
+      }
+      acc = BinaryConv2dAccXnor(signs, weights, geom);
+      const size_t outs = l.bias.size();
+      for (size_t i = 0; i < acc.size(); ++i) {
+        acc.data[i] = WrapAdd(acc.data[i], l.bias[i % outs]);
+      }
+      if (l.kind == LayerKind::kFc) acc.shape = {acc.dim(0), acc.dim(3)};
+    } else if (l.kind == LayerKind::kConv) {
+      acc = Conv2dAccInt32(in, l.weights, l.bias, l.geom, l.quant.in_zp);
+    } else {
+      acc = FullyConnectedAccInt32(in, l.weights, l.bias, l.quant.in_zp);
     }
-    Tensor<int32_t> acc = BinaryConv2dAccXnor(signs, weights, geom);
-    const size_t outs = l.bias.size();
-    for (size_t i = 0; i < acc.size(); ++i) {
-      acc.data[i] = WrapAdd(acc.data[i], l.bias[i % outs]);
+    Tensor<int8_t> out;
+    if (qm.sign_output[k]) {
+      // The real output is a positive multiple of the accumulator.
+      out = Tensor<int8_t>(acc.shape);
+      for (size_t i = 0; i < acc.size(); ++i) {
+        out.data[i] = acc.data[i] >= 0 ? 1 : -1;
+      }
+    } else {
+      out = RequantizeTensor(acc, l.quant);
     }
-    Tensor<int8_t> out = RequantizeTensor(acc, l.quant);
-    if (l.kind == LayerKind::kFc) out.shape = {out.dim(0), out.dim(3)};
     values.emplace(l.name, std::move(out));
   }
   return values;

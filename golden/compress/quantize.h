@@ -41,6 +41,13 @@ struct QuantizedModel {
   // golden's Network has no such layer, so these run through
   // BinaryConv2dAccXnor here; the accelerator has no A1W1 mode yet.
   std::vector<bool> binary_input;
+  // Per net layer: only a sign reads this conv/fc output (through maxpool
+  // and flatten, which commute with sign), so it is emitted as the sign of
+  // its int32 accumulator, +-1 with scale 1 and zero point 0. Requantizing
+  // first would round every real value within half a step of 0 (a conv's
+  // output on blank background is its bias) to the zero point and flip its
+  // sign.
+  std::vector<bool> sign_output;
 };
 
 // Activation ranges: min/max of each conv/fc output (after its ReLU when one

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <numeric>
+
 #include "golden/compress/train.h"
 #include "tests/compress/test_util.h"
 
@@ -136,10 +138,32 @@ TEST(QuantizeTest, BinaryActivationLayerEqualsFloatOnTheGrid) {
   const Dataset ds = LoadFashionMnist(kFashionMnistDir, "train", 64);
   const QuantizedModel qm = QuantizeModel(model, ds);
   ASSERT_EQ(qm.binary_input, (std::vector<bool>{false, false, false, true}));
+  EXPECT_EQ(qm.sign_output, (std::vector<bool>{true, false, false, false}));
   const sparq::Layer& l = qm.net.layers[3];
   EXPECT_EQ(l.quant.in_zp, 0);
   const auto values = RunQuantized(qm, MakeIntegerInput(ds, 0, 16));
   const Tensor<int8_t>& flat = values.at("flat");
+  // The conv emits the sign of its accumulator: it equals the sign of the
+  // float conv (int8 weights, exact input) wherever the value is farther
+  // from 0 than the bias rounding and float round-off can move it.
+  {
+    auto* conv = dynamic_cast<WeightLayer*>(model.layer(0));
+    conv->set_quant(WeightQuant::kInt8);
+    std::vector<int> idx(16);
+    std::iota(idx.begin(), idx.end(), 0);
+    Act a = MakeBatch(ds, idx);
+    for (int i = 0; i < 3; ++i) a = model.layer(i)->Forward(a, false);
+    ASSERT_EQ(static_cast<size_t>(a.x.size()), flat.size());
+    int decided = 0;
+    for (size_t i = 0; i < flat.size(); ++i) {
+      const float v = a.x.data()[i];
+      const float ws = qm.weight_scales[0][i % 4];
+      if (std::fabs(v) <= kInputScale * ws + 1e-4f) continue;
+      ++decided;
+      ASSERT_EQ(flat.data[i], v >= 0 ? 1 : -1) << i << " " << v;
+    }
+    EXPECT_GT(decided, static_cast<int>(flat.size() * 9 / 10));
+  }
   const Tensor<int8_t>& out = values.at(l.name);
   ASSERT_EQ(out.shape, (Shape{16, 10}));
   Act signs;
