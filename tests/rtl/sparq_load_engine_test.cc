@@ -99,7 +99,7 @@ class LoadBench {
   LoadBench& operator=(const LoadBench&) = delete;
 
   const std::vector<uint8_t>& dram() const { return dram_; }
-  void Submit(const LoadInstr& in) { queue_.push_back(rtltest::EncodeLoad(in)); }
+  void Submit(const LoadInstr& in) { queue_.push_back(Encode(in)); }
   void GiveC2l(int n) { c2l_tokens_ += n; }
 
   // Clocks until every instruction was taken and the engine is idle.

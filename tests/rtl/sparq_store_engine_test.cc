@@ -57,7 +57,7 @@ class StoreBench {
   std::vector<Param>& params() { return params_; }
   std::vector<int32_t>& acc() { return acc_; }  // row r, lane c at r * kCols + c
   const std::vector<uint8_t>& dram() const { return dram_; }
-  void Submit(const StoreInstr& in) { queue_.push_back(rtltest::EncodeStore(in)); }
+  void Submit(const StoreInstr& in) { queue_.push_back(Encode(in)); }
   void GiveC2s(int n) { c2s_tokens_ += n; }
 
   bool RunToIdle(uint64_t max_cycles) {

@@ -206,21 +206,21 @@ TEST(SparqTopTest, TokenOrderedProgramMatchesReference) {
   }
 
   std::vector<InstrWord> prog;
-  prog.push_back(rtltest::EncodeLoad(Load(2, kPrm, 5, kC, 16 * kC, 16 * kC, 1)));
+  prog.push_back(Encode(Load(2, kPrm, 5, kC, 16 * kC, 16 * kC, 1)));
   for (int kt = 0; kt < kK / kR; ++kt) {
     // Both tiles use ACT lines 100.. and WGT lines 10..: the second LOAD of
     // activations must wait for the first GEMM (c2l).
     LoadInstr a = Load(0, kAct + kt * kR, 100, 1, kK, kR, kM);
     a.pop_next = kt > 0;
-    prog.push_back(rtltest::EncodeLoad(a));
+    prog.push_back(Encode(a));
     LoadInstr w = Load(1, kWgt + kt * kR * kC, 10, kR, kR * kC, kR * kC, 1);
     w.push_next = 1;
-    prog.push_back(rtltest::EncodeLoad(w));
+    prog.push_back(Encode(w));
     GemmInstr g = Gemm(100, kM, 10, kAccBase, kt > 0);
     g.pop_prev = 1;
     g.push_prev = kt == 0;
     g.push_next = kt > 0;
-    prog.push_back(rtltest::EncodeGemm(g));
+    prog.push_back(Encode(g));
   }
   StoreInstr s1;
   s1.pop_prev = 1;
@@ -235,17 +235,17 @@ TEST(SparqTopTest, TokenOrderedProgramMatchesReference) {
   s1.out_zp = kZp;
   s1.act_min = -128;
   s1.act_max = 127;
-  prog.push_back(rtltest::EncodeStore(s1));
+  prog.push_back(Encode(s1));
   GemmInstr g2 = Gemm(100, kM, 10, kAccBase, false);
   g2.pop_next = 1;
   g2.push_next = 1;
   g2.n_valid = 3;
-  prog.push_back(rtltest::EncodeGemm(g2));
+  prog.push_back(Encode(g2));
   StoreInstr s2 = s1;
   s2.push_prev = 0;
   s2.dram_base = kOut2;
   s2.pix_stride = kC;
-  prog.push_back(rtltest::EncodeStore(s2));
+  prog.push_back(Encode(s2));
 
   std::vector<uint8_t> want = dram;
   for (int m = 0; m < kM; ++m) {
@@ -287,7 +287,7 @@ TEST(SparqTopTest, FullQueueHoldsTheHostBack) {
   TopBench bench(40, 0.0, 3);
   constexpr int kLoads = 20;
   for (int i = 0; i < kLoads; ++i) {
-    bench.Submit(rtltest::EncodeLoad(Load(2, 0x100 + 16 * i, i, 1, 16, 16, 1)));
+    bench.Submit(Encode(Load(2, 0x100 + 16 * i, i, 1, 16, 16, 1)));
   }
   ASSERT_TRUE(bench.RunToIdle(20000));
   EXPECT_TRUE(bench.saw_cmd_backpressure());
