@@ -5,19 +5,12 @@
 #ifndef SPARQ_GOLDEN_NPY_H_
 #define SPARQ_GOLDEN_NPY_H_
 
-#include <stdexcept>
 #include <string>
 
+#include "golden/errors.h"
 #include "golden/tensor.h"
 
 namespace sparq {
-
-// A user-caused input problem (bad file, wrong shape, bad field). The CLI
-// prints what() and exits 2.
-class InputError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
 
 // Loads a .npy whose dtype must match T (int8 also accepts nothing else).
 // Throws InputError("FILE: ...") for missing, truncated or mismatched files.

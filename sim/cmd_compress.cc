@@ -11,6 +11,7 @@
 #include <set>
 #include <sstream>
 
+#include "golden/errors.h"
 #include "golden/npy.h"
 
 namespace sparq {

@@ -4,7 +4,7 @@
 #include <memory>
 #include <string>
 
-#include "golden/npy.h"
+#include "golden/errors.h"
 #include "sim/network_yaml.h"
 #include "sw/compiler.h"
 #include "sw/isa.h"

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "golden/network.h"
+#include "golden/errors.h"
 #include "golden/npy.h"
 #include "sim/checker.h"
 #include "sim/model_device.h"

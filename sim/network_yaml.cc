@@ -17,7 +17,9 @@
 #include <set>
 #include <sstream>
 
+#include "golden/errors.h"
 #include "golden/npy.h"
+#include "golden/random.h"
 #include "golden/requant.h"
 
 namespace sparq {
@@ -29,22 +31,12 @@ constexpr char kMissing[] = "nothing (the field is missing)";
 constexpr int64_t kInt32Min = std::numeric_limits<int32_t>::min();
 constexpr int64_t kInt32Max = std::numeric_limits<int32_t>::max();
 
-// SplitMix64: a fixed, portable generator, so a seed names the same weights
-// on every platform (std:: distributions are implementation-defined).
-uint64_t SplitMix64(uint64_t* state) {
-  uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
-
+// Fills from SplitMix64 (golden/random.h): a seed names the same weights on
+// every platform (docs/yaml.md).
 template <typename T>
 void FillRandom(Tensor<T>* t, uint64_t seed, int64_t lo, int64_t hi) {
-  uint64_t state = seed;
-  const uint64_t range = static_cast<uint64_t>(hi - lo) + 1;
-  for (T& v : t->data) {
-    v = static_cast<T>(lo + static_cast<int64_t>(SplitMix64(&state) % range));
-  }
+  SplitMix64 rng(seed);
+  for (T& v : t->data) v = static_cast<T>(rng.Uniform(lo, hi));
 }
 
 int EditDistance(const std::string& a, const std::string& b) {

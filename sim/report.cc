@@ -11,7 +11,7 @@
 #include <iomanip>
 #include <sstream>
 
-#include "golden/npy.h"
+#include "golden/errors.h"
 
 namespace sparq {
 namespace {

@@ -7,7 +7,7 @@
 #include <exception>
 #include <iostream>
 
-#include "golden/npy.h"
+#include "golden/errors.h"
 #include "sim/cmd_compress.h"
 #include "sim/cmd_disasm.h"
 #include "sim/cmd_run.h"

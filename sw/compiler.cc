@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "golden/npy.h"
+#include "golden/errors.h"
 #include "golden/requant.h"
 
 namespace sparq {

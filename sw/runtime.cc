@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "golden/npy.h"
+#include "golden/errors.h"
 
 namespace sparq {
 namespace {

@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <memory>
 
-#include "golden/npy.h"
+#include "golden/errors.h"
 
 namespace sparq {
 namespace {

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "golden/errors.h"
 #include "golden/npy.h"
 
 namespace sparq {

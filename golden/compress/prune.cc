@@ -5,7 +5,7 @@
 #include <cmath>
 #include <numeric>
 
-#include "golden/npy.h"
+#include "golden/errors.h"
 
 namespace sparq {
 

@@ -13,6 +13,7 @@
 #include "golden/compress/prune.h"
 #include "golden/compress/quantize.h"
 #include "golden/compress/train.h"
+#include "golden/errors.h"
 #include "golden/npy.h"
 
 namespace sparq {

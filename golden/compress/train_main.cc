@@ -5,7 +5,7 @@
 #include <cstdio>
 
 #include "golden/compress/recipe.h"
-#include "golden/npy.h"
+#include "golden/errors.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"Train the sparq baseline CNN on Fashion-MNIST"};

@@ -7,7 +7,7 @@
 
 #include "golden/compress/model_io.h"
 #include "golden/compress/train.h"
-#include "golden/npy.h"
+#include "golden/errors.h"
 #include "sim/network_yaml.h"
 
 namespace sparq {

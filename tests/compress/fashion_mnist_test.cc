@@ -9,7 +9,7 @@
 #include <fstream>
 #include <functional>
 
-#include "golden/npy.h"
+#include "golden/errors.h"
 
 namespace sparq {
 namespace {

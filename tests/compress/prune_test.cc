@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "golden/npy.h"
+#include "golden/errors.h"
 #include "tests/compress/test_util.h"
 
 namespace sparq {

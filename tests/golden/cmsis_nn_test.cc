@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "golden/layers.h"
+#include "golden/errors.h"
 #include "golden/npy.h"
 
 namespace sparq {

@@ -14,7 +14,7 @@
 #include <random>
 #include <vector>
 
-#include "golden/npy.h"
+#include "golden/errors.h"
 #include "golden/requant.h"
 
 namespace sparq {

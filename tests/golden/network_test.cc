@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "golden/npy.h"
+#include "golden/errors.h"
 #include "golden/requant.h"
 
 namespace sparq {

@@ -1,3 +1,4 @@
+#include "golden/errors.h"
 #include "golden/npy.h"
 
 #include <dirent.h>

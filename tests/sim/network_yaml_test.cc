@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "golden/errors.h"
 #include "golden/npy.h"
 
 namespace sparq {

@@ -11,7 +11,7 @@
 #include <sstream>
 #include <string>
 
-#include "golden/npy.h"
+#include "golden/errors.h"
 
 namespace sparq {
 namespace {

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "golden/errors.h"
 #include "golden/npy.h"
 #include "sim/checker.h"
 

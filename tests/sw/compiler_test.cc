@@ -13,7 +13,7 @@
 
 #include "golden/layers.h"
 #include "golden/network.h"
-#include "golden/npy.h"
+#include "golden/errors.h"
 #include "golden/requant.h"
 #include "sim/model_device.h"
 #include "sw/cost_model.h"

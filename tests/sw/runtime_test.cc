@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "golden/network.h"
-#include "golden/npy.h"
+#include "golden/errors.h"
 #include "golden/requant.h"
 #include "sim/model_device.h"
 #include "sw/compiler.h"

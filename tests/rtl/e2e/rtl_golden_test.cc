@@ -12,7 +12,7 @@
 #include <string>
 
 #include "golden/network.h"
-#include "golden/npy.h"
+#include "golden/errors.h"
 #include "sim/checker.h"
 #include "sim/model_device.h"
 #include "sim/rtl_device.h"
