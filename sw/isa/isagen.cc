@@ -47,46 +47,55 @@ struct Counter {
 
 #define SPARQ_ISA_WORD(bits) constexpr int kWordBits = bits;
 #include "isa.def"
+#undef SPARQ_ISA_WORD
 
 #define SPARQ_PARAM_RECORD(bytes) constexpr int kParamBytes = bytes;
 #include "isa.def"
+#undef SPARQ_PARAM_RECORD
 
 #define SPARQ_OPCODE(Name, value, doc) {#Name, value, doc},
 const Named kOpcodes[] = {
 #include "isa.def"
 };
+#undef SPARQ_OPCODE
 
 #define SPARQ_FIELD(Instr, field, lsb, width, sgn, doc) \
   {#Instr, #field, lsb, width, sgn, doc},
 const Field kFields[] = {
 #include "isa.def"
 };
+#undef SPARQ_FIELD
 
 #define SPARQ_LOAD_BUF(Name, value, doc) {#Name, value, doc},
 const Named kLoadBufs[] = {
 #include "isa.def"
 };
+#undef SPARQ_LOAD_BUF
 
 #define SPARQ_PARAM_FIELD(Name, byte, bytes, sgn, doc) \
   {#Name, byte, bytes, sgn, doc},
 const ParamField kParamFields[] = {
 #include "isa.def"
 };
+#undef SPARQ_PARAM_FIELD
 
 #define SPARQ_COUNTER(Name, name, sel, doc) {#Name, #name, sel, doc},
 const Counter kCounters[] = {
 #include "isa.def"
 };
+#undef SPARQ_COUNTER
 
 #define SPARQ_CONFIG_REG(Name, sel, doc) {#Name, sel, doc},
 const Named kConfigRegs[] = {
 #include "isa.def"
 };
+#undef SPARQ_CONFIG_REG
 
 #define SPARQ_CONST(Name, value, doc) {#Name, value, doc},
 const Named kConsts[] = {
 #include "isa.def"
 };
+#undef SPARQ_CONST
 
 const char* const kInstrs[] = {"Load", "Gemm", "Store"};
 
