@@ -8,37 +8,39 @@
 // relies on. An unknown opcode is consumed and dropped (and fails an
 // assertion: the compiler never emits one).
 //
-// Parameters: QueueDepth (entries per engine queue, power of two).
+// Parameters: QueueDepth (entries per engine queue, power of two; the
+// contract value EngineQueueDepth is what the cost model assumes).
 // Ports: cmd_* (host stream), load_/gemm_/store_instr_* (engine streams;
 // an engine may keep its instruction at the head until it is done),
 // queues_empty_o (all three queues empty), gemm_queue_empty_o (counters).
 
 module sparq_dispatch #(
-  parameter int QueueDepth = 8
+  parameter int QueueDepth = sparq_isa_pkg::EngineQueueDepth,
+  localparam int InstrBits = sparq_isa_pkg::InstrBits
 ) (
-  input  logic         clk_i,
-  input  logic         rst_ni,
-  input  logic         cmd_valid_i,
-  output logic         cmd_ready_o,
-  input  logic [255:0] cmd_data_i,
-  output logic         load_instr_valid_o,
-  input  logic         load_instr_ready_i,
-  output logic [255:0] load_instr_data_o,
-  output logic         gemm_instr_valid_o,
-  input  logic         gemm_instr_ready_i,
-  output logic [255:0] gemm_instr_data_o,
-  output logic         store_instr_valid_o,
-  input  logic         store_instr_ready_i,
-  output logic [255:0] store_instr_data_o,
-  output logic         queues_empty_o,
-  output logic         gemm_queue_empty_o
+  input  logic                 clk_i,
+  input  logic                 rst_ni,
+  input  logic                 cmd_valid_i,
+  output logic                 cmd_ready_o,
+  input  logic [InstrBits-1:0] cmd_data_i,
+  output logic                 load_instr_valid_o,
+  input  logic                 load_instr_ready_i,
+  output logic [InstrBits-1:0] load_instr_data_o,
+  output logic                 gemm_instr_valid_o,
+  input  logic                 gemm_instr_ready_i,
+  output logic [InstrBits-1:0] gemm_instr_data_o,
+  output logic                 store_instr_valid_o,
+  input  logic                 store_instr_ready_i,
+  output logic [InstrBits-1:0] store_instr_data_o,
+  output logic                 queues_empty_o,
+  output logic                 gemm_queue_empty_o
 );
 
 `include "sparq_assert.svh"
 
   localparam int CntW = $clog2(QueueDepth + 1);
 
-  logic [2:0] opcode;
+  logic [sparq_isa_pkg::CommonOpcodeW-1:0] opcode;
   logic       is_load, is_gemm, is_store;
   logic       load_in_ready, gemm_in_ready, store_in_ready;
   logic [CntW-1:0] load_cnt, gemm_cnt, store_cnt;
@@ -56,7 +58,7 @@ module sparq_dispatch #(
   end
 
   sparq_fifo #(
-    .Width(256),
+    .Width(InstrBits),
     .Depth(QueueDepth)
   ) u_load_queue (
     .clk_i      (clk_i),
@@ -71,7 +73,7 @@ module sparq_dispatch #(
   );
 
   sparq_fifo #(
-    .Width(256),
+    .Width(InstrBits),
     .Depth(QueueDepth)
   ) u_gemm_queue (
     .clk_i      (clk_i),
@@ -86,7 +88,7 @@ module sparq_dispatch #(
   );
 
   sparq_fifo #(
-    .Width(256),
+    .Width(InstrBits),
     .Depth(QueueDepth)
   ) u_store_queue (
     .clk_i      (clk_i),

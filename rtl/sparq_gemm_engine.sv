@@ -46,35 +46,36 @@ module sparq_gemm_engine #(
   parameter int AccRows   = 256 * ArrayRows,
   localparam int ActAw = $clog2(ActLines),
   localparam int WgtAw = $clog2(WgtLines),
-  localparam int AccAw = $clog2(AccRows)
+  localparam int AccAw = $clog2(AccRows),
+  localparam int InstrBits = sparq_isa_pkg::InstrBits
 ) (
-  input  logic                       clk_i,
-  input  logic                       rst_ni,
-  input  logic                       instr_valid_i,
-  output logic                       instr_ready_o,
-  input  logic [255:0]               instr_data_i,
-  input  logic                       l2c_avail_i,
-  output logic                       l2c_pop_o,
-  input  logic                       s2c_avail_i,
-  output logic                       s2c_pop_o,
-  output logic                       c2l_push_o,
-  output logic                       c2s_push_o,
-  output logic                       act_re_o,
-  output logic [ActAw-1:0]           act_raddr_o,
-  input  logic [ArrayRows*8-1:0]     act_rdata_i,
-  output logic                       wgt_re_o,
-  output logic [WgtAw-1:0]           wgt_raddr_o,
-  input  logic [ArrayCols*8-1:0]     wgt_rdata_i,
-  input  logic                       acc_re_i,
-  input  logic [AccAw-1:0]           acc_raddr_i,
-  output logic [ArrayCols*32-1:0]    acc_rdata_o,
-  output logic                       busy_o,
-  output logic                       evt_row_issued_o,
-  output logic [31:0]                evt_useful_macs_o,
-  output logic                       evt_stall_load_o,
-  output logic                       evt_stall_store_o,
-  output logic                       evt_stall_weights_o,
-  output logic                       evt_instr_done_o
+  input  logic                    clk_i,
+  input  logic                    rst_ni,
+  input  logic                    instr_valid_i,
+  output logic                    instr_ready_o,
+  input  logic [InstrBits-1:0]    instr_data_i,
+  input  logic                    l2c_avail_i,
+  output logic                    l2c_pop_o,
+  input  logic                    s2c_avail_i,
+  output logic                    s2c_pop_o,
+  output logic                    c2l_push_o,
+  output logic                    c2s_push_o,
+  output logic                    act_re_o,
+  output logic [ActAw-1:0]        act_raddr_o,
+  input  logic [ArrayRows*8-1:0]  act_rdata_i,
+  output logic                    wgt_re_o,
+  output logic [WgtAw-1:0]        wgt_raddr_o,
+  input  logic [ArrayCols*8-1:0]  wgt_rdata_i,
+  input  logic                    acc_re_i,
+  input  logic [AccAw-1:0]        acc_raddr_i,
+  output logic [ArrayCols*32-1:0] acc_rdata_o,
+  output logic                    busy_o,
+  output logic                    evt_row_issued_o,
+  output logic [31:0]             evt_useful_macs_o,
+  output logic                    evt_stall_load_o,
+  output logic                    evt_stall_store_o,
+  output logic                    evt_stall_weights_o,
+  output logic                    evt_instr_done_o
 );
 
 `include "sparq_assert.svh"
@@ -90,7 +91,7 @@ module sparq_gemm_engine #(
   // ---------------------------------------------------------------------------
   // Instruction fields (queue head)
   // ---------------------------------------------------------------------------
-  logic [2:0]  f_opcode;
+  logic [sparq_isa_pkg::CommonOpcodeW-1:0] f_opcode;
   logic        f_pop_prev, f_pop_next, f_push_prev, f_push_next, f_accumulate;
   logic [15:0] f_act_base, f_act_stride, f_m_rows, f_wgt_base, f_acc_base;
   logic [7:0]  f_k_valid, f_n_valid;
@@ -109,9 +110,9 @@ module sparq_gemm_engine #(
   assign f_k_valid    = instr_data_i[sparq_isa_pkg::GemmKValidLsb +: sparq_isa_pkg::GemmKValidW];
   assign f_n_valid    = instr_data_i[sparq_isa_pkg::GemmNValidLsb +: sparq_isa_pkg::GemmNValidW];
 
-  // Bit 7 and everything above n_valid carry no GEMM field.
+  // Bits that carry no GEMM field.
   logic unused_instr;
-  assign unused_instr = ^{instr_data_i[255:105], instr_data_i[7]};
+  assign unused_instr = ^(instr_data_i & ~sparq_isa_pkg::GemmFieldMask);
 
   // Per-tile attributes that stay fixed while its rows stream.
   typedef struct packed {

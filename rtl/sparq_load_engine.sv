@@ -38,33 +38,36 @@ module sparq_load_engine #(
   parameter int ArrayCols     = 16,
   parameter int DramBits      = 128,
   parameter int LineFifoDepth = 128,
+  localparam int ParamBytes = sparq_isa_pkg::ParamBytes,
   localparam int LineBytes = (ArrayRows > ArrayCols)
-                             ? ((ArrayRows > 16) ? ArrayRows : 16)
-                             : ((ArrayCols > 16) ? ArrayCols : 16),
-  localparam int LineBits = 8 * LineBytes
+                             ? ((ArrayRows > ParamBytes) ? ArrayRows : ParamBytes)
+                             : ((ArrayCols > ParamBytes) ? ArrayCols : ParamBytes),
+  localparam int LineBits = 8 * LineBytes,
+  localparam int InstrBits = sparq_isa_pkg::InstrBits,
+  localparam int BufW = sparq_isa_pkg::LoadBufW
 ) (
-  input  logic                clk_i,
-  input  logic                rst_ni,
-  input  logic                instr_valid_i,
-  output logic                instr_ready_o,
-  input  logic [255:0]        instr_data_i,
-  input  logic                c2l_avail_i,
-  output logic                c2l_pop_o,
-  output logic                l2c_push_o,
-  output logic                dram_rd_req_valid_o,
-  input  logic                dram_rd_req_ready_i,
-  output logic [31:0]         dram_rd_req_addr_o,
-  input  logic                dram_rd_rsp_valid_i,
-  output logic                dram_rd_rsp_ready_o,
-  input  logic [DramBits-1:0] dram_rd_rsp_data_i,
-  output logic                wr_valid_o,
-  output logic [1:0]          wr_buf_o,
-  output logic [15:0]         wr_addr_o,
-  output logic [LineBits-1:0] wr_data_o,
-  output logic                busy_o,
-  output logic                evt_stall_dram_o,
-  output logic                evt_stall_tokens_o,
-  output logic                evt_instr_done_o
+  input  logic                 clk_i,
+  input  logic                 rst_ni,
+  input  logic                 instr_valid_i,
+  output logic                 instr_ready_o,
+  input  logic [InstrBits-1:0] instr_data_i,
+  input  logic                 c2l_avail_i,
+  output logic                 c2l_pop_o,
+  output logic                 l2c_push_o,
+  output logic                 dram_rd_req_valid_o,
+  input  logic                 dram_rd_req_ready_i,
+  output logic [31:0]          dram_rd_req_addr_o,
+  input  logic                 dram_rd_rsp_valid_i,
+  output logic                 dram_rd_rsp_ready_o,
+  input  logic [DramBits-1:0]  dram_rd_rsp_data_i,
+  output logic                 wr_valid_o,
+  output logic [BufW-1:0]      wr_buf_o,
+  output logic [15:0]          wr_addr_o,
+  output logic [LineBits-1:0]  wr_data_o,
+  output logic                 busy_o,
+  output logic                 evt_stall_dram_o,
+  output logic                 evt_stall_tokens_o,
+  output logic                 evt_instr_done_o
 );
 
 `include "sparq_assert.svh"
@@ -74,16 +77,16 @@ module sparq_load_engine #(
   localparam int BeatIdxW  = 32 - BeatAw;
   localparam int VbW       = $clog2(LineBytes + 1);
   localparam int OffW      = BeatAw + 1;  // offset + valid bytes < 2 * Beat
-  localparam int DescW     = 32 + BeatAw + VbW;  // bits of line_desc_t
+  localparam int DescW     = 30 + BufW + BeatAw + VbW;  // bits of line_desc_t
 
   if (LineBytes > Beat) begin : g_bad_line
-    `ELAB_ERROR("sparq_load_engine: SRAM lines (R, C and 16-byte PARAM records) must fit one DRAM beat")
+    `ELAB_ERROR("sparq_load_engine: SRAM lines (R, C and ParamBytes-byte PARAM records) must fit one DRAM beat")
   end
 
   // ---------------------------------------------------------------------------
   // Instruction fields (the queue head stays put until the engine pops it)
   // ---------------------------------------------------------------------------
-  logic [1:0]  f_buf;
+  logic [BufW-1:0] f_buf;
   logic [31:0] f_dram_base;
   logic [15:0] f_sram_base;
   logic [11:0] f_ny, f_nx, f_nl, f_h, f_w;
@@ -122,11 +125,11 @@ module sparq_load_engine #(
   always_comb begin
     buf_ok = 1'b1;
     case (f_buf)
-      2'd0:    lb = VbW'(ArrayRows);
-      2'd1:    lb = VbW'(ArrayCols);
-      2'd2:    lb = VbW'(16);
+      sparq_isa_pkg::BufAct:   lb = VbW'(ArrayRows);
+      sparq_isa_pkg::BufWgt:   lb = VbW'(ArrayCols);
+      sparq_isa_pkg::BufParam: lb = VbW'(ParamBytes);
       default: begin
-        lb     = VbW'(16);
+        lb     = VbW'(ParamBytes);
         buf_ok = 1'b0;
       end
     endcase
@@ -241,7 +244,7 @@ module sparq_load_engine #(
     logic [BeatAw-1:0]   off;
     logic [VbW-1:0]      vb;
     logic [15:0]         addr;
-    logic [1:0]          bufsel;
+    logic [BufW-1:0]     bufsel;
     logic [7:0]          pad;
     logic                last;   // last line of its instruction
     logic                push;   // push l2c with it
@@ -521,7 +524,7 @@ module sparq_load_engine #(
   end
 
   logic                wr_valid_q, done_q, push_q;
-  logic [1:0]          wr_buf_q;
+  logic [BufW-1:0]     wr_buf_q;
   logic [15:0]         wr_addr_q;
   logic [LineBits-1:0] wr_data_q;
 
@@ -565,7 +568,7 @@ module sparq_load_engine #(
 
   `ASSERT(LoadFlagsZero, instr_valid_i |-> !instr_data_i[sparq_isa_pkg::CommonPopPrevLsb] &&
                                            !instr_data_i[sparq_isa_pkg::CommonPushPrevLsb])
-  `ASSERT(KnownBuf, instr_valid_i |-> f_buf != 2'd3)
+  `ASSERT(KnownBuf, instr_valid_i |-> buf_ok)
   `ASSERT(InstrHeld, state_q != StIdle |-> instr_valid_i && $stable(instr_data_i))
   `ASSERT(SegFitsLines, instr_valid_i && !zero_steps |->
                         32'(f_seg) > (32'(f_nl) - 32'd1) * 32'(lb))

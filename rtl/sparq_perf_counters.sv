@@ -1,10 +1,10 @@
 // Performance counters and read-only configuration registers, 64 bits each,
-// read combinationally through sel_i (map: docs/architecture.md, "Performance
-// counters"). Counters start at zero on reset and wrap; unmapped selects
-// read zero.
+// read combinationally through sel_i (map: sparq_isa_pkg Ctr* / Cfg*, from
+// sw/isa/isa.def; table in docs/isa.md). Counters start at zero on reset and
+// wrap; unmapped selects read zero.
 //
-// Parameters: the sparq_top configuration, reported at sel 24..31 so the
-// harness can check it simulates the configuration it compiled for.
+// Parameters: the sparq_top configuration, reported at the Cfg* selects so
+// the harness can check it simulates the configuration it compiled for.
 // Ports: one-cycle event inputs (evt_*), sel_i / value_o (read port).
 
 module sparq_perf_counters #(
@@ -14,46 +14,47 @@ module sparq_perf_counters #(
   parameter int WgtLines     = 512 * ArrayRows,
   parameter int AccRows      = 256 * ArrayRows,
   parameter int ParamEntries = 2048,
-  parameter int DramBits     = 128
+  parameter int DramBits     = 128,
+  localparam int SelBits     = sparq_isa_pkg::CtrSelBits
 ) (
-  input  logic        clk_i,
-  input  logic        rst_ni,
-  input  logic        evt_row_issued_i,
-  input  logic [31:0] evt_useful_macs_i,
-  input  logic        evt_stall_gemm_load_i,
-  input  logic        evt_stall_gemm_store_i,
-  input  logic        evt_stall_gemm_weights_i,
-  input  logic        evt_stall_load_dram_i,
-  input  logic        evt_stall_load_tokens_i,
-  input  logic        evt_stall_store_dram_i,
-  input  logic        evt_stall_store_tokens_i,
-  input  logic [1:0]  evt_instrs_retired_i,   // instructions finished this cycle
-  input  logic        evt_gemm_idle_i,
-  input  logic [4:0]  sel_i,
-  output logic [63:0] value_o
+  input  logic               clk_i,
+  input  logic               rst_ni,
+  input  logic               evt_row_issued_i,
+  input  logic [31:0]        evt_useful_macs_i,
+  input  logic               evt_stall_gemm_load_i,
+  input  logic               evt_stall_gemm_store_i,
+  input  logic               evt_stall_gemm_weights_i,
+  input  logic               evt_stall_load_dram_i,
+  input  logic               evt_stall_load_tokens_i,
+  input  logic               evt_stall_store_dram_i,
+  input  logic               evt_stall_store_tokens_i,
+  input  logic [1:0]         evt_instrs_retired_i,   // instructions finished this cycle
+  input  logic               evt_gemm_idle_i,
+  input  logic [SelBits-1:0] sel_i,
+  output logic [63:0]        value_o
 );
 
-  localparam int NumCounters = 13;
-  localparam logic [63:0] MacsPerRow  = 64'(ArrayRows * ArrayCols);
-  localparam logic [63:0] Magic       = 64'h5350_5251;  // "SPRQ"
+  localparam int NumCounters = sparq_isa_pkg::NumCounters;
+  localparam logic [63:0] MacsPerRow = 64'(ArrayRows * ArrayCols);
 
   // Counter i in bits [64*i +: 64] (flat vectors, which every tool accepts).
   logic [64*NumCounters-1:0] incr, ctr_d, ctr_q;
 
   always_comb begin
-    incr[64*0 +: 64]  = 64'd1;
-    incr[64*1 +: 64]  = {63'd0, evt_row_issued_i};
-    incr[64*2 +: 64]  = evt_row_issued_i ? MacsPerRow : 64'd0;
-    incr[64*3 +: 64]  = evt_row_issued_i ? {32'd0, evt_useful_macs_i} : 64'd0;
-    incr[64*4 +: 64]  = {63'd0, evt_stall_gemm_load_i};
-    incr[64*5 +: 64]  = {63'd0, evt_stall_gemm_store_i};
-    incr[64*6 +: 64]  = {63'd0, evt_stall_gemm_weights_i};
-    incr[64*7 +: 64]  = {63'd0, evt_stall_load_dram_i};
-    incr[64*8 +: 64]  = {63'd0, evt_stall_load_tokens_i};
-    incr[64*9 +: 64]  = {63'd0, evt_stall_store_dram_i};
-    incr[64*10 +: 64] = {63'd0, evt_stall_store_tokens_i};
-    incr[64*11 +: 64] = {62'd0, evt_instrs_retired_i};
-    incr[64*12 +: 64] = {63'd0, evt_gemm_idle_i};
+    incr[64*sparq_isa_pkg::CtrCycles +: 64]           = 64'd1;
+    incr[64*sparq_isa_pkg::CtrArrayBusy +: 64]        = {63'd0, evt_row_issued_i};
+    incr[64*sparq_isa_pkg::CtrMacsIssued +: 64]       = evt_row_issued_i ? MacsPerRow : 64'd0;
+    incr[64*sparq_isa_pkg::CtrUsefulMacs +: 64]       = evt_row_issued_i ? {32'd0, evt_useful_macs_i}
+                                                                         : 64'd0;
+    incr[64*sparq_isa_pkg::CtrStallGemmLoad +: 64]    = {63'd0, evt_stall_gemm_load_i};
+    incr[64*sparq_isa_pkg::CtrStallGemmStore +: 64]   = {63'd0, evt_stall_gemm_store_i};
+    incr[64*sparq_isa_pkg::CtrStallGemmWeights +: 64] = {63'd0, evt_stall_gemm_weights_i};
+    incr[64*sparq_isa_pkg::CtrStallLoadDram +: 64]    = {63'd0, evt_stall_load_dram_i};
+    incr[64*sparq_isa_pkg::CtrStallLoadTokens +: 64]  = {63'd0, evt_stall_load_tokens_i};
+    incr[64*sparq_isa_pkg::CtrStallStoreDram +: 64]   = {63'd0, evt_stall_store_dram_i};
+    incr[64*sparq_isa_pkg::CtrStallStoreTokens +: 64] = {63'd0, evt_stall_store_tokens_i};
+    incr[64*sparq_isa_pkg::CtrInstrs +: 64]           = {62'd0, evt_instrs_retired_i};
+    incr[64*sparq_isa_pkg::CtrGemmIdle +: 64]         = {63'd0, evt_gemm_idle_i};
     for (int i = 0; i < NumCounters; i++) begin
       ctr_d[64*i +: 64] = ctr_q[64*i +: 64] + incr[64*i +: 64];
     end
@@ -70,17 +71,17 @@ module sparq_perf_counters #(
   always_comb begin
     value_o = '0;
     for (int i = 0; i < NumCounters; i++) begin
-      if (sel_i == 5'(i)) value_o = ctr_q[64*i +: 64];
+      if (sel_i == SelBits'(i)) value_o = ctr_q[64*i +: 64];
     end
     case (sel_i)
-      5'd24:   value_o = 64'(ArrayRows);
-      5'd25:   value_o = 64'(ArrayCols);
-      5'd26:   value_o = 64'(ActLines);
-      5'd27:   value_o = 64'(WgtLines);
-      5'd28:   value_o = 64'(AccRows);
-      5'd29:   value_o = 64'(ParamEntries);
-      5'd30:   value_o = 64'(DramBits);
-      5'd31:   value_o = Magic;
+      SelBits'(sparq_isa_pkg::CfgArrayRows):    value_o = 64'(ArrayRows);
+      SelBits'(sparq_isa_pkg::CfgArrayCols):    value_o = 64'(ArrayCols);
+      SelBits'(sparq_isa_pkg::CfgActLines):     value_o = 64'(ActLines);
+      SelBits'(sparq_isa_pkg::CfgWgtLines):     value_o = 64'(WgtLines);
+      SelBits'(sparq_isa_pkg::CfgAccRows):      value_o = 64'(AccRows);
+      SelBits'(sparq_isa_pkg::CfgParamEntries): value_o = 64'(ParamEntries);
+      SelBits'(sparq_isa_pkg::CfgDramBits):     value_o = 64'(DramBits);
+      SelBits'(sparq_isa_pkg::CfgMagic):        value_o = 64'(sparq_isa_pkg::MagicWord);
       default: ;
     endcase
   end

@@ -25,20 +25,22 @@ module sparq_store_engine #(
   parameter int ParamEntries = 2048,
   parameter int DramBits     = 128,
   parameter int OutFifoDepth = 8,
-  localparam int AccAw   = $clog2(AccRows),
-  localparam int ParamAw = $clog2(ParamEntries)
+  localparam int AccAw     = $clog2(AccRows),
+  localparam int ParamAw   = $clog2(ParamEntries),
+  localparam int InstrBits = sparq_isa_pkg::InstrBits,
+  localparam int ParamBits = sparq_isa_pkg::ParamBits
 ) (
   input  logic                    clk_i,
   input  logic                    rst_ni,
   input  logic                    instr_valid_i,
   output logic                    instr_ready_o,
-  input  logic [255:0]            instr_data_i,
+  input  logic [InstrBits-1:0]    instr_data_i,
   input  logic                    c2s_avail_i,
   output logic                    c2s_pop_o,
   output logic                    s2c_push_o,
   output logic                    param_re_o,
   output logic [ParamAw-1:0]      param_raddr_o,
-  input  logic [127:0]            param_rdata_i,
+  input  logic [ParamBits-1:0]    param_rdata_i,
   output logic                    acc_re_o,
   output logic [AccAw-1:0]        acc_raddr_o,
   input  logic [ArrayCols*32-1:0] acc_rdata_i,
@@ -211,12 +213,18 @@ module sparq_store_engine #(
 
   // ---------------------------------------------------------------------------
   // Per-lane parameters: PARAM record c -> lane c, captured the cycle after
-  // its read.
+  // its read; field positions in the record from the ISA package.
   // ---------------------------------------------------------------------------
   logic             pcap_q;
   logic [LaneW-1:0] plane_q;
   logic [32*ArrayCols-1:0] bias_q, mult_q;  // lane c in bits [32*c +: 32]
   logic [8*ArrayCols-1:0]  shift_q;         // lane c in bits [8*c +: 8]
+  logic [31:0]             rd_bias, rd_mult;
+  logic [7:0]              rd_shift;
+
+  assign rd_bias  = param_rdata_i[sparq_isa_pkg::ParamBiasLsb +: sparq_isa_pkg::ParamBiasW];
+  assign rd_mult  = param_rdata_i[sparq_isa_pkg::ParamMultLsb +: sparq_isa_pkg::ParamMultW];
+  assign rd_shift = param_rdata_i[sparq_isa_pkg::ParamShiftLsb +: sparq_isa_pkg::ParamShiftW];
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -233,9 +241,9 @@ module sparq_store_engine #(
   for (genvar c = 0; c < ArrayCols; c++) begin : g_params
     always_ff @(posedge clk_i) begin
       if (pcap_q && (plane_q == LaneW'(c))) begin
-        bias_q[32*c +: 32] <= param_rdata_i[31:0];
-        mult_q[32*c +: 32] <= param_rdata_i[63:32];
-        shift_q[8*c +: 8]  <= param_rdata_i[71:64];
+        bias_q[32*c +: 32] <= rd_bias;
+        mult_q[32*c +: 32] <= rd_mult;
+        shift_q[8*c +: 8]  <= rd_shift;
       end
     end
   end
@@ -413,7 +421,7 @@ module sparq_store_engine #(
   assign evt_stall_tokens_o = (state_q == StWait) && f_pop_prev && !c2s_avail_i;
 
   logic unused_param;
-  assign unused_param = ^param_rdata_i[127:72];
+  assign unused_param = ^(param_rdata_i & ~sparq_isa_pkg::ParamFieldMask);
 
   `ASSERT(StoreFlagsZero, instr_valid_i |-> !instr_data_i[sparq_isa_pkg::CommonPopNextLsb] &&
                                             !instr_data_i[sparq_isa_pkg::CommonPushNextLsb])
@@ -421,8 +429,7 @@ module sparq_store_engine #(
   `ASSERT(InstrHeld, state_q != StIdle |-> instr_valid_i && $stable(instr_data_i))
   `ASSERT(AccRowInRange, issue |-> 32'(row_q) < AccRows)
   `ASSERT(ParamInRange, param_re_o |-> 32'(f_param_base) + 32'(pcnt_q) < ParamEntries)
-  `ASSERT(ShiftInRange, pcap_q |-> $signed(param_rdata_i[71:64]) >= -8'sd31 &&
-                                   $signed(param_rdata_i[71:64]) <= 8'sd30)
+  `ASSERT(ShiftInRange, pcap_q |-> $signed(rd_shift) >= -8'sd31 && $signed(rd_shift) <= 8'sd30)
   `ASSERT(NoOutOverflow, v4_q |-> out_in_ready)
   `ASSERT_STABLE(WrStable, dram_wr_valid_o, dram_wr_ready_i,
                  {dram_wr_addr_o, dram_wr_data_o, dram_wr_strb_o})

@@ -20,17 +20,19 @@ module sparq_top #(
   parameter int WgtLines     = 512 * ArrayRows,
   parameter int AccRows      = 256 * ArrayRows,
   parameter int ParamEntries = 2048,
-  parameter int DramBits     = 128
+  parameter int DramBits     = 128,
+  localparam int InstrBits   = sparq_isa_pkg::InstrBits,
+  localparam int CtrSelBits  = sparq_isa_pkg::CtrSelBits
 ) (
   input  logic                  clk_i,
   input  logic                  rst_ni,
-  // host command queue (one 256-bit instruction per handshake)
+  // host command queue (one InstrBits-bit instruction per handshake)
   input  logic                  cmd_valid_i,
   output logic                  cmd_ready_o,
-  input  logic [255:0]          cmd_data_i,
+  input  logic [InstrBits-1:0]  cmd_data_i,
   output logic                  idle_o,        // nothing queued or executing anywhere
   // performance counters / config registers (combinational read)
-  input  logic [4:0]            ctr_sel_i,
+  input  logic [CtrSelBits-1:0] ctr_sel_i,
   output logic [63:0]           ctr_value_o,
   // DRAM read: requests (B-aligned byte address), responses in request order
   output logic                  dram_rd_req_valid_o,
@@ -53,9 +55,11 @@ module sparq_top #(
   localparam int WgtAw   = $clog2(WgtLines);
   localparam int AccAw   = $clog2(AccRows);
   localparam int ParamAw = $clog2(ParamEntries);
+  localparam int ParamBytes = sparq_isa_pkg::ParamBytes;
+  localparam int ParamBits  = sparq_isa_pkg::ParamBits;
   localparam int LineBytes = (ArrayRows > ArrayCols)
-                             ? ((ArrayRows > 16) ? ArrayRows : 16)
-                             : ((ArrayCols > 16) ? ArrayCols : 16);
+                             ? ((ArrayRows > ParamBytes) ? ArrayRows : ParamBytes)
+                             : ((ArrayCols > ParamBytes) ? ArrayCols : ParamBytes);
 
   // ---------------------------------------------------------------------------
   // Parameter checks
@@ -63,8 +67,8 @@ module sparq_top #(
   if (ArrayRows < 1 || ArrayCols < 1) begin : g_bad_array
     `ELAB_ERROR("sparq_top: ArrayRows and ArrayCols must be at least 1")
   end
-  if (DramBits < 128 || (DramBits & (DramBits - 1)) != 0) begin : g_bad_dram
-    `ELAB_ERROR("sparq_top: DramBits must be a power of two >= 128 (a PARAM record is one 16-byte line)")
+  if (DramBits < ParamBits || (DramBits & (DramBits - 1)) != 0) begin : g_bad_dram
+    `ELAB_ERROR("sparq_top: DramBits must be a power of two >= ParamBits (a PARAM record is one line)")
   end
   if (ArrayRows * 8 > DramBits || ArrayCols * 8 > DramBits) begin : g_bad_line
     `ELAB_ERROR("sparq_top: an ACT line (ArrayRows bytes) and a WGT line (ArrayCols bytes) must fit one DRAM beat")
@@ -83,15 +87,15 @@ module sparq_top #(
   // Dispatcher and tokens
   // ---------------------------------------------------------------------------
   logic         load_instr_valid, load_instr_ready;
-  logic [255:0] load_instr_data;
+  logic [InstrBits-1:0] load_instr_data;
   logic         gemm_instr_valid, gemm_instr_ready;
-  logic [255:0] gemm_instr_data;
+  logic [InstrBits-1:0] gemm_instr_data;
   logic         store_instr_valid, store_instr_ready;
-  logic [255:0] store_instr_data;
+  logic [InstrBits-1:0] store_instr_data;
   logic         queues_empty, gemm_queue_empty;
 
   sparq_dispatch #(
-    .QueueDepth(8)
+    .QueueDepth(sparq_isa_pkg::EngineQueueDepth)
   ) u_dispatch (
     .clk_i               (clk_i),
     .rst_ni              (rst_ni),
@@ -152,7 +156,7 @@ module sparq_top #(
   // LOAD engine and the SRAMs it fills
   // ---------------------------------------------------------------------------
   logic                   ld_wr_valid;
-  logic [1:0]             ld_wr_buf;
+  logic [sparq_isa_pkg::LoadBufW-1:0] ld_wr_buf;
   logic [15:0]            ld_wr_addr;
   logic [8*LineBytes-1:0] ld_wr_data;
   logic                   load_busy, load_done, evt_stall_load_dram, evt_stall_load_tokens;
@@ -193,14 +197,14 @@ module sparq_top #(
   logic [ParamAw-1:0]     param_raddr;
   logic [ArrayRows*8-1:0] act_rdata;
   logic [ArrayCols*8-1:0] wgt_rdata;
-  logic [127:0]           param_rdata;
+  logic [ParamBits-1:0]   param_rdata;
 
   sparq_sram #(
     .Width(ArrayRows * 8),
     .Depth(ActLines)
   ) u_act_sram (
     .clk_i  (clk_i),
-    .we_i   (ld_wr_valid && (ld_wr_buf == 2'd0)),
+    .we_i   (ld_wr_valid && (ld_wr_buf == sparq_isa_pkg::BufAct)),
     .waddr_i(ActAw'(ld_wr_addr)),
     .wdata_i(ld_wr_data[ArrayRows*8-1:0]),
     .re_i   (act_re),
@@ -213,7 +217,7 @@ module sparq_top #(
     .Depth(WgtLines)
   ) u_wgt_sram (
     .clk_i  (clk_i),
-    .we_i   (ld_wr_valid && (ld_wr_buf == 2'd1)),
+    .we_i   (ld_wr_valid && (ld_wr_buf == sparq_isa_pkg::BufWgt)),
     .waddr_i(WgtAw'(ld_wr_addr)),
     .wdata_i(ld_wr_data[ArrayCols*8-1:0]),
     .re_i   (wgt_re),
@@ -222,13 +226,13 @@ module sparq_top #(
   );
 
   sparq_sram #(
-    .Width(128),
+    .Width(ParamBits),
     .Depth(ParamEntries)
   ) u_param_sram (
     .clk_i  (clk_i),
-    .we_i   (ld_wr_valid && (ld_wr_buf == 2'd2)),
+    .we_i   (ld_wr_valid && (ld_wr_buf == sparq_isa_pkg::BufParam)),
     .waddr_i(ParamAw'(ld_wr_addr)),
-    .wdata_i(ld_wr_data[127:0]),
+    .wdata_i(ld_wr_data[ParamBits-1:0]),
     .re_i   (param_re),
     .raddr_i(param_raddr),
     .rdata_o(param_rdata)
@@ -351,9 +355,9 @@ module sparq_top #(
   // ---------------------------------------------------------------------------
   // Assertions: SRAM addresses of valid programs stay inside the SRAMs.
   // ---------------------------------------------------------------------------
-  `ASSERT(ActWriteInRange, ld_wr_valid && ld_wr_buf == 2'd0 |-> 32'(ld_wr_addr) < ActLines)
-  `ASSERT(WgtWriteInRange, ld_wr_valid && ld_wr_buf == 2'd1 |-> 32'(ld_wr_addr) < WgtLines)
-  `ASSERT(ParamWriteInRange, ld_wr_valid && ld_wr_buf == 2'd2 |-> 32'(ld_wr_addr) < ParamEntries)
+  `ASSERT(ActWriteInRange, ld_wr_valid && ld_wr_buf == sparq_isa_pkg::BufAct |-> 32'(ld_wr_addr) < ActLines)
+  `ASSERT(WgtWriteInRange, ld_wr_valid && ld_wr_buf == sparq_isa_pkg::BufWgt |-> 32'(ld_wr_addr) < WgtLines)
+  `ASSERT(ParamWriteInRange, ld_wr_valid && ld_wr_buf == sparq_isa_pkg::BufParam |-> 32'(ld_wr_addr) < ParamEntries)
   `ASSERT_KNOWN(ReqHandshakeKnown, {dram_rd_req_valid_o, dram_wr_valid_o, cmd_ready_o})
 
 endmodule

@@ -164,6 +164,11 @@ class Timeline {
 class RaceChecker {
  public:
   enum Mem : int { kActMem = 0, kWgtMem, kParamMem, kAccMem, kNumMems };
+  // ExecLoad names the memory it writes by the LOAD buf code.
+  static_assert(kActMem == static_cast<int>(LoadBuf::kAct) &&
+                    kWgtMem == static_cast<int>(LoadBuf::kWgt) &&
+                    kParamMem == static_cast<int>(LoadBuf::kParam),
+                "RaceChecker::Mem must follow isa.def's LOAD buf codes");
 
   explicit RaceChecker(const HwConfig& hw)
       : sizes_{static_cast<size_t>(hw.act_lines),
@@ -310,7 +315,6 @@ class ModelDevice final : public Device {
   PerfCounters ReadCounters() override { return counters_; }
 
  private:
-  static constexpr int kParamBytes = 16;
 
   void CheckHostRange(uint32_t addr, size_t n, const char* what) const {
     if (!dram_.Contains(addr, n)) {
@@ -414,17 +418,17 @@ class ModelDevice final : public Device {
     int64_t depth = 0;
     const char* name = "";
     switch (i.buf) {
-      case 0:
+      case static_cast<int64_t>(LoadBuf::kAct):
         sram = reinterpret_cast<uint8_t*>(act_.data());
         depth = hw_.act_lines;
         name = "ACT lines";
         break;
-      case 1:
+      case static_cast<int64_t>(LoadBuf::kWgt):
         sram = reinterpret_cast<uint8_t*>(wgt_.data());
         depth = hw_.wgt_lines;
         name = "WGT lines";
         break;
-      case 2:
+      case static_cast<int64_t>(LoadBuf::kParam):
         sram = param_.data();
         depth = hw_.param_entries;
         name = "PARAM records";
@@ -548,13 +552,17 @@ class ModelDevice final : public Device {
       int32_t bias, mult;
       int shift;
     };
+    static_assert(kParamBiasBytes == sizeof(int32_t) &&
+                      kParamMultBytes == sizeof(int32_t) &&
+                      kParamShiftBytes == 1,
+                  "isa.def PARAM field sizes differ from the decode below");
     std::vector<Record> rec(static_cast<size_t>(i.n_bytes));
     for (int64_t k = 0; k < i.n_bytes; ++k) {
       const uint8_t* p = param_.data() + (i.param_base + k) * kParamBytes;
       Record& r = rec[static_cast<size_t>(k)];
-      std::memcpy(&r.bias, p, 4);
-      std::memcpy(&r.mult, p + 4, 4);
-      r.shift = static_cast<int8_t>(p[8]);
+      std::memcpy(&r.bias, p + kParamBiasByte, kParamBiasBytes);
+      std::memcpy(&r.mult, p + kParamMultByte, kParamMultBytes);
+      r.shift = static_cast<int8_t>(p[kParamShiftByte]);
       if (r.shift < -31 || r.shift > 30 ||
           (r.mult != 0 && r.mult < (int32_t{1} << 30))) {
         throw InstrFault("PARAM record " + std::to_string(i.param_base + k) +

@@ -104,32 +104,49 @@ class RtlDeviceImpl final : public Device {
 
  private:
   uint64_t ReadReg(int sel) {
+    static_assert(kCtrSelBits <= 8, "ctr_sel_i is verilated as 8 bits");
     top_->ctr_sel_i = static_cast<uint8_t>(sel);
     top_->eval();
     return top_->ctr_value_o;
   }
 
   void CheckConfigRegisters() {
-    const uint64_t want[8] = {static_cast<uint64_t>(hw_.rows),
-                              static_cast<uint64_t>(hw_.cols),
-                              static_cast<uint64_t>(hw_.act_lines),
-                              static_cast<uint64_t>(hw_.wgt_lines),
-                              static_cast<uint64_t>(hw_.acc_rows),
-                              static_cast<uint64_t>(hw_.param_entries),
-                              static_cast<uint64_t>(hw_.dram_bits),
-                              0x53505251u};
-    const char* names[8] = {"ArrayRows", "ArrayCols", "ActLines",
-                            "WgtLines",  "AccRows",   "ParamEntries",
-                            "DramBits",  "magic"};
-    for (int i = 0; i < 8; ++i) {
-      uint64_t got = ReadReg(24 + i);
-      if (got != want[i]) {
+    for (ConfigReg reg : kConfigRegs) {
+      uint64_t want = 0;
+      switch (reg) {
+        case kCfgArrayRows:
+          want = static_cast<uint64_t>(hw_.rows);
+          break;
+        case kCfgArrayCols:
+          want = static_cast<uint64_t>(hw_.cols);
+          break;
+        case kCfgActLines:
+          want = static_cast<uint64_t>(hw_.act_lines);
+          break;
+        case kCfgWgtLines:
+          want = static_cast<uint64_t>(hw_.wgt_lines);
+          break;
+        case kCfgAccRows:
+          want = static_cast<uint64_t>(hw_.acc_rows);
+          break;
+        case kCfgParamEntries:
+          want = static_cast<uint64_t>(hw_.param_entries);
+          break;
+        case kCfgDramBits:
+          want = static_cast<uint64_t>(hw_.dram_bits);
+          break;
+        case kCfgMagic:
+          want = static_cast<uint64_t>(kMagicWord);
+          break;
+      }
+      const uint64_t got = ReadReg(reg);
+      if (got != want) {
         throw DeviceError("rtl: verilated sparq_top has " +
-                          std::string(names[i]) + " = " + std::to_string(got) +
-                          " but HwConfig::ForArray(" +
+                          std::string(ConfigRegName(reg)) + " = " +
+                          std::to_string(got) + " but HwConfig::ForArray(" +
                           std::to_string(hw_.rows) + ", " +
                           std::to_string(hw_.cols) + ") expects " +
-                          std::to_string(want[i]));
+                          std::to_string(want));
       }
     }
   }

@@ -15,7 +15,6 @@ namespace sparq {
 namespace {
 
 constexpr uint32_t kAlign = 64;
-constexpr int kParamRecordBytes = 16;
 constexpr int64_t kMaxNl = IsaFieldMax("Load", "nl");
 constexpr int64_t kMaxNx = IsaFieldMax("Load", "nx");
 constexpr int64_t kMaxNy = IsaFieldMax("Load", "ny");
@@ -183,7 +182,7 @@ class ConvLowering {
 
   uint64_t weight_bytes() const { return weight_bytes_; }
   uint64_t param_bytes() const {
-    return static_cast<uint64_t>(s_.cout) * kParamRecordBytes;
+    return static_cast<uint64_t>(s_.cout) * kParamBytes;
   }
 
   std::vector<uint8_t> PackWeights() const;
@@ -340,9 +339,14 @@ std::vector<uint8_t> ConvLowering::PackWeights() const {
   return out;
 }
 
-// One 16-byte record per output channel: the bias with the input zero point
-// folded in (bias - in_zp * sum(w), wrapping), M0 and the shift.
+// One PARAM record (layout: isa.def) per output channel: the bias with the
+// input zero point folded in (bias - in_zp * sum(w), wrapping), M0 and the
+// shift.
 std::vector<uint8_t> ConvLowering::PackParams() const {
+  static_assert(kParamBiasBytes == sizeof(int32_t) &&
+                    kParamMultBytes == sizeof(int32_t) &&
+                    kParamShiftBytes == 1,
+                "isa.def PARAM field sizes differ from the packing below");
   std::vector<uint8_t> out(param_bytes(), 0);
   const QuantParams& q = layer_.quant;
   const size_t per_out = layer_.weights.size() / static_cast<size_t>(s_.cout);
@@ -362,10 +366,10 @@ std::vector<uint8_t> ConvLowering::PackParams() const {
                        " is not a TFLite quantized multiplier (expected 0 or "
                        "[2^30, 2^31) and a shift in [-31, 30])");
     }
-    uint8_t* rec = out.data() + static_cast<size_t>(o) * kParamRecordBytes;
-    std::memcpy(rec, &folded, 4);
-    std::memcpy(rec + 4, &mult, 4);
-    rec[8] = static_cast<uint8_t>(static_cast<int8_t>(shift));
+    uint8_t* rec = out.data() + static_cast<size_t>(o) * kParamBytes;
+    std::memcpy(rec + kParamBiasByte, &folded, kParamBiasBytes);
+    std::memcpy(rec + kParamMultByte, &mult, kParamMultBytes);
+    rec[kParamShiftByte] = static_cast<uint8_t>(static_cast<int8_t>(shift));
   }
   return out;
 }
@@ -595,8 +599,8 @@ void ConvLowering::EmitParams(int r) {
   }
   EmitCopy(
       LoadBuf::kParam,
-      param_addr_ + static_cast<uint32_t>(rg.first_channel) * kParamRecordBytes,
-      rg.base, rg.channels, kParamRecordBytes, need_gemm);
+      param_addr_ + static_cast<uint32_t>(rg.first_channel) * kParamBytes,
+      rg.base, rg.channels, kParamBytes, need_gemm);
 }
 
 // Block b's weights reuse the WGT half of block b - 2.

@@ -11,7 +11,7 @@ int LoadLineBytes(const LoadInstr& i, const HwConfig& hw) {
     case LoadBuf::kWgt:
       return hw.cols;
     case LoadBuf::kParam:
-      return 16;
+      return kParamBytes;
   }
   return 0;
 }

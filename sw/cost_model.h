@@ -19,7 +19,6 @@ namespace sparq {
 constexpr int kDramLatency = 20;      // RtlOptions default, read request->data
 constexpr int kLoadSetupCycles = 7;   // per LOAD: stride products
 constexpr int kStoreDrainCycles = 4;  // ACC read, requant, FIFO, aligner
-constexpr int kEngineQueueDepth = 8;  // dispatcher entries per engine queue
 
 // Bytes per SRAM line of a LOAD target (R, C or 16), 0 for an unknown buf.
 int LoadLineBytes(const LoadInstr& i, const HwConfig& hw);

@@ -16,25 +16,7 @@
 
 namespace sparq {
 
-// Index = ctr_sel of rtl/sparq_top.sv (docs/architecture.md).
-enum Counter : int {
-  kCtrCycles = 0,
-  kCtrArrayBusy,
-  kCtrMacsIssued,
-  kCtrUsefulMacs,
-  kCtrStallGemmLoad,
-  kCtrStallGemmStore,
-  kCtrStallGemmWeights,
-  kCtrStallLoadDram,
-  kCtrStallLoadTokens,
-  kCtrStallStoreDram,
-  kCtrStallStoreTokens,
-  kCtrInstrs,
-  kCtrGemmIdle,
-  kNumCounters
-};
-const char* CounterName(int counter);  // "cycles", "array_busy", ...
-
+// One value per counter of isa.def, indexed by Counter (sw/isa.h).
 struct PerfCounters {
   std::array<uint64_t, kNumCounters> v{};
   uint64_t operator[](int i) const { return v[static_cast<size_t>(i)]; }

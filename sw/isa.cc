@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cctype>
 #include <cinttypes>
 #include <cstdarg>
 #include <cstdio>
@@ -89,14 +90,21 @@ std::string Format(const char* fmt, ...) {
   return buf;
 }
 
+// "ACT" for isa.def's LoadBuf Act.
 const char* BufName(int64_t buf) {
+  auto upper = [](const char* name) {
+    std::string s(name);
+    for (char& c : s) c = static_cast<char>(std::toupper(c));
+    return s;
+  };
   switch (buf) {
-    case 0:
-      return "ACT";
-    case 1:
-      return "WGT";
-    case 2:
-      return "PARAM";
+#define SPARQ_LOAD_BUF(Name, value, doc)                \
+  case value: {                                         \
+    static const std::string kUpper = upper(#Name);     \
+    return kUpper.c_str();                              \
+  }
+#include "sw/isa/isa.def"
+#undef SPARQ_LOAD_BUF
   }
   return "BUF?";
 }
@@ -334,6 +342,28 @@ std::string Disassemble(const std::vector<InstrWord>& program) {
     out += Format("%5zu: ", n) + Disassemble(program[n]) + "\n";
   }
   return out;
+}
+
+const char* CounterName(int counter) {
+  switch (counter) {
+#define SPARQ_COUNTER(Name, name, sel, doc) \
+  case sel:                                 \
+    return #name;
+#include "sw/isa/isa.def"
+#undef SPARQ_COUNTER
+  }
+  return "unknown";
+}
+
+const char* ConfigRegName(ConfigReg reg) {
+  switch (reg) {
+#define SPARQ_CONFIG_REG(Name, sel, doc) \
+  case kCfg##Name:                       \
+    return #Name;
+#include "sw/isa/isa.def"
+#undef SPARQ_CONFIG_REG
+  }
+  return "unknown";
 }
 
 }  // namespace sparq

@@ -1,5 +1,6 @@
-// The sparq instruction set: C++ view of sw/isa/isa.def (field layout) and
-// docs/architecture.md (semantics).
+// The sparq instruction set and hardware contract: C++ view of
+// sw/isa/isa.def (field layout, LOAD buffers, PARAM record, counter and
+// config-register map, constants) and docs/architecture.md (semantics).
 
 #ifndef SPARQ_SW_ISA_H_
 #define SPARQ_SW_ISA_H_
@@ -32,7 +33,55 @@ enum class Opcode : uint32_t {
 #undef SPARQ_FIELD
 };
 
-enum class LoadBuf : uint32_t { kAct = 0, kWgt = 1, kParam = 2 };
+// Values of the LOAD `buf` field.
+enum class LoadBuf : uint32_t {
+#define SPARQ_LOAD_BUF(Name, value, doc) k##Name = value,
+#include "sw/isa/isa.def"
+#undef SPARQ_LOAD_BUF
+};
+
+// The PARAM record: kParamBytes bytes per output channel, each field
+// little-endian at byte kParam<Field>Byte, kParam<Field>Bytes long
+// (kParamBiasByte, kParamMultBytes, ...); bytes no field covers are zero.
+#define SPARQ_PARAM_RECORD(bytes) constexpr int kParamBytes = bytes;
+#define SPARQ_PARAM_FIELD(Name, byte, bytes, sgn, doc) \
+  constexpr int kParam##Name##Byte = byte;             \
+  constexpr int kParam##Name##Bytes = bytes;
+#include "sw/isa/isa.def"
+#undef SPARQ_PARAM_RECORD
+#undef SPARQ_PARAM_FIELD
+
+// Numbers both sides depend on: kMagicWord, kCtrSelBits, kEngineQueueDepth.
+#define SPARQ_CONST(Name, value, doc) constexpr int k##Name = value;
+#include "sw/isa/isa.def"
+#undef SPARQ_CONST
+
+// Performance counters: the index is the ctr_sel of rtl/sparq_top.sv
+// (isa.def numbers them 0, 1, ... without gaps).
+enum Counter : int {
+#define SPARQ_COUNTER(Name, name, sel, doc) kCtr##Name = sel,
+#include "sw/isa/isa.def"
+#undef SPARQ_COUNTER
+};
+constexpr int kNumCounters = 0
+#define SPARQ_COUNTER(Name, name, sel, doc) +1
+#include "sw/isa/isa.def"
+#undef SPARQ_COUNTER
+    ;
+const char* CounterName(int counter);  // "cycles", "array_busy", ...
+
+// Read-only configuration registers on the counter read port.
+enum ConfigReg : int {
+#define SPARQ_CONFIG_REG(Name, sel, doc) kCfg##Name = sel,
+#include "sw/isa/isa.def"
+#undef SPARQ_CONFIG_REG
+};
+inline constexpr ConfigReg kConfigRegs[] = {
+#define SPARQ_CONFIG_REG(Name, sel, doc) kCfg##Name,
+#include "sw/isa/isa.def"
+#undef SPARQ_CONFIG_REG
+};
+const char* ConfigRegName(ConfigReg reg);  // "ArrayRows", ..., "Magic"
 
 // Every field of isa.def, in definition order: what a compiler needs to know
 // a field's limits without repeating its width.

@@ -1,5 +1,6 @@
-# Compares (MODE=check) or rewrites (MODE=regen) the files generated from
+# Compares (MODE=check) or rewrites (MODE=regen) every file generated from
 # sw/isa/isa.def, so the committed copies cannot drift from the definition.
+# The C++ side needs no generated file: sw/isa.h expands isa.def itself.
 #
 #   cmake -DISAGEN=<sparq_isagen> -DSRC=<source dir> -DMODE=check|regen \
 #         -P check_generated.cmake
@@ -27,5 +28,7 @@ endfunction()
 if(NOT MODE STREQUAL "check" AND NOT MODE STREQUAL "regen")
   message(FATAL_ERROR "MODE must be check or regen, got '${MODE}'")
 endif()
+# The whole list: the Verilog package (field positions, buffer codes, PARAM
+# record, counter / config-register map, constants) and its reference tables.
 sparq_isa_output(sv rtl/sparq_isa_pkg.sv)
 sparq_isa_output(md docs/isa.md)

@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <cstring>
+#include <iterator>
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace sparq {
 namespace {
@@ -376,6 +378,50 @@ TEST(IsaTest, FieldMaxComesFromTheDefinition) {
   EXPECT_EQ(IsaFieldMax("Load", "iy0"), 8191);
   EXPECT_EQ(IsaFieldMax("Gemm", "m_rows"), 65535);
   EXPECT_EQ(IsaFieldMax("Store", "nope"), -1);
+}
+
+// The contract values docs/architecture.md and the committed vectors assume,
+// written out by hand: a change to isa.def that moves one must be deliberate.
+TEST(IsaTest, ContractKeepsTheDocumentedValues) {
+  EXPECT_EQ(kInstrBits, 256);
+  EXPECT_EQ(static_cast<int>(LoadBuf::kAct), 0);
+  EXPECT_EQ(static_cast<int>(LoadBuf::kWgt), 1);
+  EXPECT_EQ(static_cast<int>(LoadBuf::kParam), 2);
+  EXPECT_EQ(kParamBytes, 16);
+  EXPECT_EQ(kParamBiasByte, 0);
+  EXPECT_EQ(kParamBiasBytes, 4);
+  EXPECT_EQ(kParamMultByte, 4);
+  EXPECT_EQ(kParamMultBytes, 4);
+  EXPECT_EQ(kParamShiftByte, 8);
+  EXPECT_EQ(kParamShiftBytes, 1);
+  EXPECT_EQ(kNumCounters, 13);
+  EXPECT_EQ(kCtrCycles, 0);
+  EXPECT_EQ(kCtrGemmIdle, 12);
+  EXPECT_STREQ(CounterName(kCtrStallGemmWeights), "stall_gemm_weights");
+  ASSERT_EQ(std::size(kConfigRegs), 8u);
+  const char* names[8] = {"ArrayRows", "ArrayCols", "ActLines",
+                          "WgtLines",  "AccRows",   "ParamEntries",
+                          "DramBits",  "Magic"};
+  for (size_t i = 0; i < 8; ++i) {
+    EXPECT_EQ(static_cast<int>(kConfigRegs[i]), 24 + static_cast<int>(i));
+    EXPECT_STREQ(ConfigRegName(kConfigRegs[i]), names[i]);
+  }
+  EXPECT_EQ(kMagicWord, 0x53505251);
+  EXPECT_EQ(kCtrSelBits, 5);
+  EXPECT_EQ(kEngineQueueDepth, 8);
+}
+
+TEST(IsaTest, DisassemblerNamesLoadBuffersFromTheDefinition) {
+  LoadInstr l;
+  l.ny = l.nx = l.kh = l.kw = l.h = l.w = l.nl = 1;
+  const std::pair<LoadBuf, const char*> cases[] = {
+      {LoadBuf::kAct, "LOAD  ACT "},
+      {LoadBuf::kWgt, "LOAD  WGT "},
+      {LoadBuf::kParam, "LOAD  PARAM "}};
+  for (const auto& [buf, name] : cases) {
+    l.buf = static_cast<int64_t>(buf);
+    EXPECT_EQ(Disassemble(Encode(l)).rfind(name, 0), 0u) << name;
+  }
 }
 
 }  // namespace
