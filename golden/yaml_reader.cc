@@ -12,6 +12,26 @@
 #include "golden/errors.h"
 
 namespace sparq {
+namespace {
+
+// Levenshtein distance, for did-you-mean suggestions.
+int EditDistance(const std::string& a, const std::string& b) {
+  std::vector<int> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = static_cast<int>(j);
+  for (size_t i = 1; i <= a.size(); ++i) {
+    int diag = row[0];
+    row[0] = static_cast<int>(i);
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const int up = row[j];
+      row[j] = std::min(
+          {row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+}  // namespace
 
 const char kYamlMissing[] = "nothing (the field is missing)";
 
@@ -44,22 +64,6 @@ std::string JoinNames(const std::vector<std::string>& items) {
   std::string s;
   for (const std::string& item : items) s += (s.empty() ? "" : ", ") + item;
   return s;
-}
-
-int EditDistance(const std::string& a, const std::string& b) {
-  std::vector<int> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = static_cast<int>(j);
-  for (size_t i = 1; i <= a.size(); ++i) {
-    int diag = row[0];
-    row[0] = static_cast<int>(i);
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const int up = row[j];
-      row[j] = std::min(
-          {row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diag = up;
-    }
-  }
-  return row[b.size()];
 }
 
 void YamlReader::Fail(const YAML::Node& at, const std::string& field,
@@ -163,17 +167,16 @@ int64_t YamlReader::Int(const YAML::Node& n, const std::string& path,
 }
 
 double YamlReader::Real(const YAML::Node& n, const std::string& path, double lo,
-                        bool lo_inclusive, double hi, bool hi_inclusive) const {
+                        bool lo_inclusive, double hi) const {
   std::ostringstream e;
   e << "a number " << (lo_inclusive ? ">= " : "> ") << lo;
-  if (std::isfinite(hi)) e << " and " << (hi_inclusive ? "<= " : "< ") << hi;
+  if (std::isfinite(hi)) e << " and < " << hi;
   if (!n.IsScalar() || n.Tag() == "!") Fail(n, path, e.str(), Describe(n));
   const std::string& s = n.Scalar();
   char* end = nullptr;
   const double v = std::strtod(s.c_str(), &end);
   const bool above = lo_inclusive ? v >= lo : v > lo;
-  const bool below = hi_inclusive ? v <= hi : v < hi;
-  if (s.empty() || *end != '\0' || !std::isfinite(v) || !above || !below) {
+  if (s.empty() || *end != '\0' || !std::isfinite(v) || !above || v >= hi) {
     Fail(n, path, e.str(), Describe(n));
   }
   return v;
@@ -196,15 +199,6 @@ std::string YamlReader::String(const YAML::Node& n,
     Fail(n, path, "a non-empty string", Describe(n));
   }
   return n.Scalar();
-}
-
-std::string YamlReader::OneOf(const YAML::Node& n, const std::string& path,
-                              const std::vector<std::string>& choices) const {
-  const std::string s = n.IsScalar() ? n.Scalar() : "";
-  if (std::find(choices.begin(), choices.end(), s) == choices.end()) {
-    Fail(n, path, "one of " + JoinNames(choices), Describe(n));
-  }
-  return s;
 }
 
 std::vector<int64_t> YamlReader::IntList(const YAML::Node& n,

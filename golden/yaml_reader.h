@@ -36,9 +36,6 @@ std::string ReadTextFile(const std::string& path, const std::string& what);
 // "a, b, c".
 std::string JoinNames(const std::vector<std::string>& items);
 
-// Levenshtein distance, for did-you-mean suggestions.
-int EditDistance(const std::string& a, const std::string& b);
-
 // A YAML mapping whose keys have been checked against the allowed set.
 class YamlMap {
  public:
@@ -100,15 +97,12 @@ class YamlReader {
   int64_t Int(const YAML::Node& n, const std::string& path, int64_t lo,
               int64_t hi) const;
   // An unquoted finite number above lo (or at it, when lo_inclusive) and
-  // below hi (or at it, when hi_inclusive).
+  // below hi.
   double Real(const YAML::Node& n, const std::string& path, double lo,
-              bool lo_inclusive, double hi, bool hi_inclusive = false) const;
+              bool lo_inclusive, double hi) const;
   // Any unquoted finite number.
   double Number(const YAML::Node& n, const std::string& path) const;
   std::string String(const YAML::Node& n, const std::string& path) const;
-  // A string among `choices`.
-  std::string OneOf(const YAML::Node& n, const std::string& path,
-                    const std::vector<std::string>& choices) const;
   std::vector<int64_t> IntList(const YAML::Node& n, const std::string& path,
                                int64_t lo, int64_t hi, size_t min_len,
                                size_t max_len) const;
