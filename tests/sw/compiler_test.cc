@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <cmath>
 #include <cstdio>
 #include <map>
 #include <memory>
@@ -11,9 +10,7 @@
 #include <vector>
 
 #include "golden/errors.h"
-#include "golden/layers.h"
 #include "golden/network.h"
-#include "golden/requant.h"
 #include "sim/model_device.h"
 #include "sw/cost_model.h"
 #include "sw/runtime.h"
