@@ -7,8 +7,6 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <map>
-#include <set>
 #include <sstream>
 
 #include "golden/errors.h"
@@ -18,57 +16,6 @@ namespace sparq {
 namespace {
 
 namespace fs = std::filesystem;
-
-class RecipeReader {
- public:
-  explicit RecipeReader(std::string file) : file_(std::move(file)) {}
-
-  [[noreturn]] void Fail(const YAML::Node& n, const std::string& field,
-                         const std::string& msg) const {
-    const int line = n.Mark().line >= 0 ? n.Mark().line + 1 : 0;
-    throw InputError(file_ + ":" + std::to_string(line) + ": field '" + field +
-                     "': " + msg);
-  }
-
-  void CheckKeys(const YAML::Node& map, const std::string& where,
-                 const std::set<std::string>& allowed) const {
-    if (!map.IsMap()) Fail(map, where, "expected a mapping");
-    for (const auto& kv : map) {
-      const std::string key = kv.first.as<std::string>();
-      if (!allowed.count(key)) {
-        std::string list;
-        for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-        Fail(kv.first, where.empty() ? key : where + "." + key,
-             "unknown field; expected one of " + list);
-      }
-    }
-  }
-
-  template <typename T>
-  T Get(const YAML::Node& n, const std::string& field, const char* what) const {
-    if (!n.IsScalar()) Fail(n, field, std::string("expected ") + what);
-    // Quoted scalars are strings, never numbers.
-    if (n.Tag() == "!" && !std::is_same_v<T, std::string>) {
-      Fail(n, field, std::string("expected ") + what + ", got a quoted string");
-    }
-    try {
-      return n.as<T>();
-    } catch (const YAML::Exception&) {
-      Fail(n, field,
-           std::string("expected ") + what + ", got '" + n.Scalar() + "'");
-    }
-  }
-
- private:
-  std::string file_;
-};
-
-const char* const kTopKeys[] = {"name",        "baseline",   "seed",
-                                "train_limit", "test_limit", "calib_images",
-                                "steps"};
-const char* const kStepKeys[] = {
-    "method",   "layers", "rank", "ranks", "energy",  "groups", "iterations",
-    "sparsity", "keep",   "n",    "m",     "weights", "epochs", "lr"};
 
 std::string YamlLayers(const CompressResult& r) {
   YAML::Emitter out;
@@ -132,107 +79,6 @@ void WriteText(const std::string& path, const std::string& text) {
 }
 
 }  // namespace
-
-Recipe ParseRecipe(const std::string& text, const std::string& file,
-                   const std::string& base_dir) {
-  RecipeReader rd(file);
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    throw InputError(file + ":" + std::to_string(e.mark.line + 1) +
-                     ": YAML syntax: " + e.msg);
-  }
-  rd.CheckKeys(root, "", {std::begin(kTopKeys), std::end(kTopKeys)});
-  Recipe r;
-  r.name = fs::path(file).stem().string();
-  if (root["name"])
-    r.name = rd.Get<std::string>(root["name"], "name", "a string");
-  if (root["baseline"]) {
-    r.baseline = rd.Get<std::string>(root["baseline"], "baseline", "a folder");
-    if (fs::path(r.baseline).is_relative())
-      r.baseline = (fs::path(base_dir) / r.baseline).string();
-  } else {
-    r.baseline = (fs::path(base_dir) / ".." / "baseline").string();
-  }
-  if (root["seed"])
-    r.seed = rd.Get<uint32_t>(root["seed"], "seed", "an unsigned integer");
-  if (root["train_limit"])
-    r.train_limit =
-        rd.Get<int>(root["train_limit"], "train_limit", "an integer");
-  if (root["test_limit"])
-    r.test_limit = rd.Get<int>(root["test_limit"], "test_limit", "an integer");
-  if (root["calib_images"]) {
-    r.calib_images =
-        rd.Get<int>(root["calib_images"], "calib_images", "an integer");
-    if (r.calib_images < 1)
-      rd.Fail(root["calib_images"], "calib_images", "expected >= 1");
-  }
-  const YAML::Node steps = root["steps"];
-  if (!steps || !steps.IsSequence() || steps.size() == 0) {
-    rd.Fail(steps ? steps : root, "steps",
-            "expected a non-empty list of steps");
-  }
-  for (size_t i = 0; i < steps.size(); ++i) {
-    const YAML::Node s = steps[i];
-    const std::string at = "steps[" + std::to_string(i) + "]";
-    rd.CheckKeys(s, at, {std::begin(kStepKeys), std::end(kStepKeys)});
-    RecipeStep st;
-    if (!s["method"]) rd.Fail(s, at + ".method", "required");
-    st.method =
-        rd.Get<std::string>(s["method"], at + ".method", "a method name");
-    if (st.method == "cp") st.cp_iterations = 100;
-    if (const YAML::Node l = s["layers"]) {
-      if (!l.IsSequence())
-        rd.Fail(l, at + ".layers", "expected a list of layer names");
-      for (size_t j = 0; j < l.size(); ++j) {
-        st.layers.push_back(
-            rd.Get<std::string>(l[j], at + ".layers", "a layer name"));
-      }
-    }
-    if (s["rank"]) st.rank = rd.Get<int>(s["rank"], at + ".rank", "an integer");
-    if (const YAML::Node rk = s["ranks"]) {
-      if (!rk.IsSequence() || rk.size() != 2) {
-        rd.Fail(rk, at + ".ranks", "expected [rank_in, rank_out]");
-      }
-      st.rank_in = rd.Get<int>(rk[0], at + ".ranks", "an integer");
-      st.rank_out = rd.Get<int>(rk[1], at + ".ranks", "an integer");
-    }
-    if (s["energy"])
-      st.energy = rd.Get<double>(s["energy"], at + ".energy", "a number");
-    if (s["groups"])
-      st.groups = rd.Get<int>(s["groups"], at + ".groups", "an integer");
-    if (s["iterations"]) {
-      const int it =
-          rd.Get<int>(s["iterations"], at + ".iterations", "an integer");
-      if (st.method == "cp")
-        st.cp_iterations = it;
-      else
-        st.iterations = it;
-    }
-    if (s["sparsity"])
-      st.sparsity = rd.Get<double>(s["sparsity"], at + ".sparsity", "a number");
-    if (s["keep"]) st.keep = rd.Get<int>(s["keep"], at + ".keep", "an integer");
-    if (s["n"]) st.n = rd.Get<int>(s["n"], at + ".n", "an integer");
-    if (s["m"]) st.m = rd.Get<int>(s["m"], at + ".m", "an integer");
-    if (s["weights"])
-      st.weights =
-          rd.Get<std::string>(s["weights"], at + ".weights", "a precision");
-    if (s["epochs"])
-      st.epochs = rd.Get<int>(s["epochs"], at + ".epochs", "an integer");
-    if (s["lr"]) st.lr = rd.Get<float>(s["lr"], at + ".lr", "a number");
-    r.steps.push_back(st);
-  }
-  return r;
-}
-
-Recipe LoadRecipe(const std::string& path) {
-  std::ifstream f(path);
-  if (!f) throw InputError(path + ": cannot open the recipe");
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ParseRecipe(ss.str(), path, fs::path(path).parent_path().string());
-}
 
 bool WriteCompressedModel(const CompressResult& result, const Recipe& recipe,
                           const std::string& dir, int images) {

@@ -15,12 +15,6 @@ namespace sparq {
 
 void AddCompressCommand(CLI::App& app);
 
-// Reads a recipe; relative paths (baseline) resolve against its folder.
-// Errors are InputError "FILE:LINE: field 'steps[1].rank': expected ...".
-Recipe ParseRecipe(const std::string& text, const std::string& file,
-                   const std::string& base_dir);
-Recipe LoadRecipe(const std::string& path);
-
 // Writes DIR/model.yaml, DIR/weights/*.npy, DIR/input.npy (the first
 // `images` test images) and DIR/report.md. Returns false when model.yaml
 // could not be written because the network has binary activations, which

@@ -5,14 +5,10 @@
 #include <algorithm>
 #include <cassert>
 #include <cctype>
-#include <cerrno>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <limits>
 #include <set>
 #include <sstream>
@@ -21,13 +17,14 @@
 #include "golden/npy.h"
 #include "golden/random.h"
 #include "golden/requant.h"
+#include "golden/yaml_reader.h"
 
 namespace sparq {
 namespace {
 
 // Keeps a typo'd shape from allocating gigabytes before anything runs.
 constexpr size_t kMaxTensorElements = size_t{1} << 28;
-constexpr char kMissing[] = "nothing (the field is missing)";
+const char* const kMissing = kYamlMissing;
 constexpr int64_t kInt32Min = std::numeric_limits<int32_t>::min();
 constexpr int64_t kInt32Max = std::numeric_limits<int32_t>::max();
 
@@ -37,28 +34,6 @@ template <typename T>
 void FillRandom(Tensor<T>* t, uint64_t seed, int64_t lo, int64_t hi) {
   SplitMix64 rng(seed);
   for (T& v : t->data) v = static_cast<T>(rng.Uniform(lo, hi));
-}
-
-int EditDistance(const std::string& a, const std::string& b) {
-  std::vector<int> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = static_cast<int>(j);
-  for (size_t i = 1; i <= a.size(); ++i) {
-    int diag = row[0];
-    row[0] = static_cast<int>(i);
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const int up = row[j];
-      row[j] = std::min(
-          {row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
-
-std::string Join(const std::vector<std::string>& items) {
-  std::string s;
-  for (const std::string& item : items) s += (s.empty() ? "" : ", ") + item;
-  return s;
 }
 
 bool IsPowerOfTwo(int64_t v) { return v > 0 && (v & (v - 1)) == 0; }
@@ -72,30 +47,6 @@ void SamePadding(int size, int extent, int stride, int* before, int* after) {
   *after = total - total / 2;
 }
 
-// A YAML mapping whose keys have been checked against the allowed set.
-class MapView {
- public:
-  MapView(YAML::Node node, std::string path,
-          std::map<std::string, YAML::Node> v)
-      : node_(std::move(node)), path_(std::move(path)), values_(std::move(v)) {}
-
-  bool Has(const std::string& key) const { return values_.count(key) != 0; }
-  YAML::Node Get(const std::string& key) const {
-    auto it = values_.find(key);
-    return it == values_.end() ? YAML::Node() : it->second;
-  }
-  std::string Path(const std::string& key) const {
-    return path_.empty() ? key : path_ + "." + key;
-  }
-  const YAML::Node& node() const { return node_; }
-  const std::string& path() const { return path_; }
-
- private:
-  YAML::Node node_;
-  std::string path_;
-  std::map<std::string, YAML::Node> values_;
-};
-
 struct Window {  // kernel/stride/dilation pairs
   int h = 1, w = 1;
 };
@@ -104,51 +55,16 @@ struct Padding {
   int top = 0, left = 0, bottom = 0, right = 0;
 };
 
-class Parser {
+using MapView = YamlMap;
+
+class Parser : public YamlReader {
  public:
   Parser(std::string file, std::string base_dir)
-      : file_(std::move(file)), base_dir_(std::move(base_dir)) {}
+      : YamlReader(std::move(file)), base_dir_(std::move(base_dir)) {}
 
   RunConfig Parse(const YAML::Node& root);
 
-  [[noreturn]] void Fail(const YAML::Node& at, const std::string& field,
-                         const std::string& expected,
-                         const std::string& got) const {
-    FailAt(at, field, "expected " + expected + ", got " + got);
-  }
-  [[noreturn]] void FailAt(const YAML::Node& at, const std::string& field,
-                           const std::string& message) const {
-    throw InputError(file_ + ":" + std::to_string(Line(at)) + ": field '" +
-                     field + "': " + message);
-  }
-  int Line(const YAML::Node& n) const {
-    if (n.IsDefined()) {
-      const YAML::Mark mark = n.Mark();
-      if (mark.line >= 0) return mark.line + 1;
-    }
-    return fallback_line_;
-  }
-
  private:
-  static std::string Describe(const YAML::Node& n);
-
-  // Checks `node` is a mapping whose keys are all in `allowed`. A key in
-  // `elsewhere` is reported as belonging to something other than `owner`.
-  MapView Map(const YAML::Node& node, const std::string& path,
-              const std::vector<std::string>& allowed,
-              const std::string& owner = "",
-              const std::vector<std::string>& elsewhere = {}) const;
-  YAML::Node Need(const MapView& m, const std::string& key,
-                  const std::string& expected) const;
-
-  int64_t Int(const YAML::Node& n, const std::string& path, int64_t lo,
-              int64_t hi) const;
-  double Real(const YAML::Node& n, const std::string& path, double lo,
-              bool lo_inclusive, double hi) const;
-  std::string String(const YAML::Node& n, const std::string& path) const;
-  std::vector<int64_t> IntList(const YAML::Node& n, const std::string& path,
-                               int64_t lo, int64_t hi, size_t min_len,
-                               size_t max_len) const;
   // An int or a list of `count` ints, broadcast to `count`.
   std::vector<int64_t> IntOrList(const YAML::Node& n, const std::string& path,
                                  int64_t lo, int64_t hi, size_t count) const;
@@ -189,130 +105,8 @@ class Parser {
   void ParseClamp(const MapView& m, int32_t zp, std::optional<double> scale,
                   int32_t* act_min, int32_t* act_max) const;
 
-  std::string file_;
   std::string base_dir_;
-  int fallback_line_ = 1;
 };
-
-std::string Parser::Describe(const YAML::Node& n) {
-  if (!n.IsDefined()) return kMissing;
-  switch (n.Type()) {
-    case YAML::NodeType::Null:
-      return "nothing";
-    case YAML::NodeType::Scalar:
-      if (n.Tag() == "!") return "the string '" + n.Scalar() + "'";
-      return "'" + n.Scalar() + "'";
-    case YAML::NodeType::Sequence:
-      return "a list of " + std::to_string(n.size()) + " item" +
-             (n.size() == 1 ? "" : "s");
-    case YAML::NodeType::Map:
-      return "a mapping";
-    default:
-      return "nothing";
-  }
-}
-
-MapView Parser::Map(const YAML::Node& node, const std::string& path,
-                    const std::vector<std::string>& allowed,
-                    const std::string& owner,
-                    const std::vector<std::string>& elsewhere) const {
-  if (!node.IsMap()) {
-    Fail(node, path.empty() ? "(top level)" : path,
-         "a mapping with fields " + Join(allowed), Describe(node));
-  }
-  std::map<std::string, YAML::Node> values;
-  for (auto it = node.begin(); it != node.end(); ++it) {
-    const YAML::Node key = it->first;
-    const std::string sub = path.empty() ? "" : path + ".";
-    if (!key.IsScalar()) {
-      Fail(key, sub + "?", "a field name", Describe(key));
-    }
-    const std::string name = key.Scalar();
-    const auto contains = [&name](const std::vector<std::string>& v) {
-      return std::find(v.begin(), v.end(), name) != v.end();
-    };
-    if (!contains(allowed) && contains(elsewhere)) {
-      FailAt(key, sub + name,
-             "not a field of " + owner + "; expected one of: " + Join(allowed));
-    }
-    if (!contains(allowed)) {
-      std::string hint;
-      for (const std::string& a : allowed) {
-        if (EditDistance(a, name) <= 2) hint = " (did you mean '" + a + "'?)";
-      }
-      FailAt(key, sub + name,
-             "unknown field" + hint + "; expected one of: " + Join(allowed));
-    }
-    if (values.count(name)) FailAt(key, sub + name, "duplicate field");
-    values[name] = it->second;
-  }
-  return MapView(node, path, std::move(values));
-}
-
-YAML::Node Parser::Need(const MapView& m, const std::string& key,
-                        const std::string& expected) const {
-  if (!m.Has(key)) Fail(m.node(), m.Path(key), expected, kMissing);
-  return m.Get(key);
-}
-
-int64_t Parser::Int(const YAML::Node& n, const std::string& path, int64_t lo,
-                    int64_t hi) const {
-  const std::string expected =
-      "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
-  if (!n.IsScalar() || n.Tag() == "!") Fail(n, path, expected, Describe(n));
-  const std::string& s = n.Scalar();
-  errno = 0;
-  char* end = nullptr;
-  const long long v = std::strtoll(s.c_str(), &end, 10);
-  if (s.empty() || *end != '\0' || errno == ERANGE || v < lo || v > hi) {
-    Fail(n, path, expected, Describe(n));
-  }
-  return v;
-}
-
-double Parser::Real(const YAML::Node& n, const std::string& path, double lo,
-                    bool lo_inclusive, double hi) const {
-  std::ostringstream e;
-  e << "a number " << (lo_inclusive ? ">= " : "> ") << lo;
-  if (std::isfinite(hi)) e << " and < " << hi;
-  if (!n.IsScalar() || n.Tag() == "!") Fail(n, path, e.str(), Describe(n));
-  const std::string& s = n.Scalar();
-  char* end = nullptr;
-  const double v = std::strtod(s.c_str(), &end);
-  const bool above = lo_inclusive ? v >= lo : v > lo;
-  if (s.empty() || *end != '\0' || !std::isfinite(v) || !above || v >= hi) {
-    Fail(n, path, e.str(), Describe(n));
-  }
-  return v;
-}
-
-std::string Parser::String(const YAML::Node& n, const std::string& path) const {
-  if (!n.IsScalar() || n.Scalar().empty()) {
-    Fail(n, path, "a non-empty string", Describe(n));
-  }
-  return n.Scalar();
-}
-
-std::vector<int64_t> Parser::IntList(const YAML::Node& n,
-                                     const std::string& path, int64_t lo,
-                                     int64_t hi, size_t min_len,
-                                     size_t max_len) const {
-  const std::string len =
-      min_len == max_len
-          ? std::to_string(min_len)
-          : std::to_string(min_len) + " to " + std::to_string(max_len);
-  if (!n.IsSequence() || n.size() < min_len || n.size() > max_len) {
-    Fail(n, path,
-         "a list of " + len + " integers in [" + std::to_string(lo) + ", " +
-             std::to_string(hi) + "]",
-         Describe(n));
-  }
-  std::vector<int64_t> v;
-  for (size_t i = 0; i < n.size(); ++i) {
-    v.push_back(Int(n[i], path + "[" + std::to_string(i) + "]", lo, hi));
-  }
-  return v;
-}
 
 std::vector<int64_t> Parser::IntOrList(const YAML::Node& n,
                                        const std::string& path, int64_t lo,
@@ -520,7 +314,7 @@ void Parser::ParseNetwork(const YAML::Node& n, RunConfig* cfg) {
   if (net.Has("name")) {
     cfg->net.name = String(net.Get("name"), net.Path("name"));
   } else {
-    cfg->net.name = std::filesystem::path(file_).stem().string();
+    cfg->net.name = std::filesystem::path(file()).stem().string();
   }
   const MapView in = Map(
       Need(net, "input", "a mapping {shape, npy | random, zero_point, scale}"),
@@ -841,7 +635,7 @@ void Parser::ParseLayer(const YAML::Node& node, size_t index, RunConfig* cfg) {
   const MapView m = kFields.count(peeked) ? Map(node, path, kFields.at(peeked),
                                                 "a " + peeked + " layer", kAll)
                                           : Map(node, path, kAll);
-  fallback_line_ = Line(node);
+  set_fallback_line(Line(node));
 
   Layer layer;
   layer.name = String(Need(m, "name", "a layer name"), m.Path("name"));
@@ -993,9 +787,9 @@ void Parser::ParseLayer(const YAML::Node& node, size_t index, RunConfig* cfg) {
 
 RunConfig Parser::Parse(const YAML::Node& root) {
   RunConfig cfg;
-  cfg.file = file_;
+  cfg.file = file();
   if (!root.IsDefined() || root.IsNull()) {
-    throw InputError(file_ +
+    throw InputError(file() +
                      ":1: field '(top level)': expected a mapping "
                      "with fields hardware, network, layers, got an empty "
                      "document");
@@ -1015,25 +809,11 @@ RunConfig Parser::Parse(const YAML::Node& root) {
 
 RunConfig ParseRunConfig(const std::string& text, const std::string& file,
                          const std::string& base_dir) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    throw InputError(file + ":" + std::to_string(e.mark.line + 1) +
-                     ": malformed YAML: " + e.msg);
-  }
-  return Parser(file, base_dir).Parse(root);
+  return Parser(file, base_dir).Parse(ParseYaml(text, file));
 }
 
 RunConfig LoadRunConfig(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw InputError(path + ": cannot open the YAML file (" +
-                     std::strerror(errno) + ")");
-  }
-  const std::string text((std::istreambuf_iterator<char>(in)),
-                         std::istreambuf_iterator<char>());
-  return ParseRunConfig(text, path,
+  return ParseRunConfig(ReadTextFile(path, "YAML file"), path,
                         std::filesystem::path(path).parent_path().string());
 }
 
@@ -1054,15 +834,14 @@ void RequireRtlArray(const RunConfig& cfg,
   }
   if (configs.find(size + ";") == std::string::npos) configs += size + ";";
   configs.pop_back();
-  throw InputError(
-      cfg.file + ":" + std::to_string(std::max(cfg.array_line, 1)) +
-      ": field 'hardware.array': expected an array size with a built RTL "
-      "simulator (built: " +
-      (list.empty() ? std::string("none, RTL was not built") : list) +
-      "), got " + size + "; build it with: cmake -S . -B build" +
-      (built.empty() ? " -DSPARQ_BUILD_RTL=ON" : "") +
-      " -DSPARQ_RTL_CONFIGS=\"" + configs +
-      "\" && cmake --build build (or use --backend golden)");
+  throw InputError(FieldMessage(
+      cfg.file, std::max(cfg.array_line, 1), "hardware.array",
+      "expected an array size with a built RTL simulator (built: " +
+          (list.empty() ? std::string("none, RTL was not built") : list) +
+          "), got " + size + "; build it with: cmake -S . -B build" +
+          (built.empty() ? " -DSPARQ_BUILD_RTL=ON" : "") +
+          " -DSPARQ_RTL_CONFIGS=\"" + configs +
+          "\" && cmake --build build (or use --backend golden)"));
 }
 
 }  // namespace sparq

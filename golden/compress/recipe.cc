@@ -5,7 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <set>
+#include <limits>
 #include <sstream>
 
 #include "golden/compress/lowrank.h"
@@ -15,28 +15,67 @@
 #include "golden/compress/train.h"
 #include "golden/errors.h"
 #include "golden/npy.h"
+#include "golden/yaml_reader.h"
 
 namespace sparq {
 namespace {
 
 constexpr Dims kInputDims{kImageSide, kImageSide, 1};
 
-std::string StepName(const RecipeStep& s, size_t index) {
-  return "steps[" + std::to_string(index) + "] (" + s.method + ")";
+const std::vector<std::string> kMethods = {
+    "svd", "tucker2",  "grouped_tucker2",   "cp", "prune", "prune_filters",
+    "nm",  "quantize", "binary_activations"};
+const std::vector<std::string> kWeights = {"int8", "int4", "ternary", "binary"};
+const std::vector<std::string> kTopKeys = {
+    "name",       "baseline",     "seed", "train_limit",
+    "test_limit", "calib_images", "steps"};
+const std::vector<std::string> kStepKeys = {
+    "method",   "layers", "rank", "ranks", "energy",  "groups", "iterations",
+    "sparsity", "keep",   "n",    "m",     "weights", "epochs", "lr"};
+
+std::string Num(double v) {
+  std::ostringstream os;
+  os << v;
+  return os.str();
 }
 
-WeightQuant ParseWeights(const std::string& w, const std::string& where) {
-  if (w == "int8") return WeightQuant::kInt8;
+int LineOf(const std::map<std::string, int>& lines, const std::string& field) {
+  auto it = lines.find(field);
+  if (it == lines.end()) it = lines.find("");
+  return it == lines.end() ? 0 : it->second;
+}
+
+[[noreturn]] void TopFail(const Recipe& r, const std::string& field,
+                          const std::string& message) {
+  throw InputError(
+      FieldMessage(r.file, LineOf(r.lines, field), field, message));
+}
+
+// An error about one field of step `index` (the step itself when `field` is
+// empty), at the line the field was written on.
+[[noreturn]] void StepFail(const Recipe& r, size_t index,
+                           const std::string& field,
+                           const std::string& message) {
+  const std::string step = "steps[" + std::to_string(index) + "]";
+  throw InputError(FieldMessage(r.file, LineOf(r.steps[index].lines, field),
+                                field.empty() ? step : step + "." + field,
+                                message));
+}
+
+WeightQuant ParseWeights(const std::string& w) {
   if (w == "int4") return WeightQuant::kInt4;
   if (w == "ternary") return WeightQuant::kTernary;
   if (w == "binary") return WeightQuant::kBinary;
-  throw InputError(where + ": weights '" + w +
-                   "', expected int8, int4, ternary or binary");
+  return WeightQuant::kInt8;
 }
 
 // Indices of the target layers, each checked to be of the wanted kind.
-std::vector<int> Targets(const Model& model, const RecipeStep& s,
-                         const std::string& where, bool conv_ok, bool fc_ok) {
+std::vector<int> Targets(const Model& model, const Recipe& r, size_t index,
+                         bool conv_ok, bool fc_ok) {
+  const RecipeStep& s = r.steps[index];
+  const std::string kinds = conv_ok && fc_ok ? "conv or fc"
+                            : conv_ok        ? "conv"
+                                             : "fc";
   std::vector<int> out;
   if (s.layers.empty()) {
     for (int i = 0; i < model.size(); ++i) {
@@ -48,31 +87,25 @@ std::vector<int> Targets(const Model& model, const RecipeStep& s,
   for (const std::string& name : s.layers) {
     const int i = model.Find(name);
     if (i < 0) {
-      std::string known;
+      std::vector<std::string> known;
       for (int j = 0; j < model.size(); ++j) {
         if (dynamic_cast<const WeightLayer*>(model.layer(j))) {
-          known += (known.empty() ? "" : ", ") + model.layer(j)->name();
+          known.push_back(model.layer(j)->name());
         }
       }
-      throw InputError(where + ": layers: no layer '" + name +
-                       "' in the model at this step (it has " + known + ")");
+      StepFail(r, index, "layers",
+               "expected layers of the model at this step (" +
+                   JoinNames(known) + "), got '" + name + "'");
     }
     const std::string k = model.layer(i)->Kind();
     if (!((k == "conv" && conv_ok) || (k == "fc" && fc_ok))) {
-      throw InputError(where + ": layers: '" + name + "' is a " + k +
-                       " layer, expected " +
-                       (conv_ok && fc_ok ? "conv or fc"
-                        : conv_ok        ? "conv"
-                                         : "fc"));
+      StepFail(r, index, "layers",
+               "expected " + kinds + " layers for " + s.method + ", got '" +
+                   name + "', a " + k + " layer");
     }
     out.push_back(i);
   }
   return out;
-}
-
-void Require(bool ok, const std::string& where, const std::string& field,
-             const std::string& expected) {
-  if (!ok) throw InputError(where + ": " + field + ": expected " + expected);
 }
 
 struct Sizes {
@@ -122,7 +155,7 @@ class Runner {
   explicit Runner(const Recipe& r) : r_(r) {}
 
   CompressResult Run() {
-    Validate();
+    ValidateRecipe(r_);
     train_ = LoadFashionMnist(r_.data, "train", r_.train_limit);
     test_ = LoadFashionMnist(r_.data, "t10k", r_.test_limit);
     calib_ = LoadFashionMnist(r_.data, "train",
@@ -177,52 +210,6 @@ class Runner {
   }
 
  private:
-  void Validate() const {
-    static const std::set<std::string> kMethods = {
-        "svd", "tucker2",  "grouped_tucker2",   "cp", "prune", "prune_filters",
-        "nm",  "quantize", "binary_activations"};
-    for (size_t i = 0; i < r_.steps.size(); ++i) {
-      const RecipeStep& s = r_.steps[i];
-      const std::string where = StepName(s, i);
-      if (!kMethods.count(s.method)) {
-        throw InputError(
-            "steps[" + std::to_string(i) + "]: method '" + s.method +
-            "', expected one of svd, tucker2, grouped_tucker2, cp, "
-            "prune, prune_filters, nm, quantize, binary_activations");
-      }
-      Require(s.epochs >= 0, where, "epochs", ">= 0");
-      Require(s.lr > 0, where, "lr", "> 0");
-      if (s.method == "svd" || s.method == "tucker2") {
-        Require(s.energy > 0
-                    ? s.energy <= 1
-                    : (s.method == "svd" ? s.rank > 0
-                                         : s.rank_in > 0 && s.rank_out > 0),
-                where, s.method == "svd" ? "rank" : "ranks",
-                "positive rank(s), or energy in (0, 1]");
-      }
-      if (s.method == "grouped_tucker2") {
-        Require(s.rank_in > 0 && s.rank_out > 0 && s.groups > 0 &&
-                    s.rank_in % s.groups == 0 && s.rank_out % s.groups == 0,
-                where, "ranks/groups", "positive ranks divisible by groups");
-      }
-      if (s.method == "cp") {
-        Require(s.rank > 0, where, "rank", "> 0");
-        Require(s.cp_iterations > 0, where, "iterations", "> 0");
-      }
-      if (s.method == "prune") {
-        Require(s.sparsity > 0 && s.sparsity < 1, where, "sparsity",
-                "in (0, 1)");
-        Require(s.iterations >= 1, where, "iterations", ">= 1");
-      }
-      if (s.method == "prune_filters")
-        Require(s.keep > 0, where, "keep", "> 0");
-      if (s.method == "nm") {
-        Require(s.m > 0 && s.n > 0 && s.n < s.m, where, "n/m", "0 < n < m");
-      }
-      if (s.method == "quantize") ParseWeights(s.weights, where);
-    }
-  }
-
   void FineTune(const RecipeStep& s, const std::string& label, int epochs) {
     if (epochs <= 0) return;
     TrainOptions opt;
@@ -235,11 +222,10 @@ class Runner {
   }
 
   std::string Apply(const RecipeStep& s, size_t index) {
-    const std::string where = StepName(s, index);
     std::ostringstream label;
     label << s.method;
     if (s.method == "svd") {
-      std::vector<int> t = Targets(model_, s, where, false, true);
+      std::vector<int> t = Targets(model_, r_, index, false, true);
       // Replace from the back so that earlier indices stay valid.
       for (auto it = t.rbegin(); it != t.rend(); ++it) {
         const auto* fc = dynamic_cast<const Linear*>(model_.layer(*it));
@@ -249,20 +235,24 @@ class Runner {
           rank = RankForEnergy(svd.singularValues(), s.energy);
         }
         const int max_rank = std::min(fc->in_features(), fc->out_features());
-        Require(rank <= max_rank, where, "rank",
-                "<= " + std::to_string(max_rank));
+        if (rank > max_rank) {
+          StepFail(r_, index, s.energy > 0 ? "energy" : "rank",
+                   "expected a rank <= " + std::to_string(max_rank) + " for '" +
+                       fc->name() + "', got " + std::to_string(rank));
+        }
         label << " " << fc->name() << " r" << rank;
         model_.Replace(*it, SvdDecompose(*fc, rank));
       }
     } else if (s.method == "tucker2" || s.method == "grouped_tucker2" ||
                s.method == "cp") {
-      std::vector<int> t = Targets(model_, s, where, true, false);
+      std::vector<int> t = Targets(model_, r_, index, true, false);
       for (auto it = t.rbegin(); it != t.rend(); ++it) {
         const auto* conv = dynamic_cast<const Conv2d*>(model_.layer(*it));
         const ConvSpec& cs = conv->spec();
         if (cs.groups != 1) {
-          throw InputError(where + ": layer '" + conv->name() +
-                           "' is a grouped conv; decompose dense convs only");
+          StepFail(r_, index, "layers",
+                   "expected dense convs to decompose, got '" + conv->name() +
+                       "', a grouped conv");
         }
         if (s.method == "cp") {
           CpOptions opt;
@@ -282,9 +272,13 @@ class Runner {
           ri = RankForEnergy(ModeSingularValues(*conv, true), s.energy);
           ro = RankForEnergy(ModeSingularValues(*conv, false), s.energy);
         }
-        Require(ri <= cs.in_c && ro <= cs.out_c, where, "ranks",
-                "rank_in <= " + std::to_string(cs.in_c) + " and rank_out <= " +
-                    std::to_string(cs.out_c) + " for '" + conv->name() + "'");
+        if (ri > cs.in_c || ro > cs.out_c) {
+          StepFail(r_, index, s.energy > 0 ? "energy" : "ranks",
+                   "expected rank_in <= " + std::to_string(cs.in_c) +
+                       " and rank_out <= " + std::to_string(cs.out_c) +
+                       " for '" + conv->name() + "', got [" +
+                       std::to_string(ri) + ", " + std::to_string(ro) + "]");
+        }
         label << " " << conv->name() << " (" << ri << "," << ro;
         if (s.method == "grouped_tucker2") {
           label << ", g" << s.groups << ")";
@@ -303,14 +297,14 @@ class Runner {
         const double sp =
             1.0 - std::pow(1.0 - s.sparsity,
                            static_cast<double>(round) / s.iterations);
-        for (int i : Targets(model_, s, where, true, true)) {
+        for (int i : Targets(model_, r_, index, true, true)) {
           MagnitudePrune(dynamic_cast<WeightLayer*>(model_.layer(i)), sp);
         }
         FineTune(s, label.str() + " round " + std::to_string(round), s.epochs);
       }
       return Label(s, label.str(), false);
     } else if (s.method == "prune_filters") {
-      std::vector<int> t = Targets(model_, s, where, true, false);
+      std::vector<int> t = Targets(model_, r_, index, true, false);
       std::vector<std::string> names;
       for (int i : t) names.push_back(model_.layer(i)->name());
       for (const std::string& n : names) {
@@ -319,23 +313,27 @@ class Runner {
       }
     } else if (s.method == "nm") {
       label << " " << s.n << ":" << s.m;
-      for (int i : Targets(model_, s, where, true, true)) {
+      for (int i : Targets(model_, r_, index, true, true)) {
         NmPrune(dynamic_cast<WeightLayer*>(model_.layer(i)), s.n, s.m);
       }
     } else if (s.method == "binary_activations") {
-      std::vector<int> t = Targets(model_, s, where, true, true);
+      std::vector<int> t = Targets(model_, r_, index, true, true);
       for (auto it = t.rbegin(); it != t.rend(); ++it) {
         int i = *it;
         auto* wl = dynamic_cast<WeightLayer*>(model_.layer(i));
         if (wl->quant() != WeightQuant::kBinary) {
-          throw InputError(where + ": layer '" + wl->name() + "' has " +
-                           WeightQuantName(wl->quant()) +
-                           " weights; binary activations need binary weights "
-                           "(quantize it to binary in an earlier step)");
+          StepFail(r_, index, "layers",
+                   "expected layers with binary weights (binary activations "
+                   "need binary weights; quantize them to binary in an earlier "
+                   "step), got '" +
+                       wl->name() + "' with " + WeightQuantName(wl->quant()) +
+                       " weights");
         }
         if (i == 0) {
-          throw InputError(where + ": layer '" + wl->name() +
-                           "' reads the network input, which stays int8");
+          StepFail(r_, index, "layers",
+                   "expected layers after the first (the network input stays "
+                   "int8), got '" +
+                       wl->name() + "'");
         }
         // The sign of a ReLU output is always +1: the ReLU feeding this
         // layer goes, and the sign thresholds the pre-activation instead.
@@ -352,9 +350,9 @@ class Runner {
         label << " " << wl->name();
       }
     } else if (s.method == "quantize") {
-      const WeightQuant q = ParseWeights(s.weights, where);
+      const WeightQuant q = ParseWeights(s.weights);
       label << " " << s.weights;
-      for (int i : Targets(model_, s, where, true, true)) {
+      for (int i : Targets(model_, r_, index, true, true)) {
         auto* wl = dynamic_cast<WeightLayer*>(model_.layer(i));
         wl->set_quant(q);
         if (!s.layers.empty()) label << " " << wl->name();
@@ -406,6 +404,200 @@ std::string Ratio(double base, double v) {
 }
 
 }  // namespace
+
+void ValidateRecipe(const Recipe& r) {
+  if (r.train_limit < 0) {
+    TopFail(r, "train_limit",
+            "expected an integer >= 0 (0: all images), got " +
+                std::to_string(r.train_limit));
+  }
+  if (r.test_limit < 0) {
+    TopFail(r, "test_limit",
+            "expected an integer >= 0 (0: all images), got " +
+                std::to_string(r.test_limit));
+  }
+  if (r.calib_images < 1) {
+    TopFail(r, "calib_images",
+            "expected an integer >= 1, got " + std::to_string(r.calib_images));
+  }
+  if (r.steps.empty()) {
+    TopFail(r, "steps", "expected a non-empty list of steps, got none");
+  }
+  for (size_t i = 0; i < r.steps.size(); ++i) {
+    const RecipeStep& s = r.steps[i];
+    const auto at_least = [&](const char* field, int v, int lo) {
+      if (v < lo) {
+        StepFail(r, i, field,
+                 "expected an integer >= " + std::to_string(lo) + " for " +
+                     s.method + ", got " + std::to_string(v));
+      }
+    };
+    const auto ranks = [&s] {
+      return "[" + std::to_string(s.rank_in) + ", " +
+             std::to_string(s.rank_out) + "]";
+    };
+    if (std::find(kMethods.begin(), kMethods.end(), s.method) ==
+        kMethods.end()) {
+      StepFail(r, i, "method",
+               "expected one of " + JoinNames(kMethods) + ", got '" + s.method +
+                   "'");
+    }
+    at_least("epochs", s.epochs, 0);
+    if (!(s.lr > 0) || !std::isfinite(s.lr)) {
+      StepFail(r, i, "lr", "expected a number > 0, got " + Num(s.lr));
+    }
+    if (s.energy < 0 || s.energy > 1) {
+      StepFail(r, i, "energy",
+               "expected a number in (0, 1], got " + Num(s.energy));
+    }
+    if (s.method == "svd" && s.energy == 0 && s.rank < 1) {
+      StepFail(r, i, "rank",
+               "expected a rank >= 1 (or energy in (0, 1]), got " +
+                   std::to_string(s.rank));
+    }
+    if (s.method == "tucker2" && s.energy == 0 &&
+        (s.rank_in < 1 || s.rank_out < 1)) {
+      StepFail(r, i, "ranks",
+               "expected [rank_in, rank_out], both >= 1 (or energy in (0, "
+               "1]), got " +
+                   ranks());
+    }
+    if (s.method == "grouped_tucker2") {
+      at_least("groups", s.groups, 1);
+      if (s.rank_in < 1 || s.rank_out < 1 || s.rank_in % s.groups != 0 ||
+          s.rank_out % s.groups != 0) {
+        StepFail(r, i, "ranks",
+                 "expected [rank_in, rank_out], both positive multiples of "
+                 "groups (" +
+                     std::to_string(s.groups) + "), got " + ranks());
+      }
+    }
+    if (s.method == "cp") {
+      at_least("rank", s.rank, 1);
+      at_least("iterations", s.cp_iterations, 1);
+    }
+    if (s.method == "prune") {
+      if (!(s.sparsity > 0 && s.sparsity < 1)) {
+        StepFail(r, i, "sparsity",
+                 "expected a number in (0, 1), got " + Num(s.sparsity));
+      }
+      at_least("iterations", s.iterations, 1);
+    }
+    if (s.method == "prune_filters") at_least("keep", s.keep, 1);
+    if (s.method == "nm" && !(s.n > 0 && s.n < s.m)) {
+      StepFail(r, i, s.lines.count("n") ? "n" : "m",
+               "expected 0 < n < m, got n = " + std::to_string(s.n) +
+                   ", m = " + std::to_string(s.m));
+    }
+    if (s.method == "quantize" && std::find(kWeights.begin(), kWeights.end(),
+                                            s.weights) == kWeights.end()) {
+      StepFail(r, i, "weights",
+               "expected one of " + JoinNames(kWeights) + ", got '" +
+                   s.weights + "'");
+    }
+  }
+}
+
+Recipe ParseRecipe(const std::string& text, const std::string& file,
+                   const std::string& base_dir) {
+  namespace fs = std::filesystem;
+  constexpr int64_t kIntMin = std::numeric_limits<int>::min();
+  constexpr int64_t kIntMax = std::numeric_limits<int>::max();
+  const YamlReader rd(file);
+  const YAML::Node root = ParseYaml(text, file);
+  Recipe r;
+  r.file = file;
+  if (!root.IsDefined() || root.IsNull()) {
+    rd.Fail(root, "(top level)", "a mapping with fields " + JoinNames(kTopKeys),
+            "an empty document");
+  }
+  const YamlMap top = rd.Map(root, "", kTopKeys);
+  for (const std::string& key : kTopKeys) {
+    if (top.Has(key)) r.lines[key] = rd.Line(top.Get(key));
+  }
+  r.name = top.Has("name") ? rd.String(top.Get("name"), "name")
+                           : fs::path(file).stem().string();
+  if (top.Has("baseline")) {
+    r.baseline = rd.String(top.Get("baseline"), "baseline");
+    if (fs::path(r.baseline).is_relative())
+      r.baseline = (fs::path(base_dir) / r.baseline).string();
+  } else {
+    r.baseline = (fs::path(base_dir) / ".." / "baseline").string();
+  }
+  if (top.Has("seed")) {
+    r.seed = static_cast<uint32_t>(rd.Int(
+        top.Get("seed"), "seed", 0, std::numeric_limits<uint32_t>::max()));
+  }
+  const auto top_int = [&](const char* key, int* v) {
+    if (top.Has(key))
+      *v = static_cast<int>(rd.Int(top.Get(key), key, kIntMin, kIntMax));
+  };
+  top_int("train_limit", &r.train_limit);
+  top_int("test_limit", &r.test_limit);
+  top_int("calib_images", &r.calib_images);
+  const YAML::Node steps = rd.Need(top, "steps", "a non-empty list of steps");
+  if (!steps.IsSequence() || steps.size() == 0) {
+    rd.Fail(steps, "steps", "a non-empty list of steps",
+            YamlReader::Describe(steps));
+  }
+  for (size_t i = 0; i < steps.size(); ++i) {
+    const YamlMap m =
+        rd.Map(steps[i], "steps[" + std::to_string(i) + "]", kStepKeys);
+    RecipeStep st;
+    st.lines[""] = rd.Line(steps[i]);
+    for (const std::string& key : kStepKeys) {
+      if (m.Has(key)) st.lines[key] = rd.Line(m.Get(key));
+    }
+    const auto get_int = [&](const char* key, int* v) {
+      if (m.Has(key)) {
+        *v =
+            static_cast<int>(rd.Int(m.Get(key), m.Path(key), kIntMin, kIntMax));
+      }
+    };
+    const auto get_real = [&](const char* key) {
+      return rd.Number(m.Get(key), m.Path(key));
+    };
+    st.method = rd.String(rd.Need(m, "method", "one of " + JoinNames(kMethods)),
+                          m.Path("method"));
+    if (m.Has("layers")) {
+      st.layers =
+          rd.StringList(m.Get("layers"), m.Path("layers"), "layer names");
+    }
+    get_int("rank", &st.rank);
+    if (m.Has("ranks")) {
+      const YAML::Node rk = m.Get("ranks");
+      if (!rk.IsSequence() || rk.size() != 2) {
+        rd.Fail(rk, m.Path("ranks"), "[rank_in, rank_out]",
+                YamlReader::Describe(rk));
+      }
+      st.rank_in = static_cast<int>(
+          rd.Int(rk[0], m.Path("ranks") + "[0]", kIntMin, kIntMax));
+      st.rank_out = static_cast<int>(
+          rd.Int(rk[1], m.Path("ranks") + "[1]", kIntMin, kIntMax));
+    }
+    if (m.Has("energy")) st.energy = get_real("energy");
+    get_int("groups", &st.groups);
+    // cp's iterations are ALS sweeps, prune's are prune-retrain rounds.
+    get_int("iterations",
+            st.method == "cp" ? &st.cp_iterations : &st.iterations);
+    if (m.Has("sparsity")) st.sparsity = get_real("sparsity");
+    get_int("keep", &st.keep);
+    get_int("n", &st.n);
+    get_int("m", &st.m);
+    if (m.Has("weights"))
+      st.weights = rd.String(m.Get("weights"), m.Path("weights"));
+    get_int("epochs", &st.epochs);
+    if (m.Has("lr")) st.lr = static_cast<float>(get_real("lr"));
+    r.steps.push_back(st);
+  }
+  ValidateRecipe(r);
+  return r;
+}
+
+Recipe LoadRecipe(const std::string& path) {
+  return ParseRecipe(ReadTextFile(path, "recipe"), path,
+                     std::filesystem::path(path).parent_path().string());
+}
 
 CompressResult RunRecipe(const Recipe& recipe) { return Runner(recipe).Run(); }
 

@@ -7,6 +7,7 @@
 #define SPARQ_GOLDEN_COMPRESS_RECIPE_H_
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -32,9 +33,15 @@ struct RecipeStep {
   std::string weights = "int8";     // quantize: int8 | int4 | ternary | binary
   int epochs = 0;                   // fine-tuning epochs after the step
   float lr = 0.01f;                 // fine-tuning learning rate
+  // 1-based lines of the step ("") and of its fields in the recipe file, so
+  // that errors found when the step runs name the line too. Empty for a
+  // step built in code.
+  std::map<std::string, int> lines;
 };
 
 struct Recipe {
+  std::string file = "recipe";       // the recipe file, as given (in messages)
+  std::map<std::string, int> lines;  // top-level field -> 1-based line
   std::string name = "recipe";
   std::string baseline = "models/baseline";  // float .npy weights
   std::string data = kFashionMnistDir;
@@ -78,10 +85,22 @@ struct CompressResult {
   std::vector<bool> binary_input;  // per net layer: runs A1W1 (see quantize.h)
 };
 
-// Validates the recipe (throws InputError naming the step and field), runs
-// it on the baseline and returns the report and the final integer network.
-// Integer accuracy is measured after the baseline, after every quantize step
-// and for the final model.
+// Reads a recipe (docs/compression.md); relative paths (baseline) resolve
+// against `base_dir`, `file` names the source in messages. Every error, here
+// or when RunRecipe finds a step that does not fit the model, is an
+// InputError "FILE:LINE: field 'steps[1].rank': expected ..., got ..."
+// (golden/yaml_reader.h).
+Recipe ParseRecipe(const std::string& text, const std::string& file,
+                   const std::string& base_dir);
+Recipe LoadRecipe(const std::string& path);
+
+// Throws the InputError of the first field that breaks the recipe's rules
+// (ParseRecipe has already done this for a recipe it read).
+void ValidateRecipe(const Recipe& recipe);
+
+// Validates the recipe, runs it on the baseline and returns the report and the
+// final integer network. Integer accuracy is measured after the baseline, after
+// every quantize step and for the final model.
 CompressResult RunRecipe(const Recipe& recipe);
 
 // Markdown table of the rows, with the change against the first row.

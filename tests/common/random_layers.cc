@@ -2,131 +2,179 @@
 
 #include <algorithm>
 #include <cmath>
-#include <random>
 #include <sstream>
 
 #include "golden/requant.h"
 
 namespace sparq {
-namespace {
 
-int Uniform(std::mt19937& rng, int lo, int hi) {
-  return std::uniform_int_distribution<int>(lo, hi)(rng);
+int RandInt(SplitMix64* rng, int lo, int hi) {
+  return static_cast<int>(rng->Uniform(lo, hi));
 }
 
-void FillInt8(std::mt19937& rng, Tensor<int8_t>* t, int lo, int hi) {
-  for (auto& v : t->data) v = static_cast<int8_t>(Uniform(rng, lo, hi));
+double RandReal(SplitMix64* rng, double lo, double hi) {
+  return lo + (hi - lo) * rng->Unit();
 }
 
-// Per-channel scales around the value that maps the accumulator spread onto
-// the int8 range, so outputs are neither all clamped nor all zero.
-void RandomQuant(std::mt19937& rng, int out_channels, int taps, Layer* l) {
-  l->quant.in_zp = Uniform(rng, -20, 20);
-  l->quant.out_zp = Uniform(rng, -20, 20);
-  switch (Uniform(rng, 0, 3)) {
-    case 0:  // relu
-      l->quant.act_min = l->quant.out_zp;
-      l->quant.act_max = 127;
+bool Coin(SplitMix64* rng, double p) { return rng->Bernoulli(p); }
+
+Tensor<int8_t> RandomTensor(SplitMix64* rng, const Shape& shape, int lo,
+                            int hi) {
+  Tensor<int8_t> t(shape);
+  for (int8_t& v : t.data) v = static_cast<int8_t>(RandInt(rng, lo, hi));
+  return t;
+}
+
+QuantParams RandomQuant(SplitMix64* rng, int channels, int reduction) {
+  QuantParams q;
+  q.in_zp = RandInt(rng, -128, 127);
+  q.out_zp = RandInt(rng, -60, 60);
+  switch (RandInt(rng, 0, 3)) {
+    case 0:
+      q.act_min = q.out_zp;  // ReLU
       break;
-    case 1:  // relu6-like
-      l->quant.act_min = l->quant.out_zp;
-      l->quant.act_max = std::min(127, l->quant.out_zp + 90);
+    case 1:
+      q.act_min = q.out_zp;  // ReLU6-like
+      q.act_max = std::min(127, q.out_zp + 60);
       break;
     default:
-      l->quant.act_min = -128;
-      l->quant.act_max = 127;
+      break;
   }
-  const double spread = 64.0 * 64.0 * std::sqrt(static_cast<double>(taps));
-  for (int c = 0; c < out_channels; ++c) {
-    const double real = (60.0 / spread) *
-                        std::uniform_real_distribution<double>(0.3, 3.0)(rng);
+  // |a - in_zp| reaches 255 and |w| 128: the accumulator spreads about
+  // 128 * 80 * sqrt(reduction) for these distributions.
+  const double spread =
+      128.0 * 80.0 * std::sqrt(static_cast<double>(reduction));
+  for (int c = 0; c < channels; ++c) {
     int32_t m;
     int s;
-    QuantizeMultiplier(real, &m, &s);
-    l->quant.multiplier.push_back(m);
-    l->quant.shift.push_back(s);
+    QuantizeMultiplier(RandReal(rng, 0.2, 1.0) * 60.0 / spread, &m, &s);
+    q.multiplier.push_back(m);
+    q.shift.push_back(s);
   }
-  l->bias.resize(static_cast<size_t>(out_channels));
-  for (auto& b : l->bias) b = Uniform(rng, -4000, 4000);
+  return q;
 }
 
-}  // namespace
+std::vector<int32_t> RandomBias(SplitMix64* rng, int channels, int reduction) {
+  std::vector<int32_t> b;
+  if (RandInt(rng, 0, 9) == 0) return b;
+  const int range = static_cast<int>(4000 * std::sqrt(reduction));
+  for (int c = 0; c < channels; ++c) b.push_back(RandInt(rng, -range, range));
+  return b;
+}
 
-Network RandomLayerNetwork(uint32_t seed, const RandomLayerOptions& opts) {
-  std::mt19937 rng(seed * 2654435761u + 12345u);
-  Network net;
-  net.name = "random" + std::to_string(seed);
+Layer RandomConvLayer(SplitMix64* rng, const std::string& name, int cin,
+                      int cout, int kh, int kw, const ConvGeometry& geom) {
   Layer l;
-  l.name = "layer";
+  l.name = name;
+  l.kind = LayerKind::kConv;
   l.inputs = {"input"};
-  const int kind = Uniform(rng, 0, 9);
-  if (kind == 0) {  // fully connected on a flattened NHWC tensor
-    l.kind = LayerKind::kFc;
-    const int h = Uniform(rng, 1, 4), w = Uniform(rng, 1, 4);
-    const int c = Uniform(rng, 1, 40);
-    const int out = Uniform(rng, 1, 37);
-    net.input = Tensor<int8_t>({1, h, w, c});
-    l.weights = Tensor<int8_t>({out, h * w * c});
-    FillInt8(rng, &l.weights, -127, 127);
-    RandomQuant(rng, out, h * w * c, &l);
-  } else {
-    l.kind = LayerKind::kConv;
-    const bool large = opts.allow_large && Uniform(rng, 0, 11) == 0;
-    const int h = large ? Uniform(rng, 18, 24) : Uniform(rng, 1, opts.max_hw);
-    const int w = large ? Uniform(rng, 18, 24) : Uniform(rng, 1, opts.max_hw);
-    ConvGeometry& g = l.geom;
-    int cin, cout;
-    const int shape = Uniform(rng, 0, 5);
-    if (shape == 0) {  // depthwise, channel multiplier 1 or 2
-      cin = Uniform(rng, 1, 12);
+  l.geom = geom;
+  const int taps = kh * kw * (cin / geom.groups);
+  l.weights = RandomTensor(rng, {cout, kh, kw, cin / geom.groups});
+  l.bias = RandomBias(rng, cout, taps);
+  l.quant = RandomQuant(rng, cout, taps);
+  return l;
+}
+
+Layer RandomFcLayer(SplitMix64* rng, const std::string& name, int in, int out) {
+  Layer l;
+  l.name = name;
+  l.kind = LayerKind::kFc;
+  l.inputs = {"input"};
+  l.weights = RandomTensor(rng, {out, in});
+  l.bias = RandomBias(rng, out, in);
+  l.quant = RandomQuant(rng, out, in);
+  return l;
+}
+
+Network OneLayerNetwork(SplitMix64* rng, const Shape& input, Layer layer) {
+  Network net;
+  net.name = layer.name;
+  net.input = RandomTensor(rng, input);
+  net.layers.push_back(std::move(layer));
+  return net;
+}
+
+Network RandomConvNetwork(SplitMix64* rng, const std::string& name,
+                          const RandomLayerOptions& opts) {
+  const bool large = opts.allow_large && RandInt(rng, 0, 11) == 0;
+  ConvGeometry g;
+  int cin, cout;
+  switch (RandInt(rng, 0, 5)) {
+    case 0:  // depthwise, channel multiplier 1 or 2
+      cin = RandInt(rng, 1, 12);
       g.groups = cin;
-      cout = cin * Uniform(rng, 1, 2);
-    } else if (shape == 1) {  // grouped
-      g.groups = Uniform(rng, 2, 3);
-      cin = g.groups * Uniform(rng, 1, 6);
-      cout = g.groups * Uniform(rng, 1, 6);
-    } else {
-      cin = large ? Uniform(rng, 13, 20) : Uniform(rng, 1, opts.max_channels);
-      cout = large ? Uniform(rng, 9, 20) : Uniform(rng, 1, opts.max_channels);
-    }
-    const bool one_by_one = Uniform(rng, 0, 5) == 0;
-    const int kh = one_by_one ? 1 : Uniform(rng, 1, 3);
-    const int kw = one_by_one ? 1 : Uniform(rng, 1, 3);
-    g.stride_h = Uniform(rng, 1, 2);
-    g.stride_w = Uniform(rng, 1, 2);
-    g.dilation_h = Uniform(rng, 0, 4) == 0 ? 2 : 1;
-    g.dilation_w = Uniform(rng, 0, 4) == 0 ? 2 : 1;
-    g.pad_top = Uniform(rng, 0, kh - 1 + (g.dilation_h - 1));
-    g.pad_bottom = Uniform(rng, 0, kh - 1);
-    g.pad_left = Uniform(rng, 0, kw - 1 + (g.dilation_w - 1));
-    g.pad_right = Uniform(rng, 0, kw - 1);
-    // Keep at least one output pixel.
-    const int eff_h = g.dilation_h * (kh - 1) + 1;
-    const int eff_w = g.dilation_w * (kw - 1) + 1;
-    const int in_h = std::max(h, eff_h - g.pad_top - g.pad_bottom);
-    const int in_w = std::max(w, eff_w - g.pad_left - g.pad_right);
-    net.input = Tensor<int8_t>({1, in_h, in_w, cin});
-    l.weights = Tensor<int8_t>({cout, kh, kw, cin / g.groups});
-    FillInt8(rng, &l.weights, -127, 127);
-    RandomQuant(rng, cout, kh * kw * (cin / g.groups), &l);
+      cout = cin * RandInt(rng, 1, 2);
+      break;
+    case 1:  // grouped
+      g.groups = RandInt(rng, 2, 3);
+      cin = g.groups * RandInt(rng, 1, std::min(7, opts.max_channels));
+      cout = g.groups * RandInt(rng, 1, std::min(7, opts.max_channels));
+      break;
+    default:
+      cin = large ? RandInt(rng, 13, 20) : RandInt(rng, 1, opts.max_channels);
+      cout = large ? RandInt(rng, 9, 20) : RandInt(rng, 1, opts.max_channels);
+      break;
   }
-  FillInt8(rng, &net.input, -128, 127);
-  net.layers.push_back(std::move(l));
+  const bool one_by_one = RandInt(rng, 0, 5) == 0;
+  const int kh = one_by_one ? 1 : RandInt(rng, 1, opts.max_kernel);
+  const int kw = one_by_one ? 1 : RandInt(rng, 1, opts.max_kernel);
+  g.stride_h = RandInt(rng, 1, opts.max_stride);
+  g.stride_w = RandInt(rng, 1, opts.max_stride);
+  g.dilation_h = RandInt(rng, 0, 2) == 0 ? 2 : 1;
+  g.dilation_w = RandInt(rng, 0, 2) == 0 ? 2 : 1;
+  g.pad_top = RandInt(rng, 0, opts.max_pad);
+  g.pad_bottom = RandInt(rng, 0, opts.max_pad);
+  g.pad_left = RandInt(rng, 0, opts.max_pad + 1);
+  g.pad_right = RandInt(rng, 0, opts.max_pad);
+  const int h = large ? RandInt(rng, 18, 24) : RandInt(rng, 1, opts.max_hw);
+  const int w = large ? RandInt(rng, 18, 24) : RandInt(rng, 1, opts.max_hw);
+  const int batch = opts.max_batch > 1 && RandInt(rng, 0, 4) == 0 ? 2 : 1;
+  // Keep at least one output pixel.
+  const int in_h =
+      std::max(h, g.dilation_h * (kh - 1) + 1 - g.pad_top - g.pad_bottom);
+  const int in_w =
+      std::max(w, g.dilation_w * (kw - 1) + 1 - g.pad_left - g.pad_right);
+  return OneLayerNetwork(rng, {batch, in_h, in_w, cin},
+                         RandomConvLayer(rng, name, cin, cout, kh, kw, g));
+}
+
+Network RandomFcNetwork(SplitMix64* rng, const std::string& name,
+                        const RandomLayerOptions& opts) {
+  const int batch = RandInt(rng, 1, std::max(1, opts.max_batch));
+  Shape in;
+  if (Coin(rng, 0.5)) {
+    in = {batch, RandInt(rng, 1, 40)};
+  } else {
+    in = {batch, RandInt(rng, 1, 4), RandInt(rng, 1, 4), RandInt(rng, 1, 40)};
+  }
+  const int features = static_cast<int>(NumElements(in)) / batch;
+  return OneLayerNetwork(
+      rng, in, RandomFcLayer(rng, name, features, RandInt(rng, 1, 37)));
+}
+
+Network RandomLayerNetwork(uint64_t seed, const RandomLayerOptions& opts) {
+  SplitMix64 rng(seed);
+  Network net = RandInt(&rng, 0, 9) == 0
+                    ? RandomFcNetwork(&rng, "layer", opts)
+                    : RandomConvNetwork(&rng, "layer", opts);
+  net.name = "random" + std::to_string(seed);
   return net;
 }
 
 std::string DescribeLayer(const Network& net) {
   const Layer& l = net.layers.front();
   std::ostringstream s;
-  s << LayerKindName(l.kind) << " in" << ShapeToString(net.input.shape)
-    << " w" << ShapeToString(l.weights.shape);
+  s << l.name << ": " << LayerKindName(l.kind) << " in"
+    << ShapeToString(net.input.shape) << " w" << ShapeToString(l.weights.shape);
   if (l.kind == LayerKind::kConv) {
     const ConvGeometry& g = l.geom;
-    s << " s" << g.stride_h << "x" << g.stride_w << " pad[" << g.pad_top
-      << "," << g.pad_left << "," << g.pad_bottom << "," << g.pad_right
-      << "] d" << g.dilation_h << "x" << g.dilation_w << " g" << g.groups;
+    s << " s" << g.stride_h << "x" << g.stride_w << " pad[" << g.pad_top << ","
+      << g.pad_left << "," << g.pad_bottom << "," << g.pad_right << "] d"
+      << g.dilation_h << "x" << g.dilation_w << " g" << g.groups;
   }
-  s << " in_zp=" << l.quant.in_zp << " out_zp=" << l.quant.out_zp << " ["
+  s << " bias " << (l.bias.empty() ? "none" : std::to_string(l.bias.size()))
+    << " in_zp=" << l.quant.in_zp << " out_zp=" << l.quant.out_zp << " ["
     << l.quant.act_min << "," << l.quant.act_max << "]";
   return s.str();
 }

@@ -1,29 +1,71 @@
-// Seeded random quantized layers for the executor tests: conv (stride,
-// asymmetric padding, dilation, groups, depthwise, 1x1) and fully connected,
-// with sizes that are not multiples of the array, random zero points and
-// clamps.
+// Seeded random quantized layers for the executor tests (compiler and
+// machine-model tests in tests/sw, the RTL end-to-end test): conv (stride,
+// asymmetric padding wider than the kernel, dilation, groups, depthwise,
+// 1x1, batch) and fully connected, with sizes that are not multiples of the
+// array, random zero points, clamps and biases (sometimes none). Everything
+// is drawn from SplitMix64 (golden/random.h), so a seed names the same layer
+// with every compiler and standard library.
 
 #ifndef SPARQ_TESTS_COMMON_RANDOM_LAYERS_H_
 #define SPARQ_TESTS_COMMON_RANDOM_LAYERS_H_
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "golden/network.h"
+#include "golden/random.h"
 
 namespace sparq {
 
+// Uniform in [lo, hi], both inclusive.
+int RandInt(SplitMix64* rng, int lo, int hi);
+// Uniform in [lo, hi).
+double RandReal(SplitMix64* rng, double lo, double hi);
+// True with probability p.
+bool Coin(SplitMix64* rng, double p);
+
+Tensor<int8_t> RandomTensor(SplitMix64* rng, const Shape& shape, int lo = -128,
+                            int hi = 127);
+
+// Zero points, a clamp (none, ReLU or ReLU6-like) and per-channel
+// multipliers that keep most outputs of a `reduction`-long dot product
+// inside the clamp, so comparisons see requantized values, not saturation.
+QuantParams RandomQuant(SplitMix64* rng, int channels, int reduction);
+// One in ten times empty (a layer without a bias tensor).
+std::vector<int32_t> RandomBias(SplitMix64* rng, int channels, int reduction);
+
+// Layers with random weights, bias and quantization reading "input".
+Layer RandomConvLayer(SplitMix64* rng, const std::string& name, int cin,
+                      int cout, int kh, int kw, const ConvGeometry& geom);
+Layer RandomFcLayer(SplitMix64* rng, const std::string& name, int in, int out);
+// The layer behind a random input of `input` shape.
+Network OneLayerNetwork(SplitMix64* rng, const Shape& input, Layer layer);
+
 struct RandomLayerOptions {
   int max_hw = 14;        // input height/width upper bound
-  int max_channels = 24;  // per layer
-  bool allow_large = true;  // occasionally a layer that needs several tiles of
-                            // every SRAM on the 4x4 build
+  int max_channels = 24;  // per layer (grouped: per group, at most 7)
+  int max_kernel = 3;
+  int max_stride = 2;
+  int max_pad = 2;    // per side (left: one more), independent of the kernel
+  int max_batch = 1;  // conv: batch 2 one time in five when above 1
+  bool allow_large = true;  // occasionally a layer that needs several tiles
+                            // of every SRAM on the 4x4 build
 };
 
-// A one-layer network (input + conv or fc) drawn from seed.
-Network RandomLayerNetwork(uint32_t seed, const RandomLayerOptions& opts = {});
+// One conv layer named `name`, with an input large enough for at least one
+// output pixel.
+Network RandomConvNetwork(SplitMix64* rng, const std::string& name,
+                          const RandomLayerOptions& opts = {});
+// One fc layer on a [N, features] or a flattened NHWC input.
+Network RandomFcNetwork(SplitMix64* rng, const std::string& name,
+                        const RandomLayerOptions& opts = {});
+// A one-layer network named "layer" drawn from `seed`: fc one time in ten,
+// else conv.
+Network RandomLayerNetwork(uint64_t seed, const RandomLayerOptions& opts = {});
 
-// "conv 1x13x9x10 -> 7 k3x2 s2x1 pad[1,0,2,1] d1x2 g1 in_zp=-3 out_zp=5 [-128,127]"
+// The layer's name, kind, input and weight shapes, geometry, bias, zero
+// points and clamp, for test traces.
 std::string DescribeLayer(const Network& net);
 
 }  // namespace sparq

@@ -11,10 +11,10 @@
 #include <cstdint>
 #include <cstdlib>
 #include <ostream>
-#include <random>
 #include <vector>
 
 #include "golden/errors.h"
+#include "golden/random.h"
 #include "golden/requant.h"
 
 namespace sparq {
@@ -24,10 +24,9 @@ int32_t Mod32(int64_t v) {
   return static_cast<int32_t>(static_cast<uint32_t>(static_cast<uint64_t>(v)));
 }
 
-Tensor<int8_t> RandomInt8(const Shape& shape, std::mt19937& rng) {
+Tensor<int8_t> RandomInt8(const Shape& shape, SplitMix64& rng) {
   Tensor<int8_t> t(shape);
-  std::uniform_int_distribution<int> d(-128, 127);
-  for (auto& v : t.data) v = static_cast<int8_t>(d(rng));
+  for (auto& v : t.data) v = static_cast<int8_t>(rng.Uniform(-128, 127));
   return t;
 }
 
@@ -97,13 +96,12 @@ ConvGeometry Geom(int sh, int sw, int pt, int pl, int pb, int pr, int dh,
 
 TEST_P(ConvVsNaive, AccumulatorsAndOutputsMatchEveryElement) {
   const ConvCase& c = GetParam();
-  std::mt19937 rng(42);
+  SplitMix64 rng(42);
   const Tensor<int8_t> x = RandomInt8(c.input, rng);
   const Tensor<int8_t> w = RandomInt8(c.weights, rng);
   const int cout = c.weights[0];
   std::vector<int32_t> bias(cout);
-  std::uniform_int_distribution<int32_t> bd(-100000, 100000);
-  for (auto& b : bias) b = bd(rng);
+  for (auto& b : bias) b = static_cast<int32_t>(rng.Uniform(-100000, 100000));
 
   const Tensor<int32_t> expected = NaiveConvAcc(x, w, bias, c.geom, c.in_zp);
   const Tensor<int32_t> acc = Conv2dAccInt32(x, w, bias, c.geom, c.in_zp);
@@ -124,9 +122,9 @@ TEST_P(ConvVsNaive, AccumulatorsAndOutputsMatchEveryElement) {
     max_abs = std::max<int64_t>(max_abs, std::abs(int64_t{v}));
   const int base_shift =
       -static_cast<int>(std::ceil(std::log2(max_abs / 128.0 + 1)));
-  std::uniform_int_distribution<int32_t> md(1 << 30, 0x7fffffff);
   for (int o = 0; o < cout; ++o) {
-    q.multiplier.push_back(md(rng));
+    q.multiplier.push_back(
+        static_cast<int32_t>(rng.Uniform(1 << 30, 0x7fffffff)));
     q.shift.push_back(std::max(-31, base_shift - o % 2));
   }
   const Tensor<int8_t> y = Conv2dInt8(x, w, bias, c.geom, q);
@@ -227,7 +225,7 @@ TEST(LayersTest, ConvAccumulatorWrapsAround) {
 }
 
 TEST(LayersTest, FullyConnectedFlattensNhwc) {
-  std::mt19937 rng(5);
+  SplitMix64 rng(5);
   const Tensor<int8_t> x = RandomInt8({2, 3, 2, 4}, rng);
   const Tensor<int8_t> w = RandomInt8({5, 24}, rng);
   const std::vector<int32_t> bias = {1, -2, 300, -4000, 50000};
@@ -298,9 +296,7 @@ void NaiveGemm(int m, int n, int k, const std::vector<int8_t>& a, int lda,
 }
 
 TEST(LayersTest, GemmMatchesNaiveWithStridesAndAccumulate) {
-  std::mt19937 rng(11);
-  std::uniform_int_distribution<int> d8(-128, 127);
-  std::uniform_int_distribution<int32_t> d32(-2000000000, 2000000000);
+  SplitMix64 rng(11);
   struct Dims {
     int m, n, k;
   };
@@ -312,9 +308,9 @@ TEST(LayersTest, GemmMatchesNaiveWithStridesAndAccumulate) {
       std::vector<int8_t> a(static_cast<size_t>(dim.m) * lda + 1);
       std::vector<int8_t> b(static_cast<size_t>(dim.k) * ldb + 1);
       std::vector<int32_t> c(static_cast<size_t>(dim.m) * ldc + 1);
-      for (auto& v : a) v = static_cast<int8_t>(d8(rng));
-      for (auto& v : b) v = static_cast<int8_t>(d8(rng));
-      for (auto& v : c) v = d32(rng);
+      for (auto& v : a) v = static_cast<int8_t>(rng.Uniform(-128, 127));
+      for (auto& v : b) v = static_cast<int8_t>(rng.Uniform(-128, 127));
+      for (auto& v : c) v = static_cast<int32_t>(rng.Uniform(-2000000000, 2000000000));
       std::vector<int32_t> expected = c;
       NaiveGemm(dim.m, dim.n, dim.k, a, lda, b, ldb, &expected, ldc,
                 accumulate);
@@ -465,8 +461,8 @@ void NaiveConvFloat(const Tensor<float>& x, const Tensor<float>& w,
 }
 
 TEST(LayersTest, FloatConvMatchesNaiveLoops) {
-  std::mt19937 rng(3);
-  std::normal_distribution<float> nd(0.0f, 1.0f);
+  SplitMix64 rng(3);
+  const auto nd = [](SplitMix64& r) { return static_cast<float>(4 * r.Unit() - 2); };
   const ConvCase cases[] = {
       {"plain", {2, 7, 6, 5}, {4, 3, 3, 5}, Geom(1, 1, 1, 1, 1, 1, 1, 1, 1), 0},
       {"strided_asym",
@@ -504,8 +500,8 @@ TEST(LayersTest, FloatConvMatchesNaiveLoops) {
 }
 
 TEST(LayersTest, FloatFullyConnectedMatchesNaiveLoops) {
-  std::mt19937 rng(4);
-  std::normal_distribution<float> nd(0.0f, 1.0f);
+  SplitMix64 rng(4);
+  const auto nd = [](SplitMix64& r) { return static_cast<float>(4 * r.Unit() - 2); };
   Tensor<float> x({3, 2, 2, 5}), w({7, 20});
   for (auto& v : x.data) v = nd(rng);
   for (auto& v : w.data) v = nd(rng);

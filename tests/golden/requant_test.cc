@@ -1,6 +1,7 @@
 // The oracle is gemmlowp's fixedpoint.h (an independent implementation of the
 // same TFLite primitives), plus hand-computed values for the corner cases.
 
+#include "golden/random.h"
 #include "golden/requant.h"
 
 #include <gemmlowp/fixedpoint/fixedpoint.h>
@@ -9,7 +10,6 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
-#include <random>
 
 namespace sparq {
 namespace {
@@ -29,17 +29,17 @@ int32_t OracleMbqm(int32_t x, int32_t m, int shift) {
       gemmlowp::SaturatingRoundingDoublingHighMul(shifted, m), right);
 }
 
-int32_t RandomValue(std::mt19937& rng) {
+int32_t RandomValue(SplitMix64& rng) {
   // Mix of magnitudes: full range, and small values where rounding matters.
-  const int bits = std::uniform_int_distribution<int>(1, 32)(rng);
-  const uint32_t raw = static_cast<uint32_t>(rng());
+  const int bits = static_cast<int>(rng.Uniform(1, 32));
+  const uint32_t raw = static_cast<uint32_t>(rng.Next());
   if (bits == 32) return static_cast<int32_t>(raw);
   const int32_t mag = static_cast<int32_t>(raw & ((uint32_t{1} << bits) - 1));
-  return (rng() & 1) ? -mag : mag;
+  return (rng.Next() & 1) ? -mag : mag;
 }
 
 TEST(RequantTest, HighMulMatchesGemmlowpOnRandomPairs) {
-  std::mt19937 rng(1234);
+  SplitMix64 rng(1234);
   for (int i = 0; i < 1000000; ++i) {
     const int32_t a = RandomValue(rng), b = RandomValue(rng);
     ASSERT_EQ(SaturatingRoundingDoublingHighMul(a, b),
@@ -49,23 +49,21 @@ TEST(RequantTest, HighMulMatchesGemmlowpOnRandomPairs) {
 }
 
 TEST(RequantTest, RoundingDivideMatchesGemmlowpOnRandomValues) {
-  std::mt19937 rng(99);
+  SplitMix64 rng(99);
   for (int i = 0; i < 1000000; ++i) {
     const int32_t x = RandomValue(rng);
-    const int e = static_cast<int>(rng() % 32);
+    const int e = static_cast<int>(rng.Uniform(0, 31));
     ASSERT_EQ(RoundingDivideByPOT(x, e), gemmlowp::RoundingDivideByPOT(x, e))
         << "x=" << x << " e=" << e;
   }
 }
 
 TEST(RequantTest, MbqmMatchesOracleOnMillionRandomTriples) {
-  std::mt19937 rng(20240521);
-  std::uniform_int_distribution<int32_t> mult(1 << 30, kMax);
-  std::uniform_int_distribution<int> shift(-31, 30);
+  SplitMix64 rng(20240521);
   for (int i = 0; i < 1000000; ++i) {
     const int32_t x = RandomValue(rng);
-    const int32_t m = mult(rng);
-    const int s = shift(rng);
+    const int32_t m = static_cast<int32_t>(rng.Uniform(1 << 30, kMax));
+    const int s = static_cast<int>(rng.Uniform(-31, 30));
     ASSERT_EQ(MultiplyByQuantizedMultiplier(x, m, s), OracleMbqm(x, m, s))
         << "x=" << x << " m=" << m << " shift=" << s;
   }
@@ -161,10 +159,9 @@ TEST(RequantTest, WrapArithmetic) {
 }
 
 TEST(RequantTest, QuantizeMultiplierRoundTripsWithinTwoToMinus31) {
-  std::mt19937_64 rng(7);
-  std::uniform_real_distribution<double> log2(-31.0, 29.999);
+  SplitMix64 rng(7);
   for (int i = 0; i < 200000; ++i) {
-    const double real = std::exp2(log2(rng));
+    const double real = std::exp2(-31.0 + 60.999 * rng.Unit());
     int32_t m = 0;
     int s = 0;
     QuantizeMultiplier(real, &m, &s);

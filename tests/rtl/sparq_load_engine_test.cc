@@ -8,13 +8,12 @@
 #include <algorithm>
 #include <cstdint>
 #include <deque>
-#include <memory>
-#include <random>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "Vsparq_load_engine.h"
+#include "golden/random.h"
 #include "tests/rtl/rtl_test_util.h"
 #include "verilated.h"
 
@@ -71,7 +70,7 @@ std::vector<Line> ReferenceLoad(const LoadInstr& in, const std::vector<uint8_t>&
   return out;
 }
 
-class LoadBench {
+class LoadBench : public rtltest::BlockBench<Vsparq_load_engine> {
  public:
   struct Options {
     int latency = 20;
@@ -81,42 +80,16 @@ class LoadBench {
   };
 
   explicit LoadBench(const Options& opts)
-      : opts_(opts),
-        rng_(opts.seed),
-        dram_(kDramBytes),
-        ctx_(std::make_unique<VerilatedContext>()) {
-    ctx_->fatalOnError(false);
-    top_ = std::make_unique<Vsparq_load_engine>(ctx_.get(), "TOP");
-    std::mt19937 fill(7);
-    for (auto& b : dram_) b = static_cast<uint8_t>(fill());
-    top_->rst_ni = 0;
-    for (int i = 0; i < 3; ++i) Tick();
-    top_->rst_ni = 1;
-    Tick();
+      : opts_(opts), rng_(opts.seed), dram_(kDramBytes) {
+    SplitMix64 fill(7);
+    for (auto& b : dram_) b = static_cast<uint8_t>(fill.Next());
+    Reset();
   }
-  ~LoadBench() { top_->final(); }
-  LoadBench(const LoadBench&) = delete;
-  LoadBench& operator=(const LoadBench&) = delete;
 
   const std::vector<uint8_t>& dram() const { return dram_; }
   void Submit(const LoadInstr& in) { queue_.push_back(Encode(in)); }
   void GiveC2l(int n) { c2l_tokens_ += n; }
 
-  // Clocks until every instruction was taken and the engine is idle.
-  bool RunToIdle(uint64_t max_cycles) {
-    const uint64_t stop = cycle_ + max_cycles;
-    int idle = 0;
-    while (idle < 2 && cycle_ < stop) {
-      Tick();
-      idle = (queue_.empty() && !top_->busy_o) ? idle + 1 : 0;
-    }
-    return idle >= 2 && !ctx_->gotError();
-  }
-  void RunCycles(uint64_t n) {
-    for (uint64_t i = 0; i < n; ++i) Tick();
-  }
-
-  uint64_t cycle() const { return cycle_; }
   const std::vector<Line>& writes() const { return writes_; }
   const std::vector<uint32_t>& reads() const { return reads_; }
   int c2l_tokens() const { return c2l_tokens_; }
@@ -124,68 +97,61 @@ class LoadBench {
   const std::vector<uint64_t>& l2c_push_cycles() const { return l2c_push_cycles_; }
   const std::vector<uint64_t>& write_cycles() const { return write_cycles_; }
   int done() const { return done_; }
-  bool assertion_failed() const { return ctx_->gotError(); }
 
  private:
-  // Inputs change while the clock is low; handshakes are what the rising
-  // edge sees.
-  void Tick() {
-    top_->clk_i = 0;
-    top_->instr_valid_i = !queue_.empty();
+  void Drive() override {
+    Vsparq_load_engine& m = top();
+    m.instr_valid_i = !queue_.empty();
     if (!queue_.empty()) {
-      for (int i = 0; i < kInstrWords; ++i) top_->instr_data_i[i] = queue_.front()[i];
+      for (int i = 0; i < kInstrWords; ++i) m.instr_data_i[i] = queue_.front()[i];
     }
-    top_->c2l_avail_i = c2l_tokens_ > 0;
-    top_->dram_rd_req_ready_i = !Chance(opts_.req_stall);
-    if (!rsp_shown_ && !pending_.empty() && pending_.front().ready <= cycle_ &&
+    m.c2l_avail_i = c2l_tokens_ > 0;
+    m.dram_rd_req_ready_i = !Chance(opts_.req_stall);
+    if (!rsp_shown_ && !pending_.empty() && pending_.front().ready <= cycle() &&
         !Chance(opts_.rsp_stall)) {
       rsp_shown_ = true;
     }
-    top_->dram_rd_rsp_valid_i = rsp_shown_;
+    m.dram_rd_rsp_valid_i = rsp_shown_;
     if (rsp_shown_) {
-      rtltest::BytesToWide(&dram_[pending_.front().addr], kBeat, top_->dram_rd_rsp_data_i);
+      rtltest::BytesToWide(&dram_[pending_.front().addr], kBeat, m.dram_rd_rsp_data_i);
     }
-    top_->eval();
-    ctx_->timeInc(1);
+  }
 
-    if (top_->instr_valid_i && top_->instr_ready_o) queue_.pop_front();
-    if (top_->c2l_pop_o) {
-      EXPECT_GT(c2l_tokens_, 0) << "c2l popped while empty at cycle " << cycle_;
+  void Sample() override {
+    Vsparq_load_engine& m = top();
+    if (m.instr_valid_i && m.instr_ready_o) queue_.pop_front();
+    if (m.c2l_pop_o) {
+      EXPECT_GT(c2l_tokens_, 0) << "c2l popped while empty at cycle " << cycle();
       --c2l_tokens_;
       ++c2l_pops_;
     }
-    if (top_->dram_rd_req_valid_o && top_->dram_rd_req_ready_i) {
-      const uint32_t addr = top_->dram_rd_req_addr_o;
+    if (m.dram_rd_req_valid_o && m.dram_rd_req_ready_i) {
+      const uint32_t addr = m.dram_rd_req_addr_o;
       EXPECT_EQ(addr % kBeat, 0u);
       EXPECT_LT(addr, kDramBytes);
       reads_.push_back(addr);
-      pending_.push_back({cycle_ + static_cast<uint64_t>(opts_.latency), static_cast<uint32_t>(addr % kDramBytes)});
+      pending_.push_back({cycle() + static_cast<uint64_t>(opts_.latency), static_cast<uint32_t>(addr % kDramBytes)});
     }
-    if (rsp_shown_ && top_->dram_rd_rsp_ready_o) {
+    if (rsp_shown_ && m.dram_rd_rsp_ready_o) {
       pending_.pop_front();
       rsp_shown_ = false;
     }
-    if (top_->wr_valid_o) {
-      const int buf = top_->wr_buf_o;
-      Line line{buf, top_->wr_addr_o, {}};
+    if (m.wr_valid_o) {
+      const int buf = m.wr_buf_o;
+      Line line{buf, m.wr_addr_o, {}};
       for (int i = 0; i < LineBytes(buf); ++i) {
-        line.bytes.push_back(rtltest::WideByte(top_->wr_data_o, i));
+        line.bytes.push_back(rtltest::WideByte(m.wr_data_o, i));
       }
       writes_.push_back(line);
-      write_cycles_.push_back(cycle_);
+      write_cycles_.push_back(cycle());
     }
-    if (top_->l2c_push_o) l2c_push_cycles_.push_back(cycle_);
-    if (top_->evt_instr_done_o) ++done_;
-
-    top_->clk_i = 1;
-    top_->eval();
-    ctx_->timeInc(1);
-    ++cycle_;
+    if (m.l2c_push_o) l2c_push_cycles_.push_back(cycle());
+    if (m.evt_instr_done_o) ++done_;
   }
 
-  bool Chance(double p) {
-    return p > 0 && std::uniform_real_distribution<double>(0, 1)(rng_) < p;
-  }
+  bool Idle() const override { return queue_.empty() && !top().busy_o; }
+
+  bool Chance(double p) { return p > 0 && rng_.Bernoulli(p); }
 
   struct Pending {
     uint64_t ready;
@@ -193,16 +159,13 @@ class LoadBench {
   };
 
   Options opts_;
-  std::mt19937 rng_;
+  SplitMix64 rng_;
   std::vector<uint8_t> dram_;
-  std::unique_ptr<VerilatedContext> ctx_;
-  std::unique_ptr<Vsparq_load_engine> top_;
   std::deque<InstrWord> queue_;
   std::deque<Pending> pending_;
   bool rsp_shown_ = false;
   int c2l_tokens_ = 0;
   int c2l_pops_ = 0;
-  uint64_t cycle_ = 0;
   int done_ = 0;
   std::vector<Line> writes_;
   std::vector<uint64_t> write_cycles_;
@@ -386,8 +349,8 @@ TEST(SparqLoadEngineTest, WaitsForC2lAndPushesL2cAfterLastWrite) {
 }
 
 TEST(SparqLoadEngineTest, RandomProgramsWithStalls) {
-  std::mt19937 rng(424242);
-  auto uni = [&rng](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  SplitMix64 rng(424242);
+  auto uni = [&rng](int lo, int hi) { return static_cast<int>(rng.Uniform(lo, hi)); };
   for (int trial = 0; trial < 12; ++trial) {
     SCOPED_TRACE("trial " + std::to_string(trial));
     const int latencies[] = {1, 3, 20, 57, 100};

@@ -4,14 +4,13 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
-#include <deque>
 #include <limits>
-#include <memory>
-#include <random>
 #include <vector>
 
 #include "Vsparq_requant.h"
+#include "golden/random.h"
 #include "golden/requant.h"
+#include "tests/rtl/rtl_test_util.h"
 #include "verilated.h"
 
 namespace sparq {
@@ -27,59 +26,66 @@ struct Vector {
   int32_t zp, lo, hi;
 };
 
-// Streams vectors through the lane one per cycle; returns the number of
-// mismatches (the first few are reported).
-int RunVectors(const std::vector<Vector>& vecs) {
-  auto ctx = std::make_unique<VerilatedContext>();
-  auto top = std::make_unique<Vsparq_requant>(ctx.get(), "TOP");
-  std::deque<int32_t> expected;
-  int mismatches = 0;
-  size_t checked = 0;
-  for (size_t cycle = 0; cycle + 1 < vecs.size() + kLatency; ++cycle) {
-    top->clk_i = 0;
-    if (cycle < vecs.size()) {
-      const Vector& v = vecs[cycle];
-      top->x_i = static_cast<uint32_t>(v.x);
-      top->mult_i = static_cast<uint32_t>(v.mult);
-      top->shift_i = static_cast<uint8_t>(v.shift);
-      top->zp_i = static_cast<uint8_t>(v.zp);
-      top->min_i = static_cast<uint8_t>(v.lo);
-      top->max_i = static_cast<uint8_t>(v.hi);
-      expected.push_back(RequantizeOne(v.x, v.mult, v.shift, v.zp, v.lo, v.hi));
-    }
-    top->eval();
-    ctx->timeInc(1);
-    top->clk_i = 1;
-    top->eval();
-    ctx->timeInc(1);
-    if (cycle + 1 >= kLatency) {
-      // After the edge that completes vector (cycle + 1 - kLatency).
-      const size_t idx = cycle + 1 - kLatency;
-      const int32_t got = static_cast<int8_t>(top->q_o);
-      const int32_t want = expected.front();
-      expected.pop_front();
-      ++checked;
-      if (got != want && ++mismatches <= 5) {
-        const Vector& v = vecs[idx];
-        ADD_FAILURE() << "vector " << idx << ": x=" << v.x << " mult=" << v.mult
-                      << " shift=" << v.shift << " zp=" << v.zp << " clamp=["
-                      << v.lo << "," << v.hi << "]: rtl " << got << ", golden "
-                      << want;
-      }
+// Streams vectors through the lane, one per cycle, and compares each result
+// when it leaves the pipeline; the first few mismatches are reported.
+class RequantBench : public rtltest::BlockBench<Vsparq_requant> {
+ public:
+  explicit RequantBench(const std::vector<Vector>& vecs) : vecs_(vecs) {}
+
+  // Returns the number of mismatches.
+  int Run() {
+    RunCycles(vecs_.size() + kLatency);
+    EXPECT_EQ(checked_, vecs_.size());
+    EXPECT_FALSE(assertion_failed());
+    return mismatches_;
+  }
+
+ private:
+  void Drive() override {
+    if (cycle() >= vecs_.size()) return;
+    const Vector& v = vecs_[cycle()];
+    Vsparq_requant& m = top();
+    m.x_i = static_cast<uint32_t>(v.x);
+    m.mult_i = static_cast<uint32_t>(v.mult);
+    m.shift_i = static_cast<uint8_t>(v.shift);
+    m.zp_i = static_cast<uint8_t>(v.zp);
+    m.min_i = static_cast<uint8_t>(v.lo);
+    m.max_i = static_cast<uint8_t>(v.hi);
+  }
+
+  // Before edge c the output holds what edge c - 1 completed: vector
+  // c - kLatency.
+  void Sample() override {
+    if (cycle() < kLatency) return;
+    const size_t idx = cycle() - kLatency;
+    const Vector& v = vecs_[idx];
+    const int32_t got = static_cast<int8_t>(top().q_o);
+    const int32_t want = RequantizeOne(v.x, v.mult, v.shift, v.zp, v.lo, v.hi);
+    ++checked_;
+    if (got != want && ++mismatches_ <= 5) {
+      ADD_FAILURE() << "vector " << idx << ": x=" << v.x << " mult=" << v.mult
+                    << " shift=" << v.shift << " zp=" << v.zp << " clamp=["
+                    << v.lo << "," << v.hi << "]: rtl " << got << ", golden "
+                    << want;
     }
   }
-  top->final();
-  EXPECT_EQ(checked, vecs.size());
-  return mismatches;
+
+  const std::vector<Vector>& vecs_;
+  size_t checked_ = 0;
+  int mismatches_ = 0;
+};
+
+int RunVectors(const std::vector<Vector>& vecs) {
+  return RequantBench(vecs).Run();
 }
 
-int32_t RandomValue(std::mt19937& rng) {
+int32_t RandomValue(SplitMix64& rng) {
   // Full-range values and small ones, where the rounding decisions are.
-  const int bits = std::uniform_int_distribution<int>(1, 32)(rng);
-  const uint32_t raw = static_cast<uint32_t>(rng());
+  const int bits = static_cast<int>(rng.Uniform(1, 32));
+  const uint32_t raw = static_cast<uint32_t>(rng.Next());
   if (bits == 32) return static_cast<int32_t>(raw);
   const int32_t mag = static_cast<int32_t>(raw & ((uint32_t{1} << bits) - 1));
-  return (rng() & 1) ? -mag : mag;
+  return (rng.Next() & 1) ? -mag : mag;
 }
 
 TEST(SparqRequantTest, CornerCasesMatchGolden) {
@@ -115,26 +121,27 @@ TEST(SparqRequantTest, CornerCasesMatchGolden) {
 }
 
 TEST(SparqRequantTest, RandomStreamMatchesGolden) {
-  std::mt19937 rng(20240601);
+  SplitMix64 rng(20240601);
+  const auto next = [&rng] { return static_cast<uint32_t>(rng.Next()); };
   std::vector<Vector> v;
   for (int i = 0; i < 200000; ++i) {
     Vector t;
     t.x = RandomValue(rng);
-    switch (rng() % 8) {
+    switch (next() % 8) {
       case 0:  // any int32 multiplier, the lane must not assume the range
-        t.mult = static_cast<int32_t>(rng());
+        t.mult = static_cast<int32_t>(next());
         break;
       case 1:
         t.mult = 0;
         break;
       default:  // QuantizeMultiplier's range [2^30, 2^31)
-        t.mult = static_cast<int32_t>((1u << 30) + (rng() & ((1u << 30) - 1)));
+        t.mult = static_cast<int32_t>((1u << 30) + (next() & ((1u << 30) - 1)));
     }
-    t.shift = std::uniform_int_distribution<int>(-31, 30)(rng);
-    t.zp = std::uniform_int_distribution<int>(-128, 127)(rng);
-    int a = std::uniform_int_distribution<int>(-128, 127)(rng);
-    int b = std::uniform_int_distribution<int>(-128, 127)(rng);
-    if (rng() % 2) {
+    t.shift = static_cast<int>(rng.Uniform(-31, 30));
+    t.zp = static_cast<int>(rng.Uniform(-128, 127));
+    int a = static_cast<int>(rng.Uniform(-128, 127));
+    int b = static_cast<int>(rng.Uniform(-128, 127));
+    if (next() % 2) {
       a = -128;
       b = 127;
     }

@@ -8,12 +8,11 @@
 
 #include <cstdint>
 #include <deque>
-#include <memory>
-#include <random>
 #include <string>
 #include <vector>
 
 #include "Vsparq_store_engine.h"
+#include "golden/random.h"
 #include "golden/requant.h"
 #include "tests/rtl/rtl_test_util.h"
 #include "verilated.h"
@@ -33,26 +32,17 @@ struct Param {
   int shift = 0;
 };
 
-class StoreBench {
+class StoreBench : public rtltest::BlockBench<Vsparq_store_engine> {
  public:
   explicit StoreBench(double wr_stall = 0.0, uint32_t seed = 1)
       : wr_stall_(wr_stall),
         rng_(seed),
         params_(kParamEntries),
         acc_(kAccRows * kCols),
-        dram_(kDramBytes),
-        ctx_(std::make_unique<VerilatedContext>()) {
-    ctx_->fatalOnError(false);
-    top_ = std::make_unique<Vsparq_store_engine>(ctx_.get(), "TOP");
+        dram_(kDramBytes) {
     for (size_t i = 0; i < dram_.size(); ++i) dram_[i] = static_cast<uint8_t>(0xa5 ^ i);
-    top_->rst_ni = 0;
-    for (int i = 0; i < 3; ++i) Tick();
-    top_->rst_ni = 1;
-    Tick();
+    Reset();
   }
-  ~StoreBench() { top_->final(); }
-  StoreBench(const StoreBench&) = delete;
-  StoreBench& operator=(const StoreBench&) = delete;
 
   std::vector<Param>& params() { return params_; }
   std::vector<int32_t>& acc() { return acc_; }  // row r, lane c at r * kCols + c
@@ -60,37 +50,21 @@ class StoreBench {
   void Submit(const StoreInstr& in) { queue_.push_back(Encode(in)); }
   void GiveC2s(int n) { c2s_tokens_ += n; }
 
-  bool RunToIdle(uint64_t max_cycles) {
-    const uint64_t stop = cycle_ + max_cycles;
-    int idle = 0;
-    while (idle < 2 && cycle_ < stop) {
-      Tick();
-      idle = (queue_.empty() && !top_->busy_o) ? idle + 1 : 0;
-    }
-    return idle >= 2 && !ctx_->gotError();
-  }
-  void RunCycles(uint64_t n) {
-    for (uint64_t i = 0; i < n; ++i) Tick();
-  }
-
-  uint64_t cycle() const { return cycle_; }
   uint64_t beats() const { return beats_; }
   int c2s_pops() const { return c2s_pops_; }
   int done() const { return done_; }
   const std::vector<uint64_t>& s2c_push_cycles() const { return s2c_push_cycles_; }
   const std::vector<uint64_t>& write_cycles() const { return write_cycles_; }
-  bool assertion_failed() const { return ctx_->gotError(); }
 
  private:
-  void Tick() {
-    top_->clk_i = 0;
-    top_->instr_valid_i = !queue_.empty();
+  void Drive() override {
+    Vsparq_store_engine& m = top();
+    m.instr_valid_i = !queue_.empty();
     if (!queue_.empty()) {
-      for (int i = 0; i < kInstrWords; ++i) top_->instr_data_i[i] = queue_.front()[i];
+      for (int i = 0; i < kInstrWords; ++i) m.instr_data_i[i] = queue_.front()[i];
     }
-    top_->c2s_avail_i = c2s_tokens_ > 0;
-    top_->dram_wr_ready_i = !(wr_stall_ > 0 &&
-                              std::uniform_real_distribution<double>(0, 1)(rng_) < wr_stall_);
+    m.c2s_avail_i = c2s_tokens_ > 0;
+    m.dram_wr_ready_i = !(wr_stall_ > 0 && rng_.Bernoulli(wr_stall_));
     // Registered SRAM reads: data of the read the previous edge saw.
     uint8_t rec[16] = {};
     const Param& p = params_[param_addr_];
@@ -99,56 +73,51 @@ class StoreBench {
       rec[4 + b] = static_cast<uint8_t>(static_cast<uint32_t>(p.mult) >> (8 * b));
     }
     rec[8] = static_cast<uint8_t>(p.shift);
-    rtltest::BytesToWide(rec, 16, top_->param_rdata_i);
+    rtltest::BytesToWide(rec, 16, m.param_rdata_i);
     for (int c = 0; c < kCols; ++c) {
-      top_->acc_rdata_i[c] = static_cast<uint32_t>(acc_[acc_addr_ * kCols + c]);
+      m.acc_rdata_i[c] = static_cast<uint32_t>(acc_[acc_addr_ * kCols + c]);
     }
-    top_->eval();
-    ctx_->timeInc(1);
+  }
 
-    if (top_->instr_valid_i && top_->instr_ready_o) queue_.pop_front();
-    if (top_->c2s_pop_o) {
-      EXPECT_GT(c2s_tokens_, 0) << "c2s popped while empty at cycle " << cycle_;
+  void Sample() override {
+    Vsparq_store_engine& m = top();
+    if (m.instr_valid_i && m.instr_ready_o) queue_.pop_front();
+    if (m.c2s_pop_o) {
+      EXPECT_GT(c2s_tokens_, 0) << "c2s popped while empty at cycle " << cycle();
       --c2s_tokens_;
       ++c2s_pops_;
     }
-    if (top_->param_re_o) param_addr_ = top_->param_raddr_o;
-    if (top_->acc_re_o) acc_addr_ = top_->acc_raddr_o;
-    if (top_->dram_wr_valid_o && top_->dram_wr_ready_i) {
-      const uint32_t addr = top_->dram_wr_addr_o;
+    if (m.param_re_o) param_addr_ = m.param_raddr_o;
+    if (m.acc_re_o) acc_addr_ = m.acc_raddr_o;
+    if (m.dram_wr_valid_o && m.dram_wr_ready_i) {
+      const uint32_t addr = m.dram_wr_addr_o;
       EXPECT_EQ(addr % kBeat, 0u);
       EXPECT_LT(addr, kDramBytes);
-      const uint32_t strb = top_->dram_wr_strb_o;
+      const uint32_t strb = m.dram_wr_strb_o;
       EXPECT_NE(strb, 0u) << "beat without bytes at " << addr;
       for (int i = 0; i < kBeat; ++i) {
-        if ((strb >> i) & 1u) dram_[(addr + i) % kDramBytes] = rtltest::WideByte(top_->dram_wr_data_o, i);
+        if ((strb >> i) & 1u) dram_[(addr + i) % kDramBytes] = rtltest::WideByte(m.dram_wr_data_o, i);
       }
       ++beats_;
-      write_cycles_.push_back(cycle_);
+      write_cycles_.push_back(cycle());
     }
-    if (top_->s2c_push_o) s2c_push_cycles_.push_back(cycle_);
-    if (top_->evt_instr_done_o) ++done_;
-
-    top_->clk_i = 1;
-    top_->eval();
-    ctx_->timeInc(1);
-    ++cycle_;
+    if (m.s2c_push_o) s2c_push_cycles_.push_back(cycle());
+    if (m.evt_instr_done_o) ++done_;
   }
 
+  bool Idle() const override { return queue_.empty() && !top().busy_o; }
+
   double wr_stall_;
-  std::mt19937 rng_;
+  SplitMix64 rng_;
   std::vector<Param> params_;
   std::vector<int32_t> acc_;
   std::vector<uint8_t> dram_;
-  std::unique_ptr<VerilatedContext> ctx_;
-  std::unique_ptr<Vsparq_store_engine> top_;
   std::deque<InstrWord> queue_;
   uint32_t param_addr_ = 0;
   uint32_t acc_addr_ = 0;
   int c2s_tokens_ = 0;
   int c2s_pops_ = 0;
   int done_ = 0;
-  uint64_t cycle_ = 0;
   uint64_t beats_ = 0;
   std::vector<uint64_t> write_cycles_;
   std::vector<uint64_t> s2c_push_cycles_;
@@ -191,28 +160,29 @@ StoreInstr Store(uint32_t dram_base, int ny, int nx, int row_stride, int pix_str
 // Parameters and accumulators whose outputs spread over the int8 range,
 // with some extreme records mixed in.
 void FillRandom(StoreBench* bench, uint32_t seed) {
-  std::mt19937 rng(seed);
+  SplitMix64 rng(seed);
+  const auto next = [&rng] { return static_cast<uint32_t>(rng.Next()); };
   for (Param& p : bench->params()) {
-    p.bias = static_cast<int32_t>(rng() % 20001) - 10000;
-    p.mult = static_cast<int32_t>((1u << 30) + (rng() & ((1u << 30) - 1)));
-    p.shift = static_cast<int>(rng() % 10) - 11;
-    switch (rng() % 10) {
+    p.bias = static_cast<int32_t>(next() % 20001) - 10000;
+    p.mult = static_cast<int32_t>((1u << 30) + (next() & ((1u << 30) - 1)));
+    p.shift = static_cast<int>(next() % 10) - 11;
+    switch (next() % 10) {
       case 0:
-        p.bias = static_cast<int32_t>(rng());  // the bias add wraps
+        p.bias = static_cast<int32_t>(next());  // the bias add wraps
         break;
       case 1:
         p.mult = 0;
         break;
       case 2:
-        p.shift = static_cast<int>(rng() % 62) - 31;
+        p.shift = static_cast<int>(next() % 62) - 31;
         break;
       default:
         break;
     }
   }
   for (int32_t& a : bench->acc()) {
-    a = (rng() % 16 == 0) ? static_cast<int32_t>(rng())
-                          : static_cast<int32_t>(rng() % 400001) - 200000;
+    a = (next() % 16 == 0) ? static_cast<int32_t>(next())
+                          : static_cast<int32_t>(next() % 400001) - 200000;
   }
 }
 
@@ -316,8 +286,8 @@ TEST(SparqStoreEngineTest, EmptyStoresRetireAndPush) {
 }
 
 TEST(SparqStoreEngineTest, RandomStoresWithStalls) {
-  std::mt19937 rng(777);
-  auto uni = [&rng](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  SplitMix64 rng(777);
+  auto uni = [&rng](int lo, int hi) { return static_cast<int>(rng.Uniform(lo, hi)); };
   for (int trial = 0; trial < 8; ++trial) {
     SCOPED_TRACE("trial " + std::to_string(trial));
     StoreBench bench(0.2 * (trial % 4), static_cast<uint32_t>(trial + 11));

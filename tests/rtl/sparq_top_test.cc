@@ -3,18 +3,18 @@
 // overwriting lines a GEMM still reads, a GEMM overwriting rows a STORE
 // still drains) must produce the reference DRAM image, the counters must
 // count what the program issued, and the dispatcher must hold the host back
-// when a queue is full. Layer-level RTL == golden checks live in tests/sim.
+// when a queue is full. Layer-level RTL == golden checks live in
+// tests/rtl/e2e.
 
 #include <gtest/gtest.h>
 
 #include <cstdint>
 #include <cstring>
 #include <deque>
-#include <memory>
-#include <random>
 #include <vector>
 
 #include "Vsparq_top_4x4.h"
+#include "golden/random.h"
 #include "golden/requant.h"
 #include "tests/rtl/rtl_test_util.h"
 #include "verilated.h"
@@ -27,103 +27,78 @@ constexpr int kC = 4;
 constexpr int kBeat = 16;
 constexpr size_t kDramBytes = 1 << 20;
 
-class TopBench {
+class TopBench : public rtltest::BlockBench<Vsparq_top_4x4> {
  public:
   TopBench(int latency, double stall, uint32_t seed)
-      : latency_(latency), stall_(stall), rng_(seed), dram_(kDramBytes),
-        ctx_(std::make_unique<VerilatedContext>()) {
-    ctx_->fatalOnError(false);
-    top_ = std::make_unique<Vsparq_top_4x4>(ctx_.get(), "TOP");
-    std::mt19937 fill(seed * 3 + 1);
-    for (auto& b : dram_) b = static_cast<uint8_t>(fill());
-    top_->rst_ni = 0;
-    for (int i = 0; i < 3; ++i) Tick();
-    top_->rst_ni = 1;
-    cycles_since_reset_ = 0;
+      : latency_(latency), stall_(stall), rng_(seed), dram_(kDramBytes) {
+    SplitMix64 fill(seed * 3 + 1);
+    for (auto& b : dram_) b = static_cast<uint8_t>(fill.Next());
+    Reset();
   }
-  ~TopBench() { top_->final(); }
-  TopBench(const TopBench&) = delete;
-  TopBench& operator=(const TopBench&) = delete;
 
   std::vector<uint8_t>& dram() { return dram_; }
   void Submit(const InstrWord& w) { cmds_.push_back(w); }
 
-  bool RunToIdle(uint64_t max_cycles) {
-    int idle = 0;
-    for (uint64_t i = 0; i < max_cycles && idle < 2; ++i) {
-      Tick();
-      idle = (cmds_.empty() && top_->idle_o && pending_.empty()) ? idle + 1 : 0;
-    }
-    return idle >= 2 && !ctx_->gotError();
-  }
-
   uint64_t Counter(int sel) {
-    top_->ctr_sel_i = static_cast<uint8_t>(sel);
-    top_->eval();
-    return top_->ctr_value_o;
+    top().ctr_sel_i = static_cast<uint8_t>(sel);
+    top().eval();
+    return top().ctr_value_o;
   }
 
-  uint64_t cycles_since_reset() const { return cycles_since_reset_; }
+  uint64_t cycles_since_reset() const { return cycle(); }
   bool saw_cmd_backpressure() const { return saw_backpressure_; }
   bool busy_while_pending() const { return busy_while_pending_; }
 
  private:
-  void Tick() {
-    top_->clk_i = 0;
-    const bool cmd_valid = !cmds_.empty();
-    top_->cmd_valid_i = cmd_valid;
-    if (cmd_valid) {
-      for (int i = 0; i < kInstrWords; ++i) top_->cmd_data_i[i] = cmds_.front()[i];
+  void Drive() override {
+    Vsparq_top_4x4& m = top();
+    m.cmd_valid_i = !cmds_.empty();
+    if (!cmds_.empty()) {
+      for (int i = 0; i < kInstrWords; ++i) m.cmd_data_i[i] = cmds_.front()[i];
     }
-    top_->ctr_sel_i = 11;  // instrs retired
-    top_->dram_rd_req_ready_i = !Chance();
-    top_->dram_wr_ready_i = !Chance();
-    if (!rsp_shown_ && !pending_.empty() && pending_.front().ready <= cycle_) rsp_shown_ = true;
-    top_->dram_rd_rsp_valid_i = rsp_shown_;
+    m.ctr_sel_i = 11;  // instrs retired
+    m.dram_rd_req_ready_i = !Chance();
+    m.dram_wr_ready_i = !Chance();
+    if (!rsp_shown_ && !pending_.empty() && pending_.front().ready <= cycle()) rsp_shown_ = true;
+    m.dram_rd_rsp_valid_i = rsp_shown_;
     if (rsp_shown_) {
-      rtltest::BytesToWide(&dram_[pending_.front().addr], kBeat, top_->dram_rd_rsp_data_i);
+      rtltest::BytesToWide(&dram_[pending_.front().addr], kBeat, m.dram_rd_rsp_data_i);
     }
-    top_->eval();
-    ctx_->timeInc(1);
+  }
 
-    const bool cmd_fire = cmd_valid && top_->cmd_ready_o;
-    if (cmd_valid && !top_->cmd_ready_o) saw_backpressure_ = true;
+  void Sample() override {
+    Vsparq_top_4x4& m = top();
+    if (m.cmd_valid_i && !m.cmd_ready_o) saw_backpressure_ = true;
     // idle_o must stay low until every accepted instruction has retired.
-    if (top_->idle_o && accepted_ > top_->ctr_value_o) busy_while_pending_ = false;
-    if (top_->dram_rd_req_valid_o && top_->dram_rd_req_ready_i) {
-      const uint32_t addr = top_->dram_rd_req_addr_o;
+    if (m.idle_o && accepted_ > m.ctr_value_o) busy_while_pending_ = false;
+    if (m.dram_rd_req_valid_o && m.dram_rd_req_ready_i) {
+      const uint32_t addr = m.dram_rd_req_addr_o;
       EXPECT_EQ(addr % kBeat, 0u);
-      pending_.push_back({cycle_ + static_cast<uint64_t>(latency_), static_cast<uint32_t>(addr % kDramBytes)});
+      pending_.push_back({cycle() + static_cast<uint64_t>(latency_), static_cast<uint32_t>(addr % kDramBytes)});
     }
-    if (rsp_shown_ && top_->dram_rd_rsp_ready_o) {
+    if (rsp_shown_ && m.dram_rd_rsp_ready_o) {
       pending_.pop_front();
       rsp_shown_ = false;
     }
-    if (top_->dram_wr_valid_o && top_->dram_wr_ready_i) {
-      const uint32_t addr = top_->dram_wr_addr_o;
+    if (m.dram_wr_valid_o && m.dram_wr_ready_i) {
+      const uint32_t addr = m.dram_wr_addr_o;
       EXPECT_EQ(addr % kBeat, 0u);
       for (int i = 0; i < kBeat; ++i) {
-        if ((top_->dram_wr_strb_o >> i) & 1u) {
+        if ((m.dram_wr_strb_o >> i) & 1u) {
           dram_[(addr + static_cast<uint32_t>(i)) % kDramBytes] =
-              rtltest::WideByte(top_->dram_wr_data_o, i);
+              rtltest::WideByte(m.dram_wr_data_o, i);
         }
       }
     }
-
-    top_->clk_i = 1;
-    top_->eval();
-    ctx_->timeInc(1);
-    if (cmd_fire) {
+    if (m.cmd_valid_i && m.cmd_ready_o) {
       cmds_.pop_front();
       ++accepted_;
     }
-    ++cycle_;
-    ++cycles_since_reset_;
   }
 
-  bool Chance() {
-    return stall_ > 0 && std::uniform_real_distribution<double>(0, 1)(rng_) < stall_;
-  }
+  bool Idle() const override { return cmds_.empty() && top().idle_o && pending_.empty(); }
+
+  bool Chance() { return stall_ > 0 && rng_.Bernoulli(stall_); }
 
   struct Pending {
     uint64_t ready;
@@ -132,18 +107,14 @@ class TopBench {
 
   int latency_;
   double stall_;
-  std::mt19937 rng_;
+  SplitMix64 rng_;
   std::vector<uint8_t> dram_;
-  std::unique_ptr<VerilatedContext> ctx_;
-  std::unique_ptr<Vsparq_top_4x4> top_;
   std::deque<InstrWord> cmds_;
   std::deque<Pending> pending_;
   bool rsp_shown_ = false;
   bool saw_backpressure_ = false;
   uint64_t accepted_ = 0;
   bool busy_while_pending_ = true;
-  uint64_t cycle_ = 0;
-  uint64_t cycles_since_reset_ = 0;
 };
 
 LoadInstr Load(int buf, uint32_t dram_base, int sram_base, int lines, int pix_stride,
@@ -192,13 +163,14 @@ TEST(SparqTopTest, TokenOrderedProgramMatchesReference) {
   constexpr int32_t kZp = -5;
   TopBench bench(25, 0.3, 2);
   std::vector<uint8_t>& dram = bench.dram();
-  std::mt19937 rng(11);
+  SplitMix64 rng(11);
+  const auto next = [&rng] { return static_cast<uint32_t>(rng.Next()); };
   int32_t bias[kC], mult[kC];
   int shift[kC];
   for (int c = 0; c < kC; ++c) {
-    bias[c] = static_cast<int32_t>(rng() % 2001) - 1000;
-    mult[c] = static_cast<int32_t>((1u << 30) + (rng() & ((1u << 29) - 1)));
-    shift[c] = -static_cast<int>(rng() % 6);
+    bias[c] = static_cast<int32_t>(next() % 2001) - 1000;
+    mult[c] = static_cast<int32_t>((1u << 30) + (next() & ((1u << 29) - 1)));
+    shift[c] = -static_cast<int>(next() % 6);
     std::memcpy(&dram[kPrm + 16 * c], &bias[c], 4);
     std::memcpy(&dram[kPrm + 16 * c + 4], &mult[c], 4);
     dram[kPrm + 16 * c + 8] = static_cast<uint8_t>(shift[c]);

@@ -3,121 +3,38 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <cmath>
 #include <cstdio>
 #include <map>
 #include <memory>
-#include <random>
 #include <string>
 #include <vector>
 
-#include "golden/layers.h"
-#include "golden/network.h"
 #include "golden/errors.h"
-#include "golden/requant.h"
+#include "golden/network.h"
 #include "sim/model_device.h"
 #include "sw/cost_model.h"
 #include "sw/runtime.h"
+#include "tests/common/random_layers.h"
 
 namespace sparq {
 namespace {
 
-int Uniform(std::mt19937* rng, int lo, int hi) {
-  return std::uniform_int_distribution<int>(lo, hi)(*rng);
-}
+// Smaller layers than the RTL test's, with more of the geometry: kernels up
+// to 4, strides up to 3, batches.
+const RandomLayerOptions kLayerOptions = [] {
+  RandomLayerOptions o;
+  o.max_hw = 12;
+  o.max_channels = 13;
+  o.max_kernel = 4;
+  o.max_stride = 3;
+  o.max_batch = 3;
+  o.allow_large = false;
+  return o;
+}();
 
-Tensor<int8_t> RandomTensor(std::mt19937* rng, const Shape& shape) {
-  Tensor<int8_t> t(shape);
-  for (int8_t& v : t.data) v = static_cast<int8_t>(Uniform(rng, -128, 127));
-  return t;
-}
-
-// Quantization that keeps most outputs inside the clamp, so the comparison
-// sees real values rather than saturated ones.
-QuantParams RandomQuant(std::mt19937* rng, int channels, int reduction) {
-  QuantParams q;
-  q.in_zp = Uniform(rng, -128, 127);
-  q.out_zp = Uniform(rng, -60, 60);
-  switch (Uniform(rng, 0, 3)) {
-    case 0:
-      q.act_min = q.out_zp;  // ReLU
-      break;
-    case 1:
-      q.act_min = q.out_zp;  // ReLU6-like
-      q.act_max = std::min(127, q.out_zp + 60);
-      break;
-    default:
-      break;
-  }
-  const double spread =
-      128.0 * 80.0 * std::sqrt(static_cast<double>(reduction));
-  for (int c = 0; c < channels; ++c) {
-    int32_t m;
-    int s;
-    QuantizeMultiplier(
-        std::uniform_real_distribution<double>(0.2, 1.0)(*rng) * 60.0 / spread,
-        &m, &s);
-    q.multiplier.push_back(m);
-    q.shift.push_back(s);
-  }
-  return q;
-}
-
-std::vector<int32_t> RandomBias(std::mt19937* rng, int channels,
-                                int reduction) {
-  std::vector<int32_t> b;
-  if (Uniform(rng, 0, 9) == 0) return b;  // no bias tensor
-  const int range = static_cast<int>(4000 * std::sqrt(reduction));
-  for (int c = 0; c < channels; ++c) b.push_back(Uniform(rng, -range, range));
-  return b;
-}
-
-Layer ConvLayer(std::mt19937* rng, const std::string& name, int cin, int cout,
-                int kh, int kw, const ConvGeometry& geom) {
-  Layer l;
-  l.name = name;
-  l.kind = LayerKind::kConv;
-  l.inputs = {"input"};
-  l.geom = geom;
-  l.weights = RandomTensor(rng, {cout, kh, kw, cin / geom.groups});
-  l.bias = RandomBias(rng, cout, kh * kw * cin / geom.groups);
-  l.quant = RandomQuant(rng, cout, kh * kw * cin / geom.groups);
-  return l;
-}
-
-Layer FcLayer(std::mt19937* rng, const std::string& name, int in, int out) {
-  Layer l;
-  l.name = name;
-  l.kind = LayerKind::kFc;
-  l.inputs = {"input"};
-  l.weights = RandomTensor(rng, {out, in});
-  l.bias = RandomBias(rng, out, in);
-  l.quant = RandomQuant(rng, out, in);
-  return l;
-}
-
-Network OneLayer(std::mt19937* rng, const Shape& input, Layer layer) {
-  Network net;
-  net.name = layer.name;
-  net.input = RandomTensor(rng, input);
-  net.layers.push_back(std::move(layer));
-  return net;
-}
-
-std::string Describe(const Network& net) {
-  const Layer& l = net.layers[0];
-  std::string s = l.name + " input " + ShapeToString(net.input.shape) +
-                  " weights " + ShapeToString(l.weights.shape);
-  if (l.kind == LayerKind::kConv) {
-    const ConvGeometry& g = l.geom;
-    char buf[160];
-    std::snprintf(buf, sizeof(buf),
-                  " stride %dx%d pad t%d l%d b%d r%d dil %dx%d groups %d",
-                  g.stride_h, g.stride_w, g.pad_top, g.pad_left, g.pad_bottom,
-                  g.pad_right, g.dilation_h, g.dilation_w, g.groups);
-    s += buf;
-  }
-  return s;
+Network RandomLayer(SplitMix64* rng, int n, bool fc) {
+  return fc ? RandomFcNetwork(rng, "fc" + std::to_string(n), kLayerOptions)
+            : RandomConvNetwork(rng, "conv" + std::to_string(n), kLayerOptions);
 }
 
 struct RunResult {
@@ -130,7 +47,7 @@ struct RunResult {
 // element of every layer with golden's reference.
 RunResult ExpectMatchesGolden(const Network& net, const HwConfig& hw) {
   RunResult r;
-  SCOPED_TRACE(Describe(net) + " on " + hw.ToString());
+  SCOPED_TRACE(DescribeLayer(net) + " on " + hw.ToString());
   r.compiled = Compile(net, hw);
   std::unique_ptr<Device> dev = MakeModelDevice(hw);
   r.runs = RunNetwork(net, r.compiled, *dev);
@@ -165,66 +82,6 @@ RunResult ExpectMatchesGolden(const Network& net, const HwConfig& hw) {
   return r;
 }
 
-// A random conv with everything the lowering must handle: sizes that are
-// not multiples of the array, stride, asymmetric padding, dilation, groups,
-// depthwise, batch, zero points and clamps.
-Network RandomConvNetwork(std::mt19937* rng, int index) {
-  for (;;) {
-    ConvGeometry g;
-    int cin, cout;
-    switch (Uniform(rng, 0, 5)) {
-      case 0:  // depthwise, channel multiplier 1 or 2
-        cin = Uniform(rng, 1, 12);
-        g.groups = cin;
-        cout = cin * Uniform(rng, 1, 2);
-        break;
-      case 1:  // grouped
-        g.groups = Uniform(rng, 2, 3);
-        cin = g.groups * Uniform(rng, 1, 7);
-        cout = g.groups * Uniform(rng, 1, 7);
-        break;
-      default:
-        cin = Uniform(rng, 1, 13);
-        cout = Uniform(rng, 1, 13);
-        break;
-    }
-    const int kh = Uniform(rng, 1, 4), kw = Uniform(rng, 1, 4);
-    g.stride_h = Uniform(rng, 1, 3);
-    g.stride_w = Uniform(rng, 1, 3);
-    g.dilation_h = Uniform(rng, 1, 2);
-    g.dilation_w = Uniform(rng, 1, 2);
-    g.pad_top = Uniform(rng, 0, 2);
-    g.pad_bottom = Uniform(rng, 0, 2);
-    g.pad_left = Uniform(rng, 0, 3);
-    g.pad_right = Uniform(rng, 0, 2);
-    const int h = Uniform(rng, 1, 12), w = Uniform(rng, 1, 12);
-    const int batch = Uniform(rng, 0, 4) == 0 ? 2 : 1;
-    if (ConvOutSize(h, kh, g.stride_h, g.pad_top, g.pad_bottom, g.dilation_h) <
-            1 ||
-        ConvOutSize(w, kw, g.stride_w, g.pad_left, g.pad_right, g.dilation_w) <
-            1) {
-      continue;
-    }
-    return OneLayer(
-        rng, {batch, h, w, cin},
-        ConvLayer(rng, "conv" + std::to_string(index), cin, cout, kh, kw, g));
-  }
-}
-
-Network RandomFcNetwork(std::mt19937* rng, int index) {
-  const int batch = Uniform(rng, 1, 3);
-  Shape in;
-  if (Uniform(rng, 0, 1) == 0) {
-    in = {batch, Uniform(rng, 1, 40)};
-  } else {
-    in = {batch, Uniform(rng, 1, 3), Uniform(rng, 1, 3), Uniform(rng, 1, 7)};
-  }
-  const int features = static_cast<int>(NumElements(in)) / batch;
-  return OneLayer(rng, in,
-                  FcLayer(rng, "fc" + std::to_string(index), features,
-                          Uniform(rng, 1, 20)));
-}
-
 // Small SRAMs make ordinary layers need every reload path: ACT chunks
 // (im2col row longer than half the ACT SRAM), several WGT fills per N tile,
 // M tiles of at most 8 pixels and a PARAM range per N tile.
@@ -244,12 +101,11 @@ HwConfig SmallDram(HwConfig hw) {
 }
 
 TEST(CompilerTest, RandomLayersMatchGoldenOn4x4) {
-  std::mt19937 rng(20240601);
+  SplitMix64 rng(20240601);
   const HwConfig hw = SmallDram(HwConfig::ForArray(4, 4));
   uint64_t clamped = 0, outputs = 0;
   for (int n = 0; n < 120; ++n) {
-    const Network net =
-        n % 5 == 4 ? RandomFcNetwork(&rng, n) : RandomConvNetwork(&rng, n);
+    const Network net = RandomLayer(&rng, n, n % 5 == 4);
     const RunResult r = ExpectMatchesGolden(net, hw);
     clamped += r.clamped;
     outputs += r.outputs;
@@ -261,22 +117,20 @@ TEST(CompilerTest, RandomLayersMatchGoldenOn4x4) {
 }
 
 TEST(CompilerTest, RandomLayersMatchGoldenWithTinySrams) {
-  std::mt19937 rng(77);
+  SplitMix64 rng(77);
   const HwConfig hw = TinyHw();
   for (int n = 0; n < 80; ++n) {
-    const Network net =
-        n % 4 == 3 ? RandomFcNetwork(&rng, n) : RandomConvNetwork(&rng, n);
+    const Network net = RandomLayer(&rng, n, n % 4 == 3);
     ExpectMatchesGolden(net, hw);
     if (HasFailure()) break;
   }
 }
 
 TEST(CompilerTest, RandomLayersMatchGoldenOn16x16) {
-  std::mt19937 rng(99);
+  SplitMix64 rng(99);
   const HwConfig hw = SmallDram(HwConfig::ForArray(16, 16));
   for (int n = 0; n < 12; ++n) {
-    const Network net =
-        n % 4 == 3 ? RandomFcNetwork(&rng, n) : RandomConvNetwork(&rng, n);
+    const Network net = RandomLayer(&rng, n, n % 4 == 3);
     ExpectMatchesGolden(net, hw);
     if (HasFailure()) break;
   }
@@ -315,15 +169,16 @@ Census Count(const std::vector<InstrWord>& program) {
 }
 
 TEST(CompilerTest, LargeLayersTileAndReloadOn4x4) {
-  std::mt19937 rng(5);
+  SplitMix64 rng(5);
   const HwConfig hw = SmallDram(HwConfig::ForArray(4, 4));
   ConvGeometry same;
   same.pad_top = same.pad_bottom = same.pad_left = same.pad_right = 1;
 
   // 676 output pixels of 36 ACT lines: 113 fit an ACT half, so M tiles of
   // 4 whole rows (7 of them), each stored per N tile.
-  Network net = OneLayer(&rng, {1, 26, 26, 16},
-                         ConvLayer(&rng, "m_tiles", 16, 12, 3, 3, same));
+  Network net =
+      OneLayerNetwork(&rng, {1, 26, 26, 16},
+                      RandomConvLayer(&rng, "m_tiles", 16, 12, 3, 3, same));
   RunResult r = ExpectMatchesGolden(net, hw);
   Census c = Count(r.compiled.layers[0].program);
   EXPECT_EQ(c.act_lines, 676 * 36);  // every pixel gathered once
@@ -332,8 +187,8 @@ TEST(CompilerTest, LargeLayersTileAndReloadOn4x4) {
   EXPECT_GT(c.max_m_rows, hw.cols);
 
   // 297 K tiles per N tile, 256 per WGT half: two fills per N tile.
-  net = OneLayer(&rng, {1, 2, 6, 130},
-                 ConvLayer(&rng, "k_groups", 130, 6, 3, 3, same));
+  net = OneLayerNetwork(&rng, {1, 2, 6, 130},
+                        RandomConvLayer(&rng, "k_groups", 130, 6, 3, 3, same));
   r = ExpectMatchesGolden(net, hw);
   c = Count(r.compiled.layers[0].program);
   EXPECT_EQ(c.wgt_loads, 2 * 2);
@@ -341,19 +196,21 @@ TEST(CompilerTest, LargeLayersTileAndReloadOn4x4) {
   // An im2col row of 9 * 475 lines exceeds half the ACT SRAM: chunks of
   // 455 + 20 lines per tap, one pixel per M tile, ACT refilled per
   // (pixel, N tile, chunk) and accumulated in ACC across the chunks.
-  net = OneLayer(&rng, {1, 3, 3, 1900},
-                 ConvLayer(&rng, "chunked", 1900, 5, 3, 3, same));
+  net = OneLayerNetwork(&rng, {1, 3, 3, 1900},
+                        RandomConvLayer(&rng, "chunked", 1900, 5, 3, 3, same));
   r = ExpectMatchesGolden(net, hw);
   c = Count(r.compiled.layers[0].program);
   EXPECT_EQ(c.act_loads, 9 * 2 * 2);
 
   // 20000 features: chunked FC with a batch of 2.
-  net = OneLayer(&rng, {2, 20000}, FcLayer(&rng, "fc_chunked", 20000, 6));
+  net = OneLayerNetwork(&rng, {2, 20000},
+                        RandomFcLayer(&rng, "fc_chunked", 20000, 6));
   ExpectMatchesGolden(net, hw);
 
   // 2100 output channels > 2048 PARAM records: ranges of 1024 in alternating
   // halves, the third one waiting for the first one's stores.
-  net = OneLayer(&rng, {1, 8}, FcLayer(&rng, "fc_params", 8, 2100));
+  net =
+      OneLayerNetwork(&rng, {1, 8}, RandomFcLayer(&rng, "fc_params", 8, 2100));
   r = ExpectMatchesGolden(net, hw);
   c = Count(r.compiled.layers[0].program);
   EXPECT_EQ(c.param_loads, 3);
@@ -361,19 +218,20 @@ TEST(CompilerTest, LargeLayersTileAndReloadOn4x4) {
   // Grouped conv with 2 x 1100 outputs: PARAM ranges per group.
   ConvGeometry grouped;
   grouped.groups = 2;
-  net = OneLayer(&rng, {1, 2, 3, 4},
-                 ConvLayer(&rng, "grouped_params", 4, 2200, 1, 1, grouped));
+  net = OneLayerNetwork(
+      &rng, {1, 2, 3, 4},
+      RandomConvLayer(&rng, "grouped_params", 4, 2200, 1, 1, grouped));
   r = ExpectMatchesGolden(net, hw);
   c = Count(r.compiled.layers[0].program);
   EXPECT_EQ(c.param_loads, 4);
 }
 
 TEST(CompilerTest, PlacesTensorsAlignedAndApart) {
-  std::mt19937 rng(3);
+  SplitMix64 rng(3);
   Network net;
   net.input = RandomTensor(&rng, {1, 5, 5, 3});
-  Layer a = ConvLayer(&rng, "a", 3, 7, 3, 3, ConvGeometry{});
-  Layer b = FcLayer(&rng, "b", 3 * 3 * 7, 5);
+  Layer a = RandomConvLayer(&rng, "a", 3, 7, 3, 3, ConvGeometry{});
+  Layer b = RandomFcLayer(&rng, "b", 3 * 3 * 7, 5);
   b.inputs = {"a"};
   net.layers = {a, b};
   const CompiledNetwork c = Compile(net, HwConfig::ForArray(4, 4));
@@ -402,7 +260,7 @@ void ExpectInputError(const Network& net, const HwConfig& hw,
                       const std::vector<std::string>& fragments) {
   try {
     Compile(net, hw);
-    ADD_FAILURE() << "compiled " << Describe(net);
+    ADD_FAILURE() << "compiled " << DescribeLayer(net);
   } catch (const InputError& e) {
     for (const std::string& f : fragments) {
       EXPECT_NE(std::string(e.what()).find(f), std::string::npos)
@@ -412,39 +270,41 @@ void ExpectInputError(const Network& net, const HwConfig& hw,
 }
 
 TEST(CompilerTest, RejectsLayersThatDoNotFitTheIsa) {
-  std::mt19937 rng(8);
+  SplitMix64 rng(8);
   const HwConfig hw = HwConfig::ForArray(4, 4);
   // kw = 16 does not fit the 4-bit kw field.
-  ExpectInputError(
-      OneLayer(&rng, {1, 1, 20, 1},
-               ConvLayer(&rng, "wide", 1, 2, 1, 16, ConvGeometry{})),
-      hw, {"layer 'wide' (conv)", "LOAD.kw = 16"});
+  ExpectInputError(OneLayerNetwork(&rng, {1, 1, 20, 1},
+                                   RandomConvLayer(&rng, "wide", 1, 2, 1, 16,
+                                                   ConvGeometry{})),
+                   hw, {"layer 'wide' (conv)", "LOAD.kw = 16"});
   // An input 5000 pixels wide does not fit the 12-bit w field.
-  ExpectInputError(
-      OneLayer(&rng, {1, 1, 5000, 1},
-               ConvLayer(&rng, "long", 1, 1, 1, 1, ConvGeometry{})),
-      hw, {"layer 'long'", "LOAD.w = 5000"});
-  Layer bad = FcLayer(&rng, "badq", 4, 3);
+  ExpectInputError(OneLayerNetwork(&rng, {1, 1, 5000, 1},
+                                   RandomConvLayer(&rng, "long", 1, 1, 1, 1,
+                                                   ConvGeometry{})),
+                   hw, {"layer 'long'", "LOAD.w = 5000"});
+  Layer bad = RandomFcLayer(&rng, "badq", 4, 3);
   bad.quant.multiplier[1] = 5;
-  ExpectInputError(OneLayer(&rng, {1, 4}, bad), hw,
+  ExpectInputError(OneLayerNetwork(&rng, {1, 4}, bad), hw,
                    {"layer 'badq' (fc)", "output channel 1"});
-  Layer zp = FcLayer(&rng, "zp", 4, 3);
+  Layer zp = RandomFcLayer(&rng, "zp", 4, 3);
   zp.quant.out_zp = 200;
-  ExpectInputError(OneLayer(&rng, {1, 4}, zp), hw,
+  ExpectInputError(OneLayerNetwork(&rng, {1, 4}, zp), hw,
                    {"layer 'zp'", "STORE.out_zp = 200"});
   HwConfig tiny_dram = hw;
   tiny_dram.dram_bytes = 4096;
-  ExpectInputError(OneLayer(&rng, {1, 40, 40, 3},
-                            ConvLayer(&rng, "big", 3, 4, 1, 1, ConvGeometry{})),
-                   tiny_dram, {"does not fit", "DRAM"});
-  Layer orphan = FcLayer(&rng, "orphan", 4, 3);
+  ExpectInputError(
+      OneLayerNetwork(&rng, {1, 40, 40, 3},
+                      RandomConvLayer(&rng, "big", 3, 4, 1, 1, ConvGeometry{})),
+      tiny_dram, {"does not fit", "DRAM"});
+  Layer orphan = RandomFcLayer(&rng, "orphan", 4, 3);
   orphan.inputs = {"nowhere"};
-  ExpectInputError(OneLayer(&rng, {1, 4}, orphan), hw,
+  ExpectInputError(OneLayerNetwork(&rng, {1, 4}, orphan), hw,
                    {"layer 'orphan'", "'nowhere'"});
   HwConfig odd = hw;
   odd.act_lines = 1000;
-  ExpectInputError(OneLayer(&rng, {1, 4}, FcLayer(&rng, "x", 4, 3)), odd,
-                   {"powers of two"});
+  ExpectInputError(
+      OneLayerNetwork(&rng, {1, 4}, RandomFcLayer(&rng, "x", 4, 3)), odd,
+      {"powers of two"});
 }
 
 // The ResNet-18 3x3 layers on the 16x16 array with a 16 B/cycle DRAM port:
@@ -457,7 +317,7 @@ TEST(CompilerTest, ResNet18LayersKeepThe16x16ArrayBusy) {
   };
   const Spec specs[] = {{56, 64}, {28, 128}, {14, 256}, {7, 512}};
   const HwConfig hw = HwConfig::ForArray(16, 16);
-  std::mt19937 rng(18);
+  SplitMix64 rng(18);
   ConvGeometry same;
   same.pad_top = same.pad_bottom = same.pad_left = same.pad_right = 1;
   std::printf(
@@ -466,8 +326,9 @@ TEST(CompilerTest, ResNet18LayersKeepThe16x16ArrayBusy) {
   for (const Spec& s : specs) {
     const std::string name =
         "conv" + std::to_string(s.hw) + "x" + std::to_string(s.c);
-    const Network net = OneLayer(&rng, {1, s.hw, s.hw, s.c},
-                                 ConvLayer(&rng, name, s.c, s.c, 3, 3, same));
+    const Network net =
+        OneLayerNetwork(&rng, {1, s.hw, s.hw, s.c},
+                        RandomConvLayer(&rng, name, s.c, s.c, 3, 3, same));
     const RunResult r = ExpectMatchesGolden(net, hw);
     const PerfCounters& k = r.runs[0].counters;
     const ProgramStats st = AnalyzeProgram(r.compiled.layers[0].program, hw);

@@ -5,10 +5,11 @@
 #include <algorithm>
 #include <cstring>
 #include <iterator>
-#include <random>
 #include <stdexcept>
 #include <string>
 #include <utility>
+
+#include "golden/random.h"
 
 namespace sparq {
 namespace {
@@ -21,15 +22,15 @@ int64_t FieldHi(int width, bool sgn) {
 }
 
 // Extremes are drawn often: they are where sign and width bugs show.
-int64_t RandomFieldValue(int width, bool sgn, std::mt19937_64* rng) {
+int64_t RandomFieldValue(int width, bool sgn, SplitMix64* rng) {
   const int64_t lo = FieldLo(width, sgn), hi = FieldHi(width, sgn);
-  switch ((*rng)() % 5) {
+  switch (rng->Next() % 5) {
     case 0:
       return lo;
     case 1:
       return hi;
     default:
-      return std::uniform_int_distribution<int64_t>(lo, hi)(*rng);
+      return rng->Uniform(lo, hi);
   }
 }
 
@@ -50,7 +51,7 @@ int64_t RandomFieldValue(int width, bool sgn, std::mt19937_64* rng) {
 #define SPARQ_TEST_Load SPARQ_TEST_FILL
 #define SPARQ_TEST_Gemm SPARQ_TEST_NONE
 #define SPARQ_TEST_Store SPARQ_TEST_NONE
-LoadInstr RandomLoad(std::mt19937_64* rng) {
+LoadInstr RandomLoad(SplitMix64* rng) {
   LoadInstr i;
 #include "sw/isa/isa.def"
   return i;
@@ -64,7 +65,7 @@ LoadInstr RandomLoad(std::mt19937_64* rng) {
 #define SPARQ_TEST_Load SPARQ_TEST_NONE
 #define SPARQ_TEST_Gemm SPARQ_TEST_FILL
 #define SPARQ_TEST_Store SPARQ_TEST_NONE
-GemmInstr RandomGemm(std::mt19937_64* rng) {
+GemmInstr RandomGemm(SplitMix64* rng) {
   GemmInstr i;
 #include "sw/isa/isa.def"
   return i;
@@ -78,7 +79,7 @@ GemmInstr RandomGemm(std::mt19937_64* rng) {
 #define SPARQ_TEST_Load SPARQ_TEST_NONE
 #define SPARQ_TEST_Gemm SPARQ_TEST_NONE
 #define SPARQ_TEST_Store SPARQ_TEST_FILL
-StoreInstr RandomStore(std::mt19937_64* rng) {
+StoreInstr RandomStore(SplitMix64* rng) {
   StoreInstr i;
 #include "sw/isa/isa.def"
   return i;
@@ -148,7 +149,7 @@ TEST(IsaTest, BitsCrossWordBoundaries) {
 }
 
 TEST(IsaTest, RandomRoundTripOfEveryField) {
-  std::mt19937_64 rng(1234);
+  SplitMix64 rng(1234);
   for (int n = 0; n < 2000; ++n) {
     const LoadInstr l = RandomLoad(&rng);
     const InstrWord wl = Encode(l);

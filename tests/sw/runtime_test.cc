@@ -4,7 +4,6 @@
 
 #include <map>
 #include <memory>
-#include <random>
 #include <set>
 #include <string>
 #include <vector>
@@ -14,18 +13,12 @@
 #include "golden/requant.h"
 #include "sim/model_device.h"
 #include "sw/compiler.h"
+#include "tests/common/random_layers.h"
 
 namespace sparq {
 namespace {
 
-Tensor<int8_t> RandomTensor(std::mt19937* rng, const Shape& shape) {
-  Tensor<int8_t> t(shape);
-  std::uniform_int_distribution<int> d(-128, 127);
-  for (int8_t& v : t.data) v = static_cast<int8_t>(d(*rng));
-  return t;
-}
-
-Layer Conv(std::mt19937* rng, const std::string& name, const std::string& in,
+Layer Conv(SplitMix64* rng, const std::string& name, const std::string& in,
            int cin, int cout, int k, int stride, int groups, bool relu) {
   Layer l;
   l.name = name;
@@ -36,8 +29,7 @@ Layer Conv(std::mt19937* rng, const std::string& name, const std::string& in,
       k / 2;
   l.geom.groups = groups;
   l.weights = RandomTensor(rng, {cout, k, k, cin / groups});
-  std::uniform_int_distribution<int> b(-3000, 3000);
-  for (int c = 0; c < cout; ++c) l.bias.push_back(b(*rng));
+  for (int c = 0; c < cout; ++c) l.bias.push_back(RandInt(rng, -3000, 3000));
   l.quant.in_zp = -7;
   l.quant.out_zp = relu ? -128 : 3;
   l.quant.act_min = l.quant.out_zp;
@@ -54,7 +46,7 @@ Layer Conv(std::mt19937* rng, const std::string& name, const std::string& in,
 
 // conv -> host maxpool -> conv -> host add (skip) -> depthwise -> flatten
 // -> fc: accelerator and host layers alternate through DRAM.
-Network SmallNet(std::mt19937* rng) {
+Network SmallNet(SplitMix64* rng) {
   Network net;
   net.name = "small";
   net.input = RandomTensor(rng, {1, 9, 9, 5});
@@ -101,7 +93,7 @@ Network SmallNet(std::mt19937* rng) {
 }
 
 TEST(RuntimeTest, MixedNetworkMatchesGoldenLayerByLayer) {
-  std::mt19937 rng(42);
+  SplitMix64 rng(42);
   const Network net = SmallNet(&rng);
   const HwConfig hw = HwConfig::ForArray(4, 4);
   const CompiledNetwork c = Compile(net, hw);
@@ -137,7 +129,7 @@ TEST(RuntimeTest, MixedNetworkMatchesGoldenLayerByLayer) {
 }
 
 TEST(RuntimeTest, RejectsAMismatchedDeviceOrInput) {
-  std::mt19937 rng(1);
+  SplitMix64 rng(1);
   Network net = SmallNet(&rng);
   const CompiledNetwork c = Compile(net, HwConfig::ForArray(4, 4));
   std::unique_ptr<Device> big = MakeModelDevice(HwConfig::ForArray(16, 16));

@@ -8,7 +8,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
-#include <random>
 #include <string>
 
 #include "golden/network.h"
@@ -26,12 +25,12 @@ namespace {
 constexpr int kRandomLayers = 120;
 
 RtlOptions DramForSeed(uint32_t seed) {
-  std::mt19937 rng(seed);
+  SplitMix64 rng(seed);
   RtlOptions o;
   const int latencies[] = {1, 2, 7, 20, 63};
-  o.dram_latency = latencies[rng() % 5];
+  o.dram_latency = latencies[RandInt(&rng, 0, 4)];
   const double stalls[] = {0.0, 0.1, 0.35};
-  o.dram_stall_prob = stalls[rng() % 3];
+  o.dram_stall_prob = stalls[RandInt(&rng, 0, 2)];
   o.seed = seed + 1;
   o.max_idle_wait = 20000000;
   return o;
@@ -75,11 +74,10 @@ INSTANTIATE_TEST_SUITE_P(Seeds, RtlRandomLayerTest,
 // DRAM with host layers in between.
 TEST(RtlNetworkTest, ResidualChainMatchesGolden) {
   Network a = RandomLayerNetwork(1000);
-  std::mt19937 rng(5);
+  SplitMix64 rng(5);
   Network net;
   net.name = "chain";
-  net.input = Tensor<int8_t>({1, 11, 9, 6});
-  for (auto& v : net.input.data) v = static_cast<int8_t>(rng() % 256 - 128);
+  net.input = RandomTensor(&rng, {1, 11, 9, 6});
   auto conv = [&](const std::string& name, const std::string& in, int cin,
                   int cout) {
     Layer l = a.layers.front();
@@ -88,8 +86,7 @@ TEST(RtlNetworkTest, ResidualChainMatchesGolden) {
     l.inputs = {in};
     l.geom = ConvGeometry{};
     l.geom.pad_top = l.geom.pad_left = l.geom.pad_bottom = l.geom.pad_right = 1;
-    l.weights = Tensor<int8_t>({cout, 3, 3, cin});
-    for (auto& v : l.weights.data) v = static_cast<int8_t>(rng() % 255 - 127);
+    l.weights = RandomTensor(&rng, {cout, 3, 3, cin}, -127, 127);
     l.bias.assign(static_cast<size_t>(cout), 100);
     l.quant.multiplier.assign(static_cast<size_t>(cout), 1518500250);
     l.quant.shift.assign(static_cast<size_t>(cout), -9);
@@ -119,8 +116,7 @@ TEST(RtlNetworkTest, ResidualChainMatchesGolden) {
   fc.name = "fc";
   fc.kind = LayerKind::kFc;
   fc.inputs = {"flat"};
-  fc.weights = Tensor<int8_t>({10, 5 * 4 * 8});
-  for (auto& v : fc.weights.data) v = static_cast<int8_t>(rng() % 255 - 127);
+  fc.weights = RandomTensor(&rng, {10, 5 * 4 * 8}, -127, 127);
   fc.bias.assign(10, -50);
   fc.quant.multiplier.assign(10, 1518500250);
   fc.quant.shift.assign(10, -9);

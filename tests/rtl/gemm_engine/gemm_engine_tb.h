@@ -18,13 +18,13 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
-#include <memory>
-#include <random>
 #include <string>
 #include <type_traits>
 #include <vector>
 
+#include "golden/random.h"
 #include "sw/isa.h"
+#include "tests/rtl/rtl_test_util.h"
 
 namespace sparq {
 
@@ -109,7 +109,7 @@ uint32_t GetWord(const T& port, int i) {
 }
 
 template <class Model>
-class GemmEngineTb {
+class GemmEngineTb : public rtltest::BlockBench<Model> {
  public:
   // Observations per submitted instruction (cycles count from reset release).
   struct InstrLog {
@@ -126,22 +126,15 @@ class GemmEngineTb {
       : shape_(shape),
         rng_(seed),
         act_(static_cast<size_t>(shape.act_lines()) * shape.rows),
-        wgt_(static_cast<size_t>(shape.wgt_lines()) * shape.cols),
-        ctx_(std::make_unique<VerilatedContext>()) {
-    ctx_->randReset(0);
-    model_ = std::make_unique<Model>(ctx_.get(), "tb");
+        wgt_(static_cast<size_t>(shape.wgt_lines()) * shape.cols) {
     FillRandom(&act_);
     FillRandom(&wgt_);
-    Reset();
+    this->Reset();
   }
-  ~GemmEngineTb() { model_->final(); }
-  GemmEngineTb(const GemmEngineTb&) = delete;
-  GemmEngineTb& operator=(const GemmEngineTb&) = delete;
 
   std::vector<int8_t>& act() { return act_; }
   std::vector<int8_t>& wgt() { return wgt_; }
-  std::mt19937& rng() { return rng_; }
-  int64_t cycle() const { return cycle_; }
+  SplitMix64& rng() { return rng_; }
   const std::string& error() const { return error_; }
   const std::vector<InstrLog>& log() const { return log_; }
 
@@ -177,25 +170,23 @@ class GemmEngineTb {
   // Clocks until every submitted instruction is done and busy_o is low.
   // False (with error()) on the first failed check or after max_cycles.
   bool RunToIdle(int64_t max_cycles) {
-    const int64_t limit = cycle_ + max_cycles;
-    while (error_.empty()) {
-      if (done_count_ == program_.size() && !model_->busy_o) return true;
-      if (cycle_ >= limit) {
-        Fail("timeout: " + std::to_string(done_count_) + " of " +
-             std::to_string(program_.size()) + " instructions done");
-        break;
-      }
-      Step(-1);
+    if (!rtltest::BlockBench<Model>::RunToIdle(
+            static_cast<uint64_t>(max_cycles))) {
+      if (this->assertion_failed()) Fail("RTL assertion failed");
+      Fail("timeout: " + std::to_string(done_count_) + " of " +
+           std::to_string(program_.size()) + " instructions done");
     }
-    return false;
+    return error_.empty();
   }
 
   // One ACC row through the store port (engine idle).
   std::vector<uint32_t> ReadAccRow(int row) {
-    Step(row);
+    store_row_ = row;
+    this->Tick();
+    store_row_ = -1;
     std::vector<uint32_t> out(shape_.cols);
     for (int c = 0; c < shape_.cols; ++c)
-      out[c] = GetWord(model_->acc_rdata_o, c);
+      out[c] = GetWord(this->top().acc_rdata_o, c);
     return out;
   }
 
@@ -222,95 +213,82 @@ class GemmEngineTb {
   }
 
  private:
+  int64_t Now() const { return static_cast<int64_t>(this->cycle()); }
+
   void FillRandom(std::vector<int8_t>* mem) {
-    std::uniform_int_distribution<int> byte(-128, 127);
-    for (int8_t& b : *mem) b = static_cast<int8_t>(byte(rng_));
+    for (int8_t& b : *mem) b = static_cast<int8_t>(rng_.Uniform(-128, 127));
   }
 
   void Fail(const std::string& what) {
-    if (error_.empty())
-      error_ = "cycle " + std::to_string(cycle_) + ": " + what;
-  }
-
-  void Tick(int clk) {
-    model_->clk_i = clk;
-    ctx_->timeInc(1);
-    model_->eval();
-  }
-
-  void Reset() {
-    model_->rst_ni = 0;
-    model_->instr_valid_i = 0;
-    model_->l2c_avail_i = 0;
-    model_->s2c_avail_i = 0;
-    model_->acc_re_i = 0;
-    Tick(0);
-    for (int i = 0; i < 3; ++i) {
-      Tick(1);
-      Tick(0);
-    }
-    model_->rst_ni = 1;
-    Tick(0);
+    if (error_.empty()) error_ = "cycle " + std::to_string(Now()) + ": " + what;
   }
 
   void PutGarbage(std::vector<uint8_t>* buf) {
-    for (uint8_t& b : *buf) b = static_cast<uint8_t>(rng_());
+    for (uint8_t& b : *buf) b = static_cast<uint8_t>(rng_.Next());
   }
 
-  // One clock cycle. store_row >= 0 drives the store read port with that row.
-  void Step(int store_row) {
-    Model& m = *model_;
-    const int rows = shape_.rows, cols = shape_.cols;
+  // Done, or stopped at a failed check (RunToIdle reports which).
+  bool Idle() const override {
+    return !error_.empty() ||
+           (done_count_ == program_.size() && !this->top().busy_o);
+  }
 
-    // Inputs (clock low).
-    const bool offer = head_ < words_.size() && gap_left_ == 0;
-    m.instr_valid_i = offer;
-    if (offer) PutBytes(&m.instr_data_i, words_[head_].data(), kInstrBits / 8);
+  // Inputs (clock low). store_row_ >= 0 drives the store read port.
+  void Drive() override {
+    Model& m = this->top();
+    offer_ = head_ < words_.size() && gap_left_ == 0;
+    m.instr_valid_i = offer_;
+    if (offer_) PutBytes(&m.instr_data_i, words_[head_].data(), kInstrBits / 8);
     if (traffic_.token_prob >= 1.0) {
       l2c_count_ = std::max<int64_t>(l2c_count_, 1);
       s2c_count_ = std::max<int64_t>(s2c_count_, 1);
     }
     m.l2c_avail_i = l2c_count_ > 0;
     m.s2c_avail_i = s2c_count_ > 0;
-    m.acc_re_i = store_row >= 0;
-    m.acc_raddr_i = store_row >= 0 ? store_row : 0;
-    Tick(0);
+    m.acc_re_i = store_row_ >= 0;
+    m.acc_raddr_i = store_row_ >= 0 ? store_row_ : 0;
+  }
 
-    // Outputs of this cycle. An instruction accepted in an earlier cycle and
-    // not yet done must keep busy_o high (the queue no longer holds it).
+  // Outputs of this cycle, checked before the rising edge.
+  void Sample() override {
+    Model& m = this->top();
+    const bool offer = offer_;
+    const int64_t now = Now();
+    // An instruction accepted in an earlier cycle and not yet done must keep
+    // busy_o high (the queue no longer holds it).
     if (head_ > done_count_ && !m.busy_o)
       Fail("busy_o low with an instruction in flight");
     if (m.l2c_pop_o) OnPop(&l2c_count_, &l2c_next_, true, offer);
     if (m.s2c_pop_o) OnPop(&s2c_count_, &s2c_next_, false, offer);
     const size_t head_now = head_;
     if (offer && m.instr_ready_o) {
-      log_[head_].accepted = cycle_;
+      log_[head_].accepted = now;
       ++head_;
       if (traffic_.gap_prob > 0 && Chance(traffic_.gap_prob)) {
-        gap_left_ = 1 + static_cast<int>(rng_() % traffic_.max_gap);
+        gap_left_ = 1 + static_cast<int>(rng_.Next() % traffic_.max_gap);
       }
     } else if (!offer && m.instr_ready_o) {
       Fail("instr_ready_o without instr_valid_i");
     }
-    const bool wgt_re = m.wgt_re_o;
-    const uint32_t wgt_addr = m.wgt_raddr_o;
-    if (wgt_re) OnWgtRead(wgt_addr);
-    const bool act_re = m.act_re_o;
-    const uint32_t act_addr = m.act_raddr_o;
+    wgt_re_ = m.wgt_re_o;
+    wgt_addr_ = m.wgt_raddr_o;
+    if (wgt_re_) OnWgtRead(wgt_addr_);
+    act_re_ = m.act_re_o;
+    act_addr_ = m.act_raddr_o;
     const uint64_t macs = m.evt_useful_macs_o;
-    if (act_re) OnRowIssue(act_addr, macs);
-    if (m.evt_row_issued_o != act_re)
+    if (act_re_) OnRowIssue(act_addr_, macs);
+    if (m.evt_row_issued_o != act_re_)
       Fail("evt_row_issued_o differs from act_re_o");
-    if (!act_re && macs != 0) Fail("evt_useful_macs_o without a row issued");
+    if (!act_re_ && macs != 0) Fail("evt_useful_macs_o without a row issued");
     // No row issued with an instruction offered: exactly one stall cause,
     // the first of l2c, s2c (not taken before this cycle) and weights.
     int expect_stall = 0;  // 1 load, 2 store, 3 weights
-    if (offer && !act_re) {
+    if (offer && !act_re_) {
       const GemmInstr& g = program_[head_now];
       const InstrLog& lg = log_[head_now];
-      if (g.pop_prev && (lg.l2c_pop < 0 || lg.l2c_pop == cycle_)) {
+      if (g.pop_prev && (lg.l2c_pop < 0 || lg.l2c_pop == now)) {
         expect_stall = 1;
-      } else if (g.pop_next && (lg.s2c_pop < 0 || lg.s2c_pop == cycle_)) {
+      } else if (g.pop_next && (lg.s2c_pop < 0 || lg.s2c_pop == now)) {
         expect_stall = 2;
       } else {
         expect_stall = 3;
@@ -334,23 +312,26 @@ class GemmEngineTb {
     }
 
     // A done instruction's last row, read in the cycle it signals done.
-    int probe_row = -1;
-    std::vector<uint32_t> probe_expect;
+    probe_row_ = -1;
     if (m.evt_instr_done_o && probe_ &&
-        probe_(static_cast<int>(done_count_ - 1), &probe_row, &probe_expect)) {
-      if (store_row >= 0) Fail("store port already busy");
+        probe_(static_cast<int>(done_count_ - 1), &probe_row_,
+               &probe_expect_)) {
+      if (store_row_ >= 0) Fail("store port already busy");
       m.acc_re_i = 1;
-      m.acc_raddr_i = probe_row;
+      m.acc_raddr_i = probe_row_;
       m.eval();
     }
+  }
 
-    // Rising edge.
-    Tick(1);
-    ++cycle_;
-    if (probe_row >= 0) {
+  // After the rising edge: the probed row, and the SRAM read data of this
+  // cycle's reads (garbage after no read).
+  void AfterEdge() override {
+    Model& m = this->top();
+    const int rows = shape_.rows, cols = shape_.cols;
+    if (probe_row_ >= 0) {
       for (int c = 0; c < cols; ++c) {
-        if (GetWord(m.acc_rdata_o, c) != probe_expect[c]) {
-          Fail("ACC[" + std::to_string(probe_row) + "][" + std::to_string(c) +
+        if (GetWord(m.acc_rdata_o, c) != probe_expect_[c]) {
+          Fail("ACC[" + std::to_string(probe_row_) + "][" + std::to_string(c) +
                "] not yet final when instruction " +
                std::to_string(done_count_ - 1) + " pushed its tokens");
           break;
@@ -359,15 +340,15 @@ class GemmEngineTb {
     }
     act_line_.resize(rows);
     wgt_line_.resize(cols);
-    if (act_re && act_addr < static_cast<uint32_t>(shape_.act_lines())) {
-      std::memcpy(act_line_.data(), &act_[static_cast<size_t>(act_addr) * rows],
-                  rows);
+    if (act_re_ && act_addr_ < static_cast<uint32_t>(shape_.act_lines())) {
+      std::memcpy(act_line_.data(),
+                  &act_[static_cast<size_t>(act_addr_) * rows], rows);
     } else {
       PutGarbage(&act_line_);
     }
-    if (wgt_re && wgt_addr < static_cast<uint32_t>(shape_.wgt_lines())) {
-      std::memcpy(wgt_line_.data(), &wgt_[static_cast<size_t>(wgt_addr) * cols],
-                  cols);
+    if (wgt_re_ && wgt_addr_ < static_cast<uint32_t>(shape_.wgt_lines())) {
+      std::memcpy(wgt_line_.data(),
+                  &wgt_[static_cast<size_t>(wgt_addr_) * cols], cols);
     } else {
       PutGarbage(&wgt_line_);
     }
@@ -386,9 +367,7 @@ class GemmEngineTb {
     if (gap_left_ > 0) --gap_left_;
   }
 
-  bool Chance(double p) {
-    return std::uniform_real_distribution<double>(0, 1)(rng_) < p;
-  }
+  bool Chance(double p) { return rng_.Bernoulli(p); }
 
   // The k-th pop of a queue belongs to the k-th instruction with that flag,
   // which must be the one at the head of the queue.
@@ -408,7 +387,7 @@ class GemmEngineTb {
       Fail(queue + " popped for instruction " + std::to_string(*next) +
            " while " + std::to_string(head_) + " is at the head");
     }
-    (l2c ? log_[*next].l2c_pop : log_[*next].s2c_pop) = cycle_;
+    (l2c ? log_[*next].l2c_pop : log_[*next].s2c_pop) = Now();
     ++*next;
   }
 
@@ -425,9 +404,9 @@ class GemmEngineTb {
            ", expected " + std::to_string(g.wgt_base + wgt_line_idx_));
     }
     if (wgt_line_idx_ == 0) {
-      lg.first_wgt_read = cycle_;
-      if ((g.pop_prev && (lg.l2c_pop < 0 || lg.l2c_pop >= cycle_)) ||
-          (g.pop_next && (lg.s2c_pop < 0 || lg.s2c_pop >= cycle_))) {
+      lg.first_wgt_read = Now();
+      if ((g.pop_prev && (lg.l2c_pop < 0 || lg.l2c_pop >= Now())) ||
+          (g.pop_next && (lg.s2c_pop < 0 || lg.s2c_pop >= Now()))) {
         Fail("instruction " + std::to_string(wgt_instr_) +
              " read its weights before taking its tokens");
       }
@@ -457,25 +436,25 @@ class GemmEngineTb {
       Fail("evt_useful_macs_o is not k_valid * n_valid");
     }
     if (row_idx_ == 0) {
-      lg.first_row = cycle_;
-      if (lg.first_wgt_read < 0 || lg.first_wgt_read >= cycle_) {
+      lg.first_row = Now();
+      if (lg.first_wgt_read < 0 || lg.first_wgt_read >= Now()) {
         Fail("instruction " + std::to_string(row_instr_) +
              " streamed before its weights");
       }
     }
     const int64_t acc_row = g.acc_base + row_idx_;
     if (g.accumulate && acc_row == prev_acc_row_[0] &&
-        prev_issue_[0] == cycle_ - 1)
+        prev_issue_[0] == Now() - 1)
       ++rmw_adjacent_;
     if (g.accumulate && acc_row == prev_acc_row_[1] &&
-        prev_issue_[1] == cycle_ - 2)
+        prev_issue_[1] == Now() - 2)
       ++rmw_gap2_;
     prev_acc_row_[1] = prev_acc_row_[0];
     prev_issue_[1] = prev_issue_[0];
     prev_acc_row_[0] = acc_row;
-    prev_issue_[0] = cycle_;
+    prev_issue_[0] = Now();
     if (++row_idx_ == g.m_rows) {
-      lg.last_row = cycle_;
+      lg.last_row = Now();
       row_idx_ = 0;
       ++row_instr_;
     }
@@ -488,9 +467,9 @@ class GemmEngineTb {
     }
     const GemmInstr& g = program_[done_count_];
     InstrLog& lg = log_[done_count_];
-    lg.done = cycle_;
+    lg.done = Now();
     // Column C-1 of the last row cannot have left an R-deep array earlier.
-    if (lg.last_row < 0 || cycle_ - lg.last_row < shape_.rows + shape_.cols) {
+    if (lg.last_row < 0 || Now() - lg.last_row < shape_.rows + shape_.cols) {
       Fail("instruction " + std::to_string(done_count_) + " done too early");
     }
     if (c2l != static_cast<bool>(g.push_prev) ||
@@ -502,13 +481,19 @@ class GemmEngineTb {
   }
 
   TbShape shape_;
-  std::mt19937 rng_;
+  SplitMix64 rng_;
   std::vector<int8_t> act_, wgt_;
   std::vector<uint8_t> act_line_, wgt_line_;
-  std::unique_ptr<VerilatedContext> ctx_;
-  std::unique_ptr<Model> model_;
   TbTraffic traffic_;
   PushProbe probe_;
+
+  // Between the phases of one cycle.
+  int store_row_ = -1;
+  bool offer_ = false;
+  bool act_re_ = false, wgt_re_ = false;
+  uint32_t act_addr_ = 0, wgt_addr_ = 0;
+  int probe_row_ = -1;
+  std::vector<uint32_t> probe_expect_;
 
   std::vector<GemmInstr> program_;
   std::vector<InstrWord> words_;
@@ -524,7 +509,6 @@ class GemmEngineTb {
   int64_t prev_acc_row_[2] = {-1, -1};
   int64_t prev_issue_[2] = {-10, -10};
 
-  int64_t cycle_ = 0;
   std::string error_;
   uint64_t rows_issued_ = 0, useful_macs_ = 0;
   uint64_t stall_load_ = 0, stall_store_ = 0, stall_weights_ = 0;

@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <random>
 #include <vector>
 
 #include "Vgemm_engine_16x16.h"
@@ -33,11 +32,11 @@ struct Shape16x16 {
 
 constexpr int64_t kMaxCycles = 4'000'000;
 
-int RandInt(std::mt19937* rng, int lo, int hi) {  // inclusive
-  return std::uniform_int_distribution<int>(lo, hi)(*rng);
+int RandInt(SplitMix64* rng, int lo, int hi) {  // inclusive
+  return static_cast<int>(rng->Uniform(lo, hi));
 }
-bool Coin(std::mt19937* rng, double p) {
-  return std::uniform_real_distribution<double>(0, 1)(*rng) < p;
+bool Coin(SplitMix64* rng, double p) {
+  return rng->Bernoulli(p);
 }
 
 struct GenOptions {
@@ -49,7 +48,7 @@ struct GenOptions {
 // pipeline: a GEMM accumulating onto the rows of the previous one (a K loop),
 // or starting on the previous one's last or second-to-last row (the same ACC
 // row one or two cycles apart when the two stream back to back).
-std::vector<GemmInstr> RandomProgram(const TbShape& s, int n, std::mt19937* rng,
+std::vector<GemmInstr> RandomProgram(const TbShape& s, int n, SplitMix64* rng,
                                      const GenOptions& o) {
   std::vector<GemmInstr> prog;
   int64_t prev_base = 0, prev_m = 1;
@@ -160,7 +159,7 @@ TYPED_TEST(GemmEngineTest, RandomProgramsWithGapsAndTokenDelays) {
 TYPED_TEST(GemmEngineTest, SingleRowAccumulationChains) {
   const TbShape s = TypeParam::kShape;
   GemmEngineTb<typename TypeParam::Model> tb(s, 21);
-  std::mt19937& rng = tb.rng();
+  SplitMix64& rng = tb.rng();
   std::vector<GemmInstr> prog;
   for (int chain = 0; chain < 40; ++chain) {
     const int row = RandInt(&rng, 0, s.acc_rows() - 1);
@@ -187,7 +186,7 @@ TYPED_TEST(GemmEngineTest, SingleRowAccumulationChains) {
 TYPED_TEST(GemmEngineTest, TokensPushedAfterLastColumnLands) {
   const TbShape s = TypeParam::kShape;
   GemmEngineTb<typename TypeParam::Model> tb(s, 31);
-  std::mt19937& rng = tb.rng();
+  SplitMix64& rng = tb.rng();
   const int regions = 24, region_rows = 32;
   ASSERT_LE(regions * region_rows, s.acc_rows());
   std::vector<GemmInstr> prog;
