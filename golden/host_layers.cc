@@ -30,10 +30,10 @@ int CountLeadingZeros(uint32_t x) {
 }  // namespace
 
 SoftmaxParams SoftmaxParamsFromScale(double beta, double input_scale) {
-  const double real =
-      std::min(beta * input_scale *
-                   static_cast<double>(int64_t{1} << (31 - kScaledDiffIntegerBits)),
-               2147483647.0);
+  const double real = std::min(
+      beta * input_scale *
+          static_cast<double>(int64_t{1} << (31 - kScaledDiffIntegerBits)),
+      2147483647.0);
   if (!(real >= 1.0) || !(real < static_cast<double>(int64_t{1} << 30))) {
     throw InputError("softmax beta * input scale * 2^26 = " +
                      std::to_string(real) + " is outside [1, 2^30)");
@@ -164,8 +164,8 @@ Tensor<int8_t> MeanInt8(const Tensor<int8_t>& input, const MeanParams& p) {
       acc = MultiplyByQuantizedMultiplier(acc, p.multiplier, p.shift);
       acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
       const int64_t v = int64_t{acc} + p.out_zp;
-      out.data[static_cast<size_t>(n) * ch + c] = static_cast<int8_t>(
-          std::clamp<int64_t>(v, p.act_min, p.act_max));
+      out.data[static_cast<size_t>(n) * ch + c] =
+          static_cast<int8_t>(std::clamp<int64_t>(v, p.act_min, p.act_max));
     }
   }
   return out;

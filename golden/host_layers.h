@@ -29,8 +29,7 @@ struct SoftmaxParams {
 // Throws InputError when the product is below 1 or reaches 2^30.
 SoftmaxParams SoftmaxParamsFromScale(double beta, double input_scale);
 
-Tensor<int8_t> SoftmaxInt8(const Tensor<int8_t>& input,
-                           const SoftmaxParams& p);
+Tensor<int8_t> SoftmaxInt8(const Tensor<int8_t>& input, const SoftmaxParams& p);
 
 // Constant padding of every dimension; the padded elements hold `value`
 // (TFLite int8 PAD: the output zero point).

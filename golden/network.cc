@@ -114,8 +114,8 @@ const char* LayerKindName(LayerKind kind) {
 Shape InferOutputShape(const Layer& layer, const std::vector<Shape>& inputs) {
   if (inputs.size() != ExpectedInputs(layer) || inputs.empty()) {
     throw InputError(Prefix(layer) + "takes " +
-                     std::to_string(ExpectedInputs(layer)) +
-                     " input(s), got " + std::to_string(inputs.size()));
+                     std::to_string(ExpectedInputs(layer)) + " input(s), got " +
+                     std::to_string(inputs.size()));
   }
   if (layer.kind == LayerKind::kAdd && layer.inputs.size() != 2) {
     throw InputError(Prefix(layer) + "needs two named inputs");

@@ -41,8 +41,8 @@ RunConfig CheckImported(const std::string& model, const std::string& yaml) {
   try {
     return LoadRunConfig(yaml);
   } catch (const InputError& e) {
-    throw InputError(model + ": the imported network does not load: " +
-                     e.what());
+    throw InputError(model +
+                     ": the imported network does not load: " + e.what());
   }
 }
 
@@ -77,7 +77,8 @@ void RunImport(const ImportOptions& o) {
 RunConfig LoadTfliteRunConfig(const std::string& model,
                               const std::string& input_npy) {
   const TfliteImport imported = ImportTflite(model, ToImporter(input_npy));
-  std::string tmpl = (fs::temp_directory_path() / "sparq-import-XXXXXX").string();
+  std::string tmpl =
+      (fs::temp_directory_path() / "sparq-import-XXXXXX").string();
   std::vector<char> buf(tmpl.begin(), tmpl.end());
   buf.push_back('\0');
   if (!mkdtemp(buf.data())) {

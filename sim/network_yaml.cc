@@ -865,10 +865,10 @@ void Parser::ParseDepthwise(const MapView& m, const Shape& in, Layer* layer,
     }
   }
   if (m.Has("bias")) {
-    layer->bias = Source<int32_t>(m.Get("bias"), m.Path("bias"), {cout},
-                                  kInt32Min, kInt32Max, true,
-                                  " (in_channels * channel_multiplier)")
-                      .data;
+    layer->bias =
+        Source<int32_t>(m.Get("bias"), m.Path("bias"), {cout}, kInt32Min,
+                        kInt32Max, true, " (in_channels * channel_multiplier)")
+            .data;
   } else {
     layer->bias.assign(static_cast<size_t>(cout), 0);
   }
@@ -902,9 +902,9 @@ void Parser::ParseHostLayer(const MapView& m, const std::vector<Shape>& in,
         sp.input_multiplier = static_cast<int32_t>(
             Int(Need(m, "multiplier", "an int32 multiplier in [2^30, 2^31)"),
                 m.Path("multiplier"), int64_t{1} << 30, kInt32Max));
-        sp.input_left_shift = static_cast<int>(Int(
-            Need(m, "shift", "a left shift in [0, 30]"), m.Path("shift"), 0,
-            30));
+        sp.input_left_shift =
+            static_cast<int>(Int(Need(m, "shift", "a left shift in [0, 30]"),
+                                 m.Path("shift"), 0, 30));
         sp.diff_min = static_cast<int32_t>(
             Int(Need(m, "diff_min", "a non-positive integer"),
                 m.Path("diff_min"), kInt32Min, 0));
@@ -941,8 +941,8 @@ void Parser::ParseHostLayer(const MapView& m, const std::vector<Shape>& in,
       break;
     }
     case LayerKind::kPad: {
-      const YAML::Node n = Need(m, "paddings",
-                                "a list of [before, after] per input dimension");
+      const YAML::Node n =
+          Need(m, "paddings", "a list of [before, after] per input dimension");
       const std::string path = m.Path("paddings");
       if (!n.IsSequence() || n.size() != in[0].size()) {
         Fail(n, path,
@@ -952,8 +952,8 @@ void Parser::ParseHostLayer(const MapView& m, const std::vector<Shape>& in,
              Describe(n));
       }
       for (size_t d = 0; d < n.size(); ++d) {
-        const std::vector<int64_t> v = IntList(
-            n[d], path + "[" + std::to_string(d) + "]", 0, 4096, 2, 2);
+        const std::vector<int64_t> v =
+            IntList(n[d], path + "[" + std::to_string(d) + "]", 0, 4096, 2, 2);
         layer->pad.before_after.emplace_back(static_cast<int>(v[0]),
                                              static_cast<int>(v[1]));
       }
@@ -981,9 +981,9 @@ void Parser::ParseHostLayer(const MapView& m, const std::vector<Shape>& in,
       out_q->scale = Real(Need(m, "output_scale", "a positive number"),
                           m.Path("output_scale"), 0, false, inf);
       if (m.Has("output_zero_point")) {
-        out_q->zero_point = static_cast<int32_t>(Int(
-            m.Get("output_zero_point"), m.Path("output_zero_point"), -128,
-            127));
+        out_q->zero_point =
+            static_cast<int32_t>(Int(m.Get("output_zero_point"),
+                                     m.Path("output_zero_point"), -128, 127));
       }
       const double real = in_scale / *out_q->scale;
       if (!(real < static_cast<double>(int64_t{1} << 30))) {
@@ -1000,10 +1000,10 @@ void Parser::ParseHostLayer(const MapView& m, const std::vector<Shape>& in,
     case LayerKind::kConcat: {
       ConcatParams& cp = layer->concat;
       const int rank = static_cast<int>(in[0].size());
-      const int axis =
-          m.Has("axis") ? static_cast<int>(Int(m.Get("axis"), m.Path("axis"),
-                                               -rank, rank - 1))
-                        : rank - 1;
+      const int axis = m.Has("axis")
+                           ? static_cast<int>(Int(m.Get("axis"), m.Path("axis"),
+                                                  -rank, rank - 1))
+                           : rank - 1;
       cp.axis = axis < 0 ? axis + rank : axis;
       for (size_t i = 0; i < in.size(); ++i) {
         cp.in_scales.push_back(need_scale(i, "a concatenation requantizes"));
@@ -1013,12 +1013,11 @@ void Parser::ParseHostLayer(const MapView& m, const std::vector<Shape>& in,
                          ? Real(m.Get("output_scale"), m.Path("output_scale"),
                                 0, false, inf)
                          : cp.in_scales[0];
-      out_q->zero_point =
-          m.Has("output_zero_point")
-              ? static_cast<int32_t>(Int(m.Get("output_zero_point"),
-                                         m.Path("output_zero_point"), -128,
-                                         127))
-              : cp.in_zps[0];
+      out_q->zero_point = m.Has("output_zero_point")
+                              ? static_cast<int32_t>(
+                                    Int(m.Get("output_zero_point"),
+                                        m.Path("output_zero_point"), -128, 127))
+                              : cp.in_zps[0];
       cp.out_scale = *out_q->scale;
       cp.out_zp = out_q->zero_point;
       try {
@@ -1056,8 +1055,8 @@ void Parser::ParseLayer(const YAML::Node& node, size_t index, RunConfig* cfg) {
       {"avgpool", fields({"kernel", "stride", "padding"}, kClamp)},
       {"add", fields({"output_scale", "output_zero_point"}, kClamp)},
       {"flatten", fields({}, {})},
-      {"depthwise", fields({"channel_multiplier", "kernel", "stride",
-                            "padding", "dilation", "weights", "bias"},
+      {"depthwise", fields({"channel_multiplier", "kernel", "stride", "padding",
+                            "dilation", "weights", "bias"},
                            kQuant)},
       {"softmax", fields({"beta", "multiplier", "shift", "diff_min"}, {})},
       {"reshape", fields({"shape"}, {})},
@@ -1121,7 +1120,7 @@ void Parser::ParseLayer(const YAML::Node& node, size_t index, RunConfig* cfg) {
   const size_t arity = layer.kind == LayerKind::kAdd ? 2 : 1;
   const std::string in_path = m.Path("input");
   const std::string arity_text =
-      concat ? "a list of earlier tensor names [a, b, ...]"
+      concat       ? "a list of earlier tensor names [a, b, ...]"
       : arity == 2 ? "a list of two earlier tensor names [a, b]"
                    : "the name of an earlier layer or 'input'";
   const YAML::Node in_node = m.Get("input");

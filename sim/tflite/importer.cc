@@ -33,28 +33,50 @@ constexpr size_t kMaxElements = size_t{1} << 28;
 // next to them, for messages; other codes are printed as numbers.
 std::string OpName(int32_t code) {
   switch (code) {
-    case tflite::BuiltinOperator_ADD: return "ADD";
-    case tflite::BuiltinOperator_AVERAGE_POOL_2D: return "AVERAGE_POOL_2D";
-    case tflite::BuiltinOperator_CONCATENATION: return "CONCATENATION";
-    case tflite::BuiltinOperator_CONV_2D: return "CONV_2D";
-    case tflite::BuiltinOperator_DEPTHWISE_CONV_2D: return "DEPTHWISE_CONV_2D";
-    case tflite::BuiltinOperator_DEQUANTIZE: return "DEQUANTIZE";
-    case tflite::BuiltinOperator_FULLY_CONNECTED: return "FULLY_CONNECTED";
-    case tflite::BuiltinOperator_MAX_POOL_2D: return "MAX_POOL_2D";
-    case tflite::BuiltinOperator_RESHAPE: return "RESHAPE";
-    case tflite::BuiltinOperator_SOFTMAX: return "SOFTMAX";
-    case tflite::BuiltinOperator_PAD: return "PAD";
-    case tflite::BuiltinOperator_MEAN: return "MEAN";
-    case tflite::BuiltinOperator_QUANTIZE: return "QUANTIZE";
-    case 14: return "LOGISTIC";
-    case 18: return "MUL";
-    case 19: return "RELU";
-    case 21: return "RELU6";
-    case 28: return "TANH";
-    case 32: return "CUSTOM";
-    case 41: return "SUB";
-    case 117: return "HARD_SWISH";
-    default: return "builtin operator " + std::to_string(code);
+    case tflite::BuiltinOperator_ADD:
+      return "ADD";
+    case tflite::BuiltinOperator_AVERAGE_POOL_2D:
+      return "AVERAGE_POOL_2D";
+    case tflite::BuiltinOperator_CONCATENATION:
+      return "CONCATENATION";
+    case tflite::BuiltinOperator_CONV_2D:
+      return "CONV_2D";
+    case tflite::BuiltinOperator_DEPTHWISE_CONV_2D:
+      return "DEPTHWISE_CONV_2D";
+    case tflite::BuiltinOperator_DEQUANTIZE:
+      return "DEQUANTIZE";
+    case tflite::BuiltinOperator_FULLY_CONNECTED:
+      return "FULLY_CONNECTED";
+    case tflite::BuiltinOperator_MAX_POOL_2D:
+      return "MAX_POOL_2D";
+    case tflite::BuiltinOperator_RESHAPE:
+      return "RESHAPE";
+    case tflite::BuiltinOperator_SOFTMAX:
+      return "SOFTMAX";
+    case tflite::BuiltinOperator_PAD:
+      return "PAD";
+    case tflite::BuiltinOperator_MEAN:
+      return "MEAN";
+    case tflite::BuiltinOperator_QUANTIZE:
+      return "QUANTIZE";
+    case 14:
+      return "LOGISTIC";
+    case 18:
+      return "MUL";
+    case 19:
+      return "RELU";
+    case 21:
+      return "RELU6";
+    case 28:
+      return "TANH";
+    case 32:
+      return "CUSTOM";
+    case 41:
+      return "SUB";
+    case 117:
+      return "HARD_SWISH";
+    default:
+      return "builtin operator " + std::to_string(code);
   }
 }
 
@@ -138,8 +160,8 @@ class Importer {
                           size_t max) const;
   int Output(const tflite::Operator* op) const;
   void Clamp(tflite::ActivationFunctionType f, const ActQuant& q);
-  void Padding(tflite::Padding padding, const Shape& in, int kh, int kw,
-               int sh, int sw, int dh, int dw, const Shape& out);
+  void Padding(tflite::Padding padding, const Shape& in, int kh, int kw, int sh,
+               int sw, int dh, int dw, const Shape& out);
   void Multipliers(const ActQuant& in, const std::vector<float>& ws,
                    const ActQuant& out);
   void BeginLayer(const std::string& kind, int out_tensor,
@@ -164,7 +186,7 @@ class Importer {
   std::set<int> graph_outputs_;
   int op_ = -1;
   std::string op_name_;
-  std::string layer_;                  // name of the layer being written
+  std::string layer_;  // name of the layer being written
   int layers_ = 0;
   std::map<int, std::string> names_;  // TFLite tensor -> sparq tensor
   std::ostringstream y_;
@@ -229,8 +251,8 @@ std::vector<float> Importer::WeightScales(int t, int channels, int dim) const {
     FailTensor(t, "weights without a quantization scale");
   }
   const size_t n = q->scale()->size();
-  if (n != 1 && (n != static_cast<size_t>(channels) ||
-                 q->quantized_dimension() != dim)) {
+  if (n != 1 &&
+      (n != static_cast<size_t>(channels) || q->quantized_dimension() != dim)) {
     FailTensor(t, std::to_string(n) + " scales along dimension " +
                       std::to_string(q->quantized_dimension()) +
                       " (expected 1, or " + std::to_string(channels) +
@@ -246,8 +268,8 @@ std::vector<float> Importer::WeightScales(int t, int channels, int dim) const {
   }
   std::vector<float> s;
   for (size_t c = 0; c < static_cast<size_t>(channels); ++c) {
-    const float v = q->scale()->Get(static_cast<flatbuffers::uoffset_t>(
-        n == 1 ? 0 : c));
+    const float v =
+        q->scale()->Get(static_cast<flatbuffers::uoffset_t>(n == 1 ? 0 : c));
     if (!(v > 0) || !std::isfinite(v)) {
       FailTensor(t, "weight scale " + Real(v) + " is not a positive number");
     }
@@ -265,8 +287,9 @@ const flatbuffers::Vector<uint8_t>* Importer::Data(int t, size_t bytes) const {
   }
   const tflite::Buffer* b = buffers->Get(tensor->buffer());
   if (b->offset() > 1 || b->size() > 0) {
-    FailTensor(t, "keeps its data outside the flatbuffer (models over 2 GB "
-                  "are not supported)");
+    FailTensor(t,
+               "keeps its data outside the flatbuffer (models over 2 GB "
+               "are not supported)");
   }
   if (!b->data() || b->data()->size() != bytes) {
     FailTensor(t, "expected constant data of " + std::to_string(bytes) +
@@ -293,9 +316,9 @@ Tensor<int32_t> Importer::ConstInt32(int t) const {
   const auto* d = Data(t, out.size() * 4);
   for (size_t i = 0; i < out.size(); ++i) {
     const uint8_t* p = d->data() + 4 * i;
-    out.data[i] = static_cast<int32_t>(
-        uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 |
-        uint32_t{p[3]} << 24);
+    out.data[i] =
+        static_cast<int32_t>(uint32_t{p[0]} | uint32_t{p[1]} << 8 |
+                             uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24);
   }
   return out;
 }
@@ -303,8 +326,9 @@ Tensor<int32_t> Importer::ConstInt32(int t) const {
 std::string Importer::Source(int t) const {
   const auto it = names_.find(t);
   if (it == names_.end()) {
-    FailTensor(t, "is neither the network input nor the output of an "
-                  "earlier operator (constant or unsupported activation)");
+    FailTensor(t,
+               "is neither the network input nor the output of an "
+               "earlier operator (constant or unsupported activation)");
   }
   return it->second;
 }
@@ -341,8 +365,8 @@ void Importer::BeginLayer(const std::string& kind, int out_tensor,
   if (t->name()) {
     // Keeps the comment on its line whatever the tensor name holds.
     std::string n = t->name()->str();
-    std::replace_if(n.begin(), n.end(),
-                    [](char c) { return c == '\n' || c == '\r'; }, ' ');
+    std::replace_if(
+        n.begin(), n.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
     y_ << " -> " << n;
   }
   y_ << "\n    type: " << kind << "\n    input: ";
@@ -386,9 +410,8 @@ void Importer::Clamp(tflite::ActivationFunctionType f, const ActQuant& q) {
   y_ << "    act_min: " << lo << "\n    act_max: " << hi << "\n";
 }
 
-void Importer::Padding(tflite::Padding padding, const Shape& in, int kh,
-                       int kw, int sh, int sw, int dh, int dw,
-                       const Shape& out) {
+void Importer::Padding(tflite::Padding padding, const Shape& in, int kh, int kw,
+                       int sh, int sw, int dh, int dw, const Shape& out) {
   if (sh < 1 || sw < 1 || dh < 1 || dw < 1 || sh > 4096 || sw > 4096 ||
       dh > 4096 || dw > 4096) {
     Fail("strides " + std::to_string(sh) + "x" + std::to_string(sw) +
@@ -405,10 +428,9 @@ void Importer::Padding(tflite::Padding padding, const Shape& in, int kh,
       Fail("output size " + std::to_string(out_size) + " differs from the " +
            std::to_string(expected) + " its padding gives");
     }
-    const int total =
-        padding == tflite::Padding_SAME
-            ? std::max((out_size - 1) * stride + extent - size, 0)
-            : 0;
+    const int total = padding == tflite::Padding_SAME
+                          ? std::max((out_size - 1) * stride + extent - size, 0)
+                          : 0;
     *before = total / 2;
     *after = total - *before;
   };
@@ -426,8 +448,7 @@ void Importer::Multipliers(const ActQuant& in, const std::vector<float>& ws,
   std::vector<int> shift;
   for (float w : ws) {
     // TFLite's conv/fc prepare: the product of the float32 scales, in double.
-    const double real = static_cast<double>(in.scale) *
-                        static_cast<double>(w) /
+    const double real = static_cast<double>(in.scale) * static_cast<double>(w) /
                         static_cast<double>(out.scale);
     if (!(real < static_cast<double>(int64_t{1} << 30))) {
       Fail("input_scale * weight_scale / output_scale = " + Real(real) +
@@ -440,8 +461,9 @@ void Importer::Multipliers(const ActQuant& in, const std::vector<float>& ws,
     shift.push_back(std::max(s, -31));
   }
   y_ << "    input_zero_point: " << in.zp << "\n    multiplier: " << List(mult)
-     << "\n    shift: " << List(shift) << "\n    output_scale: "
-     << Real(out.scale) << "\n    output_zero_point: " << out.zp << "\n";
+     << "\n    shift: " << List(shift)
+     << "\n    output_scale: " << Real(out.scale)
+     << "\n    output_zero_point: " << out.zp << "\n";
 }
 
 void Importer::RequireSameQuant(int in, int out, const char* why) const {
@@ -457,9 +479,8 @@ void Importer::Conv(const tflite::Operator* op, bool depthwise) {
   const int out = Output(op);
   const Shape xs = ShapeOf(in[0]), ws = ShapeOf(in[1]), ys = ShapeOf(out);
   if (xs.size() != 4 || ws.size() != 4 || ys.size() != 4) {
-    Fail("expected rank-4 input, filter and output, got " +
-         ShapeToString(xs) + ", " + ShapeToString(ws) + ", " +
-         ShapeToString(ys));
+    Fail("expected rank-4 input, filter and output, got " + ShapeToString(xs) +
+         ", " + ShapeToString(ws) + ", " + ShapeToString(ys));
   }
   const ActQuant xq = Activation(in[0]), yq = Activation(out);
   const int cout = ys[3];
@@ -524,7 +545,8 @@ void Importer::FullyConnected(const tflite::Operator* op) {
   const Shape xs = ShapeOf(in[0]), ws = ShapeOf(in[1]), ys = ShapeOf(out);
   const auto* o = op->builtin_options_as_FullyConnectedOptions();
   if (!o) Fail("has no FullyConnectedOptions");
-  if (o->weights_format() != tflite::FullyConnectedOptionsWeightsFormat_DEFAULT) {
+  if (o->weights_format() !=
+      tflite::FullyConnectedOptionsWeightsFormat_DEFAULT) {
     Fail("shuffled weights are not supported");
   }
   if (ws.size() != 2) {
@@ -598,9 +620,9 @@ void Importer::Add(const tflite::Operator* op) {
   BeginLayer("add", out, {Source(in[0]), Source(in[1])});
   y_ << "    output_scale: " << Real(yq.scale)
      << "\n    output_zero_point: " << yq.zp << "\n";
-  Clamp(o ? o->fused_activation_function()
-          : tflite::ActivationFunctionType_NONE,
-        yq);
+  Clamp(
+      o ? o->fused_activation_function() : tflite::ActivationFunctionType_NONE,
+      yq);
   names_[out] = layer_;
 }
 
@@ -683,8 +705,7 @@ void Importer::Mean(const tflite::Operator* op) {
   }
   const auto* o = op->builtin_options_as_ReducerOptions();
   const bool keep = o && o->keep_dims();
-  const Shape expected =
-      keep ? Shape{xs[0], 1, 1, xs[3]} : Shape{xs[0], xs[3]};
+  const Shape expected = keep ? Shape{xs[0], 1, 1, xs[3]} : Shape{xs[0], xs[3]};
   if (ys != expected) {
     FailTensor(out, "shape " + ShapeToString(ys) + ", expected " +
                         ShapeToString(expected));
@@ -775,12 +796,13 @@ TfliteImport Importer::Run() {
   names_[input] = "input";
 
   std::string stem = fs::path(path_).stem().string();
-  std::replace_if(stem.begin(), stem.end(),
-                  [](char c) {
-                    return !(std::isalnum(static_cast<unsigned char>(c)) ||
-                             c == '_' || c == '-' || c == '.');
-                  },
-                  '_');
+  std::replace_if(
+      stem.begin(), stem.end(),
+      [](char c) {
+        return !(std::isalnum(static_cast<unsigned char>(c)) || c == '_' ||
+                 c == '-' || c == '.');
+      },
+      '_');
   y_ << "# Imported by `sparq import` from " << fs::path(path_).filename()
      << " (docs/import.md).\nnetwork:\n  name: " << stem << "\n  input:\n"
      << "    shape: " << List(is) << "\n";
@@ -799,7 +821,8 @@ TfliteImport Importer::Run() {
      << "\nlayers:\n";
 
   for (size_t i = first; i < ops->size(); ++i) {
-    const tflite::Operator* op = ops->Get(static_cast<flatbuffers::uoffset_t>(i));
+    const tflite::Operator* op =
+        ops->Get(static_cast<flatbuffers::uoffset_t>(i));
     op_ = static_cast<int>(i);
     const uint32_t idx = op->opcode_index();
     if (!codes || idx >= codes->size()) {
@@ -809,8 +832,8 @@ TfliteImport Importer::Run() {
     }
     const tflite::OperatorCode* oc = codes->Get(idx);
     // Old files only fill the 8-bit deprecated code, newer ones both.
-    const int32_t code = std::max<int32_t>(oc->deprecated_builtin_code(),
-                                           oc->builtin_code());
+    const int32_t code =
+        std::max<int32_t>(oc->deprecated_builtin_code(), oc->builtin_code());
     op_name_ = OpName(code);
     if (code == 32 && oc->custom_code()) {
       op_name_ += " '" + oc->custom_code()->str() + "'";
@@ -864,8 +887,9 @@ TfliteImport Importer::Run() {
       case tflite::BuiltinOperator_QUANTIZE:
         Fail("QUANTIZE is supported only on the float network input");
       default:
-        Fail("operator not supported by sparq import (docs/import.md lists "
-             "the supported ones)");
+        Fail(
+            "operator not supported by sparq import (docs/import.md lists "
+            "the supported ones)");
     }
   }
   op_ = -1;
@@ -881,8 +905,8 @@ TfliteImport ImportTfliteBytes(const std::string& bytes,
                                const TfliteImportOptions& options) {
   // The verifier needs the buffer at a stable, suitably aligned address.
   std::vector<uint8_t> buf(bytes.begin(), bytes.end());
-  if (buf.size() < 8 ||
-      !flatbuffers::BufferHasIdentifier(buf.data(), tflite::ModelIdentifier())) {
+  if (buf.size() < 8 || !flatbuffers::BufferHasIdentifier(
+                            buf.data(), tflite::ModelIdentifier())) {
     throw InputError(path +
                      ": not a TFLite model (expected a flatbuffer with file "
                      "identifier 'TFL3')");
@@ -913,8 +937,7 @@ void WriteTfliteImport(const TfliteImport& model, const std::string& dir,
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) {
-    throw InputError(dir + ": cannot create the folder (" + ec.message() +
-                     ")");
+    throw InputError(dir + ": cannot create the folder (" + ec.message() + ")");
   }
   for (const auto& [name, t] : model.int8_npy) {
     SaveNpy((fs::path(dir) / name).string(), t);

@@ -80,8 +80,7 @@ TEST(MeanTest, RoundsHalfAwayFromZeroAfterRequantizing) {
   const Tensor<int8_t> pos = MeanInt8(Make({1, 2, 2, 1}, {10, 20, 30, 41}), p);
   EXPECT_EQ(pos.shape, (Shape{1, 1, 1, 1}));
   EXPECT_EQ(pos.data[0], 25);  // (101 + 2) / 4
-  EXPECT_EQ(MeanInt8(Make({1, 2, 2, 1}, {-10, -20, -30, -41}), p).data[0],
-            -25);
+  EXPECT_EQ(MeanInt8(Make({1, 2, 2, 1}, {-10, -20, -30, -41}), p).data[0], -25);
   // in_zp -128: diffs 0..3 sum 6; x2.0 (shift 2) = 12; (12 + 2) / 4 = 3; +5.
   p.in_zp = -128;
   p.out_zp = 5;
@@ -96,8 +95,8 @@ TEST(MeanTest, RoundsHalfAwayFromZeroAfterRequantizing) {
 TEST(MeanTest, ReducesEachChannelAndBatch) {
   MeanParams p;
   // Two batches, two channels, 1x3 spatial.
-  const Tensor<int8_t> out = MeanInt8(
-      Make({2, 1, 3, 2}, {1, -1, 2, -2, 4, -4, 9, 0, 9, 0, 9, 3}), p);
+  const Tensor<int8_t> out =
+      MeanInt8(Make({2, 1, 3, 2}, {1, -1, 2, -2, 4, -4, 9, 0, 9, 0, 9, 3}), p);
   EXPECT_EQ(out.data, (std::vector<int8_t>{2, -2, 9, 1}));
 }
 
@@ -157,8 +156,8 @@ TEST(HostLayersTest, RunThroughTheNetworkReference) {
   const auto out = RunNetworkReference(net);
   EXPECT_EQ(out.at("r").shape, (Shape{1, 4}));
   EXPECT_EQ(out.at("c").shape, (Shape{1, 12}));
-  EXPECT_EQ(out.at("c").data, (std::vector<int8_t>{1, 2, 3, 4, 1, 2, 3, 4, 1,
-                                                   2, 3, 4}));
+  EXPECT_EQ(out.at("c").data,
+            (std::vector<int8_t>{1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3, 4}));
   EXPECT_STREQ(LayerKindName(LayerKind::kSoftmax), "softmax");
   EXPECT_STREQ(LayerKindName(LayerKind::kConcat), "concat");
   EXPECT_TRUE(IsHostLayer(LayerKind::kMean));

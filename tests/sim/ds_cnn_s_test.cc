@@ -17,7 +17,8 @@
 namespace sparq {
 namespace {
 
-const std::string kDir = std::string(SPARQ_SOURCE_DIR) + "/tests/data/ds_cnn_s/";
+const std::string kDir =
+    std::string(SPARQ_SOURCE_DIR) + "/tests/data/ds_cnn_s/";
 
 TEST(DsCnnSTest, MachineModelReproducesTfliteSoftmax) {
   const RunConfig cfg = LoadRunConfig(kDir + "ds_cnn_s.yaml");
@@ -28,7 +29,8 @@ TEST(DsCnnSTest, MachineModelReproducesTfliteSoftmax) {
   auto dev = MakeModelDevice(hw);
   const std::vector<LayerRun> runs = RunNetwork(cfg.net, compiled, *dev);
   ASSERT_EQ(runs.size(), 12u);
-  const Tensor<int8_t> expected = LoadNpy<int8_t>(kDir + "expected_softmax.npy");
+  const Tensor<int8_t> expected =
+      LoadNpy<int8_t>(kDir + "expected_softmax.npy");
   ASSERT_EQ(runs.back().name, "softmax");
   EXPECT_EQ(runs.back().output.shape, expected.shape);
   EXPECT_EQ(runs.back().output.data, expected.data);

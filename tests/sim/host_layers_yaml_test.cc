@@ -125,7 +125,8 @@ TEST(HostLayersYamlTest, ReshapePadMeanConcat) {
   EXPECT_EQ(c.net.layers[1].mean.shift, 2);
   EXPECT_EQ(c.net.layers[1].mean.out_zp, 3);
   EXPECT_EQ(c.shapes.at("cat"), (Shape{1, 4}));
-  EXPECT_EQ(c.net.layers[3].concat.in_scales, (std::vector<double>{0.25, 0.25}));
+  EXPECT_EQ(c.net.layers[3].concat.in_scales,
+            (std::vector<double>{0.25, 0.25}));
   EXPECT_EQ(c.net.layers[3].concat.in_zps, (std::vector<int32_t>{3, 3}));
   EXPECT_EQ(c.net.layers[3].concat.out_zp, 3);  // defaults to input 0's
 

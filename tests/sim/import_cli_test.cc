@@ -36,9 +36,9 @@ class ImportCliTest : public ::testing::Test {
  protected:
   void SetUp() override {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() /
-           ("sparq_import_cli_" + std::to_string(::getpid()) + "_" +
-            info->name());
+    dir_ =
+        fs::temp_directory_path() /
+        ("sparq_import_cli_" + std::to_string(::getpid()) + "_" + info->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_ / "logs");
   }
@@ -47,9 +47,8 @@ class ImportCliTest : public ::testing::Test {
   Result Run(const std::string& args) {
     const fs::path out = dir_ / "logs" / "stdout";
     const fs::path err = dir_ / "logs" / "stderr";
-    const std::string cmd = std::string("'") + SPARQ_BIN + "' " + args +
-                            " >'" + out.string() + "' 2>'" + err.string() +
-                            "'";
+    const std::string cmd = std::string("'") + SPARQ_BIN + "' " + args + " >'" +
+                            out.string() + "' 2>'" + err.string() + "'";
     const int status = std::system(cmd.c_str());
     Result r;
     r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -64,15 +63,16 @@ class ImportCliTest : public ::testing::Test {
 TEST_F(ImportCliTest, ImportsAndRunsPersonDetect) {
   const std::string model = kData + "person_detect.tflite";
   if (!fs::exists(model)) GTEST_SKIP() << "person_detect.tflite not present";
-  const Result r = Run("import '" + model + "' --out '" +
-                       (dir_ / "pd").string() + "'");
+  const Result r =
+      Run("import '" + model + "' --out '" + (dir_ / "pd").string() + "'");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("31 layers (28 on the array, 3 on the host)"));
   EXPECT_TRUE(fs::exists(dir_ / "pd" / "person_detect.yaml"));
   EXPECT_EQ(LoadNpy<int8_t>((dir_ / "pd" / "op002_conv_w.npy").string()).shape,
             (Shape{16, 1, 1, 8}));
-  const Result run = Run("run '" + (dir_ / "pd" / "person_detect.yaml").string() +
-                         "' --backend golden");
+  const Result run =
+      Run("run '" + (dir_ / "pd" / "person_detect.yaml").string() +
+          "' --backend golden");
   EXPECT_EQ(run.code, 0) << run.err;
   EXPECT_THAT(run.out, HasSubstr("PASS"));
 }
@@ -87,9 +87,10 @@ TEST_F(ImportCliTest, RunTakesATfliteWithAnInputNpy) {
                        (dir_ / "x.npy").string() + "' --outputs '" +
                        (dir_ / "out").string() + "'");
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_EQ(LoadNpy<int8_t>((dir_ / "out" / "golden_ref" / "input.npy").string())
-                .data[0],
-            -60);
+  EXPECT_EQ(
+      LoadNpy<int8_t>((dir_ / "out" / "golden_ref" / "input.npy").string())
+          .data[0],
+      -60);
   const Result bad = Run("run '" + model + "' --backend golden --input '" +
                          (dir_ / "missing.npy").string() + "'");
   EXPECT_EQ(bad.code, 2);

@@ -5,8 +5,6 @@
 // truncated, float and unsupported models are InputErrors naming the
 // operator and tensor.
 
-#include "sim/tflite/importer.h"
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -25,6 +23,7 @@
 #include "golden/requant.h"
 #include "sim/model_device.h"
 #include "sim/network_yaml.h"
+#include "sim/tflite/importer.h"
 #include "sim/tflite/tflite_subset_generated.h"
 #include "sw/compiler.h"
 #include "sw/runtime.h"
@@ -87,16 +86,15 @@ class ModelBuilder {
 
   int Tensor(const std::string& name, std::vector<int32_t> shape,
              tflite::TensorType type, std::vector<float> scales = {},
-             std::vector<int64_t> zps = {}, uint32_t buffer = 0,
-             int qdim = 0) {
+             std::vector<int64_t> zps = {}, uint32_t buffer = 0, int qdim = 0) {
     flatbuffers::Offset<tflite::QuantizationParameters> q = 0;
     if (!scales.empty()) {
       q = tflite::CreateQuantizationParametersDirect(
           fbb_, nullptr, nullptr, &scales, &zps,
           tflite::QuantizationDetails_NONE, 0, qdim);
     }
-    tensors_.push_back(
-        tflite::CreateTensorDirect(fbb_, &shape, type, buffer, name.c_str(), q));
+    tensors_.push_back(tflite::CreateTensorDirect(fbb_, &shape, type, buffer,
+                                                  name.c_str(), q));
     return static_cast<int>(tensors_.size()) - 1;
   }
   int Act(const std::string& name, std::vector<int32_t> shape, float scale,
@@ -145,9 +143,9 @@ class ModelBuilder {
     auto sg = tflite::CreateSubGraphDirect(fbb_, &tensors_, &inputs, &outputs,
                                            &ops_, "main");
     std::vector<flatbuffers::Offset<tflite::SubGraph>> sgs = {sg};
-    fbb_.Finish(tflite::CreateModelDirect(fbb_, 3, &codes_, &sgs, "test",
-                                          &buffers_),
-                tflite::ModelIdentifier());
+    fbb_.Finish(
+        tflite::CreateModelDirect(fbb_, 3, &codes_, &sgs, "test", &buffers_),
+        tflite::ModelIdentifier());
     return std::string(reinterpret_cast<const char*>(fbb_.GetBufferPointer()),
                        fbb_.GetSize());
   }
@@ -184,7 +182,8 @@ std::string EveryOperatorModel() {
   b.Op(tflite::BuiltinOperator_PAD, {x, pads}, {padded},
        tflite::BuiltinOptions_PadOptions, tflite::CreatePadOptions(b.fbb()));
 
-  const int cw = b.Weights("cw", {3, 3, 3, 2}, {kConvW0, kConvW1, kConvW2}, 0, 1);
+  const int cw =
+      b.Weights("cw", {3, 3, 3, 2}, {kConvW0, kConvW1, kConvW2}, 0, 1);
   const int cb = b.Int32("cb", {3}, {100, -2000, 30000});
   const int conv = b.Act("conv", {1, 4, 4, 3}, kConvOut, -10);
   b.Op(tflite::BuiltinOperator_CONV_2D, {padded, cw, cb}, {conv},
@@ -193,7 +192,8 @@ std::string EveryOperatorModel() {
                                    tflite::ActivationFunctionType_RELU6));
 
   std::vector<float> dws;
-  for (int c = 0; c < 6; ++c) dws.push_back(0.0021f * static_cast<float>(c + 1));
+  for (int c = 0; c < 6; ++c)
+    dws.push_back(0.0021f * static_cast<float>(c + 1));
   const int dw_w = b.Weights("dw_w", {1, 3, 3, 6}, dws, 3, 2);
   const int dw = b.Act("dw", {1, 2, 2, 6}, 0.0512345f, 4);
   b.Op(tflite::BuiltinOperator_DEPTHWISE_CONV_2D, {conv, dw_w, -1}, {dw},
@@ -437,8 +437,8 @@ TEST(TfliteImportTest, HelloWorldApproximatesSine) {
   const int32_t out_zp = cfg.quant.at(last).zero_point;
   for (double x : {0.0, 0.5, 1.0, 1.57, 2.5, 3.14, 4.0, 5.0, 6.0}) {
     cfg.net.input = Tensor<int8_t>({1, 1});
-    cfg.net.input.data[0] = static_cast<int8_t>(
-        std::lround(x / in_scale) + in_zp);
+    cfg.net.input.data[0] =
+        static_cast<int8_t>(std::lround(x / in_scale) + in_zp);
     const std::vector<LayerRun> runs = RunOnModel(cfg);
     const double y = out_scale * (runs.back().output.data[0] - out_zp);
     EXPECT_NEAR(y, std::sin(x), 0.15) << "x = " << x;
@@ -464,8 +464,8 @@ TEST(TfliteImportTest, TruncatedAndCorruptFilesAreInputErrors) {
   size_t flips_rejected = 0;
   for (int i = 0; i < 3000; ++i) {
     std::string bad = good;
-    const size_t pos = static_cast<size_t>(rng.Uniform(
-        0, static_cast<int64_t>(good.size()) - 1));
+    const size_t pos = static_cast<size_t>(
+        rng.Uniform(0, static_cast<int64_t>(good.size()) - 1));
     bad[pos] = static_cast<char>(bad[pos] ^ (1 << rng.Uniform(0, 7)));
     flips_rejected += ErrorOf(bad) != "no error";
   }
