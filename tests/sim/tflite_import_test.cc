@@ -390,6 +390,43 @@ TEST(TfliteImportTest, QuantizationSparqCannotHonourIsNamed) {
   }
 }
 
+// float input -> QUANTIZE -> FULLY_CONNECTED -> DEQUANTIZE -> float output:
+// the quantized tensor becomes sparq's network input and the int8 tensor
+// before DEQUANTIZE the last layer; a QUANTIZE inside the graph is refused.
+TEST(TfliteImportTest, QuantizeAndDequantizeAtTheEdges) {
+  const auto model = [](bool inner_quantize) {
+    ModelBuilder b;
+    const int x = b.Tensor("x", {1, 3}, tflite::TensorType_FLOAT32);
+    const int q = b.Act("q", {1, 3}, 0.25f, 7);
+    b.OpRaw(tflite::BuiltinOperator_QUANTIZE, {x}, {q});
+    const int w = b.Weights("w", {2, 3}, {0.5f}, 0, 4);
+    const int y = b.Act("y", {1, 2}, 0.75f, -2);
+    b.Op(tflite::BuiltinOperator_FULLY_CONNECTED, {q, w, -1}, {y},
+         tflite::BuiltinOptions_FullyConnectedOptions,
+         tflite::CreateFullyConnectedOptions(b.fbb()));
+    int last = y;
+    if (inner_quantize) {
+      last = b.Act("y2", {1, 2}, 0.5f, 0);
+      b.OpRaw(tflite::BuiltinOperator_QUANTIZE, {y}, {last});
+    }
+    const int out = b.Tensor("out", {1, 2}, tflite::TensorType_FLOAT32);
+    b.OpRaw(tflite::BuiltinOperator_DEQUANTIZE, {last}, {out});
+    return b.Finish({x}, {out});
+  };
+  TempDir dir;
+  const RunConfig cfg = LoadImported(
+      ImportTfliteBytes(model(false), "m.tflite", TfliteImportOptions{}), dir);
+  ASSERT_EQ(cfg.net.layers.size(), 1u);
+  EXPECT_EQ(cfg.net.layers[0].kind, LayerKind::kFc);
+  EXPECT_EQ(cfg.net.input.shape, (Shape{1, 3}));
+  EXPECT_EQ(*cfg.quant.at("input").scale, 0.25);
+  EXPECT_EQ(cfg.quant.at("input").zero_point, 7);
+  EXPECT_EQ(cfg.net.layers[0].quant.in_zp, 7);
+  EXPECT_EQ(ErrorOf(model(true)),
+            "m.tflite: operator 2 (QUANTIZE): QUANTIZE is supported only on "
+            "the float network input");
+}
+
 TEST(TfliteImportTest, PersonDetectDecidesLikeUpstream) {
   if (!fs::exists(kData + "person_detect.tflite")) {
     GTEST_SKIP() << "person_detect.tflite not present";
