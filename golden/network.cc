@@ -10,8 +10,10 @@
 namespace sparq {
 namespace {
 
-size_t ExpectedInputs(LayerKind kind) {
-  return kind == LayerKind::kAdd ? 2 : 1;
+// Concatenation takes as many inputs as it names.
+size_t ExpectedInputs(const Layer& layer) {
+  if (layer.kind == LayerKind::kConcat) return layer.inputs.size();
+  return layer.kind == LayerKind::kAdd ? 2 : 1;
 }
 
 std::string Prefix(const Layer& layer) {
@@ -60,6 +62,20 @@ Shape InferUnchecked(const Layer& layer, const std::vector<Shape>& in) {
           NumElements(in[0]) / static_cast<size_t>(in[0][0]);
       return {in[0][0], static_cast<int>(features)};
     }
+    case LayerKind::kSoftmax:
+      return in[0];
+    case LayerKind::kReshape:
+      if (NumElements(layer.reshape) != NumElements(in[0])) {
+        throw InputError("cannot reshape " + ShapeToString(in[0]) + " to " +
+                         ShapeToString(layer.reshape));
+      }
+      return layer.reshape;
+    case LayerKind::kPad:
+      return PadOutputShape(in[0], layer.pad);
+    case LayerKind::kMean:
+      return MeanOutputShape(in[0], layer.mean);
+    case LayerKind::kConcat:
+      return ConcatOutputShape(in, layer.concat.axis);
   }
   assert(false && "unknown layer kind");
   return {};
@@ -81,15 +97,25 @@ const char* LayerKindName(LayerKind kind) {
       return "add";
     case LayerKind::kFlatten:
       return "flatten";
+    case LayerKind::kSoftmax:
+      return "softmax";
+    case LayerKind::kReshape:
+      return "reshape";
+    case LayerKind::kPad:
+      return "pad";
+    case LayerKind::kMean:
+      return "mean";
+    case LayerKind::kConcat:
+      return "concat";
   }
   return "unknown";
 }
 
 Shape InferOutputShape(const Layer& layer, const std::vector<Shape>& inputs) {
-  if (inputs.size() != ExpectedInputs(layer.kind)) {
+  if (inputs.size() != ExpectedInputs(layer) || inputs.empty()) {
     throw InputError(Prefix(layer) + "takes " +
-                     std::to_string(ExpectedInputs(layer.kind)) +
-                     " input(s), got " + std::to_string(inputs.size()));
+                     std::to_string(ExpectedInputs(layer)) + " input(s), got " +
+                     std::to_string(inputs.size()));
   }
   if (layer.kind == LayerKind::kAdd && layer.inputs.size() != 2) {
     throw InputError(Prefix(layer) + "needs two named inputs");
@@ -125,11 +151,20 @@ Tensor<int8_t> RunLayerReference(const Layer& layer,
         return AvgPool2dInt8(*in[0], layer.pool);
       case LayerKind::kAdd:
         return AddInt8(*in[0], *in[1], layer.add);
-      case LayerKind::kFlatten: {
+      case LayerKind::kFlatten:
+      case LayerKind::kReshape: {
         Tensor<int8_t> out = *in[0];
         out.shape = out_shape;
         return out;
       }
+      case LayerKind::kSoftmax:
+        return SoftmaxInt8(*in[0], layer.softmax);
+      case LayerKind::kPad:
+        return PadInt8(*in[0], layer.pad);
+      case LayerKind::kMean:
+        return MeanInt8(*in[0], layer.mean);
+      case LayerKind::kConcat:
+        return ConcatInt8(in, layer.concat);
     }
   } catch (const InputError& e) {
     throw InputError(Prefix(layer) + e.what());

@@ -10,12 +10,25 @@
 #include <string>
 #include <vector>
 
+#include "golden/host_layers.h"
 #include "golden/layers.h"
 #include "golden/tensor.h"
 
 namespace sparq {
 
-enum class LayerKind { kConv, kFc, kMaxPool, kAvgPool, kAdd, kFlatten };
+enum class LayerKind {
+  kConv,
+  kFc,
+  kMaxPool,
+  kAvgPool,
+  kAdd,
+  kFlatten,
+  kSoftmax,
+  kReshape,
+  kPad,
+  kMean,
+  kConcat,
+};
 
 const char* LayerKindName(LayerKind kind);  // "conv", "fc", ...
 
@@ -27,7 +40,7 @@ inline bool IsHostLayer(LayerKind k) {
 struct Layer {
   std::string name;
   LayerKind kind = LayerKind::kConv;
-  std::vector<std::string> inputs;  // resolved names; add has two
+  std::vector<std::string> inputs;  // resolved names; add has two, concat 1+
 
   // conv / fc
   Tensor<int8_t> weights;  // conv OHWI (I = Cin/groups), fc [out][in]
@@ -37,6 +50,12 @@ struct Layer {
 
   PoolParams pool;  // max/avg pool
   AddParams add;    // add
+
+  SoftmaxParams softmax;
+  Shape reshape;  // reshape: the output shape (same element count)
+  PadParams pad;
+  MeanParams mean;
+  ConcatParams concat;
 };
 
 struct Network {

@@ -8,6 +8,7 @@ PKGS=(
   verilator yosys iverilog gtkwave
   libeigen3-dev libyaml-cpp-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
   libgemmlowp-dev dataset-fashion-mnist zlib1g-dev
+  libflatbuffers-dev flatbuffers-compiler
 )
 
 missing=()

@@ -17,6 +17,7 @@
 #include "golden/errors.h"
 #include "golden/npy.h"
 #include "sim/checker.h"
+#include "sim/cmd_import.h"
 #include "sim/model_device.h"
 #include "sim/network_yaml.h"
 #include "sim/report.h"
@@ -46,6 +47,7 @@ struct RunOptions {
   double dram_stall = 0;
   uint32_t seed = 1;
   std::string inject_fault;
+  std::string input;  // network input of a .tflite config
 
   // Which options were given (CLI11 2.1 has no std::optional binding).
   const CLI::Option* dram_latency_opt = nullptr;
@@ -147,7 +149,14 @@ void WriteOutputs(
 
 int Run(const RunOptions& o) {
   const Clock::time_point start = Clock::now();
-  const RunConfig cfg = LoadRunConfig(o.config);
+  if (!o.input.empty() && !IsTflitePath(o.config)) {
+    throw InputError("--input " + o.input +
+                     ": expected with a .tflite model (a YAML names its "
+                     "input itself)");
+  }
+  const RunConfig cfg = IsTflitePath(o.config)
+                            ? LoadTfliteRunConfig(o.config, o.input)
+                            : LoadRunConfig(o.config);
   const bool use_model = o.backend != kRtlBackend;
   const bool use_rtl = o.backend != kModelBackend;
   CheckOptions(o, use_rtl);
@@ -250,8 +259,12 @@ void AddRunCommand(CLI::App& app) {
       "run",
       "Run a YAML-described network on the machine model and/or the RTL and "
       "compare every layer's output with golden's reference (docs/yaml.md)");
-  run->add_option("config", o->config, "Network description (YAML)")
+  run->add_option("config", o->config,
+                  "Network description (YAML) or an int8 TFLite model")
       ->required();
+  run->add_option("--input", o->input,
+                  "int8 .npy network input of a .tflite model (default: "
+                  "seeded random)");
   run->add_option("--backend", o->backend,
                   "golden = instruction-level machine model, rtl = verilated "
                   "RTL, both (default)")

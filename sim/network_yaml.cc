@@ -97,6 +97,14 @@ class Parser : public YamlReader {
                Shape* out) const;
   void ParsePool(const MapView& m, const Shape& in, Layer* layer,
                  Shape* out) const;
+  // The `depthwise` type: TFLite's [1, kh, kw, C * multiplier] weights,
+  // stored as a grouped conv (groups = C) in OHWI.
+  void ParseDepthwise(const MapView& m, const Shape& in, Layer* layer,
+                      Shape* out) const;
+  // softmax, reshape, pad, mean, concat (golden/host_layers.h).
+  void ParseHostLayer(const MapView& m, const std::vector<Shape>& in,
+                      const std::vector<TensorQuant>& in_q, Layer* layer,
+                      Shape* out, TensorQuant* out_q) const;
   // conv/fc: multipliers from scales or given, output zero point, clamp.
   TensorQuant ParseQuant(const MapView& m, const TensorQuant& in,
                          const std::string& in_name, int channels,
@@ -597,6 +605,227 @@ void Parser::ParsePool(const MapView& m, const Shape& in, Layer* layer,
           ConvOutSize(in[2], k.w, s.w, pp.pad_left, pp.pad_right, 1), in[3]};
 }
 
+void Parser::ParseDepthwise(const MapView& m, const Shape& in, Layer* layer,
+                            Shape* out) const {
+  const int cin = in[3];
+  const int mult =
+      m.Has("channel_multiplier")
+          ? static_cast<int>(Int(m.Get("channel_multiplier"),
+                                 m.Path("channel_multiplier"), 1, 1 << 12))
+          : 1;
+  const int cout = cin * mult;
+  Need(m, "kernel", "a positive integer or a list [kh, kw]");
+  const Window k = Pair(m, "kernel", {});
+  const Window s = Pair(m, "stride", {1, 1});
+  const Window d = Pair(m, "dilation", {1, 1});
+  const Padding p = ParsePadding(m);
+  ConvGeometry& g = layer->geom;
+  g.stride_h = s.h;
+  g.stride_w = s.w;
+  g.dilation_h = d.h;
+  g.dilation_w = d.w;
+  g.groups = cin;
+  const int extent_h = (k.h - 1) * d.h + 1;
+  const int extent_w = (k.w - 1) * d.w + 1;
+  if (p.same) {
+    SamePadding(in[1], extent_h, s.h, &g.pad_top, &g.pad_bottom);
+    SamePadding(in[2], extent_w, s.w, &g.pad_left, &g.pad_right);
+  } else {
+    g.pad_top = p.top;
+    g.pad_left = p.left;
+    g.pad_bottom = p.bottom;
+    g.pad_right = p.right;
+  }
+  if (extent_h > in[1] + g.pad_top + g.pad_bottom ||
+      extent_w > in[2] + g.pad_left + g.pad_right) {
+    Fail(m.Get("kernel"), m.Path("kernel"),
+         "a kernel that fits the padded input " +
+             std::to_string(in[1] + g.pad_top + g.pad_bottom) + "x" +
+             std::to_string(in[2] + g.pad_left + g.pad_right),
+         "[" + std::to_string(k.h) + ", " + std::to_string(k.w) + "]");
+  }
+  const Tensor<int8_t> tfl = Source<int8_t>(
+      Need(m, "weights", "{npy: FILE} or {random: {seed, min, max}}"),
+      m.Path("weights"), {1, k.h, k.w, cout}, -127, 127, false,
+      " (TFLite depthwise: 1, kh, kw, in_channels * channel_multiplier)");
+  // Output channel o = c * multiplier + j reads input channel c, which is
+  // group o / multiplier of the grouped conv: only the layout changes.
+  layer->weights = Tensor<int8_t>({cout, k.h, k.w, 1});
+  for (int y = 0; y < k.h; ++y) {
+    for (int x = 0; x < k.w; ++x) {
+      for (int o = 0; o < cout; ++o) {
+        layer->weights.at(o, y, x, 0) = tfl.at(0, y, x, o);
+      }
+    }
+  }
+  if (m.Has("bias")) {
+    layer->bias =
+        Source<int32_t>(m.Get("bias"), m.Path("bias"), {cout}, kInt32Min,
+                        kInt32Max, true, " (in_channels * channel_multiplier)")
+            .data;
+  } else {
+    layer->bias.assign(static_cast<size_t>(cout), 0);
+  }
+  *out = {in[0], ConvOutSize(in[1], k.h, s.h, g.pad_top, g.pad_bottom, d.h),
+          ConvOutSize(in[2], k.w, s.w, g.pad_left, g.pad_right, d.w), cout};
+}
+
+void Parser::ParseHostLayer(const MapView& m, const std::vector<Shape>& in,
+                            const std::vector<TensorQuant>& in_q, Layer* layer,
+                            Shape* out, TensorQuant* out_q) const {
+  const double inf = std::numeric_limits<double>::infinity();
+  const auto need_scale = [&](size_t i, const std::string& why) {
+    if (!in_q[i].scale) {
+      Fail(m.Has("input") ? m.Get("input") : m.node(), m.Path("input"),
+           "a tensor with a known scale (" + why + ")",
+           "'" + layer->inputs[i] + "' without one");
+    }
+    return *in_q[i].scale;
+  };
+  switch (layer->kind) {
+    case LayerKind::kSoftmax: {
+      const bool ready_made =
+          m.Has("multiplier") || m.Has("shift") || m.Has("diff_min");
+      if (ready_made && m.Has("beta")) {
+        Fail(m.Get("beta"), m.Path("beta"),
+             "either beta or a ready-made multiplier, shift and diff_min",
+             "both");
+      }
+      SoftmaxParams& sp = layer->softmax;
+      if (ready_made) {
+        sp.input_multiplier = static_cast<int32_t>(
+            Int(Need(m, "multiplier", "an int32 multiplier in [2^30, 2^31)"),
+                m.Path("multiplier"), int64_t{1} << 30, kInt32Max));
+        sp.input_left_shift =
+            static_cast<int>(Int(Need(m, "shift", "a left shift in [0, 30]"),
+                                 m.Path("shift"), 0, 30));
+        sp.diff_min = static_cast<int32_t>(
+            Int(Need(m, "diff_min", "a non-positive integer"),
+                m.Path("diff_min"), kInt32Min, 0));
+      } else {
+        const double beta =
+            m.Has("beta") ? Real(m.Get("beta"), m.Path("beta"), 0, false, inf)
+                          : 1.0;
+        const double scale = need_scale(0, "softmax rescales by beta * scale");
+        try {
+          sp = SoftmaxParamsFromScale(beta, scale);
+        } catch (const InputError& e) {
+          FailAt(m.Has("beta") ? m.Get("beta") : m.node(), m.Path("beta"),
+                 e.what());
+        }
+      }
+      *out = in[0];
+      out_q->scale = 1.0 / 256;
+      out_q->zero_point = -128;
+      break;
+    }
+    case LayerKind::kReshape: {
+      const YAML::Node n = Need(m, "shape", "a list of 1 to 5 dimensions");
+      for (int64_t d : IntList(n, m.Path("shape"), 1, 1 << 24, 1, 5)) {
+        layer->reshape.push_back(static_cast<int>(d));
+      }
+      if (NumElements(layer->reshape) != NumElements(in[0])) {
+        Fail(n, m.Path("shape"),
+             "a shape of " + std::to_string(NumElements(in[0])) +
+                 " elements (the input is " + ShapeToString(in[0]) + ")",
+             ShapeToString(layer->reshape));
+      }
+      *out = layer->reshape;
+      *out_q = in_q[0];
+      break;
+    }
+    case LayerKind::kPad: {
+      const YAML::Node n =
+          Need(m, "paddings", "a list of [before, after] per input dimension");
+      const std::string path = m.Path("paddings");
+      if (!n.IsSequence() || n.size() != in[0].size()) {
+        Fail(n, path,
+             "a list of " + std::to_string(in[0].size()) +
+                 " [before, after] pairs (one per dimension of " +
+                 ShapeToString(in[0]) + ")",
+             Describe(n));
+      }
+      for (size_t d = 0; d < n.size(); ++d) {
+        const std::vector<int64_t> v =
+            IntList(n[d], path + "[" + std::to_string(d) + "]", 0, 4096, 2, 2);
+        layer->pad.before_after.emplace_back(static_cast<int>(v[0]),
+                                             static_cast<int>(v[1]));
+      }
+      // TFLite pads int8 tensors with the zero point (the value 0).
+      layer->pad.value = static_cast<int8_t>(in_q[0].zero_point);
+      *out = PadOutputShape(in[0], layer->pad);
+      *out_q = in_q[0];
+      break;
+    }
+    case LayerKind::kMean: {
+      if (in[0].size() != 4) {
+        Fail(m.Has("input") ? m.Get("input") : m.node(), m.Path("input"),
+             "an NHWC tensor (rank 4) for a mean over H and W",
+             "'" + layer->inputs[0] + "' of shape " + ShapeToString(in[0]));
+      }
+      MeanParams& mp = layer->mean;
+      if (m.Has("keep_dims")) {
+        const YAML::Node k = m.Get("keep_dims");
+        if (!k.IsScalar() || (k.Scalar() != "true" && k.Scalar() != "false")) {
+          Fail(k, m.Path("keep_dims"), "true or false", Describe(k));
+        }
+        mp.keep_dims = k.Scalar() == "true";
+      }
+      const double in_scale = need_scale(0, "a mean requantizes");
+      out_q->scale = Real(Need(m, "output_scale", "a positive number"),
+                          m.Path("output_scale"), 0, false, inf);
+      if (m.Has("output_zero_point")) {
+        out_q->zero_point =
+            static_cast<int32_t>(Int(m.Get("output_zero_point"),
+                                     m.Path("output_zero_point"), -128, 127));
+      }
+      const double real = in_scale / *out_q->scale;
+      if (!(real < static_cast<double>(int64_t{1} << 30))) {
+        Fail(m.Get("output_scale"), m.Path("output_scale"),
+             "an output scale with input_scale / output_scale < 2^30",
+             std::to_string(real));
+      }
+      QuantizeMultiplier(real, &mp.multiplier, &mp.shift);
+      mp.in_zp = in_q[0].zero_point;
+      mp.out_zp = out_q->zero_point;
+      *out = MeanOutputShape(in[0], mp);
+      break;
+    }
+    case LayerKind::kConcat: {
+      ConcatParams& cp = layer->concat;
+      const int rank = static_cast<int>(in[0].size());
+      const int axis = m.Has("axis")
+                           ? static_cast<int>(Int(m.Get("axis"), m.Path("axis"),
+                                                  -rank, rank - 1))
+                           : rank - 1;
+      cp.axis = axis < 0 ? axis + rank : axis;
+      for (size_t i = 0; i < in.size(); ++i) {
+        cp.in_scales.push_back(need_scale(i, "a concatenation requantizes"));
+        cp.in_zps.push_back(in_q[i].zero_point);
+      }
+      out_q->scale = m.Has("output_scale")
+                         ? Real(m.Get("output_scale"), m.Path("output_scale"),
+                                0, false, inf)
+                         : cp.in_scales[0];
+      out_q->zero_point = m.Has("output_zero_point")
+                              ? static_cast<int32_t>(
+                                    Int(m.Get("output_zero_point"),
+                                        m.Path("output_zero_point"), -128, 127))
+                              : cp.in_zps[0];
+      cp.out_scale = *out_q->scale;
+      cp.out_zp = out_q->zero_point;
+      try {
+        *out = ConcatOutputShape(in, cp.axis);
+      } catch (const InputError& e) {
+        FailAt(m.Get("input"), m.Path("input"), e.what());
+      }
+      break;
+    }
+    default:
+      assert(false && "not a host layer of ParseHostLayer");
+  }
+}
+
 void Parser::ParseLayer(const YAML::Node& node, size_t index, RunConfig* cfg) {
   static const std::vector<std::string> kQuant = {
       "input_scale",       "input_zero_point", "weight_scale", "output_scale",
@@ -620,6 +849,14 @@ void Parser::ParseLayer(const YAML::Node& node, size_t index, RunConfig* cfg) {
       {"avgpool", fields({"kernel", "stride", "padding"}, kClamp)},
       {"add", fields({"output_scale", "output_zero_point"}, kClamp)},
       {"flatten", fields({}, {})},
+      {"depthwise", fields({"channel_multiplier", "kernel", "stride", "padding",
+                            "dilation", "weights", "bias"},
+                           kQuant)},
+      {"softmax", fields({"beta", "multiplier", "shift", "diff_min"}, {})},
+      {"reshape", fields({"shape"}, {})},
+      {"pad", fields({"paddings"}, {})},
+      {"mean", fields({"keep_dims", "output_scale", "output_zero_point"}, {})},
+      {"concat", fields({"axis", "output_scale", "output_zero_point"}, {})},
   };
   static const std::vector<std::string> kAll = [] {
     std::set<std::string> all;
@@ -655,7 +892,9 @@ void Parser::ParseLayer(const YAML::Node& node, size_t index, RunConfig* cfg) {
          "'" + layer.name + "'");
   }
 
-  const std::string types = "one of conv, fc, maxpool, avgpool, add, flatten";
+  const std::string types =
+      "one of conv, depthwise, fc, maxpool, avgpool, add, flatten, softmax, "
+      "reshape, pad, mean, concat";
   const YAML::Node type_node = Need(m, "type", types);
   const std::string type = type_node.IsScalar() ? type_node.Scalar() : "";
   if (!kFields.count(type)) {
@@ -664,22 +903,27 @@ void Parser::ParseLayer(const YAML::Node& node, size_t index, RunConfig* cfg) {
   static const std::map<std::string, LayerKind> kKinds = {
       {"conv", LayerKind::kConv},       {"fc", LayerKind::kFc},
       {"maxpool", LayerKind::kMaxPool}, {"avgpool", LayerKind::kAvgPool},
-      {"add", LayerKind::kAdd},         {"flatten", LayerKind::kFlatten}};
+      {"add", LayerKind::kAdd},         {"flatten", LayerKind::kFlatten},
+      {"depthwise", LayerKind::kConv},  {"softmax", LayerKind::kSoftmax},
+      {"reshape", LayerKind::kReshape}, {"pad", LayerKind::kPad},
+      {"mean", LayerKind::kMean},       {"concat", LayerKind::kConcat}};
   layer.kind = kKinds.at(type);
 
   // Inputs: a name or a list of names; defaults to the previous tensor.
+  const bool concat = layer.kind == LayerKind::kConcat;
   const size_t arity = layer.kind == LayerKind::kAdd ? 2 : 1;
   const std::string in_path = m.Path("input");
   const std::string arity_text =
-      arity == 2 ? "a list of two earlier tensor names [a, b]"
-                 : "the name of an earlier layer or 'input'";
+      concat       ? "a list of earlier tensor names [a, b, ...]"
+      : arity == 2 ? "a list of two earlier tensor names [a, b]"
+                   : "the name of an earlier layer or 'input'";
   const YAML::Node in_node = m.Get("input");
   if (!m.Has("input")) {
-    if (arity == 2) Need(m, "input", arity_text);
+    if (arity == 2 || concat) Need(m, "input", arity_text);
     layer.inputs = {cfg->net.layers.empty() ? std::string("input")
                                             : cfg->net.layers.back().name};
   } else if (in_node.IsSequence()) {
-    if (in_node.size() != arity) {
+    if (concat ? in_node.size() == 0 : in_node.size() != arity) {
       Fail(in_node, in_path, arity_text, Describe(in_node));
     }
     for (size_t i = 0; i < in_node.size(); ++i) {
@@ -687,7 +931,9 @@ void Parser::ParseLayer(const YAML::Node& node, size_t index, RunConfig* cfg) {
           String(in_node[i], in_path + "[" + std::to_string(i) + "]"));
     }
   } else {
-    if (arity == 2) Fail(in_node, in_path, arity_text, Describe(in_node));
+    if (arity == 2 || concat) {
+      Fail(in_node, in_path, arity_text, Describe(in_node));
+    }
     layer.inputs = {String(in_node, in_path)};
   }
   std::vector<Shape> in_shapes;
@@ -714,7 +960,11 @@ void Parser::ParseLayer(const YAML::Node& node, size_t index, RunConfig* cfg) {
   switch (layer.kind) {
     case LayerKind::kConv:
       need_rank4("a conv layer");
-      ParseConv(m, in, &layer, &out);
+      if (type == "depthwise") {
+        ParseDepthwise(m, in, &layer, &out);
+      } else {
+        ParseConv(m, in, &layer, &out);
+      }
       out_q = ParseQuant(m, in_q, layer.inputs[0], out[3], &layer.quant);
       break;
     case LayerKind::kFc:
@@ -768,6 +1018,18 @@ void Parser::ParseLayer(const YAML::Node& node, size_t index, RunConfig* cfg) {
       out = {in[0], static_cast<int>(NumElements(in) / in[0])};
       out_q = in_q;
       break;
+    case LayerKind::kSoftmax:
+    case LayerKind::kReshape:
+    case LayerKind::kPad:
+    case LayerKind::kMean:
+    case LayerKind::kConcat: {
+      std::vector<TensorQuant> quants;
+      for (const std::string& name : layer.inputs) {
+        quants.push_back(cfg->quant.at(name));
+      }
+      ParseHostLayer(m, in_shapes, quants, &layer, &out, &out_q);
+      break;
+    }
   }
 
   // golden decides what it can run; its complaint gets our file and line.

@@ -10,6 +10,7 @@
 #include "golden/errors.h"
 #include "sim/cmd_compress.h"
 #include "sim/cmd_disasm.h"
+#include "sim/cmd_import.h"
 #include "sim/cmd_run.h"
 #include "sw/device.h"
 
@@ -19,6 +20,7 @@ int main(int argc, char** argv) {
   sparq::AddRunCommand(app);
   sparq::AddCompressCommand(app);
   sparq::AddDisasmCommand(app);
+  sparq::AddImportCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::RuntimeError& e) {

@@ -394,10 +394,10 @@ TEST(NetworkYamlErrorTest, WrongType) {
   EXPECT_THAT(LayerError(std::string(kConv) + "    activation: gelu\n"),
               HasSubstr("field 'layers[0].activation': expected one of none, "
                         "relu, relu6, got 'gelu'"));
-  EXPECT_THAT(
-      LayerError("  - {name: c, type: pool}\n"),
-      HasSubstr("net.yaml:8: field 'layers[0].type': expected one of "
-                "conv, fc, maxpool, avgpool, add, flatten, got 'pool'"));
+  EXPECT_THAT(LayerError("  - {name: c, type: pool}\n"),
+              HasSubstr("net.yaml:8: field 'layers[0].type': expected one of "
+                        "conv, depthwise, fc, maxpool, avgpool, add, flatten, "
+                        "softmax, reshape, pad, mean, concat, got 'pool'"));
   EXPECT_THAT(ErrorOf("network: [1, 2]\nlayers: []\n"),
               HasSubstr("net.yaml:1: field 'network': expected a mapping"));
   EXPECT_THAT(LayerError(std::string(kConv) + "    output_zero_point: 200\n"),
