@@ -25,14 +25,19 @@ namespace {
 
 constexpr int kRandomLayers = 120;
 
-RtlOptions DramForSeed(uint32_t seed) {
+// The DRAM timing of `hw` drawn from the seed.
+HwConfig DramForSeed(HwConfig hw, uint32_t seed) {
   std::mt19937 rng(seed);
-  RtlOptions o;
   const int latencies[] = {1, 2, 7, 20, 63};
-  o.dram_latency = latencies[rng() % 5];
+  hw.dram_latency = latencies[rng() % 5];
   const double stalls[] = {0.0, 0.1, 0.35};
-  o.dram_stall_prob = stalls[rng() % 3];
-  o.seed = seed + 1;
+  hw.dram_stall = stalls[rng() % 3];
+  hw.dram_stall_seed = seed + 1;
+  return hw;
+}
+
+RtlOptions Patient() {
+  RtlOptions o;
   o.max_idle_wait = 20000000;
   return o;
 }
@@ -42,15 +47,12 @@ class RtlRandomLayerTest : public ::testing::TestWithParam<int> {};
 TEST_P(RtlRandomLayerTest, MatchesGoldenEveryElement) {
   const uint32_t seed = static_cast<uint32_t>(GetParam());
   const Network net = RandomLayerNetwork(seed);
-  const RtlOptions dram = DramForSeed(seed);
-  SCOPED_TRACE(DescribeLayer(net) + " dram latency " +
-               std::to_string(dram.dram_latency) + " stall " +
-               std::to_string(dram.dram_stall_prob));
-  const HwConfig hw = HwConfig::ForArray(4, 4);
+  const HwConfig hw = DramForSeed(HwConfig::ForArray(4, 4), seed);
+  SCOPED_TRACE(DescribeLayer(net) + " " + hw.TimingString());
   const CompiledNetwork compiled = Compile(net, hw);
   const auto ref = RunNetworkReference(net);
 
-  auto rtl = MakeRtlDevice(4, 4, dram);
+  auto rtl = MakeRtlDevice(hw, Patient());
   const std::vector<LayerRun> runs = RunNetwork(net, compiled, *rtl);
   ASSERT_EQ(runs.size(), 1u);
   const CompareResult r = CompareTensors(ref.at("layer"), runs[0].output);
@@ -127,11 +129,11 @@ TEST(RtlNetworkTest, ResidualChainMatchesGolden) {
   net.layers.push_back(fc);
 
   const auto ref = RunNetworkReference(net);
-  const CompiledNetwork compiled = Compile(net, HwConfig::ForArray(4, 4));
-  RtlOptions o;
-  o.dram_latency = 13;
-  o.dram_stall_prob = 0.2;
-  auto rtl = MakeRtlDevice(4, 4, o);
+  HwConfig hw = HwConfig::ForArray(4, 4);
+  hw.dram_latency = 13;
+  hw.dram_stall = 0.2;
+  const CompiledNetwork compiled = Compile(net, hw);
+  auto rtl = MakeRtlDevice(hw);
   const std::vector<LayerRun> runs = RunNetwork(net, compiled, *rtl);
   ASSERT_EQ(runs.size(), net.layers.size());
   for (const LayerRun& run : runs) {
@@ -143,7 +145,7 @@ TEST(RtlNetworkTest, ResidualChainMatchesGolden) {
 
 TEST(RtlDeviceTest, UnbuiltArraySizeSaysHowToBuildIt) {
   try {
-    MakeRtlDevice(8, 8, RtlOptions{});
+    MakeRtlDevice(HwConfig::ForArray(8, 8));
     FAIL() << "8x8 is not built in tests";
   } catch (const InputError& e) {
     const std::string msg = e.what();
@@ -163,7 +165,7 @@ TEST(RtlTraceTest, FstHoldsRequestedWindow) {
   o.trace_from = 20;
   o.trace_to = 120;
   {
-    auto rtl = MakeRtlDevice(4, 4, o);
+    auto rtl = MakeRtlDevice(HwConfig::ForArray(4, 4), o);
     RunNetwork(net, compiled, *rtl);
   }
   const std::string vcd = fst + ".vcd";
