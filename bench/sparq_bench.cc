@@ -92,9 +92,6 @@ struct Measured {
   PerfCounters ctr;
 };
 
-}  // namespace
-}  // namespace sparq
-
 // "RxC" -> rows, cols; throws InputError naming the option otherwise.
 void ParseArray(const std::string& spec, HwConfig* hw) {
   const size_t x = spec.find('x');

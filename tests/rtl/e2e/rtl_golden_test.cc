@@ -1,7 +1,8 @@
-// The verilated accelerator (4x4 build) against golden's layer reference:
-// seeded random conv and fc layers compiled by sw/, run on the RTL with DRAM
-// latency and random stalls, every output element compared. The RTL's exact
-// counters (instructions, rows, MACs) must also equal the machine model's.
+// The verilated accelerator (4x4 build, and the 32x32 array on a 256-bit DRAM
+// port when it is configured) against golden's layer reference: seeded random
+// conv and fc layers compiled by sw/, run on the RTL with DRAM latency and
+// random stalls, every output element compared. The RTL's exact counters
+// (instructions, rows, MACs) must also equal the machine model's.
 
 #include <gtest/gtest.h>
 
@@ -42,13 +43,9 @@ RtlOptions Patient() {
   return o;
 }
 
-class RtlRandomLayerTest : public ::testing::TestWithParam<int> {};
-
-TEST_P(RtlRandomLayerTest, MatchesGoldenEveryElement) {
-  const uint32_t seed = static_cast<uint32_t>(GetParam());
-  const Network net = RandomLayerNetwork(seed);
-  const HwConfig hw = DramForSeed(HwConfig::ForArray(4, 4), seed);
-  SCOPED_TRACE(DescribeLayer(net) + " " + hw.TimingString());
+void ExpectLayerMatchesGolden(const Network& net, const HwConfig& hw) {
+  SCOPED_TRACE(DescribeLayer(net) + " on " + hw.BuildName() + ", " +
+               hw.TimingString());
   const CompiledNetwork compiled = Compile(net, hw);
   const auto ref = RunNetworkReference(net);
 
@@ -70,8 +67,36 @@ TEST_P(RtlRandomLayerTest, MatchesGoldenEveryElement) {
   EXPECT_GT(a[kCtrCycles], a[kCtrArrayBusy]);
 }
 
+class RtlRandomLayerTest : public ::testing::TestWithParam<int> {};
+
+TEST_P(RtlRandomLayerTest, MatchesGoldenEveryElement) {
+  const uint32_t seed = static_cast<uint32_t>(GetParam());
+  ExpectLayerMatchesGolden(RandomLayerNetwork(seed),
+                           DramForSeed(HwConfig::ForArray(4, 4), seed));
+}
+
 INSTANTIATE_TEST_SUITE_P(Seeds, RtlRandomLayerTest,
                          ::testing::Range(0, kRandomLayers));
+
+#ifdef SPARQ_TEST_RTL_32X32_256
+// A 32x32 array on a 256-bit port: 32-byte lines fill a beat, so every DRAM
+// data path runs at a width the 4x4 and 16x16 builds never use. Channels up to
+// 80 span several 32-wide tiles.
+constexpr int kRandomLayers32 = 16;
+
+class Rtl32x32RandomLayerTest : public ::testing::TestWithParam<int> {};
+
+TEST_P(Rtl32x32RandomLayerTest, MatchesGoldenEveryElement) {
+  const uint32_t seed = static_cast<uint32_t>(GetParam());
+  RandomLayerOptions opts;
+  opts.max_channels = 80;
+  ExpectLayerMatchesGolden(RandomLayerNetwork(seed, opts),
+                           DramForSeed(HwConfig::ForArray(32, 32, 256), seed));
+}
+
+INSTANTIATE_TEST_SUITE_P(Seeds, Rtl32x32RandomLayerTest,
+                         ::testing::Range(0, kRandomLayers32));
+#endif
 
 // conv -> maxpool -> conv -> add (residual) -> flatten -> fc, chained through
 // DRAM with host layers in between.
