@@ -149,6 +149,12 @@ int main(int argc, char** argv) {
   hw.dram_stall = dram_stall;
   hw.dram_stall_seed = seed;
   const double pe = hw.rows * hw.cols;
+  try {
+    MakeRtlDevice(hw);  // an unbuilt configuration fails before any output
+  } catch (const InputError& e) {
+    std::fprintf(stderr, "sparq_bench: error: %s\n", e.what());
+    return 2;
+  }
   std::printf("sparq bench: %s RTL, %s\n%s\n\n", hw.BuildName().c_str(),
               hw.TimingString().c_str(), hw.ToString().c_str());
   std::printf("%-8s %12s %10s %8s %8s %8s %12s %12s %6s\n", "layer", "MACs",
@@ -161,13 +167,7 @@ int main(int argc, char** argv) {
     Network net = MakeConvNetwork(l, 7);
     CompiledNetwork c = Compile(net, hw);
     auto ref = RunNetworkReference(net);
-    std::unique_ptr<Device> dev;
-    try {
-      dev = MakeRtlDevice(hw);
-    } catch (const InputError& e) {
-      std::fprintf(stderr, "sparq_bench: error: %s\n", e.what());
-      return 2;
-    }
+    std::unique_ptr<Device> dev = MakeRtlDevice(hw);
     auto t0 = std::chrono::steady_clock::now();
     const double cpu0 = CpuSeconds();
     std::vector<LayerRun> runs = RunNetwork(net, c, *dev);

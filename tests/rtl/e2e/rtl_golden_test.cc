@@ -179,6 +179,22 @@ TEST(RtlDeviceTest, UnbuiltArraySizeSaysHowToBuildIt) {
   }
 }
 
+// The DRAM width is part of a build's name: a 16x16 array on a 256-bit port
+// is another simulator than the default 16x16.
+TEST(RtlDeviceTest, UnbuiltDramWidthNamesTheBuildAndItsTarget) {
+  try {
+    MakeRtlDevice(HwConfig::ForArray(16, 16, 256));
+    FAIL() << "16x16@256 is not built in tests";
+  } catch (const InputError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("no RTL simulator is built for 16x16@256"),
+              std::string::npos) << msg;
+    EXPECT_NE(msg.find(";16x16@256\""), std::string::npos) << msg;
+    EXPECT_NE(msg.find("--target sparq_rtl_16x16_256"), std::string::npos)
+        << msg;
+  }
+}
+
 // The trace holds the top-level ports and only the requested cycle window.
 TEST(RtlTraceTest, FstHoldsRequestedWindow) {
   const std::string fst = std::string(SPARQ_BINARY_DIR) + "/rtl_trace_test.fst";
