@@ -1,9 +1,14 @@
 # sparq: thin wrapper over CMake, CTest, Verilator and Yosys.
 #
-#   make sim     build and run the default demo (configs/default.yaml) on the
-#                machine model and the 16x16 RTL, every output compared
-#   make test    build everything and run every test (CTest)
-#   make bench   simulated cycles/s and array utilization (ResNet-18 layers)
+#   make sim     build the sparq binary and the 16x16 RTL plugin only, and run
+#                the default demo (configs/default.yaml) on the machine model
+#                and the RTL, every output compared
+#   make test    build everything (every RTL configuration) and run every
+#                test (CTest)
+#   make bench   simulated cycles/s and array utilization (ResNet-18 layers);
+#                BENCH_ARGS passes options, e.g.
+#                BENCH_ARGS="--array 32x32 --dram-bits 256" (that plugin must
+#                be configured: -DSPARQ_RTL_CONFIGS="4x4;16x16;32x32@256")
 #   make wave    open the newest FST trace in GTKWave with the saved layout
 #   make lint    verilator --lint-only -Wall on every RTL module, and an
 #                Icarus (iverilog -g2012) compile of sparq_top
@@ -11,11 +16,13 @@
 #   make clean   remove build outputs
 #
 # Both `sim` and `test` first install any missing Debian packages
-# (scripts/install-deps.sh). Variables: BUILD (build dir), JOBS, CONFIG.
+# (scripts/install-deps.sh). Variables: BUILD (build dir), JOBS, CONFIG,
+# BENCH_ARGS.
 
 BUILD  ?= build
 JOBS   ?= $(shell nproc)
 CONFIG ?= configs/default.yaml
+BENCH_ARGS ?=
 SPARQ  := $(BUILD)/sim/sparq
 
 .PHONY: all deps configure build sim test bench wave lint synth clean
@@ -33,15 +40,18 @@ configure: $(BUILD)/CMakeCache.txt
 build: deps configure
 	cmake --build $(BUILD) -j $(JOBS)
 
-sim: build
+# Only what the demo runs: a CONFIG on another array names the plugin to build.
+sim: deps configure
+	cmake --build $(BUILD) -j $(JOBS) --target sparq sparq_rtl_16x16
 	@mkdir -p $(BUILD)/waves
 	$(SPARQ) run $(CONFIG) --trace $(BUILD)/waves/sim.fst --trace-to 20000 --json $(BUILD)/sim_report.json --outputs $(BUILD)/sim_outputs
 
 test: build
 	cd $(BUILD) && ctest -j $(JOBS) --output-on-failure
 
-bench: build
-	$(BUILD)/bench/sparq_bench
+bench: deps configure
+	cmake --build $(BUILD) -j $(JOBS) --target sparq_bench
+	$(BUILD)/bench/sparq_bench $(BENCH_ARGS)
 
 wave:
 	@scripts/wave.sh $(BUILD)/waves
@@ -68,5 +78,6 @@ train: deps configure
 	cmake --build $(BUILD) -j $(JOBS) --target sparq_train
 	$(BUILD)/golden/compress/sparq_train --out models/baseline
 
-compress: build
+compress: deps configure
+	cmake --build $(BUILD) -j $(JOBS) --target sparq
 	$(SPARQ) compress $(RECIPE) --out $(BUILD)/compress/$(basename $(notdir $(RECIPE)))

@@ -1,22 +1,25 @@
-// make bench: simulated cycles per second of the 16x16 RTL build on the
-// default layer (ResNet-18 conv2_x), and array utilization of the ResNet-18
+// make bench: simulated cycles per second of an RTL build (default the 16x16
+// on a 128-bit port) on ResNet-18 layers, and the array utilization of the
 // 3x3 stride-1 layers conv2_x..conv5_x measured by the RTL's counters.
 //
-//   sparq_bench [--layers conv2_x,conv5_x] [--dram-latency N] [--dram-stall P]
+//   sparq_bench [--array RxC] [--dram-bits N] [--dram-latency N]
+//               [--dram-stall P] [--seed S] [--layers conv2_x,conv5_x]
 //               [--json FILE]
+//
+// The options name the same HwConfig fields as `sparq run`'s YAML and flags.
 
 #include <time.h>
 
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <fstream>
-#include <random>
 #include <string>
 #include <vector>
 
+#include "golden/errors.h"
 #include "golden/network.h"
+#include "golden/random.h"
 #include "golden/requant.h"
 #include "sim/rtl_device.h"
 #include "sw/compiler.h"
@@ -39,23 +42,20 @@ const ResNetLayer kLayers[] = {
     {"conv5_x", 7, 512},
 };
 
-Network MakeConvNetwork(const ResNetLayer& l, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_int_distribution<int> i8(-128, 127);
-  std::uniform_int_distribution<int> w8(-127, 127);
+Network MakeConvNetwork(const ResNetLayer& l, uint64_t seed) {
+  SplitMix64 rng(seed);
   Network net;
   net.name = l.name;
   net.input = Tensor<int8_t>({1, l.hw, l.hw, l.channels});
-  for (auto& v : net.input.data) v = static_cast<int8_t>(i8(rng));
+  for (auto& v : net.input.data) v = static_cast<int8_t>(rng.Uniform(-128, 127));
   Layer conv;
   conv.name = l.name;
   conv.kind = LayerKind::kConv;
   conv.inputs = {"input"};
   conv.weights = Tensor<int8_t>({l.channels, 3, 3, l.channels});
-  for (auto& v : conv.weights.data) v = static_cast<int8_t>(w8(rng));
+  for (auto& v : conv.weights.data) v = static_cast<int8_t>(rng.Uniform(-127, 127));
   conv.bias.assign(static_cast<size_t>(l.channels), 0);
-  std::uniform_int_distribution<int> b32(-20000, 20000);
-  for (auto& v : conv.bias) v = b32(rng);
+  for (auto& v : conv.bias) v = static_cast<int32_t>(rng.Uniform(-20000, 20000));
   conv.geom.pad_top = conv.geom.pad_left = conv.geom.pad_bottom =
       conv.geom.pad_right = 1;
   conv.quant.in_zp = -3;
@@ -92,44 +92,71 @@ struct Measured {
   PerfCounters ctr;
 };
 
+// "RxC" -> rows, cols; throws InputError naming the option otherwise.
+void ParseArray(const std::string& spec, HwConfig* hw) {
+  const size_t x = spec.find('x');
+  const auto number = [](const std::string& t) {
+    return !t.empty() && t.size() < 6 &&
+           t.find_first_not_of("0123456789") == std::string::npos;
+  };
+  if (x == std::string::npos || !number(spec.substr(0, x)) ||
+      !number(spec.substr(x + 1))) {
+    throw InputError("--array: expected RxC (e.g. 16x16), got '" + spec + "'");
+  }
+  hw->rows = std::stoi(spec.substr(0, x));
+  hw->cols = std::stoi(spec.substr(x + 1));
+}
+
 }  // namespace
 }  // namespace sparq
 
 int main(int argc, char** argv) {
   using namespace sparq;
+  CLI::App app{"sparq_bench: simulated cycles/s and array utilization of an "
+               "RTL build on ResNet-18 layers"};
+  std::string array = "16x16";
+  int dram_bits = 128;
+  // A slower DRAM than `sparq run`'s default 20 cycles, so the figures show
+  // the array staying busy behind a realistic memory latency.
+  int dram_latency = 40;
+  double dram_stall = 0.0;
+  uint64_t seed = 1;
   std::string only;
   std::string json;
-  RtlOptions opts;
-  opts.dram_latency = 40;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) {
-        std::fprintf(stderr, "sparq_bench: %s needs a value\n", a.c_str());
-        std::exit(2);
-      }
-      return argv[++i];
-    };
-    if (a == "--layers") {
-      only = next();
-    } else if (a == "--dram-latency") {
-      opts.dram_latency = std::atoi(next().c_str());
-    } else if (a == "--dram-stall") {
-      opts.dram_stall_prob = std::atof(next().c_str());
-    } else if (a == "--json") {
-      json = next();
-    } else {
-      std::fprintf(stderr,
-                   "usage: sparq_bench [--layers a,b] [--dram-latency N] "
-                   "[--dram-stall P] [--json FILE]\n");
-      return 2;
-    }
-  }
+  app.add_option("--array", array, "Array size RxC (default 16x16)");
+  app.add_option("--dram-bits", dram_bits, "DRAM port width in bits (default 128)")
+      ->check(CLI::Range(64, 1 << 16));
+  app.add_option("--dram-latency", dram_latency,
+                 "DRAM read latency in cycles (default 40)")
+      ->check(CLI::Range(1, 100000));
+  app.add_option("--dram-stall", dram_stall,
+                 "Probability per cycle that the DRAM port stalls (default 0)")
+      ->check(CLI::Range(0.0, 0.999));
+  app.add_option("--seed", seed, "SplitMix64 seed of the DRAM stall pattern");
+  app.add_option("--layers", only, "Only these layers, e.g. conv2_x,conv5_x");
+  app.add_option("--json", json, "Write the figures as JSON to this file");
+  CLI11_PARSE(app, argc, argv);
 
-  const HwConfig hw = HwConfig::ForArray(16, 16);
+  HwConfig hw;
+  try {
+    ParseArray(array, &hw);
+  } catch (const InputError& e) {
+    std::fprintf(stderr, "sparq_bench: error: %s\n", e.what());
+    return 2;
+  }
+  hw = HwConfig::ForArray(hw.rows, hw.cols, dram_bits);
+  hw.dram_latency = dram_latency;
+  hw.dram_stall = dram_stall;
+  hw.dram_stall_seed = seed;
   const double pe = hw.rows * hw.cols;
-  std::printf("sparq bench: 16x16 RTL, DRAM %d bits/cycle, latency %d, stall %.2f\n\n",
-              hw.dram_bits, opts.dram_latency, opts.dram_stall_prob);
+  try {
+    MakeRtlDevice(hw);  // an unbuilt configuration fails before any output
+  } catch (const InputError& e) {
+    std::fprintf(stderr, "sparq_bench: error: %s\n", e.what());
+    return 2;
+  }
+  std::printf("sparq bench: %s RTL, %s\n%s\n\n", hw.BuildName().c_str(),
+              hw.TimingString().c_str(), hw.ToString().c_str());
   std::printf("%-8s %12s %10s %8s %8s %8s %12s %12s %6s\n", "layer", "MACs",
               "cycles", "busy %", "util %", "wall s", "cycles/s", "cycles/cpu-s",
               "exact");
@@ -140,7 +167,7 @@ int main(int argc, char** argv) {
     Network net = MakeConvNetwork(l, 7);
     CompiledNetwork c = Compile(net, hw);
     auto ref = RunNetworkReference(net);
-    auto dev = MakeRtlDevice(16, 16, opts);
+    std::unique_ptr<Device> dev = MakeRtlDevice(hw);
     auto t0 = std::chrono::steady_clock::now();
     const double cpu0 = CpuSeconds();
     std::vector<LayerRun> runs = RunNetwork(net, c, *dev);
@@ -177,8 +204,11 @@ int main(int argc, char** argv) {
   }
   if (!json.empty()) {
     std::ofstream f(json);
-    f << "{\"array\": [16, 16], \"dram_latency\": " << opts.dram_latency
-      << ", \"layers\": [";
+    f << "{\"array\": [" << hw.rows << ", " << hw.cols
+      << "], \"dram_bits\": " << hw.dram_bits
+      << ", \"dram_latency\": " << hw.dram_latency
+      << ", \"dram_stall\": " << hw.dram_stall
+      << ", \"dram_stall_seed\": " << hw.dram_stall_seed << ", \"layers\": [";
     for (size_t i = 0; i < rows.size(); ++i) {
       const Measured& m = rows[i];
       f << (i ? ", " : "") << "{\"name\": \"" << m.name

@@ -20,7 +20,7 @@ struct DisasmOptions {
 void RunDisasm(const DisasmOptions& o) {
   const RunConfig cfg = LoadRunConfig(o.config);
   const CompiledNetwork c =
-      Compile(cfg.net, HwConfig::ForArray(cfg.rows, cfg.cols));
+      Compile(cfg.net, HwConfig::ForArray(cfg.rows, cfg.cols, cfg.dram_bits));
   bool found = o.layer.empty();
   for (const CompiledLayer& l : c.layers) {
     if (!o.layer.empty() && l.name != o.layer) continue;

@@ -45,7 +45,7 @@ struct RunOptions {
   uint64_t trace_to = std::numeric_limits<uint64_t>::max();
   int dram_latency = 0;
   double dram_stall = 0;
-  uint32_t seed = 1;
+  uint64_t seed = 1;
   std::string inject_fault;
   std::string input;  // network input of a .tflite config
 
@@ -166,7 +166,16 @@ int Run(const RunOptions& o) {
   }
   if (use_rtl) RequireRtlArray(cfg, BuiltRtlArrays());
 
-  const HwConfig hw = HwConfig::ForArray(cfg.rows, cfg.cols);
+  // The YAML's hardware, the command line overriding its DRAM timing. The
+  // machine model's estimate follows the latency as the RTL does.
+  HwConfig hw = HwConfig::ForArray(cfg.rows, cfg.cols, cfg.dram_bits);
+  hw.dram_latency = o.dram_latency_opt->count()
+                        ? o.dram_latency
+                        : cfg.dram_latency.value_or(hw.dram_latency);
+  hw.dram_stall = o.dram_stall_opt->count()
+                      ? o.dram_stall
+                      : cfg.dram_stall.value_or(hw.dram_stall);
+  hw.dram_stall_seed = o.seed;
   CompiledNetwork compiled;
   try {
     compiled = Compile(cfg.net, hw);
@@ -178,17 +187,10 @@ int Run(const RunOptions& o) {
   if (use_model) devices.emplace_back(kModelBackend, MakeModelDevice(hw));
   if (use_rtl) {
     RtlOptions ro;
-    ro.dram_latency = o.dram_latency_opt->count()
-                          ? o.dram_latency
-                          : cfg.dram_latency.value_or(ro.dram_latency);
-    ro.dram_stall_prob = o.dram_stall_opt->count()
-                             ? o.dram_stall
-                             : cfg.dram_stall.value_or(ro.dram_stall_prob);
-    ro.seed = o.seed;
     ro.trace_file = o.trace;
     ro.trace_from = o.trace_from;
     ro.trace_to = o.trace_to;
-    devices.emplace_back(kRtlBackend, MakeRtlDevice(cfg.rows, cfg.cols, ro));
+    devices.emplace_back(kRtlBackend, MakeRtlDevice(hw, ro));
   }
 
   const std::map<std::string, Tensor<int8_t>> ref =
@@ -197,8 +199,9 @@ int Run(const RunOptions& o) {
   RunReport report;
   report.config = cfg.file;
   report.network = cfg.net.name;
-  report.rows = cfg.rows;
-  report.cols = cfg.cols;
+  report.rows = hw.rows;
+  report.cols = hw.cols;
+  report.hw = hw;
   for (const CompiledLayer& cl : compiled.layers) {
     LayerReport l;
     l.name = cl.name;
@@ -280,14 +283,16 @@ void AddRunCommand(CLI::App& app) {
                                     "Last traced cycle (default: the end)");
   o->dram_latency_opt =
       run->add_option("--dram-latency", o->dram_latency,
-                      "DRAM read latency in cycles (RTL; overrides the YAML)")
+                      "DRAM read latency in cycles (RTL, and the machine "
+                      "model's estimate; overrides the YAML)")
           ->check(CLI::Range(1, 100000));
   o->dram_stall_opt =
       run->add_option("--dram-stall", o->dram_stall,
                       "Probability per cycle that the DRAM port stalls (RTL; "
                       "overrides the YAML)")
           ->check(CLI::Range(0.0, 0.999));
-  run->add_option("--seed", o->seed, "Seed of the DRAM stall pattern (RTL)");
+  run->add_option("--seed", o->seed,
+                  "SplitMix64 seed of the DRAM stall pattern (RTL)");
   // Test hook: flips the lowest bit of one output element after the device
   // ran, so tests can prove that mismatches are caught and reported.
   run->add_option("--inject-fault", o->inject_fault,

@@ -4,24 +4,37 @@
 #include <cstring>
 #include <string>
 
+#include "golden/errors.h"
 #include "sw/device.h"
 
 namespace sparq {
 
 void DramModel::FreeDeleter::operator()(uint8_t* p) const { std::free(p); }
 
-DramModel::DramModel(uint64_t bytes, int beat_bytes, int latency,
-                     double stall_prob, uint32_t seed)
+DramModel::DramModel(const HwConfig& hw)
     // calloc: the OS maps zero pages lazily, so a large DRAM costs only what
     // a program touches.
-    : mem_(static_cast<uint8_t*>(std::calloc(bytes, 1))),
-      bytes_(bytes),
-      beat_bytes_(beat_bytes),
-      latency_(latency < 1 ? 1 : latency),
-      stall_prob_(stall_prob),
-      rng_(seed),
-      stall_(stall_prob > 0 ? stall_prob : 0.0) {
-  if (!mem_) throw DeviceError("dram: cannot allocate " + std::to_string(bytes));
+    : mem_(static_cast<uint8_t*>(std::calloc(hw.dram_bytes, 1))),
+      bytes_(hw.dram_bytes),
+      beat_bytes_(hw.dram_beat_bytes()),
+      latency_(hw.dram_latency < 1 ? 1 : hw.dram_latency),
+      stall_prob_(hw.dram_stall),
+      rng_(hw.dram_stall_seed) {
+  if (hw.dram_bits < 64 || hw.dram_bits % 32 != 0) {
+    throw InputError("dram: expected a port width that is a multiple of 32 "
+                     "bits from 64 up, got " + std::to_string(hw.dram_bits));
+  }
+  if (!mem_) {
+    throw DeviceError("dram: cannot allocate " + std::to_string(hw.dram_bytes));
+  }
+  driven_.rd_rsp_data.assign(static_cast<size_t>(beat_words()), 0);
+}
+
+DramModel::Outputs DramModel::MakeOutputs() const {
+  Outputs o;
+  o.wr_data.assign(static_cast<size_t>(beat_words()), 0);
+  o.wr_strb.assign(static_cast<size_t>(strobe_words()), 0);
+  return o;
 }
 
 void DramModel::Write(uint32_t addr, const uint8_t* src, size_t n) {
@@ -48,24 +61,25 @@ void DramModel::CheckBeat(uint32_t addr, const char* what) const {
   }
 }
 
-DramModel::Inputs DramModel::Drive() {
-  Inputs in;
-  in.rd_req_ready = stall_prob_ <= 0 || !stall_(rng_);
-  in.wr_ready = stall_prob_ <= 0 || !stall_(rng_);
-  if (!pending_.empty() && pending_.front().ready_cycle <= cycle_) {
-    in.rd_rsp_valid = true;
-    std::memcpy(in.rd_rsp_data.data(), mem_.get() + pending_.front().addr,
+const DramModel::Inputs& DramModel::Drive() {
+  // Two draws per cycle (read channel, then write channel) whether or not
+  // they are used, so the pattern depends only on the seed and the cycle.
+  const bool rd_stall = stall_prob_ > 0 && rng_.Bernoulli(stall_prob_);
+  const bool wr_stall = stall_prob_ > 0 && rng_.Bernoulli(stall_prob_);
+  driven_.rd_req_ready = !rd_stall;
+  driven_.wr_ready = !wr_stall;
+  driven_.rd_rsp_valid =
+      !pending_.empty() && pending_.front().ready_cycle <= cycle_;
+  if (driven_.rd_rsp_valid) {
+    // Little-endian host: word i of the beat is bytes 4i..4i+3.
+    std::memcpy(driven_.rd_rsp_data.data(), mem_.get() + pending_.front().addr,
                 static_cast<size_t>(beat_bytes_));
   }
-  driven_ = in;
-  return in;
+  return driven_;
 }
 
 void DramModel::Clock(const Outputs& o) {
-  if (driven_.rd_rsp_valid && o.rd_rsp_ready) {
-    pending_.pop_front();
-    ++beats_read_;
-  }
+  if (driven_.rd_rsp_valid && o.rd_rsp_ready) pending_.pop_front();
   if (o.rd_req_valid && driven_.rd_req_ready) {
     CheckBeat(o.rd_req_addr, "read");
     pending_.push_back({cycle_ + static_cast<uint64_t>(latency_), o.rd_req_addr});
@@ -73,10 +87,12 @@ void DramModel::Clock(const Outputs& o) {
   if (o.wr_valid && driven_.wr_ready) {
     CheckBeat(o.wr_addr, "write");
     const auto* data = reinterpret_cast<const uint8_t*>(o.wr_data.data());
+    uint8_t* dst = mem_.get() + o.wr_addr;
     for (int i = 0; i < beat_bytes_; ++i) {
-      if ((o.wr_strb >> i) & 1u) mem_.get()[o.wr_addr + static_cast<uint32_t>(i)] = data[i];
+      if ((o.wr_strb[static_cast<size_t>(i / 32)] >> (i % 32)) & 1u) {
+        dst[i] = data[i];
+      }
     }
-    ++beats_written_;
   }
   ++cycle_;
 }

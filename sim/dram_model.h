@@ -1,27 +1,31 @@
 // Cycle model of the accelerator's external DRAM port: a byte array served in
-// beats, read latency, in-order responses, and random not-ready cycles on both
-// request channels (seeded, so a failing run can be replayed).
+// beats of HwConfig::dram_bits (any multiple of 32 from 64 up), read latency,
+// in-order responses, and random not-ready cycles on both request channels.
+// The stall pattern comes from SplitMix64 (golden/random.h), so a seed replays
+// the same run with every compiler and standard library.
 
 #ifndef SPARQ_SIM_DRAM_MODEL_H_
 #define SPARQ_SIM_DRAM_MODEL_H_
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <memory>
-#include <random>
+#include <vector>
+
+#include "golden/random.h"
+#include "sw/hw_config.h"
 
 namespace sparq {
 
 class DramModel {
  public:
-  static constexpr int kBeatWords = 4;  // 128-bit port
-
+  // Data words are 32-bit little-endian pieces of a beat, as Verilator lays
+  // out a wide port; strobe bit i (word i / 32, bit i % 32) enables byte i.
   struct Inputs {  // driven into the design for the coming cycle
     bool rd_req_ready = false;
     bool rd_rsp_valid = false;
-    std::array<uint32_t, kBeatWords> rd_rsp_data{};
+    std::vector<uint32_t> rd_rsp_data;  // beat_words()
     bool wr_ready = false;
   };
   struct Outputs {  // sampled from the design at the rising edge
@@ -30,25 +34,29 @@ class DramModel {
     bool rd_rsp_ready = false;
     bool wr_valid = false;
     uint32_t wr_addr = 0;
-    std::array<uint32_t, kBeatWords> wr_data{};
-    uint32_t wr_strb = 0;
+    std::vector<uint32_t> wr_data;  // beat_words()
+    std::vector<uint32_t> wr_strb;  // strobe_words()
   };
 
-  DramModel(uint64_t bytes, int beat_bytes, int latency, double stall_prob,
-            uint32_t seed);
+  // Size, beat width, latency, stall probability and seed from `hw`. Throws
+  // InputError when dram_bits is not a multiple of 32 from 64 up.
+  explicit DramModel(const HwConfig& hw);
   DramModel(const DramModel&) = delete;
   DramModel& operator=(const DramModel&) = delete;
+
+  int beat_words() const { return beat_bytes_ / 4; }
+  int strobe_words() const { return (beat_bytes_ + 31) / 32; }
+  // Outputs with data and strobe sized for this port, for the harness to fill.
+  Outputs MakeOutputs() const;
 
   // Host (backdoor) access; throws DeviceError when out of range.
   void Write(uint32_t addr, const uint8_t* src, size_t n);
   void Read(uint32_t addr, uint8_t* dst, size_t n) const;
 
-  Inputs Drive();               // before the rising edge
+  // Before the rising edge; the reference stays valid until the next call.
+  const Inputs& Drive();
   void Clock(const Outputs& o);  // after it; throws DeviceError on a bad access
   bool Quiet() const { return pending_.empty(); }
-
-  uint64_t beats_read() const { return beats_read_; }
-  uint64_t beats_written() const { return beats_written_; }
 
  private:
   struct Pending {
@@ -65,13 +73,10 @@ class DramModel {
   int beat_bytes_;
   int latency_;
   double stall_prob_;
-  std::mt19937 rng_;
-  std::bernoulli_distribution stall_;
+  SplitMix64 rng_;
   std::deque<Pending> pending_;
   Inputs driven_;
   uint64_t cycle_ = 0;
-  uint64_t beats_read_ = 0;
-  uint64_t beats_written_ = 0;
 };
 
 }  // namespace sparq

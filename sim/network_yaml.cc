@@ -286,27 +286,19 @@ Tensor<T> Parser::Source(const YAML::Node& n, const std::string& path,
 
 void Parser::ParseHardware(const YAML::Node& n, RunConfig* cfg) const {
   const MapView hw = Map(n, "hardware", {"array", "dram"});
-  if (hw.Has("array")) {
-    const YAML::Node a = hw.Get("array");
-    const std::vector<int64_t> rc =
-        IntList(a, hw.Path("array"), 1, 1 << 20, 2, 2);
-    for (int i = 0; i < 2; ++i) {
-      // R*8 and C*8 must fit the 128-bit DRAM port, and the SRAM depths
-      // (multiples of R) must be powers of two (docs/architecture.md).
-      if (!IsPowerOfTwo(rc[i]) || rc[i] > 16) {
-        Fail(a[i], hw.Path("array") + "[" + std::to_string(i) + "]",
-             "a power of two from 1 to 16 (array lines must fit the 128-bit "
-             "DRAM port)",
-             Describe(a[i]));
-      }
-    }
-    cfg->rows = static_cast<int>(rc[0]);
-    cfg->cols = static_cast<int>(rc[1]);
-    cfg->array_line = Line(a);
-  }
+  // The port width first: it bounds the array size.
   if (hw.Has("dram")) {
     const MapView d =
-        Map(hw.Get("dram"), hw.Path("dram"), {"latency", "stall"});
+        Map(hw.Get("dram"), hw.Path("dram"), {"bits", "latency", "stall"});
+    if (d.Has("bits")) {
+      const int64_t bits = Int(d.Get("bits"), d.Path("bits"), 0, 1 << 16);
+      if (bits < 128 || !IsPowerOfTwo(bits)) {
+        Fail(d.Get("bits"), d.Path("bits"),
+             "a power of two from 128 up (rtl/sparq_top.sv's DramBits)",
+             Describe(d.Get("bits")));
+      }
+      cfg->dram_bits = static_cast<int>(bits);
+    }
     if (d.Has("latency")) {
       cfg->dram_latency =
           static_cast<int>(Int(d.Get("latency"), d.Path("latency"), 1, 100000));
@@ -314,6 +306,26 @@ void Parser::ParseHardware(const YAML::Node& n, RunConfig* cfg) const {
     if (d.Has("stall")) {
       cfg->dram_stall = Real(d.Get("stall"), d.Path("stall"), 0, true, 1.0);
     }
+  }
+  if (hw.Has("array")) {
+    const YAML::Node a = hw.Get("array");
+    const std::vector<int64_t> rc =
+        IntList(a, hw.Path("array"), 1, 1 << 20, 2, 2);
+    for (int i = 0; i < 2; ++i) {
+      // R*8 and C*8 must fit the DRAM port, and the SRAM depths
+      // (multiples of R) must be powers of two (docs/architecture.md).
+      const int max = cfg->dram_bits / 8;
+      if (!IsPowerOfTwo(rc[i]) || rc[i] > max) {
+        Fail(a[i], hw.Path("array") + "[" + std::to_string(i) + "]",
+             "a power of two from 1 to " + std::to_string(max) +
+                 " (array lines must fit the " +
+                 std::to_string(cfg->dram_bits) + "-bit DRAM port)",
+             Describe(a[i]));
+      }
+    }
+    cfg->rows = static_cast<int>(rc[0]);
+    cfg->cols = static_cast<int>(rc[1]);
+    cfg->array_line = Line(a);
   }
 }
 
@@ -1079,21 +1091,19 @@ RunConfig LoadRunConfig(const std::string& path) {
                         std::filesystem::path(path).parent_path().string());
 }
 
-void RequireRtlArray(const RunConfig& cfg,
-                     const std::vector<std::pair<int, int>>& built) {
-  const std::string size =
-      std::to_string(cfg.rows) + "x" + std::to_string(cfg.cols);
+void RequireRtlArray(const RunConfig& cfg, const std::vector<RtlBuild>& built) {
+  const std::string size = RtlBuild{cfg.rows, cfg.cols, cfg.dram_bits}.Name();
   std::string list;
-  for (const auto& [r, c] : built) {
-    if (r == cfg.rows && c == cfg.cols) return;
-    list += (list.empty() ? "" : ", ") + std::to_string(r) + "x" +
-            std::to_string(c);
+  for (const RtlBuild& b : built) {
+    if (b.rows == cfg.rows && b.cols == cfg.cols &&
+        b.dram_bits == cfg.dram_bits) {
+      return;
+    }
+    list += (list.empty() ? "" : ", ") + b.Name();
   }
   // A build without RTL gets the default sizes back along with the new one.
   std::string configs = built.empty() ? "4x4;16x16;" : "";
-  for (const auto& [r, c] : built) {
-    configs += std::to_string(r) + "x" + std::to_string(c) + ";";
-  }
+  for (const RtlBuild& b : built) configs += b.Name() + ";";
   if (configs.find(size + ";") == std::string::npos) configs += size + ";";
   configs.pop_back();
   throw InputError(FieldMessage(

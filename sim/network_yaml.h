@@ -16,6 +16,7 @@
 
 #include "golden/network.h"
 #include "golden/tensor.h"
+#include "sim/rtl_device.h"
 
 namespace sparq {
 
@@ -31,6 +32,7 @@ struct RunConfig {
   int rows = 16;  // hardware.array
   int cols = 16;
   int array_line = 0;  // 1-based line of hardware.array (0 = defaulted)
+  int dram_bits = 128;               // hardware.dram.bits
   std::optional<int> dram_latency;   // hardware.dram.latency
   std::optional<double> dram_stall;  // hardware.dram.stall
 
@@ -48,10 +50,9 @@ RunConfig LoadRunConfig(const std::string& path);
 RunConfig ParseRunConfig(const std::string& text, const std::string& file,
                          const std::string& base_dir);
 
-// Throws InputError at hardware.array unless rows x cols is among `built`
-// (BuiltRtlArrays()), saying which sizes are built and how to build another.
-void RequireRtlArray(const RunConfig& cfg,
-                     const std::vector<std::pair<int, int>>& built);
+// Throws InputError at hardware.array unless rows x cols on dram_bits is among
+// `built` (BuiltRtlArrays()), saying which are built and how to build another.
+void RequireRtlArray(const RunConfig& cfg, const std::vector<RtlBuild>& built);
 
 }  // namespace sparq
 

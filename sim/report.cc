@@ -180,7 +180,9 @@ void PrintReport(const RunReport& r, std::ostream& os) {
   }
   os << "sparq run " << r.config << ": network " << r.network << " on a "
      << r.rows << "x" << r.cols << " array; backends " << backends
-     << "; every output compared with golden's reference\n\n";
+     << "; every output compared with golden's reference\n"
+     << "hardware: " << r.hw.ToString() << "; " << r.hw.TimingString()
+     << "\n\n";
 
   std::vector<std::vector<std::string>> rows;
   std::vector<std::string> head = {"layer", "type", "unit", "MACs"};
@@ -282,6 +284,27 @@ std::string ReportToJson(const RunReport& r) {
   j.Int(r.rows);
   j.Int(r.cols);
   j.Close(']');
+  j.Key("hardware");
+  j.Open('{', true);
+  j.Key("act_lines");
+  j.Int(r.hw.act_lines);
+  j.Key("wgt_lines");
+  j.Int(r.hw.wgt_lines);
+  j.Key("acc_rows");
+  j.Int(r.hw.acc_rows);
+  j.Key("param_entries");
+  j.Int(r.hw.param_entries);
+  j.Key("dram_bits");
+  j.Int(r.hw.dram_bits);
+  j.Key("dram_bytes");
+  j.Uint(r.hw.dram_bytes);
+  j.Key("dram_latency");
+  j.Int(r.hw.dram_latency);
+  j.Key("dram_stall");
+  j.Real(r.hw.dram_stall);
+  j.Key("dram_stall_seed");
+  j.Uint(r.hw.dram_stall_seed);
+  j.Close('}');
   j.Key("backends");
   j.Open('[', false);
   for (const std::string& b : r.backends) j.Str(b);

@@ -14,6 +14,7 @@
 #include "golden/tensor.h"
 #include "sim/checker.h"
 #include "sw/device.h"
+#include "sw/hw_config.h"
 
 namespace sparq {
 
@@ -37,6 +38,7 @@ struct RunReport {
   std::string network;  // network.name
   int rows = 0;
   int cols = 0;
+  HwConfig hw;  // the whole configuration the run used (printed in full)
   std::vector<std::string> backends;  // in the order they ran
   std::vector<LayerReport> layers;    // in network order
   double wall_seconds = 0;            // the whole command

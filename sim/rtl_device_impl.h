@@ -1,6 +1,7 @@
 // RtlDevice over one verilated configuration of rtl/sparq_top.sv. A template
-// because each array size is verilated into its own class (Vsparq_top_RxC);
-// rtl_device_inst.cc.in instantiates it once per built size.
+// because each configuration is verilated into its own class
+// (Vsparq_top_RxC[_bits]); rtl_device_inst.cc.in instantiates it once per
+// configuration, each in its own plugin.
 
 #ifndef SPARQ_SIM_RTL_DEVICE_IMPL_H_
 #define SPARQ_SIM_RTL_DEVICE_IMPL_H_
@@ -13,6 +14,7 @@
 #include <deque>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "sim/dram_model.h"
@@ -20,15 +22,40 @@
 
 namespace sparq {
 
+// Verilator gives a port of up to 64 bits an integer type and a wider one a
+// VlWide array of 32-bit words; these copy either from or to 32-bit words,
+// word 0 the least significant.
+template <typename Port>
+void PortFromWords(const std::vector<uint32_t>& w, Port& port) {
+  if constexpr (std::is_integral_v<Port>) {
+    uint64_t v = w[0];
+    if (w.size() > 1) v |= static_cast<uint64_t>(w[1]) << 32;
+    port = static_cast<Port>(v);
+  } else {
+    for (size_t i = 0; i < w.size(); ++i) port[i] = w[i];
+  }
+}
+
+template <typename Port>
+void PortToWords(const Port& port, std::vector<uint32_t>& w) {
+  if constexpr (std::is_integral_v<Port>) {
+    const uint64_t v = static_cast<uint64_t>(port);
+    w[0] = static_cast<uint32_t>(v);
+    if (w.size() > 1) w[1] = static_cast<uint32_t>(v >> 32);
+  } else {
+    for (size_t i = 0; i < w.size(); ++i) w[i] = port[i];
+  }
+}
+
 template <typename VTop>
 class RtlDeviceImpl final : public Device {
  public:
-  RtlDeviceImpl(int rows, int cols, const RtlOptions& opts)
-      : hw_(HwConfig::ForArray(rows, cols)),
+  RtlDeviceImpl(const HwConfig& hw, const RtlOptions& opts)
+      : hw_(hw),
         opts_(opts),
         ctx_(std::make_unique<VerilatedContext>()),
-        dram_(hw_.dram_bytes, hw_.dram_beat_bytes(), opts.dram_latency,
-              opts.dram_stall_prob, opts.seed) {
+        dram_(hw_),
+        dram_out_(dram_.MakeOutputs()) {
     ctx_->fatalOnError(false);
     if (!opts_.trace_file.empty()) ctx_->traceEverOn(true);
     top_ = std::make_unique<VTop>(ctx_.get(), "TOP");
@@ -177,23 +204,25 @@ class RtlDeviceImpl final : public Device {
       const InstrWord& w = cmdq_.front();
       for (int i = 0; i < kInstrWords; ++i) top_->cmd_data_i[i] = w[i];
     }
-    const DramModel::Inputs in = dram_.Drive();
+    const DramModel::Inputs& in = dram_.Drive();
     top_->dram_rd_req_ready_i = in.rd_req_ready;
     top_->dram_rd_rsp_valid_i = in.rd_rsp_valid;
-    for (int i = 0; i < 4; ++i) top_->dram_rd_rsp_data_i[i] = in.rd_rsp_data[i];
+    PortFromWords(in.rd_rsp_data, top_->dram_rd_rsp_data_i);
     top_->dram_wr_ready_i = in.wr_ready;
     top_->eval();
     ctx_->timeInc(1);
     if (tfp_) tfp_->dump(ctx_->time());
 
-    DramModel::Outputs out;
+    DramModel::Outputs& out = dram_out_;
     out.rd_req_valid = top_->dram_rd_req_valid_o;
     out.rd_req_addr = top_->dram_rd_req_addr_o;
     out.rd_rsp_ready = top_->dram_rd_rsp_ready_o;
     out.wr_valid = top_->dram_wr_valid_o;
     out.wr_addr = top_->dram_wr_addr_o;
-    for (int i = 0; i < 4; ++i) out.wr_data[i] = top_->dram_wr_data_o[i];
-    out.wr_strb = top_->dram_wr_strb_o;
+    if (out.wr_valid) {
+      PortToWords(top_->dram_wr_data_o, out.wr_data);
+      PortToWords(top_->dram_wr_strb_o, out.wr_strb);
+    }
     const bool cmd_fire = cmd_valid && top_->cmd_ready_o;
 
     top_->clk_i = 1;
@@ -213,6 +242,7 @@ class RtlDeviceImpl final : public Device {
   std::unique_ptr<VerilatedFstC> tfp_;
   bool trace_done_ = false;
   DramModel dram_;
+  DramModel::Outputs dram_out_;  // reused every cycle: no allocation per tick
   std::deque<InstrWord> cmdq_;
   uint64_t cycle_ = 0;
 };

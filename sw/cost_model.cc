@@ -41,7 +41,7 @@ InstrCost LoadCost(const LoadInstr& i, const HwConfig& hw) {
     last_beat = last;
   });
   c.busy = kLoadSetupCycles + cycles;
-  c.latency = c.dram_beats > 0 ? kDramLatency : 1;
+  c.latency = c.dram_beats > 0 ? static_cast<uint64_t>(hw.dram_latency) : 1;
   return c;
 }
 

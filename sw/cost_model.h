@@ -15,8 +15,8 @@
 
 namespace sparq {
 
-// Fixed latencies of the estimate, taken from the RTL engine headers.
-constexpr int kDramLatency = 20;      // RtlOptions default, read request->data
+// Fixed latencies of the estimate, taken from the RTL engine headers. The
+// DRAM read latency is the configured one (HwConfig::dram_latency).
 constexpr int kLoadSetupCycles = 7;   // per LOAD: stride products
 constexpr int kStoreDrainCycles = 4;  // ACC read, requant, FIFO, aligner
 

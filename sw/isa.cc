@@ -355,15 +355,4 @@ const char* CounterName(int counter) {
   return "unknown";
 }
 
-const char* ConfigRegName(ConfigReg reg) {
-  switch (reg) {
-#define SPARQ_CONFIG_REG(Name, sel, doc) \
-  case kCfg##Name:                       \
-    return #Name;
-#include "sw/isa/isa.def"
-#undef SPARQ_CONFIG_REG
-  }
-  return "unknown";
-}
-
 }  // namespace sparq

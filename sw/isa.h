@@ -81,7 +81,18 @@ inline constexpr ConfigReg kConfigRegs[] = {
 #include "sw/isa/isa.def"
 #undef SPARQ_CONFIG_REG
 };
-const char* ConfigRegName(ConfigReg reg);  // "ArrayRows", ..., "Magic"
+// "ArrayRows", ..., "Magic". Inline: the RTL plugins use it and link nothing
+// of sw/.
+inline const char* ConfigRegName(ConfigReg reg) {
+  switch (reg) {
+#define SPARQ_CONFIG_REG(Name, sel, doc) \
+  case kCfg##Name:                       \
+    return #Name;
+#include "sw/isa/isa.def"
+#undef SPARQ_CONFIG_REG
+  }
+  return "unknown";
+}
 
 // Every field of isa.def, in definition order: what a compiler needs to know
 // a field's limits without repeating its width.

@@ -97,6 +97,31 @@ TEST(ReportTest, TableShowsCyclesUtilizationAndTheMismatch) {
   EXPECT_THAT(t, ::testing::Not(HasSubstr("PASS")));
 }
 
+TEST(ReportTest, PrintsAndWritesTheWholeConfiguration) {
+  RunReport r = Example();
+  r.hw = HwConfig::ForArray(32, 32, 256);
+  r.hw.dram_latency = 30;
+  r.hw.dram_stall = 0.05;
+  r.hw.dram_stall_seed = 9;
+  std::ostringstream os;
+  PrintReport(r, os);
+  EXPECT_THAT(os.str(),
+              HasSubstr("hardware: 32x32 (act 65536 lines, wgt 16384 lines, "
+                        "acc 8192 rows, param 2048 entries, dram 256 bits, "
+                        "256 MiB); DRAM latency 30 cycles, stall 0.05 (seed 9)"));
+  const YAML::Node j = YAML::Load(ReportToJson(r));
+  const YAML::Node hw = j["hardware"];
+  EXPECT_EQ(hw["act_lines"].as<int>(), 65536);
+  EXPECT_EQ(hw["wgt_lines"].as<int>(), 16384);
+  EXPECT_EQ(hw["acc_rows"].as<int>(), 8192);
+  EXPECT_EQ(hw["param_entries"].as<int>(), 2048);
+  EXPECT_EQ(hw["dram_bits"].as<int>(), 256);
+  EXPECT_EQ(hw["dram_bytes"].as<uint64_t>(), 1ull << 28);
+  EXPECT_EQ(hw["dram_latency"].as<int>(), 30);
+  EXPECT_EQ(hw["dram_stall"].as<double>(), 0.05);
+  EXPECT_EQ(hw["dram_stall_seed"].as<uint64_t>(), 9u);
+}
+
 TEST(ReportTest, JsonHoldsEveryFigure) {
   const YAML::Node j = YAML::Load(ReportToJson(Example()));
   EXPECT_EQ(j["network"].as<std::string>(), "example");

@@ -23,7 +23,31 @@ TEST(CostModelTest, DenseSmallLinesShareBeats) {
       LoadCost(Copy(LoadBuf::kAct, 0, 8, 4), HwConfig::ForArray(4, 4));
   EXPECT_EQ(c.dram_beats, 2u);
   EXPECT_EQ(c.busy, static_cast<uint64_t>(kLoadSetupCycles + 8));
-  EXPECT_EQ(c.latency, static_cast<uint64_t>(kDramLatency));
+  EXPECT_EQ(c.latency, 20u);  // the default DRAM latency
+}
+
+TEST(CostModelTest, LoadLatencyIsTheConfiguredDramLatency) {
+  HwConfig hw = HwConfig::ForArray(4, 4);
+  hw.dram_latency = 57;
+  EXPECT_EQ(LoadCost(Copy(LoadBuf::kAct, 0, 8, 4), hw).latency, 57u);
+  // A LOAD that reads no beat (all padding) does not wait for DRAM.
+  LoadInstr pad = Copy(LoadBuf::kAct, 0, 1, 4);
+  pad.iy0 = -1;
+  EXPECT_EQ(LoadCost(pad, hw).latency, 1u);
+}
+
+TEST(CostModelTest, WiderPortNeedsFewerBeats) {
+  // 32-byte WGT lines (32x32 array) at byte 16 on a 256-bit port: each line
+  // spans two 32-byte beats, the second shared with the next line.
+  const LoadInstr i = Copy(LoadBuf::kWgt, 16, 4, 32);
+  const InstrCost c = LoadCost(i, HwConfig::ForArray(32, 32, 256));
+  EXPECT_EQ(c.dram_beats, 5u);
+  EXPECT_EQ(c.busy, static_cast<uint64_t>(kLoadSetupCycles + 2 + 1 + 1 + 1));
+  // The same bytes as 16-byte lines on a 128-bit port: one beat each.
+  const InstrCost narrow =
+      LoadCost(Copy(LoadBuf::kWgt, 16, 8, 16), HwConfig::ForArray(16, 16));
+  EXPECT_EQ(narrow.dram_beats, 8u);
+  EXPECT_EQ(narrow.busy, static_cast<uint64_t>(kLoadSetupCycles + 8));
 }
 
 TEST(CostModelTest, MisalignedLinesNeedTwoFreshBeats) {

@@ -50,6 +50,40 @@ TEST(HwConfigTest, EqualityComparesEveryField) {
   b = a;
   b.dram_bytes = 1 << 20;
   EXPECT_FALSE(a == b);
+  b = a;
+  b.dram_latency = 40;
+  EXPECT_FALSE(a == b);
+  b = a;
+  b.dram_stall = 0.1;
+  EXPECT_FALSE(a == b);
+  b = a;
+  b.dram_stall_seed = 2;
+  EXPECT_FALSE(a == b);
+}
+
+TEST(HwConfigTest, ForArrayTakesTheDramWidth) {
+  const HwConfig hw = HwConfig::ForArray(32, 32, 256);
+  EXPECT_EQ(hw.act_lines, 65536);
+  EXPECT_EQ(hw.wgt_lines, 16384);
+  EXPECT_EQ(hw.acc_rows, 8192);
+  EXPECT_EQ(hw.dram_bits, 256);
+  EXPECT_EQ(hw.dram_beat_bytes(), 32);
+  EXPECT_EQ(hw.dram_beat_words(), 8);
+}
+
+TEST(HwConfigTest, BuildNameAddsTheDramWidthUnless128) {
+  EXPECT_EQ(HwConfig::ForArray(16, 16).BuildName(), "16x16");
+  EXPECT_EQ(HwConfig::ForArray(4, 8).BuildName(), "4x8");
+  EXPECT_EQ(HwConfig::ForArray(32, 32, 256).BuildName(), "32x32@256");
+}
+
+TEST(HwConfigTest, TimingStringNamesLatencyStallAndSeed) {
+  HwConfig hw;
+  EXPECT_EQ(hw.TimingString(), "DRAM latency 20 cycles, stall 0 (seed 1)");
+  hw.dram_latency = 8;
+  hw.dram_stall = 0.1;
+  hw.dram_stall_seed = 7;
+  EXPECT_EQ(hw.TimingString(), "DRAM latency 8 cycles, stall 0.1 (seed 7)");
 }
 
 TEST(HwConfigTest, ToStringNamesTheShapeAndSrams) {

@@ -1,7 +1,8 @@
-// The verilated accelerator (4x4 build) against golden's layer reference:
-// seeded random conv and fc layers compiled by sw/, run on the RTL with DRAM
-// latency and random stalls, every output element compared. The RTL's exact
-// counters (instructions, rows, MACs) must also equal the machine model's.
+// The verilated accelerator (4x4 build, and the 32x32 array on a 256-bit DRAM
+// port when it is configured) against golden's layer reference: seeded random
+// conv and fc layers compiled by sw/, run on the RTL with DRAM latency and
+// random stalls, every output element compared. The RTL's exact counters
+// (instructions, rows, MACs) must also equal the machine model's.
 
 #include <gtest/gtest.h>
 
@@ -24,32 +25,30 @@ namespace {
 
 constexpr int kRandomLayers = 120;
 
-RtlOptions DramForSeed(uint32_t seed) {
+// The DRAM timing of `hw` drawn from the seed.
+HwConfig DramForSeed(HwConfig hw, uint32_t seed) {
   SplitMix64 rng(seed);
-  RtlOptions o;
   const int latencies[] = {1, 2, 7, 20, 63};
-  o.dram_latency = latencies[RandInt(&rng, 0, 4)];
+  hw.dram_latency = latencies[RandInt(&rng, 0, 4)];
   const double stalls[] = {0.0, 0.1, 0.35};
-  o.dram_stall_prob = stalls[RandInt(&rng, 0, 2)];
-  o.seed = seed + 1;
+  hw.dram_stall = stalls[RandInt(&rng, 0, 2)];
+  hw.dram_stall_seed = seed + 1;
+  return hw;
+}
+
+RtlOptions Patient() {
+  RtlOptions o;
   o.max_idle_wait = 20000000;
   return o;
 }
 
-class RtlRandomLayerTest : public ::testing::TestWithParam<int> {};
-
-TEST_P(RtlRandomLayerTest, MatchesGoldenEveryElement) {
-  const uint32_t seed = static_cast<uint32_t>(GetParam());
-  const Network net = RandomLayerNetwork(seed);
-  const RtlOptions dram = DramForSeed(seed);
-  SCOPED_TRACE(DescribeLayer(net) + " dram latency " +
-               std::to_string(dram.dram_latency) + " stall " +
-               std::to_string(dram.dram_stall_prob));
-  const HwConfig hw = HwConfig::ForArray(4, 4);
+void ExpectLayerMatchesGolden(const Network& net, const HwConfig& hw) {
+  SCOPED_TRACE(DescribeLayer(net) + " on " + hw.BuildName() + ", " +
+               hw.TimingString());
   const CompiledNetwork compiled = Compile(net, hw);
   const auto ref = RunNetworkReference(net);
 
-  auto rtl = MakeRtlDevice(4, 4, dram);
+  auto rtl = MakeRtlDevice(hw, Patient());
   const std::vector<LayerRun> runs = RunNetwork(net, compiled, *rtl);
   ASSERT_EQ(runs.size(), 1u);
   const CompareResult r = CompareTensors(ref.at("layer"), runs[0].output);
@@ -67,8 +66,36 @@ TEST_P(RtlRandomLayerTest, MatchesGoldenEveryElement) {
   EXPECT_GT(a[kCtrCycles], a[kCtrArrayBusy]);
 }
 
+class RtlRandomLayerTest : public ::testing::TestWithParam<int> {};
+
+TEST_P(RtlRandomLayerTest, MatchesGoldenEveryElement) {
+  const uint32_t seed = static_cast<uint32_t>(GetParam());
+  ExpectLayerMatchesGolden(RandomLayerNetwork(seed),
+                           DramForSeed(HwConfig::ForArray(4, 4), seed));
+}
+
 INSTANTIATE_TEST_SUITE_P(Seeds, RtlRandomLayerTest,
                          ::testing::Range(0, kRandomLayers));
+
+#ifdef SPARQ_TEST_RTL_32X32_256
+// A 32x32 array on a 256-bit port: 32-byte lines fill a beat, so every DRAM
+// data path runs at a width the 4x4 and 16x16 builds never use. Channels up to
+// 80 span several 32-wide tiles.
+constexpr int kRandomLayers32 = 16;
+
+class Rtl32x32RandomLayerTest : public ::testing::TestWithParam<int> {};
+
+TEST_P(Rtl32x32RandomLayerTest, MatchesGoldenEveryElement) {
+  const uint32_t seed = static_cast<uint32_t>(GetParam());
+  RandomLayerOptions opts;
+  opts.max_channels = 80;
+  ExpectLayerMatchesGolden(RandomLayerNetwork(seed, opts),
+                           DramForSeed(HwConfig::ForArray(32, 32, 256), seed));
+}
+
+INSTANTIATE_TEST_SUITE_P(Seeds, Rtl32x32RandomLayerTest,
+                         ::testing::Range(0, kRandomLayers32));
+#endif
 
 // conv -> maxpool -> conv -> add (residual) -> flatten -> fc, chained through
 // DRAM with host layers in between.
@@ -123,11 +150,11 @@ TEST(RtlNetworkTest, ResidualChainMatchesGolden) {
   net.layers.push_back(fc);
 
   const auto ref = RunNetworkReference(net);
-  const CompiledNetwork compiled = Compile(net, HwConfig::ForArray(4, 4));
-  RtlOptions o;
-  o.dram_latency = 13;
-  o.dram_stall_prob = 0.2;
-  auto rtl = MakeRtlDevice(4, 4, o);
+  HwConfig hw = HwConfig::ForArray(4, 4);
+  hw.dram_latency = 13;
+  hw.dram_stall = 0.2;
+  const CompiledNetwork compiled = Compile(net, hw);
+  auto rtl = MakeRtlDevice(hw);
   const std::vector<LayerRun> runs = RunNetwork(net, compiled, *rtl);
   ASSERT_EQ(runs.size(), net.layers.size());
   for (const LayerRun& run : runs) {
@@ -139,12 +166,28 @@ TEST(RtlNetworkTest, ResidualChainMatchesGolden) {
 
 TEST(RtlDeviceTest, UnbuiltArraySizeSaysHowToBuildIt) {
   try {
-    MakeRtlDevice(8, 8, RtlOptions{});
+    MakeRtlDevice(HwConfig::ForArray(8, 8));
     FAIL() << "8x8 is not built in tests";
   } catch (const InputError& e) {
     const std::string msg = e.what();
     EXPECT_NE(msg.find("8x8"), std::string::npos) << msg;
     EXPECT_NE(msg.find("SPARQ_RTL_CONFIGS"), std::string::npos) << msg;
+  }
+}
+
+// The DRAM width is part of a build's name: a 16x16 array on a 256-bit port
+// is another simulator than the default 16x16.
+TEST(RtlDeviceTest, UnbuiltDramWidthNamesTheBuildAndItsTarget) {
+  try {
+    MakeRtlDevice(HwConfig::ForArray(16, 16, 256));
+    FAIL() << "16x16@256 is not built in tests";
+  } catch (const InputError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("no RTL simulator is built for 16x16@256"),
+              std::string::npos) << msg;
+    EXPECT_NE(msg.find(";16x16@256\""), std::string::npos) << msg;
+    EXPECT_NE(msg.find("--target sparq_rtl_16x16_256"), std::string::npos)
+        << msg;
   }
 }
 
@@ -159,7 +202,7 @@ TEST(RtlTraceTest, FstHoldsRequestedWindow) {
   o.trace_from = 20;
   o.trace_to = 120;
   {
-    auto rtl = MakeRtlDevice(4, 4, o);
+    auto rtl = MakeRtlDevice(HwConfig::ForArray(4, 4), o);
     RunNetwork(net, compiled, *rtl);
   }
   const std::string vcd = fst + ".vcd";

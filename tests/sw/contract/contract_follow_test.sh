@@ -51,7 +51,7 @@ if ! grep -q 'localparam int ParamShiftLsb = 96;' "$copy/rtl/sparq_isa_pkg.sv"; 
   echo "contract_follow_test: isa_regen did not move ParamShiftLsb to 96" >&2
   exit 1
 fi
-cmake --build "$copy/build" -j"$jobs" --target sparq contract_param_probe \
+cmake --build "$copy/build" -j"$jobs" --target sparq sparq_rtl_4x4 contract_param_probe \
       >"$work/build.log" 2>&1 || { tail -40 "$work/build.log" >&2; exit 1; }
 echo "contract_follow_test: scratch build in $(( $(date +%s) - start )) s"
 
