@@ -9,6 +9,9 @@
 #                BENCH_ARGS passes options, e.g.
 #                BENCH_ARGS="--array 32x32 --dram-bits 256" (that plugin must
 #                be configured: -DSPARQ_RTL_CONFIGS="4x4;16x16;32x32@256")
+#   make test-wide  a second build (BUILD_WIDE) with the 32x32 array on a
+#                256-bit DRAM port: its random RTL layers, its example on both
+#                backends, and the bench on it
 #   make wave    open the newest FST trace in GTKWave with the saved layout
 #   make lint    verilator --lint-only -Wall on every RTL module, and an
 #                Icarus (iverilog -g2012) compile of sparq_top
@@ -25,7 +28,7 @@ CONFIG ?= configs/default.yaml
 BENCH_ARGS ?=
 SPARQ  := $(BUILD)/sim/sparq
 
-.PHONY: all deps configure build sim test bench wave lint synth clean
+.PHONY: all deps configure build sim test test-wide bench wave lint synth clean
 
 all: build
 
@@ -49,6 +52,15 @@ sim: deps configure
 test: build
 	cd $(BUILD) && ctest -j $(JOBS) --output-on-failure
 
+# The configuration larger than the default and on a non-128-bit port, in a
+# build of its own so that `make test` does not verilate it.
+BUILD_WIDE ?= build-wide
+test-wide: deps
+	cmake -S . -B $(BUILD_WIDE) -DCMAKE_BUILD_TYPE=Release -DSPARQ_RTL_CONFIGS="4x4;32x32@256"
+	cmake --build $(BUILD_WIDE) -j $(JOBS) --target rtl_golden_test sparq sparq_bench sparq_rtl_32x32_256
+	cd $(BUILD_WIDE) && ctest -j $(JOBS) --output-on-failure -R "Rtl32x32|sparq_run_wide_port_rtl"
+	$(BUILD_WIDE)/bench/sparq_bench --array 32x32 --dram-bits 256
+
 bench: deps configure
 	cmake --build $(BUILD) -j $(JOBS) --target sparq_bench
 	$(BUILD)/bench/sparq_bench $(BENCH_ARGS)
@@ -63,7 +75,7 @@ synth:
 	@scripts/synth.sh
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(BUILD_WIDE)
 
 # Compression on Fashion-MNIST (docs/compression.md). Full training runs, not
 # part of `make test`:
