@@ -73,6 +73,11 @@ class Parser : public YamlReader {
                                      size_t count) const;
   Window Pair(const MapView& m, const std::string& key, Window dflt) const;
   Padding ParsePadding(const MapView& m) const;
+  // kernel, stride, dilation and padding of a conv or depthwise layer into
+  // layer->geom (groups set by the caller); checks that the dilated kernel
+  // fits the padded input. Returns the kernel.
+  Window ParseConvWindow(const MapView& m, const Shape& in,
+                         ConvGeometry* g) const;
   Shape ParseShape(const YAML::Node& n, const std::string& path) const;
 
   template <typename T>
@@ -501,16 +506,48 @@ TensorQuant Parser::ParseQuant(const MapView& m, const TensorQuant& in,
   return out;
 }
 
+Window Parser::ParseConvWindow(const MapView& m, const Shape& in,
+                               ConvGeometry* g) const {
+  Need(m, "kernel", "a positive integer or a list [kh, kw]");
+  const Window k = Pair(m, "kernel", {});
+  const Window s = Pair(m, "stride", {1, 1});
+  const Window d = Pair(m, "dilation", {1, 1});
+  const Padding p = ParsePadding(m);
+  g->stride_h = s.h;
+  g->stride_w = s.w;
+  g->dilation_h = d.h;
+  g->dilation_w = d.w;
+  const int extent_h = (k.h - 1) * d.h + 1;
+  const int extent_w = (k.w - 1) * d.w + 1;
+  if (p.same) {
+    SamePadding(in[1], extent_h, s.h, &g->pad_top, &g->pad_bottom);
+    SamePadding(in[2], extent_w, s.w, &g->pad_left, &g->pad_right);
+  } else {
+    g->pad_top = p.top;
+    g->pad_left = p.left;
+    g->pad_bottom = p.bottom;
+    g->pad_right = p.right;
+  }
+  if (extent_h > in[1] + g->pad_top + g->pad_bottom ||
+      extent_w > in[2] + g->pad_left + g->pad_right) {
+    Fail(m.Get("kernel"), m.Path("kernel"),
+         "a kernel that fits the padded input " +
+             std::to_string(in[1] + g->pad_top + g->pad_bottom) + "x" +
+             std::to_string(in[2] + g->pad_left + g->pad_right) +
+             " (dilation " + std::to_string(d.h) + "x" + std::to_string(d.w) +
+             ")",
+         "[" + std::to_string(k.h) + ", " + std::to_string(k.w) + "]");
+  }
+  return k;
+}
+
 void Parser::ParseConv(const MapView& m, const Shape& in, Layer* layer,
                        Shape* out) const {
   const int cin = in[3];
   const int cout =
       static_cast<int>(Int(Need(m, "out_channels", "a positive integer"),
                            m.Path("out_channels"), 1, 1 << 16));
-  Need(m, "kernel", "a positive integer or a list [kh, kw]");
-  const Window k = Pair(m, "kernel", {});
-  const Window s = Pair(m, "stride", {1, 1});
-  const Window d = Pair(m, "dilation", {1, 1});
+  const Window k = ParseConvWindow(m, in, &layer->geom);
   const int groups =
       m.Has("groups")
           ? static_cast<int>(Int(m.Get("groups"), m.Path("groups"), 1, 1 << 16))
@@ -521,33 +558,8 @@ void Parser::ParseConv(const MapView& m, const Shape& in, Layer* layer,
              ") and of out_channels (" + std::to_string(cout) + ")",
          std::to_string(groups));
   }
-  const Padding p = ParsePadding(m);
   ConvGeometry& g = layer->geom;
-  g.stride_h = s.h;
-  g.stride_w = s.w;
-  g.dilation_h = d.h;
-  g.dilation_w = d.w;
   g.groups = groups;
-  if (p.same) {
-    SamePadding(in[1], (k.h - 1) * d.h + 1, s.h, &g.pad_top, &g.pad_bottom);
-    SamePadding(in[2], (k.w - 1) * d.w + 1, s.w, &g.pad_left, &g.pad_right);
-  } else {
-    g.pad_top = p.top;
-    g.pad_left = p.left;
-    g.pad_bottom = p.bottom;
-    g.pad_right = p.right;
-  }
-  const int extent_h = (k.h - 1) * d.h + 1;
-  const int extent_w = (k.w - 1) * d.w + 1;
-  if (extent_h > in[1] + g.pad_top + g.pad_bottom ||
-      extent_w > in[2] + g.pad_left + g.pad_right) {
-    Fail(m.Get("kernel"), m.Path("kernel"),
-         "a kernel that fits the padded input " +
-             std::to_string(in[1] + g.pad_top + g.pad_bottom) + "x" +
-             std::to_string(in[2] + g.pad_left + g.pad_right) + " (dilation " +
-             std::to_string(d.h) + "x" + std::to_string(d.w) + ")",
-         "[" + std::to_string(k.h) + ", " + std::to_string(k.w) + "]");
-  }
   const Shape wshape = {cout, k.h, k.w, cin / groups};
   layer->weights = Source<int8_t>(
       Need(m, "weights", "{npy: FILE} or {random: {seed, min, max}}"),
@@ -560,8 +572,12 @@ void Parser::ParseConv(const MapView& m, const Shape& in, Layer* layer,
   } else {
     layer->bias.assign(static_cast<size_t>(cout), 0);
   }
-  *out = {in[0], ConvOutSize(in[1], k.h, s.h, g.pad_top, g.pad_bottom, d.h),
-          ConvOutSize(in[2], k.w, s.w, g.pad_left, g.pad_right, d.w), cout};
+  *out = {in[0],
+          ConvOutSize(in[1], k.h, g.stride_h, g.pad_top, g.pad_bottom,
+                      g.dilation_h),
+          ConvOutSize(in[2], k.w, g.stride_w, g.pad_left, g.pad_right,
+                      g.dilation_w),
+          cout};
 }
 
 void Parser::ParseFc(const MapView& m, const Shape& in, Layer* layer,
@@ -626,36 +642,9 @@ void Parser::ParseDepthwise(const MapView& m, const Shape& in, Layer* layer,
                                  m.Path("channel_multiplier"), 1, 1 << 12))
           : 1;
   const int cout = cin * mult;
-  Need(m, "kernel", "a positive integer or a list [kh, kw]");
-  const Window k = Pair(m, "kernel", {});
-  const Window s = Pair(m, "stride", {1, 1});
-  const Window d = Pair(m, "dilation", {1, 1});
-  const Padding p = ParsePadding(m);
+  const Window k = ParseConvWindow(m, in, &layer->geom);
   ConvGeometry& g = layer->geom;
-  g.stride_h = s.h;
-  g.stride_w = s.w;
-  g.dilation_h = d.h;
-  g.dilation_w = d.w;
   g.groups = cin;
-  const int extent_h = (k.h - 1) * d.h + 1;
-  const int extent_w = (k.w - 1) * d.w + 1;
-  if (p.same) {
-    SamePadding(in[1], extent_h, s.h, &g.pad_top, &g.pad_bottom);
-    SamePadding(in[2], extent_w, s.w, &g.pad_left, &g.pad_right);
-  } else {
-    g.pad_top = p.top;
-    g.pad_left = p.left;
-    g.pad_bottom = p.bottom;
-    g.pad_right = p.right;
-  }
-  if (extent_h > in[1] + g.pad_top + g.pad_bottom ||
-      extent_w > in[2] + g.pad_left + g.pad_right) {
-    Fail(m.Get("kernel"), m.Path("kernel"),
-         "a kernel that fits the padded input " +
-             std::to_string(in[1] + g.pad_top + g.pad_bottom) + "x" +
-             std::to_string(in[2] + g.pad_left + g.pad_right),
-         "[" + std::to_string(k.h) + ", " + std::to_string(k.w) + "]");
-  }
   const Tensor<int8_t> tfl = Source<int8_t>(
       Need(m, "weights", "{npy: FILE} or {random: {seed, min, max}}"),
       m.Path("weights"), {1, k.h, k.w, cout}, -127, 127, false,
@@ -678,8 +667,12 @@ void Parser::ParseDepthwise(const MapView& m, const Shape& in, Layer* layer,
   } else {
     layer->bias.assign(static_cast<size_t>(cout), 0);
   }
-  *out = {in[0], ConvOutSize(in[1], k.h, s.h, g.pad_top, g.pad_bottom, d.h),
-          ConvOutSize(in[2], k.w, s.w, g.pad_left, g.pad_right, d.w), cout};
+  *out = {in[0],
+          ConvOutSize(in[1], k.h, g.stride_h, g.pad_top, g.pad_bottom,
+                      g.dilation_h),
+          ConvOutSize(in[2], k.w, g.stride_w, g.pad_left, g.pad_right,
+                      g.dilation_w),
+          cout};
 }
 
 void Parser::ParseHostLayer(const MapView& m, const std::vector<Shape>& in,
