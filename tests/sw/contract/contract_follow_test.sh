@@ -33,7 +33,9 @@ done
 # and rewrite both under their common parent.
 if [ -z "${CCACHE_BASEDIR:-}" ]; then
   base="$src"
-  while [ "${copy#"$base"/}" = "$copy" ]; do base="$(dirname "$base")"; done
+  while [ "$base" != / ] && [ "${copy#"$base"/}" = "$copy" ]; do
+    base="$(dirname "$base")"
+  done
   export CCACHE_BASEDIR="$base"
 fi
 
