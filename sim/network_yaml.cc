@@ -78,6 +78,9 @@ class Parser : public YamlReader {
   // fits the padded input. Returns the kernel.
   Window ParseConvWindow(const MapView& m, const Shape& in,
                          ConvGeometry* g) const;
+  // The optional int32 bias of `cout` channels (zeros when absent).
+  void ParseConvBias(const MapView& m, int cout, const char* layout,
+                     Layer* layer) const;
   Shape ParseShape(const YAML::Node& n, const std::string& path) const;
 
   template <typename T>
@@ -541,6 +544,27 @@ Window Parser::ParseConvWindow(const MapView& m, const Shape& in,
   return k;
 }
 
+void Parser::ParseConvBias(const MapView& m, int cout, const char* layout,
+                           Layer* layer) const {
+  if (m.Has("bias")) {
+    layer->bias = Source<int32_t>(m.Get("bias"), m.Path("bias"), {cout},
+                                  kInt32Min, kInt32Max, true, layout)
+                      .data;
+  } else {
+    layer->bias.assign(static_cast<size_t>(cout), 0);
+  }
+}
+
+Shape ConvOutShape(const Shape& in, const Window& k, const ConvGeometry& g,
+                   int cout) {
+  return {in[0],
+          ConvOutSize(in[1], k.h, g.stride_h, g.pad_top, g.pad_bottom,
+                      g.dilation_h),
+          ConvOutSize(in[2], k.w, g.stride_w, g.pad_left, g.pad_right,
+                      g.dilation_w),
+          cout};
+}
+
 void Parser::ParseConv(const MapView& m, const Shape& in, Layer* layer,
                        Shape* out) const {
   const int cin = in[3];
@@ -565,19 +589,8 @@ void Parser::ParseConv(const MapView& m, const Shape& in, Layer* layer,
       Need(m, "weights", "{npy: FILE} or {random: {seed, min, max}}"),
       m.Path("weights"), wshape, -127, 127, false,
       " (OHWI: out_channels, kh, kw, in_channels/groups)");
-  if (m.Has("bias")) {
-    layer->bias = Source<int32_t>(m.Get("bias"), m.Path("bias"), {cout},
-                                  kInt32Min, kInt32Max, true, " (out_channels)")
-                      .data;
-  } else {
-    layer->bias.assign(static_cast<size_t>(cout), 0);
-  }
-  *out = {in[0],
-          ConvOutSize(in[1], k.h, g.stride_h, g.pad_top, g.pad_bottom,
-                      g.dilation_h),
-          ConvOutSize(in[2], k.w, g.stride_w, g.pad_left, g.pad_right,
-                      g.dilation_w),
-          cout};
+  ParseConvBias(m, cout, " (out_channels)", layer);
+  *out = ConvOutShape(in, k, g, cout);
 }
 
 void Parser::ParseFc(const MapView& m, const Shape& in, Layer* layer,
@@ -659,20 +672,8 @@ void Parser::ParseDepthwise(const MapView& m, const Shape& in, Layer* layer,
       }
     }
   }
-  if (m.Has("bias")) {
-    layer->bias =
-        Source<int32_t>(m.Get("bias"), m.Path("bias"), {cout}, kInt32Min,
-                        kInt32Max, true, " (in_channels * channel_multiplier)")
-            .data;
-  } else {
-    layer->bias.assign(static_cast<size_t>(cout), 0);
-  }
-  *out = {in[0],
-          ConvOutSize(in[1], k.h, g.stride_h, g.pad_top, g.pad_bottom,
-                      g.dilation_h),
-          ConvOutSize(in[2], k.w, g.stride_w, g.pad_left, g.pad_right,
-                      g.dilation_w),
-          cout};
+  ParseConvBias(m, cout, " (in_channels * channel_multiplier)", layer);
+  *out = ConvOutShape(in, k, g, cout);
 }
 
 void Parser::ParseHostLayer(const MapView& m, const std::vector<Shape>& in,
