@@ -100,11 +100,10 @@ Tensor<Acc> FcAcc(const Tensor<int16_t>& input, const Tensor<int8_t>& weights,
 void CheckParams(const Int16QuantParams& q, int channels, int max_shift) {
   if (static_cast<int>(q.multiplier.size()) != channels ||
       static_cast<int>(q.shift.size()) != channels) {
-    throw InputError("requantization has " +
-                     Str(static_cast<int64_t>(q.multiplier.size())) +
-                     " multipliers and " +
-                     Str(static_cast<int64_t>(q.shift.size())) + " shifts but " +
-                     Str(channels) + " output channels");
+    throw InputError(
+        "requantization has " + Str(static_cast<int64_t>(q.multiplier.size())) +
+        " multipliers and " + Str(static_cast<int64_t>(q.shift.size())) +
+        " shifts but " + Str(channels) + " output channels");
   }
   if (q.act_min > q.act_max || q.act_min < -32768 || q.act_max > 32767) {
     throw InputError("activation range [" + Str(q.act_min) + ", " +

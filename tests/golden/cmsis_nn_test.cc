@@ -2,7 +2,8 @@
 // interpreter) converted by tests/data/cmsis_nn/convert.py through golden and
 // compares every output element: int8 cases through Conv2dInt8 /
 // FullyConnectedInt8, packed-int4 cases through the same kernels after
-// UnpackInt4, int16x8 cases through the A16W8 reference (golden/int16_layers.h).
+// UnpackInt4, int16x8 cases through the A16W8 reference
+// (golden/int16_layers.h).
 
 #include <gtest/gtest.h>
 
@@ -49,9 +50,8 @@ void ExpectAllEqual(const Tensor<T>& out, const Tensor<T>& expected,
   int mismatches = 0;
   for (size_t i = 0; i < out.size(); ++i) {
     if (out.data[i] != expected.data[i] && ++mismatches <= 5) {
-      ADD_FAILURE() << name << " element " << i << ": got "
-                    << int{out.data[i]} << ", TFLite "
-                    << int{expected.data[i]};
+      ADD_FAILURE() << name << " element " << i << ": got " << int{out.data[i]}
+                    << ", TFLite " << int{expected.data[i]};
     }
   }
   EXPECT_EQ(mismatches, 0) << "of " << out.size() << " elements";

@@ -99,8 +99,8 @@ TEST(Int16LayersTest, AccumulatesIn64BitsAndTheInt32VariantWraps) {
 TEST(Int16LayersTest, Bias32VariantUsesDoubleRoundingWithZeroPointZero) {
   // TFLite's int32 MultiplyByQuantizedMultiplier rounds twice:
   // -3 * 0.5 = -1.5 -> -1 (SaturatingRoundingDoublingHighMul, tie toward
-  // +infinity); 5 * 0.5 = 2.5 -> 3, then 3 / 2 = 1.5 -> 2 (RoundingDivideByPOT).
-  // The int64 path rounds once: 5 * 0.25 = 1.25 -> 1.
+  // +infinity); 5 * 0.5 = 2.5 -> 3, then 3 / 2 = 1.5 -> 2
+  // (RoundingDivideByPOT). The int64 path rounds once: 5 * 0.25 = 1.25 -> 1.
   Tensor<int32_t> acc({1, 2});
   acc.data = {-3, 5};
   Int16QuantParams q;
@@ -220,8 +220,10 @@ TEST_P(Int16ConvVsInt8, EveryAccumulatorMatches) {
   g.pad_bottom = static_cast<int>(rng.Uniform(0, 2));
   g.pad_right = static_cast<int>(rng.Uniform(0, 2));
   const int batch = static_cast<int>(rng.Uniform(1, 2));
-  const int in_h = static_cast<int>(rng.Uniform(g.dilation_h * (kh - 1) + 1, 9));
-  const int in_w = static_cast<int>(rng.Uniform(g.dilation_w * (kw - 1) + 1, 9));
+  const int in_h =
+      static_cast<int>(rng.Uniform(g.dilation_h * (kh - 1) + 1, 9));
+  const int in_w =
+      static_cast<int>(rng.Uniform(g.dilation_w * (kw - 1) + 1, 9));
 
   const SplitInput in = RandomSplitInput(&rng, {batch, in_h, in_w, cin});
   const Tensor<int8_t> w = RandomWeights(&rng, {cout, kh, kw, cin_g});
