@@ -1,6 +1,7 @@
 #include "golden/int16_layers.h"
 
 #include <algorithm>
+#include <cassert>
 #include <string>
 #include <type_traits>
 
@@ -200,6 +201,28 @@ Tensor<int16_t> FullyConnectedInt16Bias32(const Tensor<int16_t>& input,
                                           const Int16QuantParams& q) {
   return RequantizeTensorInt16Bias32(
       FullyConnectedAccInt16Bias32(input, weights, bias), q);
+}
+
+void GemmInt16Int64(int m, int n, int k, const int16_t* a, int lda,
+                    const int8_t* b, int ldb, int64_t* c, int ldc,
+                    bool accumulate) {
+  assert(m >= 0 && n >= 0 && k >= 0);
+  std::vector<uint64_t> row(static_cast<size_t>(n));
+  for (int i = 0; i < m; ++i) {
+    int64_t* dst = c + static_cast<size_t>(i) * ldc;
+    for (int j = 0; j < n; ++j) {
+      row[j] = accumulate ? static_cast<uint64_t>(dst[j]) : 0u;
+    }
+    const int16_t* ai = a + static_cast<size_t>(i) * lda;
+    for (int kk = 0; kk < k; ++kk) {
+      const int32_t x = ai[kk];
+      const int8_t* bk = b + static_cast<size_t>(kk) * ldb;
+      for (int j = 0; j < n; ++j) {
+        row[j] += static_cast<uint64_t>(int64_t{x * int32_t{bk[j]}});
+      }
+    }
+    for (int j = 0; j < n; ++j) dst[j] = static_cast<int64_t>(row[j]);
+  }
 }
 
 Tensor<int16_t> RequantizeTensorInt16(const Tensor<int64_t>& acc,

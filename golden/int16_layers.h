@@ -81,6 +81,14 @@ Tensor<int16_t> FullyConnectedInt16Bias32(const Tensor<int16_t>& input,
                                           const std::vector<int32_t>& bias,
                                           const Int16QuantParams& q);
 
+// int16 x int8 GEMM tile kernel for executors of A16W8 layers (the
+// counterpart of GemmInt8Int32): c[m][n] (+)= sum_k a[m*lda + k] *
+// b[k*ldb + n] in 64 bits (wrapping at 2^64). Elements of c outside the m x n
+// tile are left untouched.
+void GemmInt16Int64(int m, int n, int k, const int16_t* a, int lda,
+                    const int8_t* b, int ldb, int64_t* c, int ldc,
+                    bool accumulate);
+
 // Per element, channel = last dimension. The int64 form uses
 // RequantizeOneInt64; the int32 form RequantizeOne (double rounding, shift in
 // [-31, 30]) with output zero point 0. Both throw InputError for parameter

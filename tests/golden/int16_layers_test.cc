@@ -273,5 +273,45 @@ TEST(Int16LayersTest, FullyConnectedVsInt8) {
   }
 }
 
+TEST(Int16LayersTest, GemmMatchesNaiveWithStridesAndAccumulate) {
+  SplitMix64 rng(0xA16C);
+  struct Dims {
+    int m, n, k;
+  };
+  for (const Dims& dim : {Dims{1, 1, 1}, Dims{7, 5, 3}, Dims{13, 33, 70},
+                          Dims{0, 4, 4}, Dims{5, 3, 0}}) {
+    for (bool accumulate : {false, true}) {
+      const int lda = dim.k + 3, ldb = dim.n + 2, ldc = dim.n + 1;
+      std::vector<int16_t> a(static_cast<size_t>(dim.m) * lda + 1);
+      std::vector<int8_t> b(static_cast<size_t>(dim.k) * ldb + 1);
+      std::vector<int64_t> c(static_cast<size_t>(dim.m) * ldc + 1);
+      for (auto& v : a) v = static_cast<int16_t>(rng.Uniform(-32768, 32767));
+      for (auto& v : b) v = static_cast<int8_t>(rng.Uniform(-128, 127));
+      for (auto& v : c) v = rng.Uniform(-(int64_t{1} << 50), int64_t{1} << 50);
+      std::vector<int64_t> expected = c;
+      for (int i = 0; i < dim.m; ++i) {
+        for (int j = 0; j < dim.n; ++j) {
+          int64_t s = accumulate ? expected[i * ldc + j] : 0;
+          for (int kk = 0; kk < dim.k; ++kk) {
+            s += int64_t{a[i * lda + kk]} * b[kk * ldb + j];
+          }
+          expected[i * ldc + j] = s;
+        }
+      }
+      GemmInt16Int64(dim.m, dim.n, dim.k, a.data(), lda, b.data(), ldb,
+                     c.data(), ldc, accumulate);
+      // Every element, including the ldc padding that must stay untouched.
+      ASSERT_EQ(c, expected) << dim.m << "x" << dim.n << "x" << dim.k
+                             << " accumulate=" << accumulate;
+    }
+  }
+  // 1024 products of 2^22 exceed int32.
+  const std::vector<int16_t> a(1024, -32768);
+  const std::vector<int8_t> b(1024, -128);
+  int64_t c = 5;
+  GemmInt16Int64(1, 1, 1024, a.data(), 1024, b.data(), 1, &c, 1, true);
+  EXPECT_EQ(c, (int64_t{1} << 32) + 5);
+}
+
 }  // namespace
 }  // namespace sparq
