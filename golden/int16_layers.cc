@@ -23,7 +23,7 @@ void CheckBias(const std::vector<Bias>& bias, int channels) {
 }
 
 // Accumulation in the unsigned type of Acc, so that wrap-around (int32 form)
-// is well defined. Each int16 x int8 product fits in 23 bits.
+// is well defined. Each int16 x int8 product fits in 24 bits signed.
 template <typename Acc, typename Bias>
 Tensor<Acc> ConvAcc(const Tensor<int16_t>& input, const Tensor<int8_t>& weights,
                     const std::vector<Bias>& bias, const ConvGeometry& geom) {
@@ -130,10 +130,11 @@ int32_t ReduceMultiplier(int32_t multiplier) {
 
 int32_t RequantizeOneInt64(int64_t acc, int32_t multiplier, int shift,
                            int32_t act_min, int32_t act_max) {
-  // |acc| < 2^63 and the reduced multiplier < 2^15: the product needs 78
-  // bits. TFLite asserts |acc| < 2^47 and a result inside int32 and then
+  // |acc| <= 2^63 and the reduced multiplier < 2^15: the product needs 79
+  // bits signed. TFLite asserts |acc| < 2^47 and a result inside int32 and then
   // truncates; computing exactly and clamping agrees wherever TFLite is
   // defined and saturates where it is not.
+  assert(multiplier >= 0 && shift >= -31 && shift <= 7);
   __extension__ using Int128 = __int128;
   const int total_shift = 15 - shift;
   const Int128 product =
