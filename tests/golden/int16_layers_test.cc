@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <vector>
@@ -49,6 +50,26 @@ TEST(Int16LayersTest, RequantizeShiftRangeEnds) {
   EXPECT_EQ(RequantizeOneInt64(big, 1 << 30, -31, -32768, 32767), 16385);
   EXPECT_EQ(RequantizeOneInt64(-big, 1 << 30, -31, -32768, 32767), -16384);
   EXPECT_EQ(RequantizeOneInt64(12345, 0, 0, -32768, 32767), 0);
+}
+
+// CMSIS-NN's arm_nn_requantize_s64 states the same rounding in two steps:
+// r = (acc * rm) >> (14 - shift), then (r + 1) >> 1. Inside TFLite's range
+// (|acc| < 2^47) both fit int64 and must agree with the one-step form.
+TEST(Int16LayersTest, RequantizeMatchesTheTwoStepCmsisForm) {
+  SplitMix64 rng(0x516);
+  for (int i = 0; i < 200000; ++i) {
+    const int64_t acc =
+        rng.Uniform(-(int64_t{1} << 47), (int64_t{1} << 47) - 1);
+    const int32_t m0 = static_cast<int32_t>(
+        rng.Bernoulli(0.01) ? rng.Uniform(0x7FFF0000, 0x7FFFFFFF)
+                            : rng.Uniform(1 << 30, 0x7FFFFFFF));
+    const int shift = static_cast<int>(rng.Uniform(-31, 7));
+    const int64_t rm = ReduceMultiplier(m0);
+    const int64_t r = ((acc * rm) >> (14 - shift)) + 1;
+    const int64_t two_step = std::clamp<int64_t>(r >> 1, -32768, 32767);
+    ASSERT_EQ(RequantizeOneInt64(acc, m0, shift, -32768, 32767), two_step)
+        << "acc " << acc << " M0 " << m0 << " shift " << shift;
+  }
 }
 
 TEST(Int16LayersTest, RequantizeSaturatesInsteadOfTruncating) {
