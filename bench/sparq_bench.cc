@@ -1,10 +1,11 @@
 // make bench: simulated cycles per second of an RTL build (default the 16x16
 // on a 128-bit port) on ResNet-18 layers, and the array utilization of the
-// 3x3 stride-1 layers conv2_x..conv5_x measured by the RTL's counters.
+// 3x3 stride-1 layers conv2_x..conv5_x measured by the RTL's counters, then
+// whole networks (person_detect, ds_cnn_s: bench_networks.h) per layer.
 //
 //   sparq_bench [--array RxC] [--dram-bits N] [--dram-latency N]
 //               [--dram-stall P] [--seed S] [--layers conv2_x,conv5_x]
-//               [--json FILE]
+//               [--networks person_detect,ds_cnn_s|none] [--json FILE]
 //
 // The options name the same HwConfig fields as `sparq run`'s YAML and flags.
 
@@ -17,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_networks.h"
 #include "golden/errors.h"
 #include "golden/network.h"
 #include "golden/random.h"
@@ -122,6 +124,7 @@ int main(int argc, char** argv) {
   double dram_stall = 0.0;
   uint64_t seed = 1;
   std::string only;
+  std::string networks = "person_detect,ds_cnn_s";
   std::string json;
   app.add_option("--array", array, "Array size RxC (default 16x16)");
   app.add_option("--dram-bits", dram_bits, "DRAM port width in bits (default 128)")
@@ -134,6 +137,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 0.999));
   app.add_option("--seed", seed, "SplitMix64 seed of the DRAM stall pattern");
   app.add_option("--layers", only, "Only these layers, e.g. conv2_x,conv5_x");
+  app.add_option("--networks", networks,
+                 "Whole networks to run after the layers (default "
+                 "person_detect,ds_cnn_s; none: skip)");
   app.add_option("--json", json, "Write the figures as JSON to this file");
   CLI11_PARSE(app, argc, argv);
 
@@ -202,6 +208,20 @@ int main(int argc, char** argv) {
     }
     std::printf("\n");
   }
+  std::vector<std::string> net_names;
+  for (size_t p = 0; networks != "none" && p < networks.size();) {
+    const size_t comma = std::min(networks.find(',', p), networks.size());
+    if (comma > p) net_names.push_back(networks.substr(p, comma - p));
+    p = comma + 1;
+  }
+  std::vector<NetworkFigures> nets;
+  try {
+    nets = BenchNetworks(hw, net_names);
+  } catch (const InputError& e) {
+    std::fprintf(stderr, "sparq_bench: error: %s\n", e.what());
+    return 2;
+  }
+  for (const NetworkFigures& n : nets) all_exact = all_exact && n.exact;
   if (!json.empty()) {
     std::ofstream f(json);
     f << "{\"array\": [" << hw.rows << ", " << hw.cols
@@ -218,6 +238,15 @@ int main(int argc, char** argv) {
         << ", \"cycles_per_second\": " << m.cycles / m.seconds
         << ", \"cycles_per_cpu_second\": " << m.cycles / m.cpu_seconds
         << ", \"bit_exact\": " << (m.exact ? "true" : "false") << "}";
+    }
+    f << "], \"networks\": [";
+    for (size_t i = 0; i < nets.size(); ++i) {
+      const NetworkFigures& n = nets[i];
+      f << (i ? ", " : "") << "{\"name\": \"" << n.name
+        << "\", \"cycles\": " << n.cycles
+        << ", \"useful_macs\": " << n.useful_macs << ", \"utilization\": "
+        << n.useful_macs / (static_cast<double>(n.cycles) * pe)
+        << ", \"bit_exact\": " << (n.exact ? "true" : "false") << "}";
     }
     f << "]}\n";
   }
