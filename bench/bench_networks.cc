@@ -79,7 +79,7 @@ std::vector<NetworkFigures> BenchNetworks(
     f.exact = true;
     std::printf("\n%s (%zu layers) on %s, accelerator layers:\n", name.c_str(),
                 runs.size(), hw.BuildName().c_str());
-    std::printf("%-14s %-16s %11s %9s %8s %8s %8s %8s %6s\n", "layer", "shape",
+    std::printf("%-16s %-18s %11s %9s %8s %8s %8s %8s %6s\n", "layer", "shape",
                 "MACs", "cycles", "MACs/cy", "util %", "allows %",
                 "of it %", "exact");
     for (size_t i = 0; i < runs.size(); ++i) {
@@ -94,14 +94,14 @@ std::vector<NetworkFigures> BenchNetworks(
       f.useful_macs += useful;
       const double util = useful / (static_cast<double>(cycles) * pe);
       const double allows = ShapeAllows(l, hw);
-      std::printf("%-14s %-16s %11llu %9llu %8.2f %8.2f %8.2f %8.1f %6s\n",
+      std::printf("%-16s %-18s %11llu %9llu %8.2f %8.2f %8.2f %8.1f %6s\n",
                   r.name.c_str(), ShapeOf(l).c_str(),
                   static_cast<unsigned long long>(r.macs),
                   static_cast<unsigned long long>(cycles),
                   static_cast<double>(useful) / cycles, 100.0 * util,
                   100.0 * allows, 100.0 * util / allows, exact ? "yes" : "NO");
     }
-    std::printf("%-14s %-16s %11llu %9llu %8.2f %8.2f %8s %8s %6s\n", "network",
+    std::printf("%-16s %-18s %11llu %9llu %8.2f %8.2f %8s %8s %6s\n", "network",
                 "", static_cast<unsigned long long>(f.useful_macs),
                 static_cast<unsigned long long>(f.cycles),
                 static_cast<double>(f.useful_macs) / f.cycles,

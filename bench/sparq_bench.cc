@@ -33,33 +33,40 @@ namespace {
 struct ResNetLayer {
   const char* name;
   int hw;
-  int channels;
+  int channels;      // output channels
+  int cin = 0;       // 0: channels
+  int kernel = 3;
+  int stride = 1;
 };
 
-// The 3x3, stride-1, pad-1 convolutions of ResNet-18's four stages.
+// The 3x3, stride-1, pad-1 convolutions of ResNet-18's four stages, and its
+// first layer (7x7 stride 2 on three channels: a dense im2col gather).
 const ResNetLayer kLayers[] = {
     {"conv2_x", 56, 64},
     {"conv3_x", 28, 128},
     {"conv4_x", 14, 256},
     {"conv5_x", 7, 512},
+    {"conv1", 224, 64, 3, 7, 2},
 };
 
 Network MakeConvNetwork(const ResNetLayer& l, uint64_t seed) {
   SplitMix64 rng(seed);
   Network net;
   net.name = l.name;
-  net.input = Tensor<int8_t>({1, l.hw, l.hw, l.channels});
+  const int cin = l.cin > 0 ? l.cin : l.channels;
+  net.input = Tensor<int8_t>({1, l.hw, l.hw, cin});
   for (auto& v : net.input.data) v = static_cast<int8_t>(rng.Uniform(-128, 127));
   Layer conv;
   conv.name = l.name;
   conv.kind = LayerKind::kConv;
   conv.inputs = {"input"};
-  conv.weights = Tensor<int8_t>({l.channels, 3, 3, l.channels});
+  conv.weights = Tensor<int8_t>({l.channels, l.kernel, l.kernel, cin});
   for (auto& v : conv.weights.data) v = static_cast<int8_t>(rng.Uniform(-127, 127));
   conv.bias.assign(static_cast<size_t>(l.channels), 0);
   for (auto& v : conv.bias) v = static_cast<int32_t>(rng.Uniform(-20000, 20000));
   conv.geom.pad_top = conv.geom.pad_left = conv.geom.pad_bottom =
-      conv.geom.pad_right = 1;
+      conv.geom.pad_right = l.kernel / 2;
+  conv.geom.stride_h = conv.geom.stride_w = l.stride;
   conv.quant.in_zp = -3;
   conv.quant.out_zp = 5;
   conv.quant.act_min = -128;
