@@ -42,7 +42,7 @@ package sparq_isa_pkg;
   localparam int LoadKwLsb = 86;
   localparam int LoadKwW = 4;  // kernel taps in x
   localparam int LoadNlLsb = 90;
-  localparam int LoadNlW = 12;  // SRAM lines per tap segment
+  localparam int LoadNlW = 12;  // SRAM lines per tap segment (dense: per pixel)
   localparam int LoadIy0Lsb = 102;
   localparam int LoadIy0W = 14;  // signed: input row of (y=0, ky=0)
   localparam int LoadIx0Lsb = 116;
