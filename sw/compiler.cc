@@ -399,8 +399,9 @@ void ConvLowering::Plan() {
   resident_ = dense_ && weight_bytes_ / c <= static_cast<uint64_t>(wgt_half_);
   if (resident_) {
     // Its whole input often fits one fill too, which nothing would overlap:
-    // cut it into about kDenseFills fills (of at least C pixels, the
-    // shortest GEMM that does not wait for its weights).
+    // cut it into about kDenseFills fills of at least 2C pixels (after
+    // rounding to whole rows still about C: the shortest GEMM that does not
+    // wait for its weights).
     constexpr int64_t kDenseFills = 8;
     const int64_t pixels = static_cast<int64_t>(s_.oh) * s_.ow;
     max_pixels = std::min(
