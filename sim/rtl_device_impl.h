@@ -75,8 +75,13 @@ class RtlDeviceImpl final : public Device {
   }
 
   ~RtlDeviceImpl() override {
+    // Verilator's scope teardown goes through the thread's current context,
+    // which is the newest model's: this one must be current when another
+    // device lived and died after it (localizing inside `sparq run`).
+    Verilated::threadContextp(ctx_.get());
     if (tfp_) tfp_->close();
     top_->final();
+    top_.reset();
   }
 
   RtlDeviceImpl(const RtlDeviceImpl&) = delete;
@@ -96,6 +101,7 @@ class RtlDeviceImpl final : public Device {
   }
 
   void RunToIdle() override {
+    Verilated::threadContextp(ctx_.get());  // see the destructor
     const uint64_t start = cycle_;
     int idle_seen = 0;
     // idle_o must hold for two consecutive cycles after the last command was

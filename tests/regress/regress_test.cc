@@ -251,5 +251,27 @@ TEST_F(RegressTest, FilterPassesThroughWhatIsNotAWord) {
   EXPECT_EQ(r.out, "xxxxxxxx\nzz\n");
 }
 
+TEST_F(RegressTest, TraceOnMismatchNeedsTheRtl) {
+  const Result r = Sh(kSparq + " run " + kSource +
+                      "/configs/examples/small_array.yaml --backend golden "
+                      "--trace-on-mismatch " + dir_.string());
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_THAT(r.out,
+              HasSubstr("--trace-on-mismatch: expected --backend rtl or both"));
+}
+
+// A mismatch that is not the RTL's (here flipped in the read-back output):
+// no instruction diverges, and no trace is written.
+TEST_F(RegressTest, TraceOnMismatchSaysWhenTheRtlAgreesWithTheModel) {
+  const Result r = Sh(kSparq + " run " + kSource +
+                      "/configs/examples/small_array.yaml --backend rtl "
+                      "--inject-fault conv1:5 --trace-on-mismatch " +
+                      dir_.string());
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("the RTL and the machine model write the same "
+                               "DRAM bytes"));
+  EXPECT_FALSE(fs::exists(dir_ / "mismatch.fst"));
+}
+
 }  // namespace
 }  // namespace sparq
