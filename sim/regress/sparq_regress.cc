@@ -137,11 +137,21 @@ std::string Bundle(const RegressCase& original, const CaseOutcome& first,
   const std::string replay = Self() + " replay " + yaml + " --seed " +
                              std::to_string(small.hw.dram_stall_seed) +
                              plugin_arg;
+  // The bundle must stand alone: its YAML and .npy, read back, still fail.
+  {
+    const RunConfig cfg = LoadRunConfig(yaml);
+    RegressCase back = small;
+    back.net = cfg.net;
+    const CaseOutcome r = RunCase(back, make_rtl);
+    readme << "bundle read back from case.yaml: "
+           << (!r.pass && !r.invalid ? "fails as above" : "DOES NOT FAIL: " +
+                                                              r.what)
+           << "\n";
+  }
   std::ostringstream loc;
-  Divergence d;
   try {
     const CompiledNetwork compiled = Compile(small.net, small.hw);
-    d = ReportDivergence(small.net, compiled, small.hw, make_rtl,
+    ReportDivergence(small.net, compiled, small.hw, make_rtl,
                          RtlRunCommand(SparqBinary(), yaml, small.hw), dir,
                          DisasmFilterCommand(SparqBinary()), loc);
   } catch (const std::exception& e) {

@@ -155,6 +155,7 @@ TEST_F(RegressTest, InjectedFaultIsFoundShrunkLocalizedAndReplayed) {
   // and none of its one-step reductions still fails: it is shrunk.
   const RunConfig cfg = LoadRunConfig((bundle / "case.yaml").string());
   const std::string readme = ReadFile(bundle / "README.txt");
+  EXPECT_THAT(readme, HasSubstr("bundle read back from case.yaml: fails"));
   RegressCase c;
   c.net = cfg.net;
   c.hw = HwConfig::ForArray(cfg.rows, cfg.cols, cfg.dram_bits);
