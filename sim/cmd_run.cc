@@ -104,6 +104,11 @@ void CheckOptions(const RunOptions& o, bool use_rtl) {
     throw InputError("--trace-on-mismatch: expected --backend rtl or both, "
                      "got --backend " + o.backend);
   }
+  if (fs::exists(o.trace_on_mismatch) &&
+      !fs::is_directory(o.trace_on_mismatch)) {
+    throw InputError("--trace-on-mismatch " + o.trace_on_mismatch +
+                     ": expected a folder (created if missing), got a file");
+  }
   if (o.trace.empty() &&
       (o.trace_from_opt->count() || o.trace_to_opt->count())) {
     throw InputError(

@@ -261,6 +261,15 @@ TEST_F(RegressTest, TraceOnMismatchNeedsTheRtl) {
               HasSubstr("--trace-on-mismatch: expected --backend rtl or both"));
 }
 
+TEST_F(RegressTest, TraceOnMismatchNeedsAFolder) {
+  std::ofstream(dir_ / "file") << "x";
+  const Result r = Sh(kSparq + " run " + kSource +
+                      "/configs/examples/small_array.yaml --backend rtl "
+                      "--trace-on-mismatch " + (dir_ / "file").string());
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("expected a folder (created if missing)"));
+}
+
 // A mismatch that is not the RTL's (here flipped in the read-back output):
 // no instruction diverges, and no trace is written.
 TEST_F(RegressTest, TraceOnMismatchSaysWhenTheRtlAgreesWithTheModel) {
