@@ -258,6 +258,7 @@ CaseOutcome RunCase(const RegressCase& c, const RtlMaker& make_rtl) {
     }
   } catch (const DeviceError& e) {
     o.pass = false;
+    o.device_error = true;
     o.what = std::string("device error: ") + e.what();
   }
   return o;

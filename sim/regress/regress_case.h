@@ -42,6 +42,7 @@ RegressCase DrawCase(uint64_t seed, const RegressDims& dims);
 struct CaseOutcome {
   bool pass = true;
   bool invalid = false;   // the layer does not compile (InputError)
+  bool device_error = false;  // the RTL faulted (assertion, timeout)
   std::string what;       // the mismatch or device error
   uint64_t rtl_cycles = 0;
   uint64_t outputs = 0;   // elements compared

@@ -118,8 +118,9 @@ std::string Bundle(const RegressCase& original, const CaseOutcome& first,
   const RegressCase small = Shrink(
       original,
       [&](const RegressCase& c) {
+        // The same kind of failure: a mismatch must not shrink into a hang.
         const CaseOutcome r = RunCase(c, make_rtl);
-        return !r.pass && !r.invalid;
+        return !r.pass && !r.invalid && r.device_error == first.device_error;
       },
       o.shrink_runs, &runs);
   const CaseOutcome again = RunCase(small, make_rtl);
