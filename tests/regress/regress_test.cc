@@ -17,6 +17,7 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -108,6 +109,22 @@ Vcd ReadVcd(const std::string& fst, const std::string& name) {
   return v;
 }
 
+// "name[msb:lsb]" (or "name") of every $var of an FST.
+std::set<std::string> VarsOf(const std::string& fst) {
+  const Result r = Sh("fst2vcd " + fst);
+  std::set<std::string> vars;
+  std::istringstream in(r.out);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("$var", 0) != 0) continue;
+    std::istringstream s(line);
+    std::string var, type, width, ident, name, range;
+    s >> var >> type >> width >> ident >> name >> range;
+    vars.insert(range == "$end" ? name : name + range);
+  }
+  return vars;
+}
+
 std::string BinToHex(std::string b) {
   while (b.size() % 4) b.insert(b.begin(), '0');
   std::string h;
@@ -196,6 +213,17 @@ TEST_F(RegressTest, InjectedFaultIsFoundShrunkLocalizedAndReplayed) {
   const std::string gtkw = ReadFile(bundle / "mismatch.gtkw");
   EXPECT_THAT(gtkw, HasSubstr("[timestart] " + std::to_string(d.window_from * 10)));
   EXPECT_THAT(gtkw, HasSubstr("disasm --filter"));
+  // Every signal of the layout is in the trace, with this build's widths.
+  const std::set<std::string> vars = VarsOf((bundle / "mismatch.fst").string());
+  std::istringstream layout(gtkw);
+  std::string sig;
+  int signals = 0;
+  while (std::getline(layout, sig)) {
+    if (sig.rfind("TOP.", 0) != 0) continue;
+    ++signals;
+    EXPECT_TRUE(vars.count(sig.substr(sig.rfind('.') + 1))) << sig;
+  }
+  EXPECT_GT(signals, 40);
 
   // One command replays it: same failure, same localization.
   fs::remove(bundle / "mismatch.fst");
