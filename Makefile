@@ -13,6 +13,12 @@
 #   make test-wide  a second build (BUILD_WIDE) with the 32x32 array on a
 #                256-bit DRAM port: its random RTL layers, its example on both
 #                backends, and the bench on it
+#   make regress seeded random layers on the RTL against golden, every output
+#                compared; N layers (default 1000) on the ARRAY build (default
+#                4x4), split over JOBS worker processes; SHARD=i/n runs only
+#                the seeds with seed % n == i (a farm gives each machine one
+#                shard); SEED0 is the first seed. Failures are shrunk and
+#                written as repro bundles under $(BUILD)/regress/
 #   make wave    open the newest FST trace in GTKWave with the saved layout
 #   make lint    verilator --lint-only -Wall on every RTL module, and an
 #                Icarus (iverilog -g2012) compile of sparq_top
@@ -21,7 +27,8 @@
 #
 # Both `sim` and `test` first install any missing Debian packages
 # (scripts/install-deps.sh). Variables: BUILD (build dir), JOBS, CONFIG,
-# BENCH_ARGS.
+# BENCH_ARGS, TRACE (make sim: an FST of cycles TRACE_FROM..TRACE_TO; off by
+# default so that the run shows the untraced speed), N, SHARD, SEED0, ARRAY.
 
 BUILD  ?= build
 JOBS   ?= $(shell nproc)
@@ -29,7 +36,15 @@ CONFIG ?= configs/default.yaml
 BENCH_ARGS ?=
 SPARQ  := $(BUILD)/sim/sparq
 
-.PHONY: all deps configure build sim test test-wide bench wave lint synth clean
+TRACE ?=
+TRACE_FROM ?= 0
+TRACE_TO ?= 20000
+N ?= 1000
+SHARD ?= 0/1
+SEED0 ?= 0
+ARRAY ?= 4x4
+
+.PHONY: all deps configure build sim test test-wide bench wave lint synth clean regress
 
 all: build
 
@@ -48,7 +63,7 @@ build: deps configure
 sim: deps configure
 	cmake --build $(BUILD) -j $(JOBS) --target sparq sparq_rtl_16x16
 	@mkdir -p $(BUILD)/waves
-	$(SPARQ) run $(CONFIG) --trace $(BUILD)/waves/sim.fst --trace-to 20000 --json $(BUILD)/sim_report.json --outputs $(BUILD)/sim_outputs
+	$(SPARQ) run $(CONFIG) $(if $(TRACE),--trace $(BUILD)/waves/sim.fst --trace-from $(TRACE_FROM) --trace-to $(TRACE_TO)) --json $(BUILD)/sim_report.json --outputs $(BUILD)/sim_outputs
 
 test: build
 	cd $(BUILD) && ctest -j $(JOBS) --output-on-failure
@@ -65,6 +80,10 @@ test-wide: deps
 bench: deps configure
 	cmake --build $(BUILD) -j $(JOBS) --target sparq_bench
 	$(BUILD)/bench/sparq_bench $(BENCH_ARGS)
+
+regress: deps configure
+	cmake --build $(BUILD) -j $(JOBS) --target sparq sparq_regress sparq_rtl_$(subst @,_,$(ARRAY))
+	$(BUILD)/sim/regress/sparq_regress run --count $(N) --first $(SEED0) --shard $(SHARD) --jobs $(JOBS) --array $(ARRAY) --out $(BUILD)/regress
 
 wave:
 	@scripts/wave.sh $(BUILD)/waves

@@ -198,6 +198,17 @@ module sparq_top #(
   logic [ArrayRows*8-1:0] act_rdata;
   logic [ArrayCols*8-1:0] wgt_rdata;
   logic [ParamBits-1:0]   param_rdata;
+  logic [ArrayRows*8-1:0] act_wdata;
+
+  // Test-only fault for the regression's own test (tests/regress): with
+  // SPARQ_FAULT_ACT_LINE6 defined, bit 6 of byte 1 of every write to ACT line
+  // 6 flips. Never defined in a real build.
+`ifdef SPARQ_FAULT_ACT_LINE6
+  assign act_wdata = ld_wr_data[ArrayRows*8-1:0] ^
+                     ((ld_wr_addr == 16'd6) ? (ArrayRows*8)'(16'h4000) : '0);
+`else
+  assign act_wdata = ld_wr_data[ArrayRows*8-1:0];
+`endif
 
   sparq_sram #(
     .Width(ArrayRows * 8),
@@ -206,7 +217,7 @@ module sparq_top #(
     .clk_i  (clk_i),
     .we_i   (ld_wr_valid && (ld_wr_buf == sparq_isa_pkg::BufAct)),
     .waddr_i(ActAw'(ld_wr_addr)),
-    .wdata_i(ld_wr_data[ArrayRows*8-1:0]),
+    .wdata_i(act_wdata),
     .re_i   (act_re),
     .raddr_i(act_raddr),
     .rdata_o(act_rdata)

@@ -18,6 +18,7 @@
 #include "golden/npy.h"
 #include "sim/checker.h"
 #include "sim/cmd_import.h"
+#include "sim/localize.h"
 #include "sim/model_device.h"
 #include "sim/network_yaml.h"
 #include "sim/report.h"
@@ -48,6 +49,7 @@ struct RunOptions {
   uint64_t seed = 1;
   std::string inject_fault;
   std::string input;  // network input of a .tflite config
+  std::string trace_on_mismatch;  // folder for the divergence's window trace
 
   // Which options were given (CLI11 2.1 has no std::optional binding).
   const CLI::Option* dram_latency_opt = nullptr;
@@ -97,6 +99,15 @@ void CheckOptions(const RunOptions& o, bool use_rtl) {
         "--trace: expected --backend rtl or both (only the RTL "
         "has waveforms), got --backend " +
         o.backend);
+  }
+  if (!o.trace_on_mismatch.empty() && !use_rtl) {
+    throw InputError("--trace-on-mismatch: expected --backend rtl or both, "
+                     "got --backend " + o.backend);
+  }
+  if (fs::exists(o.trace_on_mismatch) &&
+      !fs::is_directory(o.trace_on_mismatch)) {
+    throw InputError("--trace-on-mismatch " + o.trace_on_mismatch +
+                     ": expected a folder (created if missing), got a file");
   }
   if (o.trace.empty() &&
       (o.trace_from_opt->count() || o.trace_to_opt->count())) {
@@ -249,6 +260,11 @@ int Run(const RunOptions& o) {
   }
   if (!report.ok()) {
     std::cerr << "sparq: mismatch: " << report.FirstMismatch() << "\n";
+    if (!o.trace_on_mismatch.empty()) {
+      ReportDivergence(cfg.net, compiled, hw, MakeRtlDevice,
+                       RtlRunCommand("sparq", o.config, hw),
+                       o.trace_on_mismatch, DisasmFilterCommand(), std::cerr);
+    }
     return 1;
   }
   return 0;
@@ -281,6 +297,10 @@ void AddRunCommand(CLI::App& app) {
                                       "First traced cycle (default 0)");
   o->trace_to_opt = run->add_option("--trace-to", o->trace_to,
                                     "Last traced cycle (default: the end)");
+  run->add_option("--trace-on-mismatch", o->trace_on_mismatch,
+                  "On a mismatch, localize the first RTL instruction whose "
+                  "DRAM writes differ from the machine model's and write "
+                  "DIR/mismatch.fst and .gtkw for its cycle window");
   o->dram_latency_opt =
       run->add_option("--dram-latency", o->dram_latency,
                       "DRAM read latency in cycles (RTL, and the machine "

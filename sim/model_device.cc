@@ -628,6 +628,10 @@ class ModelDevice final : public Device {
         }
         dram_.Write(static_cast<uint64_t>(addr), out,
                     static_cast<size_t>(i.n_bytes));
+        if (opts_.on_dram_write) {
+          opts_.on_dram_write(index_, static_cast<uint64_t>(addr), out,
+                              static_cast<size_t>(i.n_bytes));
+        }
       }
     }
     GiveTokens(pushes);

@@ -27,6 +27,9 @@
 #ifndef SPARQ_SIM_MODEL_DEVICE_H_
 #define SPARQ_SIM_MODEL_DEVICE_H_
 
+#include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <memory>
 
 #include "sw/device.h"
@@ -39,6 +42,12 @@ struct ModelOptions {
   // ordered by token chains (they would race on the concurrent RTL even
   // though program order hides it).
   bool check_races = true;
+  // Called for every DRAM write an instruction makes (`instr` indexes the
+  // instructions submitted since the last RunToIdle), for localizing an RTL
+  // mismatch to the instruction that wrote the first differing byte.
+  std::function<void(size_t instr, uint64_t addr, const uint8_t* data,
+                     size_t n)>
+      on_dram_write;
 };
 
 std::unique_ptr<Device> MakeModelDevice(const HwConfig& hw);

@@ -19,12 +19,30 @@
 
 namespace sparq {
 
+// What the harness saw on the design's ports, for localizing a mismatch to
+// an instruction and a cycle window (sim/localize.h). Cycles count from the
+// device's construction, as --trace-from/--trace-to do.
+struct RtlProbe {
+  struct ByteWrite {
+    uint64_t cycle;  // rising edge that accepted the beat
+    uint32_t addr;
+    uint8_t value;
+  };
+  std::vector<ByteWrite> writes;      // every strobed DRAM byte, in order
+  std::vector<uint64_t> cmd_accepted;  // per submitted instruction
+  std::vector<uint64_t> idle_at;       // cycle at the end of each RunToIdle
+};
+
 // Simulation options that are not hardware (the DRAM timing is in HwConfig).
+// Trace time: one cycle is 1 ns (cycle c spans [c, c+1) ns, its rising edge
+// at c + 0.5 ns); the FST is open, and costs time, only inside
+// [trace_from, trace_to].
 struct RtlOptions {
   std::string trace_file;        // FST; empty = no tracing
   uint64_t trace_from = 0;       // first traced cycle
   uint64_t trace_to = UINT64_MAX;
   uint64_t max_idle_wait = 200000000;  // cycles before RunToIdle gives up
+  RtlProbe* probe = nullptr;     // filled while the device runs when set
 };
 
 // The parameters a verilated build fixes. Named like HwConfig::BuildName():

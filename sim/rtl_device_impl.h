@@ -59,6 +59,9 @@ class RtlDeviceImpl final : public Device {
     ctx_->fatalOnError(false);
     if (!opts_.trace_file.empty()) ctx_->traceEverOn(true);
     top_ = std::make_unique<VTop>(ctx_.get(), "TOP");
+    // $time and the trace count 1 ns per cycle (the design has no timescale).
+    ctx_->timeunit(-9);
+    ctx_->timeprecision(-10);
     top_->clk_i = 0;
     top_->rst_ni = 0;
     top_->cmd_valid_i = 0;
@@ -72,8 +75,13 @@ class RtlDeviceImpl final : public Device {
   }
 
   ~RtlDeviceImpl() override {
+    // Verilator's scope teardown goes through the thread's current context,
+    // which is the newest model's: this one must be current when another
+    // device lived and died after it (localizing inside `sparq run`).
+    Verilated::threadContextp(ctx_.get());
     if (tfp_) tfp_->close();
     top_->final();
+    top_.reset();
   }
 
   RtlDeviceImpl(const RtlDeviceImpl&) = delete;
@@ -93,6 +101,7 @@ class RtlDeviceImpl final : public Device {
   }
 
   void RunToIdle() override {
+    Verilated::threadContextp(ctx_.get());  // see the destructor
     const uint64_t start = cycle_;
     int idle_seen = 0;
     // idle_o must hold for two consecutive cycles after the last command was
@@ -119,6 +128,7 @@ class RtlDeviceImpl final : public Device {
       throw DeviceError("rtl: simulation error (assertion) before cycle " +
                         std::to_string(cycle_));
     }
+    if (opts_.probe) opts_.probe->idle_at.push_back(cycle_);
   }
 
   PerfCounters ReadCounters() override {
@@ -178,18 +188,39 @@ class RtlDeviceImpl final : public Device {
     }
   }
 
+  // Trace time in units of 100 ps: cycle c's low phase at c ns, its rising
+  // edge at c + 0.5 ns.
+  static constexpr uint64_t kTicksPerCycle = 10;
+
   void UpdateTrace() {
     if (opts_.trace_file.empty()) return;
     if (!tfp_ && !trace_done_ && cycle_ >= opts_.trace_from &&
         cycle_ <= opts_.trace_to) {
       tfp_ = std::make_unique<VerilatedFstC>();
       top_->trace(tfp_.get(), 99);
+      tfp_->set_time_unit("1ns");
+      tfp_->set_time_resolution("100ps");
       tfp_->open(opts_.trace_file.c_str());
     }
     if (tfp_ && cycle_ > opts_.trace_to) {
       tfp_->close();
       tfp_.reset();
       trace_done_ = true;
+    }
+  }
+
+  // Records the DRAM bytes this rising edge writes and an accepted command.
+  void Probe(const DramModel::Outputs& out, bool wr_ready, bool cmd_fire) {
+    RtlProbe& p = *opts_.probe;
+    if (cmd_fire) p.cmd_accepted.push_back(cycle_);
+    if (!out.wr_valid || !wr_ready) return;
+    const int bytes = dram_.beat_words() * 4;
+    for (int i = 0; i < bytes; ++i) {
+      if ((out.wr_strb[static_cast<size_t>(i / 32)] >> (i % 32)) & 1u) {
+        const uint32_t word = out.wr_data[static_cast<size_t>(i / 4)];
+        p.writes.push_back({cycle_, out.wr_addr + static_cast<uint32_t>(i),
+                            static_cast<uint8_t>(word >> (8 * (i % 4)))});
+      }
     }
   }
 
@@ -210,8 +241,8 @@ class RtlDeviceImpl final : public Device {
     PortFromWords(in.rd_rsp_data, top_->dram_rd_rsp_data_i);
     top_->dram_wr_ready_i = in.wr_ready;
     top_->eval();
-    ctx_->timeInc(1);
-    if (tfp_) tfp_->dump(ctx_->time());
+    if (tfp_) tfp_->dump(kTicksPerCycle * cycle_);
+    ctx_->timeInc(kTicksPerCycle / 2);
 
     DramModel::Outputs& out = dram_out_;
     out.rd_req_valid = top_->dram_rd_req_valid_o;
@@ -224,11 +255,12 @@ class RtlDeviceImpl final : public Device {
       PortToWords(top_->dram_wr_strb_o, out.wr_strb);
     }
     const bool cmd_fire = cmd_valid && top_->cmd_ready_o;
+    if (opts_.probe) Probe(out, in.wr_ready, cmd_fire);
 
     top_->clk_i = 1;
     top_->eval();
-    ctx_->timeInc(1);
-    if (tfp_) tfp_->dump(ctx_->time());
+    if (tfp_) tfp_->dump(kTicksPerCycle * cycle_ + kTicksPerCycle / 2);
+    ctx_->timeInc(kTicksPerCycle / 2);
 
     if (cmd_fire) cmdq_.pop_front();
     dram_.Clock(out);

@@ -162,6 +162,15 @@ Network RandomLayerNetwork(uint64_t seed, const RandomLayerOptions& opts) {
   return net;
 }
 
+DramTiming RandomDramTiming(SplitMix64* rng) {
+  const int latencies[] = {1, 2, 7, 20, 63};
+  const double stalls[] = {0.0, 0.1, 0.35};
+  DramTiming t;
+  t.latency = latencies[RandInt(rng, 0, 4)];
+  t.stall = stalls[RandInt(rng, 0, 2)];
+  return t;
+}
+
 std::string DescribeLayer(const Network& net) {
   const Layer& l = net.layers.front();
   std::ostringstream s;

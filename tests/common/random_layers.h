@@ -64,6 +64,14 @@ Network RandomFcNetwork(SplitMix64* rng, const std::string& name,
 // else conv.
 Network RandomLayerNetwork(uint64_t seed, const RandomLayerOptions& opts = {});
 
+// DRAM timing of a random run: read latency 1..63 (mostly short, sometimes
+// long) and a stall probability of 0, 10% or 35% per cycle and channel.
+struct DramTiming {
+  int latency = 20;
+  double stall = 0;
+};
+DramTiming RandomDramTiming(SplitMix64* rng);
+
 // The layer's name, kind, input and weight shapes, geometry, bias, zero
 // points and clamp, for test traces.
 std::string DescribeLayer(const Network& net);

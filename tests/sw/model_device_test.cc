@@ -632,8 +632,9 @@ TEST_F(ModelDeviceTest, RejectsAccessesNoTokenOrders) {
   dev_->Submit({Encode(lp), Encode(g), Encode(s)});
   EXPECT_NO_THROW(dev_->RunToIdle());
   // Without the race check the racy program runs (program-order semantics).
-  std::unique_ptr<Device> lax =
-      MakeModelDevice(hw_, ModelOptions{/*check_races=*/false});
+  ModelOptions no_race_check;
+  no_race_check.check_races = false;
+  std::unique_ptr<Device> lax = MakeModelDevice(hw_, no_race_check);
   g.pop_prev = 1;
   g.push_next = 0;
   lax->Submit(

@@ -269,11 +269,10 @@ TEST(RtlTraceTest, FstHoldsRequestedWindow) {
   }
   EXPECT_TRUE(has_clk);
   EXPECT_TRUE(has_cmd);
-  // Two time steps per cycle.
-  EXPECT_GE(first, 2 * 20);
-  EXPECT_LE(first, 2 * 20 + 2);
-  EXPECT_GE(last, 2 * 120);
-  EXPECT_LE(last, 2 * 120 + 4);
+  // 1 ns per cycle at 100 ps resolution: cycle c's low phase at 10c, its
+  // rising edge at 10c + 5.
+  EXPECT_EQ(first, 10 * 20);
+  EXPECT_EQ(last, 10 * 120 + 5);
   std::remove(vcd.c_str());
   std::remove(fst.c_str());
 }
