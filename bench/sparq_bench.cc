@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/sparse_bench.h"
 #include "golden/errors.h"
 #include "golden/network.h"
 #include "golden/random.h"
@@ -135,6 +136,9 @@ int main(int argc, char** argv) {
   app.add_option("--seed", seed, "SplitMix64 seed of the DRAM stall pattern");
   app.add_option("--layers", only, "Only these layers, e.g. conv2_x,conv5_x");
   app.add_option("--json", json, "Write the figures as JSON to this file");
+  bool sparse_only = false, no_sparse = false;
+  app.add_flag("--sparse-only", sparse_only, "Only the sparse-engine table");
+  app.add_flag("--no-sparse", no_sparse, "Skip the sparse-engine table");
   CLI11_PARSE(app, argc, argv);
 
   HwConfig hw;
@@ -163,6 +167,7 @@ int main(int argc, char** argv) {
   std::vector<Measured> rows;
   bool all_exact = true;
   for (const ResNetLayer& l : kLayers) {
+    if (sparse_only) break;
     if (!only.empty() && only.find(l.name) == std::string::npos) continue;
     Network net = MakeConvNetwork(l, 7);
     CompiledNetwork c = Compile(net, hw);
@@ -202,6 +207,7 @@ int main(int argc, char** argv) {
     }
     std::printf("\n");
   }
+  if (!no_sparse) all_exact = RunSparseBench(hw) && all_exact;
   if (!json.empty()) {
     std::ofstream f(json);
     f << "{\"array\": [" << hw.rows << ", " << hw.cols

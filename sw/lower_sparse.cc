@@ -23,6 +23,11 @@ constexpr int64_t kMaxStoreNx = IsaFieldMax("Store", "nx");
 
 int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
+// Rectangles of fewer pixels make a layer weight-bound (see the constructor).
+constexpr int kWeightBoundPixels = 16;
+constexpr int64_t kMinChunkLines = 256;
+constexpr int64_t kWeightBoundChunks = 8;
+
 // An instruction under construction and the op indices it must wait for
 // (the token rule of the dense lowering, sw/compiler.cc ResolveTokens).
 struct Op {
@@ -122,6 +127,36 @@ SparseLowering::SparseLowering(const Layer& layer, const SparseConvShape& s,
       std::min<int64_t>(CeilDiv(s_.cout, c), kSparseLaneOuts / 2));
   const int nt = groups_max * c;
 
+  // Rectangles of output pixels: whole rows when a row fits one ACT half and
+  // one ACC half, else runs of one row.
+  const int64_t max_px = std::min<int64_t>(
+      {hw_.act_lines / 2 / lpp_, acc_half / groups_max, kMaxMRows});
+  for (int image = 0; image < s_.images; ++image) {
+    if (s_.ow <= max_px) {
+      const int64_t rows = std::min<int64_t>(max_px / s_.ow, kMaxStoreNy);
+      const int64_t n = CeilDiv(s_.oh, rows);
+      const int ny = static_cast<int>(CeilDiv(s_.oh, n));
+      for (int y = 0; y < s_.oh; y += ny) {
+        rects_.push_back({image, y, 0, std::min(ny, s_.oh - y), s_.ow});
+      }
+    } else {
+      const int64_t n = CeilDiv(s_.ow, std::min(max_px, kMaxStoreNx));
+      const int nx = static_cast<int>(CeilDiv(s_.ow, n));
+      for (int y = 0; y < s_.oh; ++y) {
+        for (int x = 0; x < s_.ow; x += nx) {
+          rects_.push_back({image, y, x, 1, std::min(nx, s_.ow - x)});
+        }
+      }
+    }
+  }
+
+  // With few vectors per rectangle the weight stream dominates and the
+  // first chunk's LOAD is exposed: cap chunks at 1/8 of a tile's stream
+  // (>= 256 lines) so that the pipeline fills quickly.
+  int max_pixels = 1;
+  for (const Rect& rc : rects_) max_pixels = std::max(max_pixels, rc.pixels());
+  const bool weight_bound = max_pixels < kWeightBoundPixels;
+
   // Tiles: pack every column, then cut the streams at ACT-line boundaries
   // so that each chunk's longest lane fits half the WGT SRAM.
   std::vector<int8_t> dense;
@@ -138,6 +173,16 @@ SparseLowering::SparseLowering(const Layer& layer, const SparseConvShape& s,
     }
     t.streams = PackSparse(dense.data(), t.n_cols, k_act_, t.n_cols, lanes);
     nonzeros_ += t.streams.nonzeros;
+    int64_t cap = wgt_half;
+    if (weight_bound) {
+      int64_t longest = 0;
+      for (const auto& l : t.streams.words) {
+        longest = std::max<int64_t>(longest, static_cast<int64_t>(l.size()));
+      }
+      cap = std::min<int64_t>(
+          wgt_half, std::max<int64_t>(kMinChunkLines,
+                                      CeilDiv(longest, kWeightBoundChunks)));
+    }
     std::vector<int64_t> used(static_cast<size_t>(lanes), 0);
     Chunk ch;
     for (int line = 0; line * r < k_act_; ++line) {
@@ -147,7 +192,7 @@ SparseLowering::SparseLowering(const Layer& layer, const SparseConvShape& s,
         for (int kk = line * r; kk < std::min(k_act_, (line + 1) * r); ++kk) {
           add[p] += 1 + t.streams.col_words[p][kk];
         }
-        if (used[p] + add[p] > wgt_half) fits = false;
+        if (used[p] + add[p] > cap) fits = false;
       }
       if (!fits && line * r > ch.k0) {
         ch.k1 = line * r;
@@ -180,28 +225,6 @@ SparseLowering::SparseLowering(const Layer& layer, const SparseConvShape& s,
     tiles_.push_back(std::move(t));
   }
 
-  // Rectangles of output pixels: whole rows when a row fits one ACT half and
-  // one ACC half, else runs of one row.
-  const int64_t max_px = std::min<int64_t>(
-      {hw_.act_lines / 2 / lpp_, acc_half / groups_max, kMaxMRows});
-  for (int image = 0; image < s_.images; ++image) {
-    if (s_.ow <= max_px) {
-      const int64_t rows = std::min<int64_t>(max_px / s_.ow, kMaxStoreNy);
-      const int64_t n = CeilDiv(s_.oh, rows);
-      const int ny = static_cast<int>(CeilDiv(s_.oh, n));
-      for (int y = 0; y < s_.oh; y += ny) {
-        rects_.push_back({image, y, 0, std::min(ny, s_.oh - y), s_.ow});
-      }
-    } else {
-      const int64_t n = CeilDiv(s_.ow, std::min(max_px, kMaxStoreNx));
-      const int nx = static_cast<int>(CeilDiv(s_.ow, n));
-      for (int y = 0; y < s_.oh; ++y) {
-        for (int x = 0; x < s_.ow; x += nx) {
-          rects_.push_back({image, y, x, 1, std::min(nx, s_.ow - x)});
-        }
-      }
-    }
-  }
 }
 
 int8_t SparseLowering::WeightAt(int kk, int n) const {
