@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -136,9 +135,9 @@ bool RunSparseBench(const HwConfig& hw) {
       "activations, 100%% density; vs array = dense int8 on the array, same "
       "input):\n",
       SparseLanes(hw.cols));
-  std::printf("%-10s %7s %6s %10s %9s %10s %9s %9s %6s\n", "layer", "density",
-              "0-act", "cycles", "vs 100%", "array cyc", "vs array",
-              "balance", "exact");
+  std::printf("%-10s %7s %6s %10s %9s %10s %9s %9s %6s %6s\n", "layer",
+              "density", "0-act", "cycles", "vs 100%", "array cyc", "vs array",
+              "balance", "auto", "exact");
   for (const Case& c : kCases) {
     for (double za : zero_acts) {
       const Result dense =
@@ -151,21 +150,20 @@ bool RunSparseBench(const HwConfig& hw) {
         all_exact = all_exact && r.exact;
         if (d == 1.0) base = r.cycles;
         const double work = static_cast<double>(LaneWork(net, hw.cols));
+        const CompiledNetwork chosen =
+            Compile(MakeNetwork(c, d, za, LayerEngine::kAuto), hw);
+        const bool auto_sparse =
+            chosen.layers[0].engine == LayerEngine::kSparse;
         const double idle = static_cast<double>(r.ctr[kCtrSparseLaneIdle]);
-        std::printf("%-10s %6.0f%% %5.0f%% %10llu %8.2fx %10llu %8.2fx %8.1f%% %6s\n",
+        std::printf(
+            "%-10s %6.0f%% %5.0f%% %10llu %8.2fx %10llu %8.2fx %8.1f%% %6s %6s\n",
                     c.name, 100 * d, 100 * za,
                     static_cast<unsigned long long>(r.cycles),
                     static_cast<double>(base) / r.cycles,
                     static_cast<unsigned long long>(dense.cycles),
                     static_cast<double>(dense.cycles) / r.cycles,
-                    100.0 * work / (work + idle), r.exact ? "yes" : "NO");
-        if (std::getenv("SPARQ_SPARSE_DEBUG")) {
-          for (int i = 0; i < kNumCounters; ++i) {
-            std::printf("   %s=%llu", CounterName(i),
-                        static_cast<unsigned long long>(r.ctr[i]));
-          }
-          std::printf("\n");
-        }
+                    100.0 * work / (work + idle), auto_sparse ? "sparse" : "dense",
+                    r.exact ? "yes" : "NO");
         std::fflush(stdout);
       }
     }
