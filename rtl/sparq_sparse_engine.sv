@@ -318,7 +318,9 @@ module sparq_sparse_engine #(
     logic [15:0]      rd_cnt_d, rd_cnt_q;
     logic [15:0]      j_d, j_q;          // next output position in the column
     logic [7:0]       a_d, a_q;          // the column's activation
-    logic [31:0]      acc_q [LaneOuts];
+    // A register file (1 write, 3 asynchronous reads): synthesis keeps it as
+    // a memory cell like the SRAMs (sparq_macro), not as LaneOuts x 32 flops.
+    (* sparq_macro *) logic [31:0] acc_q [LaneOuts];
     logic [LaneOuts-1:0] set_q;          // accumulator written in this vector
     logic [15:0]      word, live;
     logic [7:0]       act;
