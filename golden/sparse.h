@@ -1,10 +1,10 @@
 // Bit-exact reference of the sparse product (golden's view of unstructured
 // sparsity, independent of the hardware's lane streams): a weight matrix in
-// compressed sparse column form (the storage EIE builds on; the relative
-// indices are the hardware format's business), and the int32 product that
-// visits only its non-zeros and skips zero
-// activations. Its result equals the dense GemmInt8Int32 (the tests show it),
-// wrap-around included.
+// compressed sparse column form (the storage EIE builds on; relative indices
+// are the hardware format's business, sw/sparse_format.h), and the int32
+// product that visits only its non-zeros and skips zero activations. Its
+// result equals the dense GemmInt8Int32 (the tests show it), wrap-around
+// included.
 
 #ifndef SPARQ_GOLDEN_SPARSE_H_
 #define SPARQ_GOLDEN_SPARSE_H_
