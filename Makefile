@@ -5,7 +5,8 @@
 #                and the RTL, every output compared
 #   make test    build everything (every RTL configuration) and run every
 #                test (CTest)
-#   make bench   simulated cycles/s and array utilization (ResNet-18 layers);
+#   make bench   simulated cycles/s and array utilization (ResNet-18 layers,
+#                then person_detect and ds_cnn_s per layer and whole network);
 #                BENCH_ARGS passes options, e.g.
 #                BENCH_ARGS="--array 32x32 --dram-bits 256" (that plugin must
 #                be configured: -DSPARQ_RTL_CONFIGS="4x4;16x16;32x32@256")

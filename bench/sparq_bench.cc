@@ -1,10 +1,11 @@
 // make bench: simulated cycles per second of an RTL build (default the 16x16
 // on a 128-bit port) on ResNet-18 layers, and the array utilization of the
-// 3x3 stride-1 layers conv2_x..conv5_x measured by the RTL's counters.
+// 3x3 stride-1 layers conv2_x..conv5_x measured by the RTL's counters, then
+// whole networks (person_detect, ds_cnn_s: bench_networks.h) per layer.
 //
 //   sparq_bench [--array RxC] [--dram-bits N] [--dram-latency N]
 //               [--dram-stall P] [--seed S] [--layers conv2_x,conv5_x]
-//               [--json FILE]
+//               [--networks person_detect,ds_cnn_s|none] [--json FILE]
 //
 // The options name the same HwConfig fields as `sparq run`'s YAML and flags.
 
@@ -17,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_networks.h"
 #include "bench/sparse_bench.h"
 #include "golden/errors.h"
 #include "golden/network.h"
@@ -32,33 +34,40 @@ namespace {
 struct ResNetLayer {
   const char* name;
   int hw;
-  int channels;
+  int channels;      // output channels
+  int cin = 0;       // 0: channels
+  int kernel = 3;
+  int stride = 1;
 };
 
-// The 3x3, stride-1, pad-1 convolutions of ResNet-18's four stages.
+// The 3x3, stride-1, pad-1 convolutions of ResNet-18's four stages, and its
+// first layer (7x7 stride 2 on three channels: a dense im2col gather).
 const ResNetLayer kLayers[] = {
     {"conv2_x", 56, 64},
     {"conv3_x", 28, 128},
     {"conv4_x", 14, 256},
     {"conv5_x", 7, 512},
+    {"conv1", 224, 64, 3, 7, 2},
 };
 
 Network MakeConvNetwork(const ResNetLayer& l, uint64_t seed) {
   SplitMix64 rng(seed);
   Network net;
   net.name = l.name;
-  net.input = Tensor<int8_t>({1, l.hw, l.hw, l.channels});
+  const int cin = l.cin > 0 ? l.cin : l.channels;
+  net.input = Tensor<int8_t>({1, l.hw, l.hw, cin});
   for (auto& v : net.input.data) v = static_cast<int8_t>(rng.Uniform(-128, 127));
   Layer conv;
   conv.name = l.name;
   conv.kind = LayerKind::kConv;
   conv.inputs = {"input"};
-  conv.weights = Tensor<int8_t>({l.channels, 3, 3, l.channels});
+  conv.weights = Tensor<int8_t>({l.channels, l.kernel, l.kernel, cin});
   for (auto& v : conv.weights.data) v = static_cast<int8_t>(rng.Uniform(-127, 127));
   conv.bias.assign(static_cast<size_t>(l.channels), 0);
   for (auto& v : conv.bias) v = static_cast<int32_t>(rng.Uniform(-20000, 20000));
   conv.geom.pad_top = conv.geom.pad_left = conv.geom.pad_bottom =
-      conv.geom.pad_right = 1;
+      conv.geom.pad_right = l.kernel / 2;
+  conv.geom.stride_h = conv.geom.stride_w = l.stride;
   conv.quant.in_zp = -3;
   conv.quant.out_zp = 5;
   conv.quant.act_min = -128;
@@ -123,6 +132,7 @@ int main(int argc, char** argv) {
   double dram_stall = 0.0;
   uint64_t seed = 1;
   std::string only;
+  std::string networks = "person_detect,ds_cnn_s";
   std::string json;
   app.add_option("--array", array, "Array size RxC (default 16x16)");
   app.add_option("--dram-bits", dram_bits, "DRAM port width in bits (default 128)")
@@ -135,6 +145,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 0.999));
   app.add_option("--seed", seed, "SplitMix64 seed of the DRAM stall pattern");
   app.add_option("--layers", only, "Only these layers, e.g. conv2_x,conv5_x");
+  app.add_option("--networks", networks,
+                 "Whole networks to run after the layers (default "
+                 "person_detect,ds_cnn_s; none: skip)");
   app.add_option("--json", json, "Write the figures as JSON to this file");
   bool sparse_only = false, no_sparse = false;
   app.add_flag("--sparse-only", sparse_only, "Only the sparse-engine table");
@@ -207,6 +220,20 @@ int main(int argc, char** argv) {
     }
     std::printf("\n");
   }
+  std::vector<std::string> net_names;
+  for (size_t p = 0; !sparse_only && networks != "none" && p < networks.size();) {
+    const size_t comma = std::min(networks.find(',', p), networks.size());
+    if (comma > p) net_names.push_back(networks.substr(p, comma - p));
+    p = comma + 1;
+  }
+  std::vector<NetworkFigures> nets;
+  try {
+    nets = BenchNetworks(hw, net_names);
+  } catch (const InputError& e) {
+    std::fprintf(stderr, "sparq_bench: error: %s\n", e.what());
+    return 2;
+  }
+  for (const NetworkFigures& n : nets) all_exact = all_exact && n.exact;
   if (!no_sparse) all_exact = RunSparseBench(hw) && all_exact;
   if (!json.empty()) {
     std::ofstream f(json);
@@ -224,6 +251,15 @@ int main(int argc, char** argv) {
         << ", \"cycles_per_second\": " << m.cycles / m.seconds
         << ", \"cycles_per_cpu_second\": " << m.cycles / m.cpu_seconds
         << ", \"bit_exact\": " << (m.exact ? "true" : "false") << "}";
+    }
+    f << "], \"networks\": [";
+    for (size_t i = 0; i < nets.size(); ++i) {
+      const NetworkFigures& n = nets[i];
+      f << (i ? ", " : "") << "{\"name\": \"" << n.name
+        << "\", \"cycles\": " << n.cycles
+        << ", \"useful_macs\": " << n.useful_macs << ", \"utilization\": "
+        << n.useful_macs / (static_cast<double>(n.cycles) * pe)
+        << ", \"bit_exact\": " << (n.exact ? "true" : "false") << "}";
     }
     f << "]}\n";
   }

@@ -33,8 +33,16 @@ std::vector<std::string> DescrFor<uint8_t>() {
   return {"|u1", "<u1", "u1"};
 }
 template <>
+std::vector<std::string> DescrFor<int16_t>() {
+  return {"<i2"};
+}
+template <>
 std::vector<std::string> DescrFor<int32_t>() {
   return {"<i4"};
+}
+template <>
+std::vector<std::string> DescrFor<int64_t>() {
+  return {"<i8"};
 }
 template <>
 std::vector<std::string> DescrFor<float>() {
@@ -247,9 +255,13 @@ template Tensor<int8_t> LoadNpy<int8_t>(const std::string&);
 template Tensor<uint8_t> LoadNpy<uint8_t>(const std::string&);
 template Tensor<int32_t> LoadNpy<int32_t>(const std::string&);
 template Tensor<float> LoadNpy<float>(const std::string&);
+template Tensor<int16_t> LoadNpy<int16_t>(const std::string&);
+template Tensor<int64_t> LoadNpy<int64_t>(const std::string&);
 template void SaveNpy<int8_t>(const std::string&, const Tensor<int8_t>&);
 template void SaveNpy<uint8_t>(const std::string&, const Tensor<uint8_t>&);
 template void SaveNpy<int32_t>(const std::string&, const Tensor<int32_t>&);
 template void SaveNpy<float>(const std::string&, const Tensor<float>&);
+template void SaveNpy<int16_t>(const std::string&, const Tensor<int16_t>&);
+template void SaveNpy<int64_t>(const std::string&, const Tensor<int64_t>&);
 
 }  // namespace sparq

@@ -1,6 +1,6 @@
 // NumPy .npy files (format 1.0/2.0, little-endian, C order) for the dtypes
-// sparq exchanges: int8, uint8, int32, float32. Errors name the file and what
-// was expected.
+// sparq exchanges: int8, uint8, int16, int32, int64, float32. Errors name the
+// file and what was expected.
 
 #ifndef SPARQ_GOLDEN_NPY_H_
 #define SPARQ_GOLDEN_NPY_H_

@@ -43,7 +43,7 @@ package sparq_isa_pkg;
   localparam int LoadKwLsb = 86;
   localparam int LoadKwW = 4;  // kernel taps in x
   localparam int LoadNlLsb = 90;
-  localparam int LoadNlW = 12;  // SRAM lines per tap segment
+  localparam int LoadNlW = 12;  // SRAM lines per tap segment (dense: per pixel)
   localparam int LoadIy0Lsb = 102;
   localparam int LoadIy0W = 14;  // signed: input row of (y=0, ky=0)
   localparam int LoadIx0Lsb = 116;
@@ -66,6 +66,8 @@ package sparq_isa_pkg;
   localparam int LoadSegBytesW = 16;  // valid bytes per tap segment
   localparam int LoadPadLsb = 206;
   localparam int LoadPadW = 8;  // fill byte for out-of-bounds pixels (input zero point)
+  localparam int LoadDenseLsb = 230;
+  localparam int LoadDenseW = 1;  // 1: a pixel's tap segments are packed back to back into its nl lines
 
   // Gemm
   localparam int GemmActBaseLsb = 8;
@@ -134,7 +136,7 @@ package sparq_isa_pkg;
   // Word bits that carry a field of each instruction (its own and the
   // Common ones); an engine ignores the others.
   localparam logic [InstrBits-1:0] LoadFieldMask =
-    256'h00000000_003fffff_ffffffff_ffffffff_ffffffff_ffffffff_ffffffff_ffffff7f;
+    256'h00000040_003fffff_ffffffff_ffffffff_ffffffff_ffffffff_ffffffff_ffffff7f;
   localparam logic [InstrBits-1:0] GemmFieldMask =
     256'h00000000_00000000_00000000_00000000_000001ff_ffffffff_ffffffff_ffffff7f;
   localparam logic [InstrBits-1:0] StoreFieldMask =

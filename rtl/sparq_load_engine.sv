@@ -19,6 +19,15 @@
 //    line's byte offset. Bytes at or beyond valid_bytes are zero; out-of-bounds
 //    lines are filled with pad. The write leaves through one registered port.
 //
+// Dense LOADs (field `dense`) pack a pixel's tap segments back to back. The
+// generator then walks *pieces* instead of lines: a run of taps that are
+// contiguous in DRAM (dx = 1, seg_bytes = pix_stride, all in bounds) or all
+// out of bounds, cut where an SRAM line fills up. A piece carries its byte
+// offset inside the line (doff); the realigner merges it into an assembly
+// register and writes the line when it is full or the pixel ends. One piece
+// per cycle, so a 3x3 kernel on one channel costs 3 cycles per pixel row of
+// the kernel window, not 9 lines.
+//
 // The descriptor FIFO bounds the reads in flight (LineFifoDepth beats), so a
 // DRAM latency below that depth does not serialize: aligned lines stream at
 // one per cycle. The next LOAD is set up while the realigner drains the
@@ -76,8 +85,9 @@ module sparq_load_engine #(
   localparam int BeatAw    = $clog2(Beat);
   localparam int BeatIdxW  = 32 - BeatAw;
   localparam int VbW       = $clog2(LineBytes + 1);
+  localparam int VbW1      = VbW + 1;
   localparam int OffW      = BeatAw + 1;  // offset + valid bytes < 2 * Beat
-  localparam int DescW     = 30 + BufW + BeatAw + VbW;  // bits of line_desc_t
+  localparam int DescW     = 31 + BufW + BeatAw + 2 * VbW;  // bits of line_desc_t
 
   if (LineBytes > Beat) begin : g_bad_line
     `ELAB_ERROR("sparq_load_engine: SRAM lines (R, C and ParamBytes-byte PARAM records) must fit one DRAM beat")
@@ -95,6 +105,7 @@ module sparq_load_engine #(
   logic [19:0] f_pix;
   logic [15:0] f_seg;
   logic [7:0]  f_pad;
+  logic        f_dense;
   logic        f_pop_next, f_push_next;
 
   assign f_buf       = instr_data_i[sparq_isa_pkg::LoadBufLsb +: sparq_isa_pkg::LoadBufW];
@@ -116,6 +127,7 @@ module sparq_load_engine #(
   assign f_pix       = instr_data_i[sparq_isa_pkg::LoadPixStrideLsb +: sparq_isa_pkg::LoadPixStrideW];
   assign f_seg       = instr_data_i[sparq_isa_pkg::LoadSegBytesLsb +: sparq_isa_pkg::LoadSegBytesW];
   assign f_pad       = instr_data_i[sparq_isa_pkg::LoadPadLsb +: sparq_isa_pkg::LoadPadW];
+  assign f_dense     = instr_data_i[sparq_isa_pkg::LoadDenseLsb];
   assign f_pop_next  = instr_data_i[sparq_isa_pkg::CommonPopNextLsb];
   assign f_push_next = instr_data_i[sparq_isa_pkg::CommonPushNextLsb];
 
@@ -186,6 +198,7 @@ module sparq_load_engine #(
   logic [19:0] ihy_d, ihy_q, ih_d, ih_q, iwx_d, iwx_q, iw_d, iw_q;
   logic [31:0] ay_d, ay_q, aky_d, aky_q, ax_d, ax_q, akx_d, akx_q, al_d, al_q;
   logic [17:0] rem_d, rem_q;  // seg_bytes - l*LB, signed
+  logic [VbW-1:0] pos_d, pos_q;  // dense: bytes of the current line filled
 
   // Beat reuse: the last beat requested in this instruction.
   logic [BeatIdxW-1:0] last_beat_d, last_beat_q;
@@ -205,7 +218,18 @@ module sparq_load_engine #(
   logic [BeatIdxW-1:0] beat0;
   logic [VbW-1:0]      vb;
   logic                in_bounds, reads, span, reuse, zero_steps;
-  logic                l_wrap, kx_wrap, ky_wrap, x_wrap, y_wrap, final_step;
+  logic                l_wrap, ky_wrap, x_wrap, y_wrap, final_step;
+  logic                inner_last, kx_last, flush;
+  logic [VbW-1:0]      line_vb;
+
+  // Dense pieces: the run of taps starting at (ky, kx) and its cut.
+  logic                row_in, col_in, contig_q, contig_d;
+  logic [3:0]          kx_left, run_taps, tap_step;
+  logic [19:0]         col_room, run_bytes, avail, space;
+  logic [VbW-1:0]      piece;
+  logic                run_end;
+  logic [31:0]         tap_akx;
+  logic [19:0]         tap_iw;
 
   assign line_addr = aky_q + akx_q + al_q;
   assign off       = line_addr[BeatAw-1:0];
@@ -213,27 +237,58 @@ module sparq_load_engine #(
 
   always_comb begin
     if ($signed(rem_q) >= $signed({{(18 - VbW){1'b0}}, lb})) begin
-      vb = lb;
+      line_vb = lb;
     end else if ($signed(rem_q) > 18'sd0) begin
-      vb = rem_q[VbW-1:0];
+      line_vb = rem_q[VbW-1:0];
     end else begin
-      vb = '0;
+      line_vb = '0;
     end
   end
 
-  assign in_bounds = !ih_q[19] && (ih_q < {8'd0, f_h}) && !iw_q[19] && (iw_q < {8'd0, f_w});
+  assign row_in  = !ih_q[19] && (ih_q < {8'd0, f_h});
+  assign col_in  = !iw_q[19] && (iw_q < {8'd0, f_w});
+  assign kx_left = f_kw - kx_q;
+  // In-bounds taps left in the row (col_in), or out-of-bounds taps left of
+  // column 0 (iw < 0).
+  assign col_room = iw_q[19] ? (20'd0 - iw_q) : ({8'd0, f_w} - iw_q);
+
+  always_comb begin
+    if (!row_in || (!iw_q[19] && !col_in)) begin
+      run_taps = kx_left;  // the rest of the row is padding
+    end else if ((col_in && contig_q) || (iw_q[19] && (f_dx == 4'd1))) begin
+      run_taps = (col_room < {16'd0, kx_left}) ? col_room[3:0] : kx_left;
+    end else begin
+      run_taps = 4'd1;
+    end
+  end
+
+  assign run_bytes = 20'(run_taps) * {4'd0, f_seg};
+  assign avail     = run_bytes - al_q[19:0];
+  assign space     = 20'(lb) - 20'(pos_q);
+  assign piece     = (avail < space) ? avail[VbW-1:0] : space[VbW-1:0];
+  assign run_end   = (avail <= space);
+  assign tap_step  = f_dense ? run_taps : 4'd1;
+  assign tap_akx   = step_kx_q * {28'd0, tap_step};
+  assign tap_iw    = {16'd0, tap_step} * {16'd0, f_dx};
+
+  assign vb         = f_dense ? piece : line_vb;
+  assign inner_last = f_dense ? run_end : l_wrap;
+  assign kx_last    = (tap_step == kx_left);
+  assign flush      = !f_dense || (piece == VbW'(space)) ||
+                      (run_end && kx_last && ky_wrap);
+
+  assign in_bounds = row_in && col_in;
   assign reads     = in_bounds && (vb != '0) && buf_ok;
   assign span      = ({1'b0, off} + OffW'(vb)) > OffW'(Beat);
   assign reuse     = last_ok_q && (last_beat_q == beat0);
 
   assign zero_steps = (f_ny == '0) || (f_nx == '0) || (f_kh == '0) || (f_kw == '0) ||
-                      (f_nl == '0);
+                      (f_nl == '0) || (f_dense && (f_seg == '0));
   assign l_wrap     = (l_q == f_nl - 12'd1);
-  assign kx_wrap    = (kx_q == f_kw - 4'd1);
   assign ky_wrap    = (ky_q == f_kh - 4'd1);
   assign x_wrap     = (x_q == f_nx - 12'd1);
   assign y_wrap     = (y_q == f_ny - 12'd1);
-  assign final_step = l_wrap && kx_wrap && ky_wrap && x_wrap && y_wrap;
+  assign final_step = inner_last && kx_last && ky_wrap && x_wrap && y_wrap;
 
   // Descriptor FIFO and beat request FIFO.
   typedef struct packed {
@@ -248,6 +303,8 @@ module sparq_load_engine #(
     logic [7:0]          pad;
     logic                last;   // last line of its instruction
     logic                push;   // push l2c with it
+    logic                part;   // dense: merge into the assembly, no write
+    logic [VbW-1:0]      doff;   // dense: byte offset inside the line
   } line_desc_t;
 
   line_desc_t desc_in, desc_out;
@@ -286,7 +343,9 @@ module sparq_load_engine #(
         gen_line     = 1'b1;
         req_push     = reads && (span || !reuse);
         req_beat     = span ? beat0 + BeatIdxW'(1) : beat0;
-        desc_in.we   = buf_ok;
+        desc_in.we   = buf_ok && flush;
+        desc_in.part = !flush;
+        desc_in.doff = f_dense ? pos_q : '0;
         desc_in.nb   = req_push;
         desc_in.span = span;
         desc_in.fill = !reads;
@@ -317,6 +376,8 @@ module sparq_load_engine #(
     ihy_d = ihy_q;  ih_d = ih_q;  iwx_d = iwx_q;  iw_d = iw_q;
     ay_d = ay_q;  aky_d = aky_q;  ax_d = ax_q;  akx_d = akx_q;  al_d = al_q;
     rem_d       = rem_q;
+    pos_d       = pos_q;
+    contig_d    = contig_q;
     last_beat_d = last_beat_q;
     last_ok_d   = last_ok_q;
 
@@ -357,6 +418,10 @@ module sparq_load_engine #(
         ihy_d = iy0_ext;  ih_d = iy0_ext;  iwx_d = ix0_ext;  iw_d = ix0_ext;
         ay_d = base_q;  aky_d = base_q;  ax_d = '0;  akx_d = '0;  al_d = '0;
         rem_d = {2'b00, f_seg};
+        pos_d = '0;
+        // Consecutive taps of a row are one DRAM run when a tap step is
+        // exactly one segment.
+        contig_d = (f_dx == 4'd1) && (step_kx_q == {16'd0, f_seg});
         if (!f_pop_next || c2l_avail_i) state_d = StRun;
       end
       StRun: begin
@@ -368,17 +433,18 @@ module sparq_load_engine #(
     // Loop nest, innermost (l) first; each wrapping counter restarts from
     // the value its parent reaches in the same step.
     if (advance) begin
-      n_d = n_q + 16'd1;
-      if (!l_wrap) begin
+      n_d   = flush ? n_q + 16'd1 : n_q;
+      pos_d = flush ? '0 : pos_q + piece;
+      if (!inner_last) begin
         l_d   = l_q + 12'd1;
-        al_d  = al_q + 32'(lb);
+        al_d  = al_q + (f_dense ? 32'(piece) : 32'(lb));
         rem_d = rem_q - 18'(lb);
       end else begin
         l_d   = '0;
         al_d  = '0;
         rem_d = {2'b00, f_seg};
-        if (!kx_wrap || !ky_wrap || !x_wrap) begin
-          if (ky_wrap && kx_wrap) begin
+        if (!kx_last || !ky_wrap || !x_wrap) begin
+          if (ky_wrap && kx_last) begin
             // next x
             x_d   = x_q + 12'd1;
             ax_d  = ax_q + step_x_q;
@@ -389,7 +455,7 @@ module sparq_load_engine #(
             ih_d  = ihy_q;
             akx_d = ax_d;
             iw_d  = iwx_d;
-          end else if (kx_wrap) begin
+          end else if (kx_last) begin
             // next ky
             ky_d  = ky_q + 4'd1;
             aky_d = aky_q + step_ky_q;
@@ -398,10 +464,10 @@ module sparq_load_engine #(
             akx_d = ax_q;
             iw_d  = iwx_q;
           end else begin
-            // next kx
-            kx_d  = kx_q + 4'd1;
-            akx_d = akx_q + step_kx_q;
-            iw_d  = iw_q + {16'd0, f_dx};
+            // next kx (dense: past the whole run)
+            kx_d  = kx_q + tap_step;
+            akx_d = akx_q + tap_akx;
+            iw_d  = iw_q + tap_iw;
           end
         end else begin
           // next y (final_step never advances past the last y)
@@ -457,6 +523,8 @@ module sparq_load_engine #(
     akx_q       <= akx_d;
     al_q        <= al_d;
     rem_q       <= rem_d;
+    pos_q       <= pos_d;
+    contig_q    <= contig_d;
     last_beat_q <= last_beat_d;
   end
 
@@ -498,7 +566,7 @@ module sparq_load_engine #(
   // ---------------------------------------------------------------------------
   logic [DramBits-1:0]   held_q;
   logic [2*DramBits-1:0] window, shifted;
-  logic [LineBits-1:0]   line;
+  logic [LineBits-1:0]   line, placed, asm_q;
 
   assign dram_rd_rsp_ready_o = desc_out_valid && desc_out.nb;
   assign desc_pop            = desc_out_valid && (!desc_out.nb || dram_rd_rsp_valid_i);
@@ -506,21 +574,26 @@ module sparq_load_engine #(
   assign window  = {dram_rd_rsp_data_i,
                     (desc_out.nb && !desc_out.span) ? dram_rd_rsp_data_i : held_q};
   assign shifted = window >> {desc_out.off, 3'b000};
+  assign placed  = shifted[LineBits-1:0] << {desc_out.doff, 3'b000};
 
+  // Bytes below doff come from the assembly (earlier pieces of the line).
   always_comb begin
     for (int i = 0; i < LineBytes; i++) begin
-      if (VbW'(i) >= desc_out.vb) begin
+      if (VbW'(i) < desc_out.doff) begin
+        line[8*i +: 8] = asm_q[8*i +: 8];
+      end else if (VbW1'(i) >= VbW1'(desc_out.doff) + VbW1'(desc_out.vb)) begin
         line[8*i +: 8] = 8'd0;
       end else if (desc_out.fill) begin
         line[8*i +: 8] = desc_out.pad;
       end else begin
-        line[8*i +: 8] = shifted[8*i +: 8];
+        line[8*i +: 8] = placed[8*i +: 8];
       end
     end
   end
 
   always_ff @(posedge clk_i) begin
     if (desc_pop && desc_out.nb) held_q <= dram_rd_rsp_data_i;
+    if (desc_pop && desc_out.part) asm_q <= line;
   end
 
   logic                wr_valid_q, done_q, push_q;
@@ -570,8 +643,11 @@ module sparq_load_engine #(
                                            !instr_data_i[sparq_isa_pkg::CommonPushPrevLsb])
   `ASSERT(KnownBuf, instr_valid_i |-> buf_ok)
   `ASSERT(InstrHeld, state_q != StIdle |-> instr_valid_i && $stable(instr_data_i))
-  `ASSERT(SegFitsLines, instr_valid_i && !zero_steps |->
+  `ASSERT(SegFitsLines, instr_valid_i && !zero_steps && !f_dense |->
                         32'(f_seg) > (32'(f_nl) - 32'd1) * 32'(lb))
+  `ASSERT(DenseFitsLines, instr_valid_i && !zero_steps && f_dense |->
+                          32'(f_kh) * 32'(f_kw) * 32'(f_seg) > (32'(f_nl) - 32'd1) * 32'(lb) &&
+                          32'(f_kh) * 32'(f_kw) * 32'(f_seg) <= 32'(f_nl) * 32'(lb))
   `ASSERT_STABLE(ReqStable, dram_rd_req_valid_o, dram_rd_req_ready_i, dram_rd_req_addr_o)
   `ASSERT_KNOWN(RspValidKnown, dram_rd_rsp_valid_i)
 

@@ -22,6 +22,7 @@ struct ImportOptions {
   std::string out;
   std::string input;
   std::string name;
+  std::string array;  // RxC, recorded in the YAML's hardware section
 };
 
 std::string YamlName(const ImportOptions& o) {
@@ -59,7 +60,22 @@ void RunImport(const ImportOptions& o) {
   if (fs::exists(o.out) && !fs::is_directory(o.out)) {
     throw InputError("--out " + o.out + ": expected a folder, got a file");
   }
-  const TfliteImport model = ImportTflite(o.model, ToImporter(o.input));
+  TfliteImportOptions t = ToImporter(o.input);
+  if (!o.array.empty()) {
+    const size_t x = o.array.find('x');
+    const auto number = [](const std::string& v) {
+      return !v.empty() && v.size() < 6 &&
+             v.find_first_not_of("0123456789") == std::string::npos;
+    };
+    if (x == std::string::npos || !number(o.array.substr(0, x)) ||
+        !number(o.array.substr(x + 1))) {
+      throw InputError("--array " + o.array +
+                       ": expected RxC, e.g. 16x16 or 4x4");
+    }
+    t.rows = std::stoi(o.array.substr(0, x));
+    t.cols = std::stoi(o.array.substr(x + 1));
+  }
+  const TfliteImport model = ImportTflite(o.model, t);
   WriteTfliteImport(model, o.out, name);
   const std::string yaml = (fs::path(o.out) / name).string();
   const RunConfig cfg = CheckImported(o.model, yaml);
@@ -113,6 +129,9 @@ void AddImportCommand(CLI::App& app) {
   cmd->add_option("--input", o->input,
                   "int8 .npy network input to reference from the YAML "
                   "(default: seeded random)");
+  cmd->add_option("--array", o->array,
+                  "Target array RxC, written as hardware.array (checked "
+                  "like a hand-written YAML; default: none, so 16x16)");
   cmd->add_option("--name", o->name,
                   "YAML file name (default: the model's name + .yaml)");
   cmd->callback([o]() { RunImport(*o); });

@@ -446,13 +446,19 @@ class ModelDevice final : public Device {
     RequirePositive(i.kh, "kh");
     RequirePositive(i.kw, "kw");
     RequirePositive(i.nl, "nl");
-    if (i.seg_bytes <= (i.nl - 1) * lb) {
-      throw InstrFault("seg_bytes = " + std::to_string(i.seg_bytes) +
-                       " leaves the last of nl = " + std::to_string(i.nl) +
-                       " lines empty (needs > " +
-                       std::to_string((i.nl - 1) * lb) + ")");
+    // A dense pixel's nl lines hold its kh * kw segments back to back.
+    const int64_t seg_total = i.dense ? i.kh * i.kw * i.seg_bytes : i.seg_bytes;
+    if (seg_total <= (i.nl - 1) * lb || (i.dense && seg_total > i.nl * lb)) {
+      throw InstrFault(std::string(i.dense ? "kh * kw * " : "") +
+                       "seg_bytes = " + std::to_string(seg_total) +
+                       (i.dense ? " does not fill exactly" : " leaves the last of") +
+                       " nl = " + std::to_string(i.nl) + " lines (needs > " +
+                       std::to_string((i.nl - 1) * lb) +
+                       (i.dense ? " and <= " + std::to_string(i.nl * lb) : "") +
+                       ")");
     }
-    const int64_t lines = i.ny * i.nx * i.kh * i.kw * i.nl;
+    const int64_t lines =
+        i.ny * i.nx * (i.dense ? 1 : i.kh * i.kw) * i.nl;
     RequireRange(i.sram_base, lines, depth, name);
     TakeTokens(kLoadEngine, i, map, &pops, &pushes);
     if (opts_.check_races) {
@@ -462,8 +468,8 @@ class ModelDevice final : public Device {
     const uint8_t pad = static_cast<uint8_t>(i.pad);
     const uint64_t limit = dram_.size();
     uint8_t* base = sram + static_cast<size_t>(i.sram_base) * lb;
-    WalkLoadLines(i, lb, [&](uint64_t line, bool in, int64_t addr, int valid) {
-      uint8_t* dst = base + line * static_cast<uint64_t>(lb);
+    auto copy = [&](uint64_t line, uint8_t* dst, bool in, int64_t addr,
+                    int valid) {
       if (in) {
         if (addr < 0 || static_cast<uint64_t>(addr) > limit ||
             static_cast<uint64_t>(valid) >
@@ -478,8 +484,34 @@ class ModelDevice final : public Device {
       } else {
         std::memset(dst, pad, static_cast<size_t>(valid));
       }
-      std::memset(dst + valid, 0, static_cast<size_t>(lb - valid));
-    });
+    };
+    if (i.dense) {
+      // The architecture's rule, tap by tap: segment t of pixel p lands at
+      // byte t * seg_bytes of the pixel's nl lines; the rest stays zero.
+      std::memset(base, 0, static_cast<size_t>(lines * lb));
+      const uint64_t pixel_bytes = static_cast<uint64_t>(i.nl * lb);
+      for (int64_t y = 0, p = 0; y < i.ny; ++y) {
+        for (int64_t x = 0; x < i.nx; ++x, ++p) {
+          for (int64_t ky = 0, t = 0; ky < i.kh; ++ky) {
+            const int64_t ih = i.iy0 + y * i.sy + ky * i.dy;
+            for (int64_t kx = 0; kx < i.kw; ++kx, ++t) {
+              const int64_t iw = i.ix0 + x * i.sx + kx * i.dx;
+              const bool in = ih >= 0 && ih < i.h && iw >= 0 && iw < i.w;
+              const uint64_t off = p * pixel_bytes + t * i.seg_bytes;
+              copy(off / lb, base + off, in,
+                   i.dram_base + (ih * i.w + iw) * i.pix_stride,
+                   static_cast<int>(i.seg_bytes));
+            }
+          }
+        }
+      }
+    } else {
+      WalkLoadLines(i, lb, [&](uint64_t line, bool in, int64_t addr, int valid) {
+        uint8_t* dst = base + line * static_cast<uint64_t>(lb);
+        copy(line, dst, in, addr, valid);
+        std::memset(dst + valid, 0, static_cast<size_t>(lb - valid));
+      });
+    }
     GiveTokens(pushes);
     const Timeline::Result t =
         timeline_.Issue(kLoadEngine, pops, pushes, LoadCost(i, hw_));

@@ -22,6 +22,10 @@ constexpr int64_t kMaxNx = IsaFieldMax("Load", "nx");
 constexpr int64_t kMaxNy = IsaFieldMax("Load", "ny");
 constexpr int64_t kMaxSegBytes = IsaFieldMax("Load", "seg_bytes");
 constexpr int64_t kMaxMRows = IsaFieldMax("Gemm", "m_rows");
+constexpr int64_t kMaxKh = IsaFieldMax("Load", "kh");
+constexpr int64_t kMaxKw = IsaFieldMax("Load", "kw");
+constexpr int64_t kMaxH = IsaFieldMax("Load", "h");
+constexpr int64_t kMaxW = IsaFieldMax("Load", "w");
 
 int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
@@ -81,8 +85,17 @@ struct Rect {
   int pixels() const { return ny * nx; }
 };
 
+// A rectangle of kernel taps, rows [ky0, ky0+kh), columns [kx0, kx0+kw):
+// kernels larger than the LOAD's kh / kw fields are gathered in parts, each
+// into its own region of the fill.
+struct KPart {
+  int ky0 = 0, kh = 1, kx0 = 0, kw = 1;
+  int taps() const { return kh * kw; }
+};
+
 // One fill of an ACT half-buffer: the im2col rows of a rectangle for the
-// channel chunk [c0, c0 + cc) of group g.
+// channel chunk [c0, c0 + cc) of group g. Kernel part p occupies
+// rect.pixels() * PartLines(p) lines, parts in order.
 struct Unit {
   int g = 0, image = 0;
   Rect rect;
@@ -100,18 +113,19 @@ struct Block {
   int j = 0, tile0 = 0, tiles = 0;
   uint32_t wgt_addr = 0;
   int half = 0;
+  int wgt_line = 0;  // WGT line of its first tile
   bool first_of_step = false, last_of_step = false;
   std::vector<int> prefetch;  // indices into the next unit's pieces
   int load_op = -1;           // last LOAD of its weight fill
   int first_gemm = -1, last_gemm = -1;
 };
 
-// One N tile of one rectangle: accumulated in an ACC half, then stored.
+// One N tile of one rectangle: accumulated in an ACC region, then stored.
 struct Step {
   int unit0 = 0;  // its first unit (for the rectangle and group)
   int j = 0;
   int range = 0;
-  int half = 0;
+  int half = 0;  // ACC region: half, or slot of acc_slot_rows_
   int first_gemm = -1, last_gemm = -1, store_op = -1;
 };
 
@@ -208,6 +222,65 @@ class ConvLowering {
     return static_cast<int>(ops_.size()) - 1;
   }
   int TileLines(int tiles) const { return tiles * hw_.rows; }
+  // ACT lines (= K tiles) of one pixel for kernel part p of a chunk of nl
+  // lines per tap and cc channels: one segment of nl lines per tap, or
+  // (dense) the part's taps packed back to back.
+  int PartLines(const KPart& p, int nl, int cc) const {
+    return dense_ ? static_cast<int>(CeilDiv(
+                        static_cast<int64_t>(p.taps()) * cc, hw_.rows))
+                  : p.taps() * nl;
+  }
+  int PixelLines(int nl, int cc) const {
+    int n = 0;
+    for (const KPart& p : kparts_) n += PartLines(p, nl, cc);
+    return n;
+  }
+  int PixelLines(const Unit& u) const { return PixelLines(u.nl, u.cc); }
+  // K tile `tile` of a pixel: its kernel part and its line in that part.
+  std::pair<int, int> TileOf(const Unit& u, int tile) const {
+    int p = 0;
+    while (tile >= PartLines(kparts_[p], u.nl, u.cc)) {
+      tile -= PartLines(kparts_[p], u.nl, u.cc);
+      ++p;
+    }
+    return {p, tile};
+  }
+  // Row `row` of line t of part p: the weight's (ky, kx, chunk channel), or
+  // false where the line is zero padding.
+  bool KElement(const KPart& p, int nl, int cc, int t, int row, int* ky,
+                int* kx, int* ch) const {
+    int tap = 0;
+    if (dense_) {
+      const int64_t k = static_cast<int64_t>(t) * hw_.rows + row;
+      if (k >= static_cast<int64_t>(p.taps()) * cc) return false;
+      tap = static_cast<int>(k / cc);
+      *ch = static_cast<int>(k % cc);
+    } else {
+      tap = t / nl;
+      *ch = (t % nl) * hw_.rows + row;
+      if (*ch >= cc) return false;
+    }
+    *ky = p.ky0 + tap / p.kw;
+    *kx = p.kx0 + tap % p.kw;
+    return true;
+  }
+  // Real reduction rows of K tile `tile` of a unit.
+  int KValid(const Unit& u, int tile) const {
+    const auto [p, t] = TileOf(u, tile);
+    const int r = hw_.rows;
+    if (dense_) {
+      return std::min<int64_t>(
+          r, static_cast<int64_t>(kparts_[p].taps()) * u.cc - t * r);
+    }
+    return std::min(r, u.cc - (t % u.nl) * r);
+  }
+  // Lines per tap, first channel and channels of chunk q.
+  void ChunkOf(int q, int* nl, int* c0, int* cc) const {
+    const int full_lines = static_cast<int>(CeilDiv(s_.cin_g, hw_.rows));
+    *nl = dense_ ? 1 : std::min(chunk_lines_, full_lines - q * chunk_lines_);
+    *c0 = dense_ ? 0 : q * chunk_lines_ * hw_.rows;
+    *cc = dense_ ? s_.cin_g : std::min(s_.cin_g - *c0, *nl * hw_.rows);
+  }
 
   const Layer& layer_;
   ConvShape s_;
@@ -216,7 +289,18 @@ class ConvLowering {
   uint32_t param_addr_ = 0;
 
   int act_half_ = 0, wgt_half_ = 0, acc_half_ = 0, param_half_ = 0;
-  int chunk_lines_ = 0;  // lines per tap of a full channel chunk
+  int chunk_lines_ = 0;  // lines per tap of a full channel chunk (dense: 1)
+  bool dense_ = false;   // dense im2col: taps packed back to back
+  std::vector<KPart> kparts_;
+  // Inputs higher or wider than the LOAD's h / w fields: every gather reads
+  // one input row (one kernel row per part), addressed from its DRAM base.
+  bool row_loads_ = false;
+  // Dense layers whose weights fit one WGT half: loaded once, at line 0.
+  bool resident_ = false;
+  // ACC regions steps rotate through: the two halves, or for resident layers
+  // (small steps, whose STORE latency two halves would not hide) up to
+  // kMaxAccSlots regions of the largest step.
+  int acc_slots_ = 2, acc_slot_rows_ = 0;
   int chunks_ = 0;
   std::vector<int> chunk_tile0_;  // first K tile of each chunk (packing)
   int tiles_per_ntile_ = 0;       // K tiles of all chunks
@@ -241,19 +325,53 @@ void ConvLowering::Plan() {
   param_half_ = hw_.param_entries / 2;
   const int taps = s_.kh * s_.kw;
   const int full_lines = static_cast<int>(CeilDiv(s_.cin_g, r));
-  chunk_lines_ = static_cast<int>(std::min<int64_t>(
-      {full_lines, act_half_ / taps, kMaxNl, kMaxSegBytes / r}));
+  // Kernel parts: balanced cuts of at most kMaxKh x kMaxKw taps, one kernel
+  // row each when the input is too large for the LOAD's h / w fields.
+  row_loads_ = s_.h > kMaxH || s_.w > kMaxW;
+  const int64_t part_h = row_loads_ ? 1 : kMaxKh;
+  const int ny_parts = static_cast<int>(CeilDiv(s_.kh, part_h));
+  const int nx_parts = static_cast<int>(CeilDiv(s_.kw, kMaxKw));
+  for (int py = 0; py < ny_parts; ++py) {
+    for (int px = 0; px < nx_parts; ++px) {
+      KPart p;
+      p.ky0 = static_cast<int>(static_cast<int64_t>(s_.kh) * py / ny_parts);
+      p.kh = static_cast<int>(static_cast<int64_t>(s_.kh) * (py + 1) / ny_parts) -
+             p.ky0;
+      p.kx0 = static_cast<int>(static_cast<int64_t>(s_.kw) * px / nx_parts);
+      p.kw = static_cast<int>(static_cast<int64_t>(s_.kw) * (px + 1) / nx_parts) -
+             p.kx0;
+      kparts_.push_back(p);
+    }
+  }
+  // Narrow inputs (Cin_g not a multiple of R) waste most of a line per tap;
+  // packing the taps back to back (dense LOAD) takes ceil(K / R) lines per
+  // pixel instead of kh * kw * ceil(Cin_g / R), when that fits one fill.
+  int64_t dense_lines = 0, dense_nl = 0;
+  for (const KPart& p : kparts_) {
+    const int64_t lines = CeilDiv(static_cast<int64_t>(p.taps()) * s_.cin_g, r);
+    dense_lines += lines;
+    dense_nl = std::max(dense_nl, lines);
+  }
+  dense_ = s_.cin_g % r != 0 &&
+           dense_lines < static_cast<int64_t>(taps) * full_lines &&
+           dense_lines <= act_half_ && dense_nl <= kMaxNl &&
+           s_.cin_g <= kMaxSegBytes;
+  chunk_lines_ = static_cast<int>(
+      dense_ ? 1
+             : std::min<int64_t>({full_lines, act_half_ / taps, kMaxNl,
+                                  kMaxSegBytes / r}));
   if (chunk_lines_ < 1) {
     throw InputError("one ACT line per kernel tap (" + std::to_string(taps) +
                      " lines) exceeds half the ACT SRAM (" +
                      std::to_string(act_half_) + " lines)");
   }
-  chunks_ = static_cast<int>(CeilDiv(full_lines, chunk_lines_));
+  chunks_ = dense_ ? 1 : static_cast<int>(CeilDiv(full_lines, chunk_lines_));
   tiles_per_ntile_ = 0;
   for (int q = 0; q < chunks_; ++q) {
     chunk_tile0_.push_back(tiles_per_ntile_);
-    const int lines = std::min(chunk_lines_, full_lines - q * chunk_lines_);
-    tiles_per_ntile_ += taps * lines;
+    int nl, c0, cc;
+    ChunkOf(q, &nl, &c0, &cc);
+    tiles_per_ntile_ += PixelLines(nl, cc);
   }
   ntiles_ = static_cast<int>(CeilDiv(s_.cout_g, c));
   max_wgt_tiles_ = wgt_half_ / r;
@@ -276,15 +394,30 @@ void ConvLowering::Plan() {
   // Output rectangles: as many whole rows as one ACT half (im2col rows of
   // every tap) and one ACC half hold, else a run of columns of one row;
   // balanced so that the tiles are about equal.
-  const int64_t lines_per_pixel = static_cast<int64_t>(taps) * chunk_lines_;
-  const int64_t max_pixels =
+  int nl0, c00, cc0;
+  ChunkOf(0, &nl0, &c00, &cc0);
+  const int64_t lines_per_pixel = PixelLines(nl0, cc0);
+  int64_t max_pixels =
       std::min<int64_t>({act_half_ / lines_per_pixel, acc_half_, kMaxMRows});
+  // A narrow layer's weights often fit one WGT half: load them once and
+  // keep them (resident_), instead of once per M tile.
+  resident_ = dense_ && weight_bytes_ / c <= static_cast<uint64_t>(wgt_half_);
+  if (resident_) {
+    // Its whole input often fits one fill too, which nothing would overlap:
+    // cut it into about kDenseFills fills of at least 2C pixels (after
+    // rounding to whole rows still about C: the shortest GEMM that does not
+    // wait for its weights).
+    constexpr int64_t kDenseFills = 8;
+    const int64_t pixels = static_cast<int64_t>(s_.oh) * s_.ow;
+    max_pixels = std::min(
+        max_pixels, std::max<int64_t>(CeilDiv(pixels, kDenseFills), 2 * c));
+  }
   if (max_pixels < 1) {
     throw InputError("the im2col row of one output pixel (" +
                      std::to_string(lines_per_pixel) +
                      " lines) exceeds half the ACT SRAM");
   }
-  if (s_.ow <= max_pixels) {
+  if (s_.ow <= max_pixels && !row_loads_) {
     const int64_t rows_max = std::min<int64_t>(max_pixels / s_.ow, kMaxNy);
     const int64_t n = CeilDiv(s_.oh, rows_max);
     const int ny = static_cast<int>(CeilDiv(s_.oh, n));
@@ -292,7 +425,18 @@ void ConvLowering::Plan() {
       rects_.push_back({y, 0, std::min(ny, s_.oh - y), s_.ow});
     }
   } else {
-    const int64_t n = CeilDiv(s_.ow, std::min(max_pixels, kMaxNx));
+    int64_t max_nx = std::min(max_pixels, kMaxNx);
+    if (row_loads_) {
+      // A gather's input columns must fit the w field from its first one.
+      const int64_t reach = static_cast<int64_t>(s_.kw - 1) * s_.dw + 1;
+      max_nx = std::min(max_nx, (kMaxW - reach) / s_.sw + 1);
+      if (kMaxW < reach) {
+        throw InputError("a kernel reaching " + std::to_string(reach) +
+                         " input columns does not fit the LOAD's w field (" +
+                         std::to_string(kMaxW) + ")");
+      }
+    }
+    const int64_t n = CeilDiv(s_.ow, max_nx);
     const int nx = static_cast<int>(CeilDiv(s_.ow, n));
     for (int y = 0; y < s_.oh; ++y) {
       for (int x = 0; x < s_.ow; x += nx) {
@@ -300,39 +444,47 @@ void ConvLowering::Plan() {
       }
     }
   }
+  acc_slot_rows_ = acc_half_;
+  if (resident_) {
+    constexpr int kMaxAccSlots = 8;
+    int rows = 1;
+    for (const Rect& rc : rects_) rows = std::max(rows, rc.pixels());
+    acc_slots_ = std::clamp(hw_.acc_rows / rows, 2, kMaxAccSlots);
+    acc_slot_rows_ = hw_.acc_rows / acc_slots_;
+  }
 }
 
 // DRAM order of the weights: group, N tile, then the K tiles of all chunks
-// in GEMM order (chunk, tap, line); a tile is R lines of C bytes, line r
-// holding W[k0 + r][n0 .. n0 + C), zero beyond the group's Cin / Cout. A
-// WGT fill is then one contiguous run of tiles.
+// in GEMM order (chunk, kernel part, line of the part); a tile is R lines of
+// C bytes, line r holding W[k0 + r][n0 .. n0 + C), zero beyond the group's
+// Cin / Cout (KElement maps a line's rows to taps and channels). A WGT fill
+// is then one contiguous run of tiles.
 std::vector<uint8_t> ConvLowering::PackWeights() const {
   const int r = hw_.rows, c = hw_.cols;
   std::vector<uint8_t> out(weight_bytes_, 0);
-  const int full_lines = static_cast<int>(CeilDiv(s_.cin_g, r));
   const bool fc = layer_.kind == LayerKind::kFc;
   size_t pos = 0;
   for (int g = 0; g < s_.groups; ++g) {
     for (int j = 0; j < ntiles_; ++j) {
       for (int q = 0; q < chunks_; ++q) {
-        const int nl = std::min(chunk_lines_, full_lines - q * chunk_lines_);
-        const int c0 = q * chunk_lines_ * r;
-        for (int ky = 0; ky < s_.kh; ++ky) {
-          for (int kx = 0; kx < s_.kw; ++kx) {
-            for (int l = 0; l < nl; ++l) {
-              for (int row = 0; row < r; ++row, pos += c) {
-                const int ch = c0 + l * r + row;
-                if (ch >= s_.cin_g) continue;
-                for (int col = 0; col < c; ++col) {
-                  const int n = j * c + col;
-                  if (n >= s_.cout_g) break;
-                  const int o = g * s_.cout_g + n;
-                  const int8_t v =
-                      fc ? layer_.weights
-                               .data[static_cast<size_t>(o) * s_.cin + ch]
-                         : layer_.weights.at(o, ky, kx, ch);
-                  out[pos + col] = static_cast<uint8_t>(v);
-                }
+        int nl, c0, cc;
+        ChunkOf(q, &nl, &c0, &cc);
+        for (const KPart& p : kparts_) {
+          const int lines = PartLines(p, nl, cc);
+          for (int t = 0; t < lines; ++t) {
+            for (int row = 0; row < r; ++row, pos += c) {
+              int ky, kx, ch;
+              if (!KElement(p, nl, cc, t, row, &ky, &kx, &ch)) continue;
+              ch += c0;
+              for (int col = 0; col < c; ++col) {
+                const int n = j * c + col;
+                if (n >= s_.cout_g) break;
+                const int o = g * s_.cout_g + n;
+                const int8_t v =
+                    fc ? layer_.weights
+                             .data[static_cast<size_t>(o) * s_.cin + ch]
+                       : layer_.weights.at(o, ky, kx, ch);
+                out[pos + col] = static_cast<uint8_t>(v);
               }
             }
           }
@@ -386,8 +538,6 @@ std::vector<uint8_t> ConvLowering::PackParams() const {
 // accumulates across the chunks.
 void ConvLowering::BuildSchedule(uint32_t wgt_addr) {
   const int r = hw_.rows, c = hw_.cols;
-  const int full_lines = static_cast<int>(CeilDiv(s_.cin_g, r));
-  const int taps = s_.kh * s_.kw;
   const uint64_t tile_bytes = static_cast<uint64_t>(r) * c;
   std::vector<std::pair<int, int>> range_tiles;  // [j0, j1) per range
   if (range_ntiles_ == 0) {
@@ -402,9 +552,7 @@ void ConvLowering::BuildSchedule(uint32_t wgt_addr) {
     u.g = g;
     u.image = image;
     u.rect = rect;
-    u.nl = std::min(chunk_lines_, full_lines - q * chunk_lines_);
-    u.c0 = q * chunk_lines_ * r;
-    u.cc = std::min(s_.cin_g - u.c0, u.nl * r);
+    ChunkOf(q, &u.nl, &u.c0, &u.cc);
     u.half = static_cast<int>(units_.size() % 2);
     units_.push_back(u);
   };
@@ -433,14 +581,14 @@ void ConvLowering::BuildSchedule(uint32_t wgt_addr) {
             st.unit0 = static_cast<int>(units_.size()) - (chunks_ == 1 ? 1 : 0);
             st.j = j;
             st.range = range;
-            st.half = static_cast<int>(steps_.size() % 2);
+            st.half = static_cast<int>(steps_.size() % acc_slots_);
             steps_.push_back(st);
             const int step = static_cast<int>(steps_.size()) - 1;
             ranges_[range].last_step = step;
             for (int q = 0; q < chunks_; ++q) {
               if (chunks_ > 1) new_unit(g, image, rect, q);
               const int unit = static_cast<int>(units_.size()) - 1;
-              const int chunk_tiles = taps * units_[unit].nl;
+              const int chunk_tiles = PixelLines(units_[unit]);
               const int groups =
                   static_cast<int>(CeilDiv(chunk_tiles, max_wgt_tiles_));
               const int per = static_cast<int>(CeilDiv(chunk_tiles, groups));
@@ -458,6 +606,8 @@ void ConvLowering::BuildSchedule(uint32_t wgt_addr) {
                                 chunk_tile0_[q] + t0) *
                                    tile_bytes);
                 b.half = static_cast<int>(blocks_.size() % 2);
+                b.wgt_line = static_cast<int>(
+                    resident_ ? (b.wgt_addr - wgt_addr) / c : b.half * wgt_half_);
                 b.first_of_step = q == 0 && t0 == 0;
                 b.last_of_step = q == chunks_ - 1 && t0 + per >= chunk_tiles;
                 blocks_.push_back(b);
@@ -482,7 +632,8 @@ void ConvLowering::BuildSchedule(uint32_t wgt_addr) {
   }
   for (size_t u = 0; u < units_.size(); ++u) {
     const int pixels = units_[u].rect.pixels();
-    const int hosts = u == 0 ? 1 : unit_blocks[u - 1];
+    // Resident weights leave nothing for a piece to interleave with.
+    const int hosts = u == 0 || resident_ ? 1 : unit_blocks[u - 1];
     const int pieces = std::min(pixels, hosts);
     for (int p = 0; p < pieces; ++p) {
       units_[u].pieces.push_back(
@@ -528,57 +679,81 @@ int ConvLowering::EmitCopy(LoadBuf buf, uint32_t dram, int sram_base,
   return last;
 }
 
-// The im2col gather of pixels [p0, p1) of a unit's rectangle: a partial
-// first row, whole rows, a partial last row (each a LOAD).
+// The im2col gather of pixels [p0, p1) of a unit's rectangle: per kernel
+// part, a partial first row, whole rows, a partial last row (each a LOAD).
 void ConvLowering::EmitPiece(int u, int piece, int need_gemm) {
   Unit& unit = units_[u];
   const Rect& rc = unit.rect;
-  const int lpp = s_.kh * s_.kw * unit.nl;
   const auto [p0, p1] = unit.pieces[piece];
   const uint64_t image_bytes =
       static_cast<uint64_t>(s_.h) * s_.w * static_cast<uint64_t>(s_.cin);
-  auto gather = [&](int y, int x, int ny, int nx) {
-    const int op = NewOp(Opcode::kLoad);
-    LoadInstr& i = ops_[op].load;
-    i.buf = static_cast<int64_t>(LoadBuf::kAct);
-    i.dram_base = in_addr_ + unit.image * image_bytes +
-                  static_cast<uint64_t>(unit.g) * s_.cin_g + unit.c0;
-    i.sram_base = static_cast<int64_t>(unit.half) * act_half_ +
-                  static_cast<int64_t>(y * rc.nx + x) * lpp;
-    i.ny = ny;
-    i.nx = nx;
-    i.kh = s_.kh;
-    i.kw = s_.kw;
-    i.nl = unit.nl;
-    i.iy0 = static_cast<int64_t>(rc.oy0 + y) * s_.sh - s_.pad_top;
-    i.ix0 = static_cast<int64_t>(rc.ox0 + x) * s_.sw - s_.pad_left;
-    i.sy = s_.sh;
-    i.sx = s_.sw;
-    i.dy = s_.dh;
-    i.dx = s_.dw;
-    i.h = s_.h;
-    i.w = s_.w;
-    i.pix_stride = s_.cin;
-    i.seg_bytes = unit.cc;
-    i.pad = layer_.quant.in_zp & 0xff;
-    if (need_gemm >= 0) {
-      ops_[op].need_gemm = need_gemm;
-      need_gemm = -1;
+  const uint64_t base = in_addr_ + unit.image * image_bytes +
+                        static_cast<uint64_t>(unit.g) * s_.cin_g + unit.c0;
+  int64_t region = static_cast<int64_t>(unit.half) * act_half_;
+  for (const KPart& part : kparts_) {
+    const int lines = PartLines(part, unit.nl, unit.cc);
+    auto gather = [&](int y, int x, int ny, int nx) {
+      const int op = NewOp(Opcode::kLoad);
+      LoadInstr& i = ops_[op].load;
+      i.buf = static_cast<int64_t>(LoadBuf::kAct);
+      i.dram_base = base;
+      i.sram_base = region + static_cast<int64_t>(y * rc.nx + x) * lines;
+      i.ny = ny;
+      i.nx = nx;
+      i.kh = part.kh;
+      i.kw = part.kw;
+      i.nl = dense_ ? lines : unit.nl;
+      i.iy0 = static_cast<int64_t>(rc.oy0 + y) * s_.sh - s_.pad_top +
+              static_cast<int64_t>(part.ky0) * s_.dh;
+      i.ix0 = static_cast<int64_t>(rc.ox0 + x) * s_.sw - s_.pad_left +
+              static_cast<int64_t>(part.kx0) * s_.dw;
+      i.sy = s_.sh;
+      i.sx = s_.sw;
+      i.dy = s_.dh;
+      i.dx = s_.dw;
+      i.h = s_.h;
+      i.w = s_.w;
+      if (row_loads_) {
+        // One input row (ny = 1, one kernel row): address it directly and
+        // bound the columns from the first one the gather needs.
+        assert(ny == 1 && part.kh == 1);
+        const int64_t ih = i.iy0, ix = i.ix0;
+        const int64_t c0 = std::clamp<int64_t>(ix, 0, s_.w - 1);
+        const bool row_in = ih >= 0 && ih < s_.h;
+        i.dram_base = base + (row_in ? (ih * s_.w + c0) * s_.cin : 0);
+        i.iy0 = row_in ? 0 : -1;
+        i.h = 1;
+        i.ix0 = ix - c0;
+        i.w = std::min<int64_t>(s_.w - c0, kMaxW);
+        if (ix >= s_.w) {  // every tap right of the input: padding
+          i.ix0 = 1;
+          i.w = 1;
+        }
+      }
+      i.pix_stride = s_.cin;
+      i.seg_bytes = unit.cc;
+      i.dense = dense_ ? 1 : 0;
+      i.pad = layer_.quant.in_zp & 0xff;
+      if (need_gemm >= 0) {
+        ops_[op].need_gemm = need_gemm;
+        need_gemm = -1;
+      }
+      unit.last_load = op;
+    };
+    int p = p0;
+    if (p % rc.nx != 0) {
+      const int n = std::min(p1 - p, rc.nx - p % rc.nx);
+      gather(p / rc.nx, p % rc.nx, 1, n);
+      p += n;
     }
-    unit.last_load = op;
-  };
-  int p = p0;
-  if (p % rc.nx != 0) {
-    const int n = std::min(p1 - p, rc.nx - p % rc.nx);
-    gather(p / rc.nx, p % rc.nx, 1, n);
-    p += n;
+    if (p1 - p >= rc.nx) {
+      const int rows = (p1 - p) / rc.nx;
+      gather(p / rc.nx, 0, rows, rc.nx);
+      p += rows * rc.nx;
+    }
+    if (p < p1) gather(p / rc.nx, 0, 1, p1 - p);
+    region += static_cast<int64_t>(rc.pixels()) * lines;
   }
-  if (p1 - p >= rc.nx) {
-    const int rows = (p1 - p) / rc.nx;
-    gather(p / rc.nx, 0, rows, rc.nx);
-    p += rows * rc.nx;
-  }
-  if (p < p1) gather(p / rc.nx, 0, 1, p1 - p);
 }
 
 // PARAM range r reuses the half of range r - 2, whose STOREs must be done
@@ -592,7 +767,7 @@ void ConvLowering::EmitParams(int r) {
   if (r >= 2) {
     const int last = ranges_[r - 2].last_step;
     const int store = steps_[last].store_op;
-    const int s2 = last + 2;
+    const int s2 = last + acc_slots_;
     if (s2 < static_cast<int>(steps_.size()) && steps_[s2].first_gemm >= 0) {
       need_gemm = steps_[s2].first_gemm;
     } else {
@@ -608,9 +783,17 @@ void ConvLowering::EmitParams(int r) {
       rg.base, rg.channels, kParamBytes, need_gemm);
 }
 
-// Block b's weights reuse the WGT half of block b - 2.
+// Block b's weights reuse the WGT half of block b - 2. Resident weights are
+// all loaded with block 0.
 void ConvLowering::EmitWeights(int b) {
   Block& bl = blocks_[b];
+  if (resident_) {
+    bl.load_op = b == 0 ? EmitCopy(LoadBuf::kWgt, bl.wgt_addr, 0,
+                                   static_cast<int64_t>(weight_bytes_ / hw_.cols),
+                                   hw_.cols, -1)
+                        : blocks_[0].load_op;
+    return;
+  }
   const int need = b >= 2 ? blocks_[b - 2].last_gemm : -1;
   bl.load_op = EmitCopy(LoadBuf::kWgt, bl.wgt_addr, bl.half * wgt_half_,
                         TileLines(bl.tiles), hw_.cols, need);
@@ -632,29 +815,35 @@ std::vector<InstrWord> ConvLowering::Emit(uint32_t wgt_addr,
     Block& bl = blocks_[b];
     Unit& unit = units_[bl.unit];
     Step& st = steps_[bl.step];
-    const int lpp = s_.kh * s_.kw * unit.nl;
     for (int t = 0; t < bl.tiles; ++t) {
-      // ACT rows of a pixel and K tiles share the order (tap, line), so K
-      // tile `tile` is ACT line `tile` of every pixel's im2col row.
+      // ACT lines of a part's region and its K tiles share the order (tap,
+      // line), so line `line` of part p is K tile `tile` of every pixel.
       const int tile = bl.tile0 + t;
-      const int l = tile % unit.nl;
+      const auto [part, line] = TileOf(unit, tile);
+      int64_t region = 0;
+      for (int p = 0; p < part; ++p) {
+        region += static_cast<int64_t>(unit.rect.pixels()) *
+                  PartLines(kparts_[p], unit.nl, unit.cc);
+      }
       const int op = NewOp(Opcode::kGemm);
       GemmInstr& i = ops_[op].gemm;
-      i.act_base = static_cast<int64_t>(unit.half) * act_half_ + tile;
-      i.act_stride = lpp;
+      i.act_base = static_cast<int64_t>(unit.half) * act_half_ + region + line;
+      i.act_stride = PartLines(kparts_[part], unit.nl, unit.cc);
       i.m_rows = unit.rect.pixels();
-      i.wgt_base = static_cast<int64_t>(bl.half) * wgt_half_ +
+      i.wgt_base = bl.wgt_line +
                    static_cast<int64_t>(t) * r;
-      i.acc_base = static_cast<int64_t>(st.half) * acc_half_;
+      i.acc_base = static_cast<int64_t>(st.half) * acc_slot_rows_;
       i.accumulate = (bl.first_of_step && t == 0) ? 0 : 1;
-      i.k_valid = std::min(r, unit.cc - l * r);
+      i.k_valid = KValid(unit, tile);
       i.n_valid = std::min(c, s_.cout_g - bl.j * c);
       if (t == 0) {
         ops_[op].need_load = std::max(bl.load_op, unit.last_load);
         bl.first_gemm = op;
         if (bl.first_of_step) {
           st.first_gemm = op;
-          if (bl.step >= 2) ops_[op].need_store = steps_[bl.step - 2].store_op;
+          if (bl.step >= acc_slots_) {
+            ops_[op].need_store = steps_[bl.step - acc_slots_].store_op;
+          }
         }
         // Prefetch point: right after the block's first GEMM, so the
         // dispatcher reaches these loads while the block computes.
@@ -678,7 +867,7 @@ std::vector<InstrWord> ConvLowering::Emit(uint32_t wgt_addr,
       StoreInstr& i = ops_[op].store;
       const Range& rg = ranges_[bl.range];
       const int channel = u0.g * s_.cout_g + bl.j * c;
-      i.acc_base = static_cast<int64_t>(st.half) * acc_half_;
+      i.acc_base = static_cast<int64_t>(st.half) * acc_slot_rows_;
       i.dram_base =
           out_addr_ +
           static_cast<uint64_t>(u0.image) * s_.oh * s_.ow * s_.cout +

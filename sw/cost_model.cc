@@ -19,7 +19,7 @@ int LoadLineBytes(const LoadInstr& i, const HwConfig& hw) {
 // The load engine generates one line per cycle and requests the beats that
 // hold its valid bytes; a line starting in the beat requested last reuses it,
 // a line needing two fresh beats takes two cycles. Out-of-bounds lines cost a
-// cycle and no beat.
+// cycle and no beat. A dense LOAD costs the same per piece (WalkDensePieces).
 InstrCost LoadCost(const LoadInstr& i, const HwConfig& hw) {
   InstrCost c;
   const int lb = LoadLineBytes(i, hw);
@@ -27,8 +27,8 @@ InstrCost LoadCost(const LoadInstr& i, const HwConfig& hw) {
   const int64_t beat = hw.dram_beat_bytes();
   int64_t last_beat = -1;
   uint64_t cycles = 0;
-  WalkLoadLines(i, lb, [&](uint64_t, bool in, int64_t addr, int valid) {
-    if (!in) {
+  auto piece = [&](bool in, int64_t addr, int valid) {
+    if (!in || valid == 0) {
       ++cycles;
       return;
     }
@@ -39,7 +39,16 @@ InstrCost LoadCost(const LoadInstr& i, const HwConfig& hw) {
     cycles += std::max<uint64_t>(1, fresh);
     c.dram_beats += fresh;
     last_beat = last;
-  });
+  };
+  if (i.dense) {
+    WalkDensePieces(i, lb, [&](uint64_t, int, bool in, int64_t addr, int n) {
+      piece(in, addr, n);
+    });
+  } else {
+    WalkLoadLines(i, lb, [&](uint64_t, bool in, int64_t addr, int valid) {
+      piece(in, addr, valid);
+    });
+  }
   c.busy = kLoadSetupCycles + cycles;
   c.latency = c.dram_beats > 0 ? static_cast<uint64_t>(hw.dram_latency) : 1;
   return c;

@@ -360,7 +360,7 @@ std::string Disassemble(const InstrWord& w) {
                     static_cast<uint64_t>(i.dram_base), i.ny, i.nx, i.kh, i.kw,
                     i.nl, i.seg_bytes, i.iy0, i.ix0, i.sy, i.sx, i.dy, i.dx,
                     i.h, i.w, i.pix_stride, i.pad) +
-             Flags(i);
+             (i.dense ? " dense" : "") + Flags(i);
     }
     case Opcode::kGemm: {
       const GemmInstr i = DecodeGemm(w);

@@ -804,7 +804,12 @@ TfliteImport Importer::Run() {
       },
       '_');
   y_ << "# Imported by `sparq import` from " << fs::path(path_).filename()
-     << " (docs/import.md).\nnetwork:\n  name: " << stem << "\n  input:\n"
+     << " (docs/import.md).\n";
+  if (options_.rows > 0) {
+    y_ << "hardware:\n  array: [" << options_.rows << ", " << options_.cols
+       << "]\n";
+  }
+  y_ << "network:\n  name: " << stem << "\n  input:\n"
      << "    shape: " << List(is) << "\n";
   if (options_.input_npy.empty()) {
     y_ << "    random: {seed: " << options_.input_seed << "}\n";

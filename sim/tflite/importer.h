@@ -28,6 +28,9 @@ struct TfliteImportOptions {
   // empty, seeded random data of the model's input shape.
   std::string input_npy;
   uint64_t input_seed = 1;
+  // Target array written as `hardware: {array: [rows, cols]}`; 0: none
+  // (sparq run's default, 16x16).
+  int rows = 0, cols = 0;
 };
 
 // Reads and converts `path`; throws InputError ("PATH: operator 3

@@ -216,5 +216,28 @@ TEST_F(NpyTest, SaveIsAtomicAndLeavesNoTemporary) {
   EXPECT_EQ(Files(), std::vector<std::string>{"x.npy"});
 }
 
+// int16 and int64 (A16W8 activations and biases): numpy's '<i2' and '<i8'.
+TEST_F(NpyTest, ReadsAndRoundTripsInt16AndInt64) {
+  WriteRaw("i16.npy", V1("{'descr': '<i2', 'fortran_order': False, "
+                         "'shape': (3,), }",
+                         std::string("\x00\x80\xff\x7f\xfe\xff", 6)));
+  EXPECT_EQ(LoadNpy<int16_t>(Path("i16.npy")).data,
+            (std::vector<int16_t>{-32768, 32767, -2}));
+  WriteRaw("i64.npy",
+           V1("{'descr': '<i8', 'fortran_order': False, 'shape': (1,), }",
+              std::string("\xfe\xff\xff\xff\xff\xff\xff\xff", 8)));
+  EXPECT_EQ(LoadNpy<int64_t>(Path("i64.npy")).data, std::vector<int64_t>{-2});
+  ExpectError<int32_t>("i64.npy", "expected '<i4'");
+  ExpectError<int16_t>("i64.npy", "expected '<i2'");
+
+  const auto i16 = Iota<int16_t>({2, 5}, -32768, 6553);
+  const auto i64 = Iota<int64_t>({4}, INT64_MIN, 3074457345618258602);
+  SaveNpy(Path("a16.npy"), i16);
+  SaveNpy(Path("a64.npy"), i64);
+  EXPECT_EQ(LoadNpy<int16_t>(Path("a16.npy")).data, i16.data);
+  EXPECT_EQ(LoadNpy<int64_t>(Path("a64.npy")).data, i64.data);
+  EXPECT_EQ(LoadNpy<int64_t>(Path("a64.npy")).shape, (Shape{4}));
+}
+
 }  // namespace
 }  // namespace sparq

@@ -77,6 +77,28 @@ TEST_F(ImportCliTest, ImportsAndRunsPersonDetect) {
   EXPECT_THAT(run.out, HasSubstr("PASS"));
 }
 
+// --array records the target array in the YAML; a malformed one or one the
+// YAML reader refuses exits 2 naming it.
+TEST_F(ImportCliTest, ArrayIsRecordedInTheYaml) {
+  const std::string model = kData + "hello_world_int8.tflite";
+  if (!fs::exists(model)) GTEST_SKIP() << "hello_world_int8.tflite not present";
+  Result r = Run("import '" + model + "' --out '" + (dir_ / "hw").string() +
+                 "' --array 4x4");
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::ifstream f(dir_ / "hw" / "hello_world_int8.yaml");
+  const std::string yaml((std::istreambuf_iterator<char>(f)),
+                         std::istreambuf_iterator<char>());
+  EXPECT_THAT(yaml, HasSubstr("hardware:\n  array: [4, 4]\n"));
+  r = Run("import '" + model + "' --out '" + (dir_ / "bad").string() +
+          "' --array 4by4");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--array 4by4: expected RxC"));
+  r = Run("import '" + model + "' --out '" + (dir_ / "bad").string() +
+          "' --array 3x4");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("hardware.array"));
+}
+
 TEST_F(ImportCliTest, RunTakesATfliteWithAnInputNpy) {
   const std::string model = kData + "hello_world_int8.tflite";
   if (!fs::exists(model)) GTEST_SKIP() << "hello_world_int8.tflite not present";

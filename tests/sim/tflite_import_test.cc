@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -23,6 +24,7 @@
 #include "golden/requant.h"
 #include "sim/model_device.h"
 #include "sim/network_yaml.h"
+#include "sim/rtl_device.h"
 #include "sim/tflite/importer.h"
 #include "sim/tflite/tflite_subset_generated.h"
 #include "sw/compiler.h"
@@ -427,10 +429,11 @@ TEST(TfliteImportTest, QuantizeAndDequantizeAtTheEdges) {
             "the float network input");
 }
 
-TEST(TfliteImportTest, PersonDetectDecidesLikeUpstream) {
-  if (!fs::exists(kData + "person_detect.tflite")) {
-    GTEST_SKIP() << "person_detect.tflite not present";
-  }
+// person_detect on the person / no_person images of TFLM's test: the
+// scores of `run` (every layer also checked against golden) must decide as
+// upstream's.
+void ExpectPersonDetectDecides(
+    const std::function<std::vector<LayerRun>(const RunConfig&)>& run) {
   for (const std::string image : {"person", "no_person"}) {
     TempDir dir;
     // 96x96 8-bit BMP, rows bottom-up from byte 1078; fed top-down, each
@@ -448,7 +451,7 @@ TEST(TfliteImportTest, PersonDetectDecidesLikeUpstream) {
     const TfliteImport m = ImportTflite(kData + "person_detect.tflite", o);
     const RunConfig cfg = LoadImported(m, dir);
     ASSERT_EQ(cfg.net.layers.size(), 31u);
-    const std::vector<LayerRun> runs = RunOnModel(cfg);
+    const std::vector<LayerRun> runs = run(cfg);
     const std::vector<int8_t>& scores = runs.back().output.data;
     ASSERT_EQ(scores.size(), 2u);  // [not person, person]
     if (image == "person") {
@@ -458,6 +461,33 @@ TEST(TfliteImportTest, PersonDetectDecidesLikeUpstream) {
     }
   }
 }
+
+TEST(TfliteImportTest, PersonDetectDecidesLikeUpstream) {
+  if (!fs::exists(kData + "person_detect.tflite")) {
+    GTEST_SKIP() << "person_detect.tflite not present";
+  }
+  ExpectPersonDetectDecides(RunOnModel);
+}
+
+#ifdef SPARQ_TEST_RTL_4X4
+// The same on the verilated 4x4 array, every layer against golden.
+TEST(TfliteImportTest, PersonDetectDecidesLikeUpstreamOnRtl) {
+  if (!fs::exists(kData + "person_detect.tflite")) {
+    GTEST_SKIP() << "person_detect.tflite not present";
+  }
+  ExpectPersonDetectDecides([](const RunConfig& cfg) {
+    const HwConfig hw = HwConfig::ForArray(4, 4);
+    const CompiledNetwork compiled = Compile(cfg.net, hw);
+    auto dev = MakeRtlDevice(hw);
+    std::vector<LayerRun> runs = RunNetwork(cfg.net, compiled, *dev);
+    const auto ref = RunNetworkReference(cfg.net);
+    for (const LayerRun& r : runs) {
+      EXPECT_EQ(r.output.data, ref.at(r.name).data) << r.name;
+    }
+    return runs;
+  });
+}
+#endif
 
 TEST(TfliteImportTest, HelloWorldApproximatesSine) {
   if (!fs::exists(kData + "hello_world_int8.tflite")) {

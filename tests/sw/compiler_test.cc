@@ -189,7 +189,8 @@ TEST(CompilerTest, LargeLayersTileAndReloadOn4x4) {
   EXPECT_EQ(c.stores, 3 * 7);
   EXPECT_GT(c.max_m_rows, hw.cols);
 
-  // 297 K tiles per N tile, 256 per WGT half: two fills per N tile.
+  // 130 channels: dense taps, 293 K tiles per N tile (297 one line per
+  // tap), 256 per WGT half: two fills per N tile.
   net = OneLayerNetwork(&rng, {1, 2, 6, 130},
                         RandomConvLayer(&rng, "k_groups", 130, 6, 3, 3, same));
   r = ExpectMatchesGolden(net, hw);
@@ -227,6 +228,103 @@ TEST(CompilerTest, LargeLayersTileAndReloadOn4x4) {
   r = ExpectMatchesGolden(net, hw);
   c = Count(r.compiled.layers[0].program);
   EXPECT_EQ(c.param_loads, 4);
+}
+
+// First layers with one or three input channels: the im2col gather packs the
+// taps densely (ceil(kh*kw*Cin / R) ACT lines and K tiles per pixel, not one
+// line per tap), and every output matches golden on the 4x4 and 16x16.
+TEST(CompilerTest, NarrowConvsPackTapsIntoDenseLines) {
+  struct Case {
+    const char* name;
+    int h, w, cin, cout, kh, kw, stride, pad_top, pad_left, pad_bottom, pad_right;
+  };
+  const Case cases[] = {
+      {"pd_conv1", 24, 24, 1, 8, 3, 3, 2, 0, 0, 1, 1},  // person_detect's, smaller
+      {"kws_conv1", 49, 10, 1, 64, 10, 4, 2, 4, 1, 5, 1},  // ds_cnn_s's
+      {"rgb7x7", 20, 20, 3, 12, 7, 7, 2, 3, 3, 3, 3},      // ResNet conv1, smaller
+      {"rgb_dilated", 9, 11, 3, 5, 3, 2, 1, 1, 0, 1, 2},
+  };
+  SplitMix64 rng(99);
+  for (const Case& k : cases) {
+    ConvGeometry g;
+    g.stride_h = g.stride_w = k.stride;
+    g.pad_top = k.pad_top;
+    g.pad_left = k.pad_left;
+    g.pad_bottom = k.pad_bottom;
+    g.pad_right = k.pad_right;
+    if (std::string(k.name) == "rgb_dilated") g.dilation_w = 2;
+    const Network net = OneLayerNetwork(
+        &rng, {1, k.h, k.w, k.cin},
+        RandomConvLayer(&rng, k.name, k.cin, k.cout, k.kh, k.kw, g));
+    for (const HwConfig& hw :
+         {HwConfig::ForArray(4, 4), HwConfig::ForArray(16, 16)}) {
+      SCOPED_TRACE(std::string(k.name) + " on " + hw.ToString());
+      const RunResult r = ExpectMatchesGolden(net, hw);
+      const int dense_lines = (k.kh * k.kw * k.cin + hw.rows - 1) / hw.rows;
+      int dense_loads = 0, gemms = 0, other_act_loads = 0;
+      for (const InstrWord& w : r.compiled.layers[0].program) {
+        if (OpcodeOf(w) == Opcode::kLoad) {
+          const LoadInstr l = DecodeLoad(w);
+          if (l.buf != static_cast<int64_t>(LoadBuf::kAct)) continue;
+          if (l.dense) {
+            ++dense_loads;
+            EXPECT_EQ(l.nl, dense_lines);
+          } else {
+            ++other_act_loads;
+          }
+        } else if (OpcodeOf(w) == Opcode::kGemm) {
+          const GemmInstr gm = DecodeGemm(w);
+          EXPECT_EQ(gm.act_stride, dense_lines);
+          ++gemms;
+        }
+      }
+      EXPECT_GT(dense_loads, 0);
+      EXPECT_EQ(other_act_loads, 0);
+      // One GEMM per K tile per N tile per fill.
+      const int ntiles = (k.cout + hw.cols - 1) / hw.cols;
+      EXPECT_EQ(gemms % (dense_lines * ntiles), 0);
+    }
+  }
+}
+
+// Layers TFLite accepts but the LOAD fields cannot hold whole: a 1x80 audio
+// kernel (kw field: 15) is gathered in kernel parts, inputs wider or higher
+// than 4095 (w / h fields) one input row per LOAD. Every output is compared.
+std::vector<Network> WideLayers() {
+  SplitMix64 rng(1010);
+  std::vector<Network> nets;
+  ConvGeometry s4;
+  s4.stride_w = 4;
+  nets.push_back(OneLayerNetwork(
+      &rng, {1, 1, 16000, 1}, RandomConvLayer(&rng, "layer", 1, 8, 1, 80, s4)));
+  ConvGeometry same;
+  same.pad_left = 40;
+  same.pad_right = 39;
+  nets.push_back(OneLayerNetwork(
+      &rng, {1, 2, 120, 4}, RandomConvLayer(&rng, "layer", 4, 5, 1, 80, same)));
+  ConvGeometry tall;
+  tall.stride_h = 2;
+  tall.pad_top = 8;
+  tall.pad_bottom = 8;
+  tall.pad_left = 1;
+  nets.push_back(OneLayerNetwork(
+      &rng, {1, 4200, 2, 2}, RandomConvLayer(&rng, "layer", 2, 3, 17, 2, tall)));
+  return nets;
+}
+
+TEST(CompilerTest, WideKernelsAndInputsAreSplit) {
+  for (const Network& net : WideLayers()) {
+    for (const HwConfig& hw :
+         {SmallDram(HwConfig::ForArray(4, 4)), HwConfig::ForArray(16, 16)}) {
+      const RunResult r = ExpectMatchesGolden(net, hw);
+      for (const InstrWord& w : r.compiled.layers[0].program) {
+        if (OpcodeOf(w) != Opcode::kLoad) continue;
+        const LoadInstr l = DecodeLoad(w);
+        EXPECT_LE(l.kw, 15);
+        EXPECT_LE(l.w, 4095);
+      }
+    }
+  }
 }
 
 TEST(CompilerTest, PlacesTensorsAlignedAndApart) {
@@ -275,16 +373,14 @@ void ExpectInputError(const Network& net, const HwConfig& hw,
 TEST(CompilerTest, RejectsLayersThatDoNotFitTheIsa) {
   SplitMix64 rng(8);
   const HwConfig hw = HwConfig::ForArray(4, 4);
-  // kw = 16 does not fit the 4-bit kw field.
-  ExpectInputError(OneLayerNetwork(&rng, {1, 1, 20, 1},
-                                   RandomConvLayer(&rng, "wide", 1, 2, 1, 16,
-                                                   ConvGeometry{})),
-                   hw, {"layer 'wide' (conv)", "LOAD.kw = 16"});
-  // An input 5000 pixels wide does not fit the 12-bit w field.
-  ExpectInputError(OneLayerNetwork(&rng, {1, 1, 5000, 1},
-                                   RandomConvLayer(&rng, "long", 1, 1, 1, 1,
-                                                   ConvGeometry{})),
-                   hw, {"layer 'long'", "LOAD.w = 5000"});
+  // A stride of 16 does not fit the 4-bit sx field (kernels and inputs
+  // larger than their fields are split: WideKernelsAndInputsAreSplit).
+  ConvGeometry s16;
+  s16.stride_w = 16;
+  ExpectInputError(OneLayerNetwork(&rng, {1, 1, 40, 1},
+                                   RandomConvLayer(&rng, "wide", 1, 2, 1, 2,
+                                                   s16)),
+                   hw, {"layer 'wide' (conv)", "LOAD.sx = 16"});
   Layer bad = RandomFcLayer(&rng, "badq", 4, 3);
   bad.quant.multiplier[1] = 5;
   ExpectInputError(OneLayerNetwork(&rng, {1, 4}, bad), hw,

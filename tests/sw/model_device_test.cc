@@ -232,6 +232,46 @@ TEST_F(ModelDeviceTest, PartialLinesOfATapSegment) {
                                  10, 0, 0, 0, -2, -2, -2, -2, -2, 0, 0, 0}));
 }
 
+// The gather of Im2colGatherPadsAndStrides, dense: each pixel's nine
+// two-byte taps are packed into 18 bytes of its five 4-byte lines, the last
+// two bytes zero.
+TEST_F(ModelDeviceTest, DenseGatherPacksTapsBackToBack) {
+  std::vector<int8_t> img(18);
+  for (int b = 0; b < 18; ++b) img[b] = static_cast<int8_t>(b + 1);  // 3x3x2
+  Write(0x3000, img);
+  LoadInstr i;
+  i.buf = 0;
+  i.dram_base = 0x3000;
+  i.sram_base = 40;
+  i.ny = 1;
+  i.nx = 2;
+  i.kh = i.kw = 3;
+  i.nl = 5;
+  i.iy0 = i.ix0 = -1;
+  i.sy = 1;
+  i.sx = 2;
+  i.dy = i.dx = 1;
+  i.h = i.w = 3;
+  i.pix_stride = 2;
+  i.seg_bytes = 2;
+  i.pad = 0xF6;  // -10
+  i.dense = 1;
+  const std::vector<int8_t> got = LoadAndProbe({i}, 40, 10);
+  // Pixel 0 is centred on input (0, 0), pixel 1 on (0, 2).
+  EXPECT_EQ(got, (std::vector<int8_t>{
+                     -10, -10, -10, -10, -10, -10,  // ky = 0: row -1
+                     -10, -10, 1,   2,   3,   4,    // ky = 1: row 0
+                     -10, -10, 7,   8,   9,   10,   // ky = 2: row 1
+                     0,   0,                        // line 5 tail
+                     -10, -10, -10, -10, -10, -10,  // pixel 1, row -1
+                     3,   4,   5,   6,   -10, -10,  // row 0: columns 1, 2, 3
+                     9,   10,  11,  12,  -10, -10,  // row 1
+                     0,   0}));
+  // nl must match the packed taps exactly.
+  i.nl = 6;
+  ExpectRejected({Encode(i)}, {"kh * kw * seg_bytes = 18", "nl = 6"});
+}
+
 TEST_F(ModelDeviceTest, GemmOverwritesThenAccumulates) {
   // ACT lines 0..5 and one weight tile. A first GEMM leaves stale values in
   // ACC rows 7..9; then rows {0, 2, 4} overwrite them and rows {1, 3, 5}

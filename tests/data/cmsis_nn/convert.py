@@ -8,7 +8,9 @@ SRC holds cmsis-nn/ and cmsis-nn-more/ (verbatim copies of
 ARM-software/CMSIS-NN Tests/UnitTest/TestCases/TestData/<case>/). Each case
 becomes DST/<case>/ with input.npy, weights.npy (OHWI for conv, [out][in] for
 fc), bias.npy, multiplier.npy, shift.npy (per output channel), output.npy and
-params.txt ("key value" lines). Standard library only.
+params.txt ("key value" lines). Packed int4 cases keep upstream's packed bytes
+in weights_int4.npy instead of weights.npy; int16x8 cases have int16
+input/output and an int64 or int32 bias. Standard library only.
 """
 
 import os
@@ -44,15 +46,34 @@ CASES = [
     ("cmsis-nn-more", "grouped_conv"),
     ("cmsis-nn-more", "in_ch_one_out_ch_larger_one"),
     ("cmsis-nn-more", "kernel1x1_stride_x_y"),
+    # Packed int4 weights (two per byte, low nibble first).
+    ("cmsis-nn", "basic_int4"),
+    ("cmsis-nn", "fully_connected_int4"),
+    ("cmsis-nn-more", "conv_2_int4"),
+    ("cmsis-nn-more", "conv_3_int4"),
+    ("cmsis-nn-more", "depthwise_int4_1"),
+    ("cmsis-nn-more", "fully_connected_int4_2"),
+    ("cmsis-nn-more", "kernel1x1_int4"),
+    ("cmsis-nn-more", "stride2pad1_int4"),
+    # int16 activations, int8 weights (TFLite 16x8), int64 or int32 bias.
+    ("cmsis-nn", "int16xint8"),
+    ("cmsis-nn", "requantize_s64"),
+    ("cmsis-nn-more", "fully_connected_int16"),
+    ("cmsis-nn-more", "int16xint8_dilation_1"),
+    ("cmsis-nn-more", "int16xint8xint32_1"),
+    ("cmsis-nn-more", "int16xint8xint32_4"),
 ]
 
 DEFINE_RE = re.compile(r"^#define\s+(\w+)\s+(\S+)\s*$", re.M)
 ARRAY_RE = re.compile(r"const\s+(\w+)\s+(\w+)\s*\[\s*\d*\s*\]\s*=\s*\{([^}]*)\}",
                       re.S)
-ALIAS_RE = re.compile(r"const\s+\w+\s*\*\s*(?:const\s+)?(\w+)\s*=\s*(\w+)\s*;")
+ALIAS_RE = re.compile(
+    r"const\s+(\w+)\s*\*\s*(?:const\s+)?(\w+)\s*=\s*(\w+)\s*;")
 
-NPY_DESCR = {"int8_t": "|i1", "int32_t": "<i4"}
-PACK = {"int8_t": "b", "int32_t": "i"}
+NPY_DESCR = {"int8_t": "|i1", "uint8_t": "|u1", "int16_t": "<i2",
+             "int32_t": "<i4", "int64_t": "<i8"}
+PACK = {"int8_t": "b", "uint8_t": "B", "int16_t": "h", "int32_t": "i",
+        "int64_t": "q"}
 
 
 def fail(msg):
@@ -60,7 +81,7 @@ def fail(msg):
 
 
 def read_case(folder):
-    defines, arrays, aliases = {}, {}, {}
+    defines, arrays, aliases, pointer_types = {}, {}, {}, {}
     for name in sorted(os.listdir(folder)):
         if not name.endswith(".h"):
             continue
@@ -71,12 +92,13 @@ def read_case(folder):
             values = [int(v) for v in body.replace("\n", " ").split(",")
                       if v.strip()]
             arrays[var] = (ctype, values)
-        for var, target in ALIAS_RE.findall(text):
+        for ctype, var, target in ALIAS_RE.findall(text):
             aliases[var] = target
+            pointer_types[var] = ctype
     for var, target in aliases.items():
         if target in arrays:
             arrays[var] = arrays[target]
-    return defines, arrays
+    return defines, arrays, pointer_types
 
 
 def write_npy(path, ctype, shape, values):
@@ -102,7 +124,7 @@ def conv_out(size, k, stride, pad_before, pad_after, dilation):
 
 def convert(src, repo_folder, case, dst):
     folder = os.path.join(src, repo_folder, case)
-    defines, arrays = read_case(folder)
+    defines, arrays, pointer_types = read_case(folder)
     prefix = case.upper() + "_"
 
     def d(key, default=None):
@@ -131,12 +153,22 @@ def convert(src, repo_folder, case, dst):
 
     batches = d("INPUT_BATCHES")
     in_ch, out_ch = d("IN_CH"), d("OUT_CH")
-    _, inp = arr("input", ctype="int8_t")
+    act_type, inp = arr("input")
+    if act_type not in ("int8_t", "int16_t"):
+        fail("%s: input is %s, expected int8_t or int16_t" % (case, act_type))
+    act16 = act_type == "int16_t"
+    # Upstream declares packed int4 weights as int8_t arrays whose values are
+    # the bytes read as unsigned (0..255) or signed; only the byte matters.
+    int4 = "int4" in case
     _, weights = arr("weights", ctype="int8_t")
-    _, ref = arr("output_ref", "output", ctype="int8_t")
-    _, bias = arr("biases", "bias", ctype="int32_t")
+    _, ref = arr("output_ref", "output", ctype=act_type)
+    bias_type, bias = arr("biases", "bias")
     if bias is None:
         bias = [0] * out_ch
+        bias_type = (pointer_types.get(case + "_biases") or
+                     pointer_types.get(case + "_bias") or "int32_t")
+    if bias_type not in (("int32_t", "int64_t") if act16 else ("int32_t",)):
+        fail("%s: bias is %s" % (case, bias_type))
     if d("FILTER_OFFSET", 0) != 0:
         fail("%s: weight zero point is not supported" % case)
 
@@ -145,11 +177,18 @@ def convert(src, repo_folder, case, dst):
         "origin": "%s@%s Tests/UnitTest/TestCases/TestData/%s" % (
             UPSTREAM, COMMIT, case),
         "copied_from": "%s/%s" % (repo_folder, case),
-        "in_zp": -d("INPUT_OFFSET"),
-        "out_zp": d("OUTPUT_OFFSET"),
-        "act_min": d("OUT_ACTIVATION_MIN"),
-        "act_max": d("OUT_ACTIVATION_MAX"),
     }
+    if act16:
+        # TFLite's 16x8 scheme is symmetric: both zero points must be 0.
+        if d("INPUT_OFFSET") != 0 or d("OUTPUT_OFFSET") != 0:
+            fail("%s: int16 activations with a zero point" % case)
+        params.update({"act_bits": 16, "bias_bits": 64 if bias_type ==
+                       "int64_t" else 32})
+    else:
+        params.update({"in_zp": -d("INPUT_OFFSET"),
+                       "out_zp": d("OUTPUT_OFFSET")})
+    params.update({"act_min": d("OUT_ACTIVATION_MIN"),
+                   "act_max": d("OUT_ACTIVATION_MAX")})
     out_dir = os.path.join(dst, case)
     os.makedirs(out_dir, exist_ok=True)
 
@@ -184,7 +223,12 @@ def convert(src, repo_folder, case, dst):
                  (case, pt, pb, pl, pr, oh, ow))
         in_shape = [batches, in_h, in_w, in_ch]
         out_shape = [batches, oh, ow, out_ch]
-        if kind == "depthwise":
+        if kind == "depthwise" and int4:
+            # Packed as upstream's [1, H, W, C * ch_mult]; the test unpacks
+            # and transposes.
+            groups = in_ch
+            w_shape = [1, fy, fx, out_ch]
+        elif kind == "depthwise":
             # CMSIS keeps depthwise filters as [1, H, W, C * ch_mult];
             # sparq's grouped conv wants OHWI with I = 1.
             groups = in_ch
@@ -192,6 +236,9 @@ def convert(src, repo_folder, case, dst):
             weights = [weights[(y * fx + x) * out_ch + o]
                        for o in range(out_ch) for y in range(fy)
                        for x in range(fx)]
+        elif int4:
+            groups = 1
+            w_shape = [out_ch, fy, fx, in_ch]
         else:
             filter_in = len(weights) // (out_ch * fy * fx)
             if filter_in == 0 or in_ch % filter_in:
@@ -207,13 +254,26 @@ def convert(src, repo_folder, case, dst):
             "dilation_h": dy, "dilation_w": dx, "groups": groups,
         })
 
-    write_npy(os.path.join(out_dir, "input.npy"), "int8_t", in_shape, inp)
-    write_npy(os.path.join(out_dir, "weights.npy"), "int8_t", w_shape, weights)
-    write_npy(os.path.join(out_dir, "bias.npy"), "int32_t", [out_ch], bias)
+    write_npy(os.path.join(out_dir, "input.npy"), act_type, in_shape, inp)
+    if int4:
+        count = 1
+        for dim in w_shape:
+            count *= dim
+        if len(weights) != (count + 1) // 2:
+            fail("%s: %d packed bytes for %d int4 weights %s" %
+                 (case, len(weights), count, w_shape))
+        params["weight_bits"] = 4
+        params["weight_shape"] = " ".join(str(dim) for dim in w_shape)
+        write_npy(os.path.join(out_dir, "weights_int4.npy"), "uint8_t",
+                  [len(weights)], [v & 0xFF for v in weights])
+    else:
+        write_npy(os.path.join(out_dir, "weights.npy"), "int8_t", w_shape,
+                  weights)
+    write_npy(os.path.join(out_dir, "bias.npy"), bias_type, [out_ch], bias)
     write_npy(os.path.join(out_dir, "multiplier.npy"), "int32_t", [out_ch],
               mult)
     write_npy(os.path.join(out_dir, "shift.npy"), "int32_t", [out_ch], shift)
-    write_npy(os.path.join(out_dir, "output.npy"), "int8_t", out_shape, ref)
+    write_npy(os.path.join(out_dir, "output.npy"), act_type, out_shape, ref)
     with open(os.path.join(out_dir, "params.txt"), "w") as f:
         for key, value in params.items():
             f.write("%s %s\n" % (key, value))

@@ -66,6 +66,50 @@ void ExpectLayerMatchesGolden(const Network& net, const HwConfig& hw) {
   EXPECT_GT(a[kCtrCycles], a[kCtrArrayBusy]);
 }
 
+// Narrow first layers (dense im2col), a 1x80 kernel split into parts, and
+// inputs wider / higher than the LOAD's 12-bit fields, on the 4x4 RTL.
+TEST(RtlNarrowAndWideTest, MatchGoldenEveryElement) {
+  SplitMix64 rng(2024);
+  std::vector<Network> nets;
+  ConvGeometry s2;
+  s2.stride_h = s2.stride_w = 2;
+  s2.pad_bottom = s2.pad_right = 1;
+  nets.push_back(OneLayerNetwork(
+      &rng, {1, 24, 24, 1}, RandomConvLayer(&rng, "layer", 1, 8, 3, 3, s2)));
+  ConvGeometry kws;
+  kws.stride_h = kws.stride_w = 2;
+  kws.pad_top = 4;
+  kws.pad_bottom = 5;
+  kws.pad_left = kws.pad_right = 1;
+  nets.push_back(OneLayerNetwork(
+      &rng, {1, 49, 10, 1}, RandomConvLayer(&rng, "layer", 1, 12, 10, 4, kws)));
+  ConvGeometry rgb;
+  rgb.stride_h = rgb.stride_w = 2;
+  rgb.pad_top = rgb.pad_left = rgb.pad_bottom = rgb.pad_right = 3;
+  nets.push_back(OneLayerNetwork(
+      &rng, {1, 18, 18, 3}, RandomConvLayer(&rng, "layer", 3, 6, 7, 7, rgb)));
+  ConvGeometry s4;
+  s4.stride_w = 4;
+  nets.push_back(OneLayerNetwork(
+      &rng, {1, 1, 16000, 1}, RandomConvLayer(&rng, "layer", 1, 8, 1, 80, s4)));
+  ConvGeometry same;
+  same.pad_left = 40;
+  same.pad_right = 39;
+  nets.push_back(OneLayerNetwork(
+      &rng, {1, 2, 120, 4}, RandomConvLayer(&rng, "layer", 4, 5, 1, 80, same)));
+  ConvGeometry tall;
+  tall.stride_h = 2;
+  tall.pad_top = tall.pad_bottom = 8;
+  tall.pad_left = 1;
+  nets.push_back(OneLayerNetwork(
+      &rng, {1, 4200, 2, 2}, RandomConvLayer(&rng, "layer", 2, 3, 17, 2, tall)));
+  HwConfig hw = HwConfig::ForArray(4, 4);
+  hw.dram_bytes = 1 << 24;
+  for (size_t n = 0; n < nets.size(); ++n) {
+    ExpectLayerMatchesGolden(nets[n], DramForSeed(hw, static_cast<uint32_t>(n)));
+  }
+}
+
 class RtlRandomLayerTest : public ::testing::TestWithParam<int> {};
 
 TEST_P(RtlRandomLayerTest, MatchesGoldenEveryElement) {
