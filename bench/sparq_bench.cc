@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "bench/bench_networks.h"
+#include "bench/sparse_bench.h"
 #include "golden/errors.h"
 #include "golden/network.h"
 #include "golden/random.h"
@@ -148,6 +149,9 @@ int main(int argc, char** argv) {
                  "Whole networks to run after the layers (default "
                  "person_detect,ds_cnn_s; none: skip)");
   app.add_option("--json", json, "Write the figures as JSON to this file");
+  bool sparse_only = false, no_sparse = false;
+  app.add_flag("--sparse-only", sparse_only, "Only the sparse-engine table");
+  app.add_flag("--no-sparse", no_sparse, "Skip the sparse-engine table");
   CLI11_PARSE(app, argc, argv);
 
   HwConfig hw;
@@ -176,6 +180,7 @@ int main(int argc, char** argv) {
   std::vector<Measured> rows;
   bool all_exact = true;
   for (const ResNetLayer& l : kLayers) {
+    if (sparse_only) break;
     if (!only.empty() && only.find(l.name) == std::string::npos) continue;
     Network net = MakeConvNetwork(l, 7);
     CompiledNetwork c = Compile(net, hw);
@@ -216,7 +221,7 @@ int main(int argc, char** argv) {
     std::printf("\n");
   }
   std::vector<std::string> net_names;
-  for (size_t p = 0; networks != "none" && p < networks.size();) {
+  for (size_t p = 0; !sparse_only && networks != "none" && p < networks.size();) {
     const size_t comma = std::min(networks.find(',', p), networks.size());
     if (comma > p) net_names.push_back(networks.substr(p, comma - p));
     p = comma + 1;
@@ -229,6 +234,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   for (const NetworkFigures& n : nets) all_exact = all_exact && n.exact;
+  if (!no_sparse) all_exact = RunSparseBench(hw) && all_exact;
   if (!json.empty()) {
     std::ofstream f(json);
     f << "{\"array\": [" << hw.rows << ", " << hw.cols

@@ -37,6 +37,10 @@ inline bool IsHostLayer(LayerKind k) {
   return k != LayerKind::kConv && k != LayerKind::kFc;
 }
 
+// Which compute engine the compiler uses for a conv / fc layer (YAML
+// `engine`): a compile hint carried with the layer, not part of its math.
+enum class LayerEngine { kAuto, kDense, kSparse };
+
 struct Layer {
   std::string name;
   LayerKind kind = LayerKind::kConv;
@@ -47,6 +51,7 @@ struct Layer {
   std::vector<int32_t> bias;
   ConvGeometry geom;  // conv only
   QuantParams quant;
+  LayerEngine engine = LayerEngine::kAuto;  // conv / fc
 
   PoolParams pool;  // max/avg pool
   AddParams add;    // add

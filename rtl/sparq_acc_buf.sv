@@ -16,6 +16,11 @@
 // acc_raddr_i (data the cycle after, held otherwise). A read of a row written
 // in the same cycle returns the old contents.
 //
+// A second user (the sparse engine, docs/sparse.md) reads and writes whole
+// rows through ext_*: its read shares stage A's read port (data on
+// ext_rdata_o the cycle after ext_re_i), its write stage B's write port. It
+// runs only while no row is in flight here (sparq_top interlocks the two).
+//
 // Parameters: ArrayCols (C, banks), AccRows (rows per bank, power of two),
 // SumLatency (cycles from issue to column 0's sum, >= 2), TagW.
 // Ports: issue_* (one activation row entering the array), sum_i (column c in
@@ -41,7 +46,13 @@ module sparq_acc_buf #(
   output logic                    busy_o,
   input  logic                    acc_re_i,
   input  logic [AccAw-1:0]        acc_raddr_i,
-  output logic [ArrayCols*32-1:0] acc_rdata_o
+  output logic [ArrayCols*32-1:0] acc_rdata_o,
+  input  logic                    ext_re_i,
+  input  logic [AccAw-1:0]        ext_raddr_i,
+  output logic [ArrayCols*32-1:0] ext_rdata_o,
+  input  logic                    ext_we_i,
+  input  logic [AccAw-1:0]        ext_waddr_i,
+  input  logic [ArrayCols*32-1:0] ext_wdata_i
 );
 
 `include "sparq_assert.svh"
@@ -102,8 +113,13 @@ module sparq_acc_buf #(
     assign sum     = (b_accumulate ? old : 32'd0) + sum_i[32*c +: 32];
 
     always_ff @(posedge clk_i) begin
-      if (a_valid && a_accumulate) old_q <= mem_q[a_addr];
+      if (ext_re_i) begin
+        old_q <= mem_q[ext_raddr_i];
+      end else if (a_valid && a_accumulate) begin
+        old_q <= mem_q[a_addr];
+      end
     end
+    assign ext_rdata_o[32*c +: 32] = old_q;
 
     always_ff @(posedge clk_i or negedge rst_ni) begin
       if (!rst_ni) begin
@@ -118,7 +134,11 @@ module sparq_acc_buf #(
     end
 
     always_ff @(posedge clk_i) begin
-      if (b_valid) mem_q[b_addr] <= sum;
+      if (ext_we_i) begin
+        mem_q[ext_waddr_i] <= ext_wdata_i[32*c +: 32];
+      end else if (b_valid) begin
+        mem_q[b_addr] <= sum;
+      end
     end
 
     always_ff @(posedge clk_i) begin
@@ -135,5 +155,6 @@ module sparq_acc_buf #(
 
   `ASSERT_KNOWN(IssueValidKnown, issue_valid_i)
   `ASSERT_KNOWN(AccReKnown, acc_re_i)
+  `ASSERT(ExtOnlyWhenIdle, ext_re_i || ext_we_i |-> !busy_o)
 
 endmodule

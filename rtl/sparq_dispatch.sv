@@ -47,7 +47,8 @@ module sparq_dispatch #(
 
   assign opcode   = cmd_data_i[sparq_isa_pkg::CommonOpcodeLsb +: sparq_isa_pkg::CommonOpcodeW];
   assign is_load  = (opcode == sparq_isa_pkg::OpLoad);
-  assign is_gemm  = (opcode == sparq_isa_pkg::OpGemm);
+  // Spmv shares the compute queue (sparq_top splits its head by opcode).
+  assign is_gemm  = (opcode == sparq_isa_pkg::OpGemm) || (opcode == sparq_isa_pkg::OpSpmv);
   assign is_store = (opcode == sparq_isa_pkg::OpStore);
 
   always_comb begin

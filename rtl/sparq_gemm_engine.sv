@@ -69,6 +69,13 @@ module sparq_gemm_engine #(
   input  logic                    acc_re_i,
   input  logic [AccAw-1:0]        acc_raddr_i,
   output logic [ArrayCols*32-1:0] acc_rdata_o,
+  // sparse engine's row port into the ACC SRAM (sparq_acc_buf ext_*)
+  input  logic                    acc_ext_re_i,
+  input  logic [AccAw-1:0]        acc_ext_raddr_i,
+  output logic [ArrayCols*32-1:0] acc_ext_rdata_o,
+  input  logic                    acc_ext_we_i,
+  input  logic [AccAw-1:0]        acc_ext_waddr_i,
+  input  logic [ArrayCols*32-1:0] acc_ext_wdata_i,
   output logic                    busy_o,
   output logic                    evt_row_issued_o,
   output logic [31:0]             evt_useful_macs_o,
@@ -348,7 +355,13 @@ module sparq_gemm_engine #(
     .busy_o            (acc_busy),
     .acc_re_i          (acc_re_i),
     .acc_raddr_i       (acc_raddr_i),
-    .acc_rdata_o       (acc_rdata_o)
+    .acc_rdata_o       (acc_rdata_o),
+    .ext_re_i          (acc_ext_re_i),
+    .ext_raddr_i       (acc_ext_raddr_i),
+    .ext_rdata_o       (acc_ext_rdata_o),
+    .ext_we_i          (acc_ext_we_i),
+    .ext_waddr_i       (acc_ext_waddr_i),
+    .ext_wdata_i       (acc_ext_wdata_i)
   );
 
   logic tile_done;

@@ -12,6 +12,7 @@ package sparq_isa_pkg;
   localparam logic [2:0] OpLoad = 3'd1;  // DRAM -> ACT/WGT/PARAM SRAM with im2col gather
   localparam logic [2:0] OpGemm = 3'd2;  // one weight tile times m_rows activation rows into ACC
   localparam logic [2:0] OpStore = 3'd3;  // ACC -> requantize -> DRAM
+  localparam logic [2:0] OpSpmv = 3'd4;  // sparse weight matrix (lane streams in WGT) times m_rows activation vectors into ACC
 
 
   // Common
@@ -110,6 +111,28 @@ package sparq_isa_pkg;
   localparam int StoreActMaxLsb = 164;
   localparam int StoreActMaxW = 8;  // signed: clamp high
 
+  // Spmv
+  localparam int SpmvActBaseLsb = 8;
+  localparam int SpmvActBaseW = 16;  // ACT line of vector 0's column 0
+  localparam int SpmvActStrideLsb = 24;
+  localparam int SpmvActStrideW = 16;  // ACT lines between vectors
+  localparam int SpmvMRowsLsb = 40;
+  localparam int SpmvMRowsW = 16;  // activation vectors (>= 1)
+  localparam int SpmvWgtBaseLsb = 56;
+  localparam int SpmvWgtBaseW = 16;  // WGT line of every lane stream's first word
+  localparam int SpmvAccBaseLsb = 72;
+  localparam int SpmvAccBaseW = 16;  // ACC row of output group 0 of vector 0 (vector m: + m)
+  localparam int SpmvAccumulateLsb = 88;
+  localparam int SpmvAccumulateW = 1;  // 1: add to ACC, 0: overwrite
+  localparam int SpmvKColsLsb = 89;
+  localparam int SpmvKColsW = 16;  // columns (activations) per vector (>= 1)
+  localparam int SpmvNGroupsLsb = 105;
+  localparam int SpmvNGroupsW = 8;  // groups of C outputs drained per vector (>= 1)
+  localparam int SpmvAccGstrideLsb = 113;
+  localparam int SpmvAccGstrideW = 16;  // ACC rows between output groups
+  localparam int SpmvNValidLsb = 129;
+  localparam int SpmvNValidW = 16;  // real outputs in the tile (counters only)
+
   // Word bits that carry a field of each instruction (its own and the
   // Common ones); an engine ignores the others.
   localparam logic [InstrBits-1:0] LoadFieldMask =
@@ -118,6 +141,8 @@ package sparq_isa_pkg;
     256'h00000000_00000000_00000000_00000000_000001ff_ffffffff_ffffffff_ffffff7f;
   localparam logic [InstrBits-1:0] StoreFieldMask =
     256'h00000000_00000000_00000fff_ffffffff_ffffffff_ffffffff_ffffffff_ffffff7f;
+  localparam logic [InstrBits-1:0] SpmvFieldMask =
+    256'h00000000_00000000_00000000_0001ffff_ffffffff_ffffffff_ffffffff_ffffff7f;
 
   // LOAD buf values
   localparam logic [1:0] BufAct = 2'd0;  // ACT SRAM, lines of R bytes
@@ -150,9 +175,14 @@ package sparq_isa_pkg;
   localparam int CtrStallStoreTokens = 10;  // stall_store_tokens: STORE waiting for a `c2s` token
   localparam int CtrInstrs = 11;  // instrs: instructions retired
   localparam int CtrGemmIdle = 12;  // gemm_idle: cycles with the GEMM engine idle and its queue empty while not `idle`
-  localparam int NumCounters = 13;
+  localparam int CtrSparseZeroWeights = 13;  // sparse_zero_weights: Spmv: zero weights of non-zero activations' columns that took no lane cycle (live outputs minus words, per lane and column)
+  localparam int CtrSparseZeroActs = 14;  // sparse_zero_acts: Spmv: zero activations whose columns were skipped
+  localparam int CtrSparseMetaWords = 15;  // sparse_meta_words: Spmv: metadata words read (column headers and padding words)
+  localparam int CtrSparseLaneIdle = 16;  // sparse_lane_idle: Spmv: lane-cycles without a word to process while a vector is in flight (load imbalance)
+  localparam int NumCounters = 17;
 
   // Configuration registers (ctr_sel values), read-only
+  localparam int CfgSparseLanes = 22;  // P, lanes of the sparse engine (C/2)
   localparam int CfgArrayRows = 24;  // R, reduction rows of the array
   localparam int CfgArrayCols = 25;  // C, output columns of the array
   localparam int CfgActLines = 26;  // ACT SRAM depth in lines
@@ -165,5 +195,8 @@ package sparq_isa_pkg;
   localparam int MagicWord = 32'h5350_5251;  // value of config register Magic (ASCII SPRQ)
   localparam int CtrSelBits = 5;  // width of the counter select ctr_sel
   localparam int EngineQueueDepth = 8;  // dispatcher entries per engine queue
+  localparam int SparseLaneOuts = 128;  // Spmv: accumulators per sparse lane (outputs per lane per tile)
+  localparam int SparseRelBits = 6;  // Spmv: width of an entry's relative index (zeros before it)
+  localparam int SparseActFifoLines = 8;  // Spmv: ACT lines buffered ahead of the slowest lane
 
 endpackage

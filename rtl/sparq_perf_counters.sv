@@ -8,6 +8,7 @@
 // Ports: one-cycle event inputs (evt_*), sel_i / value_o (read port).
 
 module sparq_perf_counters #(
+  parameter int SparseLanes  = 8,
   parameter int ArrayRows    = 16,
   parameter int ArrayCols    = 16,
   parameter int ActLines     = 2048 * ArrayRows,
@@ -30,6 +31,10 @@ module sparq_perf_counters #(
   input  logic               evt_stall_store_tokens_i,
   input  logic [1:0]         evt_instrs_retired_i,   // instructions finished this cycle
   input  logic               evt_gemm_idle_i,
+  input  logic [31:0]        evt_sparse_zero_weights_i,
+  input  logic               evt_sparse_zero_act_i,
+  input  logic [7:0]         evt_sparse_meta_words_i,
+  input  logic [7:0]         evt_sparse_lane_idle_i,
   input  logic [SelBits-1:0] sel_i,
   output logic [63:0]        value_o
 );
@@ -55,6 +60,10 @@ module sparq_perf_counters #(
     incr[64*sparq_isa_pkg::CtrStallStoreTokens +: 64] = {63'd0, evt_stall_store_tokens_i};
     incr[64*sparq_isa_pkg::CtrInstrs +: 64]           = {62'd0, evt_instrs_retired_i};
     incr[64*sparq_isa_pkg::CtrGemmIdle +: 64]         = {63'd0, evt_gemm_idle_i};
+    incr[64*sparq_isa_pkg::CtrSparseZeroWeights +: 64] = {32'd0, evt_sparse_zero_weights_i};
+    incr[64*sparq_isa_pkg::CtrSparseZeroActs +: 64]   = {63'd0, evt_sparse_zero_act_i};
+    incr[64*sparq_isa_pkg::CtrSparseMetaWords +: 64]  = {56'd0, evt_sparse_meta_words_i};
+    incr[64*sparq_isa_pkg::CtrSparseLaneIdle +: 64]   = {56'd0, evt_sparse_lane_idle_i};
     for (int i = 0; i < NumCounters; i++) begin
       ctr_d[64*i +: 64] = ctr_q[64*i +: 64] + incr[64*i +: 64];
     end
@@ -74,6 +83,7 @@ module sparq_perf_counters #(
       if (sel_i == SelBits'(i)) value_o = ctr_q[64*i +: 64];
     end
     case (sel_i)
+      SelBits'(sparq_isa_pkg::CfgSparseLanes):  value_o = 64'(SparseLanes);
       SelBits'(sparq_isa_pkg::CfgArrayRows):    value_o = 64'(ArrayRows);
       SelBits'(sparq_isa_pkg::CfgArrayCols):    value_o = 64'(ArrayCols);
       SelBits'(sparq_isa_pkg::CfgActLines):     value_o = 64'(ActLines);

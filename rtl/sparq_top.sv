@@ -4,6 +4,8 @@
 //
 //   cmd -> sparq_dispatch -> LOAD  queue -> sparq_load_engine  -> ACT/WGT/PARAM SRAM
 //                         -> GEMM  queue -> sparq_gemm_engine  (reads ACT, WGT; owns ACC)
+//                                        `-> sparq_sparse_engine (Spmv: reads ACT, WGT banks;
+//                                            ACC rows through the GEMM engine's port)
 //                         -> STORE queue -> sparq_store_engine (reads PARAM, ACC) -> DRAM
 //   tokens l2c, c2l, c2s, s2c (sparq_tokens) order the three engines.
 //
@@ -57,6 +59,7 @@ module sparq_top #(
   localparam int ParamAw = $clog2(ParamEntries);
   localparam int ParamBytes = sparq_isa_pkg::ParamBytes;
   localparam int ParamBits  = sparq_isa_pkg::ParamBits;
+  localparam int SparseLanes = ArrayCols / 2;
   localparam int LineBytes = (ArrayRows > ArrayCols)
                              ? ((ArrayRows > ParamBytes) ? ArrayRows : ParamBytes)
                              : ((ArrayCols > ParamBytes) ? ArrayCols : ParamBytes);
@@ -64,8 +67,8 @@ module sparq_top #(
   // ---------------------------------------------------------------------------
   // Parameter checks
   // ---------------------------------------------------------------------------
-  if (ArrayRows < 1 || ArrayCols < 1) begin : g_bad_array
-    `ELAB_ERROR("sparq_top: ArrayRows and ArrayCols must be at least 1")
+  if (ArrayRows < 1 || ArrayCols < 2 || (ArrayCols % 2) != 0) begin : g_bad_array
+    `ELAB_ERROR("sparq_top: ArrayRows must be at least 1, ArrayCols even (16-bit WGT banks)")
   end
   if (DramBits < ParamBits || (DramBits & (DramBits - 1)) != 0) begin : g_bad_dram
     `ELAB_ERROR("sparq_top: DramBits must be a power of two >= ParamBits (a PARAM record is one line)")
@@ -191,9 +194,8 @@ module sparq_top #(
     .evt_instr_done_o   (load_done)
   );
 
-  logic                   act_re, wgt_re, param_re;
+  logic                   act_re, param_re;
   logic [ActAw-1:0]       act_raddr;
-  logic [WgtAw-1:0]       wgt_raddr;
   logic [ParamAw-1:0]     param_raddr;
   logic [ArrayRows*8-1:0] act_rdata;
   logic [ArrayCols*8-1:0] wgt_rdata;
@@ -223,18 +225,25 @@ module sparq_top #(
     .rdata_o(act_rdata)
   );
 
-  sparq_sram #(
-    .Width(ArrayCols * 8),
-    .Depth(WgtLines)
-  ) u_wgt_sram (
-    .clk_i  (clk_i),
-    .we_i   (ld_wr_valid && (ld_wr_buf == sparq_isa_pkg::BufWgt)),
-    .waddr_i(WgtAw'(ld_wr_addr)),
-    .wdata_i(ld_wr_data[ArrayCols*8-1:0]),
-    .re_i   (wgt_re),
-    .raddr_i(wgt_raddr),
-    .rdata_o(wgt_rdata)
-  );
+  // WGT SRAM: SparseLanes banks of 16 bits (sparse engine lane p reads bank
+  // p at its own address; GEMM reads all banks at one address).
+  logic [SparseLanes-1:0]       wgt_bank_re;
+  logic [SparseLanes*WgtAw-1:0] wgt_bank_raddr;
+
+  for (genvar b = 0; b < SparseLanes; b++) begin : g_wgt_bank
+    sparq_sram #(
+      .Width(16),
+      .Depth(WgtLines)
+    ) u_wgt_sram (
+      .clk_i  (clk_i),
+      .we_i   (ld_wr_valid && (ld_wr_buf == sparq_isa_pkg::BufWgt)),
+      .waddr_i(WgtAw'(ld_wr_addr)),
+      .wdata_i(ld_wr_data[16*b +: 16]),
+      .re_i   (wgt_bank_re[b]),
+      .raddr_i(wgt_bank_raddr[WgtAw*b +: WgtAw]),
+      .rdata_o(wgt_rdata[16*b +: 16])
+    );
+  end
 
   sparq_sram #(
     .Width(ParamBits),
@@ -259,6 +268,87 @@ module sparq_top #(
   logic [31:0]            evt_useful_macs;
   logic                   evt_stall_gemm_load, evt_stall_gemm_store, evt_stall_gemm_weights;
 
+  // ---------------------------------------------------------------------------
+  // Compute queue split: GEMM -> array, Spmv -> sparse engine (they share the
+  // ACT read port, the WGT banks and the ACC SRAM, so each starts only while
+  // the other is idle; program order holds since both drain one queue).
+  // ---------------------------------------------------------------------------
+  logic                    head_is_spmv, gemm_head_valid, gemm_head_ready;
+  logic                    sp_instr_valid, sp_instr_ready, sp_busy, sp_done;
+  logic                    gemm_act_re, sp_act_re, gemm_wgt_re;
+  logic [ActAw-1:0]        gemm_act_raddr, sp_act_raddr;
+  logic [WgtAw-1:0]        gemm_wgt_raddr;
+  logic [SparseLanes-1:0]  sp_wgt_re;
+  logic [SparseLanes*WgtAw-1:0] sp_wgt_raddr;
+  logic                    sp_acc_re, sp_acc_we;
+  logic [AccAw-1:0]        sp_acc_raddr, sp_acc_waddr;
+  logic [ArrayCols*32-1:0] sp_acc_rdata, sp_acc_wdata;
+  logic                    gemm_l2c_pop, gemm_s2c_pop, gemm_c2l_push, gemm_c2s_push;
+  logic                    sp_l2c_pop, sp_s2c_pop, sp_c2l_push, sp_c2s_push;
+  logic                    evt_sp_stall_load, evt_sp_stall_store, evt_sp_zero_act;
+  logic [31:0]             evt_sp_zero_weights;
+  logic [7:0]              evt_sp_meta_words, evt_sp_lane_idle;
+
+  assign head_is_spmv = gemm_instr_data[sparq_isa_pkg::CommonOpcodeLsb +: sparq_isa_pkg::CommonOpcodeW]
+                        == sparq_isa_pkg::OpSpmv;
+  assign gemm_head_valid  = gemm_instr_valid && !head_is_spmv && !sp_busy;
+  assign sp_instr_valid   = gemm_instr_valid && head_is_spmv;
+  assign gemm_instr_ready = head_is_spmv ? sp_instr_ready : gemm_head_ready;
+
+  assign act_re    = gemm_act_re || sp_act_re;
+  assign act_raddr = sp_act_re ? sp_act_raddr : gemm_act_raddr;
+  for (genvar b = 0; b < SparseLanes; b++) begin : g_wgt_mux
+    assign wgt_bank_re[b] = gemm_wgt_re || sp_wgt_re[b];
+    assign wgt_bank_raddr[WgtAw*b +: WgtAw] = sp_wgt_re[b] ? sp_wgt_raddr[WgtAw*b +: WgtAw]
+                                                           : gemm_wgt_raddr;
+  end
+
+  assign l2c_pop  = gemm_l2c_pop || sp_l2c_pop;
+  assign s2c_pop  = gemm_s2c_pop || sp_s2c_pop;
+  assign c2l_push = gemm_c2l_push || sp_c2l_push;
+  assign c2s_push = gemm_c2s_push || sp_c2s_push;
+
+  sparq_sparse_engine #(
+    .ArrayRows(ArrayRows),
+    .ArrayCols(ArrayCols),
+    .ActLines (ActLines),
+    .WgtLines (WgtLines),
+    .AccRows  (AccRows)
+  ) u_sparse (
+    .clk_i             (clk_i),
+    .rst_ni            (rst_ni),
+    .instr_valid_i     (sp_instr_valid),
+    .instr_ready_o     (sp_instr_ready),
+    .instr_data_i      (gemm_instr_data),
+    .start_ok_i        (!gemm_busy),
+    .l2c_avail_i       (l2c_avail),
+    .l2c_pop_o         (sp_l2c_pop),
+    .s2c_avail_i       (s2c_avail),
+    .s2c_pop_o         (sp_s2c_pop),
+    .c2l_push_o        (sp_c2l_push),
+    .c2s_push_o        (sp_c2s_push),
+    .act_re_o          (sp_act_re),
+    .act_raddr_o       (sp_act_raddr),
+    .act_rdata_i       (act_rdata),
+    .wgt_re_o          (sp_wgt_re),
+    .wgt_raddr_o       (sp_wgt_raddr),
+    .wgt_rdata_i       (wgt_rdata),
+    .acc_re_o          (sp_acc_re),
+    .acc_raddr_o       (sp_acc_raddr),
+    .acc_rdata_i       (sp_acc_rdata),
+    .acc_we_o          (sp_acc_we),
+    .acc_waddr_o       (sp_acc_waddr),
+    .acc_wdata_o       (sp_acc_wdata),
+    .busy_o            (sp_busy),
+    .evt_stall_load_o  (evt_sp_stall_load),
+    .evt_stall_store_o (evt_sp_stall_store),
+    .evt_zero_weights_o(evt_sp_zero_weights),
+    .evt_zero_act_o    (evt_sp_zero_act),
+    .evt_meta_words_o  (evt_sp_meta_words),
+    .evt_lane_idle_o   (evt_sp_lane_idle),
+    .evt_instr_done_o  (sp_done)
+  );
+
   sparq_gemm_engine #(
     .ArrayRows(ArrayRows),
     .ArrayCols(ArrayCols),
@@ -268,24 +358,30 @@ module sparq_top #(
   ) u_gemm (
     .clk_i              (clk_i),
     .rst_ni             (rst_ni),
-    .instr_valid_i      (gemm_instr_valid),
-    .instr_ready_o      (gemm_instr_ready),
+    .instr_valid_i      (gemm_head_valid),
+    .instr_ready_o      (gemm_head_ready),
     .instr_data_i       (gemm_instr_data),
     .l2c_avail_i        (l2c_avail),
-    .l2c_pop_o          (l2c_pop),
+    .l2c_pop_o          (gemm_l2c_pop),
     .s2c_avail_i        (s2c_avail),
-    .s2c_pop_o          (s2c_pop),
-    .c2l_push_o         (c2l_push),
-    .c2s_push_o         (c2s_push),
-    .act_re_o           (act_re),
-    .act_raddr_o        (act_raddr),
+    .s2c_pop_o          (gemm_s2c_pop),
+    .c2l_push_o         (gemm_c2l_push),
+    .c2s_push_o         (gemm_c2s_push),
+    .act_re_o           (gemm_act_re),
+    .act_raddr_o        (gemm_act_raddr),
     .act_rdata_i        (act_rdata),
-    .wgt_re_o           (wgt_re),
-    .wgt_raddr_o        (wgt_raddr),
+    .wgt_re_o           (gemm_wgt_re),
+    .wgt_raddr_o        (gemm_wgt_raddr),
     .wgt_rdata_i        (wgt_rdata),
     .acc_re_i           (acc_re),
     .acc_raddr_i        (acc_raddr),
     .acc_rdata_o        (acc_rdata),
+    .acc_ext_re_i       (sp_acc_re),
+    .acc_ext_raddr_i    (sp_acc_raddr),
+    .acc_ext_rdata_o    (sp_acc_rdata),
+    .acc_ext_we_i       (sp_acc_we),
+    .acc_ext_waddr_i    (sp_acc_waddr),
+    .acc_ext_wdata_i    (sp_acc_wdata),
     .busy_o             (gemm_busy),
     .evt_row_issued_o   (evt_row_issued),
     .evt_useful_macs_o  (evt_useful_macs),
@@ -335,9 +431,10 @@ module sparq_top #(
   // ---------------------------------------------------------------------------
   // Idle and performance counters
   // ---------------------------------------------------------------------------
-  assign idle_o = queues_empty && !load_busy && !gemm_busy && !store_busy;
+  assign idle_o = queues_empty && !load_busy && !gemm_busy && !sp_busy && !store_busy;
 
   sparq_perf_counters #(
+    .SparseLanes (SparseLanes),
     .ArrayRows   (ArrayRows),
     .ArrayCols   (ArrayCols),
     .ActLines    (ActLines),
@@ -350,15 +447,19 @@ module sparq_top #(
     .rst_ni                  (rst_ni),
     .evt_row_issued_i        (evt_row_issued),
     .evt_useful_macs_i       (evt_useful_macs),
-    .evt_stall_gemm_load_i   (evt_stall_gemm_load),
-    .evt_stall_gemm_store_i  (evt_stall_gemm_store),
+    .evt_stall_gemm_load_i   (evt_stall_gemm_load || evt_sp_stall_load),
+    .evt_stall_gemm_store_i  (evt_stall_gemm_store || evt_sp_stall_store),
     .evt_stall_gemm_weights_i(evt_stall_gemm_weights),
     .evt_stall_load_dram_i   (evt_stall_load_dram),
     .evt_stall_load_tokens_i (evt_stall_load_tokens),
     .evt_stall_store_dram_i  (evt_stall_store_dram),
     .evt_stall_store_tokens_i(evt_stall_store_tokens),
-    .evt_instrs_retired_i    (2'(load_done) + 2'(gemm_done) + 2'(store_done)),
-    .evt_gemm_idle_i         (!gemm_busy && gemm_queue_empty && !idle_o),
+    .evt_instrs_retired_i    (2'(load_done) + 2'(gemm_done || sp_done) + 2'(store_done)),
+    .evt_gemm_idle_i         (!gemm_busy && !sp_busy && gemm_queue_empty && !idle_o),
+    .evt_sparse_zero_weights_i(evt_sp_zero_weights),
+    .evt_sparse_zero_act_i   (evt_sp_zero_act),
+    .evt_sparse_meta_words_i (evt_sp_meta_words),
+    .evt_sparse_lane_idle_i  (evt_sp_lane_idle),
     .sel_i                   (ctr_sel_i),
     .value_o                 (ctr_value_o)
   );

@@ -11,6 +11,7 @@
 
 #include "golden/layers.h"
 #include "golden/requant.h"
+#include "sim/model_spmv.h"
 #include "sw/cost_model.h"
 #include "sw/isa.h"
 
@@ -343,6 +344,9 @@ class ModelDevice final : public Device {
         case Opcode::kStore:
           ExecStore(DecodeStore(w));
           break;
+        case Opcode::kSpmv:
+          ExecSpmvInstr(DecodeSpmv(w));
+          break;
       }
       ++counters_.v[kCtrInstrs];
     } catch (const InstrFault& e) {
@@ -555,6 +559,48 @@ class ModelDevice final : public Device {
     const InstrCost cost = GemmCost(i, hw_);
     const Timeline::Result t = timeline_.Issue(kGemmEngine, pops, pushes, cost);
     counters_.v[kCtrStallGemmWeights] += cost.weight_stall;
+    counters_
+        .v[t.binding_token == kS2C ? kCtrStallGemmStore : kCtrStallGemmLoad] +=
+        t.token_wait;
+    counters_.v[kCtrGemmIdle] += t.idle;
+  }
+
+  // The sparse engine drains the compute queue like GEMM: same tokens, same
+  // stall counters; its data path is sim/model_spmv.cc.
+  void ExecSpmvInstr(const SpmvInstr& i) {
+    std::array<bool, kNumTokens> pops, pushes;
+    const std::array<int, 4> map = {kL2C, kS2C, kC2L, kC2S};
+    TakeTokens(kGemmEngine, i, map, &pops, &pushes);
+    // ExecSpmv checks every address before it touches a memory; the race
+    // check below needs the stream length it found.
+    SpmvOutcome o;
+    try {
+      o = ExecSpmv(i, hw_, act_.data(), wgt_.data(), acc_.data());
+    } catch (const SpmvFault& e) {
+      throw InstrFault(e.what());
+    }
+    if (opts_.check_races) {
+      const int64_t lines = SpmvActLines(i, hw_);
+      for (int64_t m = 0; m < i.m_rows; ++m) {
+        races_.Read(RaceChecker::kActMem, i.act_base + m * i.act_stride, lines,
+                    1);
+      }
+      races_.Read(RaceChecker::kWgtMem, i.wgt_base, o.wgt_lines, 1);
+      for (int64_t g = 0; g < i.n_groups; ++g) {
+        const int64_t row = i.acc_base + g * i.acc_gstride;
+        if (i.accumulate) races_.Read(RaceChecker::kAccMem, row, i.m_rows, 1);
+        races_.Write(RaceChecker::kAccMem, row, i.m_rows);
+      }
+    }
+    counters_.v[kCtrSparseZeroWeights] += o.zero_weights;
+    counters_.v[kCtrSparseZeroActs] += o.zero_acts;
+    counters_.v[kCtrSparseMetaWords] += o.meta_words;
+    counters_.v[kCtrSparseLaneIdle] += o.lane_idle;
+    GiveTokens(pushes);
+    InstrCost cost;
+    cost.busy = o.busy;
+    cost.latency = 1;
+    const Timeline::Result t = timeline_.Issue(kGemmEngine, pops, pushes, cost);
     counters_
         .v[t.binding_token == kS2C ? kCtrStallGemmStore : kCtrStallGemmLoad] +=
         t.token_wait;

@@ -79,6 +79,7 @@ class Parser : public YamlReader {
   Window ParseConvWindow(const MapView& m, const Shape& in,
                          ConvGeometry* g) const;
   // The optional int32 bias of `cout` channels (zeros when absent).
+  void ParseEngine(const MapView& m, Layer* layer) const;
   void ParseConvBias(const MapView& m, int cout, const char* layout,
                      Layer* layer) const;
   Shape ParseShape(const YAML::Node& n, const std::string& path) const;
@@ -544,6 +545,23 @@ Window Parser::ParseConvWindow(const MapView& m, const Shape& in,
   return k;
 }
 
+// `engine`: dense (the array), sparse (the unstructured sparse engine) or
+// auto (the compiler decides; docs/sparse.md).
+void Parser::ParseEngine(const MapView& m, Layer* layer) const {
+  if (!m.Has("engine")) return;
+  const YAML::Node e = m.Get("engine");
+  const std::string kind = e.IsScalar() ? e.Scalar() : "";
+  if (kind == "auto") {
+    layer->engine = LayerEngine::kAuto;
+  } else if (kind == "dense") {
+    layer->engine = LayerEngine::kDense;
+  } else if (kind == "sparse") {
+    layer->engine = LayerEngine::kSparse;
+  } else {
+    Fail(e, m.Path("engine"), "one of auto, dense, sparse", Describe(e));
+  }
+}
+
 void Parser::ParseConvBias(const MapView& m, int cout, const char* layout,
                            Layer* layer) const {
   if (m.Has("bias")) {
@@ -590,6 +608,7 @@ void Parser::ParseConv(const MapView& m, const Shape& in, Layer* layer,
       m.Path("weights"), wshape, -127, 127, false,
       " (OHWI: out_channels, kh, kw, in_channels/groups)");
   ParseConvBias(m, cout, " (out_channels)", layer);
+  ParseEngine(m, layer);
   *out = ConvOutShape(in, k, g, cout);
 }
 
@@ -604,6 +623,7 @@ void Parser::ParseFc(const MapView& m, const Shape& in, Layer* layer,
       m.Path("weights"), {nout, features}, -127, 127, false,
       " ([out_features, in_features], in_features = " +
           std::to_string(features) + " flattened NHWC)");
+  ParseEngine(m, layer);
   if (m.Has("bias")) {
     layer->bias = Source<int32_t>(m.Get("bias"), m.Path("bias"), {nout},
                                   kInt32Min, kInt32Max, true, " (out_features)")
@@ -848,9 +868,9 @@ void Parser::ParseLayer(const YAML::Node& node, size_t index, RunConfig* cfg) {
   };
   static const std::map<std::string, std::vector<std::string>> kFields = {
       {"conv", fields({"out_channels", "kernel", "stride", "padding",
-                       "dilation", "groups", "weights", "bias"},
+                       "dilation", "groups", "weights", "bias", "engine"},
                       kQuant)},
-      {"fc", fields({"out_features", "weights", "bias"}, kQuant)},
+      {"fc", fields({"out_features", "weights", "bias", "engine"}, kQuant)},
       {"maxpool", fields({"kernel", "stride", "padding"}, kClamp)},
       {"avgpool", fields({"kernel", "stride", "padding"}, kClamp)},
       {"add", fields({"output_scale", "output_zero_point"}, kClamp)},

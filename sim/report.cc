@@ -247,6 +247,20 @@ void PrintReport(const RunReport& r, std::ostream& os) {
     }
   }
   os << "\n";
+  // Layers that ran on the unstructured sparse engine (docs/sparse.md).
+  for (const LayerReport& l : r.layers) {
+    for (const std::string& b : r.backends) {
+      auto it = l.backends.find(b);
+      if (it == l.backends.end()) continue;
+      const PerfCounters& c = it->second.counters;
+      if (c[kCtrSparseMetaWords] == 0) continue;
+      os << b << ": " << l.name << " on the sparse engine: "
+         << c[kCtrSparseZeroWeights] << " zero weights and "
+         << c[kCtrSparseZeroActs] << " zero activations skipped, "
+         << c[kCtrSparseMetaWords] << " metadata words, "
+         << c[kCtrSparseLaneIdle] << " lane idle cycles\n";
+    }
+  }
   for (const std::string& b : r.backends) {
     const Totals t = BackendTotals(r, b);
     os << b << ": " << t.cycles << " cycles simulated in "

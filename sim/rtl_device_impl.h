@@ -175,6 +175,9 @@ class RtlDeviceImpl final : public Device {
         case kCfgMagic:
           want = static_cast<uint64_t>(kMagicWord);
           break;
+        case kCfgSparseLanes:  // one 16-bit WGT bank per lane
+          want = static_cast<uint64_t>(hw_.cols / 2);
+          break;
       }
       const uint64_t got = ReadReg(reg);
       if (got != want) {

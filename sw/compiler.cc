@@ -10,6 +10,8 @@
 
 #include "golden/errors.h"
 #include "golden/requant.h"
+#include "sw/cost_model.h"
+#include "sw/lower_sparse.h"
 
 namespace sparq {
 namespace {
@@ -182,6 +184,9 @@ void ResolveTokens(std::vector<Op>* ops) {
         if (p >= 0) (*ops)[p].gemm.push_next = 1;
         break;
       }
+      case Opcode::kSpmv:  // sw/lower_sparse.cc emits its own
+        assert(false);
+        break;
     }
   }
 }
@@ -896,9 +901,46 @@ std::vector<InstrWord> ConvLowering::Emit(uint32_t wgt_addr,
       case Opcode::kStore:
         program.push_back(Encode(op.store));
         break;
+      case Opcode::kSpmv:
+        break;
     }
   }
   return program;
+}
+
+SparseConvShape SparseShapeOf(const ConvShape& s) {
+  SparseConvShape o;
+  o.images = s.images;
+  o.h = s.h;
+  o.w = s.w;
+  o.cin = s.cin;
+  o.oh = s.oh;
+  o.ow = s.ow;
+  o.cout = s.cout;
+  o.kh = s.kh;
+  o.kw = s.kw;
+  o.sh = s.sh;
+  o.sw = s.sw;
+  o.dh = s.dh;
+  o.dw = s.dw;
+  o.pad_top = s.pad_top;
+  o.pad_left = s.pad_left;
+  o.groups = s.groups;
+  return o;
+}
+
+// `engine: auto` considers the sparse engine only below this weight density,
+// and takes it only when its estimate beats the array's by 3/2, so that an
+// error of either estimate below a third cannot make the choice slower than
+// dense (the bench's sparse table shows the choice next to both engines).
+constexpr double kAutoSparseMaxDensity = 0.5;
+
+double WeightDensity(const Layer& layer) {
+  const auto& w = layer.weights.data;
+  if (w.empty()) return 1.0;
+  const auto nz = std::count_if(w.begin(), w.end(),
+                                [](int8_t v) { return v != 0; });
+  return static_cast<double>(nz) / static_cast<double>(w.size());
 }
 
 void CheckHw(const HwConfig& hw) {
@@ -985,13 +1027,43 @@ CompiledNetwork Compile(const Network& net, const HwConfig& hw) {
         const ConvShape s = ConvShapeOf(layer, in_shapes[0], out_shape);
         cl.macs = static_cast<uint64_t>(s.images) * s.oh * s.ow * s.cout *
                   s.kh * s.kw * s.cin_g;
-        ConvLowering lower(layer, s, hw, out.tensors.at(layer.inputs[0]).addr,
-                           out.tensors.at(layer.name).addr);
-        const uint32_t wgt = dram.Take(lower.weight_bytes(), "weights");
-        out.image[wgt] = lower.PackWeights();
-        const uint32_t params = dram.Take(lower.param_bytes(), "params");
-        out.image[params] = lower.PackParams();
-        cl.program = lower.Emit(wgt, params);
+        const uint32_t in_addr = out.tensors.at(layer.inputs[0]).addr;
+        const uint32_t out_addr = out.tensors.at(layer.name).addr;
+        ConvLowering lower(layer, s, hw, in_addr, out_addr);
+        // Sparse engine or array (docs/sparse.md, "Choosing the engine").
+        const SparseConvShape ss = SparseShapeOf(s);
+        const std::string why = SparseLowering::Unsupported(layer, ss, hw);
+        bool sparse = false;
+        if (layer.engine == LayerEngine::kSparse) {
+          if (!why.empty()) {
+            throw InputError("engine: sparse is not possible: " + why);
+          }
+          sparse = true;
+        } else if (layer.engine == LayerEngine::kAuto && why.empty() &&
+                   WeightDensity(layer) <= kAutoSparseMaxDensity) {
+          SparseLowering trial(layer, ss, hw, in_addr, out_addr);
+          const ProgramStats d = AnalyzeProgram(lower.Emit(0, 0), hw);
+          const uint64_t dense_cycles =
+              std::max({d.load_cycles, d.gemm_cycles, d.store_cycles});
+          sparse = trial.EstimatedCycles() * 3 < dense_cycles * 2;
+        }
+        if (sparse) {
+          SparseLowering sl(layer, ss, hw, in_addr, out_addr);
+          const uint32_t wgt = dram.Take(sl.weight_bytes(), "sparse weights");
+          out.image[wgt] = sl.PackWeights();
+          const uint32_t params = dram.Take(sl.param_bytes(), "params");
+          out.image[params] = sl.PackParams();
+          cl.program = sl.Emit(wgt, params);
+          cl.engine = LayerEngine::kSparse;
+        } else {
+          ConvLowering dense(layer, s, hw, in_addr, out_addr);
+          const uint32_t wgt = dram.Take(dense.weight_bytes(), "weights");
+          out.image[wgt] = dense.PackWeights();
+          const uint32_t params = dram.Take(dense.param_bytes(), "params");
+          out.image[params] = dense.PackParams();
+          cl.program = dense.Emit(wgt, params);
+          cl.engine = LayerEngine::kDense;
+        }
       } catch (const std::out_of_range& e) {
         throw InputError(LayerPrefix(layer) + "does not fit the ISA on " +
                          hw.ToString() + ": " + e.what());

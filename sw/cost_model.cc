@@ -107,6 +107,15 @@ ProgramStats AnalyzeProgram(const std::vector<InstrWord>& program,
         s.array_rows += c.rows;
         break;
       }
+      case Opcode::kSpmv: {
+        // The stream lengths live in DRAM, not in the instruction: a lower
+        // bound (one header per column, the drain) counted as compute.
+        const SpmvInstr i = DecodeSpmv(w);
+        ++s.gemms;
+        s.gemm_cycles += static_cast<uint64_t>(i.m_rows) *
+                         static_cast<uint64_t>(i.k_cols + i.n_groups + 5);
+        break;
+      }
       case Opcode::kStore: {
         const InstrCost c = StoreCost(DecodeStore(w), hw);
         ++s.stores;

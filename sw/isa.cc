@@ -20,6 +20,8 @@ const char* OpcodeName(Opcode op) {
       return "GEMM";
     case Opcode::kStore:
       return "STORE";
+    case Opcode::kSpmv:
+      return "SPMV";
   }
   return "?";
 }
@@ -159,11 +161,13 @@ InstrWord Encode(LoadInstr i) {
 #define SPARQ_ISA_PUT_Load SPARQ_ISA_PUT
 #define SPARQ_ISA_PUT_Gemm SPARQ_ISA_SKIP
 #define SPARQ_ISA_PUT_Store SPARQ_ISA_SKIP
+#define SPARQ_ISA_PUT_Spmv SPARQ_ISA_SKIP
 #include "sw/isa/isa.def"
 #undef SPARQ_ISA_PUT_Common
 #undef SPARQ_ISA_PUT_Load
 #undef SPARQ_ISA_PUT_Gemm
 #undef SPARQ_ISA_PUT_Store
+#undef SPARQ_ISA_PUT_Spmv
   return w;
 }
 
@@ -175,11 +179,13 @@ InstrWord Encode(GemmInstr i) {
 #define SPARQ_ISA_PUT_Load SPARQ_ISA_SKIP
 #define SPARQ_ISA_PUT_Gemm SPARQ_ISA_PUT
 #define SPARQ_ISA_PUT_Store SPARQ_ISA_SKIP
+#define SPARQ_ISA_PUT_Spmv SPARQ_ISA_SKIP
 #include "sw/isa/isa.def"
 #undef SPARQ_ISA_PUT_Common
 #undef SPARQ_ISA_PUT_Load
 #undef SPARQ_ISA_PUT_Gemm
 #undef SPARQ_ISA_PUT_Store
+#undef SPARQ_ISA_PUT_Spmv
   return w;
 }
 
@@ -191,11 +197,31 @@ InstrWord Encode(StoreInstr i) {
 #define SPARQ_ISA_PUT_Load SPARQ_ISA_SKIP
 #define SPARQ_ISA_PUT_Gemm SPARQ_ISA_SKIP
 #define SPARQ_ISA_PUT_Store SPARQ_ISA_PUT
+#define SPARQ_ISA_PUT_Spmv SPARQ_ISA_SKIP
 #include "sw/isa/isa.def"
 #undef SPARQ_ISA_PUT_Common
 #undef SPARQ_ISA_PUT_Load
 #undef SPARQ_ISA_PUT_Gemm
 #undef SPARQ_ISA_PUT_Store
+#undef SPARQ_ISA_PUT_Spmv
+  return w;
+}
+
+InstrWord Encode(SpmvInstr i) {
+  static constexpr const char* kName = "SPMV";
+  i.opcode = static_cast<int64_t>(Opcode::kSpmv);
+  InstrWord w{};
+#define SPARQ_ISA_PUT_Common SPARQ_ISA_PUT
+#define SPARQ_ISA_PUT_Load SPARQ_ISA_SKIP
+#define SPARQ_ISA_PUT_Gemm SPARQ_ISA_SKIP
+#define SPARQ_ISA_PUT_Store SPARQ_ISA_SKIP
+#define SPARQ_ISA_PUT_Spmv SPARQ_ISA_PUT
+#include "sw/isa/isa.def"
+#undef SPARQ_ISA_PUT_Common
+#undef SPARQ_ISA_PUT_Load
+#undef SPARQ_ISA_PUT_Gemm
+#undef SPARQ_ISA_PUT_Store
+#undef SPARQ_ISA_PUT_Spmv
   return w;
 }
 #undef SPARQ_FIELD
@@ -215,11 +241,13 @@ CommonFields DecodeCommon(const InstrWord& w) {
 #define SPARQ_ISA_TAKE_Load SPARQ_ISA_SKIP
 #define SPARQ_ISA_TAKE_Gemm SPARQ_ISA_SKIP
 #define SPARQ_ISA_TAKE_Store SPARQ_ISA_SKIP
+#define SPARQ_ISA_TAKE_Spmv SPARQ_ISA_SKIP
 #include "sw/isa/isa.def"
 #undef SPARQ_ISA_TAKE_Common
 #undef SPARQ_ISA_TAKE_Load
 #undef SPARQ_ISA_TAKE_Gemm
 #undef SPARQ_ISA_TAKE_Store
+#undef SPARQ_ISA_TAKE_Spmv
   return i;
 }
 }  // namespace
@@ -231,11 +259,13 @@ LoadInstr DecodeLoad(const InstrWord& w) {
 #define SPARQ_ISA_TAKE_Load SPARQ_ISA_TAKE
 #define SPARQ_ISA_TAKE_Gemm SPARQ_ISA_SKIP
 #define SPARQ_ISA_TAKE_Store SPARQ_ISA_SKIP
+#define SPARQ_ISA_TAKE_Spmv SPARQ_ISA_SKIP
 #include "sw/isa/isa.def"
 #undef SPARQ_ISA_TAKE_Common
 #undef SPARQ_ISA_TAKE_Load
 #undef SPARQ_ISA_TAKE_Gemm
 #undef SPARQ_ISA_TAKE_Store
+#undef SPARQ_ISA_TAKE_Spmv
   return i;
 }
 
@@ -246,11 +276,13 @@ GemmInstr DecodeGemm(const InstrWord& w) {
 #define SPARQ_ISA_TAKE_Load SPARQ_ISA_SKIP
 #define SPARQ_ISA_TAKE_Gemm SPARQ_ISA_TAKE
 #define SPARQ_ISA_TAKE_Store SPARQ_ISA_SKIP
+#define SPARQ_ISA_TAKE_Spmv SPARQ_ISA_SKIP
 #include "sw/isa/isa.def"
 #undef SPARQ_ISA_TAKE_Common
 #undef SPARQ_ISA_TAKE_Load
 #undef SPARQ_ISA_TAKE_Gemm
 #undef SPARQ_ISA_TAKE_Store
+#undef SPARQ_ISA_TAKE_Spmv
   return i;
 }
 
@@ -261,11 +293,30 @@ StoreInstr DecodeStore(const InstrWord& w) {
 #define SPARQ_ISA_TAKE_Load SPARQ_ISA_SKIP
 #define SPARQ_ISA_TAKE_Gemm SPARQ_ISA_SKIP
 #define SPARQ_ISA_TAKE_Store SPARQ_ISA_TAKE
+#define SPARQ_ISA_TAKE_Spmv SPARQ_ISA_SKIP
 #include "sw/isa/isa.def"
 #undef SPARQ_ISA_TAKE_Common
 #undef SPARQ_ISA_TAKE_Load
 #undef SPARQ_ISA_TAKE_Gemm
 #undef SPARQ_ISA_TAKE_Store
+#undef SPARQ_ISA_TAKE_Spmv
+  return i;
+}
+
+SpmvInstr DecodeSpmv(const InstrWord& w) {
+  CheckOpcode(w, Opcode::kSpmv);
+  SpmvInstr i;
+#define SPARQ_ISA_TAKE_Common SPARQ_ISA_TAKE
+#define SPARQ_ISA_TAKE_Load SPARQ_ISA_SKIP
+#define SPARQ_ISA_TAKE_Gemm SPARQ_ISA_SKIP
+#define SPARQ_ISA_TAKE_Store SPARQ_ISA_SKIP
+#define SPARQ_ISA_TAKE_Spmv SPARQ_ISA_TAKE
+#include "sw/isa/isa.def"
+#undef SPARQ_ISA_TAKE_Common
+#undef SPARQ_ISA_TAKE_Load
+#undef SPARQ_ISA_TAKE_Gemm
+#undef SPARQ_ISA_TAKE_Store
+#undef SPARQ_ISA_TAKE_Spmv
   return i;
 }
 #undef SPARQ_FIELD
@@ -330,6 +381,16 @@ std::string Disassemble(const InstrWord& w) {
                     i.acc_base, static_cast<uint64_t>(i.dram_base), i.ny, i.nx,
                     i.row_stride, i.pix_stride, i.n_bytes, i.param_base,
                     i.out_zp, i.act_min, i.act_max) +
+             Flags(i);
+    }
+    case Opcode::kSpmv: {
+      const SpmvInstr i = DecodeSpmv(w);
+      return Format("SPMV  act=%" PRId64 "+%" PRId64 "*m m=%" PRId64
+                    " k=%" PRId64 " wgt=%" PRId64 " acc=%" PRId64 "+%" PRId64
+                    "*g g=%" PRId64 " %s nv=%" PRId64,
+                    i.act_base, i.act_stride, i.m_rows, i.k_cols, i.wgt_base,
+                    i.acc_base, i.acc_gstride, i.n_groups,
+                    i.accumulate ? "accumulate" : "overwrite", i.n_valid) +
              Flags(i);
     }
   }

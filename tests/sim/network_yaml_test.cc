@@ -357,7 +357,7 @@ TEST(NetworkYamlErrorTest, UnknownField) {
                         "field (did you mean 'kernel'?); expected one of: "
                         "name, type, input, out_channels, kernel, stride, "
                         "padding, dilation, groups, weights, bias, "
-                        "input_scale,"));
+                        "engine, input_scale,"));
   EXPECT_THAT(
       ErrorOf(std::string("hardware: {arrays: [4, 4]}\n") + kHeader + kConv),
       HasSubstr("net.yaml:1: field 'hardware.arrays': unknown field"));
@@ -594,6 +594,26 @@ TEST(NetworkYamlErrorTest, NpyWrongShape) {
               HasSubstr("net.yaml:12: field 'layers[0].weights.npy': expected "
                         "shape [4, 3, 3, 2] (OHWI: out_channels, kh, kw, "
                         "in_channels/groups), got [4, 3, 3, 3] in "));
+}
+
+}  // namespace
+}  // namespace sparq
+
+namespace sparq {
+namespace {
+
+TEST(NetworkYamlTest, EngineFieldSelectsTheComputeEngine) {
+  EXPECT_EQ(Parse(kConv).net.layers[0].engine, LayerEngine::kAuto);
+  EXPECT_EQ(Parse(std::string(kConv) + "    engine: sparse\n")
+                .net.layers[0].engine,
+            LayerEngine::kSparse);
+  EXPECT_EQ(Parse(std::string(kConv) + "    engine: dense\n")
+                .net.layers[0].engine,
+            LayerEngine::kDense);
+  const std::string e = LayerError(std::string(kConv) + "    engine: fast\n");
+  EXPECT_THAT(e, HasSubstr("net.yaml:15"));
+  EXPECT_THAT(e, HasSubstr("engine"));
+  EXPECT_THAT(e, HasSubstr("one of auto, dense, sparse"));
 }
 
 }  // namespace

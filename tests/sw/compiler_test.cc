@@ -163,6 +163,9 @@ Census Count(const std::vector<InstrWord>& program) {
         ++c.stores;
         c.acc_bases.push_back(static_cast<int>(DecodeStore(w).acc_base));
         break;
+      case Opcode::kSpmv:
+        ADD_FAILURE() << "dense layers compile to no Spmv";
+        break;
     }
   }
   return c;

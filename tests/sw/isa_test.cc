@@ -51,6 +51,7 @@ int64_t RandomFieldValue(int width, bool sgn, SplitMix64* rng) {
 #define SPARQ_TEST_Load SPARQ_TEST_FILL
 #define SPARQ_TEST_Gemm SPARQ_TEST_NONE
 #define SPARQ_TEST_Store SPARQ_TEST_NONE
+#define SPARQ_TEST_Spmv SPARQ_TEST_NONE
 LoadInstr RandomLoad(SplitMix64* rng) {
   LoadInstr i;
 #include "sw/isa/isa.def"
@@ -60,11 +61,13 @@ LoadInstr RandomLoad(SplitMix64* rng) {
 #undef SPARQ_TEST_Load
 #undef SPARQ_TEST_Gemm
 #undef SPARQ_TEST_Store
+#undef SPARQ_TEST_Spmv
 
 #define SPARQ_TEST_Common SPARQ_TEST_FILL
 #define SPARQ_TEST_Load SPARQ_TEST_NONE
 #define SPARQ_TEST_Gemm SPARQ_TEST_FILL
 #define SPARQ_TEST_Store SPARQ_TEST_NONE
+#define SPARQ_TEST_Spmv SPARQ_TEST_NONE
 GemmInstr RandomGemm(SplitMix64* rng) {
   GemmInstr i;
 #include "sw/isa/isa.def"
@@ -74,11 +77,13 @@ GemmInstr RandomGemm(SplitMix64* rng) {
 #undef SPARQ_TEST_Load
 #undef SPARQ_TEST_Gemm
 #undef SPARQ_TEST_Store
+#undef SPARQ_TEST_Spmv
 
 #define SPARQ_TEST_Common SPARQ_TEST_FILL
 #define SPARQ_TEST_Load SPARQ_TEST_NONE
 #define SPARQ_TEST_Gemm SPARQ_TEST_NONE
 #define SPARQ_TEST_Store SPARQ_TEST_FILL
+#define SPARQ_TEST_Spmv SPARQ_TEST_NONE
 StoreInstr RandomStore(SplitMix64* rng) {
   StoreInstr i;
 #include "sw/isa/isa.def"
@@ -88,11 +93,13 @@ StoreInstr RandomStore(SplitMix64* rng) {
 #undef SPARQ_TEST_Load
 #undef SPARQ_TEST_Gemm
 #undef SPARQ_TEST_Store
+#undef SPARQ_TEST_Spmv
 
 #define SPARQ_TEST_Common SPARQ_TEST_SAME
 #define SPARQ_TEST_Load SPARQ_TEST_SAME
 #define SPARQ_TEST_Gemm SPARQ_TEST_NONE
 #define SPARQ_TEST_Store SPARQ_TEST_NONE
+#define SPARQ_TEST_Spmv SPARQ_TEST_NONE
 void ExpectSame(const LoadInstr& a, const LoadInstr& b) {
 #include "sw/isa/isa.def"
 }
@@ -100,11 +107,13 @@ void ExpectSame(const LoadInstr& a, const LoadInstr& b) {
 #undef SPARQ_TEST_Load
 #undef SPARQ_TEST_Gemm
 #undef SPARQ_TEST_Store
+#undef SPARQ_TEST_Spmv
 
 #define SPARQ_TEST_Common SPARQ_TEST_SAME
 #define SPARQ_TEST_Load SPARQ_TEST_NONE
 #define SPARQ_TEST_Gemm SPARQ_TEST_SAME
 #define SPARQ_TEST_Store SPARQ_TEST_NONE
+#define SPARQ_TEST_Spmv SPARQ_TEST_NONE
 void ExpectSame(const GemmInstr& a, const GemmInstr& b) {
 #include "sw/isa/isa.def"
 }
@@ -112,11 +121,13 @@ void ExpectSame(const GemmInstr& a, const GemmInstr& b) {
 #undef SPARQ_TEST_Load
 #undef SPARQ_TEST_Gemm
 #undef SPARQ_TEST_Store
+#undef SPARQ_TEST_Spmv
 
 #define SPARQ_TEST_Common SPARQ_TEST_SAME
 #define SPARQ_TEST_Load SPARQ_TEST_NONE
 #define SPARQ_TEST_Gemm SPARQ_TEST_NONE
 #define SPARQ_TEST_Store SPARQ_TEST_SAME
+#define SPARQ_TEST_Spmv SPARQ_TEST_NONE
 void ExpectSame(const StoreInstr& a, const StoreInstr& b){
 #include "sw/isa/isa.def"
 }
@@ -124,6 +135,37 @@ void ExpectSame(const StoreInstr& a, const StoreInstr& b){
 #undef SPARQ_TEST_Load
 #undef SPARQ_TEST_Gemm
 #undef SPARQ_TEST_Store
+#undef SPARQ_TEST_Spmv
+
+#define SPARQ_TEST_Common SPARQ_TEST_FILL
+#define SPARQ_TEST_Load SPARQ_TEST_NONE
+#define SPARQ_TEST_Gemm SPARQ_TEST_NONE
+#define SPARQ_TEST_Store SPARQ_TEST_NONE
+#define SPARQ_TEST_Spmv SPARQ_TEST_FILL
+SpmvInstr RandomSpmv(SplitMix64* rng) {
+  SpmvInstr i;
+#include "sw/isa/isa.def"
+  return i;
+}
+#undef SPARQ_TEST_Common
+#undef SPARQ_TEST_Load
+#undef SPARQ_TEST_Gemm
+#undef SPARQ_TEST_Store
+#undef SPARQ_TEST_Spmv
+
+#define SPARQ_TEST_Common SPARQ_TEST_SAME
+#define SPARQ_TEST_Load SPARQ_TEST_NONE
+#define SPARQ_TEST_Gemm SPARQ_TEST_NONE
+#define SPARQ_TEST_Store SPARQ_TEST_NONE
+#define SPARQ_TEST_Spmv SPARQ_TEST_SAME
+void ExpectSame(const SpmvInstr& a, const SpmvInstr& b) {
+#include "sw/isa/isa.def"
+}
+#undef SPARQ_TEST_Common
+#undef SPARQ_TEST_Load
+#undef SPARQ_TEST_Gemm
+#undef SPARQ_TEST_Store
+#undef SPARQ_TEST_Spmv
 #undef SPARQ_FIELD
 #undef SPARQ_OPCODE
 #undef SPARQ_ISA_WORD
@@ -171,6 +213,13 @@ TEST(IsaTest, RandomRoundTripOfEveryField) {
     StoreInstr s_exp = s;
     s_exp.opcode = 3;
     ExpectSame(DecodeStore(ws), s_exp);
+
+    const SpmvInstr v = RandomSpmv(&rng);
+    const InstrWord wv = Encode(v);
+    EXPECT_EQ(OpcodeOf(wv), Opcode::kSpmv);
+    SpmvInstr v_exp = v;
+    v_exp.opcode = 4;
+    ExpectSame(DecodeSpmv(wv), v_exp);
     if (HasFailure()) break;
   }
 }
@@ -290,11 +339,13 @@ TEST(IsaTest, EveryFieldRejectsOneBeyondEachEnd) {
 #define SPARQ_TEST_ATTEMPT_Load(field) SPARQ_TEST_SET(LoadInstr, field)
 #define SPARQ_TEST_ATTEMPT_Gemm(field) SPARQ_TEST_SET(GemmInstr, field)
 #define SPARQ_TEST_ATTEMPT_Store(field) SPARQ_TEST_SET(StoreInstr, field)
+#define SPARQ_TEST_ATTEMPT_Spmv(field) SPARQ_TEST_SET(SpmvInstr, field)
 #include "sw/isa/isa.def"
 #undef SPARQ_TEST_ATTEMPT_Common
 #undef SPARQ_TEST_ATTEMPT_Load
 #undef SPARQ_TEST_ATTEMPT_Gemm
 #undef SPARQ_TEST_ATTEMPT_Store
+#undef SPARQ_TEST_ATTEMPT_Spmv
 #undef SPARQ_TEST_SET
 #undef SPARQ_FIELD
 #undef SPARQ_OPCODE
@@ -395,17 +446,22 @@ TEST(IsaTest, ContractKeepsTheDocumentedValues) {
   EXPECT_EQ(kParamMultBytes, 4);
   EXPECT_EQ(kParamShiftByte, 8);
   EXPECT_EQ(kParamShiftBytes, 1);
-  EXPECT_EQ(kNumCounters, 13);
+  EXPECT_EQ(kNumCounters, 17);
   EXPECT_EQ(kCtrCycles, 0);
   EXPECT_EQ(kCtrGemmIdle, 12);
+  EXPECT_EQ(kCtrSparseZeroWeights, 13);
+  EXPECT_EQ(kCtrSparseLaneIdle, 16);
+  EXPECT_STREQ(CounterName(kCtrSparseMetaWords), "sparse_meta_words");
   EXPECT_STREQ(CounterName(kCtrStallGemmWeights), "stall_gemm_weights");
-  ASSERT_EQ(std::size(kConfigRegs), 8u);
+  ASSERT_EQ(std::size(kConfigRegs), 9u);
+  EXPECT_EQ(static_cast<int>(kConfigRegs[0]), 22);
+  EXPECT_STREQ(ConfigRegName(kConfigRegs[0]), "SparseLanes");
   const char* names[8] = {"ArrayRows", "ArrayCols", "ActLines",
                           "WgtLines",  "AccRows",   "ParamEntries",
                           "DramBits",  "Magic"};
   for (size_t i = 0; i < 8; ++i) {
-    EXPECT_EQ(static_cast<int>(kConfigRegs[i]), 24 + static_cast<int>(i));
-    EXPECT_STREQ(ConfigRegName(kConfigRegs[i]), names[i]);
+    EXPECT_EQ(static_cast<int>(kConfigRegs[i + 1]), 24 + static_cast<int>(i));
+    EXPECT_STREQ(ConfigRegName(kConfigRegs[i + 1]), names[i]);
   }
   EXPECT_EQ(kMagicWord, 0x53505251);
   EXPECT_EQ(kCtrSelBits, 5);

@@ -71,6 +71,13 @@ module sparq_gemm_engine_tb;
     .acc_re_i           (acc_re),
     .acc_raddr_i        (acc_raddr),
     .acc_rdata_o        (acc_rdata),
+    // the sparse engine's ACC row port, unused here
+    .acc_ext_re_i       (1'b0),
+    .acc_ext_raddr_i    ({$clog2(AccRows){1'b0}}),
+    .acc_ext_rdata_o    (),
+    .acc_ext_we_i       (1'b0),
+    .acc_ext_waddr_i    ({$clog2(AccRows){1'b0}}),
+    .acc_ext_wdata_i    ({C*32{1'b0}}),
     .busy_o             (busy),
     .evt_row_issued_o   (evt_row_issued),
     .evt_useful_macs_o  (evt_useful_macs),

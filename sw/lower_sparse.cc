@@ -1,0 +1,499 @@
+#include "sw/lower_sparse.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "golden/errors.h"
+#include "golden/requant.h"
+#include "sw/cost_model.h"
+
+namespace sparq {
+namespace {
+
+constexpr int64_t kMaxNl = IsaFieldMax("Load", "nl");
+constexpr int64_t kMaxNx = IsaFieldMax("Load", "nx");
+constexpr int64_t kMaxSegBytes = IsaFieldMax("Load", "seg_bytes");
+constexpr int64_t kMaxMRows = IsaFieldMax("Spmv", "m_rows");
+constexpr int64_t kMaxKCols = IsaFieldMax("Spmv", "k_cols");
+constexpr int64_t kMaxStoreNy = IsaFieldMax("Store", "ny");
+constexpr int64_t kMaxStoreNx = IsaFieldMax("Store", "nx");
+
+int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// Rectangles of fewer pixels make a layer weight-bound (see the constructor).
+constexpr int kWeightBoundPixels = 16;
+constexpr int64_t kMinChunkLines = 256;
+constexpr int64_t kWeightBoundChunks = 8;
+
+// An instruction under construction and the op indices it must wait for
+// (the token rule of the dense lowering, sw/compiler.cc ResolveTokens).
+struct Op {
+  Opcode kind = Opcode::kLoad;
+  LoadInstr load;
+  SpmvInstr spmv;
+  StoreInstr store;
+  int need_load = -1, need_store = -1, need_gemm = -1;
+};
+
+// Each engine runs in order, so waiting for X covers X's predecessors; a
+// consumer pops only for a producer later than any its queue already waited
+// for, and that producer pushes.
+void ResolveTokens(std::vector<Op>* ops) {
+  int l2c = -1, c2l = -1, c2s = -1, s2c = -1;
+  for (size_t n = 0; n < ops->size(); ++n) {
+    Op& op = (*ops)[n];
+    auto take = [&](int need, int* satisfied, int64_t* pop) -> int {
+      if (need <= *satisfied) return -1;
+      assert(need < static_cast<int>(n));
+      *satisfied = need;
+      *pop = 1;
+      return need;
+    };
+    switch (op.kind) {
+      case Opcode::kLoad: {
+        const int p = take(op.need_gemm, &c2l, &op.load.pop_next);
+        if (p >= 0) (*ops)[p].spmv.push_prev = 1;
+        break;
+      }
+      case Opcode::kSpmv: {
+        int p = take(op.need_load, &l2c, &op.spmv.pop_prev);
+        if (p >= 0) (*ops)[p].load.push_next = 1;
+        p = take(op.need_store, &s2c, &op.spmv.pop_next);
+        if (p >= 0) (*ops)[p].store.push_prev = 1;
+        break;
+      }
+      case Opcode::kStore: {
+        const int p = take(op.need_gemm, &c2s, &op.store.pop_prev);
+        if (p >= 0) (*ops)[p].spmv.push_next = 1;
+        break;
+      }
+      case Opcode::kGemm:
+        assert(false);
+        break;
+    }
+  }
+}
+
+}  // namespace
+
+std::string SparseLowering::Unsupported(const Layer& layer,
+                                        const SparseConvShape& s,
+                                        const HwConfig& hw) {
+  const int r = hw.rows;
+  const int nl = static_cast<int>(CeilDiv(s.cin, r));
+  const int64_t lpp = static_cast<int64_t>(s.kh) * s.kw * nl;
+  if (hw.cols < 2 || hw.cols % 2 != 0) return "the array has an odd C";
+  if (s.groups != 1) return "grouped convolutions run dense";
+  if (nl > kMaxNl || s.cin > kMaxSegBytes) {
+    return "Cin = " + std::to_string(s.cin) + " exceeds one LOAD segment";
+  }
+  if (lpp > hw.act_lines / 2) {
+    return "the im2col row of one pixel (" + std::to_string(lpp) +
+           " lines) exceeds half the ACT SRAM";
+  }
+  if (s.cout > hw.param_entries) {
+    return "Cout = " + std::to_string(s.cout) + " exceeds the PARAM SRAM";
+  }
+  const int groups =
+      static_cast<int>(std::min<int64_t>(CeilDiv(s.cout, hw.cols),
+                                         kSparseLaneOuts / 2));
+  if (hw.acc_rows / 2 < groups) {
+    return "half the ACC SRAM cannot hold one output tile";
+  }
+  // One ACT line of columns of a full tile must fit half the WGT SRAM.
+  if (static_cast<int64_t>(r) * (1 + kSparseLaneOuts) > hw.wgt_lines / 2) {
+    return "half the WGT SRAM cannot hold one ACT line of lane streams";
+  }
+  (void)layer;
+  return "";
+}
+
+SparseLowering::SparseLowering(const Layer& layer, const SparseConvShape& s,
+                               const HwConfig& hw, uint32_t in_addr,
+                               uint32_t out_addr)
+    : layer_(layer), s_(s), hw_(hw), in_addr_(in_addr), out_addr_(out_addr) {
+  assert(Unsupported(layer, s, hw).empty());
+  const int r = hw_.rows, c = hw_.cols;
+  const int lanes = SparseLanes(c);
+  nl_ = static_cast<int>(CeilDiv(s_.cin, r));
+  lpp_ = s_.kh * s_.kw * nl_;
+  k_act_ = lpp_ * r;
+  const int wgt_half = hw_.wgt_lines / 2;
+  const int acc_half = hw_.acc_rows / 2;
+  const int groups_max = static_cast<int>(
+      std::min<int64_t>(CeilDiv(s_.cout, c), kSparseLaneOuts / 2));
+  const int nt = groups_max * c;
+
+  // Rectangles of output pixels: whole rows when a row fits one ACT half and
+  // one ACC half, else runs of one row.
+  const int64_t max_px = std::min<int64_t>(
+      {hw_.act_lines / 2 / lpp_, acc_half / groups_max, kMaxMRows});
+  for (int image = 0; image < s_.images; ++image) {
+    if (s_.ow <= max_px) {
+      const int64_t rows = std::min<int64_t>(max_px / s_.ow, kMaxStoreNy);
+      const int64_t n = CeilDiv(s_.oh, rows);
+      const int ny = static_cast<int>(CeilDiv(s_.oh, n));
+      for (int y = 0; y < s_.oh; y += ny) {
+        rects_.push_back({image, y, 0, std::min(ny, s_.oh - y), s_.ow});
+      }
+    } else {
+      const int64_t n = CeilDiv(s_.ow, std::min(max_px, kMaxStoreNx));
+      const int nx = static_cast<int>(CeilDiv(s_.ow, n));
+      for (int y = 0; y < s_.oh; ++y) {
+        for (int x = 0; x < s_.ow; x += nx) {
+          rects_.push_back({image, y, x, 1, std::min(nx, s_.ow - x)});
+        }
+      }
+    }
+  }
+
+  // With few vectors per rectangle the weight stream dominates and the
+  // first chunk's LOAD is exposed: cap chunks at 1/8 of a tile's stream
+  // (>= 256 lines) so that the pipeline fills quickly.
+  int max_pixels = 1;
+  for (const Rect& rc : rects_) max_pixels = std::max(max_pixels, rc.pixels());
+  const bool weight_bound = max_pixels < kWeightBoundPixels;
+
+  // Tiles: pack every column, then cut the streams at ACT-line boundaries
+  // so that each chunk's longest lane fits half the WGT SRAM.
+  std::vector<int8_t> dense;
+  for (int n0 = 0; n0 < s_.cout; n0 += nt) {
+    Tile t;
+    t.n0 = n0;
+    t.n_cols = std::min(nt, s_.cout - n0);
+    t.groups = static_cast<int>(CeilDiv(t.n_cols, c));
+    dense.assign(static_cast<size_t>(k_act_) * t.n_cols, 0);
+    for (int kk = 0; kk < k_act_; ++kk) {
+      for (int n = 0; n < t.n_cols; ++n) {
+        dense[static_cast<size_t>(kk) * t.n_cols + n] = WeightAt(kk, n0 + n);
+      }
+    }
+    t.streams = PackSparse(dense.data(), t.n_cols, k_act_, t.n_cols, lanes);
+    nonzeros_ += t.streams.nonzeros;
+    int64_t cap = wgt_half;
+    if (weight_bound) {
+      int64_t longest = 0;
+      for (const auto& l : t.streams.words) {
+        longest = std::max<int64_t>(longest, static_cast<int64_t>(l.size()));
+      }
+      cap = std::min<int64_t>(
+          wgt_half, std::max<int64_t>(kMinChunkLines,
+                                      CeilDiv(longest, kWeightBoundChunks)));
+    }
+    std::vector<int64_t> used(static_cast<size_t>(lanes), 0);
+    Chunk ch;
+    for (int line = 0; line * r < k_act_; ++line) {
+      std::vector<int64_t> add(static_cast<size_t>(lanes), 0);
+      bool fits = (line * r - ch.k0) + r <= kMaxKCols;
+      for (int p = 0; p < lanes; ++p) {
+        for (int kk = line * r; kk < std::min(k_act_, (line + 1) * r); ++kk) {
+          add[p] += 1 + t.streams.col_words[p][kk];
+        }
+        if (used[p] + add[p] > cap) fits = false;
+      }
+      if (!fits && line * r > ch.k0) {
+        ch.k1 = line * r;
+        t.chunks.push_back(ch);
+        ch = Chunk();
+        ch.k0 = line * r;
+        used.assign(static_cast<size_t>(lanes), 0);
+      }
+      for (int p = 0; p < lanes; ++p) used[p] += add[p];
+      ch.lines = 0;
+      for (int p = 0; p < lanes; ++p) {
+        ch.lines = std::max<int>(ch.lines, static_cast<int>(used[p]));
+      }
+    }
+    ch.k1 = k_act_;
+    t.chunks.push_back(ch);
+    for (Chunk& k : t.chunks) {
+      int lines = 0;
+      for (int p = 0; p < lanes; ++p) {
+        int64_t words = 0;
+        for (int kk = k.k0; kk < k.k1; ++kk) {
+          words += 1 + t.streams.col_words[p][kk];
+        }
+        lines = std::max<int>(lines, static_cast<int>(words));
+      }
+      k.lines = lines;
+      k.offset = weight_bytes_;
+      weight_bytes_ += static_cast<uint64_t>(lines) * c;
+    }
+    tiles_.push_back(std::move(t));
+  }
+
+}
+
+int8_t SparseLowering::WeightAt(int kk, int n) const {
+  const int r = hw_.rows;
+  const int tap = kk / (nl_ * r);
+  const int ch = kk % (nl_ * r);
+  if (ch >= s_.cin) return 0;
+  if (layer_.kind == LayerKind::kFc) {
+    return layer_.weights.data[static_cast<size_t>(n) * s_.cin + ch];
+  }
+  return layer_.weights.at(n, tap / s_.kw, tap % s_.kw, ch);
+}
+
+int64_t SparseLowering::dense_weights() const {
+  return static_cast<int64_t>(s_.cout) * s_.kh * s_.kw * s_.cin;
+}
+
+uint64_t SparseLowering::param_bytes() const {
+  return static_cast<uint64_t>(s_.cout) * kParamBytes;
+}
+
+// DRAM order: tile, chunk; a chunk is `lines` WGT lines, lane p's words of
+// its columns in bytes [2p, 2p+1] (zero words past a shorter lane's end).
+std::vector<uint8_t> SparseLowering::PackWeights() const {
+  const int c = hw_.cols;
+  const int lanes = SparseLanes(c);
+  std::vector<uint8_t> out(weight_bytes_, 0);
+  for (const Tile& t : tiles_) {
+    for (const Chunk& k : t.chunks) {
+      for (int p = 0; p < lanes; ++p) {
+        int64_t first = 0;
+        for (int kk = 0; kk < k.k0; ++kk) first += 1 + t.streams.col_words[p][kk];
+        int64_t i = 0;
+        for (int kk = k.k0; kk < k.k1; ++kk) {
+          const int64_t n = 1 + t.streams.col_words[p][kk];
+          for (int64_t e = 0; e < n; ++e, ++i) {
+            const uint16_t w = t.streams.words[p][first + i];
+            uint8_t* b = out.data() + k.offset + i * c + 2 * p;
+            b[0] = static_cast<uint8_t>(w & 0xff);
+            b[1] = static_cast<uint8_t>(w >> 8);
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+// Same records as the dense lowering: bias with the input zero point folded
+// in (bias - in_zp * sum(w), wrapping), M0, shift.
+std::vector<uint8_t> SparseLowering::PackParams() const {
+  static_assert(kParamBiasBytes == sizeof(int32_t) &&
+                    kParamMultBytes == sizeof(int32_t) &&
+                    kParamShiftBytes == 1,
+                "isa.def PARAM field sizes differ from the packing below");
+  std::vector<uint8_t> out(param_bytes(), 0);
+  const QuantParams& q = layer_.quant;
+  const size_t per_out = layer_.weights.size() / static_cast<size_t>(s_.cout);
+  for (int o = 0; o < s_.cout; ++o) {
+    int32_t sum = 0;
+    const int8_t* w = layer_.weights.data.data() + o * per_out;
+    for (size_t k = 0; k < per_out; ++k) sum = WrapAdd(sum, w[k]);
+    const int32_t bias = layer_.bias.empty() ? 0 : layer_.bias[o];
+    const int32_t folded = WrapAdd(bias, WrapMul(-q.in_zp, sum));
+    const int32_t mult = q.multiplier[o];
+    const int shift = q.shift[o];
+    if (shift < -31 || shift > 30 || mult < 0 ||
+        (mult != 0 && mult < (int32_t{1} << 30))) {
+      throw InputError("output channel " + std::to_string(o) + ": multiplier " +
+                       std::to_string(mult) + ", shift " +
+                       std::to_string(shift) +
+                       " is not a TFLite quantized multiplier (expected 0 or "
+                       "[2^30, 2^31) and a shift in [-31, 30])");
+    }
+    uint8_t* rec = out.data() + static_cast<size_t>(o) * kParamBytes;
+    std::memcpy(rec + kParamBiasByte, &folded, kParamBiasBytes);
+    std::memcpy(rec + kParamMultByte, &mult, kParamMultBytes);
+    rec[kParamShiftByte] = static_cast<uint8_t>(static_cast<int8_t>(shift));
+  }
+  return out;
+}
+
+std::vector<InstrWord> SparseLowering::Emit(uint32_t wgt_addr,
+                                            uint32_t param_addr) {
+  uint64_t unused = 0;
+  return Build(wgt_addr, param_addr, &unused);
+}
+
+uint64_t SparseLowering::EstimatedCycles() const {
+  uint64_t spmv = 0;
+  const std::vector<InstrWord> program = Build(0, 0, &spmv);
+  const ProgramStats st = AnalyzeProgram(program, hw_);
+  return std::max({st.load_cycles, spmv, st.store_cycles});
+}
+
+std::vector<InstrWord> SparseLowering::Build(uint32_t wgt_addr,
+                                             uint32_t param_addr,
+                                             uint64_t* spmv_cycles) const {
+  const int r = hw_.rows, c = hw_.cols;
+  const int act_half = hw_.act_lines / 2, wgt_half = hw_.wgt_lines / 2;
+  const int acc_half = hw_.acc_rows / 2;
+  std::vector<Op> ops;
+  auto new_op = [&ops](Opcode kind) {
+    ops.emplace_back();
+    ops.back().kind = kind;
+    return static_cast<int>(ops.size()) - 1;
+  };
+  // A dense copy of `lines` lines as nx "pixels" of nl lines, plus a tail.
+  auto copy = [&](LoadBuf buf, uint32_t dram, int64_t sram, int64_t lines,
+                  int line_bytes, int need_gemm) {
+    const int64_t per = std::min<int64_t>(kMaxNl, kMaxSegBytes / line_bytes);
+    int last = -1;
+    while (lines > 0) {
+      const int64_t nl = std::min(lines, per);
+      const int64_t nx = std::min<int64_t>(lines / nl, kMaxNx);
+      const int op = new_op(Opcode::kLoad);
+      LoadInstr& i = ops[op].load;
+      i.buf = static_cast<int64_t>(buf);
+      i.dram_base = dram;
+      i.sram_base = sram;
+      i.ny = i.h = 1;
+      i.nx = i.w = nx;
+      i.kh = i.kw = 1;
+      i.sy = i.sx = i.dy = i.dx = 1;
+      i.nl = nl;
+      i.seg_bytes = nl * line_bytes;
+      i.pix_stride = nl * line_bytes;
+      if (last < 0) ops[op].need_gemm = need_gemm;
+      last = op;
+      lines -= nx * nl;
+      sram += nx * nl;
+      dram += static_cast<uint32_t>(nx * nl * line_bytes);
+    }
+    return last;
+  };
+  auto gather = [&](const Rect& rc, int half, int need_gemm) {
+    const int op = new_op(Opcode::kLoad);
+    LoadInstr& i = ops[op].load;
+    i.buf = static_cast<int64_t>(LoadBuf::kAct);
+    i.dram_base = in_addr_ + static_cast<uint64_t>(rc.image) * s_.h * s_.w *
+                                 static_cast<uint64_t>(s_.cin);
+    i.sram_base = static_cast<int64_t>(half) * act_half;
+    i.ny = rc.ny;
+    i.nx = rc.nx;
+    i.kh = s_.kh;
+    i.kw = s_.kw;
+    i.nl = nl_;
+    i.iy0 = static_cast<int64_t>(rc.oy0) * s_.sh - s_.pad_top;
+    i.ix0 = static_cast<int64_t>(rc.ox0) * s_.sw - s_.pad_left;
+    i.sy = s_.sh;
+    i.sx = s_.sw;
+    i.dy = s_.dh;
+    i.dx = s_.dw;
+    i.h = s_.h;
+    i.w = s_.w;
+    i.pix_stride = s_.cin;
+    i.seg_bytes = s_.cin;
+    i.pad = layer_.quant.in_zp & 0xff;
+    ops[op].need_gemm = need_gemm;
+    return op;
+  };
+
+  struct Block {
+    int unit, tile, chunk, step;
+  };
+  std::vector<Block> blocks;
+  std::vector<int> step_unit;
+  for (int u = 0; u < static_cast<int>(rects_.size()); ++u) {
+    for (int t = 0; t < static_cast<int>(tiles_.size()); ++t) {
+      const int step = static_cast<int>(step_unit.size());
+      step_unit.push_back(u);
+      for (int q = 0; q < static_cast<int>(tiles_[t].chunks.size()); ++q) {
+        blocks.push_back({u, t, q, step});
+      }
+    }
+  }
+  const int nb = static_cast<int>(blocks.size());
+  std::vector<int> block_op(nb, -1), wgt_load(nb, -1);
+  std::vector<int> unit_load(rects_.size(), -1), unit_last(rects_.size(), -1);
+  std::vector<int> step_store(step_unit.size(), -1);
+
+  auto load_weights = [&](int b) {
+    const Block& bl = blocks[b];
+    const Chunk& k = tiles_[bl.tile].chunks[bl.chunk];
+    wgt_load[b] = copy(LoadBuf::kWgt, wgt_addr + static_cast<uint32_t>(k.offset),
+                       static_cast<int64_t>(b % 2) * wgt_half, k.lines, c,
+                       b >= 2 ? block_op[b - 2] : -1);
+  };
+
+  copy(LoadBuf::kParam, param_addr, 0, s_.cout, kParamBytes, -1);
+  unit_load[0] = gather(rects_[0], 0, -1);
+  load_weights(0);
+  *spmv_cycles = 0;
+  for (int b = 0; b < nb; ++b) {
+    const Block& bl = blocks[b];
+    const Tile& t = tiles_[bl.tile];
+    const Chunk& k = t.chunks[bl.chunk];
+    const Rect& rc = rects_[bl.unit];
+    const int op = new_op(Opcode::kSpmv);
+    SpmvInstr& i = ops[op].spmv;
+    i.act_base = static_cast<int64_t>(bl.unit % 2) * act_half + k.k0 / r;
+    i.act_stride = lpp_;
+    i.m_rows = rc.pixels();
+    i.wgt_base = static_cast<int64_t>(b % 2) * wgt_half;
+    i.acc_base = static_cast<int64_t>(bl.step % 2) * acc_half;
+    i.accumulate = bl.chunk > 0 ? 1 : 0;
+    i.k_cols = k.k1 - k.k0;
+    i.n_groups = t.groups;
+    i.acc_gstride = rc.pixels();
+    i.n_valid = t.n_cols;
+    ops[op].need_load = std::max(wgt_load[b], unit_load[bl.unit]);
+    if (bl.chunk == 0 && bl.step >= 2) {
+      ops[op].need_store = step_store[bl.step - 2];
+    }
+    block_op[b] = op;
+    unit_last[bl.unit] = op;
+    *spmv_cycles += static_cast<uint64_t>(rc.pixels()) *
+                    (5 + static_cast<uint64_t>(k.lines) + t.groups);
+    if (b + 1 < nb) load_weights(b + 1);
+    const bool first_of_unit = b == 0 || blocks[b - 1].unit != bl.unit;
+    if (first_of_unit && bl.unit + 1 < static_cast<int>(rects_.size())) {
+      const int u = bl.unit + 1;
+      unit_load[u] = gather(rects_[u], u % 2, u >= 2 ? unit_last[u - 2] : -1);
+    }
+    const bool last_of_step = b + 1 == nb || blocks[b + 1].step != bl.step;
+    if (last_of_step) {
+      for (int g = 0; g < t.groups; ++g) {
+        const int ch = t.n0 + g * c;
+        const int sop = new_op(Opcode::kStore);
+        StoreInstr& st = ops[sop].store;
+        st.acc_base = i.acc_base + static_cast<int64_t>(g) * rc.pixels();
+        st.dram_base =
+            out_addr_ +
+            static_cast<uint64_t>(rc.image) * s_.oh * s_.ow * s_.cout +
+            (static_cast<uint64_t>(rc.oy0) * s_.ow + rc.ox0) * s_.cout + ch;
+        st.ny = rc.ny;
+        st.nx = rc.nx;
+        st.row_stride = static_cast<int64_t>(s_.ow) * s_.cout;
+        st.pix_stride = s_.cout;
+        st.n_bytes = std::min(c, s_.cout - ch);
+        st.param_base = ch;
+        st.out_zp = layer_.quant.out_zp;
+        st.act_min = layer_.quant.act_min;
+        st.act_max = layer_.quant.act_max;
+        ops[sop].need_gemm = op;
+        step_store[bl.step] = sop;
+      }
+    }
+  }
+
+  ResolveTokens(&ops);
+  std::vector<InstrWord> program;
+  program.reserve(ops.size());
+  for (const Op& op : ops) {
+    switch (op.kind) {
+      case Opcode::kLoad:
+        program.push_back(Encode(op.load));
+        break;
+      case Opcode::kSpmv:
+        program.push_back(Encode(op.spmv));
+        break;
+      case Opcode::kStore:
+        program.push_back(Encode(op.store));
+        break;
+      case Opcode::kGemm:
+        break;
+    }
+  }
+  return program;
+}
+
+}  // namespace sparq
