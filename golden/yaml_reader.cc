@@ -9,7 +9,9 @@
 #include <iterator>
 #include <sstream>
 
+#include "golden/checked.h"
 #include "golden/errors.h"
+#include "golden/input_file.h"
 
 namespace sparq {
 namespace {
@@ -42,22 +44,26 @@ std::string FieldMessage(const std::string& file, int line,
 }
 
 YAML::Node ParseYaml(const std::string& text, const std::string& file) {
+  std::vector<YAML::Node> docs;
   try {
-    return YAML::Load(text);
+    // Every document is parsed, so that garbage after a '---' is an error
+    // instead of being ignored.
+    docs = YAML::LoadAll(text);
   } catch (const YAML::Exception& e) {
     throw InputError(file + ":" + std::to_string(e.mark.line + 1) +
                      ": malformed YAML: " + e.msg);
   }
+  if (docs.size() > 1) {
+    const YAML::Mark mark = docs[1].Mark();
+    throw InputError(file + ":" + std::to_string(std::max(mark.line, 0) + 1) +
+                     ": malformed YAML: expected one document, got " +
+                     std::to_string(docs.size()) + " (a second '---')");
+  }
+  return docs.empty() ? YAML::Node() : docs.front();
 }
 
 std::string ReadTextFile(const std::string& path, const std::string& what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw InputError(path + ": cannot open the " + what + " (" +
-                     std::strerror(errno) + ")");
-  }
-  return std::string((std::istreambuf_iterator<char>(in)),
-                     std::istreambuf_iterator<char>());
+  return ReadInputFile(path, what, kMaxTextFileBytes);
 }
 
 std::string JoinNames(const std::vector<std::string>& items) {
