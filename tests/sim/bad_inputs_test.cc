@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <ostream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -29,6 +30,11 @@ struct BadInput {
   std::string fragment;
   std::string args;
 };
+
+// Names the case in gtest's messages instead of dumping its bytes.
+void PrintTo(const BadInput& c, std::ostream* os) {
+  *os << c.name << ": sparq " << c.args;
+}
 
 std::string Trim(const std::string& s) {
   const size_t b = s.find_first_not_of(' ');
