@@ -281,8 +281,22 @@ TEST(YamlHardeningTest, SecondDocumentIsRefused) {
     ParseYaml("a: 1\n---\nb: 2\n", "f.yaml");
     FAIL() << "no error";
   } catch (const InputError& e) {
-    EXPECT_THAT(e.what(), HasSubstr("f.yaml:3: malformed YAML: expected one "
-                                    "document, got 2"));
+    EXPECT_THAT(e.what(), HasSubstr("f.yaml:2: malformed YAML: expected one "
+                                    "document, got a second"));
+  }
+}
+
+// Inputs on which yaml-cpp's LoadAll never returned (found by the fuzzers).
+TEST(YamlHardeningTest, InputsThatHungTheParserAreErrors) {
+  for (const std::string& text :
+       {std::string(","), std::string("a: 1\n# x\0y\n", 12)}) {
+    try {
+      ParseYaml(text, "f.yaml");
+      FAIL() << "no error";
+    } catch (const InputError& e) {
+      EXPECT_THAT(e.what(), HasSubstr("f.yaml:"));
+      EXPECT_THAT(e.what(), HasSubstr("malformed YAML"));
+    }
   }
 }
 
