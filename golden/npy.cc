@@ -1,4 +1,3 @@
-#include "golden/errors.h"
 #include "golden/npy.h"
 
 #include <unistd.h>
@@ -14,6 +13,10 @@
 #include <string>
 #include <type_traits>
 #include <vector>
+
+#include "golden/checked.h"
+#include "golden/errors.h"
+#include "golden/input_file.h"
 
 namespace sparq {
 namespace {
@@ -125,12 +128,11 @@ Shape ParseShape(const std::string& path, const std::string& text) {
 
 template <typename T>
 Tensor<T> LoadNpy(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    Fail(path, "cannot open file (" + std::string(std::strerror(errno)) + ")");
-  const std::vector<char> bytes((std::istreambuf_iterator<char>(in)),
-                                std::istreambuf_iterator<char>());
+  return ParseNpy<T>(ReadInputFile(path, ".npy file", kMaxNpyFileBytes), path);
+}
 
+template <typename T>
+Tensor<T> ParseNpy(const std::string& bytes, const std::string& path) {
   if (bytes.size() < kMagicLen + 2 ||
       std::memcmp(bytes.data(), kMagic, kMagicLen) != 0) {
     Fail(path, "not a .npy file (bad magic; expected \\x93NUMPY)");
@@ -160,7 +162,7 @@ Tensor<T> LoadNpy(const std::string& path) {
                    " bytes of preamble and header, found " +
                    std::to_string(bytes.size()));
   }
-  const std::string header(bytes.data() + header_start, header_len);
+  const std::string header = bytes.substr(header_start, header_len);
 
   const std::string descr = Unquote(HeaderField(path, header, "descr"));
   const std::vector<std::string> accepted = DescrFor<T>();
@@ -181,7 +183,15 @@ Tensor<T> LoadNpy(const std::string& path) {
   }
   Tensor<T> t;
   t.shape = ParseShape(path, HeaderField(path, header, "shape"));
-  const size_t count = NumElements(t.shape);
+  // Checked before anything is allocated: a wrapped product would allocate a
+  // few elements and copy the file's bytes past them.
+  const std::optional<uint64_t> elements = CheckedProduct(t.shape);
+  if (!elements || *elements > kMaxTensorElements) {
+    Fail(path, "npy header 'shape' " + ShapeToString(t.shape) +
+                   ": expected at most " + std::to_string(kMaxTensorElements) +
+                   " elements");
+  }
+  const size_t count = static_cast<size_t>(*elements);
   const size_t data_start = header_start + header_len;
   const size_t expected = count * sizeof(T);
   const size_t found = bytes.size() - data_start;
@@ -257,6 +267,13 @@ template Tensor<int32_t> LoadNpy<int32_t>(const std::string&);
 template Tensor<float> LoadNpy<float>(const std::string&);
 template Tensor<int16_t> LoadNpy<int16_t>(const std::string&);
 template Tensor<int64_t> LoadNpy<int64_t>(const std::string&);
+template Tensor<int8_t> ParseNpy<int8_t>(const std::string&,
+                                         const std::string&);
+template Tensor<uint8_t> ParseNpy<uint8_t>(const std::string&,
+                                           const std::string&);
+template Tensor<int32_t> ParseNpy<int32_t>(const std::string&,
+                                           const std::string&);
+template Tensor<float> ParseNpy<float>(const std::string&, const std::string&);
 template void SaveNpy<int8_t>(const std::string&, const Tensor<int8_t>&);
 template void SaveNpy<uint8_t>(const std::string&, const Tensor<uint8_t>&);
 template void SaveNpy<int32_t>(const std::string&, const Tensor<int32_t>&);

@@ -17,6 +17,10 @@ namespace sparq {
 template <typename T>
 Tensor<T> LoadNpy(const std::string& path);
 
+// Same, from a .npy file's bytes; `path` names it in messages.
+template <typename T>
+Tensor<T> ParseNpy(const std::string& bytes, const std::string& path);
+
 // Writes atomically (temporary file + rename): no half-written file remains.
 template <typename T>
 void SaveNpy(const std::string& path, const Tensor<T>& t);

@@ -14,9 +14,16 @@ namespace sparq {
 
 using Shape = std::vector<int>;
 
+// Saturates at SIZE_MAX (a negative dimension or an overflowing product), so
+// that every size cap rejects such a shape and no allocation succeeds with a
+// wrapped count; readers check shapes with golden/checked.h first.
 inline size_t NumElements(const Shape& shape) {
   size_t n = 1;
-  for (int d : shape) n *= static_cast<size_t>(d);
+  for (int d : shape) {
+    if (d < 0 || __builtin_mul_overflow(n, static_cast<size_t>(d), &n)) {
+      return SIZE_MAX;
+    }
+  }
   return n;
 }
 

@@ -9,7 +9,11 @@
 #include <iterator>
 #include <sstream>
 
+#include <yaml-cpp/eventhandler.h>
+
+#include "golden/checked.h"
 #include "golden/errors.h"
+#include "golden/input_file.h"
 
 namespace sparq {
 namespace {
@@ -31,6 +35,26 @@ int EditDistance(const std::string& a, const std::string& b) {
   return row[b.size()];
 }
 
+// Records where each document starts; the content is not needed.
+class DocumentStarts : public YAML::EventHandler {
+ public:
+  std::vector<YAML::Mark> marks;
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    marks.push_back(mark);
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
 }  // namespace
 
 const char kYamlMissing[] = "nothing (the field is missing)";
@@ -42,7 +66,34 @@ std::string FieldMessage(const std::string& file, int line,
 }
 
 YAML::Node ParseYaml(const std::string& text, const std::string& file) {
+  // YAML text is printable; yaml-cpp 0.7 can loop forever on a NUL byte
+  // (found by tests/fuzz/fuzz_run_config).
+  const size_t nul = text.find('\0');
+  if (nul != std::string::npos) {
+    const auto line = std::count(text.begin(), text.begin() + nul, '\n') + 1;
+    throw InputError(file + ":" + std::to_string(line) +
+                     ": malformed YAML: a NUL byte (YAML is text)");
+  }
   try {
+    // The documents are counted with the event parser, two at most:
+    // YAML::LoadAll never returns on some inputs (a lone ',': found by
+    // tests/fuzz/fuzz_recipe), and a second document, or garbage after a
+    // '---', must be an error rather than ignored.
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    DocumentStarts starts;
+    while (starts.marks.size() < 2 && parser.HandleNextDocument(starts)) {
+    }
+    if (starts.marks.size() == 2) {
+      const YAML::Mark& second = starts.marks[1];
+      if (second.pos == starts.marks[0].pos) {
+        throw InputError(file + ":" + std::to_string(second.line + 1) +
+                         ": malformed YAML: no document can start here");
+      }
+      throw InputError(file + ":" + std::to_string(second.line + 1) +
+                       ": malformed YAML: expected one document, got a "
+                       "second (after '---')");
+    }
     return YAML::Load(text);
   } catch (const YAML::Exception& e) {
     throw InputError(file + ":" + std::to_string(e.mark.line + 1) +
@@ -51,13 +102,7 @@ YAML::Node ParseYaml(const std::string& text, const std::string& file) {
 }
 
 std::string ReadTextFile(const std::string& path, const std::string& what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw InputError(path + ": cannot open the " + what + " (" +
-                     std::strerror(errno) + ")");
-  }
-  return std::string((std::istreambuf_iterator<char>(in)),
-                     std::istreambuf_iterator<char>());
+  return ReadInputFile(path, what, kMaxTextFileBytes);
 }
 
 std::string JoinNames(const std::vector<std::string>& items) {

@@ -3,7 +3,9 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -11,6 +13,7 @@
 
 #include "golden/errors.h"
 #include "golden/npy.h"
+#include "sim/report.h"
 
 namespace sparq {
 namespace {
@@ -67,15 +70,36 @@ std::string YamlLayers(const CompressResult& r) {
   return out.c_str();
 }
 
-// Writes through a temporary file and a rename, like the other outputs.
-void WriteText(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp);
-    f << text;
-    if (!f) throw InputError(path + ": cannot write");
+// A non-negative count of images on the command line.
+int Limit(const std::string& flag, int v) {
+  if (v < 0) {
+    throw InputError(flag + ": expected an integer >= 0 (0: all images), got " +
+                     std::to_string(v));
   }
-  fs::rename(tmp, path);
+  return v;
+}
+
+// --out is checked before training (which can take hours): a folder (made if
+// missing) in which files can be created.
+void ProbeOut(const std::string& out) {
+  std::error_code ec;
+  if (fs::exists(out, ec) && !fs::is_directory(out, ec)) {
+    throw InputError("--out " + out + ": expected a folder, got a file");
+  }
+  fs::create_directories(out, ec);
+  if (ec) {
+    throw InputError("--out " + out + ": cannot create the folder (" +
+                     ec.message() + ")");
+  }
+  const fs::path probe = fs::path(out) / ".sparq-probe";
+  {
+    std::ofstream f(probe);
+    if (!f) {
+      throw InputError("--out " + out + ": cannot create files there (" +
+                       std::strerror(errno) + ")");
+    }
+  }
+  fs::remove(probe, ec);
 }
 
 }  // namespace
@@ -112,9 +136,9 @@ bool WriteCompressedModel(const CompressResult& result, const Recipe& recipe,
     std::istringstream layers(YamlLayers(result));
     for (std::string line; std::getline(layers, line);)
       y << "  " << line << "\n";
-    WriteText(dir + "/model.yaml", y.str());
+    WriteFileAtomically(dir + "/model.yaml", y.str());
   }
-  WriteText(dir + "/report.md",
+  WriteFileAtomically(dir + "/report.md",
             "# sparq compress: " + recipe.name + "\n\n" + FormatReport(result));
   return note.empty();
 }
@@ -131,20 +155,28 @@ void AddCompressCommand(CLI::App& app) {
   auto o = std::make_shared<Opts>();
   cmd->add_option("recipe", o->recipe, "recipe YAML")->required();
   cmd->add_option("--out", o->out, "output folder (default out/<recipe name>)");
-  cmd->add_option(
+  auto* train_limit = cmd->add_option(
       "--train-limit", o->train_limit,
       "use only the first N training images (overrides the recipe)");
-  cmd->add_option("--test-limit", o->test_limit,
-                  "evaluate on the first N test images (overrides the recipe)");
+  auto* test_limit = cmd->add_option(
+      "--test-limit", o->test_limit,
+      "evaluate on the first N test images (overrides the recipe)");
   cmd->add_option("--images", o->images, "test images in the written input.npy")
       ->check(CLI::Range(1, 10000));
   cmd->add_flag("--quiet", o->quiet, "no progress output");
-  cmd->callback([o]() {
+  cmd->callback([o, train_limit, test_limit]() {
     Recipe r = LoadRecipe(o->recipe);
-    if (o->train_limit >= 0) r.train_limit = o->train_limit;
-    if (o->test_limit >= 0) r.test_limit = o->test_limit;
+    if (train_limit->count()) {
+      r.train_limit = Limit("--train-limit", o->train_limit);
+    }
+    if (test_limit->count()) {
+      r.test_limit = Limit("--test-limit", o->test_limit);
+    }
     r.progress = !o->quiet;
+    // Everything is checked before training starts.
     const std::string out = o->out.empty() ? "out/" + r.name : o->out;
+    PreflightRecipe(r);
+    ProbeOut(out);
     const CompressResult result = RunRecipe(r);
     const bool yaml = WriteCompressedModel(result, r, out, o->images);
     std::cout << FormatReport(result) << "\nwrote " << out << "/report.md";

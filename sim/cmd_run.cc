@@ -2,6 +2,8 @@
 
 #include <CLI/CLI.hpp>
 #include <cassert>
+#include <cerrno>
+#include <cstdlib>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -21,6 +23,7 @@
 #include "sim/localize.h"
 #include "sim/model_device.h"
 #include "sim/network_yaml.h"
+#include "sim/output_stage.h"
 #include "sim/report.h"
 #include "sim/rtl_device.h"
 #include "sw/compiler.h"
@@ -42,11 +45,16 @@ struct RunOptions {
   std::string json;
   std::string outputs;
   std::string trace;
+  // Cycle counts and the seed are parsed here (ParseCount), not by CLI11,
+  // whose unsigned conversion accepts "-5" as 2^64 - 5.
+  std::string trace_from_text = "0";
+  std::string trace_to_text;
+  std::string seed_text = "1";
   uint64_t trace_from = 0;
   uint64_t trace_to = std::numeric_limits<uint64_t>::max();
+  uint64_t seed = 1;
   int dram_latency = 0;
   double dram_stall = 0;
-  uint64_t seed = 1;
   std::string inject_fault;
   std::string input;  // network input of a .tflite config
   std::string trace_on_mismatch;  // folder for the divergence's window trace
@@ -91,9 +99,34 @@ Fault ParseFault(const std::string& spec, const RunConfig& cfg) {
   return f;
 }
 
+// A non-negative decimal integer that fits 64 bits.
+uint64_t ParseCount(const std::string& flag, const std::string& text,
+                    const std::string& what) {
+  errno = 0;
+  char* end = nullptr;
+  const unsigned long long v = std::strtoull(text.c_str(), &end, 10);
+  if (text.empty() || text.size() > 20 ||
+      text.find_first_not_of("0123456789") != std::string::npos ||
+      *end != '\0' || errno == ERANGE) {
+    throw InputError(flag + ": expected " + what +
+                     " (an integer in [0, 2^64 - 1]), got '" + text + "'");
+  }
+  return v;
+}
+
 // Everything a user can get wrong on the command line is checked here,
 // before any device runs or any file is written.
-void CheckOptions(const RunOptions& o, bool use_rtl) {
+void CheckOptions(RunOptions& o, bool use_rtl) {
+  o.trace_from = ParseCount("--trace-from", o.trace_from_text, "a cycle");
+  if (!o.trace_to_text.empty()) {
+    o.trace_to = ParseCount("--trace-to", o.trace_to_text, "a cycle");
+  }
+  o.seed = ParseCount("--seed", o.seed_text, "a seed");
+  // CLI11's Range lets NaN through (every comparison with it is false).
+  if (!(o.dram_stall >= 0.0 && o.dram_stall <= 0.999)) {
+    throw InputError("--dram-stall: expected a probability in [0, 0.999], got " +
+                     std::to_string(o.dram_stall));
+  }
   if (!o.trace.empty() && !use_rtl) {
     throw InputError(
         "--trace: expected --backend rtl or both (only the RTL "
@@ -120,45 +153,41 @@ void CheckOptions(const RunOptions& o, bool use_rtl) {
                      ": expected a cycle <= --trace-to " +
                      std::to_string(o.trace_to));
   }
-  const auto check_parent = [](const std::string& flag,
-                               const std::string& path) {
-    const fs::path parent = fs::path(path).parent_path();
-    if (!parent.empty() && !fs::is_directory(parent)) {
-      throw InputError(flag + " " + path +
-                       ": expected a file in an existing "
-                       "folder, but " +
-                       parent.string() + " is not a folder");
-    }
-    if (fs::is_directory(path)) {
-      throw InputError(flag + " " + path +
-                       ": expected a file name, got a folder");
-    }
-  };
-  if (!o.json.empty()) check_parent("--json", o.json);
-  if (!o.trace.empty()) check_parent("--trace", o.trace);
-  if (!o.outputs.empty() && fs::exists(o.outputs) &&
-      !fs::is_directory(o.outputs)) {
-    throw InputError("--outputs " + o.outputs +
-                     ": expected a folder (created if missing), got a file");
+  if (!o.json.empty() && !o.trace.empty() &&
+      fs::path(o.json).lexically_normal() ==
+          fs::path(o.trace).lexically_normal()) {
+    throw InputError("--json " + o.json +
+                     ": expected a file other than --trace");
   }
 }
 
-void WriteOutputs(
-    const std::string& dir, const std::string& backend,
-    const std::vector<std::pair<std::string, const Tensor<int8_t>*>>& tensors) {
-  const fs::path sub = fs::path(dir) / backend;
-  std::error_code ec;
-  fs::create_directories(sub, ec);
-  if (ec) {
-    throw InputError("--outputs " + dir + ": cannot create " + sub.string() +
-                     " (" + ec.message() + ")");
+// Every output of the run, staged (and so probed) before anything runs:
+// backend -> layer -> staged .npy path.
+using StagedNpys = std::map<std::string, std::map<std::string, std::string>>;
+
+StagedNpys StageOutputs(const RunOptions& o, const RunConfig& cfg,
+                        const std::vector<std::string>& backends,
+                        OutputStage* stage, std::string* json,
+                        std::string* trace) {
+  if (!o.json.empty()) *json = stage->AddFile("--json", o.json);
+  if (!o.trace.empty()) {
+    *trace = stage->AddFile("--trace", o.trace, {".hier"}, true);
   }
-  for (const auto& [name, t] : tensors) {
-    SaveNpy((sub / (name + ".npy")).string(), *t);
+  StagedNpys npys;
+  if (o.outputs.empty()) return npys;
+  stage->AddDir("--outputs", o.outputs);
+  for (const std::string& backend : backends) {
+    std::vector<std::string> names;
+    if (backend == kReferenceDir) names.push_back("input");
+    for (const Layer& l : cfg.net.layers) names.push_back(l.name);
+    for (const std::string& name : names) {
+      npys[backend][name] = stage->AddDirFile(backend + "/" + name + ".npy");
+    }
   }
+  return npys;
 }
 
-int Run(const RunOptions& o) {
+int Run(RunOptions o) {
   const Clock::time_point start = Clock::now();
   if (!o.input.empty() && !IsTflitePath(o.config)) {
     throw InputError("--input " + o.input +
@@ -175,6 +204,15 @@ int Run(const RunOptions& o) {
   if (!o.inject_fault.empty()) {
     faults.push_back(ParseFault(o.inject_fault, cfg));
   }
+  std::vector<std::string> out_backends;
+  if (use_model) out_backends.push_back(kModelBackend);
+  if (use_rtl) out_backends.push_back(kRtlBackend);
+  out_backends.push_back(kReferenceDir);
+  OutputStage stage;
+  std::string staged_json, staged_trace;
+  const StagedNpys staged_npys = StageOutputs(o, cfg, out_backends, &stage,
+                                              &staged_json, &staged_trace);
+  stage.Arm();
   if (use_rtl) RequireRtlArray(cfg, BuiltRtlArrays());
 
   // The YAML's hardware, the command line overriding its DRAM timing. The
@@ -198,7 +236,7 @@ int Run(const RunOptions& o) {
   if (use_model) devices.emplace_back(kModelBackend, MakeModelDevice(hw));
   if (use_rtl) {
     RtlOptions ro;
-    ro.trace_file = o.trace;
+    ro.trace_file = staged_trace;
     ro.trace_from = o.trace_from;
     ro.trace_to = o.trace_to;
     devices.emplace_back(kRtlBackend, MakeRtlDevice(hw, ro));
@@ -245,19 +283,23 @@ int Run(const RunOptions& o) {
   }
   report.wall_seconds = Seconds(start);
 
+  // Closes the trace before it is moved into place.
+  devices.clear();
+
   PrintReport(report, std::cout);
   std::cout.flush();
-  if (!o.json.empty()) WriteFileAtomically(o.json, ReportToJson(report));
+  if (!o.json.empty()) WriteFileAtomically(staged_json, ReportToJson(report));
   if (!o.outputs.empty()) {
     for (const auto& [backend, run] : runs) {
-      std::vector<std::pair<std::string, const Tensor<int8_t>*>> tensors;
-      for (const LayerRun& lr : run) tensors.emplace_back(lr.name, &lr.output);
-      WriteOutputs(o.outputs, backend, tensors);
+      for (const LayerRun& lr : run) {
+        SaveNpy(staged_npys.at(backend).at(lr.name), lr.output);
+      }
     }
-    std::vector<std::pair<std::string, const Tensor<int8_t>*>> tensors;
-    for (const auto& [name, t] : ref) tensors.emplace_back(name, &t);
-    WriteOutputs(o.outputs, kReferenceDir, tensors);
+    for (const auto& [name, t] : ref) {
+      SaveNpy(staged_npys.at(kReferenceDir).at(name), t);
+    }
   }
+  stage.Commit();
   if (!report.ok()) {
     std::cerr << "sparq: mismatch: " << report.FirstMismatch() << "\n";
     if (!o.trace_on_mismatch.empty()) {
@@ -293,9 +335,9 @@ void AddRunCommand(CLI::App& app) {
                   "Write every layer's output as int8 .npy to "
                   "DIR/<backend>/<layer>.npy and golden's to DIR/golden_ref/");
   run->add_option("--trace", o->trace, "FST waveform of the RTL run");
-  o->trace_from_opt = run->add_option("--trace-from", o->trace_from,
+  o->trace_from_opt = run->add_option("--trace-from", o->trace_from_text,
                                       "First traced cycle (default 0)");
-  o->trace_to_opt = run->add_option("--trace-to", o->trace_to,
+  o->trace_to_opt = run->add_option("--trace-to", o->trace_to_text,
                                     "Last traced cycle (default: the end)");
   run->add_option("--trace-on-mismatch", o->trace_on_mismatch,
                   "On a mismatch, localize the first RTL instruction whose "
@@ -311,7 +353,7 @@ void AddRunCommand(CLI::App& app) {
                       "Probability per cycle that the DRAM port stalls (RTL; "
                       "overrides the YAML)")
           ->check(CLI::Range(0.0, 0.999));
-  run->add_option("--seed", o->seed,
+  run->add_option("--seed", o->seed_text,
                   "SplitMix64 seed of the DRAM stall pattern (RTL)");
   // Test hook: flips the lowest bit of one output element after the device
   // ran, so tests can prove that mismatches are caught and reported.

@@ -13,6 +13,7 @@
 #include <set>
 #include <sstream>
 
+#include "golden/checked.h"
 #include "golden/errors.h"
 #include "golden/npy.h"
 #include "golden/random.h"
@@ -22,8 +23,6 @@
 namespace sparq {
 namespace {
 
-// Keeps a typo'd shape from allocating gigabytes before anything runs.
-constexpr size_t kMaxTensorElements = size_t{1} << 28;
 const char* const kMissing = kYamlMissing;
 constexpr int64_t kInt32Min = std::numeric_limits<int32_t>::min();
 constexpr int64_t kInt32Max = std::numeric_limits<int32_t>::max();
@@ -83,6 +82,15 @@ class Parser : public YamlReader {
   void ParseConvBias(const MapView& m, int cout, const char* layout,
                      Layer* layer) const;
   Shape ParseShape(const YAML::Node& n, const std::string& path) const;
+  // The size caps of golden/checked.h, checked before anything is allocated:
+  // a weight tensor of `shape`, a layer's output and its MACs.
+  void CheckWeightShape(const MapView& m, const Shape& shape) const;
+  void CheckLayerSize(const YAML::Node& at, const std::string& path,
+                      const Shape& out, uint64_t macs_per_output) const;
+  // A layer or network name: at most kMaxNameLength characters; `file_safe`
+  // restricts it to what may become a file name under --outputs.
+  std::string Name(const YAML::Node& n, const std::string& path,
+                   bool file_safe) const;
 
   template <typename T>
   Tensor<T> Source(const YAML::Node& n, const std::string& path,
@@ -122,7 +130,13 @@ class Parser : public YamlReader {
   void ParseClamp(const MapView& m, int32_t zp, std::optional<double> scale,
                   int32_t* act_min, int32_t* act_max) const;
 
+  // Adds `elements` to the network's total; InputError at `at` beyond
+  // kMaxNetworkElements.
+  void Count(const YAML::Node& at, const std::string& path,
+             uint64_t elements) const;
+
   std::string base_dir_;
+  mutable uint64_t network_elements_ = 0;
 };
 
 std::vector<int64_t> Parser::IntOrList(const YAML::Node& n,
@@ -219,11 +233,91 @@ Shape Parser::ParseShape(const YAML::Node& n, const std::string& path) const {
   for (int64_t d : IntList(n, path, 1, 1 << 24, n.size(), n.size())) {
     shape.push_back(static_cast<int>(d));
   }
-  if (NumElements(shape) > kMaxTensorElements) {
+  if (!ProductAtMost(shape, kMaxTensorElements)) {
     Fail(n, path, "at most " + std::to_string(kMaxTensorElements) + " elements",
          ShapeToString(shape));
   }
   return shape;
+}
+
+void Parser::Count(const YAML::Node& at, const std::string& path,
+                   uint64_t elements) const {
+  network_elements_ += elements;  // each term is capped: no overflow
+  if (network_elements_ > kMaxNetworkElements) {
+    Fail(at, path,
+         "a network of at most " + std::to_string(kMaxNetworkElements) +
+             " elements in all (input, weights, outputs; docs/yaml.md, "
+             "Limits)",
+         "more");
+  }
+}
+
+void Parser::CheckWeightShape(const MapView& m, const Shape& shape) const {
+  const YAML::Node at = m.Has("weights") ? m.Get("weights") : m.node();
+  if (!ProductAtMost(shape, kMaxTensorElements)) {
+    Fail(at, m.Path("weights"),
+         "weights of at most " + std::to_string(kMaxTensorElements) +
+             " elements (docs/yaml.md, Limits)",
+         ShapeToString(shape));
+  }
+  Count(at, m.Path("weights"), NumElements(shape));
+}
+
+void Parser::CheckLayerSize(const YAML::Node& at, const std::string& path,
+                            const Shape& out,
+                            uint64_t macs_per_output) const {
+  const std::optional<uint64_t> elements = CheckedProduct(out);
+  if (!elements || *elements > kMaxTensorElements) {
+    Fail(at, path,
+         "a layer whose output has at most " +
+             std::to_string(kMaxTensorElements) +
+             " elements (docs/yaml.md, Limits)",
+         "an output of shape " + ShapeToString(out));
+  }
+  Count(at, path, *elements);
+  const std::optional<uint64_t> macs = CheckedMul(*elements, macs_per_output);
+  if (!macs || *macs > kMaxLayerMacs) {
+    Fail(at, path,
+         "a layer of at most " + std::to_string(kMaxLayerMacs) +
+             " multiply-accumulates (docs/yaml.md, Limits)",
+         "an output of shape " + ShapeToString(out) + " with " +
+             std::to_string(macs_per_output) + " each");
+  }
+}
+
+std::string Parser::Name(const YAML::Node& n, const std::string& path,
+                         bool file_safe) const {
+  const std::string name = String(n, path);
+  if (name.size() > kMaxNameLength) {
+    Fail(n, path,
+         "a name of at most " + std::to_string(kMaxNameLength) + " characters",
+         "one of " + std::to_string(name.size()));
+  }
+  if (file_safe) {
+    const bool ok = std::all_of(name.begin(), name.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) || c == '_' ||
+             c == '-' || c == '.';
+    });
+    // Names become file names under --outputs.
+    if (!ok || name == "input" || name[0] == '.') {
+      Fail(n, path,
+           "a name of letters, digits, '_', '-', '.' other than 'input', not "
+           "starting with '.'",
+           Describe(n));
+    }
+  } else {
+    // Printable ASCII only: the name goes into the report (table and JSON)
+    // and terminals; other bytes, UTF-8 or not, are refused.
+    const bool ok = std::all_of(name.begin(), name.end(), [](char c) {
+      const auto u = static_cast<unsigned char>(c);
+      return u >= 0x20 && u < 0x7f;
+    });
+    if (!ok) {
+      Fail(n, path, "a name of printable ASCII characters",
+           "one with other bytes");
+    }
+  }
+  return name;
 }
 
 template <typename T>
@@ -341,7 +435,7 @@ void Parser::ParseHardware(const YAML::Node& n, RunConfig* cfg) const {
 void Parser::ParseNetwork(const YAML::Node& n, RunConfig* cfg) {
   const MapView net = Map(n, "network", {"name", "input"});
   if (net.Has("name")) {
-    cfg->net.name = String(net.Get("name"), net.Path("name"));
+    cfg->net.name = Name(net.Get("name"), net.Path("name"), false);
   } else {
     cfg->net.name = std::filesystem::path(file()).stem().string();
   }
@@ -379,6 +473,7 @@ void Parser::ParseNetwork(const YAML::Node& n, RunConfig* cfg) {
     q.scale = Real(in.Get("scale"), in.Path("scale"), 0, false,
                    std::numeric_limits<double>::infinity());
   }
+  Count(in.node(), in.path(), cfg->net.input.data.size());
   cfg->shapes["input"] = cfg->net.input.shape;
   cfg->quant["input"] = q;
 }
@@ -603,13 +698,16 @@ void Parser::ParseConv(const MapView& m, const Shape& in, Layer* layer,
   ConvGeometry& g = layer->geom;
   g.groups = groups;
   const Shape wshape = {cout, k.h, k.w, cin / groups};
+  CheckWeightShape(m, wshape);
+  *out = ConvOutShape(in, k, g, cout);
+  CheckLayerSize(m.node(), m.path(), *out,
+                 static_cast<uint64_t>(k.h) * k.w * (cin / groups));
   layer->weights = Source<int8_t>(
       Need(m, "weights", "{npy: FILE} or {random: {seed, min, max}}"),
       m.Path("weights"), wshape, -127, 127, false,
       " (OHWI: out_channels, kh, kw, in_channels/groups)");
   ParseConvBias(m, cout, " (out_channels)", layer);
   ParseEngine(m, layer);
-  *out = ConvOutShape(in, k, g, cout);
 }
 
 void Parser::ParseFc(const MapView& m, const Shape& in, Layer* layer,
@@ -618,6 +716,9 @@ void Parser::ParseFc(const MapView& m, const Shape& in, Layer* layer,
   const int nout =
       static_cast<int>(Int(Need(m, "out_features", "a positive integer"),
                            m.Path("out_features"), 1, 1 << 20));
+  CheckWeightShape(m, {nout, features});
+  *out = {in[0], nout};
+  CheckLayerSize(m.node(), m.path(), *out, static_cast<uint64_t>(features));
   layer->weights = Source<int8_t>(
       Need(m, "weights", "{npy: FILE} or {random: {seed, min, max}}"),
       m.Path("weights"), {nout, features}, -127, 127, false,
@@ -631,7 +732,6 @@ void Parser::ParseFc(const MapView& m, const Shape& in, Layer* layer,
   } else {
     layer->bias.assign(static_cast<size_t>(nout), 0);
   }
-  *out = {in[0], nout};
 }
 
 void Parser::ParsePool(const MapView& m, const Shape& in, Layer* layer,
@@ -678,6 +778,9 @@ void Parser::ParseDepthwise(const MapView& m, const Shape& in, Layer* layer,
   const Window k = ParseConvWindow(m, in, &layer->geom);
   ConvGeometry& g = layer->geom;
   g.groups = cin;
+  CheckWeightShape(m, {1, k.h, k.w, cout});
+  *out = ConvOutShape(in, k, g, cout);
+  CheckLayerSize(m.node(), m.path(), *out, static_cast<uint64_t>(k.h) * k.w);
   const Tensor<int8_t> tfl = Source<int8_t>(
       Need(m, "weights", "{npy: FILE} or {random: {seed, min, max}}"),
       m.Path("weights"), {1, k.h, k.w, cout}, -127, 127, false,
@@ -693,7 +796,6 @@ void Parser::ParseDepthwise(const MapView& m, const Shape& in, Layer* layer,
     }
   }
   ParseConvBias(m, cout, " (in_channels * channel_multiplier)", layer);
-  *out = ConvOutShape(in, k, g, cout);
 }
 
 void Parser::ParseHostLayer(const MapView& m, const std::vector<Shape>& in,
@@ -893,26 +995,18 @@ void Parser::ParseLayer(const YAML::Node& node, size_t index, RunConfig* cfg) {
   const std::string path = "layers[" + std::to_string(index) + "]";
   // With a valid type the fields are checked against that type's list, so a
   // misspelling is matched against the fields that could be meant.
+  // A missing key of a const node is an invalid node, on which everything
+  // but IsDefined() throws.
   const YAML::Node peek = node.IsMap() ? node["type"] : YAML::Node();
-  const std::string peeked = peek.IsScalar() ? peek.Scalar() : "";
+  const std::string peeked =
+      peek.IsDefined() && peek.IsScalar() ? peek.Scalar() : "";
   const MapView m = kFields.count(peeked) ? Map(node, path, kFields.at(peeked),
                                                 "a " + peeked + " layer", kAll)
                                           : Map(node, path, kAll);
   set_fallback_line(Line(node));
 
   Layer layer;
-  layer.name = String(Need(m, "name", "a layer name"), m.Path("name"));
-  const bool name_ok =
-      std::all_of(layer.name.begin(), layer.name.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' ||
-               c == '-' || c == '.';
-      });
-  // Names become file names under --outputs.
-  if (!name_ok || layer.name == "input" || layer.name[0] == '.') {
-    Fail(m.Get("name"), m.Path("name"),
-         "a name of letters, digits, '_', '-', '.' other than 'input'",
-         Describe(m.Get("name")));
-  }
+  layer.name = Name(Need(m, "name", "a layer name"), m.Path("name"), true);
   if (cfg->shapes.count(layer.name)) {
     Fail(m.Get("name"), m.Path("name"), "a name not used by an earlier layer",
          "'" + layer.name + "'");
@@ -1058,6 +1152,12 @@ void Parser::ParseLayer(const YAML::Node& node, size_t index, RunConfig* cfg) {
     }
   }
 
+  if (layer.kind != LayerKind::kConv && layer.kind != LayerKind::kFc) {
+    // Host layers and pooling: about one operation per output element and
+    // window tap; the output cap is what matters.
+    CheckLayerSize(node, path, out, 1);
+  }
+
   // golden decides what it can run; its complaint gets our file and line.
   Shape golden_out;
   try {
@@ -1086,8 +1186,12 @@ RunConfig Parser::Parse(const YAML::Node& root) {
   if (top.Has("hardware")) ParseHardware(top.Get("hardware"), &cfg);
   ParseNetwork(Need(top, "network", "a mapping {name, input}"), &cfg);
   const YAML::Node layers = Need(top, "layers", "a list of layers");
-  if (!layers.IsSequence() || layers.size() == 0) {
-    Fail(layers, "layers", "a non-empty list of layers", Describe(layers));
+  if (!layers.IsSequence() || layers.size() == 0 ||
+      layers.size() > kMaxLayers) {
+    Fail(layers, "layers",
+         "a non-empty list of at most " + std::to_string(kMaxLayers) +
+             " layers",
+         Describe(layers));
   }
   for (size_t i = 0; i < layers.size(); ++i) ParseLayer(layers[i], i, &cfg);
   return cfg;
@@ -1097,7 +1201,14 @@ RunConfig Parser::Parse(const YAML::Node& root) {
 
 RunConfig ParseRunConfig(const std::string& text, const std::string& file,
                          const std::string& base_dir) {
-  return Parser(file, base_dir).Parse(ParseYaml(text, file));
+  const YAML::Node root = ParseYaml(text, file);
+  try {
+    return Parser(file, base_dir).Parse(root);
+  } catch (const YAML::Exception& e) {
+    // A yaml-cpp error the reader did not foresee is still the file's fault.
+    throw InputError(file + ":" + std::to_string(e.mark.line + 1) +
+                     ": unreadable YAML structure: " + e.msg);
+  }
 }
 
 RunConfig LoadRunConfig(const std::string& path) {

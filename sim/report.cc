@@ -11,6 +11,8 @@
 #include <iomanip>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "golden/errors.h"
 
 namespace sparq {
@@ -51,105 +53,6 @@ std::string Percent(double v) { return Fixed(100.0 * v, 1) + "%"; }
 std::string MismatchCell(const CompareResult& c) {
   return c.shape_mismatch ? "shape" : std::to_string(c.mismatches);
 }
-
-// Minimal JSON emitter: the report is flat enough that a dependency is not
-// worth it, and this keeps number formatting under our control. Objects go
-// one member per line; arrays of numbers stay on one line.
-class Json {
- public:
-  std::string str() const { return out_.str(); }
-
-  void Open(char c, bool multiline) {
-    Comma();
-    out_ << c;
-    stack_.push_back(multiline);
-    first_ = true;
-  }
-  void Close(char c) {
-    const bool multiline = stack_.back();
-    stack_.pop_back();
-    if (multiline && !first_) Newline();
-    out_ << c;
-    first_ = false;
-  }
-  void Key(const std::string& k) {
-    Comma();
-    String(k);
-    out_ << ": ";
-    first_ = true;  // the value follows without a separator
-    after_key_ = true;
-  }
-  void Str(const std::string& s) {
-    Comma();
-    String(s);
-  }
-  void Uint(uint64_t v) {
-    Comma();
-    out_ << v;
-  }
-  void Int(int64_t v) {
-    Comma();
-    out_ << v;
-  }
-  void Real(double v) {
-    Comma();
-    if (!std::isfinite(v)) {
-      out_ << "null";
-      return;
-    }
-    std::ostringstream os;
-    os << std::setprecision(9) << v;
-    out_ << os.str();
-  }
-  void Bool(bool v) {
-    Comma();
-    out_ << (v ? "true" : "false");
-  }
-  void Null() {
-    Comma();
-    out_ << "null";
-  }
-
- private:
-  void Newline() { out_ << "\n" << std::string(2 * stack_.size(), ' '); }
-  void Comma() {
-    if (after_key_) {
-      after_key_ = false;
-      first_ = false;
-      return;
-    }
-    if (!first_) out_ << ",";
-    if (!stack_.empty() && stack_.back()) {
-      Newline();
-    } else if (!first_) {
-      out_ << " ";
-    }
-    first_ = false;
-  }
-  void String(const std::string& s) {
-    out_ << '"';
-    for (const char ch : s) {
-      const auto c = static_cast<unsigned char>(ch);
-      if (c == '"' || c == '\\') {
-        out_ << '\\' << ch;
-      } else if (c == '\n') {
-        out_ << "\\n";
-      } else if (c < 0x20) {
-        char buf[8];
-        std::snprintf(buf, sizeof buf, "\\u%04x", c);
-        out_ << buf;
-      } else {
-        out_ << ch;
-      }
-    }
-    out_ << '"';
-  }
-
-  std::ostringstream out_;
-  std::vector<bool> stack_;  // per open container: one member per line?
-  bool first_ = true;
-  bool after_key_ = false;
-};
 
 }  // namespace
 
@@ -287,152 +190,92 @@ void PrintReport(const RunReport& r, std::ostream& os) {
 }
 
 std::string ReportToJson(const RunReport& r) {
-  Json j;
-  j.Open('{', true);
-  j.Key("config");
-  j.Str(r.config);
-  j.Key("network");
-  j.Str(r.network);
-  j.Key("array");
-  j.Open('[', false);
-  j.Int(r.rows);
-  j.Int(r.cols);
-  j.Close(']');
-  j.Key("hardware");
-  j.Open('{', true);
-  j.Key("act_lines");
-  j.Int(r.hw.act_lines);
-  j.Key("wgt_lines");
-  j.Int(r.hw.wgt_lines);
-  j.Key("acc_rows");
-  j.Int(r.hw.acc_rows);
-  j.Key("param_entries");
-  j.Int(r.hw.param_entries);
-  j.Key("dram_bits");
-  j.Int(r.hw.dram_bits);
-  j.Key("dram_bytes");
-  j.Uint(r.hw.dram_bytes);
-  j.Key("dram_latency");
-  j.Int(r.hw.dram_latency);
-  j.Key("dram_stall");
-  j.Real(r.hw.dram_stall);
-  j.Key("dram_stall_seed");
-  j.Uint(r.hw.dram_stall_seed);
-  j.Close('}');
-  j.Key("backends");
-  j.Open('[', false);
-  for (const std::string& b : r.backends) j.Str(b);
-  j.Close(']');
+  using nlohmann::ordered_json;
+  // Non-finite figures (a utilization of an empty run) become null, as
+  // nlohmann-json writes them.
+  const auto real = [](double v) {
+    return std::isfinite(v) ? ordered_json(v) : ordered_json(nullptr);
+  };
+  ordered_json j;
+  j["config"] = r.config;
+  j["network"] = r.network;
+  j["array"] = {r.rows, r.cols};
+  j["hardware"] = {{"act_lines", r.hw.act_lines},
+                   {"wgt_lines", r.hw.wgt_lines},
+                   {"acc_rows", r.hw.acc_rows},
+                   {"param_entries", r.hw.param_entries},
+                   {"dram_bits", r.hw.dram_bits},
+                   {"dram_bytes", r.hw.dram_bytes},
+                   {"dram_latency", r.hw.dram_latency},
+                   {"dram_stall", real(r.hw.dram_stall)},
+                   {"dram_stall_seed", r.hw.dram_stall_seed}};
+  j["backends"] = r.backends;
   const std::string first = r.FirstMismatch();
-  j.Key("status");
-  j.Str(first.empty() ? "pass" : "mismatch");
-  j.Key("first_mismatch");
-  if (first.empty()) {
-    j.Null();
-  } else {
-    j.Str(first);
-  }
-  j.Key("wall_seconds");
-  j.Real(r.wall_seconds);
+  j["status"] = first.empty() ? "pass" : "mismatch";
+  j["first_mismatch"] =
+      first.empty() ? ordered_json(nullptr) : ordered_json(first);
+  j["wall_seconds"] = real(r.wall_seconds);
 
-  j.Key("layers");
-  j.Open('[', true);
+  ordered_json layers = ordered_json::array();
   for (const LayerReport& l : r.layers) {
-    j.Open('{', true);
-    j.Key("name");
-    j.Str(l.name);
-    j.Key("type");
-    j.Str(l.type);
-    j.Key("host");
-    j.Bool(l.host);
-    j.Key("macs");
-    j.Uint(l.macs);
-    j.Key("shape");
-    j.Open('[', false);
-    for (int d : l.shape) j.Int(d);
-    j.Close(']');
-    j.Key("backends");
-    j.Open('{', true);
+    ordered_json layer;
+    layer["name"] = l.name;
+    layer["type"] = l.type;
+    layer["host"] = l.host;
+    layer["macs"] = l.macs;
+    layer["shape"] = l.shape;
+    ordered_json backends = ordered_json::object();
     for (const std::string& b : r.backends) {
       auto it = l.backends.find(b);
       if (it == l.backends.end()) continue;
       const BackendLayerStats& s = it->second;
-      j.Key(b);
-      j.Open('{', true);
-      j.Key("cycles");
-      j.Uint(s.counters[kCtrCycles]);
-      j.Key("utilization");
-      if (l.host) {
-        j.Null();
-      } else {
-        j.Real(Utilization(l.macs, s.counters[kCtrCycles], r.rows, r.cols));
-      }
-      j.Key("compared");
-      j.Uint(s.compare.compared);
-      j.Key("mismatches");
-      j.Uint(s.compare.mismatches);
-      j.Key("shape_mismatch");
-      j.Bool(s.compare.shape_mismatch);
+      ordered_json e;
+      e["cycles"] = s.counters[kCtrCycles];
+      e["utilization"] =
+          l.host ? ordered_json(nullptr)
+                 : real(Utilization(l.macs, s.counters[kCtrCycles], r.rows,
+                                    r.cols));
+      e["compared"] = s.compare.compared;
+      e["mismatches"] = s.compare.mismatches;
+      e["shape_mismatch"] = s.compare.shape_mismatch;
       if (!s.compare.ok()) {
-        j.Key("first_mismatch");
-        j.Open('{', false);
-        j.Key("index");
-        j.Uint(s.compare.first_index);
-        j.Key("coord");
-        j.Open('[', false);
-        for (int c : s.compare.first_coord) j.Int(c);
-        j.Close(']');
-        j.Key("expected");
-        j.Int(s.compare.first_expected);
-        j.Key("got");
-        j.Int(s.compare.first_got);
-        j.Close('}');
+        e["first_mismatch"] = {{"index", s.compare.first_index},
+                               {"coord", s.compare.first_coord},
+                               {"expected", s.compare.first_expected},
+                               {"got", s.compare.first_got}};
       }
-      j.Key("seconds");
-      j.Real(s.seconds);
-      j.Key("counters");
-      j.Open('{', false);
+      e["seconds"] = real(s.seconds);
+      ordered_json counters = ordered_json::object();
       for (int c = 0; c < kNumCounters; ++c) {
-        j.Key(CounterName(c));
-        j.Uint(s.counters[c]);
+        counters[CounterName(c)] = s.counters[c];
       }
-      j.Close('}');
-      j.Close('}');
+      e["counters"] = std::move(counters);
+      backends[b] = std::move(e);
     }
-    j.Close('}');
-    j.Close('}');
+    layer["backends"] = std::move(backends);
+    layers.push_back(std::move(layer));
   }
-  j.Close(']');
+  j["layers"] = std::move(layers);
 
-  j.Key("totals");
-  j.Open('{', true);
+  ordered_json totals = ordered_json::object();
   for (const std::string& b : r.backends) {
     const Totals t = BackendTotals(r, b);
-    j.Key(b);
-    j.Open('{', true);
-    j.Key("macs");
-    j.Uint(t.macs);
-    j.Key("cycles");
-    j.Uint(t.cycles);
-    j.Key("utilization");
-    j.Real(Utilization(t.macs, t.cycles, r.rows, r.cols));
-    j.Key("compared");
-    j.Uint(t.compared);
-    j.Key("mismatches");
-    j.Uint(t.mismatches);
-    j.Key("device_seconds");
-    j.Real(t.device_seconds);
-    j.Key("cycles_per_second");
-    if (t.device_seconds > 0) {
-      j.Real(t.cycles / t.device_seconds);
-    } else {
-      j.Null();
-    }
-    j.Close('}');
+    totals[b] = {
+        {"macs", t.macs},
+        {"cycles", t.cycles},
+        {"utilization", real(Utilization(t.macs, t.cycles, r.rows, r.cols))},
+        {"compared", t.compared},
+        {"mismatches", t.mismatches},
+        {"device_seconds", real(t.device_seconds)},
+        {"cycles_per_second", t.device_seconds > 0
+                                  ? real(t.cycles / t.device_seconds)
+                                  : ordered_json(nullptr)}};
   }
-  j.Close('}');
-  j.Close('}');
-  return j.str() + "\n";
+  j["totals"] = std::move(totals);
+  // Names are printable ASCII (sim/network_yaml.cc) but the config path is
+  // whatever the user typed: bytes that are not UTF-8 become U+FFFD, so the
+  // report is always valid JSON.
+  return j.dump(2, ' ', false, ordered_json::error_handler_t::replace) + "\n";
 }
 
 void WriteFileAtomically(const std::string& path, const std::string& text) {

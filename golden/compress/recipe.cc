@@ -1,6 +1,7 @@
 #include "golden/compress/recipe.h"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -43,6 +44,11 @@ int LineOf(const std::map<std::string, int>& lines, const std::string& field) {
   auto it = lines.find(field);
   if (it == lines.end()) it = lines.find("");
   return it == lines.end() ? 0 : it->second;
+}
+
+// True when `what` already names the recipe file (a StepFail or TopFail).
+bool NamesFile(const Recipe& r, const std::string& what) {
+  return what.rfind(r.file + ":", 0) == 0;
 }
 
 [[noreturn]] void TopFail(const Recipe& r, const std::string& field,
@@ -150,23 +156,54 @@ Sizes Measure(const Model& model) {
   return s;
 }
 
+// The Fashion-MNIST split, an error in it named after the recipe too (the
+// data folder is not a recipe field: "(data)").
+Dataset LoadData(const Recipe& r, const std::string& split, int limit) {
+  try {
+    return LoadFashionMnist(r.data, split, limit);
+  } catch (const InputError& e) {
+    throw InputError(FieldMessage(r.file, 1, "(data)",
+                                  std::string("Fashion-MNIST: ") + e.what()));
+  }
+}
+
+Model LoadBaseline(const Recipe& r) {
+  Model model = MakeBaselineCnn(r.seed);
+  try {
+    LoadModelWeights(&model, r.baseline);
+  } catch (const InputError& e) {
+    // Without a 'baseline' field the default is used: the line of the top.
+    const auto it = r.lines.find("baseline");
+    throw InputError(FieldMessage(
+        r.file, it == r.lines.end() ? 1 : it->second, "baseline",
+        "expected the baseline's float weights (make train), got: " +
+            std::string(e.what())));
+  }
+  return model;
+}
+
 class Runner {
  public:
-  explicit Runner(const Recipe& r) : r_(r) {}
+  // `dry`: apply the steps to the baseline's structure only (no data, no
+  // fine-tuning, no report), to find what does not fit before training.
+  Runner(const Recipe& r, bool dry) : r_(r), dry_(dry) {}
+
+  void Dry() {
+    model_ = LoadBaseline(r_);
+    for (size_t i = 0; i < r_.steps.size(); ++i) ApplyNamed(i);
+  }
 
   CompressResult Run() {
     ValidateRecipe(r_);
-    train_ = LoadFashionMnist(r_.data, "train", r_.train_limit);
-    test_ = LoadFashionMnist(r_.data, "t10k", r_.test_limit);
-    calib_ = LoadFashionMnist(r_.data, "train",
-                              std::min(r_.calib_images, train_.count));
-    model_ = MakeBaselineCnn(r_.seed);
-    LoadModelWeights(&model_, r_.baseline);
+    train_ = LoadData(r_, "train", r_.train_limit);
+    test_ = LoadData(r_, "t10k", r_.test_limit);
+    calib_ = LoadData(r_, "train", std::min(r_.calib_images, train_.count));
+    model_ = LoadBaseline(r_);
     CompressResult result;
     AddRow(&result, "baseline", true, 0);
     for (size_t i = 0; i < r_.steps.size(); ++i) {
       const auto t0 = std::chrono::steady_clock::now();
-      const std::string label = Apply(r_.steps[i], i);
+      const std::string label = ApplyNamed(i);
       const double secs =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
               .count();
@@ -210,8 +247,21 @@ class Runner {
   }
 
  private:
+  // Apply(), with the errors of the compression methods (which know nothing
+  // of recipes) given the step's file, line and field.
+  std::string ApplyNamed(size_t index) {
+    try {
+      return Apply(r_.steps[index], index);
+    } catch (const InputError& e) {
+      if (NamesFile(r_, e.what())) throw;
+      StepFail(r_, index, r_.steps[index].lines.count("layers") ? "layers" : "",
+               std::string("expected a step that fits the model, got: ") +
+                   e.what());
+    }
+  }
+
   void FineTune(const RecipeStep& s, const std::string& label, int epochs) {
-    if (epochs <= 0) return;
+    if (epochs <= 0 || dry_) return;
     TrainOptions opt;
     opt.epochs = epochs;
     opt.sgd.lr = s.lr;
@@ -392,6 +442,7 @@ class Runner {
   }
 
   const Recipe& r_;
+  const bool dry_;
   Dataset train_, test_, calib_;
   Model model_;
   int finetunes_ = 0;
@@ -517,6 +568,25 @@ Recipe ParseRecipe(const std::string& text, const std::string& file,
   }
   r.name = top.Has("name") ? rd.String(top.Get("name"), "name")
                            : fs::path(file).stem().string();
+  // The name becomes the output folder (out/<name>) and the network name of
+  // model.yaml: no path separators, no leading '.', nothing to quote.
+  const bool name_ok =
+      !r.name.empty() && r.name.size() <= 128 && r.name[0] != '.' &&
+      std::all_of(r.name.begin(), r.name.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' ||
+               c == '-' || c == '.';
+      });
+  if (!name_ok) {
+    const std::string expected =
+        "a name of at most 128 letters, digits, '_', '-', '.', not starting "
+        "with '.'";
+    if (top.Has("name")) {
+      rd.Fail(top.Get("name"), "name", expected,
+              YamlReader::Describe(top.Get("name")));
+    }
+    rd.Fail(root, "name", expected + " (the file name's stem when no name is given)",
+            "'" + r.name + "'");
+  }
   if (top.Has("baseline")) {
     r.baseline = rd.String(top.Get("baseline"), "baseline");
     if (fs::path(r.baseline).is_relative())
@@ -599,7 +669,16 @@ Recipe LoadRecipe(const std::string& path) {
                      std::filesystem::path(path).parent_path().string());
 }
 
-CompressResult RunRecipe(const Recipe& recipe) { return Runner(recipe).Run(); }
+void PreflightRecipe(const Recipe& recipe) {
+  ValidateRecipe(recipe);
+  LoadData(recipe, "train", 1);
+  LoadData(recipe, "t10k", 1);
+  Runner(recipe, true).Dry();
+}
+
+CompressResult RunRecipe(const Recipe& recipe) {
+  return Runner(recipe, false).Run();
+}
 
 std::string FormatReport(const CompressResult& result) {
   std::ostringstream os;

@@ -98,6 +98,13 @@ Recipe LoadRecipe(const std::string& path);
 // (ParseRecipe has already done this for a recipe it read).
 void ValidateRecipe(const Recipe& recipe);
 
+// Everything that can be checked before training starts, each failure an
+// InputError naming the recipe file, a line and a field: the recipe's rules,
+// the baseline's weights (field 'baseline'), the Fashion-MNIST files, and
+// every step applied without fine-tuning to the baseline's structure (a layer
+// name, rank or filter count that does not fit the model at that step).
+void PreflightRecipe(const Recipe& recipe);
+
 // Validates the recipe, runs it on the baseline and returns the report and the
 // final integer network. Integer accuracy is measured after the baseline, after
 // every quantize step and for the final model.

@@ -16,7 +16,9 @@
 #include <utility>
 #include <vector>
 
+#include "golden/checked.h"
 #include "golden/errors.h"
+#include "golden/input_file.h"
 #include "golden/npy.h"
 #include "golden/requant.h"
 #include "sim/tflite/tflite_subset_generated.h"
@@ -803,6 +805,7 @@ TfliteImport Importer::Run() {
                  c == '-' || c == '.');
       },
       '_');
+  if (stem.size() > kMaxNameLength) stem.resize(kMaxNameLength);
   y_ << "# Imported by `sparq import` from " << fs::path(path_).filename()
      << " (docs/import.md).\n";
   if (options_.rows > 0) {
@@ -927,13 +930,10 @@ TfliteImport ImportTfliteBytes(const std::string& bytes,
 
 TfliteImport ImportTflite(const std::string& path,
                           const TfliteImportOptions& options) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw InputError(path + ": cannot open the TFLite file (" +
-                     std::strerror(errno) + ")");
-  }
-  const std::string bytes((std::istreambuf_iterator<char>(in)),
-                          std::istreambuf_iterator<char>());
+  // A regular file only (never blocks on a FIFO); FlatBuffers address at
+  // most 2 GiB.
+  const std::string bytes =
+      ReadInputFile(path, "TFLite file", uint64_t{1} << 31);
   return ImportTfliteBytes(bytes, path, options);
 }
 
