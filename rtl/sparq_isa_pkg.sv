@@ -165,5 +165,7 @@ package sparq_isa_pkg;
   localparam int MagicWord = 32'h5350_5251;  // value of config register Magic (ASCII SPRQ)
   localparam int CtrSelBits = 5;  // width of the counter select ctr_sel
   localparam int EngineQueueDepth = 8;  // dispatcher entries per engine queue
+  localparam int LoadBeatSlots = 8;  // DRAM beats the load engine keeps for reuse (one is being replaced)
+  localparam int LoadGroupRows = 4;  // dense LOAD: whole kernel rows merged into a line per cycle
 
 endpackage
