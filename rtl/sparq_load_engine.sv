@@ -184,6 +184,7 @@ module sparq_load_engine #(
   logic [31:0] base_d, base_q;      // address of input pixel (iy0, ix0)
 
   logic [31:0] mul_a, mul_prod;
+  logic [15:0] pf_cols;  // dense prefetch: columns of the LOAD right of ix0
   logic [15:0] mul_b;
   logic [31:0] mul_low;
 
@@ -199,6 +200,7 @@ module sparq_load_engine #(
       3'd6: mul_b = {{2{f_ix0[13]}}, f_ix0};
       default: ;
     endcase
+    if (state_q == StWait) mul_b = pf_cols;
   end
 
   // Low 32 bits of a * signed(b): the unsigned product, minus a*2^16 when b
@@ -304,6 +306,14 @@ module sparq_load_engine #(
   logic [Rows-1:0][SlotW-1:0]    lo_slot, hi_slot, lo_sel, hi_sel;
   logic [Rows-1:0][19:0]         tot_r;
   logic                   col_whole, multi, fresh_v, need_lo, need_hi, pseudo;
+  // Prefetch (dense, contiguous taps, windows that touch or overlap): a line
+  // needing no fresh beat fetches the beat after a group row's piece, if it
+  // holds bytes of columns the LOAD still reads (below ix0 + pf_cols).
+  logic                   pf_ok, pf_v, pf_hit, pf_keep;
+  logic [BeatIdxW-1:0]    pf_b, pf_nb;
+  logic [19:0]            cols_win, cols_img;
+  logic [11:0]            nx_m1;
+  logic [31:0]            lim_d, lim_q;
   logic [BeatIdxW-1:0]    fresh_b, nb_j;
   logic [RowsW-1:0]       g;
   logic [4:0]             ky_g;
@@ -372,6 +382,42 @@ module sparq_load_engine #(
       if (ok_r[j] && (need_lo || need_hi)) begin
         fresh_v = 1'b1;
         fresh_b = nb_j;
+      end
+    end
+  end
+
+  assign nx_m1    = f_nx - 12'd1;
+  assign cols_win = 20'(nx_m1) * 20'(f_sx) + 20'(f_kw);
+  assign cols_img = {8'd0, f_w} - ix0_ext;
+  assign pf_cols  = (cols_win < cols_img) ? cols_win[15:0] : cols_img[15:0];
+  assign pf_ok    = f_dense && contig_q && (f_sx <= f_kw);
+
+  // The slot after rr_q stops hitting once a prefetch fills rr_q: no
+  // prefetch while the line reads from it.
+  always_comb begin
+    pf_keep = 1'b0;
+    for (int j = 0; j < Rows; j++) begin
+      if ((RowsW'(j) < g) && rd_r[j] &&
+          ((lo_sel[j] == rr_q + SlotW'(1)) || (hi_sel[j] == rr_q + SlotW'(1)))) begin
+        pf_keep = 1'b1;
+      end
+    end
+  end
+
+  always_comb begin
+    pf_v  = 1'b0;
+    pf_b  = '0;
+    pf_nb = '0;
+    for (int j = 0; j < Rows; j++) begin
+      pf_nb  = b0_r[j] + (span_r[j] ? BeatIdxW'(2) : BeatIdxW'(1));
+      pf_hit = 1'b0;
+      for (int s = 0; s < Slots; s++) begin
+        if (tag_ok_q[s] && (SlotW'(s) != rr_q) && (tag_q[s] == pf_nb)) pf_hit = 1'b1;
+      end
+      if (!pf_v && pf_ok && !pf_keep && (RowsW'(j) < g) && rd_r[j] && !pf_hit &&
+          ({pf_nb, {BeatAw{1'b0}}} < aky_r[j] + lim_q)) begin
+        pf_v = 1'b1;
+        pf_b = pf_nb;
       end
     end
   end
@@ -456,7 +502,8 @@ module sparq_load_engine #(
         desc_in.nb = 1'b1;
       end else begin
         gen_line     = 1'b1;
-        req_push     = fresh_v;
+        req_push     = fresh_v || pf_v;
+        req_beat     = fresh_v ? fresh_b : pf_b;
         desc_in.np   = g;
         desc_in.we   = buf_ok && flush;
         desc_in.part = !flush;
@@ -491,6 +538,7 @@ module sparq_load_engine #(
     rem_d       = rem_q;
     pos_d       = pos_q;
     contig_d    = contig_q;
+    lim_d       = lim_q;
     tag_d       = tag_q;
     tag_ok_d    = tag_ok_q;
     rr_d        = rr_q;
@@ -537,6 +585,7 @@ module sparq_load_engine #(
         // Consecutive taps of a row are one DRAM run when a tap step is
         // exactly one segment.
         contig_d = (f_dx == 4'd1) && (step_kx_q == {16'd0, f_seg});
+        lim_d    = mul_prod;  // pf_cols * pix_stride
         if (!f_pop_next || c2l_avail_i) state_d = StRun;
       end
       StRun: begin
@@ -642,6 +691,7 @@ module sparq_load_engine #(
     rem_q       <= rem_d;
     pos_q       <= pos_d;
     contig_q    <= contig_d;
+    lim_q       <= lim_d;
     tag_q       <= tag_d;
   end
 

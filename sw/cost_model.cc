@@ -24,13 +24,17 @@ namespace {
 class BeatSlots {
  public:
   explicit BeatSlots(bool any) : any_(any) {}
-  bool Hit(int64_t b) const {
+  bool Hit(int64_t b) const { return Slot(b) >= 0; }
+  // The slot holding beat b, or -1.
+  int Slot(int64_t b) const {
     for (int s = 0; s < kLoadBeatSlots; ++s) {
       const bool looked = any_ ? s != rr_ : s == (rr_ + kLoadBeatSlots - 1) % kLoadBeatSlots;
-      if (looked && ok_[s] && tag_[s] == b) return true;
+      if (looked && ok_[s] && tag_[s] == b) return s;
     }
-    return false;
+    return -1;
   }
+  // The slot that stops hitting after the next fetch.
+  int AfterNext() const { return (rr_ + 1) % kLoadBeatSlots; }
   void Fetch(int64_t b) {
     tag_[rr_] = b;
     ok_[rr_] = true;
@@ -49,11 +53,16 @@ class BeatSlots {
 // fills), except that a whole kernel row at kx = 0 takes the next rows'
 // whole-row pieces with it (up to kLoadGroupRows, while they fit the line,
 // their beats are in slots, and at most one fresh beat is needed). A piece
-// needing two fresh beats first fetches one alone.
+// needing two fresh beats first fetches one alone. A step needing no fresh
+// beat prefetches the beat after the first group row's piece that misses,
+// when the taps are contiguous, windows touch (sx <= kw) and that beat
+// holds columns the LOAD reads.
 void DenseLoadSteps(const LoadInstr& i, int64_t lb, int64_t beat, uint64_t* cycles,
                     uint64_t* beats) {
   BeatSlots slots(true);
   const bool contig = i.dx == 1 && i.pix_stride == i.seg_bytes;
+  const bool pf_ok = contig && i.sx <= i.kw;
+  const int64_t col_end = std::min(i.ix0 + (i.nx - 1) * i.sx + i.kw, i.w);
   for (int64_t y = 0; y < i.ny; ++y) {
     for (int64_t x = 0; x < i.nx; ++x) {
       int64_t pos = 0, ky = 0, kx = 0, al = 0;
@@ -81,6 +90,9 @@ void DenseLoadSteps(const LoadInstr& i, int64_t lb, int64_t beat, uint64_t* cycl
         bool fresh = false, pseudo = false;
         int64_t fresh_beat = 0;
         int64_t g = 1;
+        int64_t next[kLoadGroupRows] = {};  // beat after row j's piece, or -1
+        bool keep = false;  // the group reads the slot after the next fetch
+        bool keep_j[kLoadGroupRows] = {};
         for (int64_t j = 0; j < kLoadGroupRows; ++j) {
           const int64_t ihj = ih + j * i.dy;
           const bool rin = ihj >= 0 && ihj < i.h;
@@ -88,10 +100,20 @@ void DenseLoadSteps(const LoadInstr& i, int64_t lb, int64_t beat, uint64_t* cycl
           const int64_t addr = i.dram_base + (ihj * i.w + iw) * i.pix_stride + al;
           const int64_t b0 = rd ? addr / beat : 0;
           const bool span = rd && addr % beat + vb > beat;
+          next[j] = -1;
+          if (rd && (slots.Slot(b0) == slots.AfterNext() ||
+                     (span && slots.Slot(b0 + 1) == slots.AfterNext()))) {
+            keep_j[j] = true;
+          }
+          if (rd && pf_ok) {
+            const int64_t nb = b0 + (span ? 2 : 1);
+            if (nb * beat < i.dram_base + (ihj * i.w + col_end) * i.pix_stride) next[j] = nb;
+          }
           const bool need_lo = rd && !slots.Hit(b0);
           const bool need_hi = span && !slots.Hit(b0 + 1);
           const int64_t nb = need_lo ? b0 : b0 + 1;
           if (j == 0) {
+            keep = keep_j[0];
             pseudo = need_lo && need_hi;
           } else {
             const bool ok = multi && ky + j < i.kh && (!rin || col_whole) &&
@@ -99,6 +121,7 @@ void DenseLoadSteps(const LoadInstr& i, int64_t lb, int64_t beat, uint64_t* cycl
                             (!(need_lo || need_hi) || !fresh || fresh_beat == nb);
             if (!ok) break;
             g = j + 1;
+            keep = keep || keep_j[j];
           }
           if (need_lo || need_hi) {
             fresh = true;
@@ -115,6 +138,14 @@ void DenseLoadSteps(const LoadInstr& i, int64_t lb, int64_t beat, uint64_t* cycl
         if (fresh) {
           slots.Fetch(fresh_beat);
           ++*beats;
+        } else if (!keep) {
+          for (int64_t j = 0; j < g; ++j) {
+            if (next[j] >= 0 && !slots.Hit(next[j])) {
+              slots.Fetch(next[j]);
+              ++*beats;
+              break;
+            }
+          }
         }
         const bool kx_last = taps == left;
         const bool pix_end = run_end && kx_last && ky + g == i.kh;
