@@ -15,7 +15,8 @@
 //    fetches into it). An ordinary line reuses only the beat requested last;
 //    a dense piece any slot, so the kh input rows under a sliding window are
 //    read once per beat. A line that needs two fresh beats takes two cycles
-//    (a consume-only descriptor, then the line). Out-of-bounds and empty lines request nothing but still pass
+//    (a consume-only descriptor, then the line); a dense line that needs none
+//    prefetches the next beat of one of its rows (see pf_* below). Out-of-bounds and empty lines request nothing but still pass
 //    through the descriptor FIFO, so SRAM writes stay in program order.
 //  * The realigner pops one descriptor per cycle, takes at most one response
 //    beat into its slot, and shifts each piece's two-beat window by the
@@ -221,7 +222,7 @@ module sparq_load_engine #(
   // Slot rr_q is the next one replaced and never hits, so a line never reads
   // the slot its own fresh beat overwrites. Ordinary LOADs reuse only the
   // beat requested last (slot rr_q - 1); dense LOADs reuse any slot.
-  logic [Slots-1:0][BeatIdxW-1:0] tag_d, tag_q;
+  logic [Slots*BeatIdxW-1:0]      tag_d, tag_q;
   logic [Slots-1:0]               tag_ok_d, tag_ok_q;
   logic [SlotW-1:0]               rr_d, rr_q;
 
@@ -297,14 +298,14 @@ module sparq_load_engine #(
   // columns) join it in the same line while they fit, their beats are held
   // in slots, and the group needs at most one fresh beat. Row j of the
   // group: input row ih + j*dy at aky + j*step_ky.
-  logic [Rows:0][31:0]    aky_r;
-  logic [Rows:0][19:0]    ih_r;
+  logic [(Rows+1)*32-1:0] aky_r;
+  logic [(Rows+1)*20-1:0] ih_r;
   logic [Rows-1:0]        rin_r, rd_r, ok_r, span_r, lo_hit, hi_hit;
   logic [19:0]            ih_j;
-  logic [Rows-1:0][BeatAw-1:0]   off_r;
-  logic [Rows-1:0][BeatIdxW-1:0] b0_r;
-  logic [Rows-1:0][SlotW-1:0]    lo_slot, hi_slot, lo_sel, hi_sel;
-  logic [Rows-1:0][19:0]         tot_r;
+  logic [Rows*BeatAw-1:0]        off_r;
+  logic [Rows*BeatIdxW-1:0]      b0_r;
+  logic [Rows*SlotW-1:0]         lo_slot, hi_slot, lo_sel, hi_sel;
+  logic [Rows*20-1:0]            tot_r;
   logic                   col_whole, multi, fresh_v, need_lo, need_hi, pseudo;
   // Prefetch (dense, contiguous taps, windows that touch or overlap): a line
   // needing no fresh beat fetches the beat after a group row's piece, if it
@@ -329,8 +330,8 @@ module sparq_load_engine #(
 
   always_comb begin
     for (int j = 0; j <= Rows; j++) begin
-      aky_r[j] = aky_q + step_ky_q * 32'(j);
-      ih_r[j]  = ih_q + 20'(f_dy) * 20'(j);
+      aky_r[(j)*32 +: 32] = aky_q + step_ky_q * 32'(j);
+      ih_r[(j)*20 +: 20]  = ih_q + 20'(f_dy) * 20'(j);
     end
     fresh_v = 1'b0;
     fresh_b = '0;
@@ -340,42 +341,42 @@ module sparq_load_engine #(
     nb_j    = '0;
     g       = RowsW'(1);
     for (int j = 0; j < Rows; j++) begin
-      addr_j    = aky_r[j] + akx_q + al_q;
-      off_r[j]  = addr_j[BeatAw-1:0];
-      b0_r[j]   = addr_j[31:BeatAw];
-      ih_j      = ih_r[j];
+      addr_j    = aky_r[(j)*32 +: 32] + akx_q + al_q;
+      off_r[(j)*BeatAw +: BeatAw]  = addr_j[BeatAw-1:0];
+      b0_r[(j)*BeatIdxW +: BeatIdxW]   = addr_j[31:BeatAw];
+      ih_j      = ih_r[(j)*20 +: 20];
       rin_r[j]  = !ih_j[19] && (ih_j < {8'd0, f_h});
       rd_r[j]   = rin_r[j] && col_in && (vb != '0) && buf_ok;
-      span_r[j] = ({1'b0, off_r[j]} + OffW'(vb)) > OffW'(Beat);
-      tot_r[j]  = 20'(vb) * 20'(j + 1);
+      span_r[j] = ({1'b0, off_r[(j)*BeatAw +: BeatAw]} + OffW'(vb)) > OffW'(Beat);
+      tot_r[(j)*20 +: 20]  = 20'(vb) * 20'(j + 1);
       lo_hit[j]  = 1'b0;
       hi_hit[j]  = 1'b0;
-      lo_slot[j] = rr_q;
-      hi_slot[j] = rr_q;
+      lo_slot[(j)*SlotW +: SlotW] = rr_q;
+      hi_slot[(j)*SlotW +: SlotW] = rr_q;
       for (int s = 0; s < Slots; s++) begin
         if (tag_ok_q[s] && (f_dense ? (SlotW'(s) != rr_q) : (SlotW'(s) == rr_q - SlotW'(1)))) begin
-          if (tag_q[s] == b0_r[j]) begin
+          if (tag_q[(s)*BeatIdxW +: BeatIdxW] == b0_r[(j)*BeatIdxW +: BeatIdxW]) begin
             lo_hit[j]  = 1'b1;
-            lo_slot[j] = SlotW'(s);
+            lo_slot[(j)*SlotW +: SlotW] = SlotW'(s);
           end
-          if (f_dense && (tag_q[s] == b0_r[j] + BeatIdxW'(1))) begin
+          if (f_dense && (tag_q[(s)*BeatIdxW +: BeatIdxW] == b0_r[(j)*BeatIdxW +: BeatIdxW] + BeatIdxW'(1))) begin
             hi_hit[j]  = 1'b1;
-            hi_slot[j] = SlotW'(s);
+            hi_slot[(j)*SlotW +: SlotW] = SlotW'(s);
           end
         end
       end
-      lo_sel[j] = lo_hit[j] ? lo_slot[j] : rr_q;
-      hi_sel[j] = !span_r[j] ? lo_sel[j] : (hi_hit[j] ? hi_slot[j] : rr_q);
+      lo_sel[(j)*SlotW +: SlotW] = lo_hit[j] ? lo_slot[(j)*SlotW +: SlotW] : rr_q;
+      hi_sel[(j)*SlotW +: SlotW] = !span_r[j] ? lo_sel[(j)*SlotW +: SlotW] : (hi_hit[j] ? hi_slot[(j)*SlotW +: SlotW] : rr_q);
       need_lo = rd_r[j] && !lo_hit[j];
       need_hi = rd_r[j] && span_r[j] && !hi_hit[j];
-      nb_j    = need_lo ? b0_r[j] : b0_r[j] + BeatIdxW'(1);
+      nb_j    = need_lo ? b0_r[(j)*BeatIdxW +: BeatIdxW] : b0_r[(j)*BeatIdxW +: BeatIdxW] + BeatIdxW'(1);
       if (j == 0) begin
         ok_r[j] = 1'b1;
         pseudo  = need_lo && need_hi;
       end else begin
         ok_r[j] = ok_r[j-1] && multi && (5'(ky_q) + 5'(j) < 5'(f_kh)) &&
                   (!rin_r[j] || col_whole) &&
-                  (tot_r[j] <= space) && !(need_lo && need_hi) &&
+                  (tot_r[(j)*20 +: 20] <= space) && !(need_lo && need_hi) &&
                   (!(need_lo || need_hi) || !fresh_v || (fresh_b == nb_j));
         if (ok_r[j]) g = RowsW'(j + 1);
       end
@@ -398,7 +399,7 @@ module sparq_load_engine #(
     pf_keep = 1'b0;
     for (int j = 0; j < Rows; j++) begin
       if ((RowsW'(j) < g) && rd_r[j] &&
-          ((lo_sel[j] == rr_q + SlotW'(1)) || (hi_sel[j] == rr_q + SlotW'(1)))) begin
+          ((lo_sel[(j)*SlotW +: SlotW] == rr_q + SlotW'(1)) || (hi_sel[(j)*SlotW +: SlotW] == rr_q + SlotW'(1)))) begin
         pf_keep = 1'b1;
       end
     end
@@ -409,13 +410,13 @@ module sparq_load_engine #(
     pf_b  = '0;
     pf_nb = '0;
     for (int j = 0; j < Rows; j++) begin
-      pf_nb  = b0_r[j] + (span_r[j] ? BeatIdxW'(2) : BeatIdxW'(1));
+      pf_nb  = b0_r[(j)*BeatIdxW +: BeatIdxW] + (span_r[j] ? BeatIdxW'(2) : BeatIdxW'(1));
       pf_hit = 1'b0;
       for (int s = 0; s < Slots; s++) begin
-        if (tag_ok_q[s] && (SlotW'(s) != rr_q) && (tag_q[s] == pf_nb)) pf_hit = 1'b1;
+        if (tag_ok_q[s] && (SlotW'(s) != rr_q) && (tag_q[(s)*BeatIdxW +: BeatIdxW] == pf_nb)) pf_hit = 1'b1;
       end
       if (!pf_v && pf_ok && !pf_keep && (RowsW'(j) < g) && rd_r[j] && !pf_hit &&
-          ({pf_nb, {BeatAw{1'b0}}} < aky_r[j] + lim_q)) begin
+          ({pf_nb, {BeatAw{1'b0}}} < aky_r[(j)*32 +: 32] + lim_q)) begin
         pf_v = 1'b1;
         pf_b = pf_nb;
       end
@@ -423,9 +424,9 @@ module sparq_load_engine #(
   end
 
   always_comb begin
-    tot = tot_r[0];
+    tot = tot_r[(0)*20 +: 20];
     for (int j = 1; j < Rows; j++) begin
-      if (g == RowsW'(j + 1)) tot = tot_r[j];
+      if (g == RowsW'(j + 1)) tot = tot_r[(j)*20 +: 20];
     end
   end
   assign ky_g = 5'(ky_q) + 5'(g);
@@ -462,8 +463,8 @@ module sparq_load_engine #(
 
   line_desc_t                desc_in, desc_out;
   logic [Rows*PieceW-1:0]    pcs_in, pcs_out;
-  logic [Rows-1:0][BeatAw-1:0] pc_off;
-  logic [Rows-1:0][SlotW-1:0]  pc_lo, pc_hi;
+  logic [Rows*BeatAw-1:0]      pc_off;
+  logic [Rows*SlotW-1:0]       pc_lo, pc_hi;
   logic [Rows-1:0]             pc_fill;
   logic       desc_push, desc_in_ready, desc_out_valid, desc_pop;
   logic [$clog2(LineFifoDepth + 1)-1:0] desc_count;
@@ -487,7 +488,7 @@ module sparq_load_engine #(
     desc_in.bufsel = f_buf;
     desc_in.pad    = f_pad;
     for (int j = 0; j < Rows; j++) begin
-      pcs_in[j*PieceW +: PieceW] = {off_r[j], lo_sel[j], hi_sel[j], !rd_r[j]};
+      pcs_in[j*PieceW +: PieceW] = {off_r[(j)*BeatAw +: BeatAw], lo_sel[(j)*SlotW +: SlotW], hi_sel[(j)*SlotW +: SlotW], !rd_r[j]};
     end
     if (state_q == StRun) begin
       if (zero_steps) begin
@@ -498,7 +499,7 @@ module sparq_load_engine #(
         // Two fresh beats: fetch the first one alone, then the line reuses it.
         gen_pseudo = 1'b1;
         req_push   = 1'b1;
-        req_beat   = b0_r[0];
+        req_beat   = b0_r[(0)*BeatIdxW +: BeatIdxW];
         desc_in.nb = 1'b1;
       end else begin
         gen_line     = 1'b1;
@@ -544,7 +545,7 @@ module sparq_load_engine #(
     rr_d        = rr_q;
 
     if (gen_fire && req_push) begin
-      tag_d[rr_q]    = req_beat;
+      tag_d[(rr_q)*BeatIdxW +: BeatIdxW]    = req_beat;
       tag_ok_d[rr_q] = 1'b1;
       rr_d           = rr_q + SlotW'(1);
     end
@@ -622,8 +623,8 @@ module sparq_load_engine #(
           end else if (kx_last) begin
             // next ky (past the whole group of rows)
             ky_d  = ky_g[3:0];
-            aky_d = aky_r[g];
-            ih_d  = ih_r[g];
+            aky_d = aky_r[(g)*32 +: 32];
+            ih_d  = ih_r[(g)*20 +: 20];
             kx_d  = '0;
             akx_d = ax_q;
             iw_d  = iwx_q;
@@ -731,11 +732,11 @@ module sparq_load_engine #(
   // ---------------------------------------------------------------------------
   // Realigner
   // ---------------------------------------------------------------------------
-  logic [Slots-1:0][DramBits-1:0] slot_q;
+  logic [Slots*DramBits-1:0]      slot_q;
   logic [DramBits-1:0]            lo_data, hi_data;
   logic [2*DramBits-1:0]          window, shifted;
-  logic [Rows-1:0][LineBits-1:0]  placed;
-  logic [Rows-1:0][VbW1+1:0]      doff_r;
+  logic [Rows*LineBits-1:0]       placed;
+  logic [Rows*(VbW1+2)-1:0]      doff_r;
   logic [LineBits-1:0]            line, asm_q, placed_j;
   logic [Rows-1:0]                unused_shifted;
 
@@ -746,15 +747,15 @@ module sparq_load_engine #(
   // for the slot it fills) and lands at doff + j*vb.
   always_comb begin
     for (int j = 0; j < Rows; j++) begin
-      {pc_off[j], pc_lo[j], pc_hi[j], pc_fill[j]} = pcs_out[j*PieceW +: PieceW];
-      lo_data = (desc_out.nb && (pc_lo[j] == desc_out.wslot)) ? dram_rd_rsp_data_i
-                                                                       : slot_q[pc_lo[j]];
-      hi_data = (desc_out.nb && (pc_hi[j] == desc_out.wslot)) ? dram_rd_rsp_data_i
-                                                                       : slot_q[pc_hi[j]];
+      {pc_off[(j)*BeatAw +: BeatAw], pc_lo[(j)*SlotW +: SlotW], pc_hi[(j)*SlotW +: SlotW], pc_fill[j]} = pcs_out[j*PieceW +: PieceW];
+      lo_data = (desc_out.nb && (pc_lo[(j)*SlotW +: SlotW] == desc_out.wslot)) ? dram_rd_rsp_data_i
+                                                                       : slot_q[(pc_lo[(j)*SlotW +: SlotW])*DramBits +: DramBits];
+      hi_data = (desc_out.nb && (pc_hi[(j)*SlotW +: SlotW] == desc_out.wslot)) ? dram_rd_rsp_data_i
+                                                                       : slot_q[(pc_hi[(j)*SlotW +: SlotW])*DramBits +: DramBits];
       window    = {hi_data, lo_data};
-      shifted   = window >> {pc_off[j], 3'b000};
-      doff_r[j] = (VbW1 + 2)'(desc_out.doff) + (VbW1 + 2)'(j) * (VbW1 + 2)'(desc_out.vb);
-      placed[j] = shifted[LineBits-1:0] << {doff_r[j], 3'b000};
+      shifted   = window >> {pc_off[(j)*BeatAw +: BeatAw], 3'b000};
+      doff_r[(j)*(VbW1 + 2) +: (VbW1 + 2)] = (VbW1 + 2)'(desc_out.doff) + (VbW1 + 2)'(j) * (VbW1 + 2)'(desc_out.vb);
+      placed[(j)*LineBits +: LineBits] = shifted[LineBits-1:0] << {doff_r[(j)*(VbW1 + 2) +: (VbW1 + 2)], 3'b000};
       unused_shifted[j] = ^shifted[2*DramBits-1:LineBits];
     end
   end
@@ -769,9 +770,9 @@ module sparq_load_engine #(
       end else begin
         line[8*i +: 8] = 8'd0;
         for (int j = 0; j < Rows; j++) begin
-          if ((RowsW'(j) < desc_out.np) && ((VbW1 + 2)'(i) >= doff_r[j]) &&
-              ((VbW1 + 2)'(i) < doff_r[j] + (VbW1 + 2)'(desc_out.vb))) begin
-            placed_j       = placed[j];
+          if ((RowsW'(j) < desc_out.np) && ((VbW1 + 2)'(i) >= doff_r[(j)*(VbW1 + 2) +: (VbW1 + 2)]) &&
+              ((VbW1 + 2)'(i) < doff_r[(j)*(VbW1 + 2) +: (VbW1 + 2)] + (VbW1 + 2)'(desc_out.vb))) begin
+            placed_j       = placed[(j)*LineBits +: LineBits];
             line[8*i +: 8] = pc_fill[j] ? desc_out.pad : placed_j[8*i +: 8];
           end
         end
@@ -780,7 +781,7 @@ module sparq_load_engine #(
   end
 
   always_ff @(posedge clk_i) begin
-    if (desc_pop && desc_out.nb) slot_q[desc_out.wslot] <= dram_rd_rsp_data_i;
+    if (desc_pop && desc_out.nb) slot_q[(desc_out.wslot)*DramBits +: DramBits] <= dram_rd_rsp_data_i;
     if (desc_pop && desc_out.part) asm_q <= line;
   end
 
