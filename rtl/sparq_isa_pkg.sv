@@ -198,5 +198,7 @@ package sparq_isa_pkg;
   localparam int SparseLaneOuts = 128;  // Spmv: accumulators per sparse lane (outputs per lane per tile)
   localparam int SparseRelBits = 6;  // Spmv: width of an entry's relative index (zeros before it)
   localparam int SparseActFifoLines = 8;  // Spmv: ACT lines buffered ahead of the slowest lane
+  localparam int LoadBeatSlots = 8;  // DRAM beats the load engine keeps for reuse (one is being replaced)
+  localparam int LoadGroupRows = 4;  // dense LOAD: whole kernel rows merged into a line per cycle
 
 endpackage

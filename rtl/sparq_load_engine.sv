@@ -9,14 +9,18 @@
 //    instruction on one shared 32x16 multiplier (7 setup cycles, skipped
 //    for a plain copy of one pixel). For each
 //    in-bounds line it requests the B-aligned beats that hold its valid bytes
-//    and pushes a descriptor. A line whose first beat is the last beat already
-//    requested reuses it (dense small lines share beats); a line that needs
-//    two fresh beats takes two cycles (a consume-only descriptor, then the
-//    line). Out-of-bounds and empty lines request nothing but still pass
+//    and pushes a descriptor. Beats live in LoadBeatSlots slots, replaced in
+//    turn (the generator keeps their tags, the realigner their data; the
+//    slot replaced next never hits, as its data changes under the line that
+//    fetches into it). An ordinary line reuses only the beat requested last;
+//    a dense piece any slot, so the kh input rows under a sliding window are
+//    read once per beat. A line that needs two fresh beats takes two cycles
+//    (a consume-only descriptor, then the line); a dense line that needs none
+//    prefetches the next beat of one of its rows (see pf_* below). Out-of-bounds and empty lines request nothing but still pass
 //    through the descriptor FIFO, so SRAM writes stay in program order.
 //  * The realigner pops one descriptor per cycle, takes at most one response
-//    beat, keeps the last beat it took, and shifts the two-beat window by the
-//    line's byte offset. Bytes at or beyond valid_bytes are zero; out-of-bounds
+//    beat into its slot, and shifts each piece's two-beat window by the
+//    piece's byte offset. Bytes at or beyond valid_bytes are zero; out-of-bounds
 //    lines are filled with pad. The write leaves through one registered port.
 //
 // Dense LOADs (field `dense`) pack a pixel's tap segments back to back. The
@@ -25,8 +29,10 @@
 // out of bounds, cut where an SRAM line fills up. A piece carries its byte
 // offset inside the line (doff); the realigner merges it into an assembly
 // register and writes the line when it is full or the pixel ends. One piece
-// per cycle, so a 3x3 kernel on one channel costs 3 cycles per pixel row of
-// the kernel window, not 9 lines.
+// per cycle, except that a whole kernel row at kx = 0 takes up to
+// LoadGroupRows - 1 following whole rows (padding, or one run at the same
+// columns) into the line in the same cycle while they fit and need at most
+// one fresh beat: a 3x3 one-channel window on a 16-byte line is one cycle.
 //
 // The descriptor FIFO bounds the reads in flight (LineFifoDepth beats), so a
 // DRAM latency below that depth does not serialize: aligned lines stream at
@@ -87,7 +93,17 @@ module sparq_load_engine #(
   localparam int VbW       = $clog2(LineBytes + 1);
   localparam int VbW1      = VbW + 1;
   localparam int OffW      = BeatAw + 1;  // offset + valid bytes < 2 * Beat
-  localparam int DescW     = 31 + BufW + BeatAw + 2 * VbW;  // bits of line_desc_t
+  localparam int Slots     = sparq_isa_pkg::LoadBeatSlots;
+  localparam int SlotW     = $clog2(Slots);
+  localparam int Rows      = sparq_isa_pkg::LoadGroupRows;
+  localparam int RowsW     = $clog2(Rows + 1);
+  localparam int PieceW    = BeatAw + 2 * SlotW + 1;  // bits of piece_t
+  // bits of line_desc_t
+  localparam int DescW     = 29 + SlotW + RowsW + BufW + 2 * VbW + Rows * PieceW;  // + pieces
+
+  if (Slots < 2 || (1 << SlotW) != Slots || Rows < 1) begin : g_bad_slots
+    `ELAB_ERROR("sparq_load_engine: LoadBeatSlots must be a power of two >= 2, LoadGroupRows >= 1")
+  end
 
   if (LineBytes > Beat) begin : g_bad_line
     `ELAB_ERROR("sparq_load_engine: SRAM lines (R, C and ParamBytes-byte PARAM records) must fit one DRAM beat")
@@ -169,6 +185,7 @@ module sparq_load_engine #(
   logic [31:0] base_d, base_q;      // address of input pixel (iy0, ix0)
 
   logic [31:0] mul_a, mul_prod;
+  logic [15:0] pf_cols;  // dense prefetch: columns of the LOAD right of ix0
   logic [15:0] mul_b;
   logic [31:0] mul_low;
 
@@ -184,6 +201,7 @@ module sparq_load_engine #(
       3'd6: mul_b = {{2{f_ix0[13]}}, f_ix0};
       default: ;
     endcase
+    if (state_q == StWait) mul_b = pf_cols;
   end
 
   // Low 32 bits of a * signed(b): the unsigned product, minus a*2^16 when b
@@ -200,9 +218,13 @@ module sparq_load_engine #(
   logic [17:0] rem_d, rem_q;  // seg_bytes - l*LB, signed
   logic [VbW-1:0] pos_d, pos_q;  // dense: bytes of the current line filled
 
-  // Beat reuse: the last beat requested in this instruction.
-  logic [BeatIdxW-1:0] last_beat_d, last_beat_q;
-  logic                last_ok_d, last_ok_q;
+  // Beat slots: the beats requested in this instruction, replaced in turn.
+  // Slot rr_q is the next one replaced and never hits, so a line never reads
+  // the slot its own fresh beat overwrites. Ordinary LOADs reuse only the
+  // beat requested last (slot rr_q - 1); dense LOADs reuse any slot.
+  logic [Slots*BeatIdxW-1:0]      tag_d, tag_q;
+  logic [Slots-1:0]               tag_ok_d, tag_ok_q;
+  logic [SlotW-1:0]               rr_d, rr_q;
 
   logic plain_copy;
   assign plain_copy = (f_ny == 12'd1) && (f_nx == 12'd1) && (f_kh == 4'd1) && (f_kw == 4'd1) &&
@@ -213,13 +235,10 @@ module sparq_load_engine #(
   assign ix0_ext = {{6{f_ix0[13]}}, f_ix0};
 
   // Current line.
-  logic [31:0]         line_addr;
-  logic [BeatAw-1:0]   off;
-  logic [BeatIdxW-1:0] beat0;
   logic [VbW-1:0]      vb;
-  logic                in_bounds, reads, span, reuse, zero_steps;
-  logic                l_wrap, ky_wrap, x_wrap, y_wrap, final_step;
-  logic                inner_last, kx_last, flush;
+  logic                zero_steps;
+  logic                l_wrap, x_wrap, y_wrap, final_step;
+  logic                inner_last, kx_last, flush, pix_end, ky_end;
   logic [VbW-1:0]      line_vb;
 
   // Dense pieces: the run of taps starting at (ky, kx) and its cut.
@@ -231,9 +250,6 @@ module sparq_load_engine #(
   logic [31:0]         tap_akx;
   logic [19:0]         tap_iw;
 
-  assign line_addr = aky_q + akx_q + al_q;
-  assign off       = line_addr[BeatAw-1:0];
-  assign beat0     = line_addr[31:BeatAw];
 
   always_comb begin
     if ($signed(rem_q) >= $signed({{(18 - VbW){1'b0}}, lb})) begin
@@ -274,29 +290,167 @@ module sparq_load_engine #(
   assign vb         = f_dense ? piece : line_vb;
   assign inner_last = f_dense ? run_end : l_wrap;
   assign kx_last    = (tap_step == kx_left);
-  assign flush      = !f_dense || (piece == VbW'(space)) ||
-                      (run_end && kx_last && ky_wrap);
+  assign flush      = !f_dense || (tot == space) || pix_end;
 
-  assign in_bounds = row_in && col_in;
-  assign reads     = in_bounds && (vb != '0) && buf_ok;
-  assign span      = ({1'b0, off} + OffW'(vb)) > OffW'(Beat);
-  assign reuse     = last_ok_q && (last_beat_q == beat0);
+
+  // Row groups (dense): when the piece at (ky, kx = 0) is its whole kernel
+  // row, the next rows' whole-row pieces (padding, or one run at the same
+  // columns) join it in the same line while they fit, their beats are held
+  // in slots, and the group needs at most one fresh beat. Row j of the
+  // group: input row ih + j*dy at aky + j*step_ky.
+  logic [(Rows+1)*32-1:0] aky_r;
+  logic [(Rows+1)*20-1:0] ih_r;
+  logic [Rows-1:0]        rin_r, rd_r, ok_r, span_r, lo_hit, hi_hit;
+  logic [19:0]            ih_j;
+  logic [Rows*BeatAw-1:0]        off_r;
+  logic [Rows*BeatIdxW-1:0]      b0_r;
+  logic [Rows*SlotW-1:0]         lo_slot, hi_slot, lo_sel, hi_sel;
+  logic [Rows*20-1:0]            tot_r;
+  logic                   col_whole, multi, fresh_v, need_lo, need_hi, pseudo;
+  // Prefetch (dense, contiguous taps, windows that touch or overlap): a line
+  // needing no fresh beat fetches the beat after a group row's piece, if it
+  // holds bytes of columns the LOAD still reads (below ix0 + pf_cols).
+  logic                   pf_ok, pf_v, pf_hit, pf_keep;
+  logic [BeatIdxW-1:0]    pf_b, pf_nb;
+  logic [19:0]            cols_win, cols_img;
+  logic [11:0]            nx_m1;
+  logic [31:0]            lim_d, lim_q;
+  logic [BeatIdxW-1:0]    fresh_b, nb_j;
+  logic [RowsW-1:0]       g;
+  logic [4:0]             ky_g;
+  logic [31:0]            addr_j;
+  logic [19:0]            tot;
+
+  // The columns of the window are one run, or all padding, in every
+  // in-bounds row.
+  assign col_whole = (!iw_q[19] && !col_in) ||
+                     (((col_in && contig_q) || (iw_q[19] && (f_dx == 4'd1))) &&
+                      (col_room >= {16'd0, f_kw}));
+  assign multi     = f_dense && (kx_q == 4'd0) && (al_q == '0) && (run_taps == f_kw) && run_end;
+
+  always_comb begin
+    for (int j = 0; j <= Rows; j++) begin
+      aky_r[(j)*32 +: 32] = aky_q + step_ky_q * 32'(j);
+      ih_r[(j)*20 +: 20]  = ih_q + 20'(f_dy) * 20'(j);
+    end
+    fresh_v = 1'b0;
+    fresh_b = '0;
+    pseudo  = 1'b0;
+    need_lo = 1'b0;
+    need_hi = 1'b0;
+    nb_j    = '0;
+    g       = RowsW'(1);
+    for (int j = 0; j < Rows; j++) begin
+      addr_j    = aky_r[(j)*32 +: 32] + akx_q + al_q;
+      off_r[(j)*BeatAw +: BeatAw]  = addr_j[BeatAw-1:0];
+      b0_r[(j)*BeatIdxW +: BeatIdxW]   = addr_j[31:BeatAw];
+      ih_j      = ih_r[(j)*20 +: 20];
+      rin_r[j]  = !ih_j[19] && (ih_j < {8'd0, f_h});
+      rd_r[j]   = rin_r[j] && col_in && (vb != '0) && buf_ok;
+      span_r[j] = ({1'b0, off_r[(j)*BeatAw +: BeatAw]} + OffW'(vb)) > OffW'(Beat);
+      tot_r[(j)*20 +: 20]  = 20'(vb) * 20'(j + 1);
+      lo_hit[j]  = 1'b0;
+      hi_hit[j]  = 1'b0;
+      lo_slot[(j)*SlotW +: SlotW] = rr_q;
+      hi_slot[(j)*SlotW +: SlotW] = rr_q;
+      for (int s = 0; s < Slots; s++) begin
+        if (tag_ok_q[s] && (f_dense ? (SlotW'(s) != rr_q) : (SlotW'(s) == rr_q - SlotW'(1)))) begin
+          if (tag_q[(s)*BeatIdxW +: BeatIdxW] == b0_r[(j)*BeatIdxW +: BeatIdxW]) begin
+            lo_hit[j]  = 1'b1;
+            lo_slot[(j)*SlotW +: SlotW] = SlotW'(s);
+          end
+          if (f_dense && (tag_q[(s)*BeatIdxW +: BeatIdxW] == b0_r[(j)*BeatIdxW +: BeatIdxW] + BeatIdxW'(1))) begin
+            hi_hit[j]  = 1'b1;
+            hi_slot[(j)*SlotW +: SlotW] = SlotW'(s);
+          end
+        end
+      end
+      lo_sel[(j)*SlotW +: SlotW] = lo_hit[j] ? lo_slot[(j)*SlotW +: SlotW] : rr_q;
+      hi_sel[(j)*SlotW +: SlotW] = !span_r[j] ? lo_sel[(j)*SlotW +: SlotW] : (hi_hit[j] ? hi_slot[(j)*SlotW +: SlotW] : rr_q);
+      need_lo = rd_r[j] && !lo_hit[j];
+      need_hi = rd_r[j] && span_r[j] && !hi_hit[j];
+      nb_j    = need_lo ? b0_r[(j)*BeatIdxW +: BeatIdxW] : b0_r[(j)*BeatIdxW +: BeatIdxW] + BeatIdxW'(1);
+      if (j == 0) begin
+        ok_r[j] = 1'b1;
+        pseudo  = need_lo && need_hi;
+      end else begin
+        ok_r[j] = ok_r[j-1] && multi && (5'(ky_q) + 5'(j) < 5'(f_kh)) &&
+                  (!rin_r[j] || col_whole) &&
+                  (tot_r[(j)*20 +: 20] <= space) && !(need_lo && need_hi) &&
+                  (!(need_lo || need_hi) || !fresh_v || (fresh_b == nb_j));
+        if (ok_r[j]) g = RowsW'(j + 1);
+      end
+      if (ok_r[j] && (need_lo || need_hi)) begin
+        fresh_v = 1'b1;
+        fresh_b = nb_j;
+      end
+    end
+  end
+
+  assign nx_m1    = f_nx - 12'd1;
+  assign cols_win = 20'(nx_m1) * 20'(f_sx) + 20'(f_kw);
+  assign cols_img = {8'd0, f_w} - ix0_ext;
+  assign pf_cols  = (cols_win < cols_img) ? cols_win[15:0] : cols_img[15:0];
+  assign pf_ok    = f_dense && contig_q && (f_sx <= f_kw);
+
+  // The slot after rr_q stops hitting once a prefetch fills rr_q: no
+  // prefetch while the line reads from it.
+  always_comb begin
+    pf_keep = 1'b0;
+    for (int j = 0; j < Rows; j++) begin
+      if ((RowsW'(j) < g) && rd_r[j] &&
+          ((lo_sel[(j)*SlotW +: SlotW] == rr_q + SlotW'(1)) || (hi_sel[(j)*SlotW +: SlotW] == rr_q + SlotW'(1)))) begin
+        pf_keep = 1'b1;
+      end
+    end
+  end
+
+  always_comb begin
+    pf_v  = 1'b0;
+    pf_b  = '0;
+    pf_nb = '0;
+    for (int j = 0; j < Rows; j++) begin
+      pf_nb  = b0_r[(j)*BeatIdxW +: BeatIdxW] + (span_r[j] ? BeatIdxW'(2) : BeatIdxW'(1));
+      pf_hit = 1'b0;
+      for (int s = 0; s < Slots; s++) begin
+        if (tag_ok_q[s] && (SlotW'(s) != rr_q) && (tag_q[(s)*BeatIdxW +: BeatIdxW] == pf_nb)) pf_hit = 1'b1;
+      end
+      if (!pf_v && pf_ok && !pf_keep && (RowsW'(j) < g) && rd_r[j] && !pf_hit &&
+          ({pf_nb, {BeatAw{1'b0}}} < aky_r[(j)*32 +: 32] + lim_q)) begin
+        pf_v = 1'b1;
+        pf_b = pf_nb;
+      end
+    end
+  end
+
+  always_comb begin
+    tot = tot_r[(0)*20 +: 20];
+    for (int j = 1; j < Rows; j++) begin
+      if (g == RowsW'(j + 1)) tot = tot_r[(j)*20 +: 20];
+    end
+  end
+  assign ky_g = 5'(ky_q) + 5'(g);
 
   assign zero_steps = (f_ny == '0) || (f_nx == '0) || (f_kh == '0) || (f_kw == '0) ||
                       (f_nl == '0) || (f_dense && (f_seg == '0));
   assign l_wrap     = (l_q == f_nl - 12'd1);
-  assign ky_wrap    = (ky_q == f_kh - 4'd1);
+  assign ky_end     = (ky_g == 5'(f_kh));
   assign x_wrap     = (x_q == f_nx - 12'd1);
   assign y_wrap     = (y_q == f_ny - 12'd1);
-  assign final_step = inner_last && kx_last && ky_wrap && x_wrap && y_wrap;
+  assign pix_end    = inner_last && kx_last && ky_end;
+  assign final_step = pix_end && x_wrap && y_wrap;
 
-  // Descriptor FIFO and beat request FIFO.
+  // Descriptor FIFO and beat request FIFO. A descriptor carries np pieces
+  // of vb bytes each, placed back to back from byte doff; piece j is
+  // {off, lo, hi, fill} at bits j*PieceW of the word after the descriptor:
+  // its first byte in the {hi, lo} beat window, the slots of the beat
+  // holding that byte and of the next one (= lo unless it spans), and
+  // "no DRAM data: pad bytes".
   typedef struct packed {
     logic                we;     // write an SRAM line (0: consume-only / marker)
-    logic                nb;     // take one response beat
-    logic                span;   // line = {new beat, held beat} window
-    logic                fill;   // no DRAM data: pad bytes
-    logic [BeatAw-1:0]   off;
+    logic                nb;     // take one response beat into slot wslot
+    logic [SlotW-1:0]    wslot;
+    logic [RowsW-1:0]    np;     // pieces (0: consume-only / marker)
     logic [VbW-1:0]      vb;
     logic [15:0]         addr;
     logic [BufW-1:0]     bufsel;
@@ -307,7 +461,11 @@ module sparq_load_engine #(
     logic [VbW-1:0]      doff;   // dense: byte offset inside the line
   } line_desc_t;
 
-  line_desc_t desc_in, desc_out;
+  line_desc_t                desc_in, desc_out;
+  logic [Rows*PieceW-1:0]    pcs_in, pcs_out;
+  logic [Rows*BeatAw-1:0]      pc_off;
+  logic [Rows*SlotW-1:0]       pc_lo, pc_hi;
+  logic [Rows-1:0]             pc_fill;
   logic       desc_push, desc_in_ready, desc_out_valid, desc_pop;
   logic [$clog2(LineFifoDepth + 1)-1:0] desc_count;
 
@@ -322,33 +480,36 @@ module sparq_load_engine #(
     gen_line   = 1'b0;
     gen_marker = 1'b0;
     req_push   = 1'b0;
-    req_beat   = beat0;
+    req_beat   = fresh_b;
     desc_in    = '0;
-    desc_in.off    = off;
+    desc_in.wslot  = rr_q;
     desc_in.vb     = vb;
     desc_in.addr   = f_sram_base + n_q;
     desc_in.bufsel = f_buf;
     desc_in.pad    = f_pad;
+    for (int j = 0; j < Rows; j++) begin
+      pcs_in[j*PieceW +: PieceW] = {off_r[(j)*BeatAw +: BeatAw], lo_sel[(j)*SlotW +: SlotW], hi_sel[(j)*SlotW +: SlotW], !rd_r[j]};
+    end
     if (state_q == StRun) begin
       if (zero_steps) begin
         gen_marker     = 1'b1;
         desc_in.last   = 1'b1;
         desc_in.push   = f_push_next;
-      end else if (reads && span && !reuse) begin
+      end else if (pseudo) begin
         // Two fresh beats: fetch the first one alone, then the line reuses it.
         gen_pseudo = 1'b1;
         req_push   = 1'b1;
+        req_beat   = b0_r[(0)*BeatIdxW +: BeatIdxW];
         desc_in.nb = 1'b1;
       end else begin
         gen_line     = 1'b1;
-        req_push     = reads && (span || !reuse);
-        req_beat     = span ? beat0 + BeatIdxW'(1) : beat0;
+        req_push     = fresh_v || pf_v;
+        req_beat     = fresh_v ? fresh_b : pf_b;
+        desc_in.np   = g;
         desc_in.we   = buf_ok && flush;
         desc_in.part = !flush;
         desc_in.doff = f_dense ? pos_q : '0;
         desc_in.nb   = req_push;
-        desc_in.span = span;
-        desc_in.fill = !reads;
         desc_in.last = final_step;
         desc_in.push = final_step && f_push_next;
       end
@@ -378,12 +539,15 @@ module sparq_load_engine #(
     rem_d       = rem_q;
     pos_d       = pos_q;
     contig_d    = contig_q;
-    last_beat_d = last_beat_q;
-    last_ok_d   = last_ok_q;
+    lim_d       = lim_q;
+    tag_d       = tag_q;
+    tag_ok_d    = tag_ok_q;
+    rr_d        = rr_q;
 
     if (gen_fire && req_push) begin
-      last_beat_d = req_beat;
-      last_ok_d   = 1'b1;
+      tag_d[(rr_q)*BeatIdxW +: BeatIdxW]    = req_beat;
+      tag_ok_d[rr_q] = 1'b1;
+      rr_d           = rr_q + SlotW'(1);
     end
 
     case (state_q)
@@ -396,9 +560,9 @@ module sparq_load_engine #(
           end else begin
             state_d = StSetup;
           end
-          setup_d   = '0;
-          base_d    = f_dram_base;
-          last_ok_d = 1'b0;
+          setup_d  = '0;
+          base_d   = f_dram_base;
+          tag_ok_d = '0;
         end
       end
       StSetup: begin
@@ -422,6 +586,7 @@ module sparq_load_engine #(
         // Consecutive taps of a row are one DRAM run when a tap step is
         // exactly one segment.
         contig_d = (f_dx == 4'd1) && (step_kx_q == {16'd0, f_seg});
+        lim_d    = mul_prod;  // pf_cols * pix_stride
         if (!f_pop_next || c2l_avail_i) state_d = StRun;
       end
       StRun: begin
@@ -434,7 +599,7 @@ module sparq_load_engine #(
     // the value its parent reaches in the same step.
     if (advance) begin
       n_d   = flush ? n_q + 16'd1 : n_q;
-      pos_d = flush ? '0 : pos_q + piece;
+      pos_d = flush ? '0 : pos_q + VbW'(tot);
       if (!inner_last) begin
         l_d   = l_q + 12'd1;
         al_d  = al_q + (f_dense ? 32'(piece) : 32'(lb));
@@ -443,8 +608,8 @@ module sparq_load_engine #(
         l_d   = '0;
         al_d  = '0;
         rem_d = {2'b00, f_seg};
-        if (!kx_last || !ky_wrap || !x_wrap) begin
-          if (ky_wrap && kx_last) begin
+        if (!pix_end || !x_wrap) begin
+          if (pix_end) begin
             // next x
             x_d   = x_q + 12'd1;
             ax_d  = ax_q + step_x_q;
@@ -456,10 +621,10 @@ module sparq_load_engine #(
             akx_d = ax_d;
             iw_d  = iwx_d;
           end else if (kx_last) begin
-            // next ky
-            ky_d  = ky_q + 4'd1;
-            aky_d = aky_q + step_ky_q;
-            ih_d  = ih_q + {16'd0, f_dy};
+            // next ky (past the whole group of rows)
+            ky_d  = ky_g[3:0];
+            aky_d = aky_r[(g)*32 +: 32];
+            ih_d  = ih_r[(g)*20 +: 20];
             kx_d  = '0;
             akx_d = ax_q;
             iw_d  = iwx_q;
@@ -490,13 +655,15 @@ module sparq_load_engine #(
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      state_q   <= StIdle;
-      setup_q   <= '0;
-      last_ok_q <= 1'b0;
+      state_q  <= StIdle;
+      setup_q  <= '0;
+      tag_ok_q <= '0;
+      rr_q     <= '0;
     end else begin
-      state_q   <= state_d;
-      setup_q   <= setup_d;
-      last_ok_q <= last_ok_d;
+      state_q  <= state_d;
+      setup_q  <= setup_d;
+      tag_ok_q <= tag_ok_d;
+      rr_q     <= rr_d;
     end
   end
 
@@ -525,7 +692,8 @@ module sparq_load_engine #(
     rem_q       <= rem_d;
     pos_q       <= pos_d;
     contig_q    <= contig_d;
-    last_beat_q <= last_beat_d;
+    lim_q       <= lim_d;
+    tag_q       <= tag_d;
   end
 
   sparq_fifo #(
@@ -536,10 +704,10 @@ module sparq_load_engine #(
     .rst_ni     (rst_ni),
     .in_valid_i (desc_push),
     .in_ready_o (desc_in_ready),
-    .in_data_i  (desc_in),
+    .in_data_i  ({pcs_in, desc_in}),
     .out_valid_o(desc_out_valid),
     .out_ready_i(desc_pop),
-    .out_data_o (desc_out),
+    .out_data_o ({pcs_out, desc_out}),
     .count_o    (desc_count)
   );
 
@@ -564,35 +732,56 @@ module sparq_load_engine #(
   // ---------------------------------------------------------------------------
   // Realigner
   // ---------------------------------------------------------------------------
-  logic [DramBits-1:0]   held_q;
-  logic [2*DramBits-1:0] window, shifted;
-  logic [LineBits-1:0]   line, placed, asm_q;
+  logic [Slots*DramBits-1:0]      slot_q;
+  logic [DramBits-1:0]            lo_data, hi_data;
+  logic [2*DramBits-1:0]          window, shifted;
+  logic [Rows*LineBits-1:0]       placed;
+  logic [Rows*(VbW1+2)-1:0]      doff_r;
+  logic [LineBits-1:0]            line, asm_q, placed_j;
+  logic [Rows-1:0]                unused_shifted;
 
   assign dram_rd_rsp_ready_o = desc_out_valid && desc_out.nb;
   assign desc_pop            = desc_out_valid && (!desc_out.nb || dram_rd_rsp_valid_i);
 
-  assign window  = {dram_rd_rsp_data_i,
-                    (desc_out.nb && !desc_out.span) ? dram_rd_rsp_data_i : held_q};
-  assign shifted = window >> {desc_out.off, 3'b000};
-  assign placed  = shifted[LineBits-1:0] << {desc_out.doff, 3'b000};
-
-  // Bytes below doff come from the assembly (earlier pieces of the line).
+  // Piece j reads the {hi, lo} window of its slots (the beat arriving now
+  // for the slot it fills) and lands at doff + j*vb.
   always_comb begin
+    for (int j = 0; j < Rows; j++) begin
+      {pc_off[(j)*BeatAw +: BeatAw], pc_lo[(j)*SlotW +: SlotW], pc_hi[(j)*SlotW +: SlotW], pc_fill[j]} = pcs_out[j*PieceW +: PieceW];
+      lo_data = (desc_out.nb && (pc_lo[(j)*SlotW +: SlotW] == desc_out.wslot)) ? dram_rd_rsp_data_i
+                                                                       : slot_q[(pc_lo[(j)*SlotW +: SlotW])*DramBits +: DramBits];
+      hi_data = (desc_out.nb && (pc_hi[(j)*SlotW +: SlotW] == desc_out.wslot)) ? dram_rd_rsp_data_i
+                                                                       : slot_q[(pc_hi[(j)*SlotW +: SlotW])*DramBits +: DramBits];
+      window    = {hi_data, lo_data};
+      shifted   = window >> {pc_off[(j)*BeatAw +: BeatAw], 3'b000};
+      doff_r[(j)*(VbW1 + 2) +: (VbW1 + 2)] = (VbW1 + 2)'(desc_out.doff) + (VbW1 + 2)'(j) * (VbW1 + 2)'(desc_out.vb);
+      placed[(j)*LineBits +: LineBits] = shifted[LineBits-1:0] << {doff_r[(j)*(VbW1 + 2) +: (VbW1 + 2)], 3'b000};
+      unused_shifted[j] = ^shifted[2*DramBits-1:LineBits];
+    end
+  end
+
+  // Bytes below doff come from the assembly (earlier pieces of the line);
+  // bytes past the last piece are zero.
+  always_comb begin
+    placed_j = '0;
     for (int i = 0; i < LineBytes; i++) begin
       if (VbW'(i) < desc_out.doff) begin
         line[8*i +: 8] = asm_q[8*i +: 8];
-      end else if (VbW1'(i) >= VbW1'(desc_out.doff) + VbW1'(desc_out.vb)) begin
-        line[8*i +: 8] = 8'd0;
-      end else if (desc_out.fill) begin
-        line[8*i +: 8] = desc_out.pad;
       end else begin
-        line[8*i +: 8] = placed[8*i +: 8];
+        line[8*i +: 8] = 8'd0;
+        for (int j = 0; j < Rows; j++) begin
+          if ((RowsW'(j) < desc_out.np) && ((VbW1 + 2)'(i) >= doff_r[(j)*(VbW1 + 2) +: (VbW1 + 2)]) &&
+              ((VbW1 + 2)'(i) < doff_r[(j)*(VbW1 + 2) +: (VbW1 + 2)] + (VbW1 + 2)'(desc_out.vb))) begin
+            placed_j       = placed[(j)*LineBits +: LineBits];
+            line[8*i +: 8] = pc_fill[j] ? desc_out.pad : placed_j[8*i +: 8];
+          end
+        end
       end
     end
   end
 
   always_ff @(posedge clk_i) begin
-    if (desc_pop && desc_out.nb) held_q <= dram_rd_rsp_data_i;
+    if (desc_pop && desc_out.nb) slot_q[(desc_out.wslot)*DramBits +: DramBits] <= dram_rd_rsp_data_i;
     if (desc_pop && desc_out.part) asm_q <= line;
   end
 
@@ -634,10 +823,6 @@ module sparq_load_engine #(
   assign evt_stall_dram_o   = busy_o && !evt_stall_tokens_o &&
                               !(dram_rd_req_valid_o && dram_rd_req_ready_i) &&
                               !(dram_rd_rsp_valid_i && dram_rd_rsp_ready_o);
-
-  // The upper half of the window only feeds lines that span two beats.
-  logic unused_shifted;
-  assign unused_shifted = ^shifted[2*DramBits-1:LineBits];
 
   `ASSERT(LoadFlagsZero, instr_valid_i |-> !instr_data_i[sparq_isa_pkg::CommonPopPrevLsb] &&
                                            !instr_data_i[sparq_isa_pkg::CommonPushPrevLsb])

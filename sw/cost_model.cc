@@ -16,10 +16,162 @@ int LoadLineBytes(const LoadInstr& i, const HwConfig& hw) {
   return 0;
 }
 
+namespace {
+
+// The load engine's beat slots: kLoadBeatSlots beats replaced in turn; the
+// slot replaced next never hits. Ordinary LOADs look only at the beat
+// requested last, dense LOADs at every slot.
+class BeatSlots {
+ public:
+  explicit BeatSlots(bool any) : any_(any) {}
+  bool Hit(int64_t b) const { return Slot(b) >= 0; }
+  // The slot holding beat b, or -1.
+  int Slot(int64_t b) const {
+    for (int s = 0; s < kLoadBeatSlots; ++s) {
+      const bool looked = any_ ? s != rr_ : s == (rr_ + kLoadBeatSlots - 1) % kLoadBeatSlots;
+      if (looked && ok_[s] && tag_[s] == b) return s;
+    }
+    return -1;
+  }
+  // The slot that stops hitting after the next fetch.
+  int AfterNext() const { return (rr_ + 1) % kLoadBeatSlots; }
+  void Fetch(int64_t b) {
+    tag_[rr_] = b;
+    ok_[rr_] = true;
+    rr_ = (rr_ + 1) % kLoadBeatSlots;
+  }
+
+ private:
+  bool any_;
+  int rr_ = 0;
+  int64_t tag_[kLoadBeatSlots] = {};
+  bool ok_[kLoadBeatSlots] = {};
+};
+
+// A dense LOAD, step by step as the RTL generator takes it: one piece per
+// cycle (a run of taps contiguous in DRAM, or padding, cut where a line
+// fills), except that a whole kernel row at kx = 0 takes the next rows'
+// whole-row pieces with it (up to kLoadGroupRows, while they fit the line,
+// their beats are in slots, and at most one fresh beat is needed). A piece
+// needing two fresh beats first fetches one alone. A step needing no fresh
+// beat prefetches the beat after the first group row's piece that misses,
+// when the taps are contiguous, windows touch (sx <= kw) and that beat
+// holds columns the LOAD reads.
+void DenseLoadSteps(const LoadInstr& i, int64_t lb, int64_t beat, uint64_t* cycles,
+                    uint64_t* beats) {
+  BeatSlots slots(true);
+  const bool contig = i.dx == 1 && i.pix_stride == i.seg_bytes;
+  const bool pf_ok = contig && i.sx <= i.kw;
+  const int64_t col_end = std::min(i.ix0 + (i.nx - 1) * i.sx + i.kw, i.w);
+  for (int64_t y = 0; y < i.ny; ++y) {
+    for (int64_t x = 0; x < i.nx; ++x) {
+      int64_t pos = 0, ky = 0, kx = 0, al = 0;
+      for (;;) {
+        const int64_t ih = i.iy0 + y * i.sy + ky * i.dy;
+        const int64_t iw = i.ix0 + x * i.sx + kx * i.dx;
+        const bool row_in = ih >= 0 && ih < i.h;
+        const bool col_in = iw >= 0 && iw < i.w;
+        const int64_t left = i.kw - kx;
+        const int64_t room = iw < 0 ? -iw : i.w - iw;
+        int64_t taps = 1;
+        if (!row_in || (iw >= 0 && !col_in)) {
+          taps = left;
+        } else if ((col_in && contig) || (iw < 0 && i.dx == 1)) {
+          taps = std::min(room, left);
+        }
+        const int64_t avail = taps * i.seg_bytes - al;
+        const int64_t space = lb - pos;
+        const int64_t vb = std::min(avail, space);
+        const bool run_end = avail <= space;
+        const bool col_whole =
+            (iw >= 0 && !col_in) ||
+            (((col_in && contig) || (iw < 0 && i.dx == 1)) && room >= i.kw);
+        const bool multi = kx == 0 && al == 0 && taps == i.kw && run_end;
+        bool fresh = false, pseudo = false;
+        int64_t fresh_beat = 0;
+        int64_t g = 1;
+        int64_t next[kLoadGroupRows] = {};  // beat after row j's piece, or -1
+        bool keep = false;  // the group reads the slot after the next fetch
+        bool keep_j[kLoadGroupRows] = {};
+        for (int64_t j = 0; j < kLoadGroupRows; ++j) {
+          const int64_t ihj = ih + j * i.dy;
+          const bool rin = ihj >= 0 && ihj < i.h;
+          const bool rd = rin && col_in;
+          const int64_t addr = i.dram_base + (ihj * i.w + iw) * i.pix_stride + al;
+          const int64_t b0 = rd ? addr / beat : 0;
+          const bool span = rd && addr % beat + vb > beat;
+          next[j] = -1;
+          if (rd && (slots.Slot(b0) == slots.AfterNext() ||
+                     (span && slots.Slot(b0 + 1) == slots.AfterNext()))) {
+            keep_j[j] = true;
+          }
+          if (rd && pf_ok) {
+            const int64_t nb = b0 + (span ? 2 : 1);
+            if (nb * beat < i.dram_base + (ihj * i.w + col_end) * i.pix_stride) next[j] = nb;
+          }
+          const bool need_lo = rd && !slots.Hit(b0);
+          const bool need_hi = span && !slots.Hit(b0 + 1);
+          const int64_t nb = need_lo ? b0 : b0 + 1;
+          if (j == 0) {
+            keep = keep_j[0];
+            pseudo = need_lo && need_hi;
+          } else {
+            const bool ok = multi && ky + j < i.kh && (!rin || col_whole) &&
+                            (j + 1) * vb <= space && !(need_lo && need_hi) &&
+                            (!(need_lo || need_hi) || !fresh || fresh_beat == nb);
+            if (!ok) break;
+            g = j + 1;
+            keep = keep || keep_j[j];
+          }
+          if (need_lo || need_hi) {
+            fresh = true;
+            fresh_beat = nb;
+          }
+        }
+        ++*cycles;
+        if (pseudo) {
+          const int64_t addr = i.dram_base + (ih * i.w + iw) * i.pix_stride + al;
+          slots.Fetch(addr / beat);
+          ++*beats;
+          continue;
+        }
+        if (fresh) {
+          slots.Fetch(fresh_beat);
+          ++*beats;
+        } else if (!keep) {
+          for (int64_t j = 0; j < g; ++j) {
+            if (next[j] >= 0 && !slots.Hit(next[j])) {
+              slots.Fetch(next[j]);
+              ++*beats;
+              break;
+            }
+          }
+        }
+        const bool kx_last = taps == left;
+        const bool pix_end = run_end && kx_last && ky + g == i.kh;
+        if (pix_end) break;
+        pos = (g * vb == space) ? 0 : pos + g * vb;
+        if (!run_end) {
+          al += vb;
+        } else if (kx_last) {
+          al = 0;
+          kx = 0;
+          ky += g;
+        } else {
+          al = 0;
+          kx += taps;
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
 // The load engine generates one line per cycle and requests the beats that
 // hold its valid bytes; a line starting in the beat requested last reuses it,
 // a line needing two fresh beats takes two cycles. Out-of-bounds lines cost a
-// cycle and no beat. A dense LOAD costs the same per piece (WalkDensePieces).
+// cycle and no beat. Dense LOADs: DenseLoadSteps.
 InstrCost LoadCost(const LoadInstr& i, const HwConfig& hw) {
   InstrCost c;
   const int lb = LoadLineBytes(i, hw);
@@ -27,26 +179,23 @@ InstrCost LoadCost(const LoadInstr& i, const HwConfig& hw) {
   const int64_t beat = hw.dram_beat_bytes();
   int64_t last_beat = -1;
   uint64_t cycles = 0;
-  auto piece = [&](bool in, int64_t addr, int valid) {
-    if (!in || valid == 0) {
-      ++cycles;
-      return;
-    }
-    const int64_t first = addr / beat;
-    const int64_t last = (addr + valid - 1) / beat;
-    const uint64_t fresh =
-        static_cast<uint64_t>(last - first + 1) - (first == last_beat ? 1 : 0);
-    cycles += std::max<uint64_t>(1, fresh);
-    c.dram_beats += fresh;
-    last_beat = last;
-  };
   if (i.dense) {
-    WalkDensePieces(i, lb, [&](uint64_t, int, bool in, int64_t addr, int n) {
-      piece(in, addr, n);
-    });
+    if (i.ny > 0 && i.nx > 0 && i.kh > 0 && i.kw > 0 && i.nl > 0 && i.seg_bytes > 0) {
+      DenseLoadSteps(i, lb, beat, &cycles, &c.dram_beats);
+    }
   } else {
     WalkLoadLines(i, lb, [&](uint64_t, bool in, int64_t addr, int valid) {
-      piece(in, addr, valid);
+      if (!in || valid == 0) {
+        ++cycles;
+        return;
+      }
+      const int64_t first = addr / beat;
+      const int64_t last = (addr + valid - 1) / beat;
+      const uint64_t fresh =
+          static_cast<uint64_t>(last - first + 1) - (first == last_beat ? 1 : 0);
+      cycles += std::max<uint64_t>(1, fresh);
+      c.dram_beats += fresh;
+      last_beat = last;
     });
   }
   c.busy = kLoadSetupCycles + cycles;

@@ -52,56 +52,6 @@ void WalkLoadLines(const LoadInstr& i, int line_bytes, F&& f) {
   }
 }
 
-// Dense LOADs (dense = 1): calls f(line, line_offset, in_bounds, dram_addr,
-// bytes) for every *piece* the RTL load engine generates, in its order. A
-// pixel's taps form runs -- consecutive taps contiguous in DRAM (dx = 1 and
-// seg_bytes = pix_stride) and all in bounds, or all out of bounds -- cut
-// where an SRAM line fills; one piece per engine cycle. `line` counts from
-// 0 across the LOAD; a pixel's stream ends with its last piece.
-template <typename F>
-void WalkDensePieces(const LoadInstr& i, int line_bytes, F&& f) {
-  const int64_t lb = line_bytes;
-  const bool contig = i.dx == 1 && i.pix_stride == i.seg_bytes;
-  uint64_t line = 0;
-  for (int64_t y = 0; y < i.ny; ++y) {
-    for (int64_t x = 0; x < i.nx; ++x) {
-      int64_t pos = 0;
-      for (int64_t ky = 0; ky < i.kh; ++ky) {
-        const int64_t ih = i.iy0 + y * i.sy + ky * i.dy;
-        const bool row_in = ih >= 0 && ih < i.h;
-        for (int64_t kx = 0; kx < i.kw;) {
-          const int64_t iw = i.ix0 + x * i.sx + kx * i.dx;
-          const bool in = row_in && iw >= 0 && iw < i.w;
-          const int64_t left = i.kw - kx;
-          int64_t taps = 1;
-          if (!row_in || iw >= i.w) {
-            taps = left;
-          } else if (in && contig) {
-            taps = std::min(left, i.w - iw);
-          } else if (iw < 0 && i.dx == 1) {
-            taps = std::min(left, -iw);
-          }
-          const int64_t run = taps * i.seg_bytes;
-          const int64_t addr =
-              in ? i.dram_base + (ih * i.w + iw) * i.pix_stride : 0;
-          for (int64_t tb = 0; tb < run;) {
-            const int64_t n = std::min(run - tb, lb - pos);
-            f(line, static_cast<int>(pos), in, addr + tb, static_cast<int>(n));
-            tb += n;
-            pos += n;
-            if (pos == lb) {
-              pos = 0;
-              ++line;
-            }
-          }
-          kx += taps;
-        }
-      }
-      if (pos > 0) ++line;
-    }
-  }
-}
-
 struct InstrCost {
   uint64_t busy = 0;          // cycles the engine is occupied
   uint64_t latency = 0;       // further cycles until its last write lands

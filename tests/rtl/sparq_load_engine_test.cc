@@ -14,6 +14,8 @@
 
 #include "Vsparq_load_engine.h"
 #include "golden/random.h"
+#include "sw/cost_model.h"
+#include "sw/hw_config.h"
 #include "tests/rtl/rtl_test_util.h"
 #include "verilated.h"
 
@@ -128,6 +130,8 @@ class LoadBench : public rtltest::BlockBench<Vsparq_load_engine> {
   const std::vector<uint64_t>& l2c_push_cycles() const { return l2c_push_cycles_; }
   const std::vector<uint64_t>& write_cycles() const { return write_cycles_; }
   int done() const { return done_; }
+  // Cycles at which the engine popped an instruction (its last line generated).
+  const std::vector<uint64_t>& pop_cycles() const { return pop_cycles_; }
 
  private:
   void Drive() override {
@@ -150,7 +154,10 @@ class LoadBench : public rtltest::BlockBench<Vsparq_load_engine> {
 
   void Sample() override {
     Vsparq_load_engine& m = top();
-    if (m.instr_valid_i && m.instr_ready_o) queue_.pop_front();
+    if (m.instr_valid_i && m.instr_ready_o) {
+      queue_.pop_front();
+      pop_cycles_.push_back(cycle());
+    }
     if (m.c2l_pop_o) {
       EXPECT_GT(c2l_tokens_, 0) << "c2l popped while empty at cycle " << cycle();
       --c2l_tokens_;
@@ -200,6 +207,7 @@ class LoadBench : public rtltest::BlockBench<Vsparq_load_engine> {
   int done_ = 0;
   std::vector<Line> writes_;
   std::vector<uint64_t> write_cycles_;
+  std::vector<uint64_t> pop_cycles_;
   std::vector<uint32_t> reads_;
   std::vector<uint64_t> l2c_push_cycles_;
 };
@@ -252,6 +260,13 @@ std::vector<Line> RunAndCompare(LoadBench* bench, const std::vector<LoadInstr>& 
   for (uint32_t a : bench->reads()) {
     EXPECT_TRUE(beats.count(a)) << "beat " << a << " holds no valid in-bounds byte";
   }
+  // The cost model counts the beats the engine reads (dense LOADs reuse
+  // beats from its slots).
+  uint64_t model_beats = 0;
+  for (const LoadInstr& in : program) {
+    model_beats += LoadCost(in, HwConfig::ForArray(4, 8, 128)).dram_beats;
+  }
+  EXPECT_EQ(bench->reads().size(), model_beats);
   EXPECT_EQ(static_cast<int>(bench->l2c_push_cycles().size()), pushes);
   EXPECT_EQ(bench->done(), static_cast<int>(program.size()));
   return want;
@@ -505,6 +520,77 @@ TEST(SparqLoadEngineTest, RandomDenseProgramsWithStalls) {
       program.push_back(in);
     }
     RunAndCompare(&bench, program);
+  }
+}
+
+// Whole kernel rows merged into one line per cycle, beats reused from the
+// slots: a 4x2 window on one channel fills one 8-byte WGT line per pixel,
+// and each input beat is read once per output row. Then random dense LOADs, each alone
+// (DRAM latency 1, no stalls): the cycles from its issue to the engine
+// popping it are the cost model's busy cycles plus one fixed start-up, for
+// every one of them.
+TEST(SparqLoadEngineTest, DenseRowGroupsFollowTheCostModel) {
+  const HwConfig hw = HwConfig::ForArray(4, 8, 128);
+  LoadInstr in;
+  in.buf = 1;
+  in.dram_base = 0x2000;
+  in.h = 12;
+  in.w = 64;
+  in.pix_stride = in.seg_bytes = 1;
+  in.kh = 4;
+  in.kw = 2;
+  in.nl = 1;
+  in.ny = 2;
+  in.nx = 40;
+  in.sy = in.sx = in.dy = in.dx = 1;
+  in.dense = 1;
+  const InstrCost cost = LoadCost(in, hw);
+  uint64_t offset = 0;
+  {
+    LoadBench bench(Dram(1));
+    const uint64_t start = bench.cycle();
+    RunAndCompare(&bench, {in});
+    ASSERT_EQ(bench.pop_cycles().size(), 1u);
+    offset = bench.pop_cycles()[0] - start - cost.busy;
+  }
+  // 2 x 40 pixels, one cycle each. Each output row reads its 4 input rows'
+  // 3 beats once (columns 0..40): 2 x 12 beats. The first pixel of an output
+  // row needs 4 fresh beats (3 cycles more); the beats the window enters at
+  // x = 15 and 31 are prefetched by the pixels before.
+  EXPECT_EQ(cost.busy, static_cast<uint64_t>(kLoadSetupCycles + 80 + 2 * 3));
+  EXPECT_EQ(cost.dram_beats, 24u);
+
+  SplitMix64 rng(4711);
+  auto uni = [&rng](int lo, int hi) { return static_cast<int>(rng.Uniform(lo, hi)); };
+  for (int trial = 0; trial < 60; ++trial) {
+    SCOPED_TRACE("trial " + std::to_string(trial));
+    LoadInstr r;
+    r.buf = uni(0, 1);
+    const int lb = LineBytes(static_cast<int>(r.buf));
+    r.dense = 1;
+    r.h = uni(1, 10);
+    r.w = uni(1, 40);
+    r.pix_stride = uni(1, 3);
+    r.seg_bytes = uni(0, 2) ? r.pix_stride : uni(1, 3);
+    r.kh = uni(1, 6);
+    r.kw = uni(1, 4);
+    r.sy = uni(1, 3);
+    r.sx = uni(1, 3);
+    r.dy = uni(1, 2);
+    r.dx = uni(0, 3) ? 1 : 2;
+    r.ny = uni(1, 4);
+    r.nx = uni(1, 6);
+    r.iy0 = uni(-3, 1);
+    r.ix0 = uni(-3, 1);
+    r.nl = static_cast<int>((r.kh * r.kw * r.seg_bytes + lb - 1) / lb);
+    r.dram_base = static_cast<uint32_t>(uni(0, 60000));
+    r.sram_base = uni(0, 4000);
+    r.pad = uni(0, 255);
+    LoadBench bench(Dram(1));
+    const uint64_t t0 = bench.cycle();
+    RunAndCompare(&bench, {r});
+    ASSERT_EQ(bench.pop_cycles().size(), 1u);
+    EXPECT_EQ(bench.pop_cycles()[0] - t0, offset + LoadCost(r, hw).busy);
   }
 }
 
