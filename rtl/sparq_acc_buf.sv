@@ -16,6 +16,9 @@
 // acc_raddr_i (data the cycle after, held otherwise). A read of a row written
 // in the same cycle returns the old contents.
 //
+// ext_* (depthwise unit, sparq_dw_unit): writes one whole row; used only
+// while no row is in flight (the compute queue runs one unit at a time).
+//
 // Parameters: ArrayCols (C, banks), AccRows (rows per bank, power of two),
 // SumLatency (cycles from issue to column 0's sum, >= 2), TagW.
 // Ports: issue_* (one activation row entering the array), sum_i (column c in
@@ -41,7 +44,10 @@ module sparq_acc_buf #(
   output logic                    busy_o,
   input  logic                    acc_re_i,
   input  logic [AccAw-1:0]        acc_raddr_i,
-  output logic [ArrayCols*32-1:0] acc_rdata_o
+  output logic [ArrayCols*32-1:0] acc_rdata_o,
+  input  logic                    ext_we_i,
+  input  logic [AccAw-1:0]        ext_waddr_i,
+  input  logic [ArrayCols*32-1:0] ext_wdata_i
 );
 
 `include "sparq_assert.svh"
@@ -118,7 +124,11 @@ module sparq_acc_buf #(
     end
 
     always_ff @(posedge clk_i) begin
-      if (b_valid) mem_q[b_addr] <= sum;
+      if (b_valid) begin
+        mem_q[b_addr] <= sum;
+      end else if (ext_we_i) begin
+        mem_q[ext_waddr_i] <= ext_wdata_i[32*c +: 32];
+      end
     end
 
     always_ff @(posedge clk_i) begin
@@ -135,5 +145,6 @@ module sparq_acc_buf #(
 
   `ASSERT_KNOWN(IssueValidKnown, issue_valid_i)
   `ASSERT_KNOWN(AccReKnown, acc_re_i)
+  `ASSERT(ExtWriteWhileIdle, ext_we_i |-> !busy_o)
 
 endmodule

@@ -47,7 +47,8 @@ module sparq_dispatch #(
 
   assign opcode   = cmd_data_i[sparq_isa_pkg::CommonOpcodeLsb +: sparq_isa_pkg::CommonOpcodeW];
   assign is_load  = (opcode == sparq_isa_pkg::OpLoad);
-  assign is_gemm  = (opcode == sparq_isa_pkg::OpGemm);
+  // The compute queue also carries DWCONV (the depthwise unit, sparq_top).
+  assign is_gemm  = (opcode == sparq_isa_pkg::OpGemm) || (opcode == sparq_isa_pkg::OpDwconv);
   assign is_store = (opcode == sparq_isa_pkg::OpStore);
 
   always_comb begin

@@ -36,7 +36,8 @@
 // depths, powers of two).
 // Ports: instr_* (GEMM queue head), token avail/pop/push pulses, act_* and
 // wgt_* (SRAM read ports, data the cycle after re), acc_* (store engine's
-// read port of the ACC SRAM), busy_o and counter events.
+// read port of the ACC SRAM), acc_ext_* (the depthwise unit's row write into
+// the ACC SRAM, while this engine is idle), busy_o and counter events.
 
 module sparq_gemm_engine #(
   parameter int ArrayRows = 16,
@@ -69,6 +70,9 @@ module sparq_gemm_engine #(
   input  logic                    acc_re_i,
   input  logic [AccAw-1:0]        acc_raddr_i,
   output logic [ArrayCols*32-1:0] acc_rdata_o,
+  input  logic                    acc_ext_we_i,
+  input  logic [AccAw-1:0]        acc_ext_waddr_i,
+  input  logic [ArrayCols*32-1:0] acc_ext_wdata_i,
   output logic                    busy_o,
   output logic                    evt_row_issued_o,
   output logic [31:0]             evt_useful_macs_o,
@@ -348,7 +352,10 @@ module sparq_gemm_engine #(
     .busy_o            (acc_busy),
     .acc_re_i          (acc_re_i),
     .acc_raddr_i       (acc_raddr_i),
-    .acc_rdata_o       (acc_rdata_o)
+    .acc_rdata_o       (acc_rdata_o),
+    .ext_we_i          (acc_ext_we_i),
+    .ext_waddr_i       (acc_ext_waddr_i),
+    .ext_wdata_i       (acc_ext_wdata_i)
   );
 
   logic tile_done;

@@ -12,6 +12,7 @@ package sparq_isa_pkg;
   localparam logic [2:0] OpLoad = 3'd1;  // DRAM -> ACT/WGT/PARAM SRAM with im2col gather
   localparam logic [2:0] OpGemm = 3'd2;  // one weight tile times m_rows activation rows into ACC
   localparam logic [2:0] OpStore = 3'd3;  // ACC -> requantize -> DRAM
+  localparam logic [2:0] OpDwconv = 3'd5;  // depthwise unit: R channels of an ACT pixel grid, 3x3 window at most, into ACC
 
 
   // Common
@@ -108,6 +109,36 @@ package sparq_isa_pkg;
   localparam int StoreActMaxLsb = 164;
   localparam int StoreActMaxW = 8;  // signed: clamp high
 
+  // Dwconv
+  localparam int DwconvActBaseLsb = 8;
+  localparam int DwconvActBaseW = 16;  // ACT line of input pixel (0,0)
+  localparam int DwconvActPixLsb = 24;
+  localparam int DwconvActPixW = 12;  // ACT lines between horizontally adjacent input pixels
+  localparam int DwconvActRowLsb = 36;
+  localparam int DwconvActRowW = 16;  // ACT lines between input rows
+  localparam int DwconvInWLsb = 52;
+  localparam int DwconvInWW = 8;  // input columns (kw..DwMaxWidth)
+  localparam int DwconvInHLsb = 60;
+  localparam int DwconvInHW = 12;  // input rows (>= kh)
+  localparam int DwconvWgtBaseLsb = 72;
+  localparam int DwconvWgtBaseW = 16;  // WGT line of tap (0,0) of the 3x3 weight box (9 lines)
+  localparam int DwconvAccBaseLsb = 88;
+  localparam int DwconvAccBaseW = 16;  // ACC row of output pixel (0,0); outputs are dense, row-major
+  localparam int DwconvKhLsb = 104;
+  localparam int DwconvKhW = 4;  // kernel rows (1..DwMaxKernel)
+  localparam int DwconvKwLsb = 108;
+  localparam int DwconvKwW = 4;  // kernel columns (1..DwMaxKernel)
+  localparam int DwconvSyLsb = 112;
+  localparam int DwconvSyW = 4;  // stride in y (>= 1)
+  localparam int DwconvSxLsb = 116;
+  localparam int DwconvSxW = 4;  // stride in x (>= 1)
+  localparam int DwconvChShiftLsb = 120;
+  localparam int DwconvChShiftW = 2;  // channel multiplier 2^ch_shift: lane r reads byte (r >> ch_shift) + ch_off
+  localparam int DwconvChOffLsb = 122;
+  localparam int DwconvChOffW = 8;  // ACT byte of lane 0
+  localparam int DwconvNValidLsb = 130;
+  localparam int DwconvNValidW = 8;  // real output channels (lanes) (counters only)
+
   // Word bits that carry a field of each instruction (its own and the
   // Common ones); an engine ignores the others.
   localparam logic [InstrBits-1:0] LoadFieldMask =
@@ -116,6 +147,8 @@ package sparq_isa_pkg;
     256'h00000000_00000000_00000000_00000000_000001ff_ffffffff_ffffffff_ffffff7f;
   localparam logic [InstrBits-1:0] StoreFieldMask =
     256'h00000000_00000000_00000fff_ffffffff_ffffffff_ffffffff_ffffffff_ffffff7f;
+  localparam logic [InstrBits-1:0] DwconvFieldMask =
+    256'h00000000_00000000_00000000_000003ff_ffffffff_ffffffff_ffffffff_ffffff7f;
 
   // LOAD buf values
   localparam logic [1:0] BufAct = 2'd0;  // ACT SRAM, lines of R bytes
@@ -137,7 +170,7 @@ package sparq_isa_pkg;
   // Performance counters (ctr_sel values), 64 bits each
   localparam int CtrCycles = 0;  // cycles: cycles since reset
   localparam int CtrArrayBusy = 1;  // array_busy: cycles in which an activation row was issued into the array
-  localparam int CtrMacsIssued = 2;  // macs_issued: `R*C` per issued row
+  localparam int CtrMacsIssued = 2;  // macs_issued: `R*C` per issued row; `R*DwMaxKernel^2` per DWCONV output pixel
   localparam int CtrUsefulMacs = 3;  // useful_macs: from GEMM `k_valid * n_valid` per row
   localparam int CtrStallGemmLoad = 4;  // stall_gemm_load: GEMM waiting for an `l2c` token
   localparam int CtrStallGemmStore = 5;  // stall_gemm_store: GEMM waiting for an `s2c` token
@@ -148,7 +181,13 @@ package sparq_isa_pkg;
   localparam int CtrStallStoreTokens = 10;  // stall_store_tokens: STORE waiting for a `c2s` token
   localparam int CtrInstrs = 11;  // instrs: instructions retired
   localparam int CtrGemmIdle = 12;  // gemm_idle: cycles with the GEMM engine idle and its queue empty while not `idle`
-  localparam int NumCounters = 13;
+  localparam int CtrReserved13 = 13;  // reserved13: reserved (sparse engine); reads zero
+  localparam int CtrReserved14 = 14;  // reserved14: reserved (sparse engine); reads zero
+  localparam int CtrReserved15 = 15;  // reserved15: reserved (sparse engine); reads zero
+  localparam int CtrReserved16 = 16;  // reserved16: reserved (sparse engine); reads zero
+  localparam int CtrDwBusy = 17;  // dw_busy: cycles the depthwise unit executes a DWCONV (tokens taken until its last ACC write)
+  localparam int CtrDwUsefulMacs = 18;  // dw_useful_macs: DWCONV `n_valid * kh * kw` per output pixel (also counted in `useful_macs`)
+  localparam int NumCounters = 19;
 
   // Configuration registers (ctr_sel values), read-only
   localparam int CfgArrayRows = 24;  // R, reduction rows of the array
@@ -163,5 +202,7 @@ package sparq_isa_pkg;
   localparam int MagicWord = 32'h5350_5251;  // value of config register Magic (ASCII SPRQ)
   localparam int CtrSelBits = 5;  // width of the counter select ctr_sel
   localparam int EngineQueueDepth = 8;  // dispatcher entries per engine queue
+  localparam int DwMaxKernel = 3;  // largest DWCONV kh, kw (the weight box is DwMaxKernel^2 WGT lines)
+  localparam int DwMaxWidth = 64;  // largest DWCONV in_w (depth of the unit's row buffers)
 
 endpackage

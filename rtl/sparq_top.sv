@@ -4,6 +4,7 @@
 //
 //   cmd -> sparq_dispatch -> LOAD  queue -> sparq_load_engine  -> ACT/WGT/PARAM SRAM
 //                         -> GEMM  queue -> sparq_gemm_engine  (reads ACT, WGT; owns ACC)
+//                                        or sparq_dw_unit      (DWCONV: reads ACT, WGT; writes ACC)
 //                         -> STORE queue -> sparq_store_engine (reads PARAM, ACC) -> DRAM
 //   tokens l2c, c2l, c2s, s2c (sparq_tokens) order the three engines.
 //
@@ -248,6 +249,97 @@ module sparq_top #(
   logic [31:0]            evt_useful_macs;
   logic                   evt_stall_gemm_load, evt_stall_gemm_store, evt_stall_gemm_weights;
 
+  // ---------------------------------------------------------------------------
+  // Depthwise unit beside the array (sparq_dw_unit). The compute queue head
+  // goes to the GEMM engine or, for DWCONV, to the depthwise unit; each gets
+  // its head only while the other is idle, so the two never overlap and the
+  // ACT / WGT read ports, the tokens and the ACC write need no arbitration.
+  // ---------------------------------------------------------------------------
+  logic                    head_is_dw, ge_instr_valid, ge_instr_ready;
+  logic                    ge_act_re, ge_wgt_re;
+  logic [ActAw-1:0]        ge_act_raddr;
+  logic [WgtAw-1:0]        ge_wgt_raddr;
+  logic                    ge_l2c_pop, ge_s2c_pop, ge_c2l_push, ge_c2s_push;
+  logic                    ge_stall_load, ge_stall_store;
+  logic                    dw_instr_valid, dw_instr_ready, dw_busy, dw_done;
+  logic                    dw_act_re, dw_wgt_re;
+  logic [ActAw-1:0]        dw_act_raddr;
+  logic [WgtAw-1:0]        dw_wgt_raddr;
+  logic                    dw_l2c_pop, dw_s2c_pop, dw_c2l_push, dw_c2s_push;
+  logic                    dw_stall_load, dw_stall_store;
+  logic                    dw_acc_we;
+  logic [AccAw-1:0]        dw_acc_waddr;
+  logic [ArrayCols*32-1:0] dw_acc_wdata;
+  logic                    dw_pixel;
+  logic [31:0]             dw_useful_macs;
+
+  assign head_is_dw = gemm_instr_data[sparq_isa_pkg::CommonOpcodeLsb +: sparq_isa_pkg::CommonOpcodeW] ==
+                      sparq_isa_pkg::OpDwconv;
+  assign ge_instr_valid   = gemm_instr_valid && !head_is_dw && !dw_busy;
+  assign dw_instr_valid   = gemm_instr_valid && head_is_dw && !gemm_busy;
+  assign gemm_instr_ready = head_is_dw ? dw_instr_ready : ge_instr_ready;
+
+  assign act_re    = ge_act_re || dw_act_re;
+  assign act_raddr = dw_act_re ? dw_act_raddr : ge_act_raddr;
+  assign wgt_re    = ge_wgt_re || dw_wgt_re;
+  assign wgt_raddr = dw_wgt_re ? dw_wgt_raddr : ge_wgt_raddr;
+  assign l2c_pop   = ge_l2c_pop || dw_l2c_pop;
+  assign s2c_pop   = ge_s2c_pop || dw_s2c_pop;
+  assign c2l_push  = ge_c2l_push || dw_c2l_push;
+  assign c2s_push  = ge_c2s_push || dw_c2s_push;
+  assign evt_stall_gemm_load  = ge_stall_load || dw_stall_load;
+  assign evt_stall_gemm_store = ge_stall_store || dw_stall_store;
+
+  if (ArrayCols >= ArrayRows) begin : g_dw
+    sparq_dw_unit #(
+      .ArrayRows(ArrayRows),
+      .ArrayCols(ArrayCols),
+      .ActLines (ActLines),
+      .WgtLines (WgtLines),
+      .AccRows  (AccRows)
+    ) u_dw (
+      .clk_i            (clk_i),
+      .rst_ni           (rst_ni),
+      .instr_valid_i    (dw_instr_valid),
+      .instr_ready_o    (dw_instr_ready),
+      .instr_data_i     (gemm_instr_data),
+      .l2c_avail_i      (l2c_avail),
+      .l2c_pop_o        (dw_l2c_pop),
+      .s2c_avail_i      (s2c_avail),
+      .s2c_pop_o        (dw_s2c_pop),
+      .c2l_push_o       (dw_c2l_push),
+      .c2s_push_o       (dw_c2s_push),
+      .act_re_o         (dw_act_re),
+      .act_raddr_o      (dw_act_raddr),
+      .act_rdata_i      (act_rdata),
+      .wgt_re_o         (dw_wgt_re),
+      .wgt_raddr_o      (dw_wgt_raddr),
+      .wgt_rdata_i      (wgt_rdata),
+      .acc_we_o         (dw_acc_we),
+      .acc_waddr_o      (dw_acc_waddr),
+      .acc_wdata_o      (dw_acc_wdata),
+      .busy_o           (dw_busy),
+      .evt_pixel_o      (dw_pixel),
+      .evt_useful_macs_o(dw_useful_macs),
+      .evt_stall_load_o (dw_stall_load),
+      .evt_stall_store_o(dw_stall_store),
+      .evt_instr_done_o (dw_done)
+    );
+  end else begin : g_no_dw
+    // Lane r needs WGT byte r: without the unit the compiler lowers depthwise
+    // layers to GEMMs (sw/lower_depthwise.cc), and a DWCONV is never issued.
+    assign dw_instr_ready = 1'b0;
+    assign {dw_busy, dw_done, dw_act_re, dw_wgt_re, dw_acc_we, dw_pixel} = '0;
+    assign {dw_l2c_pop, dw_s2c_pop, dw_c2l_push, dw_c2s_push} = '0;
+    assign {dw_stall_load, dw_stall_store} = '0;
+    assign dw_act_raddr   = '0;
+    assign dw_wgt_raddr   = '0;
+    assign dw_acc_waddr   = '0;
+    assign dw_acc_wdata   = '0;
+    assign dw_useful_macs = '0;
+    `ASSERT(NoDwconv, !dw_instr_valid)
+  end
+
   sparq_gemm_engine #(
     .ArrayRows(ArrayRows),
     .ArrayCols(ArrayCols),
@@ -257,29 +349,32 @@ module sparq_top #(
   ) u_gemm (
     .clk_i              (clk_i),
     .rst_ni             (rst_ni),
-    .instr_valid_i      (gemm_instr_valid),
-    .instr_ready_o      (gemm_instr_ready),
+    .instr_valid_i      (ge_instr_valid),
+    .instr_ready_o      (ge_instr_ready),
     .instr_data_i       (gemm_instr_data),
     .l2c_avail_i        (l2c_avail),
-    .l2c_pop_o          (l2c_pop),
+    .l2c_pop_o          (ge_l2c_pop),
     .s2c_avail_i        (s2c_avail),
-    .s2c_pop_o          (s2c_pop),
-    .c2l_push_o         (c2l_push),
-    .c2s_push_o         (c2s_push),
-    .act_re_o           (act_re),
-    .act_raddr_o        (act_raddr),
+    .s2c_pop_o          (ge_s2c_pop),
+    .c2l_push_o         (ge_c2l_push),
+    .c2s_push_o         (ge_c2s_push),
+    .act_re_o           (ge_act_re),
+    .act_raddr_o        (ge_act_raddr),
     .act_rdata_i        (act_rdata),
-    .wgt_re_o           (wgt_re),
-    .wgt_raddr_o        (wgt_raddr),
+    .wgt_re_o           (ge_wgt_re),
+    .wgt_raddr_o        (ge_wgt_raddr),
     .wgt_rdata_i        (wgt_rdata),
     .acc_re_i           (acc_re),
     .acc_raddr_i        (acc_raddr),
     .acc_rdata_o        (acc_rdata),
+    .acc_ext_we_i       (dw_acc_we),
+    .acc_ext_waddr_i    (dw_acc_waddr),
+    .acc_ext_wdata_i    (dw_acc_wdata),
     .busy_o             (gemm_busy),
     .evt_row_issued_o   (evt_row_issued),
     .evt_useful_macs_o  (evt_useful_macs),
-    .evt_stall_load_o   (evt_stall_gemm_load),
-    .evt_stall_store_o  (evt_stall_gemm_store),
+    .evt_stall_load_o   (ge_stall_load),
+    .evt_stall_store_o  (ge_stall_store),
     .evt_stall_weights_o(evt_stall_gemm_weights),
     .evt_instr_done_o   (gemm_done)
   );
@@ -324,7 +419,7 @@ module sparq_top #(
   // ---------------------------------------------------------------------------
   // Idle and performance counters
   // ---------------------------------------------------------------------------
-  assign idle_o = queues_empty && !load_busy && !gemm_busy && !store_busy;
+  assign idle_o = queues_empty && !load_busy && !gemm_busy && !dw_busy && !store_busy;
 
   sparq_perf_counters #(
     .ArrayRows   (ArrayRows),
@@ -346,8 +441,11 @@ module sparq_top #(
     .evt_stall_load_tokens_i (evt_stall_load_tokens),
     .evt_stall_store_dram_i  (evt_stall_store_dram),
     .evt_stall_store_tokens_i(evt_stall_store_tokens),
-    .evt_instrs_retired_i    (2'(load_done) + 2'(gemm_done) + 2'(store_done)),
-    .evt_gemm_idle_i         (!gemm_busy && gemm_queue_empty && !idle_o),
+    .evt_instrs_retired_i    (2'(load_done) + 2'(gemm_done || dw_done) + 2'(store_done)),
+    .evt_gemm_idle_i         (!gemm_busy && !dw_busy && gemm_queue_empty && !idle_o),
+    .evt_dw_busy_i           (dw_busy),
+    .evt_dw_pixel_i          (dw_pixel),
+    .evt_dw_useful_macs_i    (dw_useful_macs),
     .sel_i                   (ctr_sel_i),
     .value_o                 (ctr_value_o)
   );

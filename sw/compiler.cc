@@ -10,6 +10,7 @@
 
 #include "golden/errors.h"
 #include "golden/requant.h"
+#include "sw/lower_depthwise.h"
 
 namespace sparq {
 namespace {
@@ -168,6 +169,9 @@ void ResolveTokens(std::vector<Op>* ops) {
         if (p >= 0) (*ops)[p].gemm.push_next = 1;
         break;
       }
+      case Opcode::kDwconv:  // lower_depthwise.cc emits these
+        assert(false);
+        break;
     }
   }
 }
@@ -707,6 +711,9 @@ std::vector<InstrWord> ConvLowering::Emit(uint32_t wgt_addr,
       case Opcode::kStore:
         program.push_back(Encode(op.store));
         break;
+      case Opcode::kDwconv:  // lower_depthwise.cc emits these
+        assert(false);
+        break;
     }
   }
   return program;
@@ -796,13 +803,25 @@ CompiledNetwork Compile(const Network& net, const HwConfig& hw) {
         const ConvShape s = ConvShapeOf(layer, in_shapes[0], out_shape);
         cl.macs = static_cast<uint64_t>(s.images) * s.oh * s.ow * s.cout *
                   s.kh * s.kw * s.cin_g;
-        ConvLowering lower(layer, s, hw, out.tensors.at(layer.inputs[0]).addr,
-                           out.tensors.at(layer.name).addr);
-        const uint32_t wgt = dram.Take(lower.weight_bytes(), "weights");
-        out.image[wgt] = lower.PackWeights();
-        const uint32_t params = dram.Take(lower.param_bytes(), "params");
-        out.image[params] = lower.PackParams();
-        cl.program = lower.Emit(wgt, params);
+        const uint32_t in_addr = out.tensors.at(layer.inputs[0]).addr;
+        const uint32_t out_addr = out.tensors.at(layer.name).addr;
+        if (UsesDepthwiseUnit(layer, in_shapes[0], out_shape, hw)) {
+          // The depthwise unit (sw/lower_depthwise.cc).
+          DepthwiseLowering lower(layer, in_shapes[0], out_shape, hw, in_addr,
+                                  out_addr);
+          const uint32_t wgt = dram.Take(lower.weight_bytes(), "weights");
+          out.image[wgt] = lower.PackWeights();
+          const uint32_t params = dram.Take(lower.param_bytes(), "params");
+          out.image[params] = lower.PackParams();
+          cl.program = lower.Emit(wgt, params);
+        } else {
+          ConvLowering lower(layer, s, hw, in_addr, out_addr);
+          const uint32_t wgt = dram.Take(lower.weight_bytes(), "weights");
+          out.image[wgt] = lower.PackWeights();
+          const uint32_t params = dram.Take(lower.param_bytes(), "params");
+          out.image[params] = lower.PackParams();
+          cl.program = lower.Emit(wgt, params);
+        }
       } catch (const std::out_of_range& e) {
         throw InputError(LayerPrefix(layer) + "does not fit the ISA on " +
                          hw.ToString() + ": " + e.what());

@@ -78,6 +78,17 @@ InstrCost StoreCost(const StoreInstr& i, const HwConfig& hw) {
   return c;
 }
 
+InstrCost DwconvCost(const DwconvInstr& i, const HwConfig& hw) {
+  (void)hw;
+  InstrCost c;
+  const uint64_t pixels =
+      static_cast<uint64_t>(std::max<int64_t>(i.in_h, 0)) *
+      static_cast<uint64_t>(std::max<int64_t>(i.in_w, 0));
+  c.busy = static_cast<uint64_t>(kDwMaxKernel * kDwMaxKernel) + 1 + pixels;
+  c.latency = kDwPipeCycles;
+  return c;
+}
+
 ProgramStats AnalyzeProgram(const std::vector<InstrWord>& program,
                             const HwConfig& hw) {
   ProgramStats s;
@@ -103,6 +114,11 @@ ProgramStats AnalyzeProgram(const std::vector<InstrWord>& program,
         ++s.stores;
         s.store_cycles += c.busy;
         s.dram_write_bytes += c.dram_beats * beat;
+        break;
+      }
+      case Opcode::kDwconv: {
+        ++s.dwconvs;
+        s.dw_cycles += DwconvCost(DecodeDwconv(w), hw).busy;
         break;
       }
     }

@@ -97,7 +97,7 @@ const Named kConsts[] = {
 };
 #undef SPARQ_CONST
 
-const char* const kInstrs[] = {"Load", "Gemm", "Store"};
+const char* const kInstrs[] = {"Load", "Gemm", "Store", "Dwconv"};
 
 // dram_base -> DramBase
 std::string Camel(const char* snake) {

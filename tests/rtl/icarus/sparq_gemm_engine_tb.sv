@@ -43,6 +43,11 @@ module sparq_gemm_engine_tb;
   logic                 busy, evt_row_issued, evt_stall_load, evt_stall_store;
   logic                 evt_stall_weights, evt_instr_done;
   logic [31:0]          evt_useful_macs;
+  // The depthwise unit's ACC write port (sparq_top): unused here.
+  logic [$clog2(AccRows)-1:0] acc_ext_waddr;
+  logic [C*32-1:0]            acc_ext_wdata;
+  assign acc_ext_waddr = '0;
+  assign acc_ext_wdata = '0;
 
   sparq_gemm_engine #(
     .ArrayRows(R),
@@ -71,6 +76,9 @@ module sparq_gemm_engine_tb;
     .acc_re_i           (acc_re),
     .acc_raddr_i        (acc_raddr),
     .acc_rdata_o        (acc_rdata),
+    .acc_ext_we_i       (1'b0),
+    .acc_ext_waddr_i    (acc_ext_waddr),
+    .acc_ext_wdata_i    (acc_ext_wdata),
     .busy_o             (busy),
     .evt_row_issued_o   (evt_row_issued),
     .evt_useful_macs_o  (evt_useful_macs),
