@@ -10,7 +10,10 @@
 //
 //   StWgt   K*K WGT reads of the weight box (lane r takes byte r of a line;
 //           taps outside the kh x kw kernel, which sits in the bottom-right
-//           corner of the box, are forced to zero).
+//           corner of the box, are forced to zero). Skipped when the first
+//           output pixel comes K*K-1 or more pixels into the walk: then the
+//           weight reads run beside the first ACT reads and land before the
+//           first multiply.
 //   StRun   one ACT read per cycle; stage 1 takes the line, picks each lane's
 //           byte (channel multiplier), reads the row buffers at its column and
 //           shifts the K x K window; stage 2 multiplies and sums; stage 3
@@ -177,6 +180,9 @@ module sparq_dw_unit #(
   logic [15:0]     row_addr_d, row_addr_q, cur_addr_d, cur_addr_q;
   logic [1:0]      drain_d, drain_q;
   logic            issue, row_end, last_pix;
+  logic            overlap, wbeside_d, wbeside_q;  // weight reads beside the walk
+
+  assign overlap = (32'(f_kh) - 32'd1) * 32'(f_in_w) + 32'(f_kw) - 32'd1 >= Taps - 1;
 
   assign issue    = (state_q == StRun);
   assign row_end  = (8'(ix_q) == attr_q.in_w - 8'd1);
@@ -192,10 +198,17 @@ module sparq_dw_unit #(
     row_addr_d = row_addr_q;
     cur_addr_d = cur_addr_q;
     drain_d    = drain_q;
+    wbeside_d  = wbeside_q;
+    if (wbeside_q) begin
+      wcnt_d = wcnt_q + TapW'(1);
+      if (wcnt_q == TapW'(Taps - 1)) wbeside_d = 1'b0;
+    end
     case (state_q)
       StIdle: begin
         if (accept) begin
           state_d    = StWgt;
+          if (overlap) state_d = StRun;
+          wbeside_d  = overlap;
           wcnt_d     = '0;
           ix_d       = '0;
           iy_d       = '0;
@@ -236,16 +249,18 @@ module sparq_dw_unit #(
     endcase
   end
 
-  assign wgt_re_o    = (state_q == StWgt);
+  assign wgt_re_o    = (state_q == StWgt) || wbeside_q;
   assign wgt_raddr_o = WgtAw'(attr_q.wgt_base + 16'(wcnt_q));
   assign act_re_o    = issue;
   assign act_raddr_o = ActAw'(cur_addr_q);
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      state_q <= StIdle;
+      state_q   <= StIdle;
+      wbeside_q <= 1'b0;
     end else begin
-      state_q <= state_d;
+      state_q   <= state_d;
+      wbeside_q <= wbeside_d;
     end
   end
 

@@ -84,7 +84,11 @@ InstrCost DwconvCost(const DwconvInstr& i, const HwConfig& hw) {
   const uint64_t pixels =
       static_cast<uint64_t>(std::max<int64_t>(i.in_h, 0)) *
       static_cast<uint64_t>(std::max<int64_t>(i.in_w, 0));
-  c.busy = static_cast<uint64_t>(kDwMaxKernel * kDwMaxKernel) + 1 + pixels;
+  // The weight box is read beside the walk when the first output pixel is
+  // far enough into it (rtl/sparq_dw_unit.sv), else first.
+  const int64_t taps = kDwMaxKernel * kDwMaxKernel;
+  const bool beside = (i.kh - 1) * i.in_w + i.kw - 1 >= taps - 1;
+  c.busy = (beside ? 0 : static_cast<uint64_t>(taps)) + 1 + pixels;
   c.latency = kDwPipeCycles;
   return c;
 }

@@ -62,7 +62,8 @@ struct InstrCost {
 InstrCost LoadCost(const LoadInstr& i, const HwConfig& hw);
 InstrCost GemmCost(const GemmInstr& i, const HwConfig& hw);
 InstrCost StoreCost(const StoreInstr& i, const HwConfig& hw);
-// The depthwise unit (rtl/sparq_dw_unit.sv): DwMaxKernel^2 weight reads, then
+// The depthwise unit (rtl/sparq_dw_unit.sv): DwMaxKernel^2 weight reads
+// (beside the input walk when it is long enough before the first output),
 // one input pixel per cycle; its last ACC write lands kDwPipeCycles later.
 constexpr int kDwPipeCycles = 4;
 InstrCost DwconvCost(const DwconvInstr& i, const HwConfig& hw);

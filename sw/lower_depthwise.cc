@@ -12,8 +12,10 @@ namespace sparq {
 namespace {
 
 constexpr int kBox = kDwMaxKernel * kDwMaxKernel;  // WGT lines per block
-constexpr int kMinPieces = 4;  // ACT fills wanted so that load, compute and
+constexpr int kMinPieces = 6;  // ACT fills wanted so that load, compute and
                                // store overlap
+constexpr int kEdgeDiv = 3;    // first / last band height: 1/kEdgeDiv of the
+                               // others (when there are few pieces)
 constexpr int64_t kMaxGridRows = std::min(IsaFieldMax("Dwconv", "in_h"),
                                           IsaFieldMax("Load", "ny"));
 constexpr int64_t kMaxStoreRows = IsaFieldMax("Store", "ny");
@@ -102,11 +104,11 @@ void ResolveTokens(std::vector<Op>* ops) {
   }
 }
 
-// A plain copy of `lines` SRAM lines of `line_bytes` from DRAM.
-void EmitCopy(std::vector<Op>* ops, LoadBuf buf, uint32_t dram, int64_t lines,
-              int line_bytes) {
+// A plain copy of `lines` SRAM lines of `line_bytes` from DRAM to SRAM line
+// `sram` onwards.
+void EmitCopy(std::vector<Op>* ops, LoadBuf buf, uint32_t dram, int64_t sram,
+              int64_t lines, int line_bytes) {
   const int64_t per = std::min<int64_t>(kMaxNl, kMaxSegBytes / line_bytes);
-  int64_t sram = 0;
   while (lines > 0) {
     const int64_t nl = std::min(lines, per);
     const int64_t nx = std::min<int64_t>(lines / nl, kMaxNx);
@@ -282,19 +284,37 @@ std::vector<InstrWord> DepthwiseLowering::Emit(uint32_t wgt_addr,
                            "ACT SRAM");
         }
         int64_t bands = CeilDiv(sub_h, max_ni);
-        bands = std::max<int64_t>(
-            bands, std::min<int64_t>(sub_h, CeilDiv(kMinPieces,
-                                                    groups * col_tiles)));
+        const bool few = groups * col_tiles < kMinPieces;
+        if (few) {
+          bands = std::max<int64_t>(
+              bands, std::min<int64_t>(sub_h, CeilDiv(kMinPieces,
+                                                      groups * col_tiles)));
+        }
+        // Band heights: balanced; with few pieces the first and the last
+        // band are shorter, so that the first ACT fill and the last STORE,
+        // which nothing overlaps, are short.
+        std::vector<int> band_rows;
         const int ni_full = static_cast<int>(CeilDiv(sub_h, bands));
+        const int edge = few && bands > 3 ? std::max(1, ni_full / kEdgeDiv) : 0;
+        if (edge > 0) band_rows.push_back(edge);
+        const int mid_rows = sub_h - 2 * edge;
+        const int64_t mid_bands = std::max<int64_t>(
+            CeilDiv(mid_rows, max_ni), bands - (edge > 0 ? 2 : 0));
+        for (int64_t b = 0, done = 0; b < mid_bands; ++b) {
+          const int64_t rows = (mid_rows - done) / (mid_bands - b);
+          if (rows > 0) band_rows.push_back(static_cast<int>(rows));
+          done += rows;
+        }
+        if (edge > 0) band_rows.push_back(edge);
         for (int j0 = 0; j0 < sub_w; j0 += nj_full) {
-          for (int i0 = 0; i0 < sub_h; i0 += ni_full) {
+          for (int i0 = 0, band = 0; i0 < sub_h; i0 += band_rows[band++]) {
             for (int l = 0; l < groups; ++l) {
               Piece p;
               p.n = n;
               p.py = py;
               p.px = px;
               p.i0 = i0;
-              p.ni = std::min(ni_full, sub_h - i0);
+              p.ni = band_rows[static_cast<size_t>(band)];
               p.j0 = j0;
               p.nj = std::min(nj_full, sub_w - j0);
               p.l = l;
@@ -307,12 +327,15 @@ std::vector<InstrWord> DepthwiseLowering::Emit(uint32_t wgt_addr,
   }
 
   std::vector<Op> ops;
-  EmitCopy(&ops, LoadBuf::kWgt, wgt_addr, static_cast<int64_t>(blocks_) * kBox,
-           hw_.cols);
-  EmitCopy(&ops, LoadBuf::kParam, param_addr, cout_, kParamBytes);
+  const int groups_per_block = r / mult_;  // input channels per block
+  auto first_block = [&](const Piece& p) { return p.l * mult_; };
+  auto end_block = [&](const Piece& p) {
+    return std::min(blocks_, (p.l + 1) * mult_);
+  };
 
   const uint64_t in_image = static_cast<uint64_t>(h_) * w_ * cin_;
   const uint64_t out_image = static_cast<uint64_t>(oh_) * ow_ * cout_;
+  std::vector<bool> loaded(static_cast<size_t>(blocks_), false);
   auto emit_load = [&](size_t k, int need_dw) {
     const Piece& p = pieces[k];
     ops.emplace_back();
@@ -335,19 +358,33 @@ std::vector<InstrWord> DepthwiseLowering::Emit(uint32_t wgt_addr,
     i.pix_stride = cin_;
     i.seg_bytes = std::min(r, cin_ - p.l * r);
     i.pad = static_cast<uint8_t>(static_cast<int8_t>(layer_.quant.in_zp));
+    // The weights and PARAM records of the piece's blocks follow their first
+    // use, so the first ACT fill does not wait behind the whole layer's.
+    // Each block has its own WGT lines and PARAM records: never overwritten.
+    for (int b = first_block(p); b < end_block(p); ++b) {
+      if (loaded[static_cast<size_t>(b)]) continue;
+      loaded[static_cast<size_t>(b)] = true;
+      const int64_t box_bytes = static_cast<int64_t>(kBox) * hw_.cols;
+      EmitCopy(&ops, LoadBuf::kWgt,
+               wgt_addr + static_cast<uint32_t>(b * box_bytes),
+               static_cast<int64_t>(b) * kBox, kBox, hw_.cols);
+      const int channels = std::min(r, cout_ - b * r);
+      EmitCopy(&ops, LoadBuf::kParam,
+               param_addr + static_cast<uint32_t>(b * r * kParamBytes),
+               static_cast<int64_t>(b) * r, channels, kParamBytes);
+    }
     return static_cast<int>(ops.size()) - 1;
   };
 
   std::vector<int> load_op(pieces.size(), -1), last_dw(pieces.size(), -1);
   std::vector<int> store_ops;  // per step
   if (!pieces.empty()) load_op[0] = emit_load(0, -1);
-  const int groups_per_block = r / mult_;  // input channels per block
   for (size_t k = 0; k < pieces.size(); ++k) {
     if (k + 1 < pieces.size()) {
       load_op[k + 1] = emit_load(k + 1, k >= 1 ? last_dw[k - 1] : -1);
     }
     const Piece& p = pieces[k];
-    for (int b = p.l * mult_; b < std::min(blocks_, (p.l + 1) * mult_); ++b) {
+    for (int b = first_block(p); b < end_block(p); ++b) {
       const size_t s = store_ops.size();
       const int64_t acc_base = static_cast<int64_t>(s % 2) * acc_half;
       ops.emplace_back();
