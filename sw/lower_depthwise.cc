@@ -14,6 +14,8 @@ namespace {
 constexpr int kBox = kDwMaxKernel * kDwMaxKernel;  // WGT lines per block
 constexpr int kMinPieces = 6;  // ACT fills wanted so that load, compute and
                                // store overlap
+constexpr size_t kSlots = 4;  // ACT and ACC each split in kSlots slots
+constexpr size_t kAhead = 2;  // pieces a LOAD runs ahead of its DWCONVs
 constexpr int kEdgeDiv = 3;    // first / last band height: 1/kEdgeDiv of the
                                // others (when there are few pieces)
 constexpr int64_t kMaxGridRows = std::min(IsaFieldMax("Dwconv", "in_h"),
@@ -259,7 +261,8 @@ std::vector<InstrWord> DepthwiseLowering::Emit(uint32_t wgt_addr,
   ax.pad = g.pad_left;
   ax.k = kw_;
   const int groups = static_cast<int>(CeilDiv(cin_, r));
-  const int64_t act_half = hw_.act_lines / 2, acc_half = hw_.acc_rows / 2;
+  const int64_t act_slot = hw_.act_lines / kSlots;
+  const int64_t acc_slot = hw_.acc_rows / kSlots;
 
   std::vector<Piece> pieces;
   for (int n = 0; n < images_; ++n) {
@@ -273,9 +276,9 @@ std::vector<InstrWord> DepthwiseLowering::Emit(uint32_t wgt_addr,
         const int width = ax.grid(nj_full);
         // Rows per band: the SRAM halves and field widths bound it; below
         // that, enough bands for kMinPieces fills per phase.
-        int64_t max_ni = std::min<int64_t>(acc_half / nj_full, kMaxStoreRows);
+        int64_t max_ni = std::min<int64_t>(acc_slot / nj_full, kMaxStoreRows);
         max_ni = std::min<int64_t>(
-            max_ni, ((act_half / width) - ay.k) / ay.step() + 1);
+            max_ni, ((act_slot / width) - ay.k) / ay.step() + 1);
         max_ni = std::min<int64_t>(
             max_ni, (kMaxGridRows - ay.k) / ay.step() + 1);
         if (max_ni < 1) {
@@ -335,7 +338,7 @@ std::vector<InstrWord> DepthwiseLowering::Emit(uint32_t wgt_addr,
 
   const uint64_t in_image = static_cast<uint64_t>(h_) * w_ * cin_;
   const uint64_t out_image = static_cast<uint64_t>(oh_) * ow_ * cout_;
-  std::vector<bool> loaded(static_cast<size_t>(blocks_), false);
+  int loaded = 0;  // blocks [0, loaded) have their weights and records
   auto emit_load = [&](size_t k, int need_dw) {
     const Piece& p = pieces[k];
     ops.emplace_back();
@@ -343,7 +346,7 @@ std::vector<InstrWord> DepthwiseLowering::Emit(uint32_t wgt_addr,
     LoadInstr& i = ops.back().load;
     i.buf = static_cast<int64_t>(LoadBuf::kAct);
     i.dram_base = in_addr_ + p.n * in_image + static_cast<uint64_t>(p.l) * r;
-    i.sram_base = static_cast<int64_t>(k % 2) * act_half;
+    i.sram_base = static_cast<int64_t>(k % kSlots) * act_slot;
     i.ny = ay.grid(p.ni);
     i.nx = ax.grid(p.nj);
     i.kh = i.kw = 1;
@@ -358,42 +361,52 @@ std::vector<InstrWord> DepthwiseLowering::Emit(uint32_t wgt_addr,
     i.pix_stride = cin_;
     i.seg_bytes = std::min(r, cin_ - p.l * r);
     i.pad = static_cast<uint8_t>(static_cast<int8_t>(layer_.quant.in_zp));
-    // The weights and PARAM records of the piece's blocks follow their first
-    // use, so the first ACT fill does not wait behind the whole layer's.
+    // Weights and PARAM records: the first piece's blocks behind the first
+    // ACT fill (so it does not wait for the whole layer's), all the others
+    // in one run behind the second (few LOADs: each costs setup cycles).
     // Each block has its own WGT lines and PARAM records: never overwritten.
-    for (int b = first_block(p); b < end_block(p); ++b) {
-      if (loaded[static_cast<size_t>(b)]) continue;
-      loaded[static_cast<size_t>(b)] = true;
+    int b0 = loaded, b1 = loaded;
+    if (k == 0) b1 = end_block(p);
+    if (k == 1) b1 = blocks_;
+    if (b1 > b0) {
+      loaded = b1;
       const int64_t box_bytes = static_cast<int64_t>(kBox) * hw_.cols;
       EmitCopy(&ops, LoadBuf::kWgt,
-               wgt_addr + static_cast<uint32_t>(b * box_bytes),
-               static_cast<int64_t>(b) * kBox, kBox, hw_.cols);
-      const int channels = std::min(r, cout_ - b * r);
+               wgt_addr + static_cast<uint32_t>(b0 * box_bytes),
+               static_cast<int64_t>(b0) * kBox,
+               static_cast<int64_t>(b1 - b0) * kBox, hw_.cols);
+      const int c0 = b0 * r, c1 = std::min(cout_, b1 * r);
       EmitCopy(&ops, LoadBuf::kParam,
-               param_addr + static_cast<uint32_t>(b * r * kParamBytes),
-               static_cast<int64_t>(b) * r, channels, kParamBytes);
+               param_addr + static_cast<uint32_t>(c0 * kParamBytes), c0,
+               c1 - c0, kParamBytes);
     }
     return static_cast<int>(ops.size()) - 1;
   };
 
   std::vector<int> load_op(pieces.size(), -1), last_dw(pieces.size(), -1);
   std::vector<int> store_ops;  // per step
-  if (!pieces.empty()) load_op[0] = emit_load(0, -1);
+  // LOADs run kAhead pieces ahead of the DWCONVs; piece k + kAhead reuses
+  // the ACT slot of piece k + kAhead - kSlots.
+  for (size_t k = 0; k < pieces.size() && k < kAhead; ++k) {
+    load_op[k] = emit_load(k, -1);
+  }
   for (size_t k = 0; k < pieces.size(); ++k) {
-    if (k + 1 < pieces.size()) {
-      load_op[k + 1] = emit_load(k + 1, k >= 1 ? last_dw[k - 1] : -1);
+    const size_t next = k + kAhead;
+    if (next < pieces.size()) {
+      load_op[next] = emit_load(
+          next, next >= kSlots ? last_dw[next - kSlots] : -1);
     }
     const Piece& p = pieces[k];
     for (int b = first_block(p); b < end_block(p); ++b) {
       const size_t s = store_ops.size();
-      const int64_t acc_base = static_cast<int64_t>(s % 2) * acc_half;
+      const int64_t acc_base = static_cast<int64_t>(s % kSlots) * acc_slot;
       ops.emplace_back();
       Op& dw_op = ops.back();
       dw_op.kind = Opcode::kDwconv;
       dw_op.need_load = load_op[k];
-      dw_op.need_store = s >= 2 ? store_ops[s - 2] : -1;
+      dw_op.need_store = s >= kSlots ? store_ops[s - kSlots] : -1;
       DwconvInstr& d = dw_op.dw;
-      d.act_base = static_cast<int64_t>(k % 2) * act_half;
+      d.act_base = static_cast<int64_t>(k % kSlots) * act_slot;
       d.act_pix = 1;
       d.in_w = ax.grid(p.nj);
       d.in_h = ay.grid(p.ni);
