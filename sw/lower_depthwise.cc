@@ -154,7 +154,12 @@ bool UsesDepthwiseUnit(const Layer& layer, const Shape& in, const Shape& out,
     return false;
   }
   const int64_t blocks = CeilDiv(cout, hw.rows);
-  return blocks * kBox <= hw.wgt_lines && cout <= hw.param_entries;
+  if (blocks * kBox > hw.wgt_lines || cout > hw.param_entries) return false;
+  // One output row of a column tile must fit an ACT and an ACC slot.
+  const int64_t grid_w = std::min<int64_t>(
+      kDwMaxWidth, static_cast<int64_t>(in[2]) + g.pad_left + g.pad_right);
+  return static_cast<int64_t>(kh) * grid_w <= hw.act_lines / static_cast<int>(kSlots) &&
+         std::min<int64_t>(out[2], kDwMaxWidth) <= hw.acc_rows / static_cast<int>(kSlots);
 }
 
 DepthwiseLowering::DepthwiseLowering(const Layer& layer, const Shape& in,
@@ -261,8 +266,8 @@ std::vector<InstrWord> DepthwiseLowering::Emit(uint32_t wgt_addr,
   ax.pad = g.pad_left;
   ax.k = kw_;
   const int groups = static_cast<int>(CeilDiv(cin_, r));
-  const int64_t act_slot = hw_.act_lines / kSlots;
-  const int64_t acc_slot = hw_.acc_rows / kSlots;
+  const int64_t act_slot = hw_.act_lines / static_cast<int>(kSlots);
+  const int64_t acc_slot = hw_.acc_rows / static_cast<int>(kSlots);
 
   std::vector<Piece> pieces;
   for (int n = 0; n < images_; ++n) {
@@ -277,8 +282,10 @@ std::vector<InstrWord> DepthwiseLowering::Emit(uint32_t wgt_addr,
         // Rows per band: the SRAM halves and field widths bound it; below
         // that, enough bands for kMinPieces fills per phase.
         int64_t max_ni = std::min<int64_t>(acc_slot / nj_full, kMaxStoreRows);
-        max_ni = std::min<int64_t>(
-            max_ni, ((act_slot / width) - ay.k) / ay.step() + 1);
+        const int64_t rows_fit = act_slot / width;
+        max_ni = rows_fit < ay.k ? 0
+                                 : std::min<int64_t>(
+                                       max_ni, (rows_fit - ay.k) / ay.step() + 1);
         max_ni = std::min<int64_t>(
             max_ni, (kMaxGridRows - ay.k) / ay.step() + 1);
         if (max_ni < 1) {
