@@ -2,8 +2,10 @@
 // systolic array (semantics: docs/architecture.md, "DWCONV").
 //
 // R channel lanes, each with DwMaxKernel^2 (K*K) multipliers. The input is a
-// grid of ACT lines (one pixel of R channels per line) streamed in raster
-// order, one line per cycle; K-1 row buffers (DwMaxWidth lines each) hold the
+// grid of pixels walked in raster order, one per cycle: inside the
+// valid_h x valid_w rectangle at (pad_top, pad_left) an ACT line (R
+// channels), elsewhere the byte `pad` in every lane (the convolution's zero
+// padding, never stored in the ACT SRAM); K-1 row buffers (DwMaxWidth lines each) hold the
 // previous input rows, so every line read from the ACT SRAM is used by all
 // K*K taps that need it and each cycle can complete one output pixel of R
 // channels (stride 1): R*K*K MACs per cycle.
@@ -94,7 +96,8 @@ module sparq_dw_unit #(
   logic        f_pop_prev, f_pop_next, f_push_prev, f_push_next;
   logic [15:0] f_act_base, f_act_row, f_wgt_base, f_acc_base;
   logic [11:0] f_act_pix, f_in_h;
-  logic [7:0]  f_in_w, f_ch_off, f_n_valid;
+  logic [7:0]  f_in_w, f_ch_off, f_n_valid, f_pad_left, f_valid_w, f_pad;
+  logic [11:0] f_pad_top, f_valid_h;
   logic [3:0]  f_kh, f_kw, f_sy, f_sx;
   logic [1:0]  f_ch_shift;
 
@@ -117,6 +120,11 @@ module sparq_dw_unit #(
   assign f_ch_shift  = instr_data_i[sparq_isa_pkg::DwconvChShiftLsb +: sparq_isa_pkg::DwconvChShiftW];
   assign f_ch_off    = instr_data_i[sparq_isa_pkg::DwconvChOffLsb +: sparq_isa_pkg::DwconvChOffW];
   assign f_n_valid   = instr_data_i[sparq_isa_pkg::DwconvNValidLsb +: sparq_isa_pkg::DwconvNValidW];
+  assign f_pad_top   = instr_data_i[sparq_isa_pkg::DwconvPadTopLsb +: sparq_isa_pkg::DwconvPadTopW];
+  assign f_pad_left  = instr_data_i[sparq_isa_pkg::DwconvPadLeftLsb +: sparq_isa_pkg::DwconvPadLeftW];
+  assign f_valid_h   = instr_data_i[sparq_isa_pkg::DwconvValidHLsb +: sparq_isa_pkg::DwconvValidHW];
+  assign f_valid_w   = instr_data_i[sparq_isa_pkg::DwconvValidWLsb +: sparq_isa_pkg::DwconvValidWW];
+  assign f_pad       = instr_data_i[sparq_isa_pkg::DwconvPadLsb +: sparq_isa_pkg::DwconvPadW];
 
   // Bits that carry no DWCONV field.
   logic unused_instr;
@@ -139,6 +147,9 @@ module sparq_dw_unit #(
     logic [1:0]  ch_shift;
     logic [7:0]  ch_off;
     logic [15:0] useful_macs;  // per output pixel
+    logic [12:0] y_lo, y_hi;   // ACT rows: grid rows [y_lo, y_hi)
+    logic [8:0]  x_lo, x_hi;   // ACT columns: grid columns [x_lo, x_hi)
+    logic [7:0]  pad;
     logic        push_prev, push_next;
   } attr_t;
   attr_t attr_d, attr_q;
@@ -167,6 +178,11 @@ module sparq_dw_unit #(
       attr_d.ch_shift    = f_ch_shift;
       attr_d.ch_off      = f_ch_off;
       attr_d.useful_macs = 16'(f_n_valid * f_kh * f_kw);
+      attr_d.y_lo        = 13'(f_pad_top);
+      attr_d.y_hi        = 13'(f_pad_top) + 13'(f_valid_h);
+      attr_d.x_lo        = 9'(f_pad_left);
+      attr_d.x_hi        = 9'(f_pad_left) + 9'(f_valid_w);
+      attr_d.pad         = f_pad;
       attr_d.push_prev   = f_push_prev;
       attr_d.push_next   = f_push_next;
     end
@@ -179,12 +195,14 @@ module sparq_dw_unit #(
   logic [3:0]      xph_d, xph_q, yph_d, yph_q;  // pixels / rows to the next output
   logic [15:0]     row_addr_d, row_addr_q, cur_addr_d, cur_addr_q;
   logic [1:0]      drain_d, drain_q;
-  logic            issue, row_end, last_pix;
+  logic            issue, row_end, last_pix, y_in, pix_in;
   logic            overlap, wbeside_d, wbeside_q;  // weight reads beside the walk
 
   assign overlap = (32'(f_kh) - 32'd1) * 32'(f_in_w) + 32'(f_kw) - 32'd1 >= Taps - 1;
 
   assign issue    = (state_q == StRun);
+  assign y_in     = 13'(iy_q) >= attr_q.y_lo && 13'(iy_q) < attr_q.y_hi;
+  assign pix_in   = y_in && 9'(ix_q) >= attr_q.x_lo && 9'(ix_q) < attr_q.x_hi;
   assign row_end  = (8'(ix_q) == attr_q.in_w - 8'd1);
   assign last_pix = row_end && (iy_q == attr_q.in_h - 12'd1);
 
@@ -228,12 +246,14 @@ module sparq_dw_unit #(
           iy_d       = iy_q + 12'd1;
           xph_d      = attr_q.kw - 4'd1;
           yph_d      = (yph_q == 4'd0) ? attr_q.sy - 4'd1 : yph_q - 4'd1;
-          row_addr_d = row_addr_q + attr_q.act_row;
-          cur_addr_d = row_addr_q + attr_q.act_row;
+          // The next ACT row starts one act_row further once a row of the
+          // rectangle is done.
+          if (y_in) row_addr_d = row_addr_q + attr_q.act_row;
+          cur_addr_d = row_addr_d;
         end else begin
           ix_d       = ix_q + XW'(1);
           xph_d      = (xph_q == 4'd0) ? attr_q.sx - 4'd1 : xph_q - 4'd1;
-          cur_addr_d = cur_addr_q + 16'(attr_q.act_pix);
+          if (pix_in) cur_addr_d = cur_addr_q + 16'(attr_q.act_pix);
         end
         if (last_pix) begin
           state_d = StDrain;
@@ -251,7 +271,7 @@ module sparq_dw_unit #(
 
   assign wgt_re_o    = (state_q == StWgt) || wbeside_q;
   assign wgt_raddr_o = WgtAw'(attr_q.wgt_base + 16'(wcnt_q));
-  assign act_re_o    = issue;
+  assign act_re_o    = issue && pix_in;
   assign act_raddr_o = ActAw'(cur_addr_q);
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -315,7 +335,7 @@ module sparq_dw_unit #(
   // ---------------------------------------------------------------------------
   // Stage 1: ACT data, lane select, row buffers, window
   // ---------------------------------------------------------------------------
-  logic          s1_valid_q, s1_out_q;
+  logic          s1_valid_q, s1_out_q, s1_pad_q;
   logic [XW-1:0] s1_ix_q;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -328,10 +348,11 @@ module sparq_dw_unit #(
 
   always_ff @(posedge clk_i) begin
     s1_out_q  <= (xph_q == 4'd0) && (yph_q == 4'd0);
+    s1_pad_q  <= !pix_in;
     s1_ix_q   <= ix_q;
   end
 
-  // Lane r takes byte (r >> ch_shift) + ch_off of the line.
+  // Lane r takes byte (r >> ch_shift) + ch_off of the line, or the pad byte.
   logic [LineW-1:0] lanes;
   for (genvar r = 0; r < ArrayRows; r++) begin : g_lane_sel
     logic [7:0] idx, sel;
@@ -341,6 +362,7 @@ module sparq_dw_unit #(
       for (int b = 0; b < ArrayRows; b++) begin
         if (idx == 8'(b)) sel = act_rdata_i[8*b +: 8];
       end
+      if (s1_pad_q) sel = attr_q.pad;
     end
     assign lanes[8*r +: 8] = sel;
   end
@@ -468,7 +490,7 @@ module sparq_dw_unit #(
   `ASSERT(KernelInRange, instr_valid_i |-> f_kh >= 4'd1 && 32'(f_kh) <= K && f_kw >= 4'd1 && 32'(f_kw) <= K)
   `ASSERT(GridInRange, instr_valid_i |-> 12'(f_kh) <= f_in_h && 8'(f_kw) <= f_in_w && 32'(f_in_w) <= MaxW)
   `ASSERT(StrideNonZero, instr_valid_i |-> f_sy != 4'd0 && f_sx != 4'd0)
-  `ASSERT(ActInRange, issue |-> 32'(cur_addr_q) < ActLines)
+  `ASSERT(ActInRange, act_re_o |-> 32'(cur_addr_q) < ActLines)
   `ASSERT(WgtInRange, wgt_re_o |-> 32'(attr_q.wgt_base) + 32'(wcnt_q) < WgtLines)
   `ASSERT(AccInRange, acc_we_o |-> 32'(out_addr_q) < AccRows)
   `ASSERT_KNOWN(StateKnown, state_q)

@@ -138,6 +138,16 @@ package sparq_isa_pkg;
   localparam int DwconvChOffW = 8;  // ACT byte of lane 0
   localparam int DwconvNValidLsb = 130;
   localparam int DwconvNValidW = 8;  // real output channels (lanes) (counters only)
+  localparam int DwconvPadTopLsb = 138;
+  localparam int DwconvPadTopW = 12;  // grid rows above the first ACT row (filled with pad)
+  localparam int DwconvPadLeftLsb = 150;
+  localparam int DwconvPadLeftW = 8;  // grid columns left of the first ACT column (filled with pad)
+  localparam int DwconvValidHLsb = 158;
+  localparam int DwconvValidHW = 12;  // grid rows read from ACT; the rows below are filled with pad
+  localparam int DwconvValidWLsb = 170;
+  localparam int DwconvValidWW = 8;  // grid columns read from ACT; the columns right of them are filled with pad
+  localparam int DwconvPadLsb = 178;
+  localparam int DwconvPadW = 8;  // fill byte of grid pixels outside the ACT rectangle (input zero point)
 
   // Word bits that carry a field of each instruction (its own and the
   // Common ones); an engine ignores the others.
@@ -148,7 +158,7 @@ package sparq_isa_pkg;
   localparam logic [InstrBits-1:0] StoreFieldMask =
     256'h00000000_00000000_00000fff_ffffffff_ffffffff_ffffffff_ffffffff_ffffff7f;
   localparam logic [InstrBits-1:0] DwconvFieldMask =
-    256'h00000000_00000000_00000000_000003ff_ffffffff_ffffffff_ffffffff_ffffff7f;
+    256'h00000000_00000000_03ffffff_ffffffff_ffffffff_ffffffff_ffffffff_ffffff7f;
 
   // LOAD buf values
   localparam logic [1:0] BufAct = 2'd0;  // ACT SRAM, lines of R bytes

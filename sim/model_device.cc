@@ -562,18 +562,21 @@ class ModelDevice final : public Device {
                        " select bytes or lanes beyond R = " + std::to_string(r));
     }
     const int64_t outs = DwconvOutRows(i) * DwconvOutCols(i);
-    const int64_t last_act = i.act_base + (i.in_h - 1) * i.act_row +
-                             (i.in_w - 1) * i.act_pix;
-    RequireRange(i.act_base, 1, hw_.act_lines, "ACT line of pixel (0,0)");
-    RequireRange(last_act, 1, hw_.act_lines, "ACT line of the last pixel");
+    const bool reads = i.valid_h > 0 && i.valid_w > 0;
+    if (reads) {
+      const int64_t last_act = i.act_base + (i.valid_h - 1) * i.act_row +
+                               (i.valid_w - 1) * i.act_pix;
+      RequireRange(i.act_base, 1, hw_.act_lines, "ACT line of pixel (0,0)");
+      RequireRange(last_act, 1, hw_.act_lines, "ACT line of the last pixel");
+    }
     const int64_t box = kDwMaxKernel * kDwMaxKernel;
     RequireRange(i.wgt_base, box, hw_.wgt_lines, "WGT lines");
     RequireRange(i.acc_base, outs, hw_.acc_rows, "ACC rows");
     TakeTokens(kGemmEngine, i, map, &pops, &pushes);
     if (opts_.check_races) {
-      for (int64_t y = 0; y < i.in_h; ++y) {
-        races_.Read(RaceChecker::kActMem, i.act_base + y * i.act_row, i.in_w,
-                    i.act_pix);
+      for (int64_t y = 0; reads && y < i.valid_h; ++y) {
+        races_.Read(RaceChecker::kActMem, i.act_base + y * i.act_row,
+                    i.valid_w, i.act_pix);
       }
       races_.Read(RaceChecker::kWgtMem, i.wgt_base, box, 1);
       races_.Write(RaceChecker::kAccMem, i.acc_base, outs);

@@ -20,12 +20,17 @@ void DwconvExecute(const DwconvInstr& i, int rows, int cols, const int8_t* act,
         int32_t sum = 0;
         for (int64_t ky = 0; ky < i.kh; ++ky) {
           for (int64_t kx = 0; kx < i.kw; ++kx) {
-            const int64_t line = i.act_base + (oy * i.sy + ky) * i.act_row +
-                                 (ox * i.sx + kx) * i.act_pix;
+            const int64_t gy = oy * i.sy + ky - i.pad_top;
+            const int64_t gx = ox * i.sx + kx - i.pad_left;
+            int32_t a = static_cast<int8_t>(static_cast<uint8_t>(i.pad));
+            if (gy >= 0 && gy < i.valid_h && gx >= 0 && gx < i.valid_w) {
+              const int64_t line = i.act_base + gy * i.act_row + gx * i.act_pix;
+              a = act[line * rows + byte];
+            }
             // The kernel sits in the bottom-right corner of the K x K box.
             const int64_t tap = (ky + k - i.kh) * k + (kx + k - i.kw);
-            sum = WrapAdd(sum, int32_t{act[line * rows + byte]} *
-                                   int32_t{wgt[(i.wgt_base + tap) * cols + r]});
+            sum = WrapAdd(sum,
+                          a * int32_t{wgt[(i.wgt_base + tap) * cols + r]});
           }
         }
         out[r] = sum;

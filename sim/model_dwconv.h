@@ -15,7 +15,8 @@ namespace sparq {
 int64_t DwconvOutRows(const DwconvInstr& i);
 int64_t DwconvOutCols(const DwconvInstr& i);
 
-// Executes a validated DWCONV on the SRAM images: act (lines of R int8), wgt
+// Executes a validated DWCONV on the SRAM images (grid pixels outside the
+// valid_h x valid_w ACT rectangle read the byte `pad`): act (lines of R int8), wgt
 // (lines of C int8), acc (rows of C int32). Writes ACC rows
 // acc_base .. acc_base + out_rows * out_cols - 1: lanes 0..R-1 get the sums
 // (int32, wrapping), columns R..C-1 zero.

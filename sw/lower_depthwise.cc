@@ -57,6 +57,26 @@ struct Piece {
   int n = 0, py = 0, px = 0, i0 = 0, ni = 0, j0 = 0, nj = 0, l = 0;
 };
 
+int64_t FloorDiv(int64_t a, int64_t b) {
+  return a >= 0 ? a / b : -((-a + b - 1) / b);
+}
+
+// The grid positions g in [0, n) of one axis whose input coordinate
+// origin + g * step lies in [0, size): [lo, lo + count), count 0 if none.
+struct Span {
+  int64_t lo = 0, count = 0;
+};
+Span InBounds(int64_t origin, int64_t step, int64_t n, int64_t size) {
+  const int64_t lo = std::max<int64_t>(0, FloorDiv(-origin + step - 1, step));
+  const int64_t hi = std::min<int64_t>(n - 1, FloorDiv(size - 1 - origin, step));
+  Span s;
+  if (hi >= lo) {
+    s.lo = lo;
+    s.count = hi - lo + 1;
+  }
+  return s;
+}
+
 struct Op {
   Opcode kind = Opcode::kLoad;
   LoadInstr load;
@@ -346,28 +366,47 @@ std::vector<InstrWord> DepthwiseLowering::Emit(uint32_t wgt_addr,
   const uint64_t in_image = static_cast<uint64_t>(h_) * w_ * cin_;
   const uint64_t out_image = static_cast<uint64_t>(oh_) * ow_ * cout_;
   int loaded = 0;  // blocks [0, loaded) have their weights and records
+  // A piece's input grid: rows origin_y + g * dil (g < grid rows), the same
+  // for columns; only the in-bounds rectangle is loaded, the unit fills the
+  // rest with the input zero point.
+  auto grid_y0 = [&](const Piece& p) {
+    return ay.origin(p.py) + static_cast<int64_t>(p.i0) * ay.step() * ay.dil;
+  };
+  auto grid_x0 = [&](const Piece& p) {
+    return ax.origin(p.px) + static_cast<int64_t>(p.j0) * ax.step() * ax.dil;
+  };
+  auto span_y = [&](const Piece& p) {
+    return InBounds(grid_y0(p), ay.dil, ay.grid(p.ni), h_);
+  };
+  auto span_x = [&](const Piece& p) {
+    return InBounds(grid_x0(p), ax.dil, ax.grid(p.nj), w_);
+  };
   auto emit_load = [&](size_t k, int need_dw) {
+    const size_t before = ops.size();
     const Piece& p = pieces[k];
-    ops.emplace_back();
-    ops.back().need_dw = need_dw;
-    LoadInstr& i = ops.back().load;
-    i.buf = static_cast<int64_t>(LoadBuf::kAct);
-    i.dram_base = in_addr_ + p.n * in_image + static_cast<uint64_t>(p.l) * r;
-    i.sram_base = static_cast<int64_t>(k % kSlots) * act_slot;
-    i.ny = ay.grid(p.ni);
-    i.nx = ax.grid(p.nj);
-    i.kh = i.kw = 1;
-    i.nl = 1;
-    i.iy0 = ay.origin(p.py) + static_cast<int64_t>(p.i0) * ay.step() * ay.dil;
-    i.ix0 = ax.origin(p.px) + static_cast<int64_t>(p.j0) * ax.step() * ax.dil;
-    i.sy = ay.dil;
-    i.sx = ax.dil;
-    i.dy = i.dx = 1;
-    i.h = h_;
-    i.w = w_;
-    i.pix_stride = cin_;
-    i.seg_bytes = std::min(r, cin_ - p.l * r);
-    i.pad = static_cast<uint8_t>(static_cast<int8_t>(layer_.quant.in_zp));
+    const Span sy = span_y(p), sx = span_x(p);
+    if (sy.count > 0 && sx.count > 0) {
+      ops.emplace_back();
+      ops.back().need_dw = need_dw;
+      LoadInstr& i = ops.back().load;
+      i.buf = static_cast<int64_t>(LoadBuf::kAct);
+      i.dram_base = in_addr_ + p.n * in_image + static_cast<uint64_t>(p.l) * r;
+      i.sram_base = static_cast<int64_t>(k % kSlots) * act_slot;
+      i.ny = sy.count;
+      i.nx = sx.count;
+      i.kh = i.kw = 1;
+      i.nl = 1;
+      i.iy0 = grid_y0(p) + sy.lo * ay.dil;
+      i.ix0 = grid_x0(p) + sx.lo * ax.dil;
+      i.sy = ay.dil;
+      i.sx = ax.dil;
+      i.dy = i.dx = 1;
+      i.h = h_;
+      i.w = w_;
+      i.pix_stride = cin_;
+      i.seg_bytes = std::min(r, cin_ - p.l * r);
+      i.pad = static_cast<uint8_t>(static_cast<int8_t>(layer_.quant.in_zp));
+    }
     // Weights and PARAM records: the first piece's blocks behind the first
     // ACT fill (so it does not wait for the whole layer's), all the others
     // in one run behind the second (few LOADs: each costs setup cycles).
@@ -387,7 +426,8 @@ std::vector<InstrWord> DepthwiseLowering::Emit(uint32_t wgt_addr,
                param_addr + static_cast<uint32_t>(c0 * kParamBytes), c0,
                c1 - c0, kParamBytes);
     }
-    return static_cast<int>(ops.size()) - 1;
+    // -1: nothing to wait for (an all-padding grid, constants loaded).
+    return ops.size() == before ? -1 : static_cast<int>(ops.size()) - 1;
   };
 
   std::vector<int> load_op(pieces.size(), -1), last_dw(pieces.size(), -1);
@@ -414,10 +454,16 @@ std::vector<InstrWord> DepthwiseLowering::Emit(uint32_t wgt_addr,
       dw_op.need_store = s >= kSlots ? store_ops[s - kSlots] : -1;
       DwconvInstr& d = dw_op.dw;
       d.act_base = static_cast<int64_t>(k % kSlots) * act_slot;
+      const Span sy = span_y(p), sx = span_x(p);
       d.act_pix = 1;
       d.in_w = ax.grid(p.nj);
       d.in_h = ay.grid(p.ni);
-      d.act_row = d.in_w;
+      d.act_row = sx.count;
+      d.pad_top = sy.lo;
+      d.pad_left = sx.lo;
+      d.valid_h = sx.count > 0 ? sy.count : 0;
+      d.valid_w = sy.count > 0 ? sx.count : 0;
+      d.pad = static_cast<uint8_t>(static_cast<int8_t>(layer_.quant.in_zp));
       d.wgt_base = static_cast<int64_t>(b) * kBox;
       d.acc_base = acc_base;
       d.kh = kh_;
