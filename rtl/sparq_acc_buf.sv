@@ -16,10 +16,12 @@
 // acc_raddr_i (data the cycle after, held otherwise). A read of a row written
 // in the same cycle returns the old contents.
 //
-// A second user (the sparse engine, docs/sparse.md) reads and writes whole
-// rows through ext_*: its read shares stage A's read port (data on
-// ext_rdata_o the cycle after ext_re_i), its write stage B's write port. It
-// runs only while no row is in flight here (sparq_top interlocks the two).
+// A second user reads and writes whole rows through ext_*: the sparse engine
+// (docs/sparse.md) reads and writes, the depthwise unit (sparq_dw_unit) only
+// writes; sparq_top muxes the two (the compute queue runs one unit at a
+// time). The read shares stage A's read port (data on ext_rdata_o the cycle
+// after ext_re_i), the write stage B's write port. It runs only while no row
+// is in flight here (sparq_top interlocks it with the GEMM engine).
 //
 // Parameters: ArrayCols (C, banks), AccRows (rows per bank, power of two),
 // SumLatency (cycles from issue to column 0's sum, >= 2), TagW.

@@ -47,8 +47,9 @@ module sparq_dispatch #(
 
   assign opcode   = cmd_data_i[sparq_isa_pkg::CommonOpcodeLsb +: sparq_isa_pkg::CommonOpcodeW];
   assign is_load  = (opcode == sparq_isa_pkg::OpLoad);
-  // Spmv shares the compute queue (sparq_top splits its head by opcode).
-  assign is_gemm  = (opcode == sparq_isa_pkg::OpGemm) || (opcode == sparq_isa_pkg::OpSpmv);
+  // Spmv and DWCONV share the compute queue (sparq_top splits its head by opcode).
+  assign is_gemm  = (opcode == sparq_isa_pkg::OpGemm) || (opcode == sparq_isa_pkg::OpSpmv) ||
+                    (opcode == sparq_isa_pkg::OpDwconv);
   assign is_store = (opcode == sparq_isa_pkg::OpStore);
 
   always_comb begin

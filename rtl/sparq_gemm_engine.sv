@@ -36,7 +36,9 @@
 // depths, powers of two).
 // Ports: instr_* (GEMM queue head), token avail/pop/push pulses, act_* and
 // wgt_* (SRAM read ports, data the cycle after re), acc_* (store engine's
-// read port of the ACC SRAM), busy_o and counter events.
+// read port of the ACC SRAM), acc_ext_* (whole-row port of the ACC SRAM for
+// the sparse engine and the depthwise unit, while this engine is idle), busy_o
+// and counter events.
 
 module sparq_gemm_engine #(
   parameter int ArrayRows = 16,

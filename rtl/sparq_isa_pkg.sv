@@ -13,6 +13,7 @@ package sparq_isa_pkg;
   localparam logic [2:0] OpGemm = 3'd2;  // one weight tile times m_rows activation rows into ACC
   localparam logic [2:0] OpStore = 3'd3;  // ACC -> requantize -> DRAM
   localparam logic [2:0] OpSpmv = 3'd4;  // sparse weight matrix (lane streams in WGT) times m_rows activation vectors into ACC
+  localparam logic [2:0] OpDwconv = 3'd5;  // depthwise unit: R channels of an ACT pixel grid, 3x3 window at most, into ACC
 
 
   // Common
@@ -133,6 +134,46 @@ package sparq_isa_pkg;
   localparam int SpmvNValidLsb = 129;
   localparam int SpmvNValidW = 16;  // real outputs in the tile (counters only)
 
+  // Dwconv
+  localparam int DwconvActBaseLsb = 8;
+  localparam int DwconvActBaseW = 16;  // ACT line of input pixel (0,0)
+  localparam int DwconvActPixLsb = 24;
+  localparam int DwconvActPixW = 12;  // ACT lines between horizontally adjacent input pixels
+  localparam int DwconvActRowLsb = 36;
+  localparam int DwconvActRowW = 16;  // ACT lines between input rows
+  localparam int DwconvInWLsb = 52;
+  localparam int DwconvInWW = 8;  // input columns (kw..DwMaxWidth)
+  localparam int DwconvInHLsb = 60;
+  localparam int DwconvInHW = 12;  // input rows (>= kh)
+  localparam int DwconvWgtBaseLsb = 72;
+  localparam int DwconvWgtBaseW = 16;  // WGT line of tap (0,0) of the 3x3 weight box (9 lines)
+  localparam int DwconvAccBaseLsb = 88;
+  localparam int DwconvAccBaseW = 16;  // ACC row of output pixel (0,0); outputs are dense, row-major
+  localparam int DwconvKhLsb = 104;
+  localparam int DwconvKhW = 4;  // kernel rows (1..DwMaxKernel)
+  localparam int DwconvKwLsb = 108;
+  localparam int DwconvKwW = 4;  // kernel columns (1..DwMaxKernel)
+  localparam int DwconvSyLsb = 112;
+  localparam int DwconvSyW = 4;  // stride in y (>= 1)
+  localparam int DwconvSxLsb = 116;
+  localparam int DwconvSxW = 4;  // stride in x (>= 1)
+  localparam int DwconvChShiftLsb = 120;
+  localparam int DwconvChShiftW = 2;  // channel multiplier 2^ch_shift: lane r reads byte (r >> ch_shift) + ch_off
+  localparam int DwconvChOffLsb = 122;
+  localparam int DwconvChOffW = 8;  // ACT byte of lane 0
+  localparam int DwconvNValidLsb = 130;
+  localparam int DwconvNValidW = 8;  // real output channels (lanes) (counters only)
+  localparam int DwconvPadTopLsb = 138;
+  localparam int DwconvPadTopW = 12;  // grid rows above the first ACT row (filled with pad)
+  localparam int DwconvPadLeftLsb = 150;
+  localparam int DwconvPadLeftW = 8;  // grid columns left of the first ACT column (filled with pad)
+  localparam int DwconvValidHLsb = 158;
+  localparam int DwconvValidHW = 12;  // grid rows read from ACT; the rows below are filled with pad
+  localparam int DwconvValidWLsb = 170;
+  localparam int DwconvValidWW = 8;  // grid columns read from ACT; the columns right of them are filled with pad
+  localparam int DwconvPadLsb = 178;
+  localparam int DwconvPadW = 8;  // fill byte of grid pixels outside the ACT rectangle (input zero point)
+
   // Word bits that carry a field of each instruction (its own and the
   // Common ones); an engine ignores the others.
   localparam logic [InstrBits-1:0] LoadFieldMask =
@@ -143,6 +184,8 @@ package sparq_isa_pkg;
     256'h00000000_00000000_00000fff_ffffffff_ffffffff_ffffffff_ffffffff_ffffff7f;
   localparam logic [InstrBits-1:0] SpmvFieldMask =
     256'h00000000_00000000_00000000_0001ffff_ffffffff_ffffffff_ffffffff_ffffff7f;
+  localparam logic [InstrBits-1:0] DwconvFieldMask =
+    256'h00000000_00000000_03ffffff_ffffffff_ffffffff_ffffffff_ffffffff_ffffff7f;
 
   // LOAD buf values
   localparam logic [1:0] BufAct = 2'd0;  // ACT SRAM, lines of R bytes
@@ -164,7 +207,7 @@ package sparq_isa_pkg;
   // Performance counters (ctr_sel values), 64 bits each
   localparam int CtrCycles = 0;  // cycles: cycles since reset
   localparam int CtrArrayBusy = 1;  // array_busy: cycles in which an activation row was issued into the array
-  localparam int CtrMacsIssued = 2;  // macs_issued: `R*C` per issued row
+  localparam int CtrMacsIssued = 2;  // macs_issued: `R*C` per issued row; `R*DwMaxKernel^2` per DWCONV output pixel
   localparam int CtrUsefulMacs = 3;  // useful_macs: from GEMM `k_valid * n_valid` per row
   localparam int CtrStallGemmLoad = 4;  // stall_gemm_load: GEMM waiting for an `l2c` token
   localparam int CtrStallGemmStore = 5;  // stall_gemm_store: GEMM waiting for an `s2c` token
@@ -179,7 +222,9 @@ package sparq_isa_pkg;
   localparam int CtrSparseZeroActs = 14;  // sparse_zero_acts: Spmv: zero activations whose columns were skipped
   localparam int CtrSparseMetaWords = 15;  // sparse_meta_words: Spmv: metadata words read (column headers and padding words)
   localparam int CtrSparseLaneIdle = 16;  // sparse_lane_idle: Spmv: lane-cycles without a word to process while a vector is in flight (load imbalance)
-  localparam int NumCounters = 17;
+  localparam int CtrDwBusy = 17;  // dw_busy: cycles the depthwise unit executes a DWCONV (tokens taken until its last ACC write)
+  localparam int CtrDwUsefulMacs = 18;  // dw_useful_macs: DWCONV `n_valid * kh * kw` per output pixel (also counted in `useful_macs`)
+  localparam int NumCounters = 19;
 
   // Configuration registers (ctr_sel values), read-only
   localparam int CfgSparseLanes = 22;  // P, lanes of the sparse engine (C/2)
@@ -200,5 +245,7 @@ package sparq_isa_pkg;
   localparam int SparseActFifoLines = 8;  // Spmv: ACT lines buffered ahead of the slowest lane
   localparam int LoadBeatSlots = 8;  // DRAM beats the load engine keeps for reuse (one is being replaced)
   localparam int LoadGroupRows = 4;  // dense LOAD: whole kernel rows merged into a line per cycle
+  localparam int DwMaxKernel = 3;  // largest DWCONV kh, kw (the weight box is DwMaxKernel^2 WGT lines)
+  localparam int DwMaxWidth = 64;  // largest DWCONV in_w (depth of the unit's row buffers)
 
 endpackage

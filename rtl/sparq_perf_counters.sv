@@ -35,22 +35,30 @@ module sparq_perf_counters #(
   input  logic               evt_sparse_zero_act_i,
   input  logic [7:0]         evt_sparse_meta_words_i,
   input  logic [7:0]         evt_sparse_lane_idle_i,
+  input  logic               evt_dw_busy_i,          // depthwise unit executing
+  input  logic               evt_dw_pixel_i,         // depthwise unit wrote an output pixel
+  input  logic [31:0]        evt_dw_useful_macs_i,   // depthwise unit, this cycle
   input  logic [SelBits-1:0] sel_i,
   output logic [63:0]        value_o
 );
 
   localparam int NumCounters = sparq_isa_pkg::NumCounters;
   localparam logic [63:0] MacsPerRow = 64'(ArrayRows * ArrayCols);
+  localparam logic [63:0] MacsPerDwPixel =
+      64'(ArrayRows * sparq_isa_pkg::DwMaxKernel * sparq_isa_pkg::DwMaxKernel);
 
   // Counter i in bits [64*i +: 64] (flat vectors, which every tool accepts).
   logic [64*NumCounters-1:0] incr, ctr_d, ctr_q;
 
   always_comb begin
+    incr = '0;  // reserved counters stay zero
     incr[64*sparq_isa_pkg::CtrCycles +: 64]           = 64'd1;
     incr[64*sparq_isa_pkg::CtrArrayBusy +: 64]        = {63'd0, evt_row_issued_i};
-    incr[64*sparq_isa_pkg::CtrMacsIssued +: 64]       = evt_row_issued_i ? MacsPerRow : 64'd0;
-    incr[64*sparq_isa_pkg::CtrUsefulMacs +: 64]       = evt_row_issued_i ? {32'd0, evt_useful_macs_i}
-                                                                         : 64'd0;
+    incr[64*sparq_isa_pkg::CtrMacsIssued +: 64]       = (evt_row_issued_i ? MacsPerRow : 64'd0) +
+                                                        (evt_dw_pixel_i ? MacsPerDwPixel : 64'd0);
+    incr[64*sparq_isa_pkg::CtrUsefulMacs +: 64]       = (evt_row_issued_i ? {32'd0, evt_useful_macs_i}
+                                                                          : 64'd0) +
+                                                        {32'd0, evt_dw_useful_macs_i};
     incr[64*sparq_isa_pkg::CtrStallGemmLoad +: 64]    = {63'd0, evt_stall_gemm_load_i};
     incr[64*sparq_isa_pkg::CtrStallGemmStore +: 64]   = {63'd0, evt_stall_gemm_store_i};
     incr[64*sparq_isa_pkg::CtrStallGemmWeights +: 64] = {63'd0, evt_stall_gemm_weights_i};
@@ -64,6 +72,8 @@ module sparq_perf_counters #(
     incr[64*sparq_isa_pkg::CtrSparseZeroActs +: 64]   = {63'd0, evt_sparse_zero_act_i};
     incr[64*sparq_isa_pkg::CtrSparseMetaWords +: 64]  = {56'd0, evt_sparse_meta_words_i};
     incr[64*sparq_isa_pkg::CtrSparseLaneIdle +: 64]   = {56'd0, evt_sparse_lane_idle_i};
+    incr[64*sparq_isa_pkg::CtrDwBusy +: 64]           = {63'd0, evt_dw_busy_i};
+    incr[64*sparq_isa_pkg::CtrDwUsefulMacs +: 64]     = {32'd0, evt_dw_useful_macs_i};
     for (int i = 0; i < NumCounters; i++) begin
       ctr_d[64*i +: 64] = ctr_q[64*i +: 64] + incr[64*i +: 64];
     end

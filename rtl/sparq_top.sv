@@ -6,6 +6,8 @@
 //                         -> GEMM  queue -> sparq_gemm_engine  (reads ACT, WGT; owns ACC)
 //                                        `-> sparq_sparse_engine (Spmv: reads ACT, WGT banks;
 //                                            ACC rows through the GEMM engine's port)
+//                                        `-> sparq_dw_unit       (DWCONV: reads ACT, WGT banks;
+//                                            writes ACC rows through the same port)
 //                         -> STORE queue -> sparq_store_engine (reads PARAM, ACC) -> DRAM
 //   tokens l2c, c2l, c2s, s2c (sparq_tokens) order the three engines.
 //
@@ -269,9 +271,10 @@ module sparq_top #(
   logic                   evt_stall_gemm_load, evt_stall_gemm_store, evt_stall_gemm_weights;
 
   // ---------------------------------------------------------------------------
-  // Compute queue split: GEMM -> array, Spmv -> sparse engine (they share the
-  // ACT read port, the WGT banks and the ACC SRAM, so each starts only while
-  // the other is idle; program order holds since both drain one queue).
+  // Compute queue split: GEMM -> array, Spmv -> sparse engine, DWCONV ->
+  // depthwise unit (sparq_dw_unit). They share the ACT read port, the WGT
+  // banks, the tokens and the ACC SRAM, so each starts only while the others
+  // are idle; program order holds since all drain one queue.
   // ---------------------------------------------------------------------------
   logic                    head_is_spmv, gemm_head_valid, gemm_head_ready;
   logic                    sp_instr_valid, sp_instr_ready, sp_busy, sp_done;
@@ -288,25 +291,47 @@ module sparq_top #(
   logic                    evt_sp_stall_load, evt_sp_stall_store, evt_sp_zero_act;
   logic [31:0]             evt_sp_zero_weights;
   logic [7:0]              evt_sp_meta_words, evt_sp_lane_idle;
+  logic                    head_is_dw;
+  logic                    dw_instr_valid, dw_instr_ready, dw_busy, dw_done;
+  logic                    dw_act_re, dw_wgt_re;
+  logic [ActAw-1:0]        dw_act_raddr;
+  logic [WgtAw-1:0]        dw_wgt_raddr;
+  logic                    dw_l2c_pop, dw_s2c_pop, dw_c2l_push, dw_c2s_push;
+  logic                    dw_stall_load, dw_stall_store;
+  logic                    dw_acc_we, ext_acc_we;
+  logic [AccAw-1:0]        dw_acc_waddr, ext_acc_waddr;
+  logic [ArrayCols*32-1:0] dw_acc_wdata, ext_acc_wdata;
+  logic                    dw_pixel;
+  logic [31:0]             dw_useful_macs;
 
   assign head_is_spmv = gemm_instr_data[sparq_isa_pkg::CommonOpcodeLsb +: sparq_isa_pkg::CommonOpcodeW]
                         == sparq_isa_pkg::OpSpmv;
-  assign gemm_head_valid  = gemm_instr_valid && !head_is_spmv && !sp_busy;
+  assign head_is_dw = gemm_instr_data[sparq_isa_pkg::CommonOpcodeLsb +: sparq_isa_pkg::CommonOpcodeW]
+                      == sparq_isa_pkg::OpDwconv;
+  assign gemm_head_valid  = gemm_instr_valid && !head_is_spmv && !head_is_dw && !sp_busy && !dw_busy;
   assign sp_instr_valid   = gemm_instr_valid && head_is_spmv;
-  assign gemm_instr_ready = head_is_spmv ? sp_instr_ready : gemm_head_ready;
+  assign dw_instr_valid   = gemm_instr_valid && head_is_dw && !gemm_busy && !sp_busy;
+  assign gemm_instr_ready = head_is_spmv ? sp_instr_ready :
+                            head_is_dw   ? dw_instr_ready : gemm_head_ready;
 
-  assign act_re    = gemm_act_re || sp_act_re;
-  assign act_raddr = sp_act_re ? sp_act_raddr : gemm_act_raddr;
+  assign act_re    = gemm_act_re || sp_act_re || dw_act_re;
+  assign act_raddr = sp_act_re ? sp_act_raddr : dw_act_re ? dw_act_raddr : gemm_act_raddr;
   for (genvar b = 0; b < SparseLanes; b++) begin : g_wgt_mux
-    assign wgt_bank_re[b] = gemm_wgt_re || sp_wgt_re[b];
-    assign wgt_bank_raddr[WgtAw*b +: WgtAw] = sp_wgt_re[b] ? sp_wgt_raddr[WgtAw*b +: WgtAw]
-                                                           : gemm_wgt_raddr;
+    assign wgt_bank_re[b] = gemm_wgt_re || sp_wgt_re[b] || dw_wgt_re;
+    assign wgt_bank_raddr[WgtAw*b +: WgtAw] = sp_wgt_re[b] ? sp_wgt_raddr[WgtAw*b +: WgtAw] :
+                                              dw_wgt_re    ? dw_wgt_raddr : gemm_wgt_raddr;
   end
 
-  assign l2c_pop  = gemm_l2c_pop || sp_l2c_pop;
-  assign s2c_pop  = gemm_s2c_pop || sp_s2c_pop;
-  assign c2l_push = gemm_c2l_push || sp_c2l_push;
-  assign c2s_push = gemm_c2s_push || sp_c2s_push;
+  assign l2c_pop  = gemm_l2c_pop || sp_l2c_pop || dw_l2c_pop;
+  assign s2c_pop  = gemm_s2c_pop || sp_s2c_pop || dw_s2c_pop;
+  assign c2l_push = gemm_c2l_push || sp_c2l_push || dw_c2l_push;
+  assign c2s_push = gemm_c2s_push || sp_c2s_push || dw_c2s_push;
+
+  // The ACC SRAM's whole-row port (sparq_acc_buf ext_*): the sparse engine
+  // reads and writes, the depthwise unit writes; never both at once.
+  assign ext_acc_we    = sp_acc_we || dw_acc_we;
+  assign ext_acc_waddr = dw_acc_we ? dw_acc_waddr : sp_acc_waddr;
+  assign ext_acc_wdata = dw_acc_we ? dw_acc_wdata : sp_acc_wdata;
 
   sparq_sparse_engine #(
     .ArrayRows(ArrayRows),
@@ -320,7 +345,7 @@ module sparq_top #(
     .instr_valid_i     (sp_instr_valid),
     .instr_ready_o     (sp_instr_ready),
     .instr_data_i      (gemm_instr_data),
-    .start_ok_i        (!gemm_busy),
+    .start_ok_i        (!gemm_busy && !dw_busy),
     .l2c_avail_i       (l2c_avail),
     .l2c_pop_o         (sp_l2c_pop),
     .s2c_avail_i       (s2c_avail),
@@ -348,6 +373,56 @@ module sparq_top #(
     .evt_lane_idle_o   (evt_sp_lane_idle),
     .evt_instr_done_o  (sp_done)
   );
+
+  if (ArrayCols >= ArrayRows) begin : g_dw
+    sparq_dw_unit #(
+      .ArrayRows(ArrayRows),
+      .ArrayCols(ArrayCols),
+      .ActLines (ActLines),
+      .WgtLines (WgtLines),
+      .AccRows  (AccRows)
+    ) u_dw (
+      .clk_i            (clk_i),
+      .rst_ni           (rst_ni),
+      .instr_valid_i    (dw_instr_valid),
+      .instr_ready_o    (dw_instr_ready),
+      .instr_data_i     (gemm_instr_data),
+      .l2c_avail_i      (l2c_avail),
+      .l2c_pop_o        (dw_l2c_pop),
+      .s2c_avail_i      (s2c_avail),
+      .s2c_pop_o        (dw_s2c_pop),
+      .c2l_push_o       (dw_c2l_push),
+      .c2s_push_o       (dw_c2s_push),
+      .act_re_o         (dw_act_re),
+      .act_raddr_o      (dw_act_raddr),
+      .act_rdata_i      (act_rdata),
+      .wgt_re_o         (dw_wgt_re),
+      .wgt_raddr_o      (dw_wgt_raddr),
+      .wgt_rdata_i      (wgt_rdata),
+      .acc_we_o         (dw_acc_we),
+      .acc_waddr_o      (dw_acc_waddr),
+      .acc_wdata_o      (dw_acc_wdata),
+      .busy_o           (dw_busy),
+      .evt_pixel_o      (dw_pixel),
+      .evt_useful_macs_o(dw_useful_macs),
+      .evt_stall_load_o (dw_stall_load),
+      .evt_stall_store_o(dw_stall_store),
+      .evt_instr_done_o (dw_done)
+    );
+  end else begin : g_no_dw
+    // Lane r needs WGT byte r: without the unit the compiler lowers depthwise
+    // layers to GEMMs (sw/lower_depthwise.cc), and a DWCONV is never issued.
+    assign dw_instr_ready = 1'b0;
+    assign {dw_busy, dw_done, dw_act_re, dw_wgt_re, dw_acc_we, dw_pixel} = '0;
+    assign {dw_l2c_pop, dw_s2c_pop, dw_c2l_push, dw_c2s_push} = '0;
+    assign {dw_stall_load, dw_stall_store} = '0;
+    assign dw_act_raddr   = '0;
+    assign dw_wgt_raddr   = '0;
+    assign dw_acc_waddr   = '0;
+    assign dw_acc_wdata   = '0;
+    assign dw_useful_macs = '0;
+    `ASSERT(NoDwconv, !dw_instr_valid)
+  end
 
   sparq_gemm_engine #(
     .ArrayRows(ArrayRows),
@@ -379,9 +454,9 @@ module sparq_top #(
     .acc_ext_re_i       (sp_acc_re),
     .acc_ext_raddr_i    (sp_acc_raddr),
     .acc_ext_rdata_o    (sp_acc_rdata),
-    .acc_ext_we_i       (sp_acc_we),
-    .acc_ext_waddr_i    (sp_acc_waddr),
-    .acc_ext_wdata_i    (sp_acc_wdata),
+    .acc_ext_we_i       (ext_acc_we),
+    .acc_ext_waddr_i    (ext_acc_waddr),
+    .acc_ext_wdata_i    (ext_acc_wdata),
     .busy_o             (gemm_busy),
     .evt_row_issued_o   (evt_row_issued),
     .evt_useful_macs_o  (evt_useful_macs),
@@ -431,7 +506,7 @@ module sparq_top #(
   // ---------------------------------------------------------------------------
   // Idle and performance counters
   // ---------------------------------------------------------------------------
-  assign idle_o = queues_empty && !load_busy && !gemm_busy && !sp_busy && !store_busy;
+  assign idle_o = queues_empty && !load_busy && !gemm_busy && !sp_busy && !dw_busy && !store_busy;
 
   sparq_perf_counters #(
     .SparseLanes (SparseLanes),
@@ -447,19 +522,22 @@ module sparq_top #(
     .rst_ni                  (rst_ni),
     .evt_row_issued_i        (evt_row_issued),
     .evt_useful_macs_i       (evt_useful_macs),
-    .evt_stall_gemm_load_i   (evt_stall_gemm_load || evt_sp_stall_load),
-    .evt_stall_gemm_store_i  (evt_stall_gemm_store || evt_sp_stall_store),
+    .evt_stall_gemm_load_i   (evt_stall_gemm_load || evt_sp_stall_load || dw_stall_load),
+    .evt_stall_gemm_store_i  (evt_stall_gemm_store || evt_sp_stall_store || dw_stall_store),
     .evt_stall_gemm_weights_i(evt_stall_gemm_weights),
     .evt_stall_load_dram_i   (evt_stall_load_dram),
     .evt_stall_load_tokens_i (evt_stall_load_tokens),
     .evt_stall_store_dram_i  (evt_stall_store_dram),
     .evt_stall_store_tokens_i(evt_stall_store_tokens),
-    .evt_instrs_retired_i    (2'(load_done) + 2'(gemm_done || sp_done) + 2'(store_done)),
-    .evt_gemm_idle_i         (!gemm_busy && !sp_busy && gemm_queue_empty && !idle_o),
+    .evt_instrs_retired_i    (2'(load_done) + 2'(gemm_done || sp_done || dw_done) + 2'(store_done)),
+    .evt_gemm_idle_i         (!gemm_busy && !sp_busy && !dw_busy && gemm_queue_empty && !idle_o),
     .evt_sparse_zero_weights_i(evt_sp_zero_weights),
     .evt_sparse_zero_act_i   (evt_sp_zero_act),
     .evt_sparse_meta_words_i (evt_sp_meta_words),
     .evt_sparse_lane_idle_i  (evt_sp_lane_idle),
+    .evt_dw_busy_i           (dw_busy),
+    .evt_dw_pixel_i          (dw_pixel),
+    .evt_dw_useful_macs_i    (dw_useful_macs),
     .sel_i                   (ctr_sel_i),
     .value_o                 (ctr_value_o)
   );

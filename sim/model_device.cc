@@ -11,6 +11,7 @@
 
 #include "golden/layers.h"
 #include "golden/requant.h"
+#include "sim/model_dwconv.h"
 #include "sim/model_spmv.h"
 #include "sw/cost_model.h"
 #include "sw/isa.h"
@@ -347,6 +348,9 @@ class ModelDevice final : public Device {
         case Opcode::kSpmv:
           ExecSpmvInstr(DecodeSpmv(w));
           break;
+        case Opcode::kDwconv:
+          ExecDwconv(DecodeDwconv(w));
+          break;
       }
       ++counters_.v[kCtrInstrs];
     } catch (const InstrFault& e) {
@@ -601,6 +605,71 @@ class ModelDevice final : public Device {
     cost.busy = o.busy;
     cost.latency = 1;
     const Timeline::Result t = timeline_.Issue(kGemmEngine, pops, pushes, cost);
+    counters_
+        .v[t.binding_token == kS2C ? kCtrStallGemmStore : kCtrStallGemmLoad] +=
+        t.token_wait;
+    counters_.v[kCtrGemmIdle] += t.idle;
+  }
+
+  // The depthwise unit shares the compute queue, the tokens and the stall
+  // counters with the GEMM engine; its arithmetic is in model_dwconv.cc.
+  void ExecDwconv(const DwconvInstr& i) {
+    std::array<bool, kNumTokens> pops, pushes;
+    const std::array<int, 4> map = {kL2C, kS2C, kC2L, kC2S};
+    const int r = hw_.rows, c = hw_.cols;
+    if (c < r) {
+      throw InstrFault("the depthwise unit needs C >= R (" + std::to_string(r) +
+                       "x" + std::to_string(c) + " array)");
+    }
+    if (i.kh < 1 || i.kh > kDwMaxKernel || i.kw < 1 || i.kw > kDwMaxKernel) {
+      throw InstrFault("kernel " + std::to_string(i.kh) + "x" +
+                       std::to_string(i.kw) + " is outside 1.." +
+                       std::to_string(kDwMaxKernel));
+    }
+    RequirePositive(i.sy, "sy");
+    RequirePositive(i.sx, "sx");
+    if (i.in_h < i.kh || i.in_w < i.kw || i.in_w > kDwMaxWidth) {
+      throw InstrFault("input grid " + std::to_string(i.in_h) + "x" +
+                       std::to_string(i.in_w) + " must be at least the kernel "
+                       "and at most " + std::to_string(kDwMaxWidth) + " wide");
+    }
+    if (i.ch_off + ((r - 1) >> i.ch_shift) >= r || i.n_valid > r) {
+      throw InstrFault("ch_off = " + std::to_string(i.ch_off) +
+                       ", ch_shift = " + std::to_string(i.ch_shift) +
+                       ", n_valid = " + std::to_string(i.n_valid) +
+                       " select bytes or lanes beyond R = " + std::to_string(r));
+    }
+    const int64_t outs = DwconvOutRows(i) * DwconvOutCols(i);
+    const bool reads = i.valid_h > 0 && i.valid_w > 0;
+    if (reads) {
+      const int64_t last_act = i.act_base + (i.valid_h - 1) * i.act_row +
+                               (i.valid_w - 1) * i.act_pix;
+      RequireRange(i.act_base, 1, hw_.act_lines, "ACT line of pixel (0,0)");
+      RequireRange(last_act, 1, hw_.act_lines, "ACT line of the last pixel");
+    }
+    const int64_t box = kDwMaxKernel * kDwMaxKernel;
+    RequireRange(i.wgt_base, box, hw_.wgt_lines, "WGT lines");
+    RequireRange(i.acc_base, outs, hw_.acc_rows, "ACC rows");
+    TakeTokens(kGemmEngine, i, map, &pops, &pushes);
+    if (opts_.check_races) {
+      for (int64_t y = 0; reads && y < i.valid_h; ++y) {
+        races_.Read(RaceChecker::kActMem, i.act_base + y * i.act_row,
+                    i.valid_w, i.act_pix);
+      }
+      races_.Read(RaceChecker::kWgtMem, i.wgt_base, box, 1);
+      races_.Write(RaceChecker::kAccMem, i.acc_base, outs);
+    }
+    DwconvExecute(i, r, c, act_.data(), wgt_.data(), acc_.data());
+    const uint64_t macs =
+        static_cast<uint64_t>(outs) * static_cast<uint64_t>(i.n_valid * i.kh * i.kw);
+    counters_.v[kCtrUsefulMacs] += macs;
+    counters_.v[kCtrDwUsefulMacs] += macs;
+    counters_.v[kCtrMacsIssued] += static_cast<uint64_t>(outs) *
+                                   static_cast<uint64_t>(r * kDwMaxKernel * kDwMaxKernel);
+    GiveTokens(pushes);
+    const InstrCost cost = DwconvCost(i, hw_);
+    const Timeline::Result t = timeline_.Issue(kGemmEngine, pops, pushes, cost);
+    counters_.v[kCtrDwBusy] += cost.busy + cost.latency;
     counters_
         .v[t.binding_token == kS2C ? kCtrStallGemmStore : kCtrStallGemmLoad] +=
         t.token_wait;

@@ -95,8 +95,14 @@ void PrintReport(const RunReport& r, std::ostream& os) {
   head.push_back("compared");
   rows.push_back(head);
   for (const LayerReport& l : r.layers) {
-    std::vector<std::string> row = {l.name, l.type, l.host ? "host" : "array",
-                                    l.host ? "-" : std::to_string(l.macs)};
+    // "dw": the depthwise unit did the layer's MACs (counter dw_useful_macs).
+    bool dw = false;
+    for (const auto& [name, s] : l.backends) {
+      dw = dw || s.counters[kCtrDwUsefulMacs] > 0;
+    }
+    std::vector<std::string> row = {
+        l.name, l.type, l.host ? "host" : (dw ? "dw" : "array"),
+        l.host ? "-" : std::to_string(l.macs)};
     uint64_t compared = 0;
     for (const std::string& b : r.backends) {
       auto it = l.backends.find(b);

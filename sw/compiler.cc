@@ -11,6 +11,7 @@
 #include "golden/errors.h"
 #include "golden/requant.h"
 #include "sw/cost_model.h"
+#include "sw/lower_depthwise.h"
 #include "sw/lower_sparse.h"
 
 namespace sparq {
@@ -184,7 +185,8 @@ void ResolveTokens(std::vector<Op>* ops) {
         if (p >= 0) (*ops)[p].gemm.push_next = 1;
         break;
       }
-      case Opcode::kSpmv:  // sw/lower_sparse.cc emits its own
+      case Opcode::kSpmv:    // sw/lower_sparse.cc emits its own
+      case Opcode::kDwconv:  // lower_depthwise.cc emits these
         assert(false);
         break;
     }
@@ -903,6 +905,9 @@ std::vector<InstrWord> ConvLowering::Emit(uint32_t wgt_addr,
         break;
       case Opcode::kSpmv:
         break;
+      case Opcode::kDwconv:  // lower_depthwise.cc emits these
+        assert(false);
+        break;
     }
   }
   return program;
@@ -1029,40 +1034,54 @@ CompiledNetwork Compile(const Network& net, const HwConfig& hw) {
                   s.kh * s.kw * s.cin_g;
         const uint32_t in_addr = out.tensors.at(layer.inputs[0]).addr;
         const uint32_t out_addr = out.tensors.at(layer.name).addr;
-        ConvLowering lower(layer, s, hw, in_addr, out_addr);
-        // Sparse engine or array (docs/sparse.md, "Choosing the engine").
-        const SparseConvShape ss = SparseShapeOf(s);
-        const std::string why = SparseLowering::Unsupported(layer, ss, hw);
-        bool sparse = false;
-        if (layer.engine == LayerEngine::kSparse) {
-          if (!why.empty()) {
-            throw InputError("engine: sparse is not possible: " + why);
-          }
-          sparse = true;
-        } else if (layer.engine == LayerEngine::kAuto && why.empty() &&
-                   WeightDensity(layer) <= kAutoSparseMaxDensity) {
-          SparseLowering trial(layer, ss, hw, in_addr, out_addr);
-          const ProgramStats d = AnalyzeProgram(lower.Emit(0, 0), hw);
-          const uint64_t dense_cycles =
-              std::max({d.load_cycles, d.gemm_cycles, d.store_cycles});
-          sparse = trial.EstimatedCycles() * 3 < dense_cycles * 2;
-        }
-        if (sparse) {
-          SparseLowering sl(layer, ss, hw, in_addr, out_addr);
-          const uint32_t wgt = dram.Take(sl.weight_bytes(), "sparse weights");
-          out.image[wgt] = sl.PackWeights();
-          const uint32_t params = dram.Take(sl.param_bytes(), "params");
-          out.image[params] = sl.PackParams();
-          cl.program = sl.Emit(wgt, params);
-          cl.engine = LayerEngine::kSparse;
-        } else {
-          ConvLowering dense(layer, s, hw, in_addr, out_addr);
-          const uint32_t wgt = dram.Take(dense.weight_bytes(), "weights");
-          out.image[wgt] = dense.PackWeights();
-          const uint32_t params = dram.Take(dense.param_bytes(), "params");
-          out.image[params] = dense.PackParams();
-          cl.program = dense.Emit(wgt, params);
+        if (layer.engine != LayerEngine::kSparse &&
+            UsesDepthwiseUnit(layer, in_shapes[0], out_shape, hw)) {
+          // The depthwise unit (sw/lower_depthwise.cc). Depthwise layers are
+          // grouped, so the sparse engine never takes them.
+          DepthwiseLowering lower(layer, in_shapes[0], out_shape, hw, in_addr,
+                                  out_addr);
+          const uint32_t wgt = dram.Take(lower.weight_bytes(), "weights");
+          out.image[wgt] = lower.PackWeights();
+          const uint32_t params = dram.Take(lower.param_bytes(), "params");
+          out.image[params] = lower.PackParams();
+          cl.program = lower.Emit(wgt, params);
           cl.engine = LayerEngine::kDense;
+        } else {
+          ConvLowering lower(layer, s, hw, in_addr, out_addr);
+          // Sparse engine or array (docs/sparse.md, "Choosing the engine").
+          const SparseConvShape ss = SparseShapeOf(s);
+          const std::string why = SparseLowering::Unsupported(layer, ss, hw);
+          bool sparse = false;
+          if (layer.engine == LayerEngine::kSparse) {
+            if (!why.empty()) {
+              throw InputError("engine: sparse is not possible: " + why);
+            }
+            sparse = true;
+          } else if (layer.engine == LayerEngine::kAuto && why.empty() &&
+                     WeightDensity(layer) <= kAutoSparseMaxDensity) {
+            SparseLowering trial(layer, ss, hw, in_addr, out_addr);
+            const ProgramStats d = AnalyzeProgram(lower.Emit(0, 0), hw);
+            const uint64_t dense_cycles =
+                std::max({d.load_cycles, d.gemm_cycles, d.store_cycles});
+            sparse = trial.EstimatedCycles() * 3 < dense_cycles * 2;
+          }
+          if (sparse) {
+            SparseLowering sl(layer, ss, hw, in_addr, out_addr);
+            const uint32_t wgt = dram.Take(sl.weight_bytes(), "sparse weights");
+            out.image[wgt] = sl.PackWeights();
+            const uint32_t params = dram.Take(sl.param_bytes(), "params");
+            out.image[params] = sl.PackParams();
+            cl.program = sl.Emit(wgt, params);
+            cl.engine = LayerEngine::kSparse;
+          } else {
+            ConvLowering dense(layer, s, hw, in_addr, out_addr);
+            const uint32_t wgt = dram.Take(dense.weight_bytes(), "weights");
+            out.image[wgt] = dense.PackWeights();
+            const uint32_t params = dram.Take(dense.param_bytes(), "params");
+            out.image[params] = dense.PackParams();
+            cl.program = dense.Emit(wgt, params);
+            cl.engine = LayerEngine::kDense;
+          }
         }
       } catch (const std::out_of_range& e) {
         throw InputError(LayerPrefix(layer) + "does not fit the ISA on " +

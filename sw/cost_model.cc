@@ -236,6 +236,21 @@ InstrCost StoreCost(const StoreInstr& i, const HwConfig& hw) {
   return c;
 }
 
+InstrCost DwconvCost(const DwconvInstr& i, const HwConfig& hw) {
+  (void)hw;
+  InstrCost c;
+  const uint64_t pixels =
+      static_cast<uint64_t>(std::max<int64_t>(i.in_h, 0)) *
+      static_cast<uint64_t>(std::max<int64_t>(i.in_w, 0));
+  // The weight box is read beside the walk when the first output pixel is
+  // far enough into it (rtl/sparq_dw_unit.sv), else first.
+  const int64_t taps = kDwMaxKernel * kDwMaxKernel;
+  const bool beside = (i.kh - 1) * i.in_w + i.kw - 1 >= taps - 1;
+  c.busy = (beside ? 0 : static_cast<uint64_t>(taps)) + 1 + pixels;
+  c.latency = kDwPipeCycles;
+  return c;
+}
+
 ProgramStats AnalyzeProgram(const std::vector<InstrWord>& program,
                             const HwConfig& hw) {
   ProgramStats s;
@@ -270,6 +285,11 @@ ProgramStats AnalyzeProgram(const std::vector<InstrWord>& program,
         ++s.stores;
         s.store_cycles += c.busy;
         s.dram_write_bytes += c.dram_beats * beat;
+        break;
+      }
+      case Opcode::kDwconv: {
+        ++s.dwconvs;
+        s.dw_cycles += DwconvCost(DecodeDwconv(w), hw).busy;
         break;
       }
     }

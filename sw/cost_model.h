@@ -63,6 +63,11 @@ struct InstrCost {
 InstrCost LoadCost(const LoadInstr& i, const HwConfig& hw);
 InstrCost GemmCost(const GemmInstr& i, const HwConfig& hw);
 InstrCost StoreCost(const StoreInstr& i, const HwConfig& hw);
+// The depthwise unit (rtl/sparq_dw_unit.sv): DwMaxKernel^2 weight reads
+// (beside the input walk when it is long enough before the first output),
+// one input pixel per cycle; its last ACC write lands kDwPipeCycles later.
+constexpr int kDwPipeCycles = 4;
+InstrCost DwconvCost(const DwconvInstr& i, const HwConfig& hw);
 
 // Per-engine sums over a program, for the static DRAM-vs-compute balance.
 struct ProgramStats {
@@ -70,6 +75,8 @@ struct ProgramStats {
   uint64_t load_cycles = 0;       // sum of LOAD busy cycles
   uint64_t gemm_cycles = 0;       // sum of GEMM busy cycles
   uint64_t store_cycles = 0;      // sum of STORE busy cycles
+  uint64_t dwconvs = 0;           // DWCONV instructions (compute queue)
+  uint64_t dw_cycles = 0;         // sum of DWCONV busy cycles
   uint64_t array_rows = 0;        // sum of m_rows
   uint64_t dram_read_bytes = 0;   // beats * beat bytes
   uint64_t dram_write_bytes = 0;  // beats * beat bytes

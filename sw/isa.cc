@@ -22,6 +22,8 @@ const char* OpcodeName(Opcode op) {
       return "STORE";
     case Opcode::kSpmv:
       return "SPMV";
+    case Opcode::kDwconv:
+      return "DWCONV";
   }
   return "?";
 }
@@ -152,6 +154,8 @@ void SetBits(InstrWord* w, int lsb, int width, uint64_t value) {
 #define SPARQ_ISA_PUT(field, lsb, width, sgn) \
   PutField(&w, kName, #field, lsb, width, sgn != 0, i.field);
 #define SPARQ_ISA_SKIP(field, lsb, width, sgn)
+// Dwconv fields are skipped everywhere except in Encode(DwconvInstr).
+#define SPARQ_ISA_PUT_Dwconv SPARQ_ISA_SKIP
 
 InstrWord Encode(LoadInstr i) {
   static constexpr const char* kName = "LOAD";
@@ -224,6 +228,27 @@ InstrWord Encode(SpmvInstr i) {
 #undef SPARQ_ISA_PUT_Spmv
   return w;
 }
+#undef SPARQ_ISA_PUT_Dwconv
+
+InstrWord Encode(DwconvInstr i) {
+  static constexpr const char* kName = "DWCONV";
+  i.opcode = static_cast<int64_t>(Opcode::kDwconv);
+  InstrWord w{};
+#define SPARQ_ISA_PUT_Common SPARQ_ISA_PUT
+#define SPARQ_ISA_PUT_Load SPARQ_ISA_SKIP
+#define SPARQ_ISA_PUT_Gemm SPARQ_ISA_SKIP
+#define SPARQ_ISA_PUT_Store SPARQ_ISA_SKIP
+#define SPARQ_ISA_PUT_Spmv SPARQ_ISA_SKIP
+#define SPARQ_ISA_PUT_Dwconv SPARQ_ISA_PUT
+#include "sw/isa/isa.def"
+#undef SPARQ_ISA_PUT_Common
+#undef SPARQ_ISA_PUT_Load
+#undef SPARQ_ISA_PUT_Gemm
+#undef SPARQ_ISA_PUT_Store
+#undef SPARQ_ISA_PUT_Spmv
+#undef SPARQ_ISA_PUT_Dwconv
+  return w;
+}
 #undef SPARQ_FIELD
 #undef SPARQ_ISA_PUT
 #undef SPARQ_ISA_SKIP
@@ -233,6 +258,8 @@ InstrWord Encode(SpmvInstr i) {
 #define SPARQ_ISA_TAKE(field, lsb, width, sgn) \
   i.field = TakeField(w, lsb, width, sgn != 0);
 #define SPARQ_ISA_SKIP(field, lsb, width, sgn)
+// Dwconv fields are skipped everywhere except in DecodeDwconv.
+#define SPARQ_ISA_TAKE_Dwconv SPARQ_ISA_SKIP
 
 namespace {
 CommonFields DecodeCommon(const InstrWord& w) {
@@ -319,6 +346,26 @@ SpmvInstr DecodeSpmv(const InstrWord& w) {
 #undef SPARQ_ISA_TAKE_Spmv
   return i;
 }
+#undef SPARQ_ISA_TAKE_Dwconv
+
+DwconvInstr DecodeDwconv(const InstrWord& w) {
+  CheckOpcode(w, Opcode::kDwconv);
+  DwconvInstr i;
+#define SPARQ_ISA_TAKE_Common SPARQ_ISA_TAKE
+#define SPARQ_ISA_TAKE_Load SPARQ_ISA_SKIP
+#define SPARQ_ISA_TAKE_Gemm SPARQ_ISA_SKIP
+#define SPARQ_ISA_TAKE_Store SPARQ_ISA_SKIP
+#define SPARQ_ISA_TAKE_Spmv SPARQ_ISA_SKIP
+#define SPARQ_ISA_TAKE_Dwconv SPARQ_ISA_TAKE
+#include "sw/isa/isa.def"
+#undef SPARQ_ISA_TAKE_Common
+#undef SPARQ_ISA_TAKE_Load
+#undef SPARQ_ISA_TAKE_Gemm
+#undef SPARQ_ISA_TAKE_Store
+#undef SPARQ_ISA_TAKE_Spmv
+#undef SPARQ_ISA_TAKE_Dwconv
+  return i;
+}
 #undef SPARQ_FIELD
 #undef SPARQ_ISA_TAKE
 #undef SPARQ_ISA_SKIP
@@ -391,6 +438,18 @@ std::string Disassemble(const InstrWord& w) {
                     i.act_base, i.act_stride, i.m_rows, i.k_cols, i.wgt_base,
                     i.acc_base, i.acc_gstride, i.n_groups,
                     i.accumulate ? "accumulate" : "overwrite", i.n_valid) +
+             Flags(i);
+    }
+    case Opcode::kDwconv: {
+      const DwconvInstr i = DecodeDwconv(w);
+      return Format("DWCONV act=%" PRId64 "+%" PRId64 "*y+%" PRId64
+                    "*x in=%" PRId64 "x%" PRId64 " wgt=%" PRId64
+                    " acc=%" PRId64 " k=%" PRId64 "x%" PRId64
+                    " stride=%" PRId64 ",%" PRId64 " mult=%d off=%" PRId64
+                    " nv=%" PRId64,
+                    i.act_base, i.act_row, i.act_pix, i.in_h, i.in_w,
+                    i.wgt_base, i.acc_base, i.kh, i.kw, i.sy, i.sx,
+                    1 << static_cast<int>(i.ch_shift), i.ch_off, i.n_valid) +
              Flags(i);
     }
   }

@@ -97,7 +97,7 @@ inline const char* ConfigRegName(ConfigReg reg) {
 // Every field of isa.def, in definition order: what a compiler needs to know
 // a field's limits without repeating its width.
 struct IsaField {
-  const char* instr;  // "Common", "Load", "Gemm", "Store"
+  const char* instr;  // "Common", "Load", "Gemm", "Store", "Dwconv"
   const char* name;
   int lsb;
   int width;
@@ -154,6 +154,7 @@ void SetBits(InstrWord* w, int lsb, int width, uint64_t value);
 #define SPARQ_ISA_MEMBER_Gemm(field)
 #define SPARQ_ISA_MEMBER_Store(field)
 #define SPARQ_ISA_MEMBER_Spmv(field)
+#define SPARQ_ISA_MEMBER_Dwconv(field)
 struct CommonFields {
 #include "sw/isa/isa.def"
 };
@@ -186,6 +187,14 @@ struct SpmvInstr : CommonFields {
 #include "sw/isa/isa.def"
 };
 #undef SPARQ_ISA_MEMBER_Spmv
+#undef SPARQ_ISA_MEMBER_Dwconv
+#define SPARQ_ISA_MEMBER_Spmv(field)
+#define SPARQ_ISA_MEMBER_Dwconv(field) int64_t field = 0;
+struct DwconvInstr : CommonFields {
+#include "sw/isa/isa.def"
+};
+#undef SPARQ_ISA_MEMBER_Spmv
+#undef SPARQ_ISA_MEMBER_Dwconv
 #undef SPARQ_ISA_MEMBER_Common
 #undef SPARQ_ISA_MEMBER_Load
 #undef SPARQ_ISA_MEMBER_Gemm
@@ -198,11 +207,13 @@ InstrWord Encode(LoadInstr i);  // sets opcode
 InstrWord Encode(GemmInstr i);
 InstrWord Encode(StoreInstr i);
 InstrWord Encode(SpmvInstr i);
+InstrWord Encode(DwconvInstr i);
 Opcode OpcodeOf(const InstrWord& w);  // throws std::invalid_argument if unknown
 LoadInstr DecodeLoad(const InstrWord& w);
 GemmInstr DecodeGemm(const InstrWord& w);
 StoreInstr DecodeStore(const InstrWord& w);
 SpmvInstr DecodeSpmv(const InstrWord& w);
+DwconvInstr DecodeDwconv(const InstrWord& w);
 
 // One line of text per instruction, e.g.
 // "GEMM  act=0+36*224 wgt=16 acc=0 m=224 acc=1 kv=16 nv=16 [pop_prev]".

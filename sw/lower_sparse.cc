@@ -71,6 +71,7 @@ void ResolveTokens(std::vector<Op>* ops) {
         break;
       }
       case Opcode::kGemm:
+      case Opcode::kDwconv:
         assert(false);
         break;
     }
@@ -490,6 +491,7 @@ std::vector<InstrWord> SparseLowering::Build(uint32_t wgt_addr,
         program.push_back(Encode(op.store));
         break;
       case Opcode::kGemm:
+      case Opcode::kDwconv:
         break;
     }
   }

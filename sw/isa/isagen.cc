@@ -97,7 +97,7 @@ const Named kConsts[] = {
 };
 #undef SPARQ_CONST
 
-const char* const kInstrs[] = {"Load", "Gemm", "Store", "Spmv"};
+const char* const kInstrs[] = {"Load", "Gemm", "Store", "Spmv", "Dwconv"};
 
 // dram_base -> DramBase
 std::string Camel(const char* snake) {

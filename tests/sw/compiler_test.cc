@@ -139,6 +139,7 @@ TEST(CompilerTest, RandomLayersMatchGoldenOn16x16) {
 // Counts the instructions of a program by kind and target buffer.
 struct Census {
   int act_loads = 0, wgt_loads = 0, param_loads = 0, gemms = 0, stores = 0;
+  int dwconvs = 0;
   int64_t act_lines = 0;
   int max_m_rows = 0;
   std::vector<int> acc_bases;
@@ -165,6 +166,9 @@ Census Count(const std::vector<InstrWord>& program) {
         break;
       case Opcode::kSpmv:
         ADD_FAILURE() << "dense layers compile to no Spmv";
+        break;
+      case Opcode::kDwconv:
+        ++c.dwconvs;
         break;
     }
   }

@@ -46,6 +46,8 @@ int64_t RandomFieldValue(int width, bool sgn, SplitMix64* rng) {
 #define SPARQ_TEST_SAME(field, width, sgn) \
   EXPECT_EQ(a.field, b.field) << #field;
 #define SPARQ_TEST_NONE(field, width, sgn)
+// Dwconv fields take part only in the functions that redefine this.
+#define SPARQ_TEST_Dwconv SPARQ_TEST_NONE
 
 #define SPARQ_TEST_Common SPARQ_TEST_FILL
 #define SPARQ_TEST_Load SPARQ_TEST_FILL
@@ -131,10 +133,32 @@ void ExpectSame(const GemmInstr& a, const GemmInstr& b) {
 void ExpectSame(const StoreInstr& a, const StoreInstr& b){
 #include "sw/isa/isa.def"
 }
+#undef SPARQ_TEST_Store
+#undef SPARQ_TEST_Common
+#undef SPARQ_TEST_Dwconv
+
+#define SPARQ_TEST_Common SPARQ_TEST_FILL
+#define SPARQ_TEST_Store SPARQ_TEST_NONE
+#define SPARQ_TEST_Dwconv SPARQ_TEST_FILL
+DwconvInstr RandomDwconv(SplitMix64* rng) {
+  DwconvInstr i;
+#include "sw/isa/isa.def"
+  return i;
+}
+#undef SPARQ_TEST_Common
+#undef SPARQ_TEST_Dwconv
+
+#define SPARQ_TEST_Common SPARQ_TEST_SAME
+#define SPARQ_TEST_Dwconv SPARQ_TEST_SAME
+void ExpectSame(const DwconvInstr& a, const DwconvInstr& b) {
+#include "sw/isa/isa.def"
+}
 #undef SPARQ_TEST_Common
 #undef SPARQ_TEST_Load
 #undef SPARQ_TEST_Gemm
 #undef SPARQ_TEST_Store
+#undef SPARQ_TEST_Dwconv
+#define SPARQ_TEST_Dwconv SPARQ_TEST_NONE
 #undef SPARQ_TEST_Spmv
 
 #define SPARQ_TEST_Common SPARQ_TEST_FILL
@@ -220,6 +244,12 @@ TEST(IsaTest, RandomRoundTripOfEveryField) {
     SpmvInstr v_exp = v;
     v_exp.opcode = 4;
     ExpectSame(DecodeSpmv(wv), v_exp);
+    const DwconvInstr d = RandomDwconv(&rng);
+    const InstrWord wd = Encode(d);
+    EXPECT_EQ(OpcodeOf(wd), Opcode::kDwconv);
+    DwconvInstr d_exp = d;
+    d_exp.opcode = 5;
+    ExpectSame(DecodeDwconv(wd), d_exp);
     if (HasFailure()) break;
   }
 }
@@ -340,7 +370,9 @@ TEST(IsaTest, EveryFieldRejectsOneBeyondEachEnd) {
 #define SPARQ_TEST_ATTEMPT_Gemm(field) SPARQ_TEST_SET(GemmInstr, field)
 #define SPARQ_TEST_ATTEMPT_Store(field) SPARQ_TEST_SET(StoreInstr, field)
 #define SPARQ_TEST_ATTEMPT_Spmv(field) SPARQ_TEST_SET(SpmvInstr, field)
+#define SPARQ_TEST_ATTEMPT_Dwconv(field) SPARQ_TEST_SET(DwconvInstr, field)
 #include "sw/isa/isa.def"
+#undef SPARQ_TEST_ATTEMPT_Dwconv
 #undef SPARQ_TEST_ATTEMPT_Common
 #undef SPARQ_TEST_ATTEMPT_Load
 #undef SPARQ_TEST_ATTEMPT_Gemm
@@ -446,7 +478,10 @@ TEST(IsaTest, ContractKeepsTheDocumentedValues) {
   EXPECT_EQ(kParamMultBytes, 4);
   EXPECT_EQ(kParamShiftByte, 8);
   EXPECT_EQ(kParamShiftBytes, 1);
-  EXPECT_EQ(kNumCounters, 17);
+  EXPECT_EQ(kNumCounters, 19);
+  EXPECT_EQ(kCtrDwBusy, 17);
+  EXPECT_EQ(kCtrDwUsefulMacs, 18);
+  EXPECT_EQ(static_cast<int>(Opcode::kDwconv), 5);
   EXPECT_EQ(kCtrCycles, 0);
   EXPECT_EQ(kCtrGemmIdle, 12);
   EXPECT_EQ(kCtrSparseZeroWeights, 13);

@@ -574,9 +574,9 @@ TEST_F(ModelDeviceTest, RejectsBadCountsAndFields) {
   l.buf = 3;
   ExpectRejected({Encode(l)}, {"buf = 3"});
   InstrWord bad{};
-  SetBits(&bad, 0, 3, 5);
+  SetBits(&bad, 0, 3, 7);
   g.k_valid = 4;
-  ExpectRejected({Encode(g), bad}, {"instruction 1", "unknown opcode 5"});
+  ExpectRejected({Encode(g), bad}, {"instruction 1", "unknown opcode 7"});
 }
 
 TEST_F(ModelDeviceTest, RejectsInvalidRequantRecords) {

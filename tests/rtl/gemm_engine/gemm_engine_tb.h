@@ -247,6 +247,7 @@ class GemmEngineTb : public rtltest::BlockBench<Model> {
     m.s2c_avail_i = s2c_count_ > 0;
     m.acc_re_i = store_row_ >= 0;
     m.acc_raddr_i = store_row_ >= 0 ? store_row_ : 0;
+    m.acc_ext_we_i = 0;  // sparse / depthwise row port (sparq_top), unused here
   }
 
   // Outputs of this cycle, checked before the rising edge.

@@ -71,7 +71,7 @@ module sparq_gemm_engine_tb;
     .acc_re_i           (acc_re),
     .acc_raddr_i        (acc_raddr),
     .acc_rdata_o        (acc_rdata),
-    // the sparse engine's ACC row port, unused here
+    // the ACC row port of the sparse engine and the depthwise unit, unused here
     .acc_ext_re_i       (1'b0),
     .acc_ext_raddr_i    ({$clog2(AccRows){1'b0}}),
     .acc_ext_rdata_o    (),

@@ -1,0 +1,499 @@
+// Depthwise unit: runs DWCONV instructions from the compute queue beside the
+// systolic array (semantics: docs/architecture.md, "DWCONV").
+//
+// R channel lanes, each with DwMaxKernel^2 (K*K) multipliers. The input is a
+// grid of pixels walked in raster order, one per cycle: inside the
+// valid_h x valid_w rectangle at (pad_top, pad_left) an ACT line (R
+// channels), elsewhere the byte `pad` in every lane (the convolution's zero
+// padding, never stored in the ACT SRAM); K-1 row buffers (DwMaxWidth lines each) hold the
+// previous input rows, so every line read from the ACT SRAM is used by all
+// K*K taps that need it and each cycle can complete one output pixel of R
+// channels (stride 1): R*K*K MACs per cycle.
+//
+//   StWgt   K*K WGT reads of the weight box (lane r takes byte r of a line;
+//           taps outside the kh x kw kernel, which sits in the bottom-right
+//           corner of the box, are forced to zero). Skipped when the first
+//           output pixel comes K*K-1 or more pixels into the walk: then the
+//           weight reads run beside the first ACT reads and land before the
+//           first multiply.
+//   StRun   one ACT read per cycle; stage 1 takes the line, picks each lane's
+//           byte (channel multiplier), reads the row buffers at its column and
+//           shifts the K x K window; stage 2 multiplies and sums; stage 3
+//           writes the R int32 sums into ACC row acc_base + n (columns R..C-1
+//           written zero) through the GEMM engine's external write port.
+//   StDrain/StDone  the last write lands, then the tokens are pushed.
+// An output pixel is written when the window's newest pixel (iy, ix) has
+// iy >= kh-1, ix >= kw-1 and the stride phase is zero in both directions.
+//
+// Tokens are taken together when all the head needs are available, so the
+// unit never holds one token while waiting for the other.
+//
+// Parameters: ArrayRows (R lanes, ACT line bytes), ArrayCols (C, WGT line
+// bytes and ACC row width; C >= R), ActLines, WgtLines, AccRows.
+// Ports: instr_* (compute queue head when it is a DWCONV), token
+// avail/pop/push, act_* / wgt_* (SRAM read ports, data the cycle after re),
+// acc_* (one ACC row write per cycle), busy_o and counter events.
+
+module sparq_dw_unit #(
+  parameter int ArrayRows = 16,
+  parameter int ArrayCols = 16,
+  parameter int ActLines  = 2048 * ArrayRows,
+  parameter int WgtLines  = 512 * ArrayRows,
+  parameter int AccRows   = 256 * ArrayRows,
+  localparam int ActAw = $clog2(ActLines),
+  localparam int WgtAw = $clog2(WgtLines),
+  localparam int AccAw = $clog2(AccRows),
+  localparam int InstrBits = sparq_isa_pkg::InstrBits
+) (
+  input  logic                    clk_i,
+  input  logic                    rst_ni,
+  input  logic                    instr_valid_i,
+  output logic                    instr_ready_o,
+  input  logic [InstrBits-1:0]    instr_data_i,
+  input  logic                    l2c_avail_i,
+  output logic                    l2c_pop_o,
+  input  logic                    s2c_avail_i,
+  output logic                    s2c_pop_o,
+  output logic                    c2l_push_o,
+  output logic                    c2s_push_o,
+  output logic                    act_re_o,
+  output logic [ActAw-1:0]        act_raddr_o,
+  input  logic [ArrayRows*8-1:0]  act_rdata_i,
+  output logic                    wgt_re_o,
+  output logic [WgtAw-1:0]        wgt_raddr_o,
+  input  logic [ArrayCols*8-1:0]  wgt_rdata_i,
+  output logic                    acc_we_o,
+  output logic [AccAw-1:0]        acc_waddr_o,
+  output logic [ArrayCols*32-1:0] acc_wdata_o,
+  output logic                    busy_o,
+  output logic                    evt_pixel_o,        // an output pixel written
+  output logic [31:0]             evt_useful_macs_o,
+  output logic                    evt_stall_load_o,
+  output logic                    evt_stall_store_o,
+  output logic                    evt_instr_done_o
+);
+
+`include "sparq_assert.svh"
+
+  localparam int K     = sparq_isa_pkg::DwMaxKernel;
+  localparam int MaxW  = sparq_isa_pkg::DwMaxWidth;
+  localparam int XW    = $clog2(MaxW);
+  localparam int Taps  = K * K;
+  localparam int TapW  = $clog2(Taps);
+  localparam int LineW = ArrayRows * 8;
+
+  if (ArrayCols < ArrayRows) begin : g_bad_shape
+    `ELAB_ERROR("sparq_dw_unit: ArrayCols must be at least ArrayRows (lane r takes WGT byte r)")
+  end
+  if (K < 1 || (MaxW & (MaxW - 1)) != 0 || MaxW < 2) begin : g_bad_consts
+    `ELAB_ERROR("sparq_dw_unit: DwMaxKernel >= 1 and DwMaxWidth a power of two >= 2")
+  end
+
+  // ---------------------------------------------------------------------------
+  // Instruction fields (queue head)
+  // ---------------------------------------------------------------------------
+  logic [sparq_isa_pkg::CommonOpcodeW-1:0] f_opcode;
+  logic        f_pop_prev, f_pop_next, f_push_prev, f_push_next;
+  logic [15:0] f_act_base, f_act_row, f_wgt_base, f_acc_base;
+  logic [11:0] f_act_pix, f_in_h;
+  logic [7:0]  f_in_w, f_ch_off, f_n_valid, f_pad_left, f_valid_w, f_pad;
+  logic [11:0] f_pad_top, f_valid_h;
+  logic [3:0]  f_kh, f_kw, f_sy, f_sx;
+  logic [1:0]  f_ch_shift;
+
+  assign f_opcode    = instr_data_i[sparq_isa_pkg::CommonOpcodeLsb +: sparq_isa_pkg::CommonOpcodeW];
+  assign f_pop_prev  = instr_data_i[sparq_isa_pkg::CommonPopPrevLsb];
+  assign f_pop_next  = instr_data_i[sparq_isa_pkg::CommonPopNextLsb];
+  assign f_push_prev = instr_data_i[sparq_isa_pkg::CommonPushPrevLsb];
+  assign f_push_next = instr_data_i[sparq_isa_pkg::CommonPushNextLsb];
+  assign f_act_base  = instr_data_i[sparq_isa_pkg::DwconvActBaseLsb +: sparq_isa_pkg::DwconvActBaseW];
+  assign f_act_pix   = instr_data_i[sparq_isa_pkg::DwconvActPixLsb +: sparq_isa_pkg::DwconvActPixW];
+  assign f_act_row   = instr_data_i[sparq_isa_pkg::DwconvActRowLsb +: sparq_isa_pkg::DwconvActRowW];
+  assign f_in_w      = instr_data_i[sparq_isa_pkg::DwconvInWLsb +: sparq_isa_pkg::DwconvInWW];
+  assign f_in_h      = instr_data_i[sparq_isa_pkg::DwconvInHLsb +: sparq_isa_pkg::DwconvInHW];
+  assign f_wgt_base  = instr_data_i[sparq_isa_pkg::DwconvWgtBaseLsb +: sparq_isa_pkg::DwconvWgtBaseW];
+  assign f_acc_base  = instr_data_i[sparq_isa_pkg::DwconvAccBaseLsb +: sparq_isa_pkg::DwconvAccBaseW];
+  assign f_kh        = instr_data_i[sparq_isa_pkg::DwconvKhLsb +: sparq_isa_pkg::DwconvKhW];
+  assign f_kw        = instr_data_i[sparq_isa_pkg::DwconvKwLsb +: sparq_isa_pkg::DwconvKwW];
+  assign f_sy        = instr_data_i[sparq_isa_pkg::DwconvSyLsb +: sparq_isa_pkg::DwconvSyW];
+  assign f_sx        = instr_data_i[sparq_isa_pkg::DwconvSxLsb +: sparq_isa_pkg::DwconvSxW];
+  assign f_ch_shift  = instr_data_i[sparq_isa_pkg::DwconvChShiftLsb +: sparq_isa_pkg::DwconvChShiftW];
+  assign f_ch_off    = instr_data_i[sparq_isa_pkg::DwconvChOffLsb +: sparq_isa_pkg::DwconvChOffW];
+  assign f_n_valid   = instr_data_i[sparq_isa_pkg::DwconvNValidLsb +: sparq_isa_pkg::DwconvNValidW];
+  assign f_pad_top   = instr_data_i[sparq_isa_pkg::DwconvPadTopLsb +: sparq_isa_pkg::DwconvPadTopW];
+  assign f_pad_left  = instr_data_i[sparq_isa_pkg::DwconvPadLeftLsb +: sparq_isa_pkg::DwconvPadLeftW];
+  assign f_valid_h   = instr_data_i[sparq_isa_pkg::DwconvValidHLsb +: sparq_isa_pkg::DwconvValidHW];
+  assign f_valid_w   = instr_data_i[sparq_isa_pkg::DwconvValidWLsb +: sparq_isa_pkg::DwconvValidWW];
+  assign f_pad       = instr_data_i[sparq_isa_pkg::DwconvPadLsb +: sparq_isa_pkg::DwconvPadW];
+
+  // Bits that carry no DWCONV field.
+  logic unused_instr;
+  assign unused_instr = ^(instr_data_i & ~sparq_isa_pkg::DwconvFieldMask);
+
+  // ---------------------------------------------------------------------------
+  // Control
+  // ---------------------------------------------------------------------------
+  typedef enum logic [2:0] {StIdle, StWgt, StRun, StDrain, StDone} state_e;
+  state_e state_d, state_q;
+
+  typedef struct packed {
+    logic [15:0] act_row;
+    logic [11:0] act_pix;
+    logic [7:0]  in_w;
+    logic [11:0] in_h;
+    logic [15:0] wgt_base;
+    logic [15:0] acc_base;
+    logic [3:0]  kh, kw, sy, sx;
+    logic [1:0]  ch_shift;
+    logic [7:0]  ch_off;
+    logic [15:0] useful_macs;  // per output pixel
+    logic [12:0] y_lo, y_hi;   // ACT rows: grid rows [y_lo, y_hi)
+    logic [8:0]  x_lo, x_hi;   // ACT columns: grid columns [x_lo, x_hi)
+    logic [7:0]  pad;
+    logic        push_prev, push_next;
+  } attr_t;
+  attr_t attr_d, attr_q;
+
+  logic tokens_ok, accept;
+  assign tokens_ok = (!f_pop_prev || l2c_avail_i) && (!f_pop_next || s2c_avail_i);
+  assign accept    = (state_q == StIdle) && instr_valid_i && tokens_ok;
+
+  assign instr_ready_o = accept;
+  assign l2c_pop_o     = accept && f_pop_prev;
+  assign s2c_pop_o     = accept && f_pop_next;
+
+  always_comb begin
+    attr_d             = attr_q;
+    if (accept) begin
+      attr_d.act_row     = f_act_row;
+      attr_d.act_pix     = f_act_pix;
+      attr_d.in_w        = f_in_w;
+      attr_d.in_h        = f_in_h;
+      attr_d.wgt_base    = f_wgt_base;
+      attr_d.acc_base    = f_acc_base;
+      attr_d.kh          = f_kh;
+      attr_d.kw          = f_kw;
+      attr_d.sy          = f_sy;
+      attr_d.sx          = f_sx;
+      attr_d.ch_shift    = f_ch_shift;
+      attr_d.ch_off      = f_ch_off;
+      attr_d.useful_macs = 16'(f_n_valid * f_kh * f_kw);
+      attr_d.y_lo        = 13'(f_pad_top);
+      attr_d.y_hi        = 13'(f_pad_top) + 13'(f_valid_h);
+      attr_d.x_lo        = 9'(f_pad_left);
+      attr_d.x_hi        = 9'(f_pad_left) + 9'(f_valid_w);
+      attr_d.pad         = f_pad;
+      attr_d.push_prev   = f_push_prev;
+      attr_d.push_next   = f_push_next;
+    end
+  end
+
+  // Weight box reader and input walk.
+  logic [TapW-1:0] wcnt_d, wcnt_q;
+  logic [XW-1:0]   ix_d, ix_q;
+  logic [11:0]     iy_d, iy_q;
+  logic [3:0]      xph_d, xph_q, yph_d, yph_q;  // pixels / rows to the next output
+  logic [15:0]     row_addr_d, row_addr_q, cur_addr_d, cur_addr_q;
+  logic [1:0]      drain_d, drain_q;
+  logic            issue, row_end, last_pix, y_in, pix_in;
+  logic            overlap, wbeside_d, wbeside_q;  // weight reads beside the walk
+
+  assign overlap = (32'(f_kh) - 32'd1) * 32'(f_in_w) + 32'(f_kw) - 32'd1 >= Taps - 1;
+
+  assign issue    = (state_q == StRun);
+  assign y_in     = 13'(iy_q) >= attr_q.y_lo && 13'(iy_q) < attr_q.y_hi;
+  assign pix_in   = y_in && 9'(ix_q) >= attr_q.x_lo && 9'(ix_q) < attr_q.x_hi;
+  assign row_end  = (8'(ix_q) == attr_q.in_w - 8'd1);
+  assign last_pix = row_end && (iy_q == attr_q.in_h - 12'd1);
+
+  always_comb begin
+    state_d    = state_q;
+    wcnt_d     = wcnt_q;
+    ix_d       = ix_q;
+    iy_d       = iy_q;
+    xph_d      = xph_q;
+    yph_d      = yph_q;
+    row_addr_d = row_addr_q;
+    cur_addr_d = cur_addr_q;
+    drain_d    = drain_q;
+    wbeside_d  = wbeside_q;
+    if (wbeside_q) begin
+      wcnt_d = wcnt_q + TapW'(1);
+      if (wcnt_q == TapW'(Taps - 1)) wbeside_d = 1'b0;
+    end
+    case (state_q)
+      StIdle: begin
+        if (accept) begin
+          state_d    = StWgt;
+          if (overlap) state_d = StRun;
+          wbeside_d  = overlap;
+          wcnt_d     = '0;
+          ix_d       = '0;
+          iy_d       = '0;
+          xph_d      = f_kw - 4'd1;
+          yph_d      = f_kh - 4'd1;
+          row_addr_d = f_act_base;
+          cur_addr_d = f_act_base;
+        end
+      end
+      StWgt: begin
+        wcnt_d = wcnt_q + TapW'(1);
+        if (wcnt_q == TapW'(Taps - 1)) state_d = StRun;
+      end
+      StRun: begin
+        if (row_end) begin
+          ix_d       = '0;
+          iy_d       = iy_q + 12'd1;
+          xph_d      = attr_q.kw - 4'd1;
+          yph_d      = (yph_q == 4'd0) ? attr_q.sy - 4'd1 : yph_q - 4'd1;
+          // The next ACT row starts one act_row further once a row of the
+          // rectangle is done.
+          if (y_in) row_addr_d = row_addr_q + attr_q.act_row;
+          cur_addr_d = row_addr_d;
+        end else begin
+          ix_d       = ix_q + XW'(1);
+          xph_d      = (xph_q == 4'd0) ? attr_q.sx - 4'd1 : xph_q - 4'd1;
+          if (pix_in) cur_addr_d = cur_addr_q + 16'(attr_q.act_pix);
+        end
+        if (last_pix) begin
+          state_d = StDrain;
+          drain_d = 2'd2;
+        end
+      end
+      StDrain: begin
+        drain_d = drain_q - 2'd1;
+        if (drain_q == 2'd0) state_d = StDone;
+      end
+      StDone: state_d = StIdle;
+      default: state_d = StIdle;
+    endcase
+  end
+
+  assign wgt_re_o    = (state_q == StWgt) || wbeside_q;
+  assign wgt_raddr_o = WgtAw'(attr_q.wgt_base + 16'(wcnt_q));
+  assign act_re_o    = issue && pix_in;
+  assign act_raddr_o = ActAw'(cur_addr_q);
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      state_q   <= StIdle;
+      wbeside_q <= 1'b0;
+    end else begin
+      state_q   <= state_d;
+      wbeside_q <= wbeside_d;
+    end
+  end
+
+  always_ff @(posedge clk_i) begin
+    attr_q     <= attr_d;
+    wcnt_q     <= wcnt_d;
+    ix_q       <= ix_d;
+    iy_q       <= iy_d;
+    xph_q      <= xph_d;
+    yph_q      <= yph_d;
+    row_addr_q <= row_addr_d;
+    cur_addr_q <= cur_addr_d;
+    drain_q    <= drain_d;
+  end
+
+  // ---------------------------------------------------------------------------
+  // Weight registers: box tap t = ky*K + kx, masked outside the kernel
+  // ---------------------------------------------------------------------------
+  logic            wl_valid_q;
+  logic [TapW-1:0] wl_tap_q;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      wl_valid_q <= 1'b0;
+    end else begin
+      wl_valid_q <= wgt_re_o;
+    end
+  end
+
+  always_ff @(posedge clk_i) begin
+    wl_tap_q <= wcnt_q;
+  end
+
+  logic [LineW-1:0] wgt_q [Taps];
+  logic [Taps-1:0]  tap_in_kernel;
+
+  for (genvar t = 0; t < Taps; t++) begin : g_tap
+    assign tap_in_kernel[t] = (t / K >= K - 32'(attr_q.kh)) && (t % K >= K - 32'(attr_q.kw));
+  end
+
+  always_ff @(posedge clk_i) begin
+    if (wl_valid_q) begin
+      wgt_q[wl_tap_q] <= tap_in_kernel[wl_tap_q] ? wgt_rdata_i[LineW-1:0] : '0;
+    end
+  end
+
+  if (ArrayCols > ArrayRows) begin : g_wgt_unused
+    logic unused_wgt_bytes;
+    assign unused_wgt_bytes = ^wgt_rdata_i[ArrayCols*8-1:LineW];
+  end
+
+  // ---------------------------------------------------------------------------
+  // Stage 1: ACT data, lane select, row buffers, window
+  // ---------------------------------------------------------------------------
+  logic          s1_valid_q, s1_out_q, s1_pad_q;
+  logic [XW-1:0] s1_ix_q;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      s1_valid_q <= 1'b0;
+    end else begin
+      s1_valid_q <= issue;
+    end
+  end
+
+  always_ff @(posedge clk_i) begin
+    s1_out_q  <= (xph_q == 4'd0) && (yph_q == 4'd0);
+    s1_pad_q  <= !pix_in;
+    s1_ix_q   <= ix_q;
+  end
+
+  // Lane r takes byte (r >> ch_shift) + ch_off of the line, or the pad byte.
+  logic [LineW-1:0] lanes;
+  for (genvar r = 0; r < ArrayRows; r++) begin : g_lane_sel
+    logic [7:0] idx, sel;
+    assign idx = 8'(r >> attr_q.ch_shift) + attr_q.ch_off;
+    always_comb begin
+      sel = 8'd0;
+      for (int b = 0; b < ArrayRows; b++) begin
+        if (idx == 8'(b)) sel = act_rdata_i[8*b +: 8];
+      end
+      if (s1_pad_q) sel = attr_q.pad;
+    end
+    assign lanes[8*r +: 8] = sel;
+  end
+
+  // col, line j: the pixel j rows above the current one, same column.
+  logic [K*LineW-1:0] col;
+  assign col[0 +: LineW] = lanes;
+
+  for (genvar k = 1; k < K; k++) begin : g_rowbuf
+    logic [LineW-1:0] mem_q [MaxW];
+    assign col[k*LineW +: LineW] = mem_q[s1_ix_q];
+    always_ff @(posedge clk_i) begin
+      if (s1_valid_q) mem_q[s1_ix_q] <= col[(k-1)*LineW +: LineW];
+    end
+  end
+
+  // win_q, line j*K + i: the pixel j rows above and i columns left of the
+  // newest one.
+  logic [K*K*LineW-1:0] win_q;
+
+  for (genvar j = 0; j < K; j++) begin : g_win_row
+    for (genvar i = 0; i < K; i++) begin : g_win_col
+      logic [LineW-1:0] in;
+      if (i == 0) begin : g_new
+        assign in = col[j*LineW +: LineW];
+      end else begin : g_shift
+        assign in = win_q[(j*K+i-1)*LineW +: LineW];
+      end
+      always_ff @(posedge clk_i) begin
+        if (s1_valid_q) win_q[(j*K+i)*LineW +: LineW] <= in;
+      end
+    end
+  end
+
+  // ---------------------------------------------------------------------------
+  // Stage 2: K*K products per lane, summed
+  // ---------------------------------------------------------------------------
+  logic s2_valid_q;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      s2_valid_q <= 1'b0;
+    end else begin
+      s2_valid_q <= s1_valid_q && s1_out_q;
+    end
+  end
+
+  // int8 x int8 fits 16 bits; Taps of them fit SumW.
+  localparam int SumW = 16 + $clog2(Taps + 1);
+  logic [ArrayRows*32-1:0] sum;
+
+  for (genvar r = 0; r < ArrayRows; r++) begin : g_mac
+    logic [16*Taps-1:0]     prods;
+    logic signed [SumW-1:0] acc;
+    for (genvar t = 0; t < Taps; t++) begin : g_tap
+      // Window (j, i) meets box tap (K-1-j, K-1-i).
+      localparam int J = t / K;
+      localparam int I = t % K;
+      logic signed [15:0] a, w;
+      assign a = 16'($signed(win_q[(J*K+I)*LineW + 8*r +: 8]));
+      assign w = 16'($signed(wgt_q[(K-1-J)*K + (K-1-I)][8*r +: 8]));
+      assign prods[16*t +: 16] = a * w;
+    end
+    always_comb begin
+      acc = '0;
+      for (int t = 0; t < Taps; t++) begin
+        acc = acc + SumW'($signed(prods[16*t +: 16]));
+      end
+    end
+    assign sum[32*r +: 32] = 32'(acc);
+  end
+
+  // ---------------------------------------------------------------------------
+  // Stage 3: ACC write
+  // ---------------------------------------------------------------------------
+  logic                    s3_valid_q;
+  logic [ArrayRows*32-1:0] s3_sum_q;
+  logic [15:0]             out_addr_d, out_addr_q;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      s3_valid_q <= 1'b0;
+    end else begin
+      s3_valid_q <= s2_valid_q;
+    end
+  end
+
+  always_ff @(posedge clk_i) begin
+    s3_sum_q <= sum;
+  end
+
+  always_comb begin
+    out_addr_d = out_addr_q;
+    if (accept) out_addr_d = f_acc_base;
+    else if (s3_valid_q) out_addr_d = out_addr_q + 16'd1;
+  end
+
+  always_ff @(posedge clk_i) begin
+    out_addr_q <= out_addr_d;
+  end
+
+  assign acc_we_o    = s3_valid_q;
+  assign acc_waddr_o = AccAw'(out_addr_q);
+  assign acc_wdata_o = (ArrayCols * 32)'(s3_sum_q);
+
+  // ---------------------------------------------------------------------------
+  // Status, tokens and counter events
+  // ---------------------------------------------------------------------------
+  assign c2l_push_o = (state_q == StDone) && attr_q.push_prev;
+  assign c2s_push_o = (state_q == StDone) && attr_q.push_next;
+  assign busy_o     = (state_q != StIdle);
+
+  assign evt_pixel_o       = s3_valid_q;
+  assign evt_useful_macs_o = s3_valid_q ? 32'(attr_q.useful_macs) : 32'd0;
+  assign evt_stall_load_o  = (state_q == StIdle) && instr_valid_i && f_pop_prev && !l2c_avail_i;
+  assign evt_stall_store_o = (state_q == StIdle) && instr_valid_i && !evt_stall_load_o &&
+                             f_pop_next && !s2c_avail_i;
+  assign evt_instr_done_o  = (state_q == StDone);
+
+  // ---------------------------------------------------------------------------
+  // Assertions
+  // ---------------------------------------------------------------------------
+  `ASSERT_STABLE(InstrStable, instr_valid_i, instr_ready_o, instr_data_i)
+  `ASSERT(InstrIsDwconv, instr_valid_i |-> f_opcode == sparq_isa_pkg::OpDwconv)
+  `ASSERT(KernelInRange, instr_valid_i |-> f_kh >= 4'd1 && 32'(f_kh) <= K && f_kw >= 4'd1 && 32'(f_kw) <= K)
+  `ASSERT(GridInRange, instr_valid_i |-> 12'(f_kh) <= f_in_h && 8'(f_kw) <= f_in_w && 32'(f_in_w) <= MaxW)
+  `ASSERT(StrideNonZero, instr_valid_i |-> f_sy != 4'd0 && f_sx != 4'd0)
+  `ASSERT(ActInRange, act_re_o |-> 32'(cur_addr_q) < ActLines)
+  `ASSERT(WgtInRange, wgt_re_o |-> 32'(attr_q.wgt_base) + 32'(wcnt_q) < WgtLines)
+  `ASSERT(AccInRange, acc_we_o |-> 32'(out_addr_q) < AccRows)
+  `ASSERT_KNOWN(StateKnown, state_q)
+  `ASSERT_KNOWN(TokensKnown, {l2c_pop_o, s2c_pop_o, c2l_push_o, c2s_push_o})
+
+endmodule
