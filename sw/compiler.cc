@@ -13,6 +13,7 @@
 #include "sw/cost_model.h"
 #include "sw/lower_depthwise.h"
 #include "sw/lower_sparse.h"
+#include "sw/token_schedule.h"
 
 namespace sparq {
 namespace {
@@ -150,48 +151,6 @@ struct Op {
   int need_gemm = -1;  // LOAD (c2l) / STORE (c2s): GEMM that must have finished
 };
 
-// Each engine runs in order, so waiting for instruction X also covers every
-// earlier instruction of X's engine. A consumer pops only when it needs a
-// producer later than any that an earlier consumer on the same queue already
-// waited for; the matching producer pushes. Pops and pushes then pair up in
-// order, each producer pushes at most once, and every token is pushed by an
-// instruction earlier in program order.
-void ResolveTokens(std::vector<Op>* ops) {
-  int l2c = -1, c2l = -1, c2s = -1, s2c = -1;
-  for (size_t n = 0; n < ops->size(); ++n) {
-    Op& op = (*ops)[n];
-    auto take = [&](int need, int* satisfied, int64_t* pop) -> int {
-      if (need <= *satisfied) return -1;
-      assert(need < static_cast<int>(n));
-      *satisfied = need;
-      *pop = 1;
-      return need;
-    };
-    switch (op.kind) {
-      case Opcode::kLoad: {
-        const int p = take(op.need_gemm, &c2l, &op.load.pop_next);
-        if (p >= 0) (*ops)[p].gemm.push_prev = 1;
-        break;
-      }
-      case Opcode::kGemm: {
-        int p = take(op.need_load, &l2c, &op.gemm.pop_prev);
-        if (p >= 0) (*ops)[p].load.push_next = 1;
-        p = take(op.need_store, &s2c, &op.gemm.pop_next);
-        if (p >= 0) (*ops)[p].store.push_prev = 1;
-        break;
-      }
-      case Opcode::kStore: {
-        const int p = take(op.need_gemm, &c2s, &op.store.pop_prev);
-        if (p >= 0) (*ops)[p].gemm.push_next = 1;
-        break;
-      }
-      case Opcode::kSpmv:    // sw/lower_sparse.cc emits its own
-      case Opcode::kDwconv:  // lower_depthwise.cc emits these
-        assert(false);
-        break;
-    }
-  }
-}
 
 class ConvLowering {
  public:
@@ -889,7 +848,7 @@ std::vector<InstrWord> ConvLowering::Emit(uint32_t wgt_addr,
     }
   }
 
-  ResolveTokens(&ops_);
+  ResolveTokens(&ops_, Opcode::kGemm, &Op::gemm, &Op::need_gemm);
   std::vector<InstrWord> program;
   program.reserve(ops_.size());
   for (const Op& op : ops_) {

@@ -7,6 +7,7 @@
 
 #include "golden/errors.h"
 #include "golden/requant.h"
+#include "sw/token_schedule.h"
 
 namespace sparq {
 namespace {
@@ -86,46 +87,6 @@ struct Op {
   int need_store = -1;  // DWCONV: STORE that must have finished (s2c)
   int need_dw = -1;     // LOAD (c2l) / STORE (c2s): DWCONV that must have finished
 };
-
-// Token flags from the recorded needs, as compiler.cc does for GEMMs: a
-// consumer pops only for a producer later than the last one its queue waited
-// for, and that producer pushes.
-void ResolveTokens(std::vector<Op>* ops) {
-  int l2c = -1, c2l = -1, c2s = -1, s2c = -1;
-  for (size_t n = 0; n < ops->size(); ++n) {
-    Op& op = (*ops)[n];
-    auto take = [&](int need, int* satisfied, int64_t* pop) -> int {
-      if (need <= *satisfied) return -1;
-      assert(need < static_cast<int>(n));
-      *satisfied = need;
-      *pop = 1;
-      return need;
-    };
-    switch (op.kind) {
-      case Opcode::kLoad: {
-        const int p = take(op.need_dw, &c2l, &op.load.pop_next);
-        if (p >= 0) (*ops)[p].dw.push_prev = 1;
-        break;
-      }
-      case Opcode::kDwconv: {
-        int p = take(op.need_load, &l2c, &op.dw.pop_prev);
-        if (p >= 0) (*ops)[p].load.push_next = 1;
-        p = take(op.need_store, &s2c, &op.dw.pop_next);
-        if (p >= 0) (*ops)[p].store.push_prev = 1;
-        break;
-      }
-      case Opcode::kStore: {
-        const int p = take(op.need_dw, &c2s, &op.store.pop_prev);
-        if (p >= 0) (*ops)[p].dw.push_next = 1;
-        break;
-      }
-      case Opcode::kGemm:
-      case Opcode::kSpmv:
-        assert(false);
-        break;
-    }
-  }
-}
 
 // A plain copy of `lines` SRAM lines of `line_bytes` from DRAM to SRAM line
 // `sram` onwards.
@@ -502,7 +463,7 @@ std::vector<InstrWord> DepthwiseLowering::Emit(uint32_t wgt_addr,
     }
   }
 
-  ResolveTokens(&ops);
+  ResolveTokens(&ops, Opcode::kDwconv, &Op::dw, &Op::need_dw);
   std::vector<InstrWord> program;
   program.reserve(ops.size());
   for (const Op& op : ops) {

@@ -9,6 +9,7 @@
 #include "golden/errors.h"
 #include "golden/requant.h"
 #include "sw/cost_model.h"
+#include "sw/token_schedule.h"
 
 namespace sparq {
 namespace {
@@ -29,7 +30,7 @@ constexpr int64_t kMinChunkLines = 256;
 constexpr int64_t kWeightBoundChunks = 8;
 
 // An instruction under construction and the op indices it must wait for
-// (the token rule of the dense lowering, sw/compiler.cc ResolveTokens).
+// (sw/token_schedule.h turns them into token flags).
 struct Op {
   Opcode kind = Opcode::kLoad;
   LoadInstr load;
@@ -38,45 +39,6 @@ struct Op {
   int need_load = -1, need_store = -1, need_gemm = -1;
 };
 
-// Each engine runs in order, so waiting for X covers X's predecessors; a
-// consumer pops only for a producer later than any its queue already waited
-// for, and that producer pushes.
-void ResolveTokens(std::vector<Op>* ops) {
-  int l2c = -1, c2l = -1, c2s = -1, s2c = -1;
-  for (size_t n = 0; n < ops->size(); ++n) {
-    Op& op = (*ops)[n];
-    auto take = [&](int need, int* satisfied, int64_t* pop) -> int {
-      if (need <= *satisfied) return -1;
-      assert(need < static_cast<int>(n));
-      *satisfied = need;
-      *pop = 1;
-      return need;
-    };
-    switch (op.kind) {
-      case Opcode::kLoad: {
-        const int p = take(op.need_gemm, &c2l, &op.load.pop_next);
-        if (p >= 0) (*ops)[p].spmv.push_prev = 1;
-        break;
-      }
-      case Opcode::kSpmv: {
-        int p = take(op.need_load, &l2c, &op.spmv.pop_prev);
-        if (p >= 0) (*ops)[p].load.push_next = 1;
-        p = take(op.need_store, &s2c, &op.spmv.pop_next);
-        if (p >= 0) (*ops)[p].store.push_prev = 1;
-        break;
-      }
-      case Opcode::kStore: {
-        const int p = take(op.need_gemm, &c2s, &op.store.pop_prev);
-        if (p >= 0) (*ops)[p].spmv.push_next = 1;
-        break;
-      }
-      case Opcode::kGemm:
-      case Opcode::kDwconv:
-        assert(false);
-        break;
-    }
-  }
-}
 
 }  // namespace
 
@@ -476,7 +438,7 @@ std::vector<InstrWord> SparseLowering::Build(uint32_t wgt_addr,
     }
   }
 
-  ResolveTokens(&ops);
+  ResolveTokens(&ops, Opcode::kSpmv, &Op::spmv, &Op::need_gemm);
   std::vector<InstrWord> program;
   program.reserve(ops.size());
   for (const Op& op : ops) {
