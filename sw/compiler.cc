@@ -13,7 +13,7 @@
 #include "sw/cost_model.h"
 #include "sw/lower_depthwise.h"
 #include "sw/lower_sparse.h"
-#include "sw/token_schedule.h"
+#include "sw/lowering_common.h"
 
 namespace sparq {
 namespace {
@@ -614,28 +614,13 @@ void ConvLowering::BuildSchedule(uint32_t wgt_addr) {
 // need_gemm.
 int ConvLowering::EmitCopy(LoadBuf buf, uint32_t dram, int sram_base,
                            int64_t lines, int line_bytes, int need_gemm) {
-  const int64_t per = std::min<int64_t>(kMaxNl, kMaxSegBytes / line_bytes);
   int last = -1;
-  while (lines > 0) {
-    const int64_t nl = std::min(lines, per);
-    const int64_t nx = std::min<int64_t>(lines / nl, kMaxNx);
+  for (const LoadInstr& l :
+       PlainCopyLoads(buf, dram, sram_base, lines, line_bytes)) {
     const int op = NewOp(Opcode::kLoad);
-    LoadInstr& i = ops_[op].load;
-    i.buf = static_cast<int64_t>(buf);
-    i.dram_base = dram;
-    i.sram_base = sram_base;
-    i.ny = i.h = 1;
-    i.nx = i.w = nx;
-    i.kh = i.kw = 1;
-    i.sy = i.sx = i.dy = i.dx = 1;
-    i.nl = nl;
-    i.seg_bytes = nl * line_bytes;
-    i.pix_stride = nl * line_bytes;
+    ops_[op].load = l;
     if (last < 0) ops_[op].need_gemm = need_gemm;
     last = op;
-    lines -= nx * nl;
-    sram_base += static_cast<int>(nx * nl);
-    dram += static_cast<uint32_t>(nx * nl * line_bytes);
   }
   return last;
 }

@@ -7,7 +7,7 @@
 
 #include "golden/errors.h"
 #include "golden/requant.h"
-#include "sw/token_schedule.h"
+#include "sw/lowering_common.h"
 
 namespace sparq {
 namespace {
@@ -22,9 +22,6 @@ constexpr int kEdgeDiv = 3;    // first / last band height: 1/kEdgeDiv of the
 constexpr int64_t kMaxGridRows = std::min(IsaFieldMax("Dwconv", "in_h"),
                                           IsaFieldMax("Load", "ny"));
 constexpr int64_t kMaxStoreRows = IsaFieldMax("Store", "ny");
-constexpr int64_t kMaxNl = IsaFieldMax("Load", "nl");
-constexpr int64_t kMaxNx = IsaFieldMax("Load", "nx");
-constexpr int64_t kMaxSegBytes = IsaFieldMax("Load", "seg_bytes");
 
 int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
@@ -92,25 +89,10 @@ struct Op {
 // `sram` onwards.
 void EmitCopy(std::vector<Op>* ops, LoadBuf buf, uint32_t dram, int64_t sram,
               int64_t lines, int line_bytes) {
-  const int64_t per = std::min<int64_t>(kMaxNl, kMaxSegBytes / line_bytes);
-  while (lines > 0) {
-    const int64_t nl = std::min(lines, per);
-    const int64_t nx = std::min<int64_t>(lines / nl, kMaxNx);
+  for (const LoadInstr& l :
+       PlainCopyLoads(buf, dram, sram, lines, line_bytes)) {
     ops->emplace_back();
-    LoadInstr& i = ops->back().load;
-    i.buf = static_cast<int64_t>(buf);
-    i.dram_base = dram;
-    i.sram_base = sram;
-    i.ny = i.h = 1;
-    i.nx = i.w = nx;
-    i.kh = i.kw = 1;
-    i.sy = i.sx = i.dy = i.dx = 1;
-    i.nl = nl;
-    i.seg_bytes = nl * line_bytes;
-    i.pix_stride = nl * line_bytes;
-    lines -= nx * nl;
-    sram += nx * nl;
-    dram += static_cast<uint32_t>(nx * nl * line_bytes);
+    ops->back().load = l;
   }
 }
 

@@ -9,13 +9,12 @@
 #include "golden/errors.h"
 #include "golden/requant.h"
 #include "sw/cost_model.h"
-#include "sw/token_schedule.h"
+#include "sw/lowering_common.h"
 
 namespace sparq {
 namespace {
 
 constexpr int64_t kMaxNl = IsaFieldMax("Load", "nl");
-constexpr int64_t kMaxNx = IsaFieldMax("Load", "nx");
 constexpr int64_t kMaxSegBytes = IsaFieldMax("Load", "seg_bytes");
 constexpr int64_t kMaxMRows = IsaFieldMax("Spmv", "m_rows");
 constexpr int64_t kMaxKCols = IsaFieldMax("Spmv", "k_cols");
@@ -30,7 +29,7 @@ constexpr int64_t kMinChunkLines = 256;
 constexpr int64_t kWeightBoundChunks = 8;
 
 // An instruction under construction and the op indices it must wait for
-// (sw/token_schedule.h turns them into token flags).
+// (sw/lowering_common.h turns them into token flags).
 struct Op {
   Opcode kind = Opcode::kLoad;
   LoadInstr load;
@@ -295,31 +294,16 @@ std::vector<InstrWord> SparseLowering::Build(uint32_t wgt_addr,
     ops.back().kind = kind;
     return static_cast<int>(ops.size()) - 1;
   };
-  // A dense copy of `lines` lines as nx "pixels" of nl lines, plus a tail.
+  // A plain copy; the first of its LOADs waits for need_gemm.
   auto copy = [&](LoadBuf buf, uint32_t dram, int64_t sram, int64_t lines,
                   int line_bytes, int need_gemm) {
-    const int64_t per = std::min<int64_t>(kMaxNl, kMaxSegBytes / line_bytes);
     int last = -1;
-    while (lines > 0) {
-      const int64_t nl = std::min(lines, per);
-      const int64_t nx = std::min<int64_t>(lines / nl, kMaxNx);
+    for (const LoadInstr& l :
+         PlainCopyLoads(buf, dram, sram, lines, line_bytes)) {
       const int op = new_op(Opcode::kLoad);
-      LoadInstr& i = ops[op].load;
-      i.buf = static_cast<int64_t>(buf);
-      i.dram_base = dram;
-      i.sram_base = sram;
-      i.ny = i.h = 1;
-      i.nx = i.w = nx;
-      i.kh = i.kw = 1;
-      i.sy = i.sx = i.dy = i.dx = 1;
-      i.nl = nl;
-      i.seg_bytes = nl * line_bytes;
-      i.pix_stride = nl * line_bytes;
+      ops[op].load = l;
       if (last < 0) ops[op].need_gemm = need_gemm;
       last = op;
-      lines -= nx * nl;
-      sram += nx * nl;
-      dram += static_cast<uint32_t>(nx * nl * line_bytes);
     }
     return last;
   };

@@ -1,18 +1,52 @@
-// The one token rule of every lowering (dense GEMM, depthwise, sparse): a
-// program is built as ops that record which earlier op each must wait for,
-// and ResolveTokens turns those needs into the pop/push flags of
-// docs/architecture.md ("Engines and ordering").
+// What every lowering (dense GEMM, depthwise, sparse) shares: the plain
+// copy LOADs, and the one token rule -- a program is built as ops that
+// record which earlier op each must wait for, and ResolveTokens turns those
+// needs into the pop/push flags of docs/architecture.md ("Engines and
+// ordering").
 
-#ifndef SPARQ_SW_TOKEN_SCHEDULE_H_
-#define SPARQ_SW_TOKEN_SCHEDULE_H_
+#ifndef SPARQ_SW_LOWERING_COMMON_H_
+#define SPARQ_SW_LOWERING_COMMON_H_
 
 #include <cassert>
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
 #include "sw/isa.h"
 
 namespace sparq {
+
+// A plain copy of `lines` SRAM lines of `line_bytes` from DRAM `dram` to SRAM
+// line `sram` onwards: each LOAD walks nx "pixels" of nl lines, as many as
+// the fields allow, and a last LOAD takes the tail.
+inline std::vector<LoadInstr> PlainCopyLoads(LoadBuf buf, uint32_t dram,
+                                             int64_t sram, int64_t lines,
+                                             int line_bytes) {
+  const int64_t per = std::min<int64_t>(IsaFieldMax("Load", "nl"),
+                                        IsaFieldMax("Load", "seg_bytes") /
+                                            line_bytes);
+  std::vector<LoadInstr> loads;
+  while (lines > 0) {
+    const int64_t nl = std::min(lines, per);
+    const int64_t nx = std::min<int64_t>(lines / nl, IsaFieldMax("Load", "nx"));
+    LoadInstr i;
+    i.buf = static_cast<int64_t>(buf);
+    i.dram_base = dram;
+    i.sram_base = sram;
+    i.ny = i.h = 1;
+    i.nx = i.w = nx;
+    i.kh = i.kw = 1;
+    i.sy = i.sx = i.dy = i.dx = 1;
+    i.nl = nl;
+    i.seg_bytes = nl * line_bytes;
+    i.pix_stride = nl * line_bytes;
+    loads.push_back(i);
+    lines -= nx * nl;
+    sram += nx * nl;
+    dram += static_cast<uint32_t>(nx * nl * line_bytes);
+  }
+  return loads;
+}
 
 // Op has `kind`, `load`, `store`, `need_load`, `need_store` (for the compute
 // op) and, through the member pointers, the compute instruction of kind
@@ -56,4 +90,4 @@ void ResolveTokens(std::vector<Op>* ops, Opcode compute_kind,
 
 }  // namespace sparq
 
-#endif  // SPARQ_SW_TOKEN_SCHEDULE_H_
+#endif  // SPARQ_SW_LOWERING_COMMON_H_
