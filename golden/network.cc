@@ -132,11 +132,57 @@ Shape InferOutputShape(const Layer& layer, const std::vector<Shape>& inputs) {
   return out;
 }
 
+namespace {
+
+// The narrow modes run the int8 kernels on operands inside their ranges;
+// A4W4 also keeps its input and its clamp inside int4. A1W1 (XNOR-popcount)
+// and A16W8 (int16 activations) have their own references, not this one.
+void CheckPrecision(const Layer& layer, const Tensor<int8_t>& input) {
+  const std::string what = "layer '" + layer.name + "'";
+  switch (layer.precision) {
+    case Precision::kA8W8:
+      return;
+    case Precision::kA8W4:
+    case Precision::kA8W2:
+      CheckWeightRange(layer.precision, layer.weights.data, what);
+      return;
+    case Precision::kA4W4: {
+      CheckWeightRange(layer.precision, layer.weights.data, what);
+      for (size_t i = 0; i < input.data.size(); ++i) {
+        if (input.data[i] < -8 || input.data[i] > 7) {
+          throw InputError(what + ": input element " + std::to_string(i) +
+                           " = " + std::to_string(input.data[i]) +
+                           " is outside precision a4w4 (expected [-8, 7])");
+        }
+      }
+      if (layer.quant.act_min < -8 || layer.quant.act_max > 7) {
+        throw InputError(what + ": clamp [" +
+                         std::to_string(layer.quant.act_min) + ", " +
+                         std::to_string(layer.quant.act_max) +
+                         "] leaves int4 in precision a4w4 (expected within "
+                         "[-8, 7])");
+      }
+      return;
+    }
+    case Precision::kA1W1:
+    case Precision::kA16W8:
+      throw InputError(what + ": precision " +
+                       std::string(PrecisionName(layer.precision)) +
+                       " has no integer reference in this build (expected "
+                       "a8w8, a8w4, a8w2 or a4w4)");
+  }
+}
+
+}  // namespace
+
 Tensor<int8_t> RunLayerReference(const Layer& layer,
                                  const std::vector<const Tensor<int8_t>*>& in) {
   std::vector<Shape> shapes;
   for (const Tensor<int8_t>* t : in) shapes.push_back(t->shape);
   const Shape out_shape = InferOutputShape(layer, shapes);
+  if (layer.kind == LayerKind::kConv || layer.kind == LayerKind::kFc) {
+    CheckPrecision(layer, *in[0]);
+  }
   try {
     switch (layer.kind) {
       case LayerKind::kConv:

@@ -12,6 +12,7 @@
 
 #include "golden/host_layers.h"
 #include "golden/layers.h"
+#include "golden/precision.h"
 #include "golden/tensor.h"
 
 namespace sparq {
@@ -47,6 +48,7 @@ struct Layer {
   std::vector<int32_t> bias;
   ConvGeometry geom;  // conv only
   QuantParams quant;
+  Precision precision = Precision::kA8W8;  // conv / fc: operand widths
 
   PoolParams pool;  // max/avg pool
   AddParams add;    // add

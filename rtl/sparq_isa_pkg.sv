@@ -82,7 +82,9 @@ package sparq_isa_pkg;
   localparam int GemmKValidLsb = 89;
   localparam int GemmKValidW = 8;  // real reduction rows in the tile (counters only)
   localparam int GemmNValidLsb = 97;
-  localparam int GemmNValidW = 8;  // real output columns in the tile (counters only)
+  localparam int GemmNValidW = 8;  // real output channels in the tile, all lanes (counters only)
+  localparam int GemmModeLsb = 105;
+  localparam int GemmModeW = 3;  // precision mode (GemmMode* constants); its lanes L set the ACC rows per activation row
 
   // Store
   localparam int StoreAccBaseLsb = 8;
@@ -107,15 +109,17 @@ package sparq_isa_pkg;
   localparam int StoreActMinW = 8;  // signed: clamp low
   localparam int StoreActMaxLsb = 164;
   localparam int StoreActMaxW = 8;  // signed: clamp high
+  localparam int StoreAccShiftLsb = 172;
+  localparam int StoreAccShiftW = 2;  // log2 of the ACC rows between consecutive pixels (the GEMM mode's lanes)
 
   // Word bits that carry a field of each instruction (its own and the
   // Common ones); an engine ignores the others.
   localparam logic [InstrBits-1:0] LoadFieldMask =
     256'h00000000_003fffff_ffffffff_ffffffff_ffffffff_ffffffff_ffffffff_ffffff7f;
   localparam logic [InstrBits-1:0] GemmFieldMask =
-    256'h00000000_00000000_00000000_00000000_000001ff_ffffffff_ffffffff_ffffff7f;
+    256'h00000000_00000000_00000000_00000000_00000fff_ffffffff_ffffffff_ffffff7f;
   localparam logic [InstrBits-1:0] StoreFieldMask =
-    256'h00000000_00000000_00000fff_ffffffff_ffffffff_ffffffff_ffffffff_ffffff7f;
+    256'h00000000_00000000_00003fff_ffffffff_ffffffff_ffffffff_ffffffff_ffffff7f;
 
   // LOAD buf values
   localparam logic [1:0] BufAct = 2'd0;  // ACT SRAM, lines of R bytes
@@ -137,7 +141,7 @@ package sparq_isa_pkg;
   // Performance counters (ctr_sel values), 64 bits each
   localparam int CtrCycles = 0;  // cycles: cycles since reset
   localparam int CtrArrayBusy = 1;  // array_busy: cycles in which an activation row was issued into the array
-  localparam int CtrMacsIssued = 2;  // macs_issued: `R*C` per issued row
+  localparam int CtrMacsIssued = 2;  // macs_issued: `R*C*L` per issued row (L: the GEMM mode's lanes)
   localparam int CtrUsefulMacs = 3;  // useful_macs: from GEMM `k_valid * n_valid` per row
   localparam int CtrStallGemmLoad = 4;  // stall_gemm_load: GEMM waiting for an `l2c` token
   localparam int CtrStallGemmStore = 5;  // stall_gemm_store: GEMM waiting for an `s2c` token
@@ -163,5 +167,9 @@ package sparq_isa_pkg;
   localparam int MagicWord = 32'h5350_5251;  // value of config register Magic (ASCII SPRQ)
   localparam int CtrSelBits = 5;  // width of the counter select ctr_sel
   localparam int EngineQueueDepth = 8;  // dispatcher entries per engine queue
+  localparam int GemmModeA8W8 = 0;  // GEMM mode: int8 x int8, one lane
+  localparam int GemmModeA8W4 = 1;  // GEMM mode: int8 x int4, two lanes (weight byte = 2 output channels)
+  localparam int GemmModeA8W2 = 2;  // GEMM mode: int8 x ternary, four lanes (weight byte = 4 output channels)
+  localparam int GemmMaxLanes = 4;  // most psum lanes a PE carries (ACC rows per activation row)
 
 endpackage
