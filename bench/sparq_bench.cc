@@ -20,6 +20,7 @@
 #include "golden/errors.h"
 #include "golden/network.h"
 #include "golden/random.h"
+#include "bench/mode_table.h"
 #include "golden/requant.h"
 #include "sim/rtl_device.h"
 #include "sw/compiler.h"
@@ -202,6 +203,7 @@ int main(int argc, char** argv) {
     }
     std::printf("\n");
   }
+  if (only.empty()) all_exact = PrintModeTable(hw) && all_exact;
   if (!json.empty()) {
     std::ofstream f(json);
     f << "{\"array\": [" << hw.rows << ", " << hw.cols

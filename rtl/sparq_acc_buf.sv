@@ -137,7 +137,16 @@ module sparq_acc_buf #(
       // The write of stage B lands at the end of this cycle, after stage A's read.
       assign fwd_hit = a_hit && b_hit && (a_row == b_row);
       assign old     = fwd_hit_q ? fwd_q : old_q;
-      assign sum     = (b_accumulate ? old : 32'd0) + sum_i[32*(Lanes*c + 32'(b_lane)) +: 32];
+      // Lane b_lane of this column: a mux of constant slices.
+      logic [31:0] lane_sum;
+      always_comb begin
+        lane_sum = sum_i[32*Lanes*c +: 32];
+        for (int l = 1; l < Lanes; l++) begin
+          if (b_lane == LaneW'(l)) lane_sum = sum_i[32*(Lanes*c + l) +: 32];
+        end
+      end
+
+      assign sum     = (b_accumulate ? old : 32'd0) + lane_sum;
 
       always_ff @(posedge clk_i) begin
         if (a_hit && a_accumulate) old_q <= mem_q[a_row];

@@ -48,6 +48,9 @@ module sparq_array #(
   if (ArrayRows < 2 || ArrayCols < 2) begin : g_bad_shape
     `ELAB_ERROR("sparq_array: ArrayRows and ArrayCols must both be at least 2")
   end
+  if (Lanes != 4) begin : g_bad_lanes
+    `ELAB_ERROR("sparq_array: the lane ports of sparq_pe assume GemmMaxLanes = 4")
+  end
   if (SumW < 16 + $clog2(ArrayRows) || SumW > 31) begin : g_bad_sumw
     `ELAB_ERROR("sparq_array: SumW must hold a sum of ArrayRows int8 products, below 32 bits")
   end
@@ -84,7 +87,9 @@ module sparq_array #(
       logic [7:0]      act_l, act_o;
       logic            bank_l, bank_o;
       logic [1:0]      mode_l, mode_o;
-      logic [Lanes*SumW-1:0] psum_u, psum_o;
+      logic [SumW-1:0]       psum0_u, psum0_o;
+      logic [SumW-5:0]       psum1_u, psum1_o;
+      logic [SumW-8:0]       psum2_u, psum2_o, psum3_u, psum3_o;
 
       if (c == 0) begin : g_first
         assign act_l  = act_in;
@@ -97,9 +102,15 @@ module sparq_array #(
       end
 
       if (r == 0) begin : g_zero
-        assign psum_u = '0;
+        assign psum0_u = '0;
+        assign psum1_u = '0;
+        assign psum2_u = '0;
+        assign psum3_u = '0;
       end else begin : g_above
-        assign psum_u = g_row[r-1].g_col[c].psum_o;
+        assign psum0_u = g_row[r-1].g_col[c].psum0_o;
+        assign psum1_u = g_row[r-1].g_col[c].psum1_o;
+        assign psum2_u = g_row[r-1].g_col[c].psum2_o;
+        assign psum3_u = g_row[r-1].g_col[c].psum3_o;
       end
 
       sparq_pe #(
@@ -109,14 +120,20 @@ module sparq_array #(
         .act_i    (act_l),
         .bank_i   (bank_l),
         .mode_i   (mode_l),
-        .psum_i   (psum_u),
+        .psum0_i  (psum0_u),
+        .psum1_i  (psum1_u),
+        .psum2_i  (psum2_u),
+        .psum3_i  (psum3_u),
         .wl_en_i  (wl_en_i[r]),
         .wl_bank_i(wl_bank_i),
         .wl_data_i(wl_data_i[8*c +: 8]),
         .act_o    (act_o),
         .bank_o   (bank_o),
         .mode_o   (mode_o),
-        .psum_o   (psum_o)
+        .psum0_o  (psum0_o),
+        .psum1_o  (psum1_o),
+        .psum2_o  (psum2_o),
+        .psum3_o  (psum3_o)
       );
     end
 
@@ -126,12 +143,19 @@ module sparq_array #(
                             g_col[ArrayCols-1].mode_o};
   end
 
+  // Each lane of the bottom row, sign-extended from its width (sparq_pe).
   for (genvar c = 0; c < ArrayCols; c++) begin : g_out
-    for (genvar l = 0; l < Lanes; l++) begin : g_lane
-      logic [SumW-1:0] bottom;
-      assign bottom = g_row[ArrayRows-1].g_col[c].psum_o[SumW*l +: SumW];
-      assign sum_o[32*(Lanes*c + l) +: 32] = {{(32 - SumW){bottom[SumW-1]}}, bottom};
-    end
+    logic [SumW-1:0] b0;
+    logic [SumW-5:0] b1;
+    logic [SumW-8:0] b2, b3;
+    assign b0 = g_row[ArrayRows-1].g_col[c].psum0_o;
+    assign b1 = g_row[ArrayRows-1].g_col[c].psum1_o;
+    assign b2 = g_row[ArrayRows-1].g_col[c].psum2_o;
+    assign b3 = g_row[ArrayRows-1].g_col[c].psum3_o;
+    assign sum_o[32*Lanes*c +: 32*Lanes] = {{(39 - SumW){b3[SumW-8]}}, b3,
+                                            {(39 - SumW){b2[SumW-8]}}, b2,
+                                            {(36 - SumW){b1[SumW-5]}}, b1,
+                                            {(32 - SumW){b0[SumW-1]}}, b0};
   end
 
 endmodule

@@ -797,6 +797,7 @@ CompiledNetwork Compile(const Network& net, const HwConfig& hw) {
     cl.kind = layer.kind;
     cl.host = IsHostLayer(layer.kind);
     cl.inputs = layer.inputs;
+    cl.precision = layer.precision;
     std::vector<Shape> in_shapes;
     for (const std::string& name : layer.inputs) {
       const auto it = out.tensors.find(name);

@@ -31,6 +31,7 @@ struct CompiledLayer {
   std::vector<std::string> inputs;   // tensor names read
   std::vector<InstrWord> program;    // empty for host layers
   uint64_t macs = 0;                 // useful multiply-accumulates
+  Precision precision = Precision::kA8W8;  // GEMM mode of its program
 };
 
 struct CompiledNetwork {

@@ -7,6 +7,8 @@
 
 #include "golden/errors.h"
 #include "golden/network.h"
+#include "golden/random.h"
+#include "golden/requant.h"
 
 namespace sparq {
 namespace {
@@ -72,6 +74,68 @@ TEST(PrecisionTest, ReferenceRunsNarrowModesAndRejectsOutOfRange) {
   l.quant.act_min = -8;
   l.quant.act_max = 7;
   EXPECT_EQ(RunLayerReference(l, {&in}).data[0], -8);  // 5 - 16 clamps
+}
+
+// A1W1 runs the XNOR-popcount kernel; on +-1 tensors it equals the int8
+// reference with zero padding (padded taps contribute 0), conv and fc.
+TEST(PrecisionTest, BinaryReferenceEqualsInt8OnSigns) {
+  SplitMix64 rng(3);
+  auto signs = [&](const Shape& shape) {
+    Tensor<int8_t> t(shape);
+    for (int8_t& v : t.data) v = (rng.Next() & 1) ? 1 : -1;
+    return t;
+  };
+  for (int trial = 0; trial < 20; ++trial) {
+    Layer l;
+    l.name = "b";
+    const bool fc = trial % 4 == 3;
+    l.kind = fc ? LayerKind::kFc : LayerKind::kConv;
+    l.inputs = {"input"};
+    const int cin = 1 + static_cast<int>(rng.Next() % 70);
+    const int cout = 1 + static_cast<int>(rng.Next() % 9);
+    Tensor<int8_t> in;
+    if (fc) {
+      in = signs({2, cin});
+      l.weights = signs({cout, cin});
+    } else {
+      l.geom.groups = trial % 5 == 1 ? cin : 1;
+      l.geom.stride_h = 1 + trial % 2;
+      l.geom.pad_top = l.geom.pad_left = trial % 3;
+      l.geom.pad_bottom = l.geom.pad_right = 1;
+      in = signs({1, 5, 6, cin});
+      l.weights = signs({cout * (l.geom.groups == 1 ? 1 : cin), 3, 2,
+                         cin / l.geom.groups});
+    }
+    const int channels = l.weights.dim(0);
+    l.bias.assign(static_cast<size_t>(channels), 0);
+    for (int32_t& b : l.bias) b = static_cast<int32_t>(rng.Next() % 41) - 20;
+    l.quant.out_zp = 3;
+    for (int c = 0; c < channels; ++c) {
+      int32_t m;
+      int sh;
+      QuantizeMultiplier(0.7 + 0.1 * c, &m, &sh);
+      l.quant.multiplier.push_back(m);
+      l.quant.shift.push_back(sh);
+    }
+    l.precision = Precision::kA8W8;
+    const Tensor<int8_t> want = RunLayerReference(l, {&in});
+    l.precision = Precision::kA1W1;
+    const Tensor<int8_t> got = RunLayerReference(l, {&in});
+    EXPECT_EQ(got.shape, want.shape) << trial;
+    EXPECT_EQ(got.data, want.data) << trial;
+  }
+}
+
+TEST(PrecisionTest, BinaryReferenceRejectsNonSigns) {
+  Tensor<int8_t> in({1, 3});
+  in.data = {1, 0, -1};
+  EXPECT_THROW(RunLayerReference(Fc(Precision::kA1W1, {1, -1, 1}), {&in}),
+               InputError);
+  in.data = {1, 1, -1};
+  EXPECT_THROW(RunLayerReference(Fc(Precision::kA1W1, {1, 0, 1}), {&in}),
+               InputError);
+  EXPECT_EQ(RunLayerReference(Fc(Precision::kA1W1, {1, -1, -1}), {&in}).data[0],
+            1);  // 1 - 1 - 1
 }
 
 }  // namespace
