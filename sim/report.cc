@@ -185,9 +185,11 @@ void PrintReport(const RunReport& r, std::ostream& os) {
      << "\n\n";
 
   std::vector<std::vector<std::string>> rows;
-  std::vector<std::string> head = {"layer", "type", "unit", "MACs"};
+  std::vector<std::string> head = {"layer", "type", "unit", "mode", "MACs",
+                                   "DRAM bytes"};
   for (const std::string& b : r.backends) {
-    head.insert(head.end(), {b + " cycles", "util", "mismatches"});
+    head.insert(head.end(),
+                {b + " cycles", "util", "MACs/cycle", "mismatches"});
   }
   head.push_back("compared");
   rows.push_back(head);
@@ -198,13 +200,17 @@ void PrintReport(const RunReport& r, std::ostream& os) {
       dw = dw || s.counters[kCtrDwUsefulMacs] > 0;
     }
     std::vector<std::string> row = {
-        l.name, l.type, l.host ? "host" : (dw ? "dw" : "array"),
-        l.host ? "-" : std::to_string(l.macs)};
+        l.name,
+        l.type,
+        l.host ? "host" : (dw ? "dw" : "array"),
+        l.mode.empty() ? "-" : l.mode,
+        l.host ? "-" : std::to_string(l.macs),
+        l.host ? "-" : std::to_string(l.dram_bytes)};
     uint64_t compared = 0;
     for (const std::string& b : r.backends) {
       auto it = l.backends.find(b);
       if (it == l.backends.end()) {
-        row.insert(row.end(), {"-", "-", "-"});
+        row.insert(row.end(), {"-", "-", "-", "-"});
         continue;
       }
       const BackendLayerStats& s = it->second;
@@ -212,19 +218,27 @@ void PrintReport(const RunReport& r, std::ostream& os) {
       row.push_back(l.host ? "-" : std::to_string(cycles));
       row.push_back(
           l.host ? "-" : Percent(Utilization(l.macs, cycles, r.rows, r.cols)));
+      row.push_back(l.host || cycles == 0
+                        ? "-"
+                        : Fixed(static_cast<double>(l.macs) / cycles, 1));
       row.push_back(MismatchCell(s.compare));
       compared = std::max(compared, s.compare.compared);
     }
     row.push_back(std::to_string(compared));
     rows.push_back(row);
   }
-  std::vector<std::string> total = {"total", "", "", ""};
+  std::vector<std::string> total = {"total", "", "", "", "", ""};
+  uint64_t total_dram = 0;
+  for (const LayerReport& l : r.layers) total_dram += l.dram_bytes;
+  total[5] = std::to_string(total_dram);
   uint64_t total_compared = 0;
   for (const std::string& b : r.backends) {
     const Totals t = BackendTotals(r, b);
-    total[3] = std::to_string(t.macs);
+    total[4] = std::to_string(t.macs);
     total.push_back(std::to_string(t.cycles));
     total.push_back(Percent(Utilization(t.macs, t.cycles, r.rows, r.cols)));
+    total.push_back(
+        t.cycles == 0 ? "-" : Fixed(static_cast<double>(t.macs) / t.cycles, 1));
     total.push_back(std::to_string(t.mismatches));
     total_compared = std::max(total_compared, t.compared);
   }
@@ -245,7 +259,7 @@ void PrintReport(const RunReport& r, std::ostream& os) {
     }
     for (size_t i = 0; i < rows[k].size(); ++i) {
       // Names left-aligned, numbers right-aligned.
-      const bool left = i < 3;
+      const bool left = i < 4;
       const std::string& cell = rows[k][i];
       const std::string pad(width[i] - cell.size(), ' ');
       os << (left ? cell + pad : pad + cell)
@@ -353,6 +367,10 @@ std::string ReportToJson(const RunReport& r) {
     j.Bool(l.host);
     j.Key("macs");
     j.Uint(l.macs);
+    j.Key("mode");
+    j.Str(l.mode.empty() ? "-" : l.mode);
+    j.Key("dram_bytes");
+    j.Uint(l.dram_bytes);
     j.Key("shape");
     j.Open('[', false);
     for (int d : l.shape) j.Int(d);
@@ -372,6 +390,12 @@ std::string ReportToJson(const RunReport& r) {
         j.Null();
       } else {
         j.Real(Utilization(l.macs, s.counters[kCtrCycles], r.rows, r.cols));
+      }
+      j.Key("macs_per_cycle");
+      if (l.host || s.counters[kCtrCycles] == 0) {
+        j.Null();
+      } else {
+        j.Real(static_cast<double>(l.macs) / s.counters[kCtrCycles]);
       }
       j.Key("compared");
       j.Uint(s.compare.compared);
