@@ -23,6 +23,7 @@
 #include "golden/errors.h"
 #include "golden/network.h"
 #include "golden/random.h"
+#include "bench/mode_table.h"
 #include "golden/requant.h"
 #include "sim/rtl_device.h"
 #include "sw/compiler.h"
@@ -235,6 +236,7 @@ int main(int argc, char** argv) {
   }
   for (const NetworkFigures& n : nets) all_exact = all_exact && n.exact;
   if (!no_sparse) all_exact = RunSparseBench(hw) && all_exact;
+  if (only.empty() && !sparse_only) all_exact = PrintModeTable(hw) && all_exact;
   if (!json.empty()) {
     std::ofstream f(json);
     f << "{\"array\": [" << hw.rows << ", " << hw.cols

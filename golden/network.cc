@@ -5,7 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "golden/binary.h"
 #include "golden/errors.h"
+#include "golden/requant.h"
 
 namespace sparq {
 namespace {
@@ -132,11 +134,104 @@ Shape InferOutputShape(const Layer& layer, const std::vector<Shape>& inputs) {
   return out;
 }
 
+namespace {
+
+// The narrow modes run the int8 kernels on operands inside their ranges;
+// A4W4 also keeps its input and its clamp inside int4. A1W1 (XNOR-popcount)
+// and A16W8 (int16 activations) have their own references, not this one.
+void CheckPrecision(const Layer& layer, const Tensor<int8_t>& input) {
+  const std::string what = "layer '" + layer.name + "'";
+  switch (layer.precision) {
+    case Precision::kA8W8:
+      return;
+    case Precision::kA8W4:
+    case Precision::kA8W2:
+      CheckWeightRange(layer.precision, layer.weights.data, what);
+      return;
+    case Precision::kA4W4: {
+      CheckWeightRange(layer.precision, layer.weights.data, what);
+      for (size_t i = 0; i < input.data.size(); ++i) {
+        if (input.data[i] < -8 || input.data[i] > 7) {
+          throw InputError(what + ": input element " + std::to_string(i) +
+                           " = " + std::to_string(input.data[i]) +
+                           " is outside precision a4w4 (expected [-8, 7])");
+        }
+      }
+      if (layer.quant.act_min < -8 || layer.quant.act_max > 7) {
+        throw InputError(what + ": clamp [" +
+                         std::to_string(layer.quant.act_min) + ", " +
+                         std::to_string(layer.quant.act_max) +
+                         "] leaves int4 in precision a4w4 (expected within "
+                         "[-8, 7])");
+      }
+      return;
+    }
+    case Precision::kA1W1: {
+      CheckWeightRange(layer.precision, layer.weights.data, what);
+      for (size_t i = 0; i < input.data.size(); ++i) {
+        if (input.data[i] != 1 && input.data[i] != -1) {
+          throw InputError(what + ": input element " + std::to_string(i) +
+                           " = " + std::to_string(input.data[i]) +
+                           " is outside precision a1w1 (expected -1 or +1)");
+        }
+      }
+      if (layer.quant.in_zp != 0 ||
+          (layer.kind == LayerKind::kConv &&
+           (layer.geom.dilation_h != 1 || layer.geom.dilation_w != 1))) {
+        throw InputError(what +
+                         ": precision a1w1 needs input zero point 0 and "
+                         "dilation 1");
+      }
+      return;
+    }
+    case Precision::kA16W8:
+      throw InputError(what +
+                       ": precision a16w8 has no integer reference in this "
+                       "build (expected a8w8, a8w4, a8w2, a4w4 or a1w1)");
+  }
+}
+
+// A1W1 through the XNOR-popcount kernel (golden/binary.h): an fc layer is a
+// 1x1 conv over [N, 1, 1, features].
+Tensor<int8_t> BinaryLayerReference(const Layer& layer,
+                                    const Tensor<int8_t>& input,
+                                    const Shape& out_shape) {
+  Tensor<int32_t> acc;
+  if (layer.kind == LayerKind::kConv) {
+    acc = BinaryConv2dAccXnor(input, layer.weights, layer.geom);
+  } else {
+    const int n = input.dim(0);
+    const int features = static_cast<int>(input.size()) / n;
+    const int out = layer.weights.dim(0);
+    Tensor<int8_t> in4({n, 1, 1, features});
+    in4.data = input.data;
+    Tensor<int8_t> w4({out, 1, 1, features});
+    w4.data = layer.weights.data;
+    acc = BinaryConv2dAccXnor(in4, w4, ConvGeometry{});
+  }
+  const int channels = acc.shape.back();
+  if (!layer.bias.empty()) {
+    for (size_t i = 0; i < acc.data.size(); ++i) {
+      acc.data[i] = WrapAdd(acc.data[i], layer.bias[i % channels]);
+    }
+  }
+  acc.shape = out_shape;
+  return RequantizeTensor(acc, layer.quant);
+}
+
+}  // namespace
+
 Tensor<int8_t> RunLayerReference(const Layer& layer,
                                  const std::vector<const Tensor<int8_t>*>& in) {
   std::vector<Shape> shapes;
   for (const Tensor<int8_t>* t : in) shapes.push_back(t->shape);
   const Shape out_shape = InferOutputShape(layer, shapes);
+  if (layer.kind == LayerKind::kConv || layer.kind == LayerKind::kFc) {
+    CheckPrecision(layer, *in[0]);
+    if (layer.precision == Precision::kA1W1) {
+      return BinaryLayerReference(layer, *in[0], out_shape);
+    }
+  }
   try {
     switch (layer.kind) {
       case LayerKind::kConv:

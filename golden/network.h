@@ -12,6 +12,7 @@
 
 #include "golden/host_layers.h"
 #include "golden/layers.h"
+#include "golden/precision.h"
 #include "golden/tensor.h"
 
 namespace sparq {
@@ -52,6 +53,7 @@ struct Layer {
   ConvGeometry geom;  // conv only
   QuantParams quant;
   LayerEngine engine = LayerEngine::kAuto;  // conv / fc
+  Precision precision = Precision::kA8W8;  // conv / fc: operand widths
 
   PoolParams pool;  // max/avg pool
   AddParams add;    // add

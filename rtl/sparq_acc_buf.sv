@@ -16,33 +16,45 @@
 // acc_raddr_i (data the cycle after, held otherwise). A read of a row written
 // in the same cycle returns the old contents.
 //
+// Lanes: a row issued in a mode of L = 2^issue_lanes_lg_i lanes (its address
+// a multiple of L) brings L sums per column; lane l goes to ACC row
+// addr + l. Each bank is therefore split into Lanes sub-banks by the low
+// address bits (sub-bank s holds the rows = s mod Lanes), each with its own
+// read-modify-write, so the L rows of one activation row are written in the
+// same cycle.
+//
 // A second user reads and writes whole rows through ext_*: the sparse engine
 // (docs/sparse.md) reads and writes, the depthwise unit (sparq_dw_unit) only
 // writes; sparq_top muxes the two (the compute queue runs one unit at a
-// time). The read shares stage A's read port (data on ext_rdata_o the cycle
-// after ext_re_i), the write stage B's write port. It runs only while no row
-// is in flight here (sparq_top interlocks it with the GEMM engine).
+// time). Row a lives in sub-bank a mod Lanes of every column, like a store
+// read. The read shares stage A's read port (data on ext_rdata_o the cycle
+// after ext_re_i, held until the next ext read), the write stage B's write
+// port. It runs only while no row is in flight here (sparq_top interlocks it
+// with the GEMM engine).
 //
 // Parameters: ArrayCols (C, banks), AccRows (rows per bank, power of two),
 // SumLatency (cycles from issue to column 0's sum, >= 2), TagW.
-// Ports: issue_* (one activation row entering the array), sum_i (column c in
-// bits [32*c +: 32]), retire_* (row done), busy_o (rows in flight), acc_*
-// (store read port).
+// Ports: issue_* (one activation row entering the array), sum_i (lane l of
+// column c in bits [32*(Lanes*c + l) +: 32]), retire_* (row done), busy_o
+// (rows in flight), acc_* (store read port), ext_* (whole-row port).
 
 module sparq_acc_buf #(
   parameter int ArrayCols  = 16,
   parameter int AccRows    = 4096,
   parameter int SumLatency = 17,
   parameter int TagW       = 1,
-  localparam int AccAw = $clog2(AccRows)
+  localparam int AccAw = $clog2(AccRows),
+  localparam int Lanes = sparq_isa_pkg::GemmMaxLanes,
+  localparam int LaneW = $clog2(Lanes)
 ) (
   input  logic                    clk_i,
   input  logic                    rst_ni,
   input  logic                    issue_valid_i,
   input  logic [AccAw-1:0]        issue_addr_i,
   input  logic                    issue_accumulate_i,
+  input  logic [LaneW-1:0]        issue_lanes_lg_i,
   input  logic [TagW-1:0]         issue_tag_i,
-  input  logic [ArrayCols*32-1:0] sum_i,
+  input  logic [Lanes*ArrayCols*32-1:0] sum_i,
   output logic                    retire_valid_o,
   output logic [TagW-1:0]         retire_tag_o,
   output logic                    busy_o,
@@ -59,11 +71,16 @@ module sparq_acc_buf #(
 
 `include "sparq_assert.svh"
 
-  localparam int CtrlW = TagW + 1 + AccAw;  // {tag, accumulate, addr}
+  localparam int CtrlW = TagW + LaneW + 1 + AccAw;  // {tag, lanes_lg, accumulate, addr}
+  localparam int SubRows = AccRows / Lanes;
+  localparam int SubAw = AccAw - LaneW;
   localparam int Len   = SumLatency + ArrayCols;
 
-  if (AccRows < 2 || (AccRows & (AccRows - 1)) != 0) begin : g_bad_rows
-    `ELAB_ERROR("sparq_acc_buf: AccRows must be a power of two >= 2")
+  if (AccRows < 2 * Lanes || (AccRows & (AccRows - 1)) != 0) begin : g_bad_rows
+    `ELAB_ERROR("sparq_acc_buf: AccRows must be a power of two >= 2 * GemmMaxLanes")
+  end
+  if (Lanes < 2 || (Lanes & (Lanes - 1)) != 0) begin : g_bad_lanes
+    `ELAB_ERROR("sparq_acc_buf: GemmMaxLanes must be a power of two >= 2")
   end
   if (SumLatency < 2) begin : g_bad_latency
     `ELAB_ERROR("sparq_acc_buf: SumLatency must leave a cycle for the read before the sum")
@@ -83,7 +100,7 @@ module sparq_acc_buf #(
   for (genvar k = 1; k <= Len; k++) begin : g_stage
     logic [CtrlW-1:0] ctrl_d, ctrl_q;
     if (k == 1) begin : g_head
-      assign ctrl_d = {issue_tag_i, issue_accumulate_i, issue_addr_i};
+      assign ctrl_d = {issue_tag_i, issue_lanes_lg_i, issue_accumulate_i, issue_addr_i};
     end else begin : g_link
       assign ctrl_d = g_stage[k-1].ctrl_q;
     end
@@ -92,65 +109,112 @@ module sparq_acc_buf #(
     end
   end
 
+  // Store read: the sub-bank select of the read follows its data by a cycle.
+  logic [LaneW-1:0] rd_sub_q;
+
+  always_ff @(posedge clk_i) begin
+    if (acc_re_i) rd_sub_q <= acc_raddr_i[LaneW-1:0];
+  end
+
+  // Whole-row port: the sub-bank of the row, and that of the last ext read.
+  logic [LaneW-1:0] ext_rsub, ext_wsub, ext_sub_q;
+  assign ext_rsub = ext_raddr_i[LaneW-1:0];
+  assign ext_wsub = ext_waddr_i[LaneW-1:0];
+
+  always_ff @(posedge clk_i) begin
+    if (ext_re_i) ext_sub_q <= ext_rsub;
+  end
+
   for (genvar c = 0; c < ArrayCols; c++) begin : g_bank
     localparam int KA = SumLatency + c - 1;
     localparam int KB = SumLatency + c;
 
-    (* sparq_macro *) logic [31:0] mem_q [AccRows];
     logic             a_valid, a_accumulate, b_valid, b_accumulate;
     logic [AccAw-1:0] a_addr, b_addr;
+    logic [LaneW-1:0] a_lanes_lg, b_lanes_lg;
     logic [TagW-1:0]  unused_a_tag, unused_b_tag;
-    logic             fwd_hit, fwd_hit_q;
-    logic [31:0]      old_q, fwd_q, old, sum;
-    logic [31:0]      rd_q;
+    logic [Lanes*32-1:0] rd_sub, old_sub;
 
     assign a_valid = vld_q[KA];
     assign b_valid = vld_q[KB];
-    assign {unused_a_tag, a_accumulate, a_addr} = g_stage[KA].ctrl_q;
-    assign {unused_b_tag, b_accumulate, b_addr} = g_stage[KB].ctrl_q;
+    assign {unused_a_tag, a_lanes_lg, a_accumulate, a_addr} = g_stage[KA].ctrl_q;
+    assign {unused_b_tag, b_lanes_lg, b_accumulate, b_addr} = g_stage[KB].ctrl_q;
 
-    // The write of stage B lands at the end of this cycle, after stage A's read.
-    assign fwd_hit = a_valid && b_valid && (a_addr == b_addr);
-    assign old     = fwd_hit_q ? fwd_q : old_q;
-    assign sum     = (b_accumulate ? old : 32'd0) + sum_i[32*c +: 32];
+    for (genvar s = 0; s < Lanes; s++) begin : g_sub
+      (* sparq_macro *) logic [31:0] mem_q [SubRows];
+      logic [LaneW-1:0] a_lane, b_lane;
+      logic             a_hit, b_hit;
+      logic [SubAw-1:0] a_row, b_row;
+      logic             fwd_hit, fwd_hit_q;
+      logic [31:0]      old_q, fwd_q, old, sum;
+      logic [31:0]      rd_q;
 
-    always_ff @(posedge clk_i) begin
-      if (ext_re_i) begin
-        old_q <= mem_q[ext_raddr_i];
-      end else if (a_valid && a_accumulate) begin
-        old_q <= mem_q[a_addr];
+      // Sub-bank s takes lane s - addr mod Lanes of a row of L lanes, if any
+      // (the address is a multiple of L, so the lanes never carry into the row).
+      assign a_lane  = LaneW'(s) - a_addr[LaneW-1:0];
+      assign b_lane  = LaneW'(s) - b_addr[LaneW-1:0];
+      assign a_hit   = a_valid && ((LaneW+1)'(a_lane) < ((LaneW+1)'(1) << a_lanes_lg));
+      assign b_hit   = b_valid && ((LaneW+1)'(b_lane) < ((LaneW+1)'(1) << b_lanes_lg));
+      assign a_row   = a_addr[AccAw-1:LaneW];
+      assign b_row   = b_addr[AccAw-1:LaneW];
+
+      // The write of stage B lands at the end of this cycle, after stage A's read.
+      assign fwd_hit = a_hit && b_hit && (a_row == b_row);
+      assign old     = fwd_hit_q ? fwd_q : old_q;
+      // Lane b_lane of this column: a mux of constant slices.
+      logic [31:0] lane_sum;
+      always_comb begin
+        lane_sum = sum_i[32*Lanes*c +: 32];
+        for (int l = 1; l < Lanes; l++) begin
+          if (b_lane == LaneW'(l)) lane_sum = sum_i[32*(Lanes*c + l) +: 32];
+        end
       end
-    end
-    assign ext_rdata_o[32*c +: 32] = old_q;
 
-    always_ff @(posedge clk_i or negedge rst_ni) begin
-      if (!rst_ni) begin
-        fwd_hit_q <= 1'b0;
-      end else begin
-        fwd_hit_q <= fwd_hit;
+      assign sum     = (b_accumulate ? old : 32'd0) + lane_sum;
+
+      always_ff @(posedge clk_i) begin
+        if (ext_re_i && ext_rsub == LaneW'(s)) begin
+          old_q <= mem_q[ext_raddr_i[AccAw-1:LaneW]];
+        end else if (a_hit && a_accumulate) begin
+          old_q <= mem_q[a_row];
+        end
       end
-    end
+      assign old_sub[32*s +: 32] = old_q;
 
-    always_ff @(posedge clk_i) begin
-      if (fwd_hit) fwd_q <= sum;
-    end
-
-    always_ff @(posedge clk_i) begin
-      if (ext_we_i) begin
-        mem_q[ext_waddr_i] <= ext_wdata_i[32*c +: 32];
-      end else if (b_valid) begin
-        mem_q[b_addr] <= sum;
+      always_ff @(posedge clk_i or negedge rst_ni) begin
+        if (!rst_ni) begin
+          fwd_hit_q <= 1'b0;
+        end else begin
+          fwd_hit_q <= fwd_hit;
+        end
       end
+
+      always_ff @(posedge clk_i) begin
+        if (fwd_hit) fwd_q <= sum;
+      end
+
+      always_ff @(posedge clk_i) begin
+        if (ext_we_i && ext_wsub == LaneW'(s)) begin
+          mem_q[ext_waddr_i[AccAw-1:LaneW]] <= ext_wdata_i[32*c +: 32];
+        end else if (b_hit) begin
+          mem_q[b_row] <= sum;
+        end
+      end
+
+      always_ff @(posedge clk_i) begin
+        if (acc_re_i && acc_raddr_i[LaneW-1:0] == LaneW'(s)) begin
+          rd_q <= mem_q[acc_raddr_i[AccAw-1:LaneW]];
+        end
+      end
+
+      assign rd_sub[32*s +: 32] = rd_q;
     end
 
-    always_ff @(posedge clk_i) begin
-      if (acc_re_i) rd_q <= mem_q[acc_raddr_i];
-    end
-
-    assign acc_rdata_o[32*c +: 32] = rd_q;
+    assign acc_rdata_o[32*c +: 32] = rd_sub[32*rd_sub_q +: 32];
+    assign ext_rdata_o[32*c +: 32] = old_sub[32*ext_sub_q +: 32];
   end
 
-  logic [AccAw:0] unused_retire_ctrl;
+  logic [LaneW+AccAw:0] unused_retire_ctrl;
   assign {retire_tag_o, unused_retire_ctrl} = g_stage[Len].ctrl_q;
   assign retire_valid_o = vld_q[Len];
   assign busy_o         = |vld_q;

@@ -22,6 +22,11 @@
 // activation reaches row r). Steady state: one tile every max(m_rows, R, C - 1)
 // cycles, i.e. no bubble once m_rows >= max(R, C - 1).
 //
+// Modes (docs/architecture.md, "Processing element and modes"): the tile's
+// mode travels into the array with every activation row, like its bank; a
+// mode of L lanes writes ACC rows acc_base + L*m + l (l < L), so its ACC
+// address advances by L per row.
+//
 // Results go to sparq_acc_buf, whose delay line carries each row's ACC
 // address; the tile's tokens (c2l for push_prev, c2s for push_next) and
 // evt_instr_done_o fire the cycle after the last column of its last row was
@@ -80,6 +85,7 @@ module sparq_gemm_engine #(
   input  logic [ArrayCols*32-1:0] acc_ext_wdata_i,
   output logic                    busy_o,
   output logic                    evt_row_issued_o,
+  output logic [1:0]              evt_lanes_lg_o,
   output logic [31:0]             evt_useful_macs_o,
   output logic                    evt_stall_load_o,
   output logic                    evt_stall_store_o,
@@ -104,6 +110,8 @@ module sparq_gemm_engine #(
   logic        f_pop_prev, f_pop_next, f_push_prev, f_push_next, f_accumulate;
   logic [15:0] f_act_base, f_act_stride, f_m_rows, f_wgt_base, f_acc_base;
   logic [7:0]  f_k_valid, f_n_valid;
+  logic [sparq_isa_pkg::GemmModeW-1:0] f_mode;
+  logic [1:0]  f_lanes_lg;
 
   assign f_opcode     = instr_data_i[sparq_isa_pkg::CommonOpcodeLsb +: sparq_isa_pkg::CommonOpcodeW];
   assign f_pop_prev   = instr_data_i[sparq_isa_pkg::CommonPopPrevLsb];
@@ -118,6 +126,16 @@ module sparq_gemm_engine #(
   assign f_accumulate = instr_data_i[sparq_isa_pkg::GemmAccumulateLsb];
   assign f_k_valid    = instr_data_i[sparq_isa_pkg::GemmKValidLsb +: sparq_isa_pkg::GemmKValidW];
   assign f_n_valid    = instr_data_i[sparq_isa_pkg::GemmNValidLsb +: sparq_isa_pkg::GemmNValidW];
+  assign f_mode       = instr_data_i[sparq_isa_pkg::GemmModeLsb +: sparq_isa_pkg::GemmModeW];
+
+  // log2 of the mode's lanes: A8W8 1, A8W4 2, A8W2 4.
+  always_comb begin
+    case (f_mode)
+      sparq_isa_pkg::GemmModeW'(sparq_isa_pkg::GemmModeA8W4): f_lanes_lg = 2'd1;
+      sparq_isa_pkg::GemmModeW'(sparq_isa_pkg::GemmModeA8W2): f_lanes_lg = 2'd2;
+      default:                                                f_lanes_lg = 2'd0;
+    endcase
+  end
 
   // Bits that carry no GEMM field.
   logic unused_instr;
@@ -128,6 +146,8 @@ module sparq_gemm_engine #(
     logic [15:0] act_stride;
     logic        accumulate;
     logic        bank;
+    logic [1:0]  mode;
+    logic [1:0]  lanes_lg;
     logic [15:0] useful_macs;
     logic        push_prev;
     logic        push_next;
@@ -201,12 +221,15 @@ module sparq_gemm_engine #(
   logic [15:0] cur_left_d, cur_left_q, src_left;
   logic [16:0] cur_acc_d, cur_acc_q, src_acc;
   logic        bank_s_q;
+  logic [1:0]  mode_s_q;
 
   always_comb begin
     pend_attr_d             = '0;
     pend_attr_d.act_stride  = f_act_stride;
     pend_attr_d.accumulate  = f_accumulate;
     pend_attr_d.bank        = nxt_bank_q;
+    pend_attr_d.mode        = 2'(f_mode);
+    pend_attr_d.lanes_lg    = f_lanes_lg;
     pend_attr_d.useful_macs = f_k_valid * f_n_valid;
     pend_attr_d.push_prev   = f_push_prev;
     pend_attr_d.push_next   = f_push_next;
@@ -233,7 +256,7 @@ module sparq_gemm_engine #(
   assign cur_valid_d = issue && !last;
   assign cur_act_d   = src_act + 32'(src_attr.act_stride);
   assign cur_left_d  = src_left - 16'd1;
-  assign cur_acc_d   = src_acc + 17'd1;
+  assign cur_acc_d   = src_acc + (17'd1 << src_attr.lanes_lg);
 
   assign act_re_o    = issue;
   assign act_raddr_o = ActAw'(src_act);
@@ -297,6 +320,7 @@ module sparq_gemm_engine #(
     wr_bank_q <= wr_bank_d;
     wl_bank_q <= rd_bank;
     bank_s_q  <= src_attr.bank;
+    mode_s_q  <= src_attr.mode;
   end
 
   always_ff @(posedge clk_i) begin
@@ -320,7 +344,7 @@ module sparq_gemm_engine #(
   // ---------------------------------------------------------------------------
   // Datapath
   // ---------------------------------------------------------------------------
-  logic [ArrayCols*32-1:0] sum;
+  logic [sparq_isa_pkg::GemmMaxLanes*ArrayCols*32-1:0] sum;
   logic                    retire_valid, acc_busy;
   logic [TagW-1:0]         retire_tag;
 
@@ -332,6 +356,7 @@ module sparq_gemm_engine #(
     .clk_i    (clk_i),
     .act_i    (act_rdata_i),
     .bank_i   (bank_s_q),
+    .mode_i   (mode_s_q),
     .wl_en_i  (wl_en_q),
     .wl_bank_i(wl_bank_q),
     .wl_data_i(wgt_rdata_i),
@@ -350,6 +375,7 @@ module sparq_gemm_engine #(
     .issue_valid_i     (issue),
     .issue_addr_i      (AccAw'(src_acc)),
     .issue_accumulate_i(src_attr.accumulate),
+    .issue_lanes_lg_i  (src_attr.lanes_lg),
     .issue_tag_i       ({last, src_attr.push_prev, src_attr.push_next}),
     .sum_i             (sum),
     .retire_valid_o    (retire_valid),
@@ -378,6 +404,7 @@ module sparq_gemm_engine #(
                   acc_busy;
 
   assign evt_row_issued_o    = issue;
+  assign evt_lanes_lg_o      = src_attr.lanes_lg;
   assign evt_useful_macs_o   = issue ? 32'(src_attr.useful_macs) : 32'd0;
   assign evt_stall_load_o    = !issue && need_l2c;
   assign evt_stall_store_o   = !issue && !need_l2c && need_s2c;
@@ -390,6 +417,8 @@ module sparq_gemm_engine #(
   `ASSERT_STABLE(InstrStable, instr_valid_i, instr_ready_o, instr_data_i)
   `ASSERT(InstrIsGemm, instr_valid_i |-> f_opcode == sparq_isa_pkg::OpGemm)
   `ASSERT(MRowsNonZero, instr_valid_i |-> f_m_rows != 16'd0)
+  `ASSERT(ModeKnown, instr_valid_i |-> f_mode <= sparq_isa_pkg::GemmModeW'(sparq_isa_pkg::GemmModeA8W2))
+  `ASSERT(AccAligned, instr_valid_i |-> (f_acc_base & ((16'd1 << f_lanes_lg) - 16'd1)) == 16'd0)
   `ASSERT(WgtInRange, start |-> 32'(f_wgt_base) + ArrayRows <= WgtLines)
   `ASSERT(ActInRange, issue |-> src_act < ActLines)
   `ASSERT(AccInRange, issue |-> 32'(src_acc) < AccRows)

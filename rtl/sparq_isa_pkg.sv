@@ -86,7 +86,9 @@ package sparq_isa_pkg;
   localparam int GemmKValidLsb = 89;
   localparam int GemmKValidW = 8;  // real reduction rows in the tile (counters only)
   localparam int GemmNValidLsb = 97;
-  localparam int GemmNValidW = 8;  // real output columns in the tile (counters only)
+  localparam int GemmNValidW = 8;  // real output channels in the tile, all lanes (counters only)
+  localparam int GemmModeLsb = 105;
+  localparam int GemmModeW = 3;  // precision mode (GemmMode* constants); its lanes L set the ACC rows per activation row
 
   // Store
   localparam int StoreAccBaseLsb = 8;
@@ -111,6 +113,8 @@ package sparq_isa_pkg;
   localparam int StoreActMinW = 8;  // signed: clamp low
   localparam int StoreActMaxLsb = 164;
   localparam int StoreActMaxW = 8;  // signed: clamp high
+  localparam int StoreAccShiftLsb = 172;
+  localparam int StoreAccShiftW = 2;  // log2 of the ACC rows between consecutive pixels (the GEMM mode's lanes)
 
   // Spmv
   localparam int SpmvActBaseLsb = 8;
@@ -179,9 +183,9 @@ package sparq_isa_pkg;
   localparam logic [InstrBits-1:0] LoadFieldMask =
     256'h00000040_003fffff_ffffffff_ffffffff_ffffffff_ffffffff_ffffffff_ffffff7f;
   localparam logic [InstrBits-1:0] GemmFieldMask =
-    256'h00000000_00000000_00000000_00000000_000001ff_ffffffff_ffffffff_ffffff7f;
+    256'h00000000_00000000_00000000_00000000_00000fff_ffffffff_ffffffff_ffffff7f;
   localparam logic [InstrBits-1:0] StoreFieldMask =
-    256'h00000000_00000000_00000fff_ffffffff_ffffffff_ffffffff_ffffffff_ffffff7f;
+    256'h00000000_00000000_00003fff_ffffffff_ffffffff_ffffffff_ffffffff_ffffff7f;
   localparam logic [InstrBits-1:0] SpmvFieldMask =
     256'h00000000_00000000_00000000_0001ffff_ffffffff_ffffffff_ffffffff_ffffff7f;
   localparam logic [InstrBits-1:0] DwconvFieldMask =
@@ -207,7 +211,7 @@ package sparq_isa_pkg;
   // Performance counters (ctr_sel values), 64 bits each
   localparam int CtrCycles = 0;  // cycles: cycles since reset
   localparam int CtrArrayBusy = 1;  // array_busy: cycles in which an activation row was issued into the array
-  localparam int CtrMacsIssued = 2;  // macs_issued: `R*C` per issued row; `R*DwMaxKernel^2` per DWCONV output pixel
+  localparam int CtrMacsIssued = 2;  // macs_issued: `R*C*L` per issued row (L: the GEMM mode's lanes); `R*DwMaxKernel^2` per DWCONV output pixel
   localparam int CtrUsefulMacs = 3;  // useful_macs: from GEMM `k_valid * n_valid` per row
   localparam int CtrStallGemmLoad = 4;  // stall_gemm_load: GEMM waiting for an `l2c` token
   localparam int CtrStallGemmStore = 5;  // stall_gemm_store: GEMM waiting for an `s2c` token
@@ -247,5 +251,9 @@ package sparq_isa_pkg;
   localparam int LoadGroupRows = 4;  // dense LOAD: whole kernel rows merged into a line per cycle
   localparam int DwMaxKernel = 3;  // largest DWCONV kh, kw (the weight box is DwMaxKernel^2 WGT lines)
   localparam int DwMaxWidth = 64;  // largest DWCONV in_w (depth of the unit's row buffers)
+  localparam int GemmModeA8W8 = 0;  // GEMM mode: int8 x int8, one lane
+  localparam int GemmModeA8W4 = 1;  // GEMM mode: int8 x int4, two lanes (weight byte = 2 output channels)
+  localparam int GemmModeA8W2 = 2;  // GEMM mode: int8 x ternary, four lanes (weight byte = 4 output channels)
+  localparam int GemmMaxLanes = 4;  // most psum lanes a PE carries (ACC rows per activation row)
 
 endpackage

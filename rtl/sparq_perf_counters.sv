@@ -22,6 +22,7 @@ module sparq_perf_counters #(
   input  logic               rst_ni,
   input  logic               evt_row_issued_i,
   input  logic [31:0]        evt_useful_macs_i,
+  input  logic [1:0]         evt_lanes_lg_i,
   input  logic               evt_stall_gemm_load_i,
   input  logic               evt_stall_gemm_store_i,
   input  logic               evt_stall_gemm_weights_i,
@@ -54,7 +55,8 @@ module sparq_perf_counters #(
     incr = '0;  // reserved counters stay zero
     incr[64*sparq_isa_pkg::CtrCycles +: 64]           = 64'd1;
     incr[64*sparq_isa_pkg::CtrArrayBusy +: 64]        = {63'd0, evt_row_issued_i};
-    incr[64*sparq_isa_pkg::CtrMacsIssued +: 64]       = (evt_row_issued_i ? MacsPerRow : 64'd0) +
+    incr[64*sparq_isa_pkg::CtrMacsIssued +: 64]       = (evt_row_issued_i ? MacsPerRow << evt_lanes_lg_i
+                                                                          : 64'd0) +
                                                         (evt_dw_pixel_i ? MacsPerDwPixel : 64'd0);
     incr[64*sparq_isa_pkg::CtrUsefulMacs +: 64]       = (evt_row_issued_i ? {32'd0, evt_useful_macs_i}
                                                                           : 64'd0) +

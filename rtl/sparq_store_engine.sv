@@ -74,6 +74,7 @@ module sparq_store_engine #(
   logic [15:0] f_acc_base, f_param_base;
   logic [31:0] f_dram_base;
   logic [11:0] f_ny, f_nx;
+  logic [sparq_isa_pkg::StoreAccShiftW-1:0] f_acc_shift;
   logic [23:0] f_row_stride;
   logic [19:0] f_pix_stride;
   logic [7:0]  f_n_bytes, f_out_zp, f_act_min, f_act_max;
@@ -83,6 +84,7 @@ module sparq_store_engine #(
   assign f_dram_base  = instr_data_i[sparq_isa_pkg::StoreDramBaseLsb +: sparq_isa_pkg::StoreDramBaseW];
   assign f_ny         = instr_data_i[sparq_isa_pkg::StoreNyLsb +: sparq_isa_pkg::StoreNyW];
   assign f_nx         = instr_data_i[sparq_isa_pkg::StoreNxLsb +: sparq_isa_pkg::StoreNxW];
+  assign f_acc_shift  = instr_data_i[sparq_isa_pkg::StoreAccShiftLsb +: sparq_isa_pkg::StoreAccShiftW];
   assign f_row_stride = instr_data_i[sparq_isa_pkg::StoreRowStrideLsb +: sparq_isa_pkg::StoreRowStrideW];
   assign f_pix_stride = instr_data_i[sparq_isa_pkg::StorePixStrideLsb +: sparq_isa_pkg::StorePixStrideW];
   assign f_n_bytes    = instr_data_i[sparq_isa_pkg::StoreNBytesLsb +: sparq_isa_pkg::StoreNBytesW];
@@ -172,7 +174,7 @@ module sparq_store_engine #(
       end
       StRun: begin
         if (issue) begin
-          row_d = row_q + 16'd1;
+          row_d = row_q + (16'd1 << f_acc_shift);
           if (x_wrap) begin
             x_d  = '0;
             xo_d = '0;

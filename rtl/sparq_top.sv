@@ -267,6 +267,7 @@ module sparq_top #(
   logic [AccAw-1:0]       acc_raddr;
   logic [ArrayCols*32-1:0] acc_rdata;
   logic                   gemm_busy, gemm_done, evt_row_issued;
+  logic [1:0]             evt_lanes_lg;
   logic [31:0]            evt_useful_macs;
   logic                   evt_stall_gemm_load, evt_stall_gemm_store, evt_stall_gemm_weights;
 
@@ -459,6 +460,7 @@ module sparq_top #(
     .acc_ext_wdata_i    (ext_acc_wdata),
     .busy_o             (gemm_busy),
     .evt_row_issued_o   (evt_row_issued),
+    .evt_lanes_lg_o     (evt_lanes_lg),
     .evt_useful_macs_o  (evt_useful_macs),
     .evt_stall_load_o   (evt_stall_gemm_load),
     .evt_stall_store_o  (evt_stall_gemm_store),
@@ -521,6 +523,7 @@ module sparq_top #(
     .clk_i                   (clk_i),
     .rst_ni                  (rst_ni),
     .evt_row_issued_i        (evt_row_issued),
+    .evt_lanes_lg_i          (evt_lanes_lg),
     .evt_useful_macs_i       (evt_useful_macs),
     .evt_stall_gemm_load_i   (evt_stall_gemm_load || evt_sp_stall_load || dw_stall_load),
     .evt_stall_gemm_store_i  (evt_stall_gemm_store || evt_sp_stall_store || dw_stall_store),

@@ -82,3 +82,17 @@ awk '
 echo "synth: memory macros (kept as \$mem_v2):"
 grep -E '^\s+\$mem_v2' "$out/synth_stat.txt" | tail -1 || true
 echo "synth: statistics in $out/synth_stat.txt"
+
+# The PE alone: multi-precision against the int8-only one it replaced.
+for pe in sparq_pe sparq_pe_int8; do
+  sed -e "s/-top TOP/-top $pe/" -e "s|tee -o pe_stat.txt|tee -o $out/${pe}_stat.txt|" \
+    constraints/synth_pe.ys > "$out/synth_$pe.ys"
+  if ! yosys -q -l "$out/yosys_$pe.log" -s "$out/synth_$pe.ys" >/dev/null 2>"$out/yosys_$pe.err"; then
+    echo "synth: FAILED on $pe alone" >&2
+    tail -20 "$out/yosys_$pe.log" >&2
+    exit 1
+  fi
+  cells=$(awk '/Number of cells:/ { n = $4 } END { print n }' "$out/${pe}_stat.txt")
+  flops=$(awk '$1 ~ /DFF/ { n += $2 } END { print n + 0 }' "$out/${pe}_stat.txt")
+  printf "synth: PE alone (SumW 20): %9d cells %6d flops  %s\n" "$cells" "$flops" "$pe"
+done

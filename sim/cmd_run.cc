@@ -27,6 +27,7 @@
 #include "sim/report.h"
 #include "sim/rtl_device.h"
 #include "sw/compiler.h"
+#include "sw/cost_model.h"
 #include "sw/runtime.h"
 
 namespace sparq {
@@ -257,6 +258,11 @@ int Run(RunOptions o) {
     l.type = LayerKindName(cl.kind);
     l.host = cl.host;
     l.macs = cl.macs;
+    l.mode = cl.host ? "-" : PrecisionName(cl.precision);
+    if (!cl.host) {
+      const ProgramStats st = AnalyzeProgram(cl.program, hw);
+      l.dram_bytes = st.dram_read_bytes + st.dram_write_bytes;
+    }
     l.shape = cfg.shapes.at(cl.name);
     report.layers.push_back(std::move(l));
   }

@@ -15,6 +15,7 @@
 #include "sim/model_spmv.h"
 #include "sw/cost_model.h"
 #include "sw/isa.h"
+#include "sw/packing.h"
 
 namespace sparq {
 namespace {
@@ -527,36 +528,61 @@ class ModelDevice final : public Device {
     const std::array<int, 4> map = {kL2C, kS2C, kC2L, kC2S};
     const int r = hw_.rows, c = hw_.cols;
     RequirePositive(i.m_rows, "m_rows");
-    if (i.k_valid > r || i.n_valid > c) {
+    const int lanes = GemmModeLanes(static_cast<int>(i.mode));
+    if (lanes == 0) {
+      throw InstrFault("mode = " + std::to_string(i.mode) +
+                       " is not a GEMM mode");
+    }
+    if (i.k_valid > r || i.n_valid > lanes * c) {
       throw InstrFault("k_valid = " + std::to_string(i.k_valid) +
                        ", n_valid = " + std::to_string(i.n_valid) +
                        " exceed the " + std::to_string(r) + "x" +
-                       std::to_string(c) + " array");
+                       std::to_string(c) + " array in " +
+                       std::to_string(lanes) + " lanes");
     }
+    if (i.acc_base % lanes != 0) {
+      throw InstrFault("acc_base = " + std::to_string(i.acc_base) +
+                       " is not a multiple of the mode's " +
+                       std::to_string(lanes) + " lanes");
+    }
+    const int64_t acc_rows = i.m_rows * lanes;
     const int64_t last_act = i.act_base + (i.m_rows - 1) * i.act_stride;
     RequireRange(i.act_base, 1, hw_.act_lines, "ACT line of row 0");
     RequireRange(last_act, 1, hw_.act_lines, "ACT line of the last row");
     RequireRange(i.wgt_base, r, hw_.wgt_lines, "WGT lines");
-    RequireRange(i.acc_base, i.m_rows, hw_.acc_rows, "ACC rows");
+    RequireRange(i.acc_base, acc_rows, hw_.acc_rows, "ACC rows");
     TakeTokens(kGemmEngine, i, map, &pops, &pushes);
     if (opts_.check_races) {
       races_.Read(RaceChecker::kActMem, i.act_base, i.m_rows, i.act_stride);
       races_.Read(RaceChecker::kWgtMem, i.wgt_base, r, 1);
       if (i.accumulate)
-        races_.Read(RaceChecker::kAccMem, i.acc_base, i.m_rows, 1);
-      races_.Write(RaceChecker::kAccMem, i.acc_base, i.m_rows);
+        races_.Read(RaceChecker::kAccMem, i.acc_base, acc_rows, 1);
+      races_.Write(RaceChecker::kAccMem, i.acc_base, acc_rows);
     }
 
-    GemmInt8Int32(static_cast<int>(i.m_rows), c, r,
-                  act_.data() + static_cast<size_t>(i.act_base) * r,
-                  static_cast<int>(i.act_stride * r),
-                  wgt_.data() + static_cast<size_t>(i.wgt_base) * c, c,
-                  acc_.data() + static_cast<size_t>(i.acc_base) * c, c,
-                  i.accumulate != 0);
+    // Lane l of activation row m lands in ACC row acc_base + lanes*m + l.
+    const int8_t* wgt = wgt_.data() + static_cast<size_t>(i.wgt_base) * c;
+    std::vector<int8_t> lane_w;
+    for (int l = 0; l < lanes; ++l) {
+      const int8_t* b = wgt;
+      if (lanes > 1) {
+        lane_w.resize(static_cast<size_t>(r) * c);
+        for (size_t k = 0; k < lane_w.size(); ++k) {
+          lane_w[k] = static_cast<int8_t>(DecodeWeightLane(
+              static_cast<int>(i.mode), static_cast<uint8_t>(wgt[k]), l));
+        }
+        b = lane_w.data();
+      }
+      GemmInt8Int32(static_cast<int>(i.m_rows), c, r,
+                    act_.data() + static_cast<size_t>(i.act_base) * r,
+                    static_cast<int>(i.act_stride * r), b, c,
+                    acc_.data() + static_cast<size_t>(i.acc_base + l) * c,
+                    lanes * c, i.accumulate != 0);
+    }
 
     const uint64_t m = static_cast<uint64_t>(i.m_rows);
     counters_.v[kCtrArrayBusy] += m;
-    counters_.v[kCtrMacsIssued] += m * static_cast<uint64_t>(r * c);
+    counters_.v[kCtrMacsIssued] += m * static_cast<uint64_t>(r * c * lanes);
     counters_.v[kCtrUsefulMacs] +=
         m * static_cast<uint64_t>(i.k_valid * i.n_valid);
     GiveTokens(pushes);
@@ -687,12 +713,14 @@ class ModelDevice final : public Device {
       throw InstrFault("n_bytes = " + std::to_string(i.n_bytes) +
                        " exceeds C = " + std::to_string(c));
     }
-    RequireRange(i.acc_base, i.ny * i.nx, hw_.acc_rows, "ACC rows");
+    const int64_t acc_step = int64_t{1} << i.acc_shift;
+    RequireRange(i.acc_base, (i.ny * i.nx - 1) * acc_step + 1, hw_.acc_rows,
+                 "ACC rows");
     RequireRange(i.param_base, i.n_bytes, hw_.param_entries, "PARAM records");
     TakeTokens(kStoreEngine, i, map, &pops, &pushes);
     if (opts_.check_races) {
       races_.Read(RaceChecker::kParamMem, i.param_base, i.n_bytes, 1);
-      races_.Read(RaceChecker::kAccMem, i.acc_base, i.ny * i.nx, 1);
+      races_.Read(RaceChecker::kAccMem, i.acc_base, i.ny * i.nx, acc_step);
     }
 
     struct Record {
@@ -723,7 +751,8 @@ class ModelDevice final : public Device {
     for (int64_t y = 0; y < i.ny; ++y) {
       for (int64_t x = 0; x < i.nx; ++x) {
         const int32_t* row =
-            acc_.data() + static_cast<size_t>(i.acc_base + y * i.nx + x) * c;
+            acc_.data() +
+            static_cast<size_t>(i.acc_base + (y * i.nx + x) * acc_step) * c;
         for (int64_t k = 0; k < i.n_bytes; ++k) {
           const Record& r = rec[static_cast<size_t>(k)];
           out[k] = static_cast<uint8_t>(RequantizeOne(

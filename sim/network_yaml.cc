@@ -127,6 +127,7 @@ class Parser : public YamlReader {
                          const std::string& in_name, int channels,
                          QuantParams* q) const;
   // The activation clamp for an output with zero point `zp` and `scale`.
+  void ParseLayerPrecision(const MapView& m, Layer* layer) const;
   void ParseClamp(const MapView& m, int32_t zp, std::optional<double> scale,
                   int32_t* act_min, int32_t* act_max) const;
 
@@ -476,6 +477,36 @@ void Parser::ParseNetwork(const YAML::Node& n, RunConfig* cfg) {
   Count(in.node(), in.path(), cfg->net.input.data.size());
   cfg->shapes["input"] = cfg->net.input.shape;
   cfg->quant["input"] = q;
+}
+
+// `precision:` of a conv / fc layer (default a8w8). The accelerator runs
+// a8w8, a8w4 and a8w2; the weights must lie in the mode's range.
+void Parser::ParseLayerPrecision(const MapView& m, Layer* layer) const {
+  if (!m.Has("precision")) return;
+  const YAML::Node n = m.Get("precision");
+  const std::string name = n.IsScalar() ? n.Scalar() : "";
+  Precision p = Precision::kA8W8;
+  if (!ParsePrecision(name, &p)) {
+    Fail(n, m.Path("precision"), "one of a8w8, a8w4, a8w2, a4w4, a1w1, a16w8",
+         Describe(n));
+  }
+  if (!PrecisionOnAccelerator(p)) {
+    Fail(n, m.Path("precision"),
+         "a precision the array runs in this build (a8w8, a8w4 or a8w2)",
+         "'" + name + "'");
+  }
+  int lo = 0, hi = 0;
+  WeightRange(p, &lo, &hi);
+  const std::vector<int8_t>& w = layer->weights.data;
+  for (size_t i = 0; i < w.size(); ++i) {
+    if (w[i] < lo || w[i] > hi) {
+      Fail(n, m.Path("precision"),
+           "weights in [" + std::to_string(lo) + ", " + std::to_string(hi) +
+               "] for " + name,
+           "weight " + std::to_string(i) + " = " + std::to_string(w[i]));
+    }
+  }
+  layer->precision = p;
 }
 
 void Parser::ParseClamp(const MapView& m, int32_t zp,
@@ -958,7 +989,7 @@ void Parser::ParseLayer(const YAML::Node& node, size_t index, RunConfig* cfg) {
   static const std::vector<std::string> kQuant = {
       "input_scale",       "input_zero_point", "weight_scale", "output_scale",
       "output_zero_point", "multiplier",       "shift",        "activation",
-      "act_min",           "act_max"};
+      "act_min",           "act_max",          "precision"};
   static const std::vector<std::string> kClamp = {"activation", "act_min",
                                                   "act_max"};
   const auto fields = [](std::vector<std::string> own,
@@ -1085,10 +1116,12 @@ void Parser::ParseLayer(const YAML::Node& node, size_t index, RunConfig* cfg) {
       } else {
         ParseConv(m, in, &layer, &out);
       }
+      ParseLayerPrecision(m, &layer);
       out_q = ParseQuant(m, in_q, layer.inputs[0], out[3], &layer.quant);
       break;
     case LayerKind::kFc:
       ParseFc(m, in, &layer, &out);
+      ParseLayerPrecision(m, &layer);
       out_q = ParseQuant(m, in_q, layer.inputs[0], out[1], &layer.quant);
       break;
     case LayerKind::kMaxPool:

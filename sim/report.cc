@@ -88,9 +88,11 @@ void PrintReport(const RunReport& r, std::ostream& os) {
      << "\n\n";
 
   std::vector<std::vector<std::string>> rows;
-  std::vector<std::string> head = {"layer", "type", "unit", "MACs"};
+  std::vector<std::string> head = {"layer", "type", "unit", "mode", "MACs",
+                                   "DRAM bytes"};
   for (const std::string& b : r.backends) {
-    head.insert(head.end(), {b + " cycles", "util", "mismatches"});
+    head.insert(head.end(),
+                {b + " cycles", "util", "MACs/cycle", "mismatches"});
   }
   head.push_back("compared");
   rows.push_back(head);
@@ -101,13 +103,17 @@ void PrintReport(const RunReport& r, std::ostream& os) {
       dw = dw || s.counters[kCtrDwUsefulMacs] > 0;
     }
     std::vector<std::string> row = {
-        l.name, l.type, l.host ? "host" : (dw ? "dw" : "array"),
-        l.host ? "-" : std::to_string(l.macs)};
+        l.name,
+        l.type,
+        l.host ? "host" : (dw ? "dw" : "array"),
+        l.mode.empty() ? "-" : l.mode,
+        l.host ? "-" : std::to_string(l.macs),
+        l.host ? "-" : std::to_string(l.dram_bytes)};
     uint64_t compared = 0;
     for (const std::string& b : r.backends) {
       auto it = l.backends.find(b);
       if (it == l.backends.end()) {
-        row.insert(row.end(), {"-", "-", "-"});
+        row.insert(row.end(), {"-", "-", "-", "-"});
         continue;
       }
       const BackendLayerStats& s = it->second;
@@ -115,19 +121,27 @@ void PrintReport(const RunReport& r, std::ostream& os) {
       row.push_back(l.host ? "-" : std::to_string(cycles));
       row.push_back(
           l.host ? "-" : Percent(Utilization(l.macs, cycles, r.rows, r.cols)));
+      row.push_back(l.host || cycles == 0
+                        ? "-"
+                        : Fixed(static_cast<double>(l.macs) / cycles, 1));
       row.push_back(MismatchCell(s.compare));
       compared = std::max(compared, s.compare.compared);
     }
     row.push_back(std::to_string(compared));
     rows.push_back(row);
   }
-  std::vector<std::string> total = {"total", "", "", ""};
+  std::vector<std::string> total = {"total", "", "", "", "", ""};
+  uint64_t total_dram = 0;
+  for (const LayerReport& l : r.layers) total_dram += l.dram_bytes;
+  total[5] = std::to_string(total_dram);
   uint64_t total_compared = 0;
   for (const std::string& b : r.backends) {
     const Totals t = BackendTotals(r, b);
-    total[3] = std::to_string(t.macs);
+    total[4] = std::to_string(t.macs);
     total.push_back(std::to_string(t.cycles));
     total.push_back(Percent(Utilization(t.macs, t.cycles, r.rows, r.cols)));
+    total.push_back(
+        t.cycles == 0 ? "-" : Fixed(static_cast<double>(t.macs) / t.cycles, 1));
     total.push_back(std::to_string(t.mismatches));
     total_compared = std::max(total_compared, t.compared);
   }
@@ -148,7 +162,7 @@ void PrintReport(const RunReport& r, std::ostream& os) {
     }
     for (size_t i = 0; i < rows[k].size(); ++i) {
       // Names left-aligned, numbers right-aligned.
-      const bool left = i < 3;
+      const bool left = i < 4;
       const std::string& cell = rows[k][i];
       const std::string pad(width[i] - cell.size(), ' ');
       os << (left ? cell + pad : pad + cell)
@@ -229,6 +243,8 @@ std::string ReportToJson(const RunReport& r) {
     layer["type"] = l.type;
     layer["host"] = l.host;
     layer["macs"] = l.macs;
+    layer["mode"] = l.mode.empty() ? "-" : l.mode;
+    layer["dram_bytes"] = l.dram_bytes;
     layer["shape"] = l.shape;
     ordered_json backends = ordered_json::object();
     for (const std::string& b : r.backends) {
@@ -241,6 +257,10 @@ std::string ReportToJson(const RunReport& r) {
           l.host ? ordered_json(nullptr)
                  : real(Utilization(l.macs, s.counters[kCtrCycles], r.rows,
                                     r.cols));
+      e["macs_per_cycle"] =
+          (l.host || s.counters[kCtrCycles] == 0)
+              ? ordered_json(nullptr)
+              : real(static_cast<double>(l.macs) / s.counters[kCtrCycles]);
       e["compared"] = s.compare.compared;
       e["mismatches"] = s.compare.mismatches;
       e["shape_mismatch"] = s.compare.shape_mismatch;

@@ -31,6 +31,9 @@ struct LayerReport {
   uint64_t macs = 0;  // useful multiply-accumulates (0 for host layers)
   Shape shape;        // output
   std::map<std::string, BackendLayerStats> backends;  // by backend name
+  std::string mode;         // precision (a8w8, a8w4, ...); "-" for host layers
+  uint64_t dram_bytes = 0;  // DRAM beats read and written by its program,
+                            // times the beat size (0 for host layers)
 };
 
 struct RunReport {

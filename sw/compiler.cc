@@ -14,6 +14,7 @@
 #include "sw/lower_depthwise.h"
 #include "sw/lower_sparse.h"
 #include "sw/lowering_common.h"
+#include "sw/packing.h"
 
 namespace sparq {
 namespace {
@@ -156,7 +157,14 @@ class ConvLowering {
  public:
   ConvLowering(const Layer& layer, const ConvShape& s, const HwConfig& hw,
                uint32_t in_addr, uint32_t out_addr)
-      : layer_(layer), s_(s), hw_(hw), in_addr_(in_addr), out_addr_(out_addr) {
+      : layer_(layer),
+        s_(s),
+        hw_(hw),
+        in_addr_(in_addr),
+        out_addr_(out_addr),
+        mode_(GemmModeOf(layer.precision)),
+        lanes_(GemmModeLanes(mode_)),
+        nt_(hw.cols * lanes_) {
     Plan();
   }
 
@@ -248,6 +256,9 @@ class ConvLowering {
   HwConfig hw_;
   uint32_t in_addr_, out_addr_;
   uint32_t param_addr_ = 0;
+  // GEMM mode, its psum lanes (ACC rows per pixel) and the output channels
+  // of one N tile (lanes * C: a weight byte holds `lanes` channels).
+  int mode_ = 0, lanes_ = 1, nt_ = 1;
 
   int act_half_ = 0, wgt_half_ = 0, acc_half_ = 0, param_half_ = 0;
   int chunk_lines_ = 0;  // lines per tap of a full channel chunk (dense: 1)
@@ -334,7 +345,7 @@ void ConvLowering::Plan() {
     ChunkOf(q, &nl, &c0, &cc);
     tiles_per_ntile_ += PixelLines(nl, cc);
   }
-  ntiles_ = static_cast<int>(CeilDiv(s_.cout_g, c));
+  ntiles_ = static_cast<int>(CeilDiv(s_.cout_g, nt_));
   max_wgt_tiles_ = wgt_half_ / r;
   if (max_wgt_tiles_ < 1 || acc_half_ < 1) {
     throw InputError("half the WGT SRAM (" + std::to_string(wgt_half_) +
@@ -342,11 +353,11 @@ void ConvLowering::Plan() {
                      "-line weight tile and half the ACC SRAM one row");
   }
   if (s_.cout > hw_.param_entries) {
-    range_ntiles_ = param_half_ / c;
+    range_ntiles_ = param_half_ / nt_;
     if (range_ntiles_ < 1) {
       throw InputError("half the PARAM SRAM (" + std::to_string(param_half_) +
                        " records) cannot hold one N tile of " +
-                       std::to_string(c) + " channels");
+                       std::to_string(nt_) + " channels");
     }
   }
   weight_bytes_ =
@@ -359,7 +370,8 @@ void ConvLowering::Plan() {
   ChunkOf(0, &nl0, &c00, &cc0);
   const int64_t lines_per_pixel = PixelLines(nl0, cc0);
   int64_t max_pixels =
-      std::min<int64_t>({act_half_ / lines_per_pixel, acc_half_, kMaxMRows});
+      std::min<int64_t>({act_half_ / lines_per_pixel, acc_half_ / lanes_,
+                         kMaxMRows});
   // A narrow layer's weights often fit one WGT half: load them once and
   // keep them (resident_), instead of once per M tile.
   resident_ = dense_ && weight_bytes_ / c <= static_cast<uint64_t>(wgt_half_);
@@ -410,8 +422,10 @@ void ConvLowering::Plan() {
     constexpr int kMaxAccSlots = 8;
     int rows = 1;
     for (const Rect& rc : rects_) rows = std::max(rows, rc.pixels());
+    rows *= lanes_;  // ACC rows per pixel: the mode's lanes
     acc_slots_ = std::clamp(hw_.acc_rows / rows, 2, kMaxAccSlots);
-    acc_slot_rows_ = hw_.acc_rows / acc_slots_;
+    // A GEMM's acc_base must be a multiple of its lanes.
+    acc_slot_rows_ = hw_.acc_rows / acc_slots_ / lanes_ * lanes_;
   }
 }
 
@@ -419,7 +433,10 @@ void ConvLowering::Plan() {
 // in GEMM order (chunk, kernel part, line of the part); a tile is R lines of
 // C bytes, line r holding W[k0 + r][n0 .. n0 + C), zero beyond the group's
 // Cin / Cout (KElement maps a line's rows to taps and channels). A WGT fill
-// is then one contiguous run of tiles.
+// is then one contiguous run of tiles. In a mode of L lanes an N tile has
+// L*C channels and byte `col` of a line packs channels n0 + l*C + col, l < L
+// (sw/packing.h); the lanes pack along N, so the K order (dense or not) is
+// that of A8W8.
 std::vector<uint8_t> ConvLowering::PackWeights() const {
   const int r = hw_.rows, c = hw_.cols;
   std::vector<uint8_t> out(weight_bytes_, 0);
@@ -438,14 +455,17 @@ std::vector<uint8_t> ConvLowering::PackWeights() const {
               if (!KElement(p, nl, cc, t, row, &ky, &kx, &ch)) continue;
               ch += c0;
               for (int col = 0; col < c; ++col) {
-                const int n = j * c + col;
-                if (n >= s_.cout_g) break;
-                const int o = g * s_.cout_g + n;
-                const int8_t v =
-                    fc ? layer_.weights
-                             .data[static_cast<size_t>(o) * s_.cin + ch]
-                       : layer_.weights.at(o, ky, kx, ch);
-                out[pos + col] = static_cast<uint8_t>(v);
+                int8_t lane[kGemmMaxLanes] = {};
+                for (int ln = 0; ln < lanes_; ++ln) {
+                  const int n = j * nt_ + ln * c + col;
+                  if (n >= s_.cout_g) break;
+                  const int o = g * s_.cout_g + n;
+                  lane[ln] =
+                      fc ? layer_.weights
+                               .data[static_cast<size_t>(o) * s_.cin + ch]
+                         : layer_.weights.at(o, ky, kx, ch);
+                }
+                out[pos + col] = PackWeightByte(mode_, lane);
               }
             }
           }
@@ -527,8 +547,8 @@ void ConvLowering::BuildSchedule(uint32_t wgt_addr) {
           rg.channels = s_.cout;
           rg.base = 0;
         } else {
-          rg.first_channel = g * s_.cout_g + j0 * c;
-          rg.channels = std::min(s_.cout_g, j1 * c) - j0 * c;
+          rg.first_channel = g * s_.cout_g + j0 * nt_;
+          rg.channels = std::min(s_.cout_g, j1 * nt_) - j0 * nt_;
           rg.base = static_cast<int>(ranges_.size() % 2) * param_half_;
         }
         ranges_.push_back(rg);
@@ -781,7 +801,8 @@ std::vector<InstrWord> ConvLowering::Emit(uint32_t wgt_addr,
       i.acc_base = static_cast<int64_t>(st.half) * acc_slot_rows_;
       i.accumulate = (bl.first_of_step && t == 0) ? 0 : 1;
       i.k_valid = KValid(unit, tile);
-      i.n_valid = std::min(c, s_.cout_g - bl.j * c);
+      i.n_valid = std::min(nt_, s_.cout_g - bl.j * nt_);
+      i.mode = mode_;
       if (t == 0) {
         ops_[op].need_load = std::max(bl.load_op, unit.last_load);
         bl.first_gemm = op;
@@ -808,28 +829,36 @@ std::vector<InstrWord> ConvLowering::Emit(uint32_t wgt_addr,
       st.last_gemm = op;
     }
     if (bl.last_of_step) {
+      // One STORE per lane: lane ln of pixel p is ACC row base + L*p + ln.
       const Unit& u0 = units_[st.unit0];
-      const int op = NewOp(Opcode::kStore);
-      StoreInstr& i = ops_[op].store;
       const Range& rg = ranges_[bl.range];
-      const int channel = u0.g * s_.cout_g + bl.j * c;
-      i.acc_base = static_cast<int64_t>(st.half) * acc_slot_rows_;
-      i.dram_base =
-          out_addr_ +
-          static_cast<uint64_t>(u0.image) * s_.oh * s_.ow * s_.cout +
-          (static_cast<uint64_t>(u0.rect.oy0) * s_.ow + u0.rect.ox0) * s_.cout +
-          channel;
-      i.ny = u0.rect.ny;
-      i.nx = u0.rect.nx;
-      i.row_stride = static_cast<int64_t>(s_.ow) * s_.cout;
-      i.pix_stride = s_.cout;
-      i.n_bytes = std::min(c, s_.cout_g - bl.j * c);
-      i.param_base = rg.base + (channel - rg.first_channel);
-      i.out_zp = layer_.quant.out_zp;
-      i.act_min = layer_.quant.act_min;
-      i.act_max = layer_.quant.act_max;
-      ops_[op].need_gemm = st.last_gemm;
-      st.store_op = op;
+      const int shift = lanes_ == 4 ? 2 : lanes_ - 1;
+      for (int ln = 0; ln < lanes_; ++ln) {
+        const int left = s_.cout_g - bl.j * nt_ - ln * c;
+        if (left <= 0) break;
+        const int op = NewOp(Opcode::kStore);
+        StoreInstr& i = ops_[op].store;
+        const int channel = u0.g * s_.cout_g + bl.j * nt_ + ln * c;
+        i.acc_base = static_cast<int64_t>(st.half) * acc_slot_rows_ + ln;
+        i.acc_shift = shift;
+        i.dram_base =
+            out_addr_ +
+            static_cast<uint64_t>(u0.image) * s_.oh * s_.ow * s_.cout +
+            (static_cast<uint64_t>(u0.rect.oy0) * s_.ow + u0.rect.ox0) *
+                s_.cout +
+            channel;
+        i.ny = u0.rect.ny;
+        i.nx = u0.rect.nx;
+        i.row_stride = static_cast<int64_t>(s_.ow) * s_.cout;
+        i.pix_stride = s_.cout;
+        i.n_bytes = std::min(c, left);
+        i.param_base = rg.base + (channel - rg.first_channel);
+        i.out_zp = layer_.quant.out_zp;
+        i.act_min = layer_.quant.act_min;
+        i.act_max = layer_.quant.act_max;
+        ops_[op].need_gemm = st.last_gemm;
+        st.store_op = op;
+      }
     }
   }
 
@@ -951,6 +980,7 @@ CompiledNetwork Compile(const Network& net, const HwConfig& hw) {
     cl.kind = layer.kind;
     cl.host = IsHostLayer(layer.kind);
     cl.inputs = layer.inputs;
+    cl.precision = layer.precision;
     std::vector<Shape> in_shapes;
     for (const std::string& name : layer.inputs) {
       const auto it = out.tensors.find(name);
@@ -973,6 +1003,7 @@ CompiledNetwork Compile(const Network& net, const HwConfig& hw) {
           throw InputError("input zero point " + std::to_string(in_zp) +
                            " is outside int8");
         }
+        CheckWeightRange(layer.precision, layer.weights.data, "weights");
         const ConvShape s = ConvShapeOf(layer, in_shapes[0], out_shape);
         cl.macs = static_cast<uint64_t>(s.images) * s.oh * s.ow * s.cout *
                   s.kh * s.kw * s.cin_g;

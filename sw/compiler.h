@@ -32,6 +32,7 @@ struct CompiledLayer {
   std::vector<InstrWord> program;    // empty for host layers
   uint64_t macs = 0;                 // useful multiply-accumulates
   LayerEngine engine = LayerEngine::kDense;  // accelerator layers: chosen engine
+  Precision precision = Precision::kA8W8;  // GEMM mode of its program
 };
 
 struct CompiledNetwork {

@@ -258,10 +258,14 @@ ProgramStats AnalyzeProgram(const std::vector<InstrWord>& program,
   for (const InstrWord& w : program) {
     switch (OpcodeOf(w)) {
       case Opcode::kLoad: {
-        const InstrCost c = LoadCost(DecodeLoad(w), hw);
+        const LoadInstr l = DecodeLoad(w);
+        const InstrCost c = LoadCost(l, hw);
         ++s.loads;
         s.load_cycles += c.busy;
         s.dram_read_bytes += c.dram_beats * beat;
+        if (l.buf >= 0 && l.buf < 3) {
+          s.dram_read_bytes_buf[l.buf] += c.dram_beats * beat;
+        }
         break;
       }
       case Opcode::kGemm: {

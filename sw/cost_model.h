@@ -79,6 +79,8 @@ struct ProgramStats {
   uint64_t dw_cycles = 0;         // sum of DWCONV busy cycles
   uint64_t array_rows = 0;        // sum of m_rows
   uint64_t dram_read_bytes = 0;   // beats * beat bytes
+  // dram_read_bytes by LOAD target buffer (index: LoadBuf value).
+  uint64_t dram_read_bytes_buf[3] = {0, 0, 0};
   uint64_t dram_write_bytes = 0;  // beats * beat bytes
 };
 ProgramStats AnalyzeProgram(const std::vector<InstrWord>& program,

@@ -6,7 +6,7 @@
 #include <limits>
 #include <numeric>
 
-#include "golden/compress/binary.h"
+#include "golden/binary.h"
 #include "golden/compress/train.h"
 #include "golden/requant.h"
 

@@ -51,6 +51,10 @@ struct RandomLayerOptions {
   int max_batch = 1;  // conv: batch 2 one time in five when above 1
   bool allow_large = true;  // occasionally a layer that needs several tiles
                             // of every SRAM on the 4x4 build
+  // A narrow mode redraws the weights inside its range (after the layer is
+  // drawn, so the shapes of a seed do not depend on it) and scales the
+  // multipliers and the bias to the smaller dot products.
+  Precision precision = Precision::kA8W8;
 };
 
 // One conv layer named `name`, with an input large enough for at least one
@@ -71,6 +75,9 @@ struct DramTiming {
   double stall = 0;
 };
 DramTiming RandomDramTiming(SplitMix64* rng);
+// Redraws a conv / fc layer's weights inside `precision`'s range and scales
+// its multipliers and bias to the smaller dot products (A8W8: no change).
+void NarrowLayer(SplitMix64* rng, Precision precision, Layer* layer);
 
 // The layer's name, kind, input and weight shapes, geometry, bias, zero
 // points and clamp, for test traces.

@@ -1,4 +1,4 @@
-#include "golden/compress/binary.h"
+#include "golden/binary.h"
 
 #include <gtest/gtest.h>
 

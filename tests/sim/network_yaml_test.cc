@@ -464,6 +464,33 @@ TEST(NetworkYamlErrorTest, MissingField) {
                         "expected an integer seed, got nothing"));
 }
 
+TEST(NetworkYamlTest, PrecisionSelectsTheMode) {
+  const RunConfig cfg = Parse(
+      "  - name: c\n"
+      "    type: conv\n"
+      "    out_channels: 4\n"
+      "    kernel: 3\n"
+      "    weights: {random: {seed: 2, min: -1, max: 1}}\n"
+      "    weight_scale: 0.5\n"
+      "    output_scale: 0.5\n"
+      "    precision: a8w2\n");
+  EXPECT_EQ(cfg.net.layers[0].precision, Precision::kA8W2);
+  EXPECT_EQ(Parse(kConv).net.layers[0].precision, Precision::kA8W8);
+}
+
+TEST(NetworkYamlErrorTest, UnknownOrInconsistentPrecision) {
+  EXPECT_THAT(LayerError(std::string(kConv) + "    precision: int4\n"),
+              HasSubstr("net.yaml:15: field 'layers[0].precision': expected "
+                        "one of a8w8, a8w4, a8w2, a4w4, a1w1, a16w8, got "));
+  EXPECT_THAT(LayerError(std::string(kConv) + "    precision: a1w1\n"),
+              HasSubstr("net.yaml:15: field 'layers[0].precision': expected "
+                        "a precision the array runs in this build"));
+  // Random weights in -127..127 do not fit int4.
+  EXPECT_THAT(LayerError(std::string(kConv) + "    precision: a8w4\n"),
+              HasSubstr("net.yaml:15: field 'layers[0].precision': expected "
+                        "weights in [-8, 7] for a8w4, got weight "));
+}
+
 TEST(NetworkYamlErrorTest, QuantizationConflicts) {
   EXPECT_THAT(LayerError(std::string(kConv) + "    multiplier: 1073741824\n"
                                               "    shift: -3\n"),

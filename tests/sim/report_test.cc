@@ -41,13 +41,13 @@ RunReport Example() {
   r.cols = 4;
   r.backends = {"golden", "rtl"};
   r.wall_seconds = 1.5;
-  LayerReport conv{"conv1", "conv", false, 120, {1, 2, 2, 4}, {}};
+  LayerReport conv{"conv1", "conv", false, 120, {1, 2, 2, 4}, {}, "a8w4", 4096};
   conv.backends["golden"] = Stats(10, 0.001, conv.shape);
   conv.backends["rtl"] = Stats(20, 0.002, conv.shape);
-  LayerReport pool{"pool", "maxpool", true, 0, {1, 1, 1, 4}, {}};
+  LayerReport pool{"pool", "maxpool", true, 0, {1, 1, 1, 4}, {}, "-", 0};
   pool.backends["golden"] = Stats(0, 0, pool.shape);
   pool.backends["rtl"] = Stats(0, 0, pool.shape);
-  LayerReport fc{"fc", "fc", false, 48, {1, 8}, {}};
+  LayerReport fc{"fc", "fc", false, 48, {1, 8}, {}, "a8w8", 640};
   fc.backends["golden"] = Stats(6, 0.001, fc.shape);
   fc.backends["rtl"] = Stats(8, 0.002, fc.shape, 3);
   r.layers = {conv, pool, fc};
@@ -84,7 +84,10 @@ TEST(ReportTest, TableShowsCyclesUtilizationAndTheMismatch) {
   const std::string t = os.str();
   EXPECT_THAT(t, HasSubstr("network example on a 4x4 array"));
   // conv1: golden 10 cycles (120 / (10*16) = 75%), rtl 20 cycles (37.5%).
-  EXPECT_THAT(t, HasSubstr("conv1  conv     array"));
+  EXPECT_THAT(t, HasSubstr("conv1  conv     array  a8w4"));
+  // MACs, DRAM bytes, golden cycles, util, MACs/cycle (120 / 10).
+  EXPECT_THAT(t, HasSubstr("120        4096"));
+  EXPECT_THAT(t, HasSubstr("12.0"));
   EXPECT_THAT(t, HasSubstr("75.0%"));
   EXPECT_THAT(t, HasSubstr("37.5%"));
   EXPECT_THAT(t, HasSubstr("pool   maxpool  host"));
@@ -139,11 +142,16 @@ TEST(ReportTest, JsonHoldsEveryFigure) {
   EXPECT_DOUBLE_EQ(conv["backends"]["golden"]["utilization"].as<double>(),
                    0.75);
   EXPECT_DOUBLE_EQ(conv["backends"]["rtl"]["utilization"].as<double>(), 0.375);
+  EXPECT_EQ(conv["mode"].as<std::string>(), "a8w4");
+  EXPECT_EQ(conv["dram_bytes"].as<uint64_t>(), 4096u);
+  EXPECT_DOUBLE_EQ(conv["backends"]["rtl"]["macs_per_cycle"].as<double>(), 6.0);
   EXPECT_EQ(conv["backends"]["rtl"]["compared"].as<uint64_t>(), 16u);
   EXPECT_EQ(conv["backends"]["rtl"]["counters"]["cycles"].as<uint64_t>(), 20u);
   const YAML::Node pool = j["layers"][1];
   EXPECT_TRUE(pool["host"].as<bool>());
   EXPECT_TRUE(pool["backends"]["golden"]["utilization"].IsNull());
+  EXPECT_TRUE(pool["backends"]["golden"]["macs_per_cycle"].IsNull());
+  EXPECT_EQ(pool["mode"].as<std::string>(), "-");
   const YAML::Node fc_rtl = j["layers"][2]["backends"]["rtl"];
   EXPECT_EQ(fc_rtl["mismatches"].as<uint64_t>(), 1u);
   EXPECT_EQ(fc_rtl["first_mismatch"]["index"].as<uint64_t>(), 3u);

@@ -13,6 +13,7 @@
 #include "golden/network.h"
 #include "sim/model_device.h"
 #include "sw/cost_model.h"
+#include "sw/packing.h"
 #include "sw/runtime.h"
 #include "tests/common/random_layers.h"
 
@@ -133,6 +134,81 @@ TEST(CompilerTest, RandomLayersMatchGoldenOn16x16) {
     const Network net = RandomLayer(&rng, n, n % 4 == 3);
     ExpectMatchesGolden(net, hw);
     if (HasFailure()) break;
+  }
+}
+
+// The narrow GEMM modes: L output channels per weight byte, L ACC rows per
+// pixel, one STORE per lane; on the 4x4 array and with tiny SRAMs (PARAM
+// ranges of one N tile, M tiles of a few pixels).
+class CompilerModeTest : public ::testing::TestWithParam<Precision> {};
+
+TEST_P(CompilerModeTest, RandomLayersMatchGolden) {
+  SplitMix64 rng(31337);
+  uint64_t clamped = 0, outputs = 0;
+  for (int n = 0; n < 80; ++n) {
+    Network net = RandomLayer(&rng, n, n % 5 == 4);
+    NarrowLayer(&rng, GetParam(), &net.layers.front());
+    HwConfig hw = SmallDram(HwConfig::ForArray(4, 4));
+    if (n % 2) {
+      // PARAM ranges of exactly one N tile of 4 * lanes channels.
+      hw = TinyHw();
+      hw.param_entries = 8 * GemmModeLanes(GemmModeOf(GetParam()));
+    }
+    const RunResult r = ExpectMatchesGolden(net, hw);
+    clamped += r.clamped;
+    outputs += r.outputs;
+    if (HasFailure()) break;
+  }
+  EXPECT_LT(clamped * 3, outputs);
+}
+
+TEST_P(CompilerModeTest, PacksLanesAndStoresEachLane) {
+  SplitMix64 rng(5);
+  Network net = OneLayerNetwork(&rng, {1, 3, 3, 5},
+                                RandomConvLayer(&rng, "conv", 5, 37, 1, 1, {}));
+  NarrowLayer(&rng, GetParam(), &net.layers.front());
+  const HwConfig hw = SmallDram(HwConfig::ForArray(4, 4));
+  const CompiledNetwork c = Compile(net, hw);
+  const int lanes = GemmModeLanes(GemmModeOf(GetParam()));
+  int stores = 0, gemms = 0;
+  for (const InstrWord& w : c.layers[0].program) {
+    if (OpcodeOf(w) == Opcode::kGemm) {
+      const GemmInstr g = DecodeGemm(w);
+      EXPECT_EQ(g.mode, GemmModeOf(GetParam()));
+      EXPECT_EQ(g.acc_base % lanes, 0);
+      ++gemms;
+    } else if (OpcodeOf(w) == Opcode::kStore) {
+      EXPECT_EQ(int64_t{1} << DecodeStore(w).acc_shift, lanes);
+      ++stores;
+    }
+  }
+  // 37 channels: N tiles of 4 * lanes channels, a STORE per non-empty lane.
+  const int ntile = 4 * lanes;
+  EXPECT_EQ(gemms, (37 + ntile - 1) / ntile * 2);  // 5 channels: 2 K tiles
+  EXPECT_EQ(stores, (37 + 3) / 4);
+  ExpectMatchesGolden(net, hw);
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, CompilerModeTest,
+                         ::testing::Values(Precision::kA8W4, Precision::kA8W2),
+                         [](const ::testing::TestParamInfo<Precision>& info) {
+                           return std::string(PrecisionName(info.param));
+                         });
+
+TEST(CompilerTest, RejectsWeightsOutsideThePrecision) {
+  SplitMix64 rng(6);
+  Network net = OneLayerNetwork(&rng, {1, 2, 2, 3},
+                                RandomConvLayer(&rng, "conv", 3, 4, 1, 1, {}));
+  net.layers[0].precision = Precision::kA8W4;
+  net.layers[0].weights.data.assign(net.layers[0].weights.size(), 7);
+  net.layers[0].weights.data[5] = -9;
+  try {
+    Compile(net, HwConfig::ForArray(4, 4));
+    FAIL() << "expected InputError";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("weight 5 = -9"), std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("a8w4"), std::string::npos);
   }
 }
 
@@ -287,6 +363,64 @@ TEST(CompilerTest, NarrowConvsPackTapsIntoDenseLines) {
       // One GEMM per K tile per N tile per fill.
       const int ntiles = (k.cout + hw.cols - 1) / hw.cols;
       EXPECT_EQ(gemms % (dense_lines * ntiles), 0);
+    }
+  }
+}
+
+// The weight-narrow modes on the dense (narrow) gather: the lanes pack
+// output channels along N, so a mode keeps the dense K order (taps packed
+// back to back in ceil(kh*kw*Cin / R) lines) and the resident weights / ACC
+// slots, with L ACC rows per pixel. Every output is compared with golden.
+TEST_P(CompilerModeTest, DenseNarrowConvsKeepTheDenseKOrder) {
+  struct Case {
+    const char* name;
+    int h, w, cin, cout, kh, kw, stride;
+  };
+  const Case cases[] = {
+      {"pd_conv1", 24, 24, 1, 8, 3, 3, 2},
+      {"kws_conv1", 25, 10, 1, 37, 10, 4, 2},
+      {"rgb5x5", 14, 14, 3, 12, 5, 5, 2},
+  };
+  const int mode = GemmModeOf(GetParam());
+  const int lanes = GemmModeLanes(mode);
+  SplitMix64 rng(2468);
+  for (const Case& k : cases) {
+    ConvGeometry g;
+    g.stride_h = g.stride_w = k.stride;
+    g.pad_bottom = g.pad_right = 1;
+    Network net = OneLayerNetwork(
+        &rng, {1, k.h, k.w, k.cin},
+        RandomConvLayer(&rng, k.name, k.cin, k.cout, k.kh, k.kw, g));
+    NarrowLayer(&rng, GetParam(), &net.layers.front());
+    for (const HwConfig& hw :
+         {SmallDram(HwConfig::ForArray(4, 4)), HwConfig::ForArray(16, 16)}) {
+      SCOPED_TRACE(std::string(k.name) + " on " + hw.ToString());
+      const RunResult r = ExpectMatchesGolden(net, hw);
+      const int dense_lines = (k.kh * k.kw * k.cin + hw.rows - 1) / hw.rows;
+      int dense_loads = 0, gemms = 0, stores = 0;
+      for (const InstrWord& w : r.compiled.layers[0].program) {
+        if (OpcodeOf(w) == Opcode::kLoad) {
+          const LoadInstr l = DecodeLoad(w);
+          if (l.buf == static_cast<int64_t>(LoadBuf::kAct)) {
+            EXPECT_EQ(l.dense, 1);
+            dense_loads += l.dense != 0;
+          }
+        } else if (OpcodeOf(w) == Opcode::kGemm) {
+          const GemmInstr gm = DecodeGemm(w);
+          EXPECT_EQ(gm.mode, mode);
+          EXPECT_EQ(gm.act_stride, dense_lines);
+          EXPECT_EQ(gm.acc_base % lanes, 0);
+          ++gemms;
+        } else if (OpcodeOf(w) == Opcode::kStore) {
+          EXPECT_EQ(int64_t{1} << DecodeStore(w).acc_shift, lanes);
+          ++stores;
+        }
+      }
+      EXPECT_GT(dense_loads, 0);
+      // One GEMM per K tile per N tile (of L*C channels) per fill.
+      const int ntiles = (k.cout + lanes * hw.cols - 1) / (lanes * hw.cols);
+      EXPECT_EQ(gemms % (dense_lines * ntiles), 0);
+      EXPECT_GT(stores, 0);
     }
   }
 }

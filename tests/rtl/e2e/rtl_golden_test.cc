@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <string>
+#include <tuple>
 
 #include "golden/network.h"
 #include "golden/errors.h"
@@ -120,6 +121,31 @@ TEST_P(RtlRandomLayerTest, MatchesGoldenEveryElement) {
 
 INSTANTIATE_TEST_SUITE_P(Seeds, RtlRandomLayerTest,
                          ::testing::Range(0, kRandomLayers));
+
+// The low-precision modes on the same random layers (conv and fc, groups,
+// depthwise, padding, stride, dilation), weights redrawn in the mode's range.
+constexpr int kRandomModeLayers = 60;
+
+class RtlModeLayerTest
+    : public ::testing::TestWithParam<std::tuple<Precision, int>> {};
+
+TEST_P(RtlModeLayerTest, MatchesGoldenEveryElement) {
+  const auto [precision, s] = GetParam();
+  const uint32_t seed = static_cast<uint32_t>(s);
+  RandomLayerOptions opts;
+  opts.precision = precision;
+  ExpectLayerMatchesGolden(RandomLayerNetwork(seed, opts),
+                           DramForSeed(HwConfig::ForArray(4, 4), seed));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Seeds, RtlModeLayerTest,
+    ::testing::Combine(::testing::Values(Precision::kA8W4, Precision::kA8W2),
+                       ::testing::Range(0, kRandomModeLayers)),
+    [](const ::testing::TestParamInfo<RtlModeLayerTest::ParamType>& info) {
+      return std::string(PrecisionName(std::get<0>(info.param))) + "_" +
+             std::to_string(std::get<1>(info.param));
+    });
 
 #ifdef SPARQ_TEST_RTL_32X32_256
 // A 32x32 array on a 256-bit port: 32-byte lines fill a beat, so every DRAM

@@ -41,6 +41,7 @@ module sparq_gemm_engine_tb;
   logic [8*C-1:0]       wgt_rdata;
   logic [32*C-1:0]      acc_rdata;
   logic                 busy, evt_row_issued, evt_stall_load, evt_stall_store;
+  logic [1:0]           evt_lanes_lg;
   logic                 evt_stall_weights, evt_instr_done;
   logic [31:0]          evt_useful_macs;
 
@@ -80,6 +81,7 @@ module sparq_gemm_engine_tb;
     .acc_ext_wdata_i    ({C*32{1'b0}}),
     .busy_o             (busy),
     .evt_row_issued_o   (evt_row_issued),
+    .evt_lanes_lg_o     (evt_lanes_lg),
     .evt_useful_macs_o  (evt_useful_macs),
     .evt_stall_load_o   (evt_stall_load),
     .evt_stall_store_o  (evt_stall_store),

@@ -1,10 +1,12 @@
 // Binary (A1W1) layers as binary hardware computes them: activations and
 // weights in {-1, +1} packed as bits (1 = +1), dot = 2 * popcount(xnor) - K.
-// The accelerator has no binary mode yet; this is the golden-side kernel
-// that such a mode must match.
+// The one XNOR reference: the compression library (golden/compress) and the
+// layer reference (RunLayerReference, precision a1w1) both use it. Padded
+// taps contribute 0. The accelerator has no binary mode yet; this is the
+// kernel such a mode must match.
 
-#ifndef SPARQ_GOLDEN_COMPRESS_BINARY_H_
-#define SPARQ_GOLDEN_COMPRESS_BINARY_H_
+#ifndef SPARQ_GOLDEN_BINARY_H_
+#define SPARQ_GOLDEN_BINARY_H_
 
 #include <cstdint>
 #include <vector>
@@ -26,4 +28,4 @@ Tensor<int32_t> BinaryConv2dAccXnor(const Tensor<int8_t>& input,
 
 }  // namespace sparq
 
-#endif  // SPARQ_GOLDEN_COMPRESS_BINARY_H_
+#endif  // SPARQ_GOLDEN_BINARY_H_

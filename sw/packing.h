@@ -1,0 +1,44 @@
+// Packed operand formats of the low-precision modes (docs/architecture.md,
+// "Packed formats"):
+//   int4     two per byte, element 2i in the low nibble, 2i+1 in the high
+//            one, two's complement (read back sign-extended); an odd count
+//            leaves the last high nibble zero.
+//   ternary  four per byte, element 4i+j in bits [2j+1:2j]: 00 = 0,
+//            01 = +1, 11 = -1 (10 is never written and reads as 0).
+//   binary   eight per byte, element 8i+j in bit j: 1 = +1, 0 = -1; unused
+//            high bits of the last byte are zero.
+// And the weight byte of one PE in a GEMM mode: lane l of an A8W4 byte is
+// int4 element l, of an A8W2 byte ternary element l, of an A8W8 byte the byte.
+
+#ifndef SPARQ_SW_PACKING_H_
+#define SPARQ_SW_PACKING_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "golden/precision.h"
+
+namespace sparq {
+
+std::vector<uint8_t> PackInt4(const std::vector<int8_t>& v);
+std::vector<int8_t> UnpackInt4(const std::vector<uint8_t>& bytes, size_t n);
+std::vector<uint8_t> PackTernary(const std::vector<int8_t>& v);
+std::vector<int8_t> UnpackTernary(const std::vector<uint8_t>& bytes, size_t n);
+std::vector<uint8_t> PackBinary(const std::vector<int8_t>& v);
+std::vector<int8_t> UnpackBinary(const std::vector<uint8_t>& bytes, size_t n);
+
+// The GEMM `mode` field of a precision the array runs; throws InputError for
+// one it does not.
+int GemmModeOf(Precision p);
+// Psum lanes (output channels per PE, ACC rows per activation row) of a GEMM
+// mode: 1, 2 or 4; 0 for an unknown mode.
+int GemmModeLanes(int mode);
+// One PE weight byte from the lane values w[0 .. lanes) of `mode` (values in
+// the mode's range; asserted).
+uint8_t PackWeightByte(int mode, const int8_t* w);
+// Lane `lane` of a PE weight byte, as the PE multiplies it.
+int DecodeWeightLane(int mode, uint8_t byte, int lane);
+
+}  // namespace sparq
+
+#endif  // SPARQ_SW_PACKING_H_

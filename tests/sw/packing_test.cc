@@ -1,0 +1,102 @@
+#include "sw/packing.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "golden/errors.h"
+#include "golden/random.h"
+#include "sw/isa.h"
+
+namespace sparq {
+namespace {
+
+TEST(PackingTest, Int4FirstElementInTheLowNibble) {
+  EXPECT_EQ(PackInt4({1, -8, 7}), (std::vector<uint8_t>{0x81, 0x07}));
+  EXPECT_EQ(UnpackInt4({0x81, 0x07}, 3), (std::vector<int8_t>{1, -8, 7}));
+  EXPECT_EQ(UnpackInt4({0xf8}, 2), (std::vector<int8_t>{-8, -1}));
+}
+
+TEST(PackingTest, TernaryCodesTwoBitsPerWeight) {
+  // 0 -> 00, +1 -> 01, -1 -> 11; element 4i+j in bits [2j+1:2j].
+  EXPECT_EQ(PackTernary({1, -1, 0, 1, -1}),
+            (std::vector<uint8_t>{0x4d, 0x03}));
+  EXPECT_EQ(UnpackTernary({0x4d, 0x03}, 5),
+            (std::vector<int8_t>{1, -1, 0, 1, -1}));
+  // The unused code 10 reads as 0, as the PE decodes it.
+  EXPECT_EQ(UnpackTernary({0x02}, 1), (std::vector<int8_t>{0}));
+}
+
+TEST(PackingTest, BinaryOneBitPerWeightOneIsPlusOne) {
+  EXPECT_EQ(PackBinary({1, -1, -1, 1, 1, 1, -1, -1, 1}),
+            (std::vector<uint8_t>{0x39, 0x01}));
+  EXPECT_EQ(UnpackBinary({0x39, 0x01}, 9),
+            (std::vector<int8_t>{1, -1, -1, 1, 1, 1, -1, -1, 1}));
+}
+
+// Every length from 0 to 41 (odd counts, lines that end mid-byte), values
+// covering both ends of each range.
+TEST(PackingTest, RandomRoundTripsOfEveryLength) {
+  SplitMix64 rng(11);
+  for (size_t n = 0; n < 42; ++n) {
+    std::vector<int8_t> i4(n), t(n), b(n);
+    for (size_t k = 0; k < n; ++k) {
+      i4[k] = static_cast<int8_t>(static_cast<int>(rng.Next() % 16) - 8);
+      t[k] = static_cast<int8_t>(static_cast<int>(rng.Next() % 3) - 1);
+      b[k] = (rng.Next() & 1) ? 1 : -1;
+    }
+    if (n > 0) i4[0] = -8;
+    const std::vector<uint8_t> p4 = PackInt4(i4), pt = PackTernary(t),
+                               pb = PackBinary(b);
+    EXPECT_EQ(p4.size(), (n + 1) / 2);
+    EXPECT_EQ(pt.size(), (n + 3) / 4);
+    EXPECT_EQ(pb.size(), (n + 7) / 8);
+    EXPECT_EQ(UnpackInt4(p4, n), i4) << n;
+    EXPECT_EQ(UnpackTernary(pt, n), t) << n;
+    EXPECT_EQ(UnpackBinary(pb, n), b) << n;
+    // Bits beyond the last element stay zero.
+    if (n % 2) {
+      EXPECT_EQ(p4.back() >> 4, 0) << n;
+    }
+    if (n % 8) {
+      EXPECT_EQ(pb.back() >> (n % 8), 0) << n;
+    }
+  }
+}
+
+TEST(PackingTest, WeightBytesDecodeLaneByLane) {
+  const int8_t w4[2] = {-8, 7};
+  const uint8_t b4 = PackWeightByte(kGemmModeA8W4, w4);
+  EXPECT_EQ(b4, 0x78);
+  EXPECT_EQ(DecodeWeightLane(kGemmModeA8W4, b4, 0), -8);
+  EXPECT_EQ(DecodeWeightLane(kGemmModeA8W4, b4, 1), 7);
+  const int8_t w2[4] = {1, -1, 0, -1};
+  const uint8_t b2 = PackWeightByte(kGemmModeA8W2, w2);
+  for (int l = 0; l < 4; ++l) {
+    EXPECT_EQ(DecodeWeightLane(kGemmModeA8W2, b2, l), w2[l]) << l;
+  }
+  const int8_t w8[1] = {-128};
+  EXPECT_EQ(DecodeWeightLane(kGemmModeA8W8,
+                             PackWeightByte(kGemmModeA8W8, w8), 0),
+            -128);
+  // Every int4 byte: lane 0 = low nibble, lane 1 = high nibble.
+  for (int v = 0; v < 256; ++v) {
+    const auto b = static_cast<uint8_t>(v);
+    EXPECT_EQ(DecodeWeightLane(kGemmModeA8W4, b, 0),
+              UnpackInt4({b}, 2)[0]);
+    EXPECT_EQ(DecodeWeightLane(kGemmModeA8W4, b, 1),
+              UnpackInt4({b}, 2)[1]);
+  }
+}
+
+TEST(PackingTest, ModesAndLanes) {
+  EXPECT_EQ(GemmModeLanes(GemmModeOf(Precision::kA8W8)), 1);
+  EXPECT_EQ(GemmModeLanes(GemmModeOf(Precision::kA8W4)), 2);
+  EXPECT_EQ(GemmModeLanes(GemmModeOf(Precision::kA8W2)), 4);
+  EXPECT_EQ(GemmModeLanes(7), 0);
+  EXPECT_THROW(GemmModeOf(Precision::kA1W1), InputError);
+}
+
+}  // namespace
+}  // namespace sparq
