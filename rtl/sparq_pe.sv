@@ -9,18 +9,16 @@
 // the Lanes partial sums one PE down.
 //
 // The weight byte w is read per mode:
-//   A8W8  lane 0 += a * w              (the 8x8 product as two 8x4 partial
-//                                       products: low nibble unsigned, high
-//                                       nibble signed, the high one << 4)
-//   A8W4  lane 0 += a * w[3:0], lane 1 += a * w[7:4]  (both nibbles signed:
-//                                       the same two partial products)
+//   A8W8  lane 0 += a * w
+//   A8W4  lane 0 += a * w[3:0], lane 1 += a * w[7:4]  (signed nibbles)
 //   A8W2  lane l += a * t(w[2l+1:2l]), l < 4, t(01) = +1, t(11) = -1,
-//                                       t(00) = t(10) = 0: lanes 0 and 1
-//                                       through the two partial products
-//                                       (factor -1, 0 or +1), lanes 2 and 3
-//                                       add, subtract or skip
-// Lanes a mode does not use carry don't-care values (the accumulator ignores
-// them). Lane 1 is SumW - 4 bits wide, lanes 2 and 3 SumW - 7 (the widest
+//                                       t(00) = t(10) = 0
+// The byte is decoded when it is written (wl_en_i): each bank holds lane 0's
+// factor for every mode, lane 1's for A8W4 and A8W2 and the two ternary
+// factors of lanes 2 and 3, so a cycle only selects a factor by bank and mode
+// and multiplies. Lanes a mode does not use keep their old (don't-care) value
+// (the accumulator ignores them): no toggling, and no work for a cycle-based
+// simulator. Lane 1 is SumW - 4 bits wide, lanes 2 and 3 SumW - 7 (the widest
 // sums they carry).
 // None of these registers is reset: the engine knows which wavefront slots
 // carry a real activation row, and results of empty slots are never written.
@@ -71,69 +69,88 @@ module sparq_pe #(
   localparam logic [1:0] ModeW8 = 2'(sparq_isa_pkg::GemmModeA8W8);
   localparam logic [1:0] ModeW4 = 2'(sparq_isa_pkg::GemmModeA8W4);
   localparam logic [1:0] ModeW2 = 2'(sparq_isa_pkg::GemmModeA8W2);
-
-  logic [7:0] w0_q, w1_q, w;
-  logic [7:0] act_q;
-  logic       bank_q;
-  logic [1:0] mode_q;
-
-  // The two partial products of the one multiplier. Low factor: the low
-  // nibble, unsigned in A8W8 (the low half of an int8), signed in A8W4, and
-  // A8W2's lane-0 code decoded to -1, 0 or +1; high factor: the high nibble,
-  // or A8W2's lane-1 code decoded. Lanes 2 and 3 of A8W2 add, subtract or
-  // skip the activation. Continuous assignments only: a cycle-based
-  // simulator folds them into a few expressions per PE.
-  logic               is_w8, is_w4, is_w2;
-  logic signed [4:0]  w_lo;
-  logic signed [3:0]  w_hi;
-  logic signed [12:0] p_lo;
-  logic signed [11:0] p_hi;
-  logic [SumW-1:0]    add0;
-  logic [W2-1:0]      act_ext, add2, add3;
-
-  assign w       = bank_i ? w1_q : w0_q;
-  assign is_w8   = (mode_i == ModeW8);
-  assign is_w4   = (mode_i == ModeW4);
-  assign is_w2   = (mode_i == ModeW2);
-  assign w_lo    = is_w2 ? (w[0] ? {{4{w[1]}}, 1'b1} : 5'sd0) : {is_w4 && w[3], w[3:0]};
-  assign w_hi    = is_w2 ? (w[2] ? {{3{w[3]}}, 1'b1} : 4'sd0) : w[7:4];
-  assign p_lo    = $signed(act_i) * w_lo;
-  assign p_hi    = $signed(act_i) * w_hi;
-  assign add0    = is_w8 ? SumW'(p_lo) + (SumW'(p_hi) << 4) : SumW'(p_lo);
-  assign act_ext = W2'($signed(act_i));
-  assign add2    = w[4] ? (w[5] ? W2'(0) - act_ext : act_ext) : W2'(0);
-  assign add3    = w[6] ? (w[7] ? W2'(0) - act_ext : act_ext) : W2'(0);
-
-  logic [SumW-1:0] s0_q;
-  logic [W1-1:0]   s1_q;
-  logic [W2-1:0]   s2_q, s3_q;
-
-  // A lane its mode does not use keeps its old (don't-care) value: fewer
-  // toggles, and less work for a cycle-based simulator.
-  always_ff @(posedge clk_i) begin
-    act_q  <= act_i;
-    bank_q <= bank_i;
-    mode_q <= mode_i;
-    s0_q   <= psum0_i + add0;
+  if (ModeW8 != 2'd0 || ModeW4 != 2'd1 || ModeW2 != 2'd2) begin : g_bad_modes
+    `ELAB_ERROR("sparq_pe: the factor tables below assume modes A8W8 = 0, A8W4 = 1, A8W2 = 2")
   end
 
-  always_ff @(posedge clk_i) begin
-    if (!is_w8) s1_q <= psum1_i + W1'(p_hi);
-  end
+  // Bank b's byte, decoded when it is written (plain expressions inside the
+  // write enable, so a cycle-based simulator evaluates them only then).
+  // f0: lane 0's factor per mode, byte m for mode m: the byte, its signed
+  // low nibble, t(w[1:0]); f1: lane 1's factor, nibble 0 for A8W4 (the high
+  // nibble), nibble 1 for A8W2 (t(w[3:2])); t2, t3: t(w[5:4]), t(w[7:6]).
+  // t(c) as a signed factor is {c[1] & c[0], c[0]} sign-extended.
+  logic [7:0]  wd;
+  logic        z0, z1;
+  logic [23:0] f0_b0_q, f0_b1_q;
+  logic [7:0]  f1_b0_q, f1_b1_q;
+  logic [1:0]  t2_b0_q, t2_b1_q, t3_b0_q, t3_b1_q;
+
+  assign wd = wl_data_i;
+  assign z0 = wd[1] & wd[0];
+  assign z1 = wd[3] & wd[2];
 
   always_ff @(posedge clk_i) begin
-    if (is_w2) begin
-      s2_q <= psum2_i + add2;
-      s3_q <= psum3_i + add3;
+    if (wl_en_i && !wl_bank_i) begin
+      f0_b0_q <= {{7{z0}}, wd[0], {4{wd[3]}}, wd[3:0], wd};
+      f1_b0_q <= {{3{z1}}, wd[2], wd[7:4]};
+      t2_b0_q <= {wd[5] & wd[4], wd[4]};
+      t3_b0_q <= {wd[7] & wd[6], wd[6]};
     end
   end
 
   always_ff @(posedge clk_i) begin
-    if (wl_en_i && !wl_bank_i) w0_q <= wl_data_i;
+    if (wl_en_i && wl_bank_i) begin
+      f0_b1_q <= {{7{z0}}, wd[0], {4{wd[3]}}, wd[3:0], wd};
+      f1_b1_q <= {{3{z1}}, wd[2], wd[7:4]};
+      t2_b1_q <= {wd[5] & wd[4], wd[4]};
+      t3_b1_q <= {wd[7] & wd[6], wd[6]};
+    end
+  end
+
+  // This cycle's factors and products.
+  logic [31:0]        f0_all;
+  logic [7:0]         f1_all;
+  logic signed [7:0]  f0;
+  logic signed [3:0]  f1;
+  logic signed [1:0]  f2, f3;
+  logic signed [15:0] p0;
+  logic signed [11:0] p1;
+  logic signed [9:0]  p2, p3;
+
+  assign f0_all = {8'd0, bank_i ? f0_b1_q : f0_b0_q};
+  assign f1_all = bank_i ? f1_b1_q : f1_b0_q;
+  assign f0     = f0_all[8*mode_i +: 8];
+  assign f1     = mode_i[1] ? f1_all[7:4] : f1_all[3:0];
+  assign f2     = bank_i ? t2_b1_q : t2_b0_q;
+  assign f3     = bank_i ? t3_b1_q : t3_b0_q;
+  assign p0     = $signed(act_i) * f0;
+  assign p1     = $signed(act_i) * f1;
+  assign p2     = $signed(act_i) * f2;
+  assign p3     = $signed(act_i) * f3;
+
+  logic [7:0]      act_q;
+  logic            bank_q;
+  logic [1:0]      mode_q;
+  logic [SumW-1:0] s0_q;
+  logic [W1-1:0]   s1_q;
+  logic [W2-1:0]   s2_q, s3_q;
+
+  always_ff @(posedge clk_i) begin
+    act_q  <= act_i;
+    bank_q <= bank_i;
+    mode_q <= mode_i;
+    s0_q   <= psum0_i + SumW'(p0);
   end
 
   always_ff @(posedge clk_i) begin
-    if (wl_en_i && wl_bank_i) w1_q <= wl_data_i;
+    if (mode_i != ModeW8) s1_q <= psum1_i + W1'(p1);
+  end
+
+  always_ff @(posedge clk_i) begin
+    if (mode_i == ModeW2) begin
+      s2_q <= psum2_i + W2'(p2);
+      s3_q <= psum3_i + W2'(p3);
+    end
   end
 
   assign psum0_o = s0_q;
