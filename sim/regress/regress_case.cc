@@ -12,7 +12,9 @@
 #include "golden/errors.h"
 #include "golden/npy.h"
 #include "sim/checker.h"
+#include "golden/precision.h"
 #include "sw/compiler.h"
+#include "sw/lower_sparse.h"
 #include "sw/runtime.h"
 #include "tests/common/random_layers.h"
 
@@ -24,6 +26,62 @@ namespace fs = std::filesystem;
 // A stream of the seed that the layer generator does not use, so adding
 // DRAM timing leaves the layer of a seed unchanged.
 constexpr uint64_t kTimingStream = 0x9e3779b97f4a7c15ull;
+// Likewise for the precision and sparsity draws.
+constexpr uint64_t kModeStream = 0xc2b2ae3d27d4eb4full;
+
+// Prunes the layer's weights to `density` (0: all zero; below one weight:
+// exactly one non-zero) and, when `zero_acts`, sets about half of the input
+// to raw 0 (the sparse engine skips raw-zero activations).
+void Sparsify(SplitMix64* rng, double density, bool zero_acts,
+              RegressCase* c) {
+  Layer& l = c->net.layers.front();
+  std::vector<int8_t>& w = l.weights.data;
+  if (density > 0 && density * static_cast<double>(w.size()) < 1) {
+    const size_t keep = static_cast<size_t>(
+        RandInt(rng, 0, static_cast<int>(w.size()) - 1));
+    const int8_t v = w[keep] != 0 ? w[keep] : int8_t{1};
+    std::fill(w.begin(), w.end(), int8_t{0});
+    w[keep] = v;
+  } else {
+    for (int8_t& v : w) {
+      if (!Coin(rng, density)) v = 0;
+    }
+  }
+  if (zero_acts) {
+    for (int8_t& v : c->net.input.data) {
+      if (Coin(rng, 0.5)) v = 0;
+    }
+  }
+}
+
+// The precision / sparsity draw of a case (RegressDims::modes).
+void DrawModes(uint64_t seed, RegressCase* c) {
+  SplitMix64 rng(seed ^ kModeStream);
+  Layer& l = c->net.layers.front();
+  const int pick = RandInt(&rng, 0, 9);
+  if (pick < 2) {
+    std::vector<Precision> narrow;
+    for (Precision p : {Precision::kA8W4, Precision::kA8W2, Precision::kA4W4,
+                        Precision::kA1W1, Precision::kA16W8}) {
+      if (PrecisionOnAccelerator(p)) narrow.push_back(p);
+    }
+    if (narrow.empty()) return;
+    const Precision p = narrow[static_cast<size_t>(
+        RandInt(&rng, 0, static_cast<int>(narrow.size()) - 1))];
+    NarrowLayer(&rng, p, &l);
+  } else if (pick < 4) {
+    const double densities[] = {0.0, 1e-9, 0.05, 0.1, 0.25, 0.5, 1.0};
+    const double d = densities[RandInt(&rng, 0, 6)];
+    Sparsify(&rng, d, Coin(&rng, 0.5), c);
+    // The sparse engine where it takes the layer, else the compiler's choice.
+    try {
+      l.engine = LayerEngine::kSparse;
+      Compile(c->net, c->hw);
+    } catch (const InputError&) {
+      l.engine = LayerEngine::kAuto;
+    }
+  }
+}
 
 // Keeps the entries `keep` of dimension `dim`.
 Tensor<int8_t> Slice(const Tensor<int8_t>& t, int dim,
@@ -182,6 +240,18 @@ std::vector<RegressCase> Candidates(const RegressCase& c) {
       with([=](RegressCase* n) { KeepOutputs(&n->net.layers.front(), FirstN(o)); });
     }
   }
+  // Modes to their plainest: the narrow weights are valid int8 weights, and
+  // the dense array computes what the sparse engine does.
+  if (l.precision != Precision::kA8W8) {
+    with([](RegressCase* n) {
+      n->net.layers.front().precision = Precision::kA8W8;
+    });
+  }
+  if (l.engine == LayerEngine::kSparse) {
+    with([](RegressCase* n) {
+      n->net.layers.front().engine = LayerEngine::kDense;
+    });
+  }
   if (c.hw.dram_stall > 0) {
     with([](RegressCase* n) { n->hw.dram_stall = 0; });
   }
@@ -225,6 +295,7 @@ RegressCase DrawCase(uint64_t seed, const RegressDims& dims) {
     c.hw.dram_stall = t.stall;
   }
   c.hw.dram_stall_seed = seed + 1;
+  if (dims.modes) DrawModes(seed, &c);
   return c;
 }
 
@@ -313,7 +384,15 @@ RegressCase Shrink(const RegressCase& c,
 }
 
 std::string DescribeCase(const RegressCase& c) {
-  return DescribeLayer(c.net) + " on " + c.hw.BuildName() + ", " +
+  const Layer& l = c.net.layers.front();
+  std::string engine;
+  if (l.engine == LayerEngine::kSparse) {
+    size_t nz = 0;
+    for (int8_t v : l.weights.data) nz += v != 0;
+    engine = " sparse engine (" + std::to_string(nz) + " of " +
+             std::to_string(l.weights.size()) + " weights non-zero)";
+  }
+  return DescribeLayer(c.net) + engine + " on " + c.hw.BuildName() + ", " +
          c.hw.TimingString();
 }
 
@@ -355,6 +434,13 @@ void WriteCaseYaml(const RegressCase& c, const std::string& dir) {
       << "    groups: " << g.groups << "\n";
   } else {
     y << "    type: fc\n    out_features: " << l.weights.dim(0) << "\n";
+  }
+  if (l.precision != Precision::kA8W8) {
+    y << "    precision: " << PrecisionName(l.precision) << "\n";
+  }
+  if (l.engine != LayerEngine::kAuto) {
+    y << "    engine: "
+      << (l.engine == LayerEngine::kSparse ? "sparse" : "dense") << "\n";
   }
   y << "    weights: {npy: weights.npy}\n";
   if (!l.bias.empty()) y << "    bias: {npy: bias.npy}\n";

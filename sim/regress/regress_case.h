@@ -26,15 +26,20 @@ struct RegressCase {
   HwConfig hw;
 };
 
-// The dimensions a case draws. Extension point: precision and sparsity modes
-// add their draws here (and to DrawCase) as they land, each behind a flag so
-// that a seed keeps naming the same case when a flag is off.
+// The dimensions a case draws. The modes (precision, sparsity) are drawn
+// from their own stream of the seed after the layer, so a seed names the same
+// layer shape with `modes` on or off.
 struct RegressDims {
   int rows = 4;  // the array build
   int cols = 4;
   int dram_bits = 128;
   int max_channels = 24;  // per layer; larger arrays want more
   bool dram_timing = true;  // latency 1..63 and 0..35% stalls from the seed
+  // One case in five a narrow precision the array runs (PrecisionOnAccelerator,
+  // weights redrawn in its range); one in five pruned weights (density 0,
+  // one non-zero, 5%..100%), half of those with about half of the activations
+  // zero, on the sparse engine where it can take the layer.
+  bool modes = true;
 };
 
 RegressCase DrawCase(uint64_t seed, const RegressDims& dims);

@@ -59,6 +59,7 @@ struct Options {
   std::string plugin;
   int shrink_runs = 400;
   int bundles = 1;  // failures per worker that are shrunk and bundled
+  bool plain = false;  // no precision / sparsity draws (RegressDims::modes)
   // replay
   std::string yaml;
   uint64_t seed = 1;
@@ -210,7 +211,8 @@ int Work(const std::vector<uint64_t>& seeds, const Options& o,
 }
 
 int RunRegression(const Options& o) {
-  const RegressDims dims = ParseArray(o.array);
+  RegressDims dims = ParseArray(o.array);
+  dims.modes = !o.plain;
   uint64_t shard = 0, shards = 1;
   ParseShard(o.shard, &shard, &shards);
   if (o.jobs < 1) throw InputError("--jobs: expected >= 1");
@@ -387,6 +389,8 @@ int main(int argc, char** argv) {
                   "Most RTL runs spent shrinking one failure (default 400)");
   run->add_option("--bundles", o->bundles,
                   "Failures per worker shrunk and bundled (default 1)");
+  run->add_flag("--plain", o->plain,
+                "Int8 dense layers only (no precision or sparsity draws)");
   run->add_option("--plugin", o->plugin, "RTL plugin .so (testing)")->group("");
   CLI::App* replay =
       app.add_subcommand("replay", "Rerun a repro bundle's case.yaml");
