@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "golden/precision.h"
 #include "sim/localize.h"
 #include "sim/network_yaml.h"
 #include "sim/regress/regress_case.h"
@@ -148,6 +149,42 @@ class RegressTest : public ::testing::Test {
   void TearDown() override { fs::remove_all(dir_); }
   fs::path dir_;
 };
+
+// The mode draws reach every mode: narrow precisions the array builds, and
+// pruned layers that the compiler really puts on the sparse engine (among
+// them all-zero weights and a single non-zero); `modes = false` leaves every
+// seed's layer int8 and dense, with the same shape.
+TEST(RegressDraw, ModesReachNarrowPrecisionsAndTheSparseEngine) {
+  RegressDims dims;
+  std::set<std::string> precisions;
+  int sparse = 0, all_zero = 0, one_nz = 0;
+  for (uint64_t seed = 0; seed < 400; ++seed) {
+    const RegressCase c = DrawCase(seed, dims);
+    const Layer& l = c.net.layers.front();
+    precisions.insert(PrecisionName(l.precision));
+    RegressDims plain_dims = dims;
+    plain_dims.modes = false;
+    const RegressCase plain = DrawCase(seed, plain_dims);
+    const Layer& p = plain.net.layers.front();
+    EXPECT_EQ(p.precision, Precision::kA8W8);
+    EXPECT_EQ(p.engine, LayerEngine::kAuto);
+    EXPECT_EQ(p.weights.shape, l.weights.shape) << seed;
+    EXPECT_EQ(plain.net.input.shape, c.net.input.shape) << seed;
+    if (l.engine != LayerEngine::kSparse) continue;
+    const CompiledNetwork compiled = Compile(c.net, c.hw);
+    EXPECT_EQ(compiled.layers.front().engine, LayerEngine::kSparse) << seed;
+    ++sparse;
+    size_t nz = 0;
+    for (int8_t v : l.weights.data) nz += v != 0;
+    all_zero += nz == 0;
+    one_nz += nz == 1;
+  }
+  EXPECT_TRUE(precisions.count("a8w4")) << "no a8w4 case in 400 seeds";
+  EXPECT_TRUE(precisions.count("a8w2")) << "no a8w2 case in 400 seeds";
+  EXPECT_GE(sparse, 20);
+  EXPECT_GE(all_zero, 1);
+  EXPECT_GE(one_nz, 1);
+}
 
 TEST_F(RegressTest, InjectedFaultIsFoundShrunkLocalizedAndReplayed) {
   const std::string seeds = " run --count 40 --jobs 1 --out " + dir_.string();
