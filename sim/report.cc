@@ -97,15 +97,17 @@ void PrintReport(const RunReport& r, std::ostream& os) {
   head.push_back("compared");
   rows.push_back(head);
   for (const LayerReport& l : r.layers) {
-    // "dw": the depthwise unit did the layer's MACs (counter dw_useful_macs).
-    bool dw = false;
+    // "dw": the depthwise unit did the layer's MACs (counter dw_useful_macs);
+    // "sparse": the sparse engine did (it reads at least one header word).
+    bool dw = false, sparse = false;
     for (const auto& [name, s] : l.backends) {
       dw = dw || s.counters[kCtrDwUsefulMacs] > 0;
+      sparse = sparse || s.counters[kCtrSparseMetaWords] > 0;
     }
     std::vector<std::string> row = {
         l.name,
         l.type,
-        l.host ? "host" : (dw ? "dw" : "array"),
+        l.host ? "host" : (dw ? "dw" : (sparse ? "sparse" : "array")),
         l.mode.empty() ? "-" : l.mode,
         l.host ? "-" : std::to_string(l.macs),
         l.host ? "-" : std::to_string(l.dram_bytes)};

@@ -25,8 +25,8 @@ int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 // Rectangles of fewer pixels make a layer weight-bound (see the constructor).
 constexpr int kWeightBoundPixels = 16;
-constexpr int64_t kMinChunkLines = 256;
-constexpr int64_t kWeightBoundChunks = 8;
+constexpr int64_t kEdgeChunkLines = 256;
+constexpr int64_t kRampLines = 200;
 
 // An instruction under construction and the op indices it must wait for
 // (sw/lowering_common.h turns them into token flags).
@@ -112,9 +112,8 @@ SparseLowering::SparseLowering(const Layer& layer, const SparseConvShape& s,
     }
   }
 
-  // With few vectors per rectangle the weight stream dominates and the
-  // first chunk's LOAD is exposed: cap chunks at 1/8 of a tile's stream
-  // (>= 256 lines) so that the pipeline fills quickly.
+  // With few vectors per rectangle the weight stream dominates (see the
+  // chunking below).
   int max_pixels = 1;
   for (const Rect& rc : rects_) max_pixels = std::max(max_pixels, rc.pixels());
   const bool weight_bound = max_pixels < kWeightBoundPixels;
@@ -135,39 +134,62 @@ SparseLowering::SparseLowering(const Layer& layer, const SparseConvShape& s,
     }
     t.streams = PackSparse(dense.data(), t.n_cols, k_act_, t.n_cols, lanes);
     nonzeros_ += t.streams.nonzeros;
-    int64_t cap = wgt_half;
-    if (weight_bound) {
-      int64_t longest = 0;
-      for (const auto& l : t.streams.words) {
-        longest = std::max<int64_t>(longest, static_cast<int64_t>(l.size()));
+    // Weight-bound layers: the LOAD engine streams the chunks while the
+    // engine consumes them at about the same rate (one 16-bit word per lane
+    // and cycle either way), so the first Spmv waits for chunk 0 and the
+    // STOREs for the last Spmv. Chunk b holds at most kEdgeChunkLines +
+    // b * kRampLines words per lane (chunk b + 1 loads while chunk b runs;
+    // each chunk costs a drain and pads its lanes to its longest one), and
+    // the last chunk starts where at most kEdgeChunkLines words are left.
+    // Other layers fill half the WGT SRAM per chunk.
+    const int64_t lines_total = CeilDiv(k_act_, r);
+    std::vector<int64_t> line_words(static_cast<size_t>(lines_total * lanes), 0);
+    for (int64_t line = 0; line < lines_total; ++line) {
+      for (int p = 0; p < lanes; ++p) {
+        for (int kk = static_cast<int>(line * r);
+             kk < std::min<int64_t>(k_act_, (line + 1) * r); ++kk) {
+          line_words[line * lanes + p] += 1 + t.streams.col_words[p][kk];
+        }
       }
-      cap = std::min<int64_t>(
-          wgt_half, std::max<int64_t>(kMinChunkLines,
-                                      CeilDiv(longest, kWeightBoundChunks)));
+    }
+    // tail[line]: the longest lane's words from that line to the end.
+    std::vector<int64_t> tail(static_cast<size_t>(lines_total + 1), 0);
+    {
+      std::vector<int64_t> suffix(static_cast<size_t>(lanes), 0);
+      for (int64_t line = lines_total - 1; line >= 0; --line) {
+        for (int p = 0; p < lanes; ++p) {
+          suffix[p] += line_words[line * lanes + p];
+          tail[line] = std::max(tail[line], suffix[p]);
+        }
+      }
     }
     std::vector<int64_t> used(static_cast<size_t>(lanes), 0);
     Chunk ch;
-    for (int line = 0; line * r < k_act_; ++line) {
-      std::vector<int64_t> add(static_cast<size_t>(lanes), 0);
+    bool last_cut = !weight_bound;
+    for (int64_t line = 0; line < lines_total; ++line) {
+      const int64_t cap =
+          weight_bound
+              ? std::min<int64_t>(wgt_half,
+                                  kEdgeChunkLines +
+                                      kRampLines *
+                                          static_cast<int64_t>(t.chunks.size()))
+              : wgt_half;
       bool fits = (line * r - ch.k0) + r <= kMaxKCols;
       for (int p = 0; p < lanes; ++p) {
-        for (int kk = line * r; kk < std::min(k_act_, (line + 1) * r); ++kk) {
-          add[p] += 1 + t.streams.col_words[p][kk];
-        }
-        if (used[p] + add[p] > cap) fits = false;
+        if (used[p] + line_words[line * lanes + p] > cap) fits = false;
+      }
+      if (!last_cut && tail[line] <= kEdgeChunkLines) {
+        fits = false;
+        last_cut = true;
       }
       if (!fits && line * r > ch.k0) {
-        ch.k1 = line * r;
+        ch.k1 = static_cast<int>(line * r);
         t.chunks.push_back(ch);
         ch = Chunk();
-        ch.k0 = line * r;
+        ch.k0 = static_cast<int>(line * r);
         used.assign(static_cast<size_t>(lanes), 0);
       }
-      for (int p = 0; p < lanes; ++p) used[p] += add[p];
-      ch.lines = 0;
-      for (int p = 0; p < lanes; ++p) {
-        ch.lines = std::max<int>(ch.lines, static_cast<int>(used[p]));
-      }
+      for (int p = 0; p < lanes; ++p) used[p] += line_words[line * lanes + p];
     }
     ch.k1 = k_act_;
     t.chunks.push_back(ch);
@@ -361,7 +383,19 @@ std::vector<InstrWord> SparseLowering::Build(uint32_t wgt_addr,
                        b >= 2 ? block_op[b - 2] : -1);
   };
 
-  copy(LoadBuf::kParam, param_addr, 0, s_.cout, kParamBytes, -1);
+  // The PARAM records are needed only by the first STORE: they load just
+  // before the weights of the last block of the first output step (whose
+  // Spmv the STORE waits for), where a weight-bound layer's LOAD stream has
+  // gathered slack, instead of delaying the first Spmv by Cout records.
+  int param_block = 0;
+  while (param_block + 1 < nb && blocks[param_block + 1].step == 0) {
+    ++param_block;
+  }
+  int param_op = -1;
+  auto load_params = [&]() {
+    param_op = copy(LoadBuf::kParam, param_addr, 0, s_.cout, kParamBytes, -1);
+  };
+  if (param_block == 0) load_params();
   unit_load[0] = gather(rects_[0], 0, -1);
   load_weights(0);
   *spmv_cycles = 0;
@@ -383,6 +417,7 @@ std::vector<InstrWord> SparseLowering::Build(uint32_t wgt_addr,
     i.acc_gstride = rc.pixels();
     i.n_valid = t.n_cols;
     ops[op].need_load = std::max(wgt_load[b], unit_load[bl.unit]);
+    if (b == param_block) ops[op].need_load = std::max(ops[op].need_load, param_op);
     if (bl.chunk == 0 && bl.step >= 2) {
       ops[op].need_store = step_store[bl.step - 2];
     }
@@ -390,7 +425,10 @@ std::vector<InstrWord> SparseLowering::Build(uint32_t wgt_addr,
     unit_last[bl.unit] = op;
     *spmv_cycles += static_cast<uint64_t>(rc.pixels()) *
                     (5 + static_cast<uint64_t>(k.lines) + t.groups);
-    if (b + 1 < nb) load_weights(b + 1);
+    if (b + 1 < nb) {
+      if (b + 1 == param_block) load_params();
+      load_weights(b + 1);
+    }
     const bool first_of_unit = b == 0 || blocks[b - 1].unit != bl.unit;
     if (first_of_unit && bl.unit + 1 < static_cast<int>(rects_.size())) {
       const int u = bl.unit + 1;
