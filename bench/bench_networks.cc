@@ -98,9 +98,10 @@ std::vector<NetworkFigures> BenchNetworks(
     f.exact = true;
     std::printf("\n%s (%zu layers) on %s, accelerator layers:\n", name.c_str(),
                 runs.size(), hw.BuildName().c_str());
-    std::printf("%-16s %-18s %11s %9s %8s %8s %8s %8s %8s %6s %6s\n", "layer",
-                "shape", "MACs", "cycles", "MACs/cy", "util %", "allows %",
-                "of it %", "rd beats", "instrs", "exact");
+    std::printf("%-16s %-18s %11s %9s %8s %8s %8s %8s %8s %8s %6s %6s\n",
+                "layer", "shape", "MACs", "cycles", "MACs/cy", "util %",
+                "allows %", "of it %", "rd beats", "dw walk", "instrs",
+                "exact");
     for (size_t i = 0; i < runs.size(); ++i) {
       const LayerRun& r = runs[i];
       const bool exact = r.output.data == ref.at(r.name).data;
@@ -113,10 +114,13 @@ std::vector<NetworkFigures> BenchNetworks(
       f.useful_macs += useful;
       const double util = useful / (static_cast<double>(cycles) * pe);
       const double allows = ShapeAllows(l, hw);
-      // DRAM beats read and instructions: with the cycles, what binds it.
+      // DRAM beats read, the depthwise unit's walk cycles (one grid pixel
+      // per cycle, weight box reads included) and instructions: set against
+      // the cycles, they say what binds the layer.
       const ProgramStats st = AnalyzeProgram(compiled.layers[i].program, hw);
       std::printf(
-          "%-16s %-18s %11llu %9llu %8.2f %8.2f %8.2f %8.1f %8llu %6zu %6s\n",
+          "%-16s %-18s %11llu %9llu %8.2f %8.2f %8.2f %8.1f %8llu %8llu %6zu "
+          "%6s\n",
           r.name.c_str(), ShapeOf(l).c_str(),
           static_cast<unsigned long long>(r.macs),
           static_cast<unsigned long long>(cycles),
@@ -124,14 +128,15 @@ std::vector<NetworkFigures> BenchNetworks(
           100.0 * util / allows,
           static_cast<unsigned long long>(st.dram_read_bytes /
                                           hw.dram_beat_bytes()),
+          static_cast<unsigned long long>(st.dw_cycles),
           compiled.layers[i].program.size(), exact ? "yes" : "NO");
     }
-    std::printf("%-16s %-18s %11llu %9llu %8.2f %8.2f %8s %8s %8s %6s %6s\n",
+    std::printf("%-16s %-18s %11llu %9llu %8.2f %8.2f %8s %8s %8s %8s %6s %6s\n",
                 "network", "", static_cast<unsigned long long>(f.useful_macs),
                 static_cast<unsigned long long>(f.cycles),
                 static_cast<double>(f.useful_macs) / f.cycles,
                 100.0 * f.useful_macs / (static_cast<double>(f.cycles) * pe), "",
-                "", "", "", f.exact ? "yes" : "NO");
+                "", "", "", "", f.exact ? "yes" : "NO");
     out.push_back(f);
   }
   return out;
