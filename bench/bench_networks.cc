@@ -10,6 +10,7 @@
 #include "sim/network_yaml.h"
 #include "sim/rtl_device.h"
 #include "sw/compiler.h"
+#include "sw/cost_model.h"
 #include "sw/runtime.h"
 
 namespace sparq {
@@ -30,10 +31,28 @@ RunConfig LoadBenchNetwork(const std::string& name) {
                    name + "'");
 }
 
+bool IsDepthwise(const Layer& l) {
+  return l.kind == LayerKind::kConv && l.geom.groups > 1 &&
+         l.weights.dim(3) == 1;
+}
+
 // What the array's shape allows a layer: the fraction of the R x C MACs of
-// its K and N tiles that carry data, K = kh*kw*Cin_g, N = Cout_g.
+// its K and N tiles that carry data, K = kh*kw*Cin_g, N = Cout_g. A
+// depthwise layer runs on the depthwise unit (R lanes, kh*kw MACs each, one
+// input pixel per cycle): kh*kw/C of the array's MACs per cycle, times the
+// lanes its channels fill (N = Cout; R/2 channels fill all R lanes in pair
+// mode), divided by the input pixels per output (sy*sx).
 double ShapeAllows(const Layer& l, const HwConfig& hw) {
   int64_t k = 0, n = 0;
+  if (IsDepthwise(l)) {
+    const int64_t kh = l.weights.dim(1), kw = l.weights.dim(2);
+    n = l.weights.dim(0);
+    const bool pair = 2 * n == hw.rows && kw == 3 && l.geom.stride_w == 1;
+    const int64_t lanes = pair ? hw.rows : n;
+    return static_cast<double>(kh * kw) / hw.cols *
+           static_cast<double>(lanes) / (hw.rows * CeilDiv(lanes, hw.rows)) /
+           (l.geom.stride_h * l.geom.stride_w);
+  }
   if (l.kind == LayerKind::kConv) {
     k = static_cast<int64_t>(l.weights.dim(1)) * l.weights.dim(2) *
         l.weights.dim(3);
@@ -79,9 +98,10 @@ std::vector<NetworkFigures> BenchNetworks(
     f.exact = true;
     std::printf("\n%s (%zu layers) on %s, accelerator layers:\n", name.c_str(),
                 runs.size(), hw.BuildName().c_str());
-    std::printf("%-16s %-18s %11s %9s %8s %8s %8s %8s %6s\n", "layer", "shape",
-                "MACs", "cycles", "MACs/cy", "util %", "allows %",
-                "of it %", "exact");
+    std::printf("%-16s %-18s %11s %9s %8s %8s %8s %8s %8s %8s %6s %6s\n",
+                "layer", "shape", "MACs", "cycles", "MACs/cy", "util %",
+                "allows %", "of it %", "rd beats", "dw walk", "instrs",
+                "exact");
     for (size_t i = 0; i < runs.size(); ++i) {
       const LayerRun& r = runs[i];
       const bool exact = r.output.data == ref.at(r.name).data;
@@ -94,19 +114,29 @@ std::vector<NetworkFigures> BenchNetworks(
       f.useful_macs += useful;
       const double util = useful / (static_cast<double>(cycles) * pe);
       const double allows = ShapeAllows(l, hw);
-      std::printf("%-16s %-18s %11llu %9llu %8.2f %8.2f %8.2f %8.1f %6s\n",
-                  r.name.c_str(), ShapeOf(l).c_str(),
-                  static_cast<unsigned long long>(r.macs),
-                  static_cast<unsigned long long>(cycles),
-                  static_cast<double>(useful) / cycles, 100.0 * util,
-                  100.0 * allows, 100.0 * util / allows, exact ? "yes" : "NO");
+      // DRAM beats read, the depthwise unit's walk cycles (one grid pixel
+      // per cycle, weight box reads included) and instructions: set against
+      // the cycles, they say what binds the layer.
+      const ProgramStats st = AnalyzeProgram(compiled.layers[i].program, hw);
+      std::printf(
+          "%-16s %-18s %11llu %9llu %8.2f %8.2f %8.2f %8.1f %8llu %8llu %6zu "
+          "%6s\n",
+          r.name.c_str(), ShapeOf(l).c_str(),
+          static_cast<unsigned long long>(r.macs),
+          static_cast<unsigned long long>(cycles),
+          static_cast<double>(useful) / cycles, 100.0 * util, 100.0 * allows,
+          100.0 * util / allows,
+          static_cast<unsigned long long>(st.dram_read_bytes /
+                                          hw.dram_beat_bytes()),
+          static_cast<unsigned long long>(st.dw_cycles),
+          compiled.layers[i].program.size(), exact ? "yes" : "NO");
     }
-    std::printf("%-16s %-18s %11llu %9llu %8.2f %8.2f %8s %8s %6s\n", "network",
-                "", static_cast<unsigned long long>(f.useful_macs),
+    std::printf("%-16s %-18s %11llu %9llu %8.2f %8.2f %8s %8s %8s %8s %6s %6s\n",
+                "network", "", static_cast<unsigned long long>(f.useful_macs),
                 static_cast<unsigned long long>(f.cycles),
                 static_cast<double>(f.useful_macs) / f.cycles,
                 100.0 * f.useful_macs / (static_cast<double>(f.cycles) * pe), "",
-                "", f.exact ? "yes" : "NO");
+                "", "", "", "", f.exact ? "yes" : "NO");
     out.push_back(f);
   }
   return out;

@@ -25,6 +25,13 @@
 // An output pixel is written when the window's newest pixel (iy, ix) has
 // iy >= kh-1, ix >= kw-1 and the stride phase is zero in both directions.
 //
+// Pair mode (pair = 1): an ACT line holds two horizontally adjacent pixels of
+// R/2 channels and the grid's columns are such pairs; lane r < R/2 computes
+// channel r of the left output of a pair, lane r >= R/2 channel r - R/2 of
+// the right one, so R/2-channel layers use every lane. Each lane's three
+// kernel columns read half-columns h+1 .. h+3 of the window (h: the lane's
+// half), a fixed byte of one of the K window columns; kw = K, sx = 1.
+//
 // Tokens are taken together when all the head needs are available, so the
 // unit never holds one token while waiting for the other.
 //
@@ -100,6 +107,7 @@ module sparq_dw_unit #(
   logic [11:0] f_pad_top, f_valid_h;
   logic [3:0]  f_kh, f_kw, f_sy, f_sx;
   logic [1:0]  f_ch_shift;
+  logic        f_pair;
 
   assign f_opcode    = instr_data_i[sparq_isa_pkg::CommonOpcodeLsb +: sparq_isa_pkg::CommonOpcodeW];
   assign f_pop_prev  = instr_data_i[sparq_isa_pkg::CommonPopPrevLsb];
@@ -125,6 +133,7 @@ module sparq_dw_unit #(
   assign f_valid_h   = instr_data_i[sparq_isa_pkg::DwconvValidHLsb +: sparq_isa_pkg::DwconvValidHW];
   assign f_valid_w   = instr_data_i[sparq_isa_pkg::DwconvValidWLsb +: sparq_isa_pkg::DwconvValidWW];
   assign f_pad       = instr_data_i[sparq_isa_pkg::DwconvPadLsb +: sparq_isa_pkg::DwconvPadW];
+  assign f_pair      = instr_data_i[sparq_isa_pkg::DwconvPairLsb];
 
   // Bits that carry no DWCONV field.
   logic unused_instr;
@@ -151,6 +160,7 @@ module sparq_dw_unit #(
     logic [8:0]  x_lo, x_hi;   // ACT columns: grid columns [x_lo, x_hi)
     logic [7:0]  pad;
     logic        push_prev, push_next;
+    logic        pair;
   } attr_t;
   attr_t attr_d, attr_q;
 
@@ -185,6 +195,7 @@ module sparq_dw_unit #(
       attr_d.pad         = f_pad;
       attr_d.push_prev   = f_push_prev;
       attr_d.push_next   = f_push_next;
+      attr_d.pair        = f_pair;
     end
   end
 
@@ -414,16 +425,25 @@ module sparq_dw_unit #(
   localparam int SumW = 16 + $clog2(Taps + 1);
   logic [ArrayRows*32-1:0] sum;
 
+  localparam int Half = ArrayRows / 2;
+
   for (genvar r = 0; r < ArrayRows; r++) begin : g_mac
     logic [16*Taps-1:0]     prods;
     logic signed [SumW-1:0] acc;
     for (genvar t = 0; t < Taps; t++) begin : g_tap
-      // Window (j, i) meets box tap (K-1-j, K-1-i).
-      localparam int J = t / K;
-      localparam int I = t % K;
+      // Window row J meets box row K-1-J; box column X reads window column
+      // K-1-X, byte r (pair mode: half-column V of the window, oldest first).
+      localparam int J  = t / K;
+      localparam int X  = t % K;
+      localparam int V  = (r >= Half ? 1 : 0) + 1 + X;
+      localparam int IP = (V / 2 < K) ? K - 1 - V / 2 : 0;
+      localparam int BP = (V % 2) * Half + (Half > 0 ? r % Half : 0);
       logic signed [15:0] a, w;
-      assign a = 16'($signed(win_q[(J*K+I)*LineW + 8*r +: 8]));
-      assign w = 16'($signed(wgt_q[(K-1-J)*K + (K-1-I)][8*r +: 8]));
+      logic [7:0] a_norm, a_pair;
+      assign a_norm = win_q[(J*K+K-1-X)*LineW + 8*r +: 8];
+      assign a_pair = win_q[(J*K+IP)*LineW + 8*BP +: 8];
+      assign a = 16'($signed(attr_q.pair ? a_pair : a_norm));
+      assign w = 16'($signed(wgt_q[(K-1-J)*K + X][8*r +: 8]));
       assign prods[16*t +: 16] = a * w;
     end
     always_comb begin
@@ -489,6 +509,8 @@ module sparq_dw_unit #(
   `ASSERT(InstrIsDwconv, instr_valid_i |-> f_opcode == sparq_isa_pkg::OpDwconv)
   `ASSERT(KernelInRange, instr_valid_i |-> f_kh >= 4'd1 && 32'(f_kh) <= K && f_kw >= 4'd1 && 32'(f_kw) <= K)
   `ASSERT(GridInRange, instr_valid_i |-> 12'(f_kh) <= f_in_h && 8'(f_kw) <= f_in_w && 32'(f_in_w) <= MaxW)
+  `ASSERT(PairShape, instr_valid_i && f_pair |-> 32'(f_kw) == K && f_sx == 4'd1 &&
+                    f_ch_shift == 2'd0 && f_ch_off == 8'd0 && ArrayRows % 2 == 0)
   `ASSERT(StrideNonZero, instr_valid_i |-> f_sy != 4'd0 && f_sx != 4'd0)
   `ASSERT(ActInRange, act_re_o |-> 32'(cur_addr_q) < ActLines)
   `ASSERT(WgtInRange, wgt_re_o |-> 32'(attr_q.wgt_base) + 32'(wcnt_q) < WgtLines)

@@ -665,6 +665,13 @@ class ModelDevice final : public Device {
                        ", n_valid = " + std::to_string(i.n_valid) +
                        " select bytes or lanes beyond R = " + std::to_string(r));
     }
+    if (i.pair && (i.kw != kDwMaxKernel || i.sx != 1 || i.ch_shift != 0 ||
+                   i.ch_off != 0 || r % 2 != 0)) {
+      throw InstrFault("pair mode needs kw = " + std::to_string(kDwMaxKernel) +
+                       ", sx = 1, ch_shift = ch_off = 0 and an even R (kw = " +
+                       std::to_string(i.kw) + ", sx = " + std::to_string(i.sx) +
+                       ")");
+    }
     const int64_t outs = DwconvOutRows(i) * DwconvOutCols(i);
     const bool reads = i.valid_h > 0 && i.valid_w > 0;
     if (reads) {

@@ -142,6 +142,13 @@ DepthwiseLowering::DepthwiseLowering(const Layer& layer, const Shape& in,
   kw_ = layer.weights.dim(2);
   mult_ = cout_ / cin_;
   blocks_ = static_cast<int>(CeilDiv(cout_, hw.rows));
+  // Pair mode (R/2 channels, 3-wide SAME stride-1 rows, even width): each
+  // ACT line and ACC row carries two adjacent pixels, so every lane works.
+  const ConvGeometry& g = layer.geom;
+  pair_ = mult_ == 1 && 2 * cin_ == hw.rows && kw_ == kDwMaxKernel &&
+          g.stride_w == 1 && g.dilation_w == 1 && g.pad_left == 1 &&
+          g.pad_right == 1 && w_ % 2 == 0 && ow_ == w_;
+  records_ = pair_ ? hw.rows : cout_;
 }
 
 uint64_t DepthwiseLowering::weight_bytes() const {
@@ -149,7 +156,7 @@ uint64_t DepthwiseLowering::weight_bytes() const {
 }
 
 uint64_t DepthwiseLowering::param_bytes() const {
-  return static_cast<uint64_t>(cout_) * kParamBytes;
+  return static_cast<uint64_t>(records_) * kParamBytes;
 }
 
 // Block b: kBox lines of C bytes; line (ky + K - kh) * K + (kx + K - kw)
@@ -163,7 +170,7 @@ std::vector<uint8_t> DepthwiseLowering::PackWeights() const {
       for (int kx = 0; kx < kw_; ++kx) {
         const int line = b * kBox + (ky + k - kh_) * k + (kx + k - kw_);
         for (int lane = 0; lane < r; ++lane) {
-          const int o = b * r + lane;
+          const int o = pair_ ? lane % cout_ : b * r + lane;
           if (o >= cout_) break;
           out[static_cast<size_t>(line) * c + lane] =
               static_cast<uint8_t>(layer_.weights.at(o, ky, kx, 0));
@@ -174,7 +181,8 @@ std::vector<uint8_t> DepthwiseLowering::PackWeights() const {
   return out;
 }
 
-// One record per output channel: bias - in_zp * sum(w) (wrapping), M0, shift.
+// One record per output channel (pair mode: channels 0..Cout-1 twice, for
+// the left and the right pixel of an ACC row): bias - in_zp * sum(w) (wrapping), M0, shift.
 std::vector<uint8_t> DepthwiseLowering::PackParams() const {
   static_assert(kParamBiasBytes == sizeof(int32_t) &&
                     kParamMultBytes == sizeof(int32_t) &&
@@ -182,7 +190,8 @@ std::vector<uint8_t> DepthwiseLowering::PackParams() const {
                 "isa.def PARAM field sizes differ from the packing below");
   std::vector<uint8_t> out(param_bytes(), 0);
   const QuantParams& q = layer_.quant;
-  for (int o = 0; o < cout_; ++o) {
+  for (int rec = 0; rec < records_; ++rec) {
+    const int o = rec % cout_;
     int32_t sum = 0;
     for (int ky = 0; ky < kh_; ++ky) {
       for (int kx = 0; kx < kw_; ++kx) {
@@ -201,10 +210,10 @@ std::vector<uint8_t> DepthwiseLowering::PackParams() const {
                        " is not a TFLite quantized multiplier (expected 0 or "
                        "[2^30, 2^31) and a shift in [-31, 30])");
     }
-    uint8_t* rec = out.data() + static_cast<size_t>(o) * kParamBytes;
-    std::memcpy(rec + kParamBiasByte, &folded, kParamBiasBytes);
-    std::memcpy(rec + kParamMultByte, &mult, kParamMultBytes);
-    rec[kParamShiftByte] = static_cast<uint8_t>(static_cast<int8_t>(shift));
+    uint8_t* dst = out.data() + static_cast<size_t>(rec) * kParamBytes;
+    std::memcpy(dst + kParamBiasByte, &folded, kParamBiasBytes);
+    std::memcpy(dst + kParamMultByte, &mult, kParamMultBytes);
+    dst[kParamShiftByte] = static_cast<uint8_t>(static_cast<int8_t>(shift));
   }
   return out;
 }
@@ -218,13 +227,16 @@ std::vector<InstrWord> DepthwiseLowering::Emit(uint32_t wgt_addr,
                                                uint32_t param_addr) const {
   const int r = hw_.rows;
   const ConvGeometry& g = layer_.geom;
+  // In pair mode the x axis counts pixel pairs: a SAME 3-wide stride-1 row
+  // of w/2 pairs (the pad pair on each side is one pad pixel and one unused).
+  const int w_units = pair_ ? w_ / 2 : w_;
   Axis ay, ax;
   ay.out = oh_;
   ay.stride = g.stride_h;
   ay.dil = g.dilation_h;
   ay.pad = g.pad_top;
   ay.k = kh_;
-  ax.out = ow_;
+  ax.out = pair_ ? ow_ / 2 : ow_;
   ax.stride = g.stride_w;
   ax.dil = g.dilation_w;
   ax.pad = g.pad_left;
@@ -323,7 +335,7 @@ std::vector<InstrWord> DepthwiseLowering::Emit(uint32_t wgt_addr,
     return InBounds(grid_y0(p), ay.dil, ay.grid(p.ni), h_);
   };
   auto span_x = [&](const Piece& p) {
-    return InBounds(grid_x0(p), ax.dil, ax.grid(p.nj), w_);
+    return InBounds(grid_x0(p), ax.dil, ax.grid(p.nj), w_units);
   };
   auto emit_load = [&](size_t k, int need_dw) {
     const size_t before = ops.size();
@@ -344,20 +356,22 @@ std::vector<InstrWord> DepthwiseLowering::Emit(uint32_t wgt_addr,
       i.ix0 = grid_x0(p) + sx.lo * ax.dil;
       i.sy = ay.dil;
       i.sx = ax.dil;
+      if (pair_) {  // a line is two pixels: 2*Cin contiguous bytes
+        i.ix0 *= 2;
+        i.sx = 2;
+      }
       i.dy = i.dx = 1;
       i.h = h_;
       i.w = w_;
       i.pix_stride = cin_;
-      i.seg_bytes = std::min(r, cin_ - p.l * r);
+      i.seg_bytes = pair_ ? r : std::min(r, cin_ - p.l * r);
       i.pad = static_cast<uint8_t>(static_cast<int8_t>(layer_.quant.in_zp));
     }
-    // Weights and PARAM records: the first piece's blocks behind the first
-    // ACT fill (so it does not wait for the whole layer's), all the others
-    // in one run behind the second (few LOADs: each costs setup cycles).
+    // Weights and PARAM records: each piece's blocks behind its ACT fill,
+    // the first time a piece needs them, so that a DWCONV never waits for
+    // the constants of later blocks (plain copies: no LOAD setup cycles).
     // Each block has its own WGT lines and PARAM records: never overwritten.
-    int b0 = loaded, b1 = loaded;
-    if (k == 0) b1 = end_block(p);
-    if (k == 1) b1 = blocks_;
+    int b0 = loaded, b1 = std::max(loaded, end_block(p));
     if (b1 > b0) {
       loaded = b1;
       const int64_t box_bytes = static_cast<int64_t>(kBox) * hw_.cols;
@@ -365,7 +379,7 @@ std::vector<InstrWord> DepthwiseLowering::Emit(uint32_t wgt_addr,
                wgt_addr + static_cast<uint32_t>(b0 * box_bytes),
                static_cast<int64_t>(b0) * kBox,
                static_cast<int64_t>(b1 - b0) * kBox, hw_.cols);
-      const int c0 = b0 * r, c1 = std::min(cout_, b1 * r);
+      const int c0 = b0 * r, c1 = std::min(records_, b1 * r);
       EmitCopy(&ops, LoadBuf::kParam,
                param_addr + static_cast<uint32_t>(c0 * kParamBytes), c0,
                c1 - c0, kParamBytes);
@@ -416,8 +430,9 @@ std::vector<InstrWord> DepthwiseLowering::Emit(uint32_t wgt_addr,
       d.sx = ax.step();
       d.ch_shift = Log2(mult_);
       d.ch_off = (static_cast<int64_t>(b) * groups_per_block) % r;
-      const int n_valid = std::min(r, cout_ - b * r);
+      const int n_valid = pair_ ? r : std::min(r, cout_ - b * r);
       d.n_valid = n_valid;
+      d.pair = pair_ ? 1 : 0;
       const int dw_index = static_cast<int>(ops.size()) - 1;
       last_dw[k] = dw_index;
 
@@ -428,14 +443,15 @@ std::vector<InstrWord> DepthwiseLowering::Emit(uint32_t wgt_addr,
       StoreInstr& st = st_op.store;
       st.acc_base = acc_base;
       const int64_t oy = p.py + static_cast<int64_t>(ay.dil) * p.i0;
-      const int64_t ox = p.px + static_cast<int64_t>(ax.dil) * p.j0;
+      const int64_t ox = (p.px + static_cast<int64_t>(ax.dil) * p.j0) *
+                         (pair_ ? 2 : 1);
       st.dram_base = out_addr_ + p.n * out_image +
                      static_cast<uint64_t>((oy * ow_ + ox) * cout_) +
                      static_cast<uint64_t>(b) * r;
       st.ny = p.ni;
       st.nx = p.nj;
       st.row_stride = static_cast<int64_t>(ay.dil) * ow_ * cout_;
-      st.pix_stride = static_cast<int64_t>(ax.dil) * cout_;
+      st.pix_stride = static_cast<int64_t>(ax.dil) * cout_ * (pair_ ? 2 : 1);
       st.n_bytes = n_valid;
       st.param_base = static_cast<int64_t>(b) * r;
       st.out_zp = layer_.quant.out_zp;

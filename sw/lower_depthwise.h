@@ -29,7 +29,7 @@ class DepthwiseLowering {
                     const HwConfig& hw, uint32_t in_addr, uint32_t out_addr);
 
   uint64_t weight_bytes() const;  // DwMaxKernel^2 WGT lines per block
-  uint64_t param_bytes() const;   // one PARAM record per output channel
+  uint64_t param_bytes() const;   // one PARAM record per ACC column used
   std::vector<uint8_t> PackWeights() const;
   std::vector<uint8_t> PackParams() const;
   std::vector<InstrWord> Emit(uint32_t wgt_addr, uint32_t param_addr) const;
@@ -41,6 +41,8 @@ class DepthwiseLowering {
   int images_, h_, w_, cin_, oh_, ow_, cout_, kh_, kw_;
   int mult_;     // channel multiplier Cout / Cin
   int blocks_;   // output blocks of R channels
+  bool pair_;    // two pixels of R/2 channels per ACT line and ACC row
+  int records_;  // PARAM records (pair mode: the Cout records twice)
 };
 
 }  // namespace sparq

@@ -5,7 +5,10 @@
 // layers of ds_cnn_s and person_detect inside their whole networks. Every
 // output element is compared with golden's reference on the RTL and on the
 // machine model, every depthwise layer must really run as DWCONVs, and the
-// exact counters of the two executors must agree.
+// exact counters of the two executors must agree. Layers of R/2 channels
+// with a 3-wide SAME stride-1 row run in pair mode (two pixels per ACT line):
+// seeded random ones on the 4x4 RTL, and person_detect's op001 on the 16x16
+// machine model.
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -34,6 +37,14 @@ constexpr int kRandomLayers = 40;
 int CountDwconv(const std::vector<InstrWord>& program) {
   int n = 0;
   for (const InstrWord& w : program) n += OpcodeOf(w) == Opcode::kDwconv;
+  return n;
+}
+
+int CountPairDwconv(const std::vector<InstrWord>& program) {
+  int n = 0;
+  for (const InstrWord& w : program) {
+    n += OpcodeOf(w) == Opcode::kDwconv && DecodeDwconv(w).pair == 1;
+  }
   return n;
 }
 
@@ -133,6 +144,47 @@ void ExpectNetworkMatches(const Network& net, const HwConfig& hw) {
   }
 }
 
+// A random layer that pair mode takes on a 4x4 array: 2 channels, kw 3,
+// SAME and stride 1 along x, an even width; rows vary freely.
+Network RandomPairNetwork(uint32_t seed) {
+  SplitMix64 rng(seed * 104729u + 5u);
+  const int kh = RandInt(&rng, 1, 3);
+  ConvGeometry g;
+  g.groups = 2;
+  g.stride_h = RandInt(&rng, 1, 2);
+  g.dilation_h = g.stride_h == 1 && Coin(&rng, 0.3) ? 2 : 1;
+  g.pad_top = RandInt(&rng, 0, 2);
+  g.pad_bottom = RandInt(&rng, 0, 2);
+  g.pad_left = g.pad_right = 1;
+  int h = RandInt(&rng, 1, 17);
+  h = std::max(h, (kh - 1) * g.dilation_h + 1);
+  int w = 2 * RandInt(&rng, 1, 12);
+  if (seed % 4 == 3) w = 2 * RandInt(&rng, 63, 110);  // several column tiles
+  const int batch = seed % 5 == 2 ? 2 : 1;
+  Layer layer = RandomConvLayer(&rng, "layer", 2, 2, kh, 3, g);
+  return OneLayerNetwork(&rng, {batch, h, w, 2}, layer);
+}
+
+class RtlDepthwisePairTest : public ::testing::TestWithParam<int> {};
+
+TEST_P(RtlDepthwisePairTest, RandomPairLayerMatchesGoldenEveryElement) {
+  const uint32_t seed = static_cast<uint32_t>(GetParam());
+  const Network net = RandomPairNetwork(seed);
+  HwConfig hw = HwConfig::ForArray(4, 4);
+  const int latencies[] = {1, 7, 20, 63};
+  hw.dram_latency = latencies[seed % 4];
+  hw.dram_stall = seed % 3 == 0 ? 0.25 : 0.0;
+  hw.dram_stall_seed = seed + 1;
+  SCOPED_TRACE(Describe(net) + " on " + hw.BuildName() + ", " +
+               hw.TimingString());
+  const CompiledNetwork compiled = Compile(net, hw);
+  ASSERT_GT(CountPairDwconv(compiled.layers[0].program), 0)
+      << "the layer did not run in pair mode";
+  ExpectNetworkMatches(net, hw);
+}
+
+INSTANTIATE_TEST_SUITE_P(Seeds, RtlDepthwisePairTest, ::testing::Range(0, 16));
+
 class RtlDepthwiseTest : public ::testing::TestWithParam<int> {};
 
 TEST_P(RtlDepthwiseTest, RandomLayerMatchesGoldenEveryElement) {
@@ -160,7 +212,7 @@ TEST(RtlDepthwiseNetworkTest, DsCnnSMatchesGolden) {
   ExpectNetworkMatches(cfg.net, HwConfig::ForArray(4, 4));
 }
 
-TEST(RtlDepthwiseNetworkTest, PersonDetectMatchesGolden) {
+RunConfig PersonDetect() {
   const std::string model =
       std::string(SPARQ_SOURCE_DIR) + "/tests/data/tflite/person_detect.tflite";
   const fs::path dir = fs::temp_directory_path() /
@@ -168,12 +220,38 @@ TEST(RtlDepthwiseNetworkTest, PersonDetectMatchesGolden) {
   fs::remove_all(dir);
   WriteTfliteImport(ImportTflite(model, TfliteImportOptions{}), dir.string(),
                     "model.yaml");
-  const RunConfig cfg = LoadRunConfig((dir / "model.yaml").string());
+  RunConfig cfg = LoadRunConfig((dir / "model.yaml").string());
   fs::remove_all(dir);
+  return cfg;
+}
+
+TEST(RtlDepthwiseNetworkTest, PersonDetectMatchesGolden) {
+  const RunConfig cfg = PersonDetect();
   int depthwise = 0;
   for (const Layer& l : cfg.net.layers) depthwise += IsDepthwise(l);
   EXPECT_EQ(depthwise, 13);
   ExpectNetworkMatches(cfg.net, HwConfig::ForArray(4, 4));
+}
+
+// On 16 x 16, op001 (48x48x8, 3x3 SAME stride 1) runs in pair mode; the
+// machine model's whole network still equals golden.
+TEST(DepthwisePairModelTest, PersonDetectOn16x16UsesPairsAndMatchesGolden) {
+  const RunConfig cfg = PersonDetect();
+  const HwConfig hw = HwConfig::ForArray(16, 16);
+  const CompiledNetwork compiled = Compile(cfg.net, hw);
+  int pair_layers = 0;
+  for (const CompiledLayer& l : compiled.layers) {
+    pair_layers += CountPairDwconv(l.program) > 0;
+  }
+  EXPECT_EQ(pair_layers, 1);
+  const auto ref = RunNetworkReference(cfg.net);
+  auto model = MakeModelDevice(hw);
+  const std::vector<LayerRun> runs = RunNetwork(cfg.net, compiled, *model);
+  for (const LayerRun& r : runs) {
+    const CompareResult m = CompareTensors(ref.at(r.name), r.output);
+    EXPECT_TRUE(m.ok()) << DescribeMismatch(r.name, m);
+    EXPECT_EQ(m.compared, ref.at(r.name).size()) << r.name;
+  }
 }
 
 }  // namespace
