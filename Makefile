@@ -23,10 +23,10 @@
 #   make lint    verilator --lint-only -Wall on every RTL module, and an
 #                Icarus (iverilog -g2012) compile of sparq_top
 #   make synth   Yosys synthesis of sparq_top: latch check, cells per module
-#   make sanitize  a build of its own (BUILD_SAN) with ASan + UBSan over the
-#                C++ code and the verilated 4x4 model's plugin: the unit tests,
-#                the bad-input corpus and a short RTL slice under it
-#   make fuzz    the libFuzzer harnesses (clang, BUILD_FUZZ), each run for
+#   make sanitize  a build of its own (BUILD_SAN, clang) with ASan + UBSan over
+#                the C++ code and the verilated 4x4 model's plugin: the unit
+#                tests, the bad-input corpus and a short RTL slice under it
+#   make fuzz    the libFuzzer harnesses (in BUILD_SAN too), each run for
 #                FUZZ_SECONDS (default 600) from its seed corpus in tests/fuzz/
 #   make clean   remove build outputs
 #
@@ -91,25 +91,32 @@ regress: deps configure
 	cmake --build $(BUILD) -j $(JOBS) --target sparq sparq_regress sparq_rtl_$(subst @,_,$(ARRAY))
 	$(BUILD)/sim/regress/sparq_regress run --count $(N) --first $(SEED0) --shard $(SHARD) --jobs $(JOBS) --array $(ARRAY) --out $(BUILD)/regress
 
-# Under ASan + UBSan: everything but the trainer's long runs and the
-# contract test (a CMake build of its own). The RTL slice is the 4x4 array's
-# end-to-end runs and its random layers.
+# One instrumented build (BUILD_SAN, clang 14, ASan + UBSan, libFuzzer's
+# coverage hooks) serves both `make sanitize` and `make fuzz`, so that CI
+# compiles the code twice (plain and instrumented), not three times.
 BUILD_SAN ?= build-sanitize
+SAN_CMAKE := -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSPARQ_SANITIZE=ON \
+  -DSPARQ_FUZZ=ON -DSPARQ_BUILD_RTL=ON -DSPARQ_RTL_CONFIGS="4x4" \
+  -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14
+
+# Under ASan + UBSan (halting on the first report): every test but the
+# trainer's long runs, the contract test (a CMake build of its own) and the
+# fuzzers (label fuzz). That includes the bad-input corpus and the RTL slice:
+# the 4x4 array's block tests, end-to-end runs and random layers.
 SAN_EXCLUDE ?= contract_follow_test|CompressRunTest|TrainTest|FashionMnist|RtlElabTest
 sanitize: deps
-	cmake -S . -B $(BUILD_SAN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSPARQ_SANITIZE=ON -DSPARQ_RTL_CONFIGS="4x4"
+	cmake -S . -B $(BUILD_SAN) $(SAN_CMAKE)
 	cmake --build $(BUILD_SAN) -j $(JOBS)
 	cd $(BUILD_SAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  ctest -j $(JOBS) --output-on-failure -E "$(SAN_EXCLUDE)"
+	  ctest -j $(JOBS) --output-on-failure -LE fuzz -E "$(SAN_EXCLUDE)"
 
-# libFuzzer harnesses (tests/fuzz), one after the other.
-BUILD_FUZZ ?= build-fuzz
+# libFuzzer harnesses (tests/fuzz), one after the other, in BUILD_SAN.
+BUILD_FUZZ ?= $(BUILD_SAN)
 FUZZ_SECONDS ?= 600
 FUZZERS ?= npy isa run_config recipe tflite
 fuzz: deps
-	cmake -S . -B $(BUILD_FUZZ) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSPARQ_FUZZ=ON \
-	  -DSPARQ_BUILD_RTL=OFF -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14
+	cmake -S . -B $(BUILD_FUZZ) $(SAN_CMAKE)
 	cmake --build $(BUILD_FUZZ) -j $(JOBS) --target $(addprefix fuzz_,$(FUZZERS))
 	@for f in $(FUZZERS); do \
 	  echo "fuzz: $$f for $(FUZZ_SECONDS) s"; \

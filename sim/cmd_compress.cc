@@ -13,6 +13,7 @@
 
 #include "golden/errors.h"
 #include "golden/npy.h"
+#include "sim/output_stage.h"
 #include "sim/report.h"
 
 namespace sparq {
@@ -79,29 +80,6 @@ int Limit(const std::string& flag, int v) {
   return v;
 }
 
-// --out is checked before training (which can take hours): a folder (made if
-// missing) in which files can be created.
-void ProbeOut(const std::string& out) {
-  std::error_code ec;
-  if (fs::exists(out, ec) && !fs::is_directory(out, ec)) {
-    throw InputError("--out " + out + ": expected a folder, got a file");
-  }
-  fs::create_directories(out, ec);
-  if (ec) {
-    throw InputError("--out " + out + ": cannot create the folder (" +
-                     ec.message() + ")");
-  }
-  const fs::path probe = fs::path(out) / ".sparq-probe";
-  {
-    std::ofstream f(probe);
-    if (!f) {
-      throw InputError("--out " + out + ": cannot create files there (" +
-                       std::strerror(errno) + ")");
-    }
-  }
-  fs::remove(probe, ec);
-}
-
 }  // namespace
 
 bool WriteCompressedModel(const CompressResult& result, const Recipe& recipe,
@@ -143,6 +121,14 @@ bool WriteCompressedModel(const CompressResult& result, const Recipe& recipe,
   return note.empty();
 }
 
+bool ExportCompressedModel(const CompressResult& result, const Recipe& recipe,
+                           int images, OutputStage* stage) {
+  const std::string tree = stage->BeginTree();
+  const bool yaml = WriteCompressedModel(result, recipe, tree, images);
+  stage->Commit();
+  return yaml;
+}
+
 void AddCompressCommand(CLI::App& app) {
   auto* cmd = app.add_subcommand("compress",
                                  "Compress the Fashion-MNIST baseline with a "
@@ -173,12 +159,16 @@ void AddCompressCommand(CLI::App& app) {
       r.test_limit = Limit("--test-limit", o->test_limit);
     }
     r.progress = !o->quiet;
-    // Everything is checked before training starts.
+    // Everything is checked before training starts, --out included (a
+    // folder, made if missing, in which files can be created). A failure
+    // or SIGINT/SIGTERM from here on leaves nothing behind.
     const std::string out = o->out.empty() ? "out/" + r.name : o->out;
     PreflightRecipe(r);
-    ProbeOut(out);
+    OutputStage stage;
+    stage.AddDir("--out", out, /*make_parents=*/true);
+    stage.Arm();
     const CompressResult result = RunRecipe(r);
-    const bool yaml = WriteCompressedModel(result, r, out, o->images);
+    const bool yaml = ExportCompressedModel(result, r, o->images, &stage);
     std::cout << FormatReport(result) << "\nwrote " << out << "/report.md";
     if (yaml) {
       std::cout << " and " << out << "/model.yaml (sparq run " << out

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "golden/compress/recipe.h"
+#include "sim/output_stage.h"
 
 namespace sparq {
 
@@ -21,6 +22,14 @@ void AddCompressCommand(CLI::App& app);
 // `sparq run` cannot execute.
 bool WriteCompressedModel(const CompressResult& result, const Recipe& recipe,
                           const std::string& dir, int images);
+
+// The export of `sparq compress`: writes WriteCompressedModel's files into
+// the tree of `stage` (AddDir'ed on the --out folder, armed) and commits
+// them together; a failure, or a SIGINT/SIGTERM during the export, leaves
+// the folder as it was (sim/output_stage.h). Returns WriteCompressedModel's
+// result.
+bool ExportCompressedModel(const CompressResult& result, const Recipe& recipe,
+                           int images, OutputStage* stage);
 
 }  // namespace sparq
 

@@ -10,6 +10,7 @@
 
 #include "golden/errors.h"
 #include "golden/network.h"
+#include "sim/output_stage.h"
 #include "sim/tflite/importer.h"
 
 namespace sparq {
@@ -57,9 +58,6 @@ void RunImport(const ImportOptions& o) {
     throw InputError("--name " + name +
                      ": expected a file name ending in .yaml");
   }
-  if (fs::exists(o.out) && !fs::is_directory(o.out)) {
-    throw InputError("--out " + o.out + ": expected a folder, got a file");
-  }
   TfliteImportOptions t = ToImporter(o.input);
   if (!o.array.empty()) {
     const size_t x = o.array.find('x');
@@ -75,10 +73,29 @@ void RunImport(const ImportOptions& o) {
     t.rows = std::stoi(o.array.substr(0, x));
     t.cols = std::stoi(o.array.substr(x + 1));
   }
+  // --out is probed before the import; the files are staged and committed
+  // together once the YAML loads back, so that a failure or a SIGINT leaves
+  // nothing (sim/output_stage.h).
+  OutputStage stage;
+  stage.AddDir("--out", o.out, /*make_parents=*/true);
+  stage.Arm();
   const TfliteImport model = ImportTflite(o.model, t);
-  WriteTfliteImport(model, o.out, name);
+  const std::string tree = stage.BeginTree();
+  WriteTfliteImport(model, tree, name);
   const std::string yaml = (fs::path(o.out) / name).string();
-  const RunConfig cfg = CheckImported(o.model, yaml);
+  RunConfig cfg;
+  try {
+    cfg = CheckImported(o.model, (fs::path(tree) / name).string());
+  } catch (const InputError& e) {
+    // Named where the YAML would have been written, not the stage.
+    std::string m = e.what();
+    const std::string staged = (fs::path(tree) / name).string();
+    for (size_t at; (at = m.find(staged)) != std::string::npos;) {
+      m.replace(at, staged.size(), yaml);
+    }
+    throw InputError(m);
+  }
+  stage.Commit();
   size_t host = 0;
   for (const Layer& l : cfg.net.layers) host += IsHostLayer(l.kind);
   std::cout << "sparq import: wrote " << yaml << ": " << cfg.net.layers.size()

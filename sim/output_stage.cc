@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <stdexcept>
 
 #include "golden/errors.h"
 
@@ -101,7 +102,8 @@ std::string OutputStage::AddFile(const std::string& flag,
   return staged;
 }
 
-void OutputStage::AddDir(const std::string& flag, const std::string& dir) {
+void OutputStage::AddDir(const std::string& flag, const std::string& dir,
+                         bool make_parents) {
   flag_dir_ = flag;
   std::error_code ec;
   if (fs::exists(dir, ec) && !fs::is_directory(dir, ec)) {
@@ -109,17 +111,30 @@ void OutputStage::AddDir(const std::string& flag, const std::string& dir) {
                      ": expected a folder (created if missing), got a file");
   }
   if (!fs::exists(dir, ec)) {
-    const fs::path parent = fs::path(dir).parent_path();
+    // The missing folders from the outermost in.
+    std::vector<fs::path> missing{fs::path(dir)};
+    if (make_parents) {
+      for (fs::path p = fs::path(dir).parent_path();
+           !p.empty() && !fs::exists(p, ec); p = p.parent_path()) {
+        missing.insert(missing.begin(), p);
+      }
+    }
+    const fs::path parent = missing.front().parent_path();
     if (!parent.empty() && !fs::is_directory(parent, ec)) {
       throw InputError(flag + " " + dir +
                        ": expected a folder in an existing folder, but " +
                        parent.string() + " is not a folder");
     }
-    if (::mkdir(dir.c_str(), 0755) != 0) {
-      throw InputError(flag + " " + dir + ": cannot create the folder (" +
-                       std::strerror(errno) + ")");
+    for (const fs::path& m : missing) {
+      if (::mkdir(m.c_str(), 0755) != 0) {
+        const std::string err = std::strerror(errno);
+        for (const std::string& d : created_dirs_) ::rmdir(d.c_str());
+        created_dirs_.clear();
+        throw InputError(flag + " " + dir + ": cannot create the folder " +
+                         m.string() + " (" + err + ")");
+      }
+      created_dirs_.insert(created_dirs_.begin(), m.string());
     }
-    created_dir_ = dir;
   }
   dir_ = dir;
   stage_dir_ = (fs::path(dir) / (".sparq-stage-" + Pid())).string();
@@ -134,7 +149,7 @@ void OutputStage::AddDir(const std::string& flag, const std::string& dir) {
 std::vector<std::string> OutputStage::DirsDeepestFirst() const {
   std::vector<std::string> dirs = sub_dirs_;
   if (!stage_dir_.empty()) dirs.push_back(stage_dir_);
-  if (!created_dir_.empty()) dirs.push_back(created_dir_);
+  dirs.insert(dirs.end(), created_dirs_.begin(), created_dirs_.end());
   return dirs;
 }
 
@@ -169,6 +184,40 @@ std::string OutputStage::AddDirFile(const std::string& relative) {
   return staged;
 }
 
+std::string OutputStage::BeginTree() {
+  if (stage_dir_.empty()) throw std::logic_error("BeginTree before AddDir");
+  sigset_t block;
+  sigemptyset(&block);
+  sigaddset(&block, SIGINT);
+  sigaddset(&block, SIGTERM);
+  ::sigprocmask(SIG_BLOCK, &block, nullptr);
+  tree_ = true;
+  return stage_dir_;
+}
+
+// Every file under the staging folder to the same place under dir_.
+void OutputStage::CommitTree(std::string* error) {
+  std::error_code ec;
+  std::vector<fs::path> staged;
+  for (auto it = fs::recursive_directory_iterator(stage_dir_, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (!it->is_directory(ec)) staged.push_back(it->path());
+  }
+  if (ec && error->empty()) {
+    *error = flag_dir_ + " " + dir_ + ": cannot list " + stage_dir_ + " (" +
+             ec.message() + ")";
+  }
+  for (const fs::path& f : staged) {
+    const fs::path target = fs::path(dir_) / f.lexically_relative(stage_dir_);
+    fs::create_directories(target.parent_path(), ec);
+    if (::rename(f.c_str(), target.c_str()) != 0 && error->empty()) {
+      *error = target.string() + ": cannot move " + f.string() +
+               " into place (" + std::strerror(errno) + ")";
+    }
+  }
+  fs::remove_all(stage_dir_, ec);
+}
+
 void OutputStage::Arm() {
   auto* l = new SignalList;
   for (const std::string& f : remove_files_) {
@@ -195,7 +244,19 @@ void OutputStage::Commit() {
   sigaddset(&block, SIGINT);
   sigaddset(&block, SIGTERM);
   ::sigprocmask(SIG_BLOCK, &block, nullptr);
+  // A SIGINT/SIGTERM held back while a tree was written: nothing is moved
+  // into place, and the signal then takes its default action.
+  sigset_t pending;
+  sigemptyset(&pending);
+  ::sigpending(&pending);
+  if (sigismember(&pending, SIGINT) == 1 ||
+      sigismember(&pending, SIGTERM) == 1) {
+    Abort();
+    throw InputError(flag_dir_ + " " + dir_ +
+                     ": interrupted by a signal, nothing written");
+  }
   std::string error;
+  if (tree_) CommitTree(&error);
   for (const Entry& e : files_) {
     const fs::path parent = fs::path(e.target).parent_path();
     std::error_code ec;
@@ -220,6 +281,8 @@ void OutputStage::Commit() {
 }
 
 void OutputStage::Abort() {
+  std::error_code ec;
+  if (tree_) fs::remove_all(stage_dir_, ec);
   for (const std::string& f : remove_files_) ::unlink(f.c_str());
   for (const std::string& d : DirsDeepestFirst()) ::rmdir(d.c_str());
   done_ = true;

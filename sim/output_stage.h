@@ -1,6 +1,7 @@
 // All outputs of one `sparq run` (JSON report, every .npy, the FST trace and
-// its .hier companion) are written under staged names next to their targets
-// and renamed into place together by Commit(). Adding a target probes it
+// its .hier companion) and of one `sparq compress` (a folder's tree) are
+// written under staged names next to their targets and renamed into place
+// together by Commit(). Adding a target probes it
 // (its folder exists, a file can be created there), so a bad output path is
 // an input error before anything runs. Until Commit(), an exception (the
 // destructor) or SIGINT/SIGTERM (Arm()) removes everything staged and every
@@ -31,10 +32,21 @@ class OutputStage {
   std::string AddFile(const std::string& flag, const std::string& target,
                       const std::vector<std::string>& companions = {},
                       bool optional = false);
-  // Stages folder `dir` (created if missing); AddDirFile then stages
+  // Stages folder `dir` (created if missing; its missing parents too when
+  // `make_parents`, else its parent must exist); AddDirFile then stages
   // `dir`/`relative` (one sub-folder level, e.g. "rtl/conv1.npy").
-  void AddDir(const std::string& flag, const std::string& dir);
+  void AddDir(const std::string& flag, const std::string& dir,
+              bool make_parents = false);
   std::string AddDirFile(const std::string& relative);
+
+  // For outputs whose names are known only once they are written (`sparq
+  // compress`): blocks SIGINT/SIGTERM again and returns the staging folder
+  // of AddDir's `dir`, in which the caller writes any tree of files.
+  // Commit() moves every file of that tree to the same place under `dir`;
+  // a signal that arrived meanwhile makes Commit() remove the tree instead
+  // and then take its default action, and an exception (the destructor)
+  // removes it: an interrupted or failed export leaves nothing.
+  std::string BeginTree();
 
   // Installs the SIGINT/SIGTERM handler that removes what is staged and
   // re-raises the signal. Call after the last Add*. From construction to
@@ -60,7 +72,11 @@ class OutputStage {
   // first.
   std::vector<std::string> remove_files_;
   std::vector<std::string> sub_dirs_;  // of stage_dir_
-  std::string created_dir_;            // dir_ when this stage created it
+  // Folders this stage created (dir_ and, with make_parents, its missing
+  // parents), deepest first.
+  std::vector<std::string> created_dirs_;
+  bool tree_ = false;  // BeginTree() was called
+  void CommitTree(std::string* error);
   std::vector<std::string> DirsDeepestFirst() const;
   sigset_t old_mask_;  // the signal mask before the stage blocked signals
   bool armed_ = false;

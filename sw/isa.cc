@@ -388,6 +388,23 @@ Opcode OpcodeOf(const InstrWord& w) {
   throw std::invalid_argument("unknown opcode " + std::to_string(op));
 }
 
+namespace {
+// " mode=A8W4" for a GEMM mode other than A8W8 (whose text stays as it
+// was), " mode=?N" for a code isa.def does not define.
+std::string GemmModeText(int64_t mode) {
+  switch (mode) {
+    case kGemmModeA8W8:
+      return "";
+    case kGemmModeA8W4:
+      return " mode=A8W4";
+    case kGemmModeA8W2:
+      return " mode=A8W2";
+    default:
+      return Format(" mode=?%" PRId64, mode);
+  }
+}
+}  // namespace
+
 std::string Disassemble(const InstrWord& w) {
   Opcode op;
   try {
@@ -417,7 +434,7 @@ std::string Disassemble(const InstrWord& w) {
                     i.act_base, i.act_stride, i.m_rows, i.wgt_base, i.acc_base,
                     i.accumulate ? "accumulate" : "overwrite", i.k_valid,
                     i.n_valid) +
-             Flags(i);
+             GemmModeText(i.mode) + Flags(i);
     }
     case Opcode::kStore: {
       const StoreInstr i = DecodeStore(w);
@@ -428,6 +445,7 @@ std::string Disassemble(const InstrWord& w) {
                     i.acc_base, static_cast<uint64_t>(i.dram_base), i.ny, i.nx,
                     i.row_stride, i.pix_stride, i.n_bytes, i.param_base,
                     i.out_zp, i.act_min, i.act_max) +
+             (i.acc_shift != 0 ? Format(" shift=%" PRId64, i.acc_shift) : "") +
              Flags(i);
     }
     case Opcode::kSpmv: {

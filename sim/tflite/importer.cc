@@ -26,6 +26,17 @@
 namespace sparq {
 namespace {
 
+// Element i of an int64 vector. The verifier checks only the 4-byte
+// alignment of a vector's length, so in a crafted file the elements can sit
+// at a 4-byte boundary, where Vector<int64_t>::Get is a misaligned load
+// (UBSan, found by fuzz_tflite): read the bytes instead.
+int64_t Int64At(const flatbuffers::Vector<int64_t>& v,
+                flatbuffers::uoffset_t i) {
+  int64_t x;
+  std::memcpy(&x, v.Data() + static_cast<size_t>(i) * sizeof(x), sizeof(x));
+  return flatbuffers::EndianScalar(x);
+}
+
 namespace fs = std::filesystem;
 
 // Keeps a corrupt shape from allocating gigabytes.
@@ -230,7 +241,7 @@ ActQuant Importer::Activation(int t) const {
   }
   ActQuant a;
   a.scale = q->scale()->Get(0);
-  const int64_t zp = q->zero_point()->Get(0);
+  const int64_t zp = Int64At(*q->zero_point(), 0);
   if (!(a.scale > 0) || !std::isfinite(a.scale)) {
     FailTensor(t, "scale " + Real(a.scale) + " is not a positive number");
   }
@@ -261,7 +272,8 @@ std::vector<float> Importer::WeightScales(int t, int channels, int dim) const {
                       " along dimension " + std::to_string(dim) + ")");
   }
   if (q->zero_point()) {
-    for (int64_t zp : *q->zero_point()) {
+    for (flatbuffers::uoffset_t i = 0; i < q->zero_point()->size(); ++i) {
+      const int64_t zp = Int64At(*q->zero_point(), i);
       if (zp != 0) {
         FailTensor(t, "weight zero point " + std::to_string(zp) +
                           " (sparq needs symmetric weights, zero point 0)");

@@ -97,6 +97,10 @@ TEST_F(ImportCliTest, ArrayIsRecordedInTheYaml) {
           "' --array 3x4");
   EXPECT_EQ(r.code, 2);
   EXPECT_THAT(r.err, HasSubstr("hardware.array"));
+  // That import failed once its files were written (staged): none is left,
+  // and the message names the YAML where it would have been.
+  EXPECT_THAT(r.err, HasSubstr((dir_ / "bad" / "hello_world_int8.yaml").string()));
+  EXPECT_FALSE(fs::exists(dir_ / "bad"));
 }
 
 TEST_F(ImportCliTest, RunTakesATfliteWithAnInputNpy) {

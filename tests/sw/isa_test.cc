@@ -516,5 +516,25 @@ TEST(IsaTest, DisassemblerNamesLoadBuffersFromTheDefinition) {
   }
 }
 
+// The GEMM mode and the STORE's acc_shift show in the text when they are not
+// the A8W8 defaults (whose text stays as above); an undefined mode code too.
+TEST(IsaTest, DisassemblesGemmModeAndStoreShift) {
+  GemmInstr g;
+  g.m_rows = 1;
+  EXPECT_EQ(Disassemble(Encode(g)).find("mode="), std::string::npos);
+  g.mode = kGemmModeA8W4;
+  EXPECT_NE(Disassemble(Encode(g)).find(" nv=0 mode=A8W4"), std::string::npos)
+      << Disassemble(Encode(g));
+  g.mode = kGemmModeA8W2;
+  EXPECT_NE(Disassemble(Encode(g)).find(" mode=A8W2"), std::string::npos);
+  g.mode = 7;
+  EXPECT_NE(Disassemble(Encode(g)).find(" mode=?7"), std::string::npos);
+  StoreInstr s;
+  EXPECT_EQ(Disassemble(Encode(s)).find("shift="), std::string::npos);
+  s.acc_shift = 2;
+  EXPECT_NE(Disassemble(Encode(s)).find("] shift=2"), std::string::npos)
+      << Disassemble(Encode(s));
+}
+
 }  // namespace
 }  // namespace sparq
