@@ -140,10 +140,29 @@ clean:
 # part of `make test`:
 #   make train      retrain models/baseline (15 epochs, about 20 min on one core)
 #   make compress   apply RECIPE to the baseline; writes $(BUILD)/compress/<name>/
-#                   (model.yaml for `sparq run`, weights/, report.md)
+#                   (model.yaml for `sparq run`, model_a8w8.yaml, weights/,
+#                   report.md)
 RECIPE ?= models/recipes/combined.yaml
 
-.PHONY: train compress
+.PHONY: train compress plots plots-data
+
+# Plots of the compressed models (docs/compression.md, gnuplot from Debian):
+#   make plots-data  runs every PLOT_RECIPES model written by `make compress`
+#                    ($(BUILD)/compress/<recipe>/, or MODELS=...) on the
+#                    16x16 RTL in its modes and as int8, and writes
+#                    docs/plots/compression.dat (scripts/plots/collect.py)
+#   make plots       draws docs/plots/accuracy_vs_{bytes,cycles}.svg from it
+PLOT_RECIPES ?= int8 int4 ternary binary binary_act combined
+MODELS ?= $(BUILD)/compress
+
+plots-data: deps configure
+	cmake --build $(BUILD) -j $(JOBS) --target sparq sparq_rtl_16x16
+	scripts/plots/collect.py --sparq $(SPARQ) --models $(MODELS) \
+	  --out docs/plots/compression.dat $(PLOT_RECIPES)
+
+plots: deps
+	gnuplot -e "data='docs/plots/compression.dat'; outdir='docs/plots'" \
+	  scripts/plots/compression.gp
 
 train: deps configure
 	cmake --build $(BUILD) -j $(JOBS) --target sparq_train

@@ -124,15 +124,9 @@ Shape ParseShape(const std::string& path, const std::string& text) {
   return shape;
 }
 
-}  // namespace
-
-template <typename T>
-Tensor<T> LoadNpy(const std::string& path) {
-  return ParseNpy<T>(ReadInputFile(path, ".npy file", kMaxNpyFileBytes), path);
-}
-
-template <typename T>
-Tensor<T> ParseNpy(const std::string& bytes, const std::string& path) {
+// The header text of a .npy file's bytes and where its data starts.
+std::string ParseHeader(const std::string& bytes, const std::string& path,
+                        size_t* data_start) {
   if (bytes.size() < kMagicLen + 2 ||
       std::memcmp(bytes.data(), kMagic, kMagicLen) != 0) {
     Fail(path, "not a .npy file (bad magic; expected \\x93NUMPY)");
@@ -162,7 +156,22 @@ Tensor<T> ParseNpy(const std::string& bytes, const std::string& path) {
                    " bytes of preamble and header, found " +
                    std::to_string(bytes.size()));
   }
-  const std::string header = bytes.substr(header_start, header_len);
+  *data_start = header_start + header_len;
+  return bytes.substr(header_start, header_len);
+}
+
+}  // namespace
+
+std::string NpyDescr(const std::string& bytes, const std::string& path) {
+  size_t data_start = 0;
+  const std::string header = ParseHeader(bytes, path, &data_start);
+  return Unquote(HeaderField(path, header, "descr"));
+}
+
+template <typename T>
+Tensor<T> ParseNpy(const std::string& bytes, const std::string& path) {
+  size_t data_start = 0;
+  const std::string header = ParseHeader(bytes, path, &data_start);
 
   const std::string descr = Unquote(HeaderField(path, header, "descr"));
   const std::vector<std::string> accepted = DescrFor<T>();
@@ -192,7 +201,6 @@ Tensor<T> ParseNpy(const std::string& bytes, const std::string& path) {
                    " elements");
   }
   const size_t count = static_cast<size_t>(*elements);
-  const size_t data_start = header_start + header_len;
   const size_t expected = count * sizeof(T);
   const size_t found = bytes.size() - data_start;
   if (found < expected) {
@@ -210,6 +218,39 @@ Tensor<T> ParseNpy(const std::string& bytes, const std::string& path) {
   // .npy is little-endian, and so is every host sparq builds on.
   if (count) std::memcpy(t.data.data(), bytes.data() + data_start, expected);
   return t;
+}
+
+template <typename T>
+Tensor<T> LoadNpy(const std::string& path) {
+  return ParseNpy<T>(ReadInputFile(path, ".npy file", kMaxNpyFileBytes), path);
+}
+
+Tensor<int8_t> ParseNpyInt8(const std::string& bytes, const std::string& path) {
+  const std::string descr = NpyDescr(bytes, path);
+  if (descr != "<i2") {
+    for (const std::string& a : DescrFor<int8_t>()) {
+      if (descr == a) return ParseNpy<int8_t>(bytes, path);
+    }
+    Fail(path, "wrong dtype: found '" + descr +
+                   "', expected '|i1' (or '<i2' holding int8 values)");
+  }
+  const Tensor<int16_t> wide = ParseNpy<int16_t>(bytes, path);
+  Tensor<int8_t> t(wide.shape);
+  for (size_t i = 0; i < wide.data.size(); ++i) {
+    const int v = wide.data[i];
+    if (v < -128 || v > 127) {
+      Fail(path, "int16 element " + std::to_string(i) + " = " +
+                     std::to_string(v) + " is outside int8 (expected [-128, "
+                     "127] in an int16 tensor that holds int8 values)");
+    }
+    t.data[i] = static_cast<int8_t>(v);
+  }
+  return t;
+}
+
+Tensor<int8_t> LoadNpyInt8(const std::string& path) {
+  return ParseNpyInt8(ReadInputFile(path, ".npy file", kMaxNpyFileBytes),
+                      path);
 }
 
 template <typename T>
@@ -274,6 +315,8 @@ template Tensor<uint8_t> ParseNpy<uint8_t>(const std::string&,
 template Tensor<int32_t> ParseNpy<int32_t>(const std::string&,
                                            const std::string&);
 template Tensor<float> ParseNpy<float>(const std::string&, const std::string&);
+template Tensor<int16_t> ParseNpy<int16_t>(const std::string&,
+                                           const std::string&);
 template void SaveNpy<int8_t>(const std::string&, const Tensor<int8_t>&);
 template void SaveNpy<uint8_t>(const std::string&, const Tensor<uint8_t>&);
 template void SaveNpy<int32_t>(const std::string&, const Tensor<int32_t>&);

@@ -21,6 +21,18 @@ Tensor<T> LoadNpy(const std::string& path);
 template <typename T>
 Tensor<T> ParseNpy(const std::string& bytes, const std::string& path);
 
+// The dtype descriptor of a .npy file's bytes as written in its header
+// ('|i1', '|u1', '<i2', ...), for readers that accept more than one dtype.
+// Throws InputError("FILE: ...") for a bad preamble or header.
+std::string NpyDescr(const std::string& bytes, const std::string& path);
+
+// An int8 tensor from an int8 .npy or from an int16 ('<i2') one whose every
+// value lies in [-128, 127] (int16 is what many tools write for small
+// integers); any other dtype, or an int16 value outside int8, is an
+// InputError naming the file (and the first element outside the range).
+Tensor<int8_t> ParseNpyInt8(const std::string& bytes, const std::string& path);
+Tensor<int8_t> LoadNpyInt8(const std::string& path);
+
 // Writes atomically (temporary file + rename): no half-written file remains.
 template <typename T>
 void SaveNpy(const std::string& path, const Tensor<T>& t);

@@ -9,7 +9,7 @@ PKGS=(
   libeigen3-dev libyaml-cpp-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
   libgemmlowp-dev dataset-fashion-mnist zlib1g-dev
   libflatbuffers-dev flatbuffers-compiler
-  nlohmann-json3-dev clang-14 libfuzzer-14-dev
+  nlohmann-json3-dev clang-14 libfuzzer-14-dev gnuplot-nox
 )
 
 missing=()

@@ -9,11 +9,15 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <sstream>
+#include <vector>
 
 #include "golden/errors.h"
 #include "golden/npy.h"
+#include "golden/precision.h"
 #include "sim/output_stage.h"
+#include "sim/packed_npy.h"
 #include "sim/report.h"
 
 namespace sparq {
@@ -21,11 +25,48 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string YamlLayers(const CompressResult& r) {
+bool Narrow(const sparq::Layer& l) {
+  return PackedWeightsPerByte(l.precision) > 0;
+}
+
+// The weights' file under weights/: the packed form of a narrow layer
+// (sim/packed_npy.h) or int8; `int8` names the int8 copy of a narrow layer's
+// weights that model_a8w8.yaml reads.
+std::string WeightFile(const sparq::Layer& l, bool int8) {
+  return l.name + (int8 && Narrow(l) ? ".weights.i8.npy" : ".weights.npy");
+}
+
+// Every conv/fc layer's weights (packed for a narrow precision, plus an
+// int8 copy) and int32 bias.
+void SaveWeights(const Network& net, const std::string& dir) {
+  fs::create_directories(dir);
+  for (const sparq::Layer& l : net.layers) {
+    if (l.kind != LayerKind::kConv && l.kind != LayerKind::kFc) continue;
+    if (Narrow(l)) {
+      SaveNpy(dir + "/" + WeightFile(l, false),
+              PackWeightsNpy(l.precision, l.weights));
+    }
+    SaveNpy(dir + "/" + WeightFile(l, true), l.weights);
+    Tensor<int32_t> bias({static_cast<int>(l.bias.size())});
+    bias.data = l.bias;
+    SaveNpy(dir + "/" + l.name + ".bias.npy", bias);
+  }
+}
+
+// The layers of model.yaml, or with `int8` those of model_a8w8.yaml: the
+// same network with every layer in precision a8w8 (int8 copies of the
+// weights). An a1w1 layer is the same computation in a8w8 (its +-1 input has
+// zero point 0, so padded taps add 0 in both).
+std::string YamlLayers(const CompressResult& r, bool int8) {
   YAML::Emitter out;
   out << YAML::BeginSeq;
+  std::map<std::string, int> zp = {{"input", r.input_zero_point}};
   for (size_t i = 0; i < r.net.layers.size(); ++i) {
     const sparq::Layer& l = r.net.layers[i];
+    const int in_zp = zp.at(l.inputs[0]);
+    zp[l.name] = l.kind == LayerKind::kConv || l.kind == LayerKind::kFc
+                     ? l.quant.out_zp
+                     : in_zp;
     out << YAML::BeginMap << YAML::Key << "name" << YAML::Value << l.name;
     out << YAML::Key << "type" << YAML::Value << LayerKindName(l.kind);
     if (l.kind == LayerKind::kConv) {
@@ -53,10 +94,17 @@ std::string YamlLayers(const CompressResult& r) {
     if (l.kind == LayerKind::kConv || l.kind == LayerKind::kFc) {
       out << YAML::Key << "weights" << YAML::Value << YAML::Flow
           << YAML::BeginMap << YAML::Key << "npy" << YAML::Value
-          << "weights/" + l.name + ".weights.npy" << YAML::EndMap;
+          << "weights/" + WeightFile(l, int8) << YAML::EndMap;
       out << YAML::Key << "bias" << YAML::Value << YAML::Flow << YAML::BeginMap
           << YAML::Key << "npy" << YAML::Value
           << "weights/" + l.name + ".bias.npy" << YAML::EndMap;
+      if (!int8 && l.precision != Precision::kA8W8) {
+        out << YAML::Key << "precision" << YAML::Value
+            << PrecisionName(l.precision);
+      }
+      if (l.quant.in_zp != in_zp) {
+        out << YAML::Key << "input_zero_point" << YAML::Value << l.quant.in_zp;
+      }
       out << YAML::Key << "multiplier" << YAML::Value << YAML::Flow
           << l.quant.multiplier;
       out << YAML::Key << "shift" << YAML::Value << YAML::Flow << l.quant.shift;
@@ -82,51 +130,51 @@ int Limit(const std::string& flag, int v) {
 
 }  // namespace
 
-bool WriteCompressedModel(const CompressResult& result, const Recipe& recipe,
-                          const std::string& dir, int images) {
+void WriteCompressedModel(const CompressResult& result, const Recipe& recipe,
+                          const std::string& dir, int images, int rows,
+                          int cols) {
   fs::create_directories(dir);
-  SaveIntegerWeights(result.net, dir + "/weights");
+  SaveWeights(result.net, dir + "/weights");
   const Dataset test = LoadFashionMnist(recipe.data, "t10k", images);
   Tensor<int8_t> input({images, kImageSide, kImageSide, 1});
   for (size_t i = 0; i < input.data.size(); ++i) {
     input.data[i] = static_cast<int8_t>(static_cast<int>(test.pixels[i]) - 128);
   }
   SaveNpy(dir + "/input.npy", input);
-  std::string note;
-  if (std::find(result.binary_input.begin(), result.binary_input.end(), true) !=
-      result.binary_input.end()) {
-    // sparq run has no layer for binary activations: no model.yaml.
-    note =
-        "\nmodel.yaml not written: binary activations (A1W1) have no "
-        "accelerator mode yet; the integer accuracy above comes from "
-        "golden's XNOR-popcount kernel.\n";
-  } else {
+  const bool narrow = std::any_of(result.net.layers.begin(),
+                                  result.net.layers.end(), Narrow);
+  for (const bool int8 : {false, true}) {
+    if (int8 && !narrow) break;
     std::ostringstream y;
     y.precision(9);  // scales round-trip through float
     y << "# Written by `sparq compress` from recipe '" << recipe.name
-      << "' (Fashion-MNIST CNN).\n# Input: the first " << images
+      << "' (Fashion-MNIST CNN)"
+      << (int8 ? ", every layer in precision a8w8 (the int8 form of "
+                 "model.yaml, same outputs)"
+               : "")
+      << ".\n# Input: the first " << images
       << " test images, q = pixel - 128 (scale 1/255).\n"
-      << "hardware:\n  array: [16, 16]\n"
-      << "network:\n  name: " << recipe.name
+      << "hardware:\n  array: [" << rows << ", " << cols << "]\n"
+      << "network:\n  name: " << recipe.name << (int8 ? "_a8w8" : "")
       << "\n  input:\n    npy: input.npy\n"
       << "    zero_point: " << result.input_zero_point
       << "\n    scale: " << result.input_scale << "\nlayers:\n";
-    std::istringstream layers(YamlLayers(result));
+    std::istringstream layers(YamlLayers(result, int8));
     for (std::string line; std::getline(layers, line);)
       y << "  " << line << "\n";
-    WriteFileAtomically(dir + "/model.yaml", y.str());
+    WriteFileAtomically(dir + (int8 ? "/model_a8w8.yaml" : "/model.yaml"),
+                        y.str());
   }
-  WriteFileAtomically(dir + "/report.md",
-            "# sparq compress: " + recipe.name + "\n\n" + FormatReport(result));
-  return note.empty();
+  WriteFileAtomically(dir + "/report.md", "# sparq compress: " + recipe.name +
+                                              "\n\n" + FormatReport(result));
 }
 
-bool ExportCompressedModel(const CompressResult& result, const Recipe& recipe,
-                           int images, OutputStage* stage) {
+void ExportCompressedModel(const CompressResult& result, const Recipe& recipe,
+                           int images, int rows, int cols,
+                           OutputStage* stage) {
   const std::string tree = stage->BeginTree();
-  const bool yaml = WriteCompressedModel(result, recipe, tree, images);
+  WriteCompressedModel(result, recipe, tree, images, rows, cols);
   stage->Commit();
-  return yaml;
 }
 
 void AddCompressCommand(CLI::App& app) {
@@ -137,6 +185,7 @@ void AddCompressCommand(CLI::App& app) {
     std::string recipe, out;
     int train_limit = -1, test_limit = -1, images = 4;
     bool quiet = false;
+    std::vector<int> array = {16, 16};
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("recipe", o->recipe, "recipe YAML")->required();
@@ -150,6 +199,11 @@ void AddCompressCommand(CLI::App& app) {
   cmd->add_option("--images", o->images, "test images in the written input.npy")
       ->check(CLI::Range(1, 10000));
   cmd->add_flag("--quiet", o->quiet, "no progress output");
+  cmd->add_option("--array", o->array,
+                  "R C: the array size written into model.yaml (default 16 "
+                  "16; sparq run checks it)")
+      ->expected(2)
+      ->check(CLI::Range(1, 4096));
   cmd->callback([o, train_limit, test_limit]() {
     Recipe r = LoadRecipe(o->recipe);
     if (train_limit->count()) {
@@ -168,15 +222,10 @@ void AddCompressCommand(CLI::App& app) {
     stage.AddDir("--out", out, /*make_parents=*/true);
     stage.Arm();
     const CompressResult result = RunRecipe(r);
-    const bool yaml = ExportCompressedModel(result, r, o->images, &stage);
-    std::cout << FormatReport(result) << "\nwrote " << out << "/report.md";
-    if (yaml) {
-      std::cout << " and " << out << "/model.yaml (sparq run " << out
-                << "/model.yaml)";
-    } else {
-      std::cout << "; no model.yaml: binary activations have no accelerator "
-                   "mode yet";
-    }
+    ExportCompressedModel(result, r, o->images, o->array[0], o->array[1],
+                          &stage);
+    std::cout << FormatReport(result) << "\nwrote " << out << "/report.md and "
+              << out << "/model.yaml (sparq run " << out << "/model.yaml)";
     std::cout << "\n";
   });
 }

@@ -11,14 +11,17 @@
 #include <filesystem>
 #include <limits>
 #include <set>
+#include <type_traits>
 #include <sstream>
 
 #include "golden/checked.h"
 #include "golden/errors.h"
+#include "golden/input_file.h"
 #include "golden/npy.h"
 #include "golden/random.h"
 #include "golden/requant.h"
 #include "golden/yaml_reader.h"
+#include "sim/packed_npy.h"
 
 namespace sparq {
 namespace {
@@ -126,8 +129,15 @@ class Parser : public YamlReader {
   TensorQuant ParseQuant(const MapView& m, const TensorQuant& in,
                          const std::string& in_name, int channels,
                          QuantParams* q) const;
-  // The activation clamp for an output with zero point `zp` and `scale`.
+  // `precision:` (before the weights, whose .npy form depends on it), then
+  // the weights' range once they are read.
   void ParseLayerPrecision(const MapView& m, Layer* layer) const;
+  void CheckPrecisionRange(const MapView& m, const Layer& layer) const;
+  // conv / fc / depthwise weights: Source<int8_t>, or for a narrow precision
+  // also the packed uint8 form (sim/packed_npy.h).
+  Tensor<int8_t> WeightSource(const MapView& m, const Shape& shape,
+                              Precision p, const std::string& layout) const;
+  // The activation clamp for an output with zero point `zp` and `scale`.
   void ParseClamp(const MapView& m, int32_t zp, std::optional<double> scale,
                   int32_t* act_min, int32_t* act_max) const;
 
@@ -332,7 +342,11 @@ Tensor<T> Parser::FromNpy(const YAML::Node& n, const std::string& path,
   }
   Tensor<T> t;
   try {
-    t = LoadNpy<T>(p.lexically_normal().string());
+    if constexpr (std::is_same_v<T, int8_t>) {
+      t = LoadNpyInt8(p.lexically_normal().string());
+    } else {
+      t = LoadNpy<T>(p.lexically_normal().string());
+    }
   } catch (const InputError& e) {
     FailAt(n, path, e.what());
   }
@@ -480,7 +494,7 @@ void Parser::ParseNetwork(const YAML::Node& n, RunConfig* cfg) {
 }
 
 // `precision:` of a conv / fc layer (default a8w8). The accelerator runs
-// a8w8, a8w4 and a8w2; the weights must lie in the mode's range.
+// a8w8, a8w4 and a8w2; CheckPrecisionRange checks the weights once read.
 void Parser::ParseLayerPrecision(const MapView& m, Layer* layer) const {
   if (!m.Has("precision")) return;
   const YAML::Node n = m.Get("precision");
@@ -493,20 +507,76 @@ void Parser::ParseLayerPrecision(const MapView& m, Layer* layer) const {
   if (!PrecisionOnAccelerator(p)) {
     Fail(n, m.Path("precision"),
          "a precision the array runs in this build (a8w8, a8w4 or a8w2)",
-         "'" + name + "'");
+         "'" + name + "' in layer '" + layer->name + "'");
   }
+  layer->precision = p;
+}
+
+void Parser::CheckPrecisionRange(const MapView& m, const Layer& layer) const {
+  if (!m.Has("precision")) return;
+  const YAML::Node n = m.Get("precision");
+  const Precision p = layer.precision;
   int lo = 0, hi = 0;
   WeightRange(p, &lo, &hi);
-  const std::vector<int8_t>& w = layer->weights.data;
+  const std::vector<int8_t>& w = layer.weights.data;
   for (size_t i = 0; i < w.size(); ++i) {
     if (w[i] < lo || w[i] > hi) {
       Fail(n, m.Path("precision"),
            "weights in [" + std::to_string(lo) + ", " + std::to_string(hi) +
-               "] for " + name,
+               "] for " + PrecisionName(p),
            "weight " + std::to_string(i) + " = " + std::to_string(w[i]));
     }
   }
-  layer->precision = p;
+}
+
+Tensor<int8_t> Parser::WeightSource(const MapView& m, const Shape& shape,
+                                    Precision p,
+                                    const std::string& layout) const {
+  const YAML::Node n =
+      Need(m, "weights", "{npy: FILE} or {random: {seed, min, max}}");
+  const int per_byte = PackedWeightsPerByte(p);
+  if (per_byte == 0 || !n.IsMap() || !n["npy"] || n["random"]) {
+    return Source<int8_t>(n, m.Path("weights"), shape, -127, 127, false,
+                          layout);
+  }
+  const MapView src = Map(n, m.Path("weights"), {"npy", "random"});
+  const YAML::Node f = src.Get("npy");
+  const std::string fpath = src.Path("npy");
+  std::filesystem::path file(String(f, fpath));
+  if (file.is_relative() && !base_dir_.empty()) {
+    file = std::filesystem::path(base_dir_) / file;
+  }
+  const std::string name = file.lexically_normal().string();
+  std::string descr;
+  Tensor<uint8_t> packed;
+  try {
+    const std::string bytes =
+        ReadInputFile(name, ".npy file", kMaxNpyFileBytes);
+    descr = NpyDescr(bytes, name);
+    if (descr == "|u1" || descr == "<u1" || descr == "u1") {
+      packed = ParseNpy<uint8_t>(bytes, name);
+    }
+  } catch (const InputError& e) {
+    FailAt(f, fpath, e.what());
+  }
+  if (descr == "|i1" || descr == "<i1" || descr == "i1" || descr == "<i2") {
+    return Source<int8_t>(n, m.Path("weights"), shape, -127, 127, false,
+                          layout);
+  }
+  if (packed.shape.empty()) {
+    Fail(f, fpath,
+         std::string("int8 ('|i1', or '<i2' holding int8 values) or packed "
+                     "uint8 ('|u1') weights for precision ") +
+             PrecisionName(p),
+         "dtype '" + descr + "' in " + name);
+  }
+  Tensor<int8_t> w(shape);
+  try {
+    w.data = UnpackWeightsNpy(p, packed, NumElements(shape));
+  } catch (const InputError& e) {
+    FailAt(f, fpath, name + ": " + e.what() + layout);
+  }
+  return w;
 }
 
 void Parser::ParseClamp(const MapView& m, int32_t zp,
@@ -733,10 +803,9 @@ void Parser::ParseConv(const MapView& m, const Shape& in, Layer* layer,
   *out = ConvOutShape(in, k, g, cout);
   CheckLayerSize(m.node(), m.path(), *out,
                  static_cast<uint64_t>(k.h) * k.w * (cin / groups));
-  layer->weights = Source<int8_t>(
-      Need(m, "weights", "{npy: FILE} or {random: {seed, min, max}}"),
-      m.Path("weights"), wshape, -127, 127, false,
-      " (OHWI: out_channels, kh, kw, in_channels/groups)");
+  layer->weights =
+      WeightSource(m, wshape, layer->precision,
+                   " (OHWI: out_channels, kh, kw, in_channels/groups)");
   ParseConvBias(m, cout, " (out_channels)", layer);
   ParseEngine(m, layer);
 }
@@ -750,9 +819,8 @@ void Parser::ParseFc(const MapView& m, const Shape& in, Layer* layer,
   CheckWeightShape(m, {nout, features});
   *out = {in[0], nout};
   CheckLayerSize(m.node(), m.path(), *out, static_cast<uint64_t>(features));
-  layer->weights = Source<int8_t>(
-      Need(m, "weights", "{npy: FILE} or {random: {seed, min, max}}"),
-      m.Path("weights"), {nout, features}, -127, 127, false,
+  layer->weights = WeightSource(
+      m, {nout, features}, layer->precision,
       " ([out_features, in_features], in_features = " +
           std::to_string(features) + " flattened NHWC)");
   ParseEngine(m, layer);
@@ -812,9 +880,8 @@ void Parser::ParseDepthwise(const MapView& m, const Shape& in, Layer* layer,
   CheckWeightShape(m, {1, k.h, k.w, cout});
   *out = ConvOutShape(in, k, g, cout);
   CheckLayerSize(m.node(), m.path(), *out, static_cast<uint64_t>(k.h) * k.w);
-  const Tensor<int8_t> tfl = Source<int8_t>(
-      Need(m, "weights", "{npy: FILE} or {random: {seed, min, max}}"),
-      m.Path("weights"), {1, k.h, k.w, cout}, -127, 127, false,
+  const Tensor<int8_t> tfl = WeightSource(
+      m, {1, k.h, k.w, cout}, layer->precision,
       " (TFLite depthwise: 1, kh, kw, in_channels * channel_multiplier)");
   // Output channel o = c * multiplier + j reads input channel c, which is
   // group o / multiplier of the grouped conv: only the layout changes.
@@ -1111,17 +1178,19 @@ void Parser::ParseLayer(const YAML::Node& node, size_t index, RunConfig* cfg) {
   switch (layer.kind) {
     case LayerKind::kConv:
       need_rank4("a conv layer");
+      ParseLayerPrecision(m, &layer);
       if (type == "depthwise") {
         ParseDepthwise(m, in, &layer, &out);
       } else {
         ParseConv(m, in, &layer, &out);
       }
-      ParseLayerPrecision(m, &layer);
+      CheckPrecisionRange(m, layer);
       out_q = ParseQuant(m, in_q, layer.inputs[0], out[3], &layer.quant);
       break;
     case LayerKind::kFc:
-      ParseFc(m, in, &layer, &out);
       ParseLayerPrecision(m, &layer);
+      ParseFc(m, in, &layer, &out);
+      CheckPrecisionRange(m, layer);
       out_q = ParseQuant(m, in_q, layer.inputs[0], out[1], &layer.quant);
       break;
     case LayerKind::kMaxPool:

@@ -5,9 +5,11 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <stdexcept>
+#include <string>
 
-#include "golden/binary.h"
 #include "golden/compress/train.h"
+#include "golden/precision.h"
 #include "golden/requant.h"
 
 namespace sparq {
@@ -59,8 +61,25 @@ std::vector<Range> CalibrateRanges(Model& model, const Dataset& calib) {
   return ranges;
 }
 
+// The mode a layer's codes run in; binary weights on int8 activations are
+// ternary codes that never use 0.
+Precision PrecisionOf(WeightQuant q, bool binary_input) {
+  switch (q) {
+    case WeightQuant::kInt4:
+      return Precision::kA8W4;
+    case WeightQuant::kTernary:
+      return Precision::kA8W2;
+    case WeightQuant::kBinary:
+      return binary_input ? Precision::kA1W1 : Precision::kA8W2;
+    case WeightQuant::kFloat:
+    case WeightQuant::kInt8:
+      break;
+  }
+  return Precision::kA8W8;
+}
+
 Layer MakeWeightLayer(const WeightLayer& wl, const ActQuant& in,
-                      const ActQuant& out, bool relu,
+                      const ActQuant& out, bool relu, bool binary_input,
                       std::vector<float>* weight_scales) {
   Layer l;
   l.name = wl.name();
@@ -85,6 +104,7 @@ Layer MakeWeightLayer(const WeightLayer& wl, const ActQuant& in,
     l.weights = Tensor<int8_t>({outs, static_cast<int>(w.cols())});
   }
   l.weights.data = codes;
+  l.precision = PrecisionOf(mode, binary_input);
   l.bias.resize(static_cast<size_t>(outs));
   l.quant.in_zp = in.zero_point;
   l.quant.out_zp = out.zero_point;
@@ -104,6 +124,25 @@ Layer MakeWeightLayer(const WeightLayer& wl, const ActQuant& in,
                        &l.quant.shift[static_cast<size_t>(o)]);
   }
   return l;
+}
+
+// Requantization by exactly 2 plus 1, clamped to [-1, 1]: the sign of the
+// accumulator v (+1 for v >= 0), exact while 4|v| does not wrap int32.
+void MakeSignOutput(Layer* l) {
+  const int outs = l->weights.dim(0);
+  const int64_t k = static_cast<int64_t>(l->weights.size()) / outs;
+  const int64_t act = l->precision == Precision::kA1W1 ? 1 : 255;
+  int64_t bias = 0;
+  for (int32_t b : l->bias) bias = std::max<int64_t>(bias, std::llabs(b));
+  if (bias + k * act * 128 >= (int64_t{1} << 29)) {
+    throw std::logic_error("layer '" + l->name +
+                           "': a sign output needs accumulators below 2^29");
+  }
+  l->quant.multiplier.assign(static_cast<size_t>(outs), 1 << 30);
+  l->quant.shift.assign(static_cast<size_t>(outs), 2);
+  l->quant.out_zp = 1;
+  l->quant.act_min = -1;
+  l->quant.act_max = 1;
 }
 
 }  // namespace
@@ -132,7 +171,7 @@ QuantizedModel QuantizeModel(Model& model, const Dataset& calib) {
       const Range& r = ranges[static_cast<size_t>(range_at)];
       const ActQuant out = ChooseActQuant(r.lo, r.hi);
       std::vector<float> scales;
-      l = MakeWeightLayer(*wl, cur, out, relu, &scales);
+      l = MakeWeightLayer(*wl, cur, out, relu, binary_input, &scales);
       qm.weight_scales.push_back(std::move(scales));
       cur = out;
       if (relu) ++i;
@@ -170,6 +209,8 @@ QuantizedModel QuantizeModel(Model& model, const Dataset& calib) {
         for (size_t j = static_cast<size_t>(producer); j < k; ++j) {
           qm.act[j] = ActQuant{1.0f, 0};
         }
+      } else {
+        assert(false && "a sign without a conv/fc producing its input");
       }
       continue;
     }
@@ -181,71 +222,17 @@ QuantizedModel QuantizeModel(Model& model, const Dataset& calib) {
     }
     ++k;
   }
+  for (size_t j = 0; j < qm.net.layers.size(); ++j) {
+    if (qm.sign_output[j]) MakeSignOutput(&qm.net.layers[j]);
+  }
   return qm;
 }
 
 std::map<std::string, Tensor<int8_t>> RunQuantized(
     const QuantizedModel& qm, const Tensor<int8_t>& input) {
-  const bool any_binary =
-      std::find(qm.binary_input.begin(), qm.binary_input.end(), true) !=
-          qm.binary_input.end() ||
-      std::find(qm.sign_output.begin(), qm.sign_output.end(), true) !=
-          qm.sign_output.end();
-  if (!any_binary) {
-    Network net = qm.net;
-    net.input = input;
-    return RunNetworkReference(net);
-  }
-  std::map<std::string, Tensor<int8_t>> values;
-  values.emplace("input", input);
-  for (size_t k = 0; k < qm.net.layers.size(); ++k) {
-    const sparq::Layer& l = qm.net.layers[k];
-    const Tensor<int8_t>& in = values.at(l.inputs[0]);
-    if (!qm.binary_input[k] && !qm.sign_output[k]) {
-      values.emplace(l.name, RunLayerReference(l, {&in}));
-      continue;
-    }
-    Tensor<int32_t> acc;
-    if (qm.binary_input[k]) {
-      // Binarize: real >= 0 exactly when q >= the tensor's zero point.
-      const int zp = k == 0 ? kInputZeroPoint : qm.act[k - 1].zero_point;
-      Tensor<int8_t> signs(in.shape);
-      for (size_t i = 0; i < in.size(); ++i) {
-        signs.data[i] = in.data[i] >= zp ? 1 : -1;
-      }
-      Tensor<int8_t> weights = l.weights;
-      ConvGeometry geom = l.geom;
-      if (l.kind == LayerKind::kFc) {
-        // An fc is a 1x1 conv over a 1x1 image of all input features.
-        const int n = signs.dim(0);
-        signs.shape = {n, 1, 1, static_cast<int>(signs.size()) / n};
-        weights.shape = {l.weights.dim(0), 1, 1, l.weights.dim(1)};
-        geom = ConvGeometry{};
-      }
-      acc = BinaryConv2dAccXnor(signs, weights, geom);
-      const size_t outs = l.bias.size();
-      for (size_t i = 0; i < acc.size(); ++i) {
-        acc.data[i] = WrapAdd(acc.data[i], l.bias[i % outs]);
-      }
-      if (l.kind == LayerKind::kFc) acc.shape = {acc.dim(0), acc.dim(3)};
-    } else if (l.kind == LayerKind::kConv) {
-      acc = Conv2dAccInt32(in, l.weights, l.bias, l.geom, l.quant.in_zp);
-    } else {
-      acc = FullyConnectedAccInt32(in, l.weights, l.bias, l.quant.in_zp);
-    }
-    Tensor<int8_t> out;
-    if (qm.sign_output[k]) {
-      // The real output is a positive multiple of the accumulator.
-      out = Tensor<int8_t>(acc.shape);
-      for (size_t i = 0; i < acc.size(); ++i) {
-        out.data[i] = acc.data[i] >= 0 ? 1 : -1;
-      }
-    } else {
-      out = RequantizeTensor(acc, l.quant);
-    }
-    values.emplace(l.name, std::move(out));
-  }
-  return values;
+  Network net = qm.net;
+  net.input = input;
+  return RunNetworkReference(net);
 }
 
 double EvaluateInteger(const QuantizedModel& qm, const Dataset& ds, int batch) {

@@ -728,17 +728,6 @@ std::string FormatReport(const CompressResult& result) {
   return os.str();
 }
 
-void SaveIntegerWeights(const Network& net, const std::string& dir) {
-  std::filesystem::create_directories(dir);
-  for (const sparq::Layer& l : net.layers) {
-    if (l.kind != LayerKind::kConv && l.kind != LayerKind::kFc) continue;
-    SaveNpy(dir + "/" + l.name + ".weights.npy", l.weights);
-    Tensor<int32_t> bias({static_cast<int>(l.bias.size())});
-    bias.data = l.bias;
-    SaveNpy(dir + "/" + l.name + ".bias.npy", bias);
-  }
-}
-
 double TrainBaseline(const std::string& out_dir, const std::string& data,
                      int epochs, float lr, uint32_t seed, int train_limit) {
   const Dataset train = LoadFashionMnist(data, "train", train_limit);

@@ -113,9 +113,6 @@ CompressResult RunRecipe(const Recipe& recipe);
 // Markdown table of the rows, with the change against the first row.
 std::string FormatReport(const CompressResult& result);
 
-// Writes `dir`/<layer>.weights.npy (int8) and <layer>.bias.npy (int32) for
-// every conv and fc layer of the network.
-void SaveIntegerWeights(const Network& net, const std::string& dir);
 
 // Trains the baseline CNN as `make train` does and saves its float weights.
 // Returns the test accuracy.

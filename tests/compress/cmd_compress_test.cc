@@ -4,10 +4,13 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <map>
 
 #include "golden/compress/model_io.h"
 #include "golden/compress/train.h"
 #include "golden/errors.h"
+#include "golden/npy.h"
+#include "golden/precision.h"
 #include "sim/network_yaml.h"
 
 namespace sparq {
@@ -83,17 +86,34 @@ TEST_F(CompressRunTest, RejectsBadStepsBeforeTraining) {
   }
 }
 
+// Every output element of every layer of two networks on the same input.
+void ExpectSameOutputs(const Network& a_net, const Network& b_net) {
+  const auto a = RunNetworkReference(a_net);
+  const auto b = RunNetworkReference(b_net);
+  ASSERT_EQ(a_net.layers.size(), b_net.layers.size());
+  for (const sparq::Layer& l : a_net.layers) {
+    ASSERT_EQ(a.at(l.name).shape, b.at(l.name).shape) << l.name;
+    for (size_t i = 0; i < a.at(l.name).size(); ++i) {
+      ASSERT_EQ(a.at(l.name).data[i], b.at(l.name).data[i])
+          << l.name << " " << i;
+    }
+  }
+}
+
 // The written YAML must be accepted by `sparq run`'s parser and describe
-// exactly the network golden evaluated: every output element of every layer
-// is compared.
+// exactly the network golden evaluated, each layer in its precision (narrow
+// weights in their packed .npy form): every output element of every layer is
+// compared. model_a8w8.yaml is the same network in a8w8.
 TEST_F(CompressRunTest, WrittenModelIsTheNetworkSparqRunReads) {
   Recipe r = SmallRecipe(
       "  - {method: tucker2, layers: [conv2], ranks: [8, 16]}\n"
       "  - {method: svd, layers: [fc1], rank: 16}\n"
       "  - {method: nm, layers: [conv2_b], n: 2, m: 4}\n"
-      "  - {method: quantize, weights: int4, layers: [fc1_a]}\n");
+      "  - {method: quantize, weights: int4, layers: [fc1_a, conv2_c]}\n"
+      "  - {method: quantize, weights: ternary, layers: [fc2]}\n"
+      "  - {method: quantize, weights: binary, layers: [conv1]}\n");
   const CompressResult res = RunRecipe(r);
-  ASSERT_EQ(res.rows.size(), 5u);
+  ASSERT_EQ(res.rows.size(), 7u);
   EXPECT_EQ(res.rows[0].step, "baseline");
   EXPECT_LT(res.rows[1].conv_macs, res.rows[0].conv_macs);
   EXPECT_LT(res.rows[2].params, res.rows[1].params);
@@ -105,25 +125,40 @@ TEST_F(CompressRunTest, WrittenModelIsTheNetworkSparqRunReads) {
   Network mine = res.net;
   mine.input = cfg.net.input;
   ASSERT_EQ(mine.input.shape, (Shape{3, 28, 28, 1}));
-  const auto a = RunNetworkReference(mine);
-  const auto b = RunNetworkReference(cfg.net);
-  for (const sparq::Layer& l : res.net.layers) {
-    ASSERT_EQ(a.at(l.name).shape, b.at(l.name).shape) << l.name;
-    for (size_t i = 0; i < a.at(l.name).size(); ++i) {
-      ASSERT_EQ(a.at(l.name).data[i], b.at(l.name).data[i])
-          << l.name << " " << i;
+  ExpectSameOutputs(mine, cfg.net);
+  const std::map<std::string, Precision> narrow = {
+      {"fc1_a", Precision::kA8W4},
+      {"conv2_c", Precision::kA8W4},
+      {"fc2", Precision::kA8W2},
+      {"conv1", Precision::kA8W2}};  // binary weights on int8 activations
+  for (size_t i = 0; i < cfg.net.layers.size(); ++i) {
+    const sparq::Layer& l = cfg.net.layers[i];
+    if (IsHostLayer(l.kind)) continue;
+    const auto it = narrow.find(l.name);
+    const Precision want = it == narrow.end() ? Precision::kA8W8 : it->second;
+    EXPECT_EQ(l.precision, want) << l.name;
+    EXPECT_EQ(res.net.layers[i].precision, want) << l.name;
+    // Narrow weights are stored packed: 2 or 4 per byte.
+    if (want != Precision::kA8W8) {
+      const Tensor<uint8_t> packed =
+          LoadNpy<uint8_t>(out + "/weights/" + l.name + ".weights.npy");
+      const size_t k = want == Precision::kA8W4 ? 2 : 4;
+      EXPECT_EQ(packed.size(), (l.weights.size() + k - 1) / k) << l.name;
     }
   }
-  // fc1_a holds int4 codes; conv2_b is 2:4 sparse.
-  for (const sparq::Layer& l : cfg.net.layers) {
-    if (l.name == "fc1_a") {
-      for (int8_t w : l.weights.data) ASSERT_TRUE(w >= -8 && w <= 7);
-    }
+  const RunConfig int8 = LoadRunConfig(out + "/model_a8w8.yaml");
+  for (const sparq::Layer& l : int8.net.layers) {
+    EXPECT_EQ(l.precision, Precision::kA8W8) << l.name;
   }
+  ExpectSameOutputs(cfg.net, int8.net);
   EXPECT_TRUE(fs::exists(out + "/report.md"));
 }
 
-TEST_F(CompressRunTest, BinaryActivationsRunOnGoldenButWriteNoYaml) {
+// Binary activations: the conv whose output feeds the sign emits +-1 through
+// its requantization, and the binary fc runs in a1w1. model.yaml says so;
+// until the array runs a1w1, `sparq run` refuses it naming the file, the
+// layer and the field, and model_a8w8.yaml runs the same network in a8w8.
+TEST_F(CompressRunTest, BinaryActivationsExportInA1W1) {
   Recipe bad = SmallRecipe("  - {method: binary_activations, layers: [fc1]}\n");
   try {
     RunRecipe(bad);
@@ -143,14 +178,42 @@ TEST_F(CompressRunTest, BinaryActivationsRunOnGoldenButWriteNoYaml) {
   for (size_t i = 0; i < res.net.layers.size(); ++i) {
     if (res.binary_input[i]) {
       EXPECT_EQ(res.net.layers[i].name, "fc1");
+      EXPECT_EQ(res.net.layers[i].precision, Precision::kA1W1);
+      EXPECT_EQ(res.net.layers[i].quant.in_zp, 0);
       ++binary;
     }
   }
   EXPECT_EQ(binary, 1);
   EXPECT_GE(res.rows.back().int_acc, 0.0);
   const std::string out = (dir_ / "bin").string();
-  EXPECT_FALSE(WriteCompressedModel(res, r, out, 2));
-  EXPECT_FALSE(fs::exists(out + "/model.yaml"));
+  WriteCompressedModel(res, r, out, 2);
+  // 1 bit per weight.
+  EXPECT_EQ(LoadNpy<uint8_t>(out + "/weights/fc1.weights.npy").size(),
+            3136u * 128u / 8u);
+  const RunConfig int8 = LoadRunConfig(out + "/model_a8w8.yaml");
+  Network mine = res.net;
+  mine.input = int8.net.input;
+  ExpectSameOutputs(mine, int8.net);
+  // conv2 feeds the sign: its outputs are +-1.
+  const auto values = RunNetworkReference(mine);
+  for (int8_t v : values.at("conv2").data) ASSERT_TRUE(v == 1 || v == -1);
+  if (PrecisionOnAccelerator(Precision::kA1W1)) {
+    ExpectSameOutputs(mine, LoadRunConfig(out + "/model.yaml").net);
+  } else {
+    try {
+      LoadRunConfig(out + "/model.yaml");
+      FAIL() << "expected an InputError";
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find(
+                    "field 'layers[5].precision': expected a precision the "
+                    "array runs in this build"),
+                std::string::npos)
+          << e.what();
+      EXPECT_NE(std::string(e.what()).find("'a1w1' in layer 'fc1'"),
+                std::string::npos)
+          << e.what();
+    }
+  }
   EXPECT_TRUE(fs::exists(out + "/report.md"));
 }
 

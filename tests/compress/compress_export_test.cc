@@ -78,7 +78,7 @@ TEST_F(CompressExportTest, CommitsEveryFileTogetherAndMakesParents) {
   // Before the export only the (empty) staging folder exists.
   ASSERT_EQ(Tree(out).size(), 1u);
   EXPECT_EQ(Tree(out)[0].rfind(".sparq-stage-", 0), 0u);
-  ASSERT_TRUE(ExportCompressedModel(result_, recipe_, 2, &stage));
+  ExportCompressedModel(result_, recipe_, 2, 16, 16, &stage);
   EXPECT_EQ(Tree(out),
             (std::vector<std::string>{"input.npy", "model.yaml", "report.md",
                                       "weights", "weights/fc1.bias.npy",
@@ -98,7 +98,7 @@ TEST_F(CompressExportTest, FailureMidExportLeavesNothing) {
     OutputStage stage;
     stage.AddDir("--out", out.string(), /*make_parents=*/true);
     stage.Arm();
-    ExportCompressedModel(result_, recipe_, 2, &stage);
+    ExportCompressedModel(result_, recipe_, 2, 16, 16, &stage);
     FAIL() << "expected an InputError";
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("no-such-dataset"),
@@ -116,7 +116,7 @@ TEST_F(CompressExportTest, FailureMidExportLeavesNothing) {
     OutputStage stage;
     stage.AddDir("--out", kept.string(), /*make_parents=*/true);
     stage.Arm();
-    ExportCompressedModel(result_, recipe_, 2, &stage);
+    ExportCompressedModel(result_, recipe_, 2, 16, 16, &stage);
     FAIL() << "expected an InputError";
   } catch (const InputError&) {
   }
