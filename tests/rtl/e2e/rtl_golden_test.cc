@@ -19,6 +19,7 @@
 #include "sim/rtl_device.h"
 #include "sw/compiler.h"
 #include "sw/runtime.h"
+#include "tests/common/cmsis_cases.h"
 #include "tests/common/random_layers.h"
 
 namespace sparq {
@@ -147,6 +148,59 @@ INSTANTIATE_TEST_SUITE_P(
       return std::string(PrecisionName(std::get<0>(info.param))) + "_" +
              std::to_string(std::get<1>(info.param));
     });
+
+// The CMSIS-NN vectors with int8 activations (tests/data/cmsis_nn, expected
+// outputs from the TFLite interpreter) on the 4x4 RTL: the packed-int4-weight
+// cases (basic_int4, conv_2_int4, conv_3_int4, depthwise_int4_1,
+// fully_connected_int4, fully_connected_int4_2, kernel1x1_int4,
+// stride2pad1_int4) in A8W4, the int8 ones in A8W8; every output element
+// against TFLite's.
+class RtlCmsisCaseTest : public ::testing::TestWithParam<std::string> {};
+
+std::string CmsisDir() {
+  return std::string(SPARQ_SOURCE_DIR) + "/tests/data/cmsis_nn";
+}
+
+std::vector<std::string> CmsisInt8ActCases() {
+  std::vector<std::string> out;
+  for (const std::string& name : ListCmsisCases(CmsisDir())) {
+    if (LoadCmsisCase(CmsisDir(), name).act_bits == 8) out.push_back(name);
+  }
+  return out;
+}
+
+TEST_P(RtlCmsisCaseTest, MatchesTfliteEveryElement) {
+  const CmsisCase c = LoadCmsisCase(CmsisDir(), GetParam());
+  Network net;
+  net.name = c.name;
+  net.input = c.input8;
+  Layer l;
+  l.name = "layer";
+  l.kind = c.kind == "fc" ? LayerKind::kFc : LayerKind::kConv;
+  l.inputs = {"input"};
+  l.geom = c.geom;
+  l.weights = c.weights;
+  l.bias = c.bias32;
+  l.quant = c.q8;
+  l.precision = c.weight_bits == 4 ? Precision::kA8W4 : Precision::kA8W8;
+  net.layers.push_back(l);
+  HwConfig hw = HwConfig::ForArray(4, 4);
+  hw.dram_latency = 9;
+  hw.dram_stall = 0.1;
+  const CompiledNetwork compiled = Compile(net, hw);
+  auto rtl = MakeRtlDevice(hw, Patient());
+  const std::vector<LayerRun> runs = RunNetwork(net, compiled, *rtl);
+  ASSERT_EQ(runs.size(), 1u);
+  const CompareResult r = CompareTensors(c.output8, runs[0].output);
+  EXPECT_TRUE(r.ok()) << DescribeMismatch(c.name, r);
+  EXPECT_EQ(r.compared, c.output8.size());
+}
+
+INSTANTIATE_TEST_SUITE_P(Vectors, RtlCmsisCaseTest,
+                         ::testing::ValuesIn(CmsisInt8ActCases()),
+                         [](const ::testing::TestParamInfo<std::string>& i) {
+                           return i.param;
+                         });
 
 #ifdef SPARQ_TEST_RTL_32X32_256
 // A 32x32 array on a 256-bit port: 32-byte lines fill a beat, so every DRAM
