@@ -43,16 +43,25 @@ Network MakeLayer(bool fc, Precision p, uint64_t seed) {
     cout = 128;
   }
   net.name = l.name;
-  for (auto& v : net.input.data) v = static_cast<int8_t>(rng.Uniform(-128, 127));
+  // A4W4: int4 activations, zero points and outputs.
+  const bool a4 = p == Precision::kA4W4;
+  const int a_lo = a4 ? -8 : -128, a_hi = a4 ? 7 : 127;
+  for (auto& v : net.input.data) v = static_cast<int8_t>(rng.Uniform(a_lo, a_hi));
   for (auto& v : l.weights.data) v = static_cast<int8_t>(rng.Uniform(lo, hi));
   l.quant.in_zp = -3;
-  l.quant.out_zp = 5;
+  l.quant.out_zp = a4 ? 1 : 5;
+  if (a4) {
+    l.quant.act_min = -8;
+    l.quant.act_max = 7;
+  }
   const double k = static_cast<double>(l.weights.size()) / cout;
   const double w_rms = hi >= 127 ? 73.0 : hi >= 7 ? 4.6 : 0.8;
+  const double a_rms = a4 ? 4.6 : 74.0;
+  const double out_rms = a4 ? 4.0 : 40.0;
   for (int c = 0; c < cout; ++c) {
     int32_t m;
     int s;
-    QuantizeMultiplier(40.0 / (74.0 * w_rms * std::sqrt(k)), &m, &s);
+    QuantizeMultiplier(out_rms / (a_rms * w_rms * std::sqrt(k)), &m, &s);
     l.quant.multiplier.push_back(m);
     l.quant.shift.push_back(s);
   }
@@ -73,7 +82,8 @@ bool PrintModeTable(const HwConfig& hw) {
   for (bool fc : {false, true}) {
     uint64_t base_cycles = 0;
     for (Precision p :
-         {Precision::kA8W8, Precision::kA8W4, Precision::kA8W2}) {
+         {Precision::kA8W8, Precision::kA8W4, Precision::kA8W2,
+          Precision::kA4W4}) {
       const Network net = MakeLayer(fc, p, 11);
       const CompiledNetwork c = Compile(net, hw);
       const auto ref = RunNetworkReference(net);
@@ -100,7 +110,7 @@ bool PrintModeTable(const HwConfig& hw) {
   }
   std::printf(
       "(wgt / act bytes: DRAM beats read by the WGT / ACT loads, times the "
-      "beat size; A4W4, A1W1 and A16W8 are not built on the array yet)\n");
+      "beat size; A1W1 and A16W8 are not built on the array yet)\n");
   return all_exact;
 }
 

@@ -157,6 +157,15 @@ void CheckPrecision(const Layer& layer, const Tensor<int8_t>& input) {
                            " is outside precision a4w4 (expected [-8, 7])");
         }
       }
+      // The input zero point is also the pad nibble of a padded tap.
+      if (layer.quant.in_zp < -8 || layer.quant.in_zp > 7 ||
+          layer.quant.out_zp < -8 || layer.quant.out_zp > 7) {
+        throw InputError(what + ": zero points in " +
+                         std::to_string(layer.quant.in_zp) + ", out " +
+                         std::to_string(layer.quant.out_zp) +
+                         " leave int4 in precision a4w4 (expected within "
+                         "[-8, 7])");
+      }
       if (layer.quant.act_min < -8 || layer.quant.act_max > 7) {
         throw InputError(what + ": clamp [" +
                          std::to_string(layer.quant.act_min) + ", " +

@@ -404,7 +404,10 @@ module sparq_gemm_engine #(
                   acc_busy;
 
   assign evt_row_issued_o    = issue;
-  assign evt_lanes_lg_o      = src_attr.lanes_lg;
+  // MACs per PE of the issued row: the lanes, or two K elements in A4W4
+  // (the perf counters multiply R*C by 2^evt_lanes_lg_o).
+  assign evt_lanes_lg_o      = (src_attr.mode == 2'(sparq_isa_pkg::GemmModeA4W4)) ? 2'd1
+                                                                                  : src_attr.lanes_lg;
   assign evt_useful_macs_o   = issue ? 32'(src_attr.useful_macs) : 32'd0;
   assign evt_stall_load_o    = !issue && need_l2c;
   assign evt_stall_store_o   = !issue && !need_l2c && need_s2c;
@@ -417,7 +420,7 @@ module sparq_gemm_engine #(
   `ASSERT_STABLE(InstrStable, instr_valid_i, instr_ready_o, instr_data_i)
   `ASSERT(InstrIsGemm, instr_valid_i |-> f_opcode == sparq_isa_pkg::OpGemm)
   `ASSERT(MRowsNonZero, instr_valid_i |-> f_m_rows != 16'd0)
-  `ASSERT(ModeKnown, instr_valid_i |-> f_mode <= sparq_isa_pkg::GemmModeW'(sparq_isa_pkg::GemmModeA8W2))
+  `ASSERT(ModeKnown, instr_valid_i |-> f_mode <= sparq_isa_pkg::GemmModeW'(sparq_isa_pkg::GemmModeA4W4))
   `ASSERT(AccAligned, instr_valid_i |-> (f_acc_base & ((16'd1 << f_lanes_lg) - 16'd1)) == 16'd0)
   `ASSERT(WgtInRange, start |-> 32'(f_wgt_base) + ArrayRows <= WgtLines)
   `ASSERT(ActInRange, issue |-> src_act < ActLines)

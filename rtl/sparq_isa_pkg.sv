@@ -115,6 +115,8 @@ package sparq_isa_pkg;
   localparam int StoreActMaxW = 8;  // signed: clamp high
   localparam int StoreAccShiftLsb = 172;
   localparam int StoreAccShiftW = 2;  // log2 of the ACC rows between consecutive pixels (the GEMM mode's lanes)
+  localparam int StoreOutInt4Lsb = 174;
+  localparam int StoreOutInt4W = 1;  // 1: int4 output, two channels per byte (channel 2i low nibble); n_bytes counts channels, ceil(n_bytes/2) bytes are written
 
   // Spmv
   localparam int SpmvActBaseLsb = 8;
@@ -187,7 +189,7 @@ package sparq_isa_pkg;
   localparam logic [InstrBits-1:0] GemmFieldMask =
     256'h00000000_00000000_00000000_00000000_00000fff_ffffffff_ffffffff_ffffff7f;
   localparam logic [InstrBits-1:0] StoreFieldMask =
-    256'h00000000_00000000_00003fff_ffffffff_ffffffff_ffffffff_ffffffff_ffffff7f;
+    256'h00000000_00000000_00007fff_ffffffff_ffffffff_ffffffff_ffffffff_ffffff7f;
   localparam logic [InstrBits-1:0] SpmvFieldMask =
     256'h00000000_00000000_00000000_0001ffff_ffffffff_ffffffff_ffffffff_ffffff7f;
   localparam logic [InstrBits-1:0] DwconvFieldMask =
@@ -213,7 +215,7 @@ package sparq_isa_pkg;
   // Performance counters (ctr_sel values), 64 bits each
   localparam int CtrCycles = 0;  // cycles: cycles since reset
   localparam int CtrArrayBusy = 1;  // array_busy: cycles in which an activation row was issued into the array
-  localparam int CtrMacsIssued = 2;  // macs_issued: `R*C*L` per issued row (L: the GEMM mode's lanes); `R*DwMaxKernel^2` per DWCONV output pixel
+  localparam int CtrMacsIssued = 2;  // macs_issued: `R*C*L` per issued row (L: the GEMM mode's lanes; A4W4 `2*R*C`); `R*DwMaxKernel^2` per DWCONV output pixel
   localparam int CtrUsefulMacs = 3;  // useful_macs: from GEMM `k_valid * n_valid` per row
   localparam int CtrStallGemmLoad = 4;  // stall_gemm_load: GEMM waiting for an `l2c` token
   localparam int CtrStallGemmStore = 5;  // stall_gemm_store: GEMM waiting for an `s2c` token
@@ -256,6 +258,7 @@ package sparq_isa_pkg;
   localparam int GemmModeA8W8 = 0;  // GEMM mode: int8 x int8, one lane
   localparam int GemmModeA8W4 = 1;  // GEMM mode: int8 x int4, two lanes (weight byte = 2 output channels)
   localparam int GemmModeA8W2 = 2;  // GEMM mode: int8 x ternary, four lanes (weight byte = 4 output channels)
+  localparam int GemmModeA4W4 = 3;  // GEMM mode: int4 x int4, one lane; an ACT byte and a weight byte each hold two K-adjacent elements (low nibble first)
   localparam int GemmMaxLanes = 4;  // most psum lanes a PE carries (ACC rows per activation row)
 
 endpackage

@@ -13,6 +13,8 @@
 //   A8W4  lane 0 += a * w[3:0], lane 1 += a * w[7:4]  (signed nibbles)
 //   A8W2  lane l += a * t(w[2l+1:2l]), l < 4, t(01) = +1, t(11) = -1,
 //                                       t(00) = t(10) = 0
+//   A4W4  lane 0 += a[3:0] * w[3:0] + a[7:4] * w[7:4]  (signed nibbles: two
+//                   K-adjacent elements per byte)
 // The byte is decoded when it is written (wl_en_i): each bank holds lane 0's
 // factor for every mode, lane 1's for A8W4 and A8W2 and the two ternary
 // factors of lanes 2 and 3, so a cycle only selects a factor by bank and mode
@@ -69,8 +71,9 @@ module sparq_pe #(
   localparam logic [1:0] ModeW8 = 2'(sparq_isa_pkg::GemmModeA8W8);
   localparam logic [1:0] ModeW4 = 2'(sparq_isa_pkg::GemmModeA8W4);
   localparam logic [1:0] ModeW2 = 2'(sparq_isa_pkg::GemmModeA8W2);
-  if (ModeW8 != 2'd0 || ModeW4 != 2'd1 || ModeW2 != 2'd2) begin : g_bad_modes
-    `ELAB_ERROR("sparq_pe: the factor tables below assume modes A8W8 = 0, A8W4 = 1, A8W2 = 2")
+  localparam logic [1:0] ModeA4 = 2'(sparq_isa_pkg::GemmModeA4W4);
+  if (ModeW8 != 2'd0 || ModeW4 != 2'd1 || ModeW2 != 2'd2 || ModeA4 != 2'd3) begin : g_bad_modes
+    `ELAB_ERROR("sparq_pe: the factor tables below assume modes A8W8 = 0, A8W4 = 1, A8W2 = 2, A4W4 = 3")
   end
 
   // Bank b's byte, decoded when it is written (plain expressions inside the
@@ -107,9 +110,15 @@ module sparq_pe #(
     end
   end
 
-  // This cycle's factors and products.
+  // This cycle's factors and products. A4W4 reuses the two partial-product
+  // multipliers: lane 0's takes the low activation nibble and the low weight
+  // nibble (f0 byte 3 repeats byte 1), lane 1's the high nibbles (f1 nibble
+  // 0), and both products go into lane 0.
+  logic [23:0]        f0_sel;
   logic [31:0]        f0_all;
   logic [7:0]         f1_all;
+  logic               a4;
+  logic signed [7:0]  a0, a1;
   logic signed [7:0]  f0;
   logic signed [3:0]  f1;
   logic signed [1:0]  f2, f3;
@@ -117,14 +126,18 @@ module sparq_pe #(
   logic signed [11:0] p1;
   logic signed [9:0]  p2, p3;
 
-  assign f0_all = {8'd0, bank_i ? f0_b1_q : f0_b0_q};
+  assign f0_sel = bank_i ? f0_b1_q : f0_b0_q;
+  assign f0_all = {f0_sel[15:8], f0_sel};
   assign f1_all = bank_i ? f1_b1_q : f1_b0_q;
+  assign a4     = (mode_i == ModeA4);
+  assign a0     = a4 ? {{4{act_i[3]}}, act_i[3:0]} : act_i;
+  assign a1     = a4 ? {{4{act_i[7]}}, act_i[7:4]} : act_i;
   assign f0     = f0_all[8*mode_i +: 8];
-  assign f1     = mode_i[1] ? f1_all[7:4] : f1_all[3:0];
+  assign f1     = (mode_i == ModeW2) ? f1_all[7:4] : f1_all[3:0];
   assign f2     = bank_i ? t2_b1_q : t2_b0_q;
   assign f3     = bank_i ? t3_b1_q : t3_b0_q;
-  assign p0     = $signed(act_i) * f0;
-  assign p1     = $signed(act_i) * f1;
+  assign p0     = a0 * f0;
+  assign p1     = a1 * f1;
   assign p2     = $signed(act_i) * f2;
   assign p3     = $signed(act_i) * f3;
 
@@ -139,11 +152,11 @@ module sparq_pe #(
     act_q  <= act_i;
     bank_q <= bank_i;
     mode_q <= mode_i;
-    s0_q   <= psum0_i + SumW'(p0);
+    s0_q   <= psum0_i + SumW'(p0) + (a4 ? SumW'(p1) : '0);
   end
 
   always_ff @(posedge clk_i) begin
-    if (mode_i != ModeW8) s1_q <= psum1_i + W1'(p1);
+    if (mode_i == ModeW4 || mode_i == ModeW2) s1_q <= psum1_i + W1'(p1);
   end
 
   always_ff @(posedge clk_i) begin

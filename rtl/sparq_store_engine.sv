@@ -7,7 +7,9 @@
 // lanes -> output FIFO -> write aligner. The ACC read cannot be stalled, so
 // reads are issued against credits for free output FIFO entries. The aligner
 // places the pixel's n_bytes bytes at any byte address: one beat with byte
-// strobes, or two when the bytes cross a beat boundary. s2c_push_o and
+// strobes, or two when the bytes cross a beat boundary. With out_int4 the
+// pixel's channels are packed two per byte (channel 2i in the low nibble) and
+// ceil(n_bytes/2) bytes are written; a missing last high nibble is 0. s2c_push_o and
 // evt_instr_done_o fire the cycle after the last beat was accepted.
 //
 // Instructions execute one at a time: the queue head is the instruction
@@ -78,7 +80,7 @@ module sparq_store_engine #(
   logic [23:0] f_row_stride;
   logic [19:0] f_pix_stride;
   logic [7:0]  f_n_bytes, f_out_zp, f_act_min, f_act_max;
-  logic        f_pop_prev, f_push_prev;
+  logic        f_pop_prev, f_push_prev, f_out_int4;
 
   assign f_acc_base   = instr_data_i[sparq_isa_pkg::StoreAccBaseLsb +: sparq_isa_pkg::StoreAccBaseW];
   assign f_dram_base  = instr_data_i[sparq_isa_pkg::StoreDramBaseLsb +: sparq_isa_pkg::StoreDramBaseW];
@@ -92,6 +94,7 @@ module sparq_store_engine #(
   assign f_out_zp     = instr_data_i[sparq_isa_pkg::StoreOutZpLsb +: sparq_isa_pkg::StoreOutZpW];
   assign f_act_min    = instr_data_i[sparq_isa_pkg::StoreActMinLsb +: sparq_isa_pkg::StoreActMinW];
   assign f_act_max    = instr_data_i[sparq_isa_pkg::StoreActMaxLsb +: sparq_isa_pkg::StoreActMaxW];
+  assign f_out_int4   = instr_data_i[sparq_isa_pkg::StoreOutInt4Lsb];
   assign f_pop_prev   = instr_data_i[sparq_isa_pkg::CommonPopPrevLsb];
   assign f_push_prev  = instr_data_i[sparq_isa_pkg::CommonPushPrevLsb];
 
@@ -282,7 +285,7 @@ module sparq_store_engine #(
     l4_q <= l3_q;
   end
 
-  logic [PixBits-1:0] pix_bytes;
+  logic [PixBits-1:0] pix_bytes, pix_out;
 
   for (genvar c = 0; c < ArrayCols; c++) begin : g_lanes
     logic [31:0] sum_q;
@@ -303,6 +306,22 @@ module sparq_store_engine #(
     );
   end
 
+  // int4 output: byte i = {channel 2i+1, channel 2i} low nibbles; channels at
+  // or beyond n_bytes (their lanes hold stale parameters) give nibble 0.
+  always_comb begin
+    pix_out = pix_bytes;
+    if (f_out_int4) begin
+      pix_out = '0;
+      for (int c = 0; c < ArrayCols; c++) begin
+        if (LaneW'(c) < n_lanes) pix_out[4*c +: 4] = pix_bytes[8*c +: 4];
+      end
+    end
+  end
+
+  // Bytes written per pixel.
+  logic [LaneW-1:0] n_out;
+  assign n_out = f_out_int4 ? LaneW'((n_lanes + LaneW'(1)) >> 1) : n_lanes;
+
   // ---------------------------------------------------------------------------
   // Output FIFO and write aligner
   // ---------------------------------------------------------------------------
@@ -322,7 +341,7 @@ module sparq_store_engine #(
     .rst_ni     (rst_ni),
     .in_valid_i (v4_q),
     .in_ready_o (out_in_ready),
-    .in_data_i  ({a4_q, l4_q, pix_bytes}),
+    .in_data_i  ({a4_q, l4_q, pix_out}),
     .out_valid_o(out_valid),
     .out_ready_i(out_pop),
     .out_data_o (out_data),
@@ -338,13 +357,13 @@ module sparq_store_engine #(
   logic [2*Beat-1:0]     lane_mask, wide_strb;
 
   assign off     = out_addr[BeatAw-1:0];
-  assign end_off = {1'b0, off} + (BeatAw + 1)'(n_lanes);
+  assign end_off = {1'b0, off} + (BeatAw + 1)'(n_out);
   assign span    = end_off > (BeatAw + 1)'(Beat);
 
   always_comb begin
     lane_mask = '0;
     for (int c = 0; c < ArrayCols; c++) begin
-      lane_mask[c] = (LaneW'(c) < n_lanes);
+      lane_mask[c] = (LaneW'(c) < n_out);
     end
   end
 

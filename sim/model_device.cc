@@ -533,10 +533,13 @@ class ModelDevice final : public Device {
       throw InstrFault("mode = " + std::to_string(i.mode) +
                        " is not a GEMM mode");
     }
-    if (i.k_valid > r || i.n_valid > lanes * c) {
+    // A4W4 packs two K elements per row byte.
+    const bool a4w4 = i.mode == kGemmModeA4W4;
+    const int k_per_row = a4w4 ? 2 : 1;
+    if (i.k_valid > k_per_row * r || i.n_valid > lanes * c) {
       throw InstrFault("k_valid = " + std::to_string(i.k_valid) +
                        ", n_valid = " + std::to_string(i.n_valid) +
-                       " exceed the " + std::to_string(r) + "x" +
+                       " exceed the " + std::to_string(k_per_row * r) + "x" +
                        std::to_string(c) + " array in " +
                        std::to_string(lanes) + " lanes");
     }
@@ -562,8 +565,9 @@ class ModelDevice final : public Device {
 
     // Lane l of activation row m lands in ACC row acc_base + lanes*m + l.
     const int8_t* wgt = wgt_.data() + static_cast<size_t>(i.wgt_base) * c;
+    if (a4w4) GemmA4W4(i, wgt);
     std::vector<int8_t> lane_w;
-    for (int l = 0; l < lanes; ++l) {
+    for (int l = 0; l < lanes && !a4w4; ++l) {
       const int8_t* b = wgt;
       if (lanes > 1) {
         lane_w.resize(static_cast<size_t>(r) * c);
@@ -582,7 +586,8 @@ class ModelDevice final : public Device {
 
     const uint64_t m = static_cast<uint64_t>(i.m_rows);
     counters_.v[kCtrArrayBusy] += m;
-    counters_.v[kCtrMacsIssued] += m * static_cast<uint64_t>(r * c * lanes);
+    counters_.v[kCtrMacsIssued] +=
+        m * static_cast<uint64_t>(r * c * lanes * k_per_row);
     counters_.v[kCtrUsefulMacs] +=
         m * static_cast<uint64_t>(i.k_valid * i.n_valid);
     GiveTokens(pushes);
@@ -709,6 +714,29 @@ class ModelDevice final : public Device {
     counters_.v[kCtrGemmIdle] += t.idle;
   }
 
+  // Signed nibble products of one ACT byte and one WGT byte, low with low
+  // and high with high, summed into one int32 per output column (wrapping).
+  void GemmA4W4(const GemmInstr& i, const int8_t* wgt) {
+    const int r = hw_.rows, c = hw_.cols;
+    for (int64_t m = 0; m < i.m_rows; ++m) {
+      const int8_t* a =
+          act_.data() + static_cast<size_t>(i.act_base + m * i.act_stride) * r;
+      int32_t* acc = acc_.data() + static_cast<size_t>(i.acc_base + m) * c;
+      for (int col = 0; col < c; ++col) {
+        int32_t sum = 0;
+        for (int k = 0; k < r; ++k) {
+          const uint8_t ab = static_cast<uint8_t>(a[k]);
+          const uint8_t wb = static_cast<uint8_t>(wgt[k * c + col]);
+          sum += DecodeWeightLane(kGemmModeA8W4, ab, 0) *
+                     DecodeWeightLane(kGemmModeA8W4, wb, 0) +
+                 DecodeWeightLane(kGemmModeA8W4, ab, 1) *
+                     DecodeWeightLane(kGemmModeA8W4, wb, 1);
+        }
+        acc[col] = i.accumulate != 0 ? WrapAdd(acc[col], sum) : sum;
+      }
+    }
+  }
+
   void ExecStore(const StoreInstr& i) {
     std::array<bool, kNumTokens> pops, pushes;
     // STORE has no next engine: pop_prev takes c2s, push_prev gives s2c.
@@ -768,20 +796,28 @@ class ModelDevice final : public Device {
               static_cast<int32_t>(i.act_max)));
         }
         const int64_t addr = i.dram_base + y * i.row_stride + x * i.pix_stride;
+        if (i.out_int4 != 0) {
+          // Channel 2j in the low nibble; a missing last high nibble is 0.
+          for (int64_t k = 0; k < i.n_bytes; k += 2) {
+            const uint8_t hi = k + 1 < i.n_bytes ? out[k + 1] : 0;
+            out[k / 2] = static_cast<uint8_t>((out[k] & 0xf) | (hi << 4));
+          }
+        }
+        const int64_t n_out = i.out_int4 != 0 ? (i.n_bytes + 1) / 2 : i.n_bytes;
         if (static_cast<uint64_t>(addr) > limit ||
-            static_cast<uint64_t>(i.n_bytes) >
+            static_cast<uint64_t>(n_out) >
                 limit - static_cast<uint64_t>(addr)) {
           throw InstrFault("pixel (" + std::to_string(y) + "," +
                            std::to_string(x) + ") writes DRAM [" +
                            Hex(static_cast<uint64_t>(addr)) + ", +" +
-                           std::to_string(i.n_bytes) + ") outside the " +
+                           std::to_string(n_out) + ") outside the " +
                            std::to_string(limit) + "-byte DRAM");
         }
         dram_.Write(static_cast<uint64_t>(addr), out,
-                    static_cast<size_t>(i.n_bytes));
+                    static_cast<size_t>(n_out));
         if (opts_.on_dram_write) {
           opts_.on_dram_write(index_, static_cast<uint64_t>(addr), out,
-                              static_cast<size_t>(i.n_bytes));
+                              static_cast<size_t>(n_out));
         }
       }
     }

@@ -494,7 +494,8 @@ void Parser::ParseNetwork(const YAML::Node& n, RunConfig* cfg) {
 }
 
 // `precision:` of a conv / fc layer (default a8w8). The accelerator runs
-// a8w8, a8w4 and a8w2; CheckPrecisionRange checks the weights once read.
+// a8w8, a8w4, a8w2 and a4w4; CheckPrecisionRange checks the weights once
+// read.
 void Parser::ParseLayerPrecision(const MapView& m, Layer* layer) const {
   if (!m.Has("precision")) return;
   const YAML::Node n = m.Get("precision");
@@ -506,7 +507,8 @@ void Parser::ParseLayerPrecision(const MapView& m, Layer* layer) const {
   }
   if (!PrecisionOnAccelerator(p)) {
     Fail(n, m.Path("precision"),
-         "a precision the array runs in this build (a8w8, a8w4 or a8w2)",
+         "a precision the array runs in this build (a8w8, a8w4, a8w2 or "
+         "a4w4)",
          "'" + name + "' in layer '" + layer->name + "'");
   }
   layer->precision = p;

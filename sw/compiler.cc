@@ -48,6 +48,7 @@ struct ConvShape {
   int pad_top = 0, pad_left = 0;
   int groups = 1;
   int cin_g = 1, cout_g = 1;
+  int in_last = 1;  // last input dimension (an int4 tensor packs its rows)
 };
 
 ConvShape ConvShapeOf(const Layer& layer, const Shape& in, const Shape& out) {
@@ -78,6 +79,7 @@ ConvShape ConvShapeOf(const Layer& layer, const Shape& in, const Shape& out) {
   }
   s.cin_g = s.cin / s.groups;
   s.cout_g = s.cout / s.groups;
+  s.in_last = in.back();
   return s;
 }
 
@@ -155,16 +157,30 @@ struct Op {
 
 class ConvLowering {
  public:
+  // out_int4: the output tensor is stored int4 (STORE out_int4).
   ConvLowering(const Layer& layer, const ConvShape& s, const HwConfig& hw,
-               uint32_t in_addr, uint32_t out_addr)
+               uint32_t in_addr, uint32_t out_addr, bool out_int4)
       : layer_(layer),
         s_(s),
+        real_(s),
         hw_(hw),
         in_addr_(in_addr),
         out_addr_(out_addr),
         mode_(GemmModeOf(layer.precision)),
         lanes_(GemmModeLanes(mode_)),
-        nt_(hw.cols * lanes_) {
+        nt_(hw.cols * lanes_),
+        a4w4_(mode_ == kGemmModeA4W4),
+        out_int4_(out_int4) {
+    if (a4w4_) {
+      // The lowering below works in input bytes: an int4 input pixel is
+      // ceil(Cin / 2) bytes (an fc sample: its rows of in_last elements,
+      // each packed on its own), a group's segment ceil(Cin_g / 2) bytes
+      // from byte floor(g * Cin_g / 2) (RealChannel maps the nibbles back).
+      s_.cin = layer.kind == LayerKind::kFc
+                   ? real_.cin / real_.in_last * ((real_.in_last + 1) / 2)
+                   : (real_.cin + 1) / 2;
+      s_.cin_g = layer.kind == LayerKind::kFc ? s_.cin : (real_.cin_g + 1) / 2;
+    }
     Plan();
   }
 
@@ -233,10 +249,37 @@ class ConvLowering {
     *kx = p.kx0 + tap % p.kw;
     return true;
   }
-  // Real reduction rows of K tile `tile` of a unit.
+  // A4W4: the input channel (within group g; fc: the feature) of nibble j
+  // of group byte `byte`, or -1 for a nibble of another group, a row's
+  // padding nibble or beyond the group.
+  int RealChannel(int g, int byte, int j) const {
+    if (layer_.kind == LayerKind::kFc) {
+      const int row_bytes = (real_.in_last + 1) / 2;
+      const int col = 2 * (byte % row_bytes) + j;
+      return col < real_.in_last ? (byte / row_bytes) * real_.in_last + col
+                                 : -1;
+    }
+    const int ch = 2 * byte + j - (g * real_.cin_g) % 2;
+    return ch >= 0 && ch < real_.cin_g ? ch : -1;
+  }
+  // DRAM byte offset of group g's channels within an input pixel.
+  int64_t GroupByte(int g) const {
+    return a4w4_ ? static_cast<int64_t>(g) * real_.cin_g / 2
+                 : static_cast<int64_t>(g) * s_.cin_g;
+  }
+  // Real reduction elements of K tile `tile` of a unit (A4W4: nibbles).
   int KValid(const Unit& u, int tile) const {
     const auto [p, t] = TileOf(u, tile);
     const int r = hw_.rows;
+    if (a4w4_) {
+      int n = 0;
+      for (int row = 0; row < r; ++row) {
+        int ky, kx, ch;
+        if (!KElement(kparts_[p], u.nl, u.cc, t, row, &ky, &kx, &ch)) continue;
+        for (int j = 0; j < 2; ++j) n += RealChannel(u.g, u.c0 + ch, j) >= 0;
+      }
+      return n;
+    }
     if (dense_) {
       return std::min<int64_t>(
           r, static_cast<int64_t>(kparts_[p].taps()) * u.cc - t * r);
@@ -252,13 +295,16 @@ class ConvLowering {
   }
 
   const Layer& layer_;
-  ConvShape s_;
+  ConvShape s_;     // the shape the tiling sees (A4W4: input in bytes)
+  ConvShape real_;  // the layer's shape
   HwConfig hw_;
   uint32_t in_addr_, out_addr_;
   uint32_t param_addr_ = 0;
   // GEMM mode, its psum lanes (ACC rows per pixel) and the output channels
   // of one N tile (lanes * C: a weight byte holds `lanes` channels).
   int mode_ = 0, lanes_ = 1, nt_ = 1;
+  bool a4w4_ = false;     // ACT and WGT bytes hold two K-adjacent int4
+  bool out_int4_ = false;  // STOREs write two channels per byte
 
   int act_half_ = 0, wgt_half_ = 0, acc_half_ = 0, param_half_ = 0;
   int chunk_lines_ = 0;  // lines per tap of a full channel chunk (dense: 1)
@@ -454,6 +500,26 @@ std::vector<uint8_t> ConvLowering::PackWeights() const {
               int ky, kx, ch;
               if (!KElement(p, nl, cc, t, row, &ky, &kx, &ch)) continue;
               ch += c0;
+              if (a4w4_) {
+                // Nibble j of the byte multiplies nibble j of the ACT byte.
+                for (int col = 0; col < c; ++col) {
+                  const int n = j * nt_ + col;
+                  if (n >= s_.cout_g) break;
+                  const int o = g * s_.cout_g + n;
+                  uint8_t b = 0;
+                  for (int nib = 0; nib < 2; ++nib) {
+                    const int k = RealChannel(g, ch, nib);
+                    if (k < 0) continue;
+                    const int8_t v =
+                        fc ? layer_.weights
+                                 .data[static_cast<size_t>(o) * real_.cin + k]
+                           : layer_.weights.at(o, ky, kx, k);
+                    b |= static_cast<uint8_t>((v & 0xf) << (4 * nib));
+                  }
+                  out[pos + col] = b;
+                }
+                continue;
+              }
               for (int col = 0; col < c; ++col) {
                 int8_t lane[kGemmMaxLanes] = {};
                 for (int ln = 0; ln < lanes_; ++ln) {
@@ -654,7 +720,7 @@ void ConvLowering::EmitPiece(int u, int piece, int need_gemm) {
   const uint64_t image_bytes =
       static_cast<uint64_t>(s_.h) * s_.w * static_cast<uint64_t>(s_.cin);
   const uint64_t base = in_addr_ + unit.image * image_bytes +
-                        static_cast<uint64_t>(unit.g) * s_.cin_g + unit.c0;
+                        static_cast<uint64_t>(GroupByte(unit.g)) + unit.c0;
   int64_t region = static_cast<int64_t>(unit.half) * act_half_;
   for (const KPart& part : kparts_) {
     const int lines = PartLines(part, unit.nl, unit.cc);
@@ -699,7 +765,9 @@ void ConvLowering::EmitPiece(int u, int piece, int need_gemm) {
       i.pix_stride = s_.cin;
       i.seg_bytes = unit.cc;
       i.dense = dense_ ? 1 : 0;
-      i.pad = layer_.quant.in_zp & 0xff;
+      // A4W4: the zero point in both nibbles.
+      i.pad = a4w4_ ? (layer_.quant.in_zp & 0xf) * 0x11
+                    : layer_.quant.in_zp & 0xff;
       if (need_gemm >= 0) {
         ops_[op].need_gemm = need_gemm;
         need_gemm = -1;
@@ -833,6 +901,10 @@ std::vector<InstrWord> ConvLowering::Emit(uint32_t wgt_addr,
       const Unit& u0 = units_[st.unit0];
       const Range& rg = ranges_[bl.range];
       const int shift = lanes_ == 4 ? 2 : lanes_ - 1;
+      // int4 output: a pixel is ceil(Cout / 2) bytes, channel n at byte n/2
+      // (n even at every STORE: Compile checks the groups).
+      const uint64_t pix_bytes =
+          out_int4_ ? (static_cast<uint64_t>(s_.cout) + 1) / 2 : s_.cout;
       for (int ln = 0; ln < lanes_; ++ln) {
         const int left = s_.cout_g - bl.j * nt_ - ln * c;
         if (left <= 0) break;
@@ -841,16 +913,18 @@ std::vector<InstrWord> ConvLowering::Emit(uint32_t wgt_addr,
         const int channel = u0.g * s_.cout_g + bl.j * nt_ + ln * c;
         i.acc_base = static_cast<int64_t>(st.half) * acc_slot_rows_ + ln;
         i.acc_shift = shift;
+        assert(!out_int4_ || channel % 2 == 0);
         i.dram_base =
             out_addr_ +
-            static_cast<uint64_t>(u0.image) * s_.oh * s_.ow * s_.cout +
+            static_cast<uint64_t>(u0.image) * s_.oh * s_.ow * pix_bytes +
             (static_cast<uint64_t>(u0.rect.oy0) * s_.ow + u0.rect.ox0) *
-                s_.cout +
-            channel;
+                pix_bytes +
+            (out_int4_ ? channel / 2 : channel);
         i.ny = u0.rect.ny;
         i.nx = u0.rect.nx;
-        i.row_stride = static_cast<int64_t>(s_.ow) * s_.cout;
-        i.pix_stride = s_.cout;
+        i.row_stride = static_cast<int64_t>(s_.ow * pix_bytes);
+        i.pix_stride = static_cast<int64_t>(pix_bytes);
+        i.out_int4 = out_int4_ ? 1 : 0;
         i.n_bytes = std::min(c, left);
         i.param_base = rg.base + (channel - rg.first_channel);
         i.out_zp = layer_.quant.out_zp;
@@ -963,11 +1037,30 @@ CompiledNetwork Compile(const Network& net, const HwConfig& hw) {
   CompiledNetwork out;
   out.hw = hw;
   Allocator dram(hw);
+  // A tensor is stored int4 when an a4w4 layer reads it and no other array
+  // layer does (host layers read it through the runtime, which unpacks);
+  // `int8_reader` names an array layer that needs it int8.
+  std::map<std::string, bool> a4w4_read;
+  std::map<std::string, std::string> int8_reader;
+  for (const Layer& layer : net.layers) {
+    if (IsHostLayer(layer.kind)) continue;
+    for (const std::string& name : layer.inputs) {
+      if (layer.precision == Precision::kA4W4) {
+        a4w4_read[name] = true;
+      } else {
+        int8_reader.emplace(name, layer.name);
+      }
+    }
+  }
   auto place = [&](const std::string& name, const Shape& shape) {
     TensorPlacement t;
     t.shape = shape;
-    t.bytes = static_cast<uint32_t>(NumElements(shape));
-    t.addr = dram.Take(NumElements(shape), "tensor '" + name + "'");
+    t.int4 = a4w4_read.count(name) != 0 && int8_reader.count(name) == 0;
+    const size_t n = NumElements(shape);
+    const size_t bytes =
+        t.int4 ? Int4RowsBytes(n, static_cast<size_t>(shape.back())) : n;
+    t.bytes = static_cast<uint32_t>(bytes);
+    t.addr = dram.Take(bytes, "tensor '" + name + "'");
     out.tensors[name] = t;
   };
   place("input", net.input.shape);
@@ -1005,11 +1098,53 @@ CompiledNetwork Compile(const Network& net, const HwConfig& hw) {
         }
         CheckWeightRange(layer.precision, layer.weights.data, "weights");
         const ConvShape s = ConvShapeOf(layer, in_shapes[0], out_shape);
+        const bool a4w4 = layer.precision == Precision::kA4W4;
+        const bool out_int4 = out.tensors.at(layer.name).int4;
+        if (a4w4) {
+          const std::string& in_name = layer.inputs[0];
+          if (!out.tensors.at(in_name).int4) {
+            throw InputError("precision a4w4 reads its input int4, but '" +
+                             in_name + "' is also read by array layer '" +
+                             int8_reader.at(in_name) +
+                             "' in int8 (expected every array layer reading "
+                             "it in a4w4)");
+          }
+          if (in_zp < -8 || in_zp > 7) {
+            throw InputError("input zero point " + std::to_string(in_zp) +
+                             " is outside int4 (expected [-8, 7] for a4w4)");
+          }
+          if (layer.engine == LayerEngine::kSparse) {
+            throw InputError(
+                "engine: sparse is not possible in precision a4w4 (the "
+                "sparse engine reads int8 activations)");
+          }
+        }
+        if (out_int4) {
+          // The STORE packs whole bytes: every N tile must start on one.
+          if (layer.quant.act_min < -8 || layer.quant.act_max > 7 ||
+              (s.groups > 1 && s.cout_g % 2 != 0) || hw.cols % 2 != 0) {
+            throw InputError(
+                "the output is read int4 by a4w4 layers, which needs a clamp "
+                "within [-8, 7] (got [" +
+                std::to_string(layer.quant.act_min) + ", " +
+                std::to_string(layer.quant.act_max) +
+                "]) and an even number of output channels per group (got " +
+                std::to_string(s.cout_g) + " in " + std::to_string(s.groups) +
+                " groups)");
+          }
+        }
         cl.macs = static_cast<uint64_t>(s.images) * s.oh * s.ow * s.cout *
                   s.kh * s.kw * s.cin_g;
         const uint32_t in_addr = out.tensors.at(layer.inputs[0]).addr;
         const uint32_t out_addr = out.tensors.at(layer.name).addr;
-        if (layer.engine != LayerEngine::kSparse &&
+        // The depthwise unit and the sparse engine read and write int8.
+        const bool array_only = a4w4 || out_int4;
+        if (out_int4 && layer.engine == LayerEngine::kSparse) {
+          throw InputError(
+              "engine: sparse is not possible when a4w4 layers read the "
+              "output (the sparse engine writes int8)");
+        }
+        if (!array_only && layer.engine != LayerEngine::kSparse &&
             UsesDepthwiseUnit(layer, in_shapes[0], out_shape, hw)) {
           // The depthwise unit (sw/lower_depthwise.cc). Depthwise layers are
           // grouped, so the sparse engine never takes them.
@@ -1022,7 +1157,7 @@ CompiledNetwork Compile(const Network& net, const HwConfig& hw) {
           cl.program = lower.Emit(wgt, params);
           cl.engine = LayerEngine::kDense;
         } else {
-          ConvLowering lower(layer, s, hw, in_addr, out_addr);
+          ConvLowering lower(layer, s, hw, in_addr, out_addr, out_int4);
           // Sparse engine or array (docs/sparse.md, "Choosing the engine").
           const SparseConvShape ss = SparseShapeOf(s);
           const std::string why = SparseLowering::Unsupported(layer, ss, hw);
@@ -1033,6 +1168,7 @@ CompiledNetwork Compile(const Network& net, const HwConfig& hw) {
             }
             sparse = true;
           } else if (layer.engine == LayerEngine::kAuto && why.empty() &&
+                     !array_only &&
                      WeightDensity(layer) <= kAutoSparseMaxDensity) {
             SparseLowering trial(layer, ss, hw, in_addr, out_addr);
             const ProgramStats d = AnalyzeProgram(lower.Emit(0, 0), hw);
@@ -1049,7 +1185,7 @@ CompiledNetwork Compile(const Network& net, const HwConfig& hw) {
             cl.program = sl.Emit(wgt, params);
             cl.engine = LayerEngine::kSparse;
           } else {
-            ConvLowering dense(layer, s, hw, in_addr, out_addr);
+            ConvLowering dense(layer, s, hw, in_addr, out_addr, out_int4);
             const uint32_t wgt = dram.Take(dense.weight_bytes(), "weights");
             out.image[wgt] = dense.PackWeights();
             const uint32_t params = dram.Take(dense.param_bytes(), "params");

@@ -17,11 +17,15 @@
 
 namespace sparq {
 
-// Where a tensor lives in DRAM: int8, dense NHWC, `bytes` long.
+// Where a tensor lives in DRAM: dense NHWC, `bytes` long; int8, or with
+// `int4` two per byte, each row of the last dimension packed on its own
+// (sw/packing.h PackInt4Rows). A tensor is int4 when an a4w4 layer reads it
+// and no other array layer does (docs/architecture.md, "Packed formats").
 struct TensorPlacement {
   uint32_t addr = 0;
   Shape shape;
   uint32_t bytes = 0;
+  bool int4 = false;
 };
 
 struct CompiledLayer {

@@ -83,6 +83,37 @@ std::vector<int8_t> UnpackBinary(const std::vector<uint8_t>& bytes, size_t n) {
   return out;
 }
 
+size_t Int4RowsBytes(size_t n, size_t row_len) {
+  return row_len == 0 ? 0 : n / row_len * ((row_len + 1) / 2);
+}
+
+std::vector<uint8_t> PackInt4Rows(const int8_t* v, size_t n, size_t row_len) {
+  assert(row_len > 0 && n % row_len == 0);
+  const size_t row_bytes = (row_len + 1) / 2;
+  std::vector<uint8_t> out(Int4RowsBytes(n, row_len), 0);
+  for (size_t i = 0; i < n; ++i) {
+    if (v[i] < -8 || v[i] > 7) {
+      throw InputError("int4 tensor element " + std::to_string(i) + " is " +
+                       std::to_string(v[i]) + ", expected a value in [-8, 7]");
+    }
+    const size_t row = i / row_len, col = i % row_len;
+    out[row * row_bytes + col / 2] |=
+        static_cast<uint8_t>((v[i] & 0xf) << (4 * (col % 2)));
+  }
+  return out;
+}
+
+void UnpackInt4Rows(const uint8_t* bytes, size_t n, size_t row_len,
+                    int8_t* out) {
+  assert(row_len > 0 && n % row_len == 0);
+  const size_t row_bytes = (row_len + 1) / 2;
+  for (size_t i = 0; i < n; ++i) {
+    const size_t row = i / row_len, col = i % row_len;
+    out[i] = static_cast<int8_t>(
+        Int4Value(bytes[row * row_bytes + col / 2] >> (4 * (col % 2))));
+  }
+}
+
 int GemmModeOf(Precision p) {
   switch (p) {
     case Precision::kA8W8:
@@ -91,16 +122,19 @@ int GemmModeOf(Precision p) {
       return kGemmModeA8W4;
     case Precision::kA8W2:
       return kGemmModeA8W2;
+    case Precision::kA4W4:
+      return kGemmModeA4W4;
     default:
       throw InputError(std::string("precision ") + PrecisionName(p) +
                        " does not run on the array in this build (expected "
-                       "a8w8, a8w4 or a8w2)");
+                       "a8w8, a8w4, a8w2 or a4w4)");
   }
 }
 
 int GemmModeLanes(int mode) {
   switch (mode) {
     case kGemmModeA8W8:
+    case kGemmModeA4W4:
       return 1;
     case kGemmModeA8W4:
       return 2;

@@ -27,6 +27,17 @@ std::vector<int8_t> UnpackTernary(const std::vector<uint8_t>& bytes, size_t n);
 std::vector<uint8_t> PackBinary(const std::vector<int8_t>& v);
 std::vector<int8_t> UnpackBinary(const std::vector<uint8_t>& bytes, size_t n);
 
+// An int4 activation tensor in DRAM (docs/architecture.md, "Packed
+// formats"): each row of `row_len` elements (the last dimension: a pixel's
+// channels) packed on its own into ceil(row_len / 2) bytes, so that every
+// pixel starts on a byte. Throws InputError for a value outside [-8, 7].
+std::vector<uint8_t> PackInt4Rows(const int8_t* v, size_t n, size_t row_len);
+// The inverse, `n` elements (a multiple of row_len) into `out`.
+void UnpackInt4Rows(const uint8_t* bytes, size_t n, size_t row_len,
+                     int8_t* out);
+// Bytes of `n` elements in rows of row_len packed as above.
+size_t Int4RowsBytes(size_t n, size_t row_len);
+
 // The GEMM `mode` field of a precision the array runs; throws InputError for
 // one it does not.
 int GemmModeOf(Precision p);

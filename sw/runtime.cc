@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "golden/errors.h"
+#include "sw/packing.h"
 
 namespace sparq {
 namespace {
@@ -20,14 +21,29 @@ const TensorPlacement& Placement(const CompiledNetwork& c,
   return it->second;
 }
 
+// int4 tensors are packed and unpacked here, so host layers and the
+// checker see int8 values.
 Tensor<int8_t> ReadTensor(Device& dev, const TensorPlacement& p) {
   Tensor<int8_t> t(p.shape);
+  if (p.int4) {
+    std::vector<uint8_t> bytes(p.bytes);
+    dev.ReadDram(p.addr, bytes.data(), bytes.size());
+    UnpackInt4Rows(bytes.data(), t.size(), static_cast<size_t>(p.shape.back()),
+                   t.data.data());
+    return t;
+  }
   dev.ReadDram(p.addr, reinterpret_cast<uint8_t*>(t.data.data()), t.size());
   return t;
 }
 
 void WriteTensor(Device& dev, const TensorPlacement& p,
                  const Tensor<int8_t>& t) {
+  if (p.int4) {
+    const std::vector<uint8_t> bytes = PackInt4Rows(
+        t.data.data(), t.size(), static_cast<size_t>(p.shape.back()));
+    dev.WriteDram(p.addr, bytes.data(), bytes.size());
+    return;
+  }
   dev.WriteDram(p.addr, reinterpret_cast<const uint8_t*>(t.data.data()),
                 t.size());
 }

@@ -163,13 +163,27 @@ void NarrowLayer(SplitMix64* rng, Precision precision, Layer* layer) {
     v = static_cast<int8_t>(RandInt(rng, lo, hi));
   }
   // About 16x (int4) or 64x (ternary) smaller dot products than int8.
+  // A4W4: int4 activations too (about 20x smaller), zero points and clamp
+  // inside int4, outputs about 20x smaller: multipliers up 2^4, bias down
+  // 2^8 like the dot products.
+  const bool a4 = precision == Precision::kA4W4;
   const int scale_log2 = hi >= 7 ? 4 : 6;
+  const int bias_log2 = a4 ? 8 : scale_log2;
   for (size_t c = 0; c < l.quant.shift.size(); ++c) {
     if (l.quant.multiplier[c] != 0) {
       l.quant.shift[c] = std::min(30, l.quant.shift[c] + scale_log2);
     }
   }
-  for (int32_t& b : l.bias) b /= (1 << scale_log2);
+  for (int32_t& b : l.bias) b /= (1 << bias_log2);
+  if (a4) {
+    QuantParams& q = l.quant;
+    q.in_zp = RandInt(rng, -3, 3);
+    const int out_zp = RandInt(rng, -4, 3);
+    const bool relu = q.act_min == q.out_zp;
+    q.act_min = relu ? out_zp : -8;
+    q.act_max = q.act_max == 127 ? 7 : std::min(7, out_zp + 6);
+    q.out_zp = out_zp;
+  }
 }
 
 Network RandomLayerNetwork(uint64_t seed, const RandomLayerOptions& opts) {
@@ -179,6 +193,9 @@ Network RandomLayerNetwork(uint64_t seed, const RandomLayerOptions& opts) {
                     : RandomConvNetwork(&rng, "layer", opts);
   net.name = "random" + std::to_string(seed);
   NarrowLayer(&rng, opts.precision, &net.layers.front());
+  if (opts.precision == Precision::kA4W4) {
+    net.input = RandomTensor(&rng, net.input.shape, -8, 7);
+  }
   return net;
 }
 

@@ -76,7 +76,9 @@ struct DramTiming {
 };
 DramTiming RandomDramTiming(SplitMix64* rng);
 // Redraws a conv / fc layer's weights inside `precision`'s range and scales
-// its multipliers and bias to the smaller dot products (A8W8: no change).
+// its multipliers and bias to the smaller dot products (A8W8: no change);
+// A4W4 also redraws the zero points and the clamp inside int4 (the input
+// tensor is the caller's: RandomLayerNetwork redraws it in [-8, 7]).
 void NarrowLayer(SplitMix64* rng, Precision precision, Layer* layer);
 
 // The layer's name, kind, input and weight shapes, geometry, bias, zero

@@ -74,6 +74,12 @@ TEST(PrecisionTest, ReferenceRunsNarrowModesAndRejectsOutOfRange) {
   l.quant.act_min = -8;
   l.quant.act_max = 7;
   EXPECT_EQ(RunLayerReference(l, {&in}).data[0], -8);  // 5 - 16 clamps
+  // Zero points outside int4 (the input's is the pad nibble on the array).
+  l.quant.in_zp = 8;
+  EXPECT_THROW(RunLayerReference(l, {&in}), InputError);
+  l.quant.in_zp = 0;
+  l.quant.out_zp = -9;
+  EXPECT_THROW(RunLayerReference(l, {&in}), InputError);
 }
 
 // A1W1 runs the XNOR-popcount kernel; on +-1 tensors it equals the int8

@@ -195,6 +195,86 @@ INSTANTIATE_TEST_SUITE_P(Modes, CompilerModeTest,
                            return std::string(PrecisionName(info.param));
                          });
 
+// A4W4: int4 inputs packed two per byte in DRAM, the layer tiled in bytes
+// (chunks, dense taps, groups whose segments start on a nibble), on the 4x4
+// array, with tiny SRAMs and on 16x16; every element against golden.
+TEST(CompilerA4W4Test, RandomLayersMatchGolden) {
+  SplitMix64 rng(4404);
+  uint64_t clamped = 0, outputs = 0;
+  for (int n = 0; n < 90; ++n) {
+    Network net = RandomLayer(&rng, n, n % 5 == 4);
+    NarrowLayer(&rng, Precision::kA4W4, &net.layers.front());
+    net.input = RandomTensor(&rng, net.input.shape, -8, 7);
+    HwConfig hw = SmallDram(HwConfig::ForArray(4, 4));
+    if (n % 3 == 1) hw = TinyHw();
+    if (n % 3 == 2) hw = SmallDram(HwConfig::ForArray(16, 16));
+    const RunResult r = ExpectMatchesGolden(net, hw);
+    EXPECT_TRUE(r.compiled.tensors.at("input").int4);
+    clamped += r.clamped;
+    outputs += r.outputs;
+    if (HasFailure()) break;
+  }
+  // Half the layers have a ReLU, whose lower clamp is the output zero
+  // point: with 16 output levels that alone holds about a third of the
+  // outputs (40% measured), so the bound is a half here, not a third.
+  EXPECT_LT(clamped * 2, outputs);
+}
+
+// Which tensors are int4, and the errors when an a4w4 layer cannot get its
+// input packed or a producer cannot write int4.
+TEST(CompilerA4W4Test, Int4TensorsAndTheirErrors) {
+  SplitMix64 rng(9);
+  Network net;
+  net.input = RandomTensor(&rng, {1, 4, 4, 3}, -8, 7);
+  Layer a = RandomConvLayer(&rng, "a", 3, 6, 3, 3, {});
+  NarrowLayer(&rng, Precision::kA4W4, &a);
+  Layer b = RandomConvLayer(&rng, "b", 6, 4, 1, 1, {});
+  b.inputs = {"a"};
+  NarrowLayer(&rng, Precision::kA4W4, &b);
+  net.layers = {a, b};
+  const HwConfig hw = SmallDram(HwConfig::ForArray(4, 4));
+  const CompiledNetwork c = Compile(net, hw);
+  EXPECT_TRUE(c.tensors.at("input").int4);
+  EXPECT_TRUE(c.tensors.at("a").int4);
+  EXPECT_FALSE(c.tensors.at("b").int4);  // the network output stays int8
+  EXPECT_EQ(c.tensors.at("input").bytes, 4u * 4u * 2u);
+  EXPECT_EQ(c.tensors.at("a").bytes, 2u * 2u * 3u);
+  ExpectMatchesGolden(net, hw);
+
+  // The producer's clamp leaves int4.
+  Network wide = net;
+  wide.layers[0].quant.act_max = 8;
+  try {
+    Compile(wide, hw);
+    ADD_FAILURE() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find(
+                  "layer 'a' (conv): the output is read int4 by a4w4 layers, "
+                  "which needs a clamp within [-8, 7]"),
+              std::string::npos)
+        << e.what();
+  }
+  // An int8 array layer reads the same input.
+  Network shared = net;
+  Layer c8 = RandomConvLayer(&rng, "c8", 6, 2, 1, 1, {});
+  c8.inputs = {"a"};
+  shared.layers.push_back(c8);
+  try {
+    Compile(shared, hw);
+    ADD_FAILURE() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find(
+                  "layer 'b' (conv): precision a4w4 reads its input int4, but "
+                  "'a' is also read by array layer 'c8' in int8"),
+              std::string::npos)
+        << e.what();
+  }
+  // The input zero point is the pad nibble.
+  Network zp = net;
+  zp.layers[0].quant.in_zp = 9;
+  EXPECT_THROW(Compile(zp, hw), InputError);
+}
+
 TEST(CompilerTest, RejectsWeightsOutsideThePrecision) {
   SplitMix64 rng(6);
   Network net = OneLayerNetwork(&rng, {1, 2, 2, 3},

@@ -94,8 +94,40 @@ TEST(PackingTest, ModesAndLanes) {
   EXPECT_EQ(GemmModeLanes(GemmModeOf(Precision::kA8W8)), 1);
   EXPECT_EQ(GemmModeLanes(GemmModeOf(Precision::kA8W4)), 2);
   EXPECT_EQ(GemmModeLanes(GemmModeOf(Precision::kA8W2)), 4);
+  EXPECT_EQ(GemmModeLanes(GemmModeOf(Precision::kA4W4)), 1);
   EXPECT_EQ(GemmModeLanes(7), 0);
   EXPECT_THROW(GemmModeOf(Precision::kA1W1), InputError);
+}
+
+// int4 activation tensors: each row of the last dimension on its own
+// bytes; odd rows end mid-byte with a zero high nibble; -8 and 7 survive.
+TEST(PackingTest, Int4RowsRoundTrip) {
+  for (size_t row : {1u, 2u, 3u, 7u, 8u}) {
+    std::vector<int8_t> v;
+    for (size_t i = 0; i < 3 * row; ++i) {
+      v.push_back(static_cast<int8_t>(static_cast<int>(i * 5 % 16) - 8));
+    }
+    v[0] = -8;
+    v.back() = 7;
+    const std::vector<uint8_t> b = PackInt4Rows(v.data(), v.size(), row);
+    ASSERT_EQ(b.size(), 3 * ((row + 1) / 2));
+    EXPECT_EQ(b.size(), Int4RowsBytes(v.size(), row));
+    EXPECT_EQ(b[0] & 0xf, 0x8);  // -8 in the low nibble of byte 0
+    if (row % 2 == 1) {
+      for (size_t r = 0; r < 3; ++r) {
+        EXPECT_EQ(b[r * ((row + 1) / 2) + row / 2] >> 4, 0) << row;
+      }
+    }
+    std::vector<int8_t> back(v.size());
+    UnpackInt4Rows(b.data(), v.size(), row, back.data());
+    EXPECT_EQ(back, v) << row;
+  }
+  const std::vector<int8_t> bad = {1, 8};
+  EXPECT_THROW(PackInt4Rows(bad.data(), 2, 2), InputError);
+  // Rows of 3: {1, -1, 2} -> 0xF1 0x02.
+  const std::vector<int8_t> three = {1, -1, 2, -8, 0, 7};
+  EXPECT_EQ(PackInt4Rows(three.data(), 6, 3),
+            (std::vector<uint8_t>{0xF1, 0x02, 0x08, 0x07}));
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 #include "sim/rtl_device.h"
 #include "sw/compiler.h"
 #include "sw/runtime.h"
+#include "tests/common/cmsis_cases.h"
 #include "tests/common/random_layers.h"
 
 namespace sparq {
@@ -140,12 +141,66 @@ TEST_P(RtlModeLayerTest, MatchesGoldenEveryElement) {
 
 INSTANTIATE_TEST_SUITE_P(
     Seeds, RtlModeLayerTest,
-    ::testing::Combine(::testing::Values(Precision::kA8W4, Precision::kA8W2),
+    ::testing::Combine(::testing::Values(Precision::kA8W4, Precision::kA8W2,
+                                         Precision::kA4W4),
                        ::testing::Range(0, kRandomModeLayers)),
     [](const ::testing::TestParamInfo<RtlModeLayerTest::ParamType>& info) {
       return std::string(PrecisionName(std::get<0>(info.param))) + "_" +
              std::to_string(std::get<1>(info.param));
     });
+
+// The CMSIS-NN vectors with int8 activations (tests/data/cmsis_nn, expected
+// outputs from the TFLite interpreter) on the 4x4 RTL: the packed-int4-weight
+// cases (basic_int4, conv_2_int4, conv_3_int4, depthwise_int4_1,
+// fully_connected_int4, fully_connected_int4_2, kernel1x1_int4,
+// stride2pad1_int4) in A8W4, the int8 ones in A8W8; every output element
+// against TFLite's.
+class RtlCmsisCaseTest : public ::testing::TestWithParam<std::string> {};
+
+std::string CmsisDir() {
+  return std::string(SPARQ_SOURCE_DIR) + "/tests/data/cmsis_nn";
+}
+
+std::vector<std::string> CmsisInt8ActCases() {
+  std::vector<std::string> out;
+  for (const std::string& name : ListCmsisCases(CmsisDir())) {
+    if (LoadCmsisCase(CmsisDir(), name).act_bits == 8) out.push_back(name);
+  }
+  return out;
+}
+
+TEST_P(RtlCmsisCaseTest, MatchesTfliteEveryElement) {
+  const CmsisCase c = LoadCmsisCase(CmsisDir(), GetParam());
+  Network net;
+  net.name = c.name;
+  net.input = c.input8;
+  Layer l;
+  l.name = "layer";
+  l.kind = c.kind == "fc" ? LayerKind::kFc : LayerKind::kConv;
+  l.inputs = {"input"};
+  l.geom = c.geom;
+  l.weights = c.weights;
+  l.bias = c.bias32;
+  l.quant = c.q8;
+  l.precision = c.weight_bits == 4 ? Precision::kA8W4 : Precision::kA8W8;
+  net.layers.push_back(l);
+  HwConfig hw = HwConfig::ForArray(4, 4);
+  hw.dram_latency = 9;
+  hw.dram_stall = 0.1;
+  const CompiledNetwork compiled = Compile(net, hw);
+  auto rtl = MakeRtlDevice(hw, Patient());
+  const std::vector<LayerRun> runs = RunNetwork(net, compiled, *rtl);
+  ASSERT_EQ(runs.size(), 1u);
+  const CompareResult r = CompareTensors(c.output8, runs[0].output);
+  EXPECT_TRUE(r.ok()) << DescribeMismatch(c.name, r);
+  EXPECT_EQ(r.compared, c.output8.size());
+}
+
+INSTANTIATE_TEST_SUITE_P(Vectors, RtlCmsisCaseTest,
+                         ::testing::ValuesIn(CmsisInt8ActCases()),
+                         [](const ::testing::TestParamInfo<std::string>& i) {
+                           return i.param;
+                         });
 
 #ifdef SPARQ_TEST_RTL_32X32_256
 // A 32x32 array on a 256-bit port: 32-byte lines fill a beat, so every DRAM
@@ -169,6 +224,91 @@ INSTANTIATE_TEST_SUITE_P(Seeds, Rtl32x32RandomLayerTest,
 
 // conv -> maxpool -> conv -> add (residual) -> flatten -> fc, chained through
 // DRAM with host layers in between.
+// Consecutive A4W4 layers: the STOREs of c1 write int4 (two channels per
+// byte) that c2 and the depthwise d1 gather directly, a host max pool reads
+// c2 through the runtime's unpacking and writes int4 for the fc; every
+// output element of every layer compared.
+TEST(RtlNetworkTest, ChainedA4W4LayersStoreInt4) {
+  SplitMix64 rng(77);
+  Network net;
+  net.name = "a4w4_chain";
+  net.input = RandomTensor(&rng, {1, 9, 7, 5}, -8, 7);
+  auto layer = [&](const std::string& name, const std::string& in,
+                   LayerKind kind, const Shape& wshape) {
+    Layer l;
+    l.name = name;
+    l.kind = kind;
+    l.inputs = {in};
+    l.precision = Precision::kA4W4;
+    l.weights = RandomTensor(&rng, wshape, -8, 7);
+    const int cout = wshape[0];
+    for (int c = 0; c < cout; ++c) l.bias.push_back(RandInt(&rng, -40, 40));
+    l.quant.multiplier.assign(static_cast<size_t>(cout), 1518500250);
+    l.quant.shift.assign(static_cast<size_t>(cout), -5);
+    l.quant.in_zp = RandInt(&rng, -3, 3);
+    l.quant.out_zp = RandInt(&rng, -2, 2);
+    l.quant.act_min = -8;
+    l.quant.act_max = 7;
+    return l;
+  };
+  Layer c1 = layer("c1", "input", LayerKind::kConv, {6, 3, 3, 5});
+  c1.geom.pad_top = c1.geom.pad_left = c1.geom.pad_bottom = c1.geom.pad_right = 1;
+  net.layers.push_back(c1);
+  Layer c2 = layer("c2", "c1", LayerKind::kConv, {7, 3, 3, 6});
+  c2.geom.stride_h = c2.geom.stride_w = 2;
+  c2.quant.in_zp = c1.quant.out_zp;
+  net.layers.push_back(c2);
+  Layer d1 = layer("d1", "c1", LayerKind::kConv, {6, 3, 3, 1});
+  d1.geom.groups = 6;
+  d1.geom.pad_top = d1.geom.pad_left = 1;
+  d1.quant.in_zp = c1.quant.out_zp;
+  net.layers.push_back(d1);
+  Layer pool;
+  pool.name = "pool";
+  pool.kind = LayerKind::kMaxPool;
+  pool.inputs = {"c2"};
+  pool.pool.stride_h = pool.pool.stride_w = 1;
+  net.layers.push_back(pool);
+  net.layers.push_back(layer("fc", "pool", LayerKind::kFc, {5, 3 * 2 * 7}));
+  net.layers.back().quant.in_zp = c2.quant.out_zp;
+
+  const auto ref = RunNetworkReference(net);
+  HwConfig hw = HwConfig::ForArray(4, 4);
+  hw.dram_latency = 13;
+  hw.dram_stall = 0.2;
+  const CompiledNetwork compiled = Compile(net, hw);
+  for (const char* t : {"input", "c1", "pool"}) {
+    EXPECT_TRUE(compiled.tensors.at(t).int4) << t;
+  }
+  for (const char* t : {"c2", "d1", "fc"}) {
+    EXPECT_FALSE(compiled.tensors.at(t).int4) << t;
+  }
+  // 9x7 pixels of 6 int4 channels: 3 bytes each.
+  EXPECT_EQ(compiled.tensors.at("c1").bytes, 9u * 7u * 3u);
+  int int4_stores = 0;
+  for (const InstrWord& w : compiled.layers[0].program) {
+    if (OpcodeOf(w) == Opcode::kStore) {
+      EXPECT_EQ(DecodeStore(w).out_int4, 1);
+      ++int4_stores;
+    }
+  }
+  EXPECT_GT(int4_stores, 0);
+  auto rtl = MakeRtlDevice(hw);
+  const std::vector<LayerRun> runs = RunNetwork(net, compiled, *rtl);
+  ASSERT_EQ(runs.size(), net.layers.size());
+  for (const LayerRun& run : runs) {
+    const CompareResult r = CompareTensors(ref.at(run.name), run.output);
+    EXPECT_TRUE(r.ok()) << DescribeMismatch(run.name, r);
+    EXPECT_EQ(r.compared, ref.at(run.name).size()) << run.name;
+  }
+  auto model = MakeModelDevice(hw);
+  const std::vector<LayerRun> mruns = RunNetwork(net, compiled, *model);
+  for (const LayerRun& run : mruns) {
+    const CompareResult r = CompareTensors(ref.at(run.name), run.output);
+    EXPECT_TRUE(r.ok()) << "model: " << DescribeMismatch(run.name, r);
+  }
+}
+
 TEST(RtlNetworkTest, ResidualChainMatchesGolden) {
   Network a = RandomLayerNetwork(1000);
   SplitMix64 rng(5);
