@@ -28,24 +28,6 @@ int Int4Value(unsigned nibble) {
 
 }  // namespace
 
-std::vector<uint8_t> PackInt4(const std::vector<int8_t>& v) {
-  std::vector<uint8_t> out((v.size() + 1) / 2, 0);
-  for (size_t i = 0; i < v.size(); ++i) {
-    assert(v[i] >= -8 && v[i] <= 7);
-    out[i / 2] |= static_cast<uint8_t>((v[i] & 0xf) << (4 * (i % 2)));
-  }
-  return out;
-}
-
-std::vector<int8_t> UnpackInt4(const std::vector<uint8_t>& bytes, size_t n) {
-  assert(bytes.size() * 2 >= n);
-  std::vector<int8_t> out(n);
-  for (size_t i = 0; i < n; ++i) {
-    out[i] = static_cast<int8_t>(Int4Value(bytes[i / 2] >> (4 * (i % 2))));
-  }
-  return out;
-}
-
 std::vector<uint8_t> PackTernary(const std::vector<int8_t>& v) {
   std::vector<uint8_t> out((v.size() + 3) / 4, 0);
   for (size_t i = 0; i < v.size(); ++i) {

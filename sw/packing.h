@@ -16,12 +16,11 @@
 #include <cstdint>
 #include <vector>
 
+#include "golden/int4.h"  // PackInt4 / UnpackInt4: the one int4 packing
 #include "golden/precision.h"
 
 namespace sparq {
 
-std::vector<uint8_t> PackInt4(const std::vector<int8_t>& v);
-std::vector<int8_t> UnpackInt4(const std::vector<uint8_t>& bytes, size_t n);
 std::vector<uint8_t> PackTernary(const std::vector<int8_t>& v);
 std::vector<int8_t> UnpackTernary(const std::vector<uint8_t>& bytes, size_t n);
 std::vector<uint8_t> PackBinary(const std::vector<int8_t>& v);

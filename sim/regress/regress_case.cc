@@ -69,6 +69,9 @@ void DrawModes(uint64_t seed, RegressCase* c) {
     const Precision p = narrow[static_cast<size_t>(
         RandInt(&rng, 0, static_cast<int>(narrow.size()) - 1))];
     NarrowLayer(&rng, p, &l);
+    if (p == Precision::kA4W4) {  // int4 activations (NarrowLayer's rule)
+      c->net.input = RandomTensor(&rng, c->net.input.shape, -8, 7);
+    }
   } else if (pick < 4) {
     const double densities[] = {0.0, 1e-9, 0.05, 0.1, 0.25, 0.5, 1.0};
     const double d = densities[RandInt(&rng, 0, 6)];

@@ -45,6 +45,7 @@ class CompressExportTest : public ::testing::Test {
     // A one-layer integer network, as RunRecipe leaves it.
     Layer fc;
     fc.name = "fc1";
+    fc.inputs = {"input"};
     fc.kind = LayerKind::kFc;
     fc.weights = Tensor<int8_t>({3, 784});
     for (size_t i = 0; i < fc.weights.data.size(); ++i) {

@@ -181,6 +181,7 @@ TEST(RegressDraw, ModesReachNarrowPrecisionsAndTheSparseEngine) {
   }
   EXPECT_TRUE(precisions.count("a8w4")) << "no a8w4 case in 400 seeds";
   EXPECT_TRUE(precisions.count("a8w2")) << "no a8w2 case in 400 seeds";
+  EXPECT_TRUE(precisions.count("a4w4")) << "no a4w4 case in 400 seeds";
   EXPECT_GE(sparse, 20);
   EXPECT_GE(all_zero, 1);
   EXPECT_GE(one_nz, 1);
