@@ -6,6 +6,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <utility>
 
 #include "golden/errors.h"
 #include "golden/int4.h"
@@ -161,6 +162,23 @@ CmsisCase LoadCmsisCase(const std::string& dir, const std::string& name) {
     c.q8.shift = shift;
   }
   return c;
+}
+
+Network CmsisLayerNetwork(const CmsisCase& c) {
+  Network net;
+  net.name = c.name;
+  net.input = c.input8;
+  Layer l;
+  l.name = "layer";
+  l.kind = c.kind == "fc" ? LayerKind::kFc : LayerKind::kConv;
+  l.inputs = {"input"};
+  l.geom = c.geom;
+  l.weights = c.weights;
+  l.bias = c.bias32;
+  l.quant = c.q8;
+  l.precision = c.weight_bits == 4 ? Precision::kA8W4 : Precision::kA8W8;
+  net.layers.push_back(std::move(l));
+  return net;
 }
 
 }  // namespace sparq

@@ -13,6 +13,7 @@
 
 #include "golden/int16_layers.h"
 #include "golden/layers.h"
+#include "golden/network.h"
 #include "golden/tensor.h"
 
 namespace sparq {
@@ -41,6 +42,11 @@ std::vector<std::string> ListCmsisCases(const std::string& dir);
 
 // Throws InputError naming the file for missing or malformed data.
 CmsisCase LoadCmsisCase(const std::string& dir, const std::string& name);
+
+// An 8-bit-activation case as a one-layer network named "layer" reading
+// "input": weights, int32 bias, geometry and requantization of the case,
+// in A8W4 when its weights are packed int4, else A8W8.
+Network CmsisLayerNetwork(const CmsisCase& c);
 
 }  // namespace sparq
 

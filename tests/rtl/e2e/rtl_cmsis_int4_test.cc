@@ -33,23 +33,6 @@ std::vector<std::string> Int4Cases() {
   return out;
 }
 
-// The case as a one-layer network in precision a8w4.
-Network Int4Network(const CmsisCase& c) {
-  Network net;
-  net.name = c.name;
-  net.input = c.input8;
-  Layer l;
-  l.name = "layer";
-  l.kind = c.kind == "fc" ? LayerKind::kFc : LayerKind::kConv;
-  l.inputs = {"input"};
-  l.weights = c.weights;
-  l.bias = c.bias32;
-  l.geom = c.geom;
-  l.quant = c.q8;
-  l.precision = Precision::kA8W4;
-  net.layers.push_back(l);
-  return net;
-}
 
 void ExpectEqualEveryElement(const Tensor<int8_t>& got,
                              const Tensor<int8_t>& want,
@@ -67,7 +50,7 @@ class RtlCmsisInt4 : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(RtlCmsisInt4, MatchesTfliteOnRtlAndModel) {
   const CmsisCase c = LoadCmsisCase(DataDir(), GetParam());
-  const Network net = Int4Network(c);
+  const Network net = CmsisLayerNetwork(c);  // a8w4: int4 weights
   for (int8_t w : c.weights.data) ASSERT_TRUE(w >= -8 && w <= 7);
   const auto ref = RunNetworkReference(net);
   ExpectEqualEveryElement(ref.at("layer"), c.output8, "golden");

@@ -171,19 +171,7 @@ std::vector<std::string> CmsisInt8ActCases() {
 
 TEST_P(RtlCmsisCaseTest, MatchesTfliteEveryElement) {
   const CmsisCase c = LoadCmsisCase(CmsisDir(), GetParam());
-  Network net;
-  net.name = c.name;
-  net.input = c.input8;
-  Layer l;
-  l.name = "layer";
-  l.kind = c.kind == "fc" ? LayerKind::kFc : LayerKind::kConv;
-  l.inputs = {"input"};
-  l.geom = c.geom;
-  l.weights = c.weights;
-  l.bias = c.bias32;
-  l.quant = c.q8;
-  l.precision = c.weight_bits == 4 ? Precision::kA8W4 : Precision::kA8W8;
-  net.layers.push_back(l);
+  const Network net = CmsisLayerNetwork(c);
   HwConfig hw = HwConfig::ForArray(4, 4);
   hw.dram_latency = 9;
   hw.dram_stall = 0.1;
