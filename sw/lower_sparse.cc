@@ -440,7 +440,9 @@ std::vector<InstrWord> SparseLowering::Build(uint32_t wgt_addr,
         const int ch = t.n0 + g * c;
         const int sop = new_op(Opcode::kStore);
         StoreInstr& st = ops[sop].store;
-        st.acc_base = i.acc_base + static_cast<int64_t>(g) * rc.pixels();
+        // ops[op], not `i`: new_op may have moved the ops.
+        st.acc_base =
+            ops[op].spmv.acc_base + static_cast<int64_t>(g) * rc.pixels();
         st.dram_base =
             out_addr_ +
             static_cast<uint64_t>(rc.image) * s_.oh * s_.ow * s_.cout +

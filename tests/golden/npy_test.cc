@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <fstream>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace sparq {
@@ -69,7 +70,13 @@ Tensor<T> Iota(const Shape& shape, T start, T step) {
   T v = start;
   for (auto& x : t.data) {
     x = v;
-    v = static_cast<T>(v + step);
+    // Wraps (two's complement) instead of overflowing a signed T.
+    if constexpr (std::is_integral_v<T>) {
+      using U = std::make_unsigned_t<T>;
+      v = static_cast<T>(static_cast<U>(static_cast<U>(v) + static_cast<U>(step)));
+    } else {
+      v = static_cast<T>(v + step);
+    }
   }
   return t;
 }
