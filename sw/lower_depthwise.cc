@@ -198,22 +198,8 @@ std::vector<uint8_t> DepthwiseLowering::PackParams() const {
         sum = WrapAdd(sum, layer_.weights.at(o, ky, kx, 0));
       }
     }
-    const int32_t bias = layer_.bias.empty() ? 0 : layer_.bias[o];
-    const int32_t folded = WrapAdd(bias, WrapMul(-q.in_zp, sum));
-    const int32_t mult = q.multiplier[o];
-    const int shift = q.shift[o];
-    if (shift < -31 || shift > 30 || mult < 0 ||
-        (mult != 0 && mult < (int32_t{1} << 30))) {
-      throw InputError("output channel " + std::to_string(o) + ": multiplier " +
-                       std::to_string(mult) + ", shift " +
-                       std::to_string(shift) +
-                       " is not a TFLite quantized multiplier (expected 0 or "
-                       "[2^30, 2^31) and a shift in [-31, 30])");
-    }
-    uint8_t* dst = out.data() + static_cast<size_t>(rec) * kParamBytes;
-    std::memcpy(dst + kParamBiasByte, &folded, kParamBiasBytes);
-    std::memcpy(dst + kParamMultByte, &mult, kParamMultBytes);
-    dst[kParamShiftByte] = static_cast<uint8_t>(static_cast<int8_t>(shift));
+    WriteParamRecord(out.data() + static_cast<size_t>(rec) * kParamBytes, o,
+                     sum, layer_.bias.empty() ? 0 : layer_.bias[o], q);
   }
   return out;
 }

@@ -271,22 +271,8 @@ std::vector<uint8_t> SparseLowering::PackParams() const {
     int32_t sum = 0;
     const int8_t* w = layer_.weights.data.data() + o * per_out;
     for (size_t k = 0; k < per_out; ++k) sum = WrapAdd(sum, w[k]);
-    const int32_t bias = layer_.bias.empty() ? 0 : layer_.bias[o];
-    const int32_t folded = WrapAdd(bias, WrapMul(-q.in_zp, sum));
-    const int32_t mult = q.multiplier[o];
-    const int shift = q.shift[o];
-    if (shift < -31 || shift > 30 || mult < 0 ||
-        (mult != 0 && mult < (int32_t{1} << 30))) {
-      throw InputError("output channel " + std::to_string(o) + ": multiplier " +
-                       std::to_string(mult) + ", shift " +
-                       std::to_string(shift) +
-                       " is not a TFLite quantized multiplier (expected 0 or "
-                       "[2^30, 2^31) and a shift in [-31, 30])");
-    }
-    uint8_t* rec = out.data() + static_cast<size_t>(o) * kParamBytes;
-    std::memcpy(rec + kParamBiasByte, &folded, kParamBiasBytes);
-    std::memcpy(rec + kParamMultByte, &mult, kParamMultBytes);
-    rec[kParamShiftByte] = static_cast<uint8_t>(static_cast<int8_t>(shift));
+    WriteParamRecord(out.data() + static_cast<size_t>(o) * kParamBytes, o,
+                     sum, layer_.bias.empty() ? 0 : layer_.bias[o], q);
   }
   return out;
 }

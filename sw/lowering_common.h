@@ -10,11 +10,42 @@
 #include <cassert>
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
+#include <string>
 #include <vector>
 
+#include "golden/errors.h"
+#include "golden/layers.h"
+#include "golden/requant.h"
 #include "sw/isa.h"
 
 namespace sparq {
+
+// Writes output channel `o`'s PARAM record (layout: isa.def) at `dst`: the
+// bias with the input zero point folded in (bias - in_zp * weight_sum,
+// wrapping), M0 and the shift, the same for every engine that stores
+// through the requantizer. Throws InputError unless (M0, shift) is a TFLite
+// quantized multiplier.
+inline void WriteParamRecord(uint8_t* dst, int o, int32_t weight_sum,
+                             int32_t bias, const QuantParams& q) {
+  static_assert(kParamBiasBytes == sizeof(int32_t) &&
+                    kParamMultBytes == sizeof(int32_t) &&
+                    kParamShiftBytes == 1,
+                "isa.def PARAM field sizes differ from the packing below");
+  const int32_t folded = WrapAdd(bias, WrapMul(-q.in_zp, weight_sum));
+  const int32_t mult = q.multiplier[static_cast<size_t>(o)];
+  const int shift = q.shift[static_cast<size_t>(o)];
+  if (shift < -31 || shift > 30 || mult < 0 ||
+      (mult != 0 && mult < (int32_t{1} << 30))) {
+    throw InputError("output channel " + std::to_string(o) + ": multiplier " +
+                     std::to_string(mult) + ", shift " + std::to_string(shift) +
+                     " is not a TFLite quantized multiplier (expected 0 or "
+                     "[2^30, 2^31) and a shift in [-31, 30])");
+  }
+  std::memcpy(dst + kParamBiasByte, &folded, kParamBiasBytes);
+  std::memcpy(dst + kParamMultByte, &mult, kParamMultBytes);
+  dst[kParamShiftByte] = static_cast<uint8_t>(static_cast<int8_t>(shift));
+}
 
 // A plain copy of `lines` SRAM lines of `line_bytes` from DRAM `dram` to SRAM
 // line `sram` onwards: each LOAD walks nx "pixels" of nl lines, as many as
