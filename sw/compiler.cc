@@ -698,7 +698,12 @@ void ConvLowering::BuildSchedule(uint32_t wgt_addr) {
           {static_cast<int>(static_cast<int64_t>(pixels) * p / pieces),
            static_cast<int>(static_cast<int64_t>(pixels) * (p + 1) / pieces)});
       if (u > 0) {
-        const int host = unit_first_block[u - 1] + p * hosts / pieces;
+        // Resident: the second fill behind the first fill's last block, so
+        // that the weight tiles the first fill's blocks load first are not
+        // queued behind it.
+        const int host = resident_ && u == 1
+                             ? unit_first_block[0] + unit_blocks[0] - 1
+                             : unit_first_block[u - 1] + p * hosts / pieces;
         blocks_[host].prefetch.push_back(p);
       }
     }
