@@ -135,6 +135,7 @@ module sparq_sparse_engine #(
     logic        flagged;
     logic        lane_keep;
     logic        lane_hold;
+    logic [7:0]  act_zp;
     logic        push_prev;
     logic        push_next;
   } spmv_t;
@@ -155,6 +156,7 @@ module sparq_sparse_engine #(
     f_instr.flagged     = instr_data_i[sparq_isa_pkg::SpmvFlaggedLsb];
     f_instr.lane_keep   = instr_data_i[sparq_isa_pkg::SpmvLaneKeepLsb];
     f_instr.lane_hold   = instr_data_i[sparq_isa_pkg::SpmvLaneHoldLsb];
+    f_instr.act_zp      = instr_data_i[sparq_isa_pkg::SpmvActZpLsb +: sparq_isa_pkg::SpmvActZpW];
     f_instr.push_prev   = instr_data_i[sparq_isa_pkg::CommonPushPrevLsb];
     f_instr.push_next   = instr_data_i[sparq_isa_pkg::CommonPushNextLsb];
   end
@@ -342,6 +344,8 @@ module sparq_sparse_engine #(
     logic [RelBits-1:0] rel;
     logic             act_avail, take, skip, col_end, issue, entry, last;
     logic [7:0]       mac_a;
+    logic             act_zero;          // the activation equals act_zp
+    logic signed [8:0] a_diff;           // activation minus act_zp
     logic [15:0]      col_words;         // flagged: words of the column so far
     logic [15:0]      pos, next_addr;
     logic [ArrayRows*8-1:0] line;
@@ -362,10 +366,12 @@ module sparq_sparse_engine #(
     assign entry   = ins_q.flagged || !hdr_q;
     assign last    = word[8+RelBits];
     assign take    = (state_q == StRun) && rv_q && !done_q && ((!entry || ins_q.flagged) ? act_avail : 1'b1);
-    assign skip    = !ins_q.flagged && hdr_q && ((act == 8'd0) || (word == 16'd0));
+    assign act_zero = act == ins_q.act_zp;
+    assign skip    = !ins_q.flagged && hdr_q && (act_zero || (word == 16'd0));
     assign col_end = ins_q.flagged ? last : (hdr_q ? skip : (left_q == 16'd1));
     assign pos     = j_q + 16'(rel);
     assign mac_a   = ins_q.flagged ? act : a_q;
+    assign a_diff  = $signed({mac_a[7], mac_a}) - $signed({ins_q.act_zp[7], ins_q.act_zp});
     assign col_words = hdr_q ? 16'd1 : left_q + 16'd1;
 
     always_comb begin
@@ -460,7 +466,7 @@ module sparq_sparse_engine #(
 
     always_ff @(posedge clk_i) begin
       if (take && entry) begin
-        acc_q[pos[JIdx-1:0]] <= old_acc + 32'($signed(word[7:0]) * $signed(mac_a));
+        acc_q[pos[JIdx-1:0]] <= old_acc + 32'($signed(word[7:0]) * a_diff);
       end
     end
 
@@ -478,11 +484,11 @@ module sparq_sparse_engine #(
     assign lane_rd_cnt[16*p +: 16] = rd_cnt_q;
     assign lane_done[p]            = done_q;
     assign lane_meta[p]            = take && ((hdr_q && !ins_q.flagged) || word[7:0] == 8'd0);
-    assign lane_zact[p]            = take && hdr_q && (act == 8'd0);
+    assign lane_zact[p]            = take && hdr_q && act_zero;
     // Header streams: at the header (its count); flagged: at the last word.
     assign lane_zw[32*p +: 32]     = ins_q.flagged
-        ? ((take && col_end && act != 8'd0 && live > col_words) ? 32'(live) - 32'(col_words) : 32'd0)
-        : ((take && hdr_q && act != 8'd0 && live > word) ? 32'(live) - 32'(word) : 32'd0);
+        ? ((take && col_end && !act_zero && live > col_words) ? 32'(live) - 32'(col_words) : 32'd0)
+        : ((take && hdr_q && !act_zero && live > word) ? 32'(live) - 32'(word) : 32'd0);
     assign lane_idle[p]            = (state_q == StRun) && !take;
     assign lane_out[64*p +: 32]    = set_q[{wr_g_d[JIdx-2:0], 1'b0}]
                                      ? acc_q[{wr_g_d[JIdx-2:0], 1'b0}] : 32'd0;

@@ -82,8 +82,10 @@ SpmvOutcome ExecSpmv(const SpmvInstr& i, const HwConfig& hw,
       uint64_t consumed = 0;  // words the lane spends a cycle on
       int32_t* la = lane_acc.data() + static_cast<size_t>(p) * kSparseLaneOuts;
       for (int64_t k = 0; k < i.k_cols; ++k) {
-        const int8_t av = a[k];
-        if (p == 0 && av == 0) ++out.zero_acts;
+        // Activations equal to the zero point are the zeros the engine skips.
+        const bool zero = a[k] == static_cast<int8_t>(i.act_zp);
+        const int32_t av = int32_t{a[k]} - static_cast<int32_t>(i.act_zp);
+        if (p == 0 && zero) ++out.zero_acts;
         int64_t pos = 0;
         auto entry = [&](uint16_t word) {
           pos += (word >> 8) & kSparseRelMax;
@@ -115,7 +117,7 @@ SpmvOutcome ExecSpmv(const SpmvInstr& i, const HwConfig& hw,
             if ((word & kSparseEmptyColumn) != 0) break;
           }
           consumed += static_cast<uint64_t>(words);
-          if (av != 0 && live[p] > words) {
+          if (!zero && live[p] > words) {
             out.zero_weights += static_cast<uint64_t>(live[p] - words);
           }
           continue;
@@ -123,8 +125,8 @@ SpmvOutcome ExecSpmv(const SpmvInstr& i, const HwConfig& hw,
         const uint16_t count = word_at(p, index++);
         ++out.meta_words;
         ++consumed;
-        if (av == 0 || count == 0) {
-          if (av != 0) out.zero_weights += static_cast<uint64_t>(live[p]);
+        if (zero || count == 0) {
+          if (!zero) out.zero_weights += static_cast<uint64_t>(live[p]);
           index += count;
           continue;
         }

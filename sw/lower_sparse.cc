@@ -277,8 +277,10 @@ std::vector<uint8_t> SparseLowering::PackWeights() const {
   return out;
 }
 
-// Same records as the dense lowering: bias with the input zero point folded
-// in (bias - in_zp * sum(w), wrapping), M0, shift.
+// The dense lowering's records without the zero-point fold: the engine
+// subtracts the input zero point itself (Spmv act_zp) so that it can skip
+// the activations equal to it (a ReLU output's real zero), so the bias goes
+// in unchanged; M0, shift.
 std::vector<uint8_t> SparseLowering::PackParams() const {
   static_assert(kParamBiasBytes == sizeof(int32_t) &&
                     kParamMultBytes == sizeof(int32_t) &&
@@ -286,13 +288,10 @@ std::vector<uint8_t> SparseLowering::PackParams() const {
                 "isa.def PARAM field sizes differ from the packing below");
   std::vector<uint8_t> out(param_bytes(), 0);
   const QuantParams& q = layer_.quant;
-  const size_t per_out = layer_.weights.size() / static_cast<size_t>(s_.cout);
   for (int o = 0; o < s_.cout; ++o) {
-    int32_t sum = 0;
-    const int8_t* w = layer_.weights.data.data() + o * per_out;
-    for (size_t k = 0; k < per_out; ++k) sum = WrapAdd(sum, w[k]);
-    WriteParamRecord(out.data() + static_cast<size_t>(o) * kParamBytes, o,
-                     sum, layer_.bias.empty() ? 0 : layer_.bias[o], q);
+    // Weight sum 0: no zero-point fold.
+    WriteParamRecord(out.data() + static_cast<size_t>(o) * kParamBytes, o, 0,
+                     layer_.bias.empty() ? 0 : layer_.bias[o], q);
   }
   return out;
 }
@@ -429,6 +428,7 @@ std::vector<InstrWord> SparseLowering::Build(uint32_t wgt_addr,
     i.acc_gstride = rc.pixels();
     i.n_valid = t.n_cols;
     i.flagged = t.streams.flagged ? 1 : 0;
+    i.act_zp = layer_.quant.in_zp;
     ops[op].need_load = std::max(wgt_load[b], unit_load[bl.unit]);
     if (b == param_block) ops[op].need_load = std::max(ops[op].need_load, param_op);
     if (bl.chunk == 0 && bl.step >= 2) {

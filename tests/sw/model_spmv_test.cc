@@ -111,6 +111,27 @@ TEST(ModelSpmvTest, RejectsMalformedInstructions) {
   }
 }
 
+// act_zp: the engine adds (a - act_zp) * w and skips a == act_zp.
+TEST(ModelSpmvTest, SubtractsAndSkipsTheZeroPoint) {
+  const HwConfig hw = HwConfig::ForArray(4, 4);
+  Srams s(hw);
+  std::vector<int32_t> held;
+  s.act[0] = -128;  // the zero point: skipped
+  s.act[1] = 2;     // 2 - (-128) = 130
+  const uint16_t lane0[] = {1, 7, 1, (1 << 8) | 0xff};
+  for (int i = 0; i < 4; ++i) s.Word(hw, 0, i, lane0[i]);
+  s.Word(hw, 1, 0, 0);
+  s.Word(hw, 1, 1, 0);
+  SpmvInstr i = ThreeColumns();
+  i.k_cols = 2;
+  i.act_zp = -128;
+  const SpmvOutcome o =
+      ExecSpmv(i, hw, s.act.data(), s.wgt.data(), s.acc.data(), &held);
+  EXPECT_EQ(s.acc[0], 0);     // 7 * (-128 - (-128)), skipped
+  EXPECT_EQ(s.acc[2], -130);  // -1 * 130
+  EXPECT_EQ(o.zero_acts, 1u);
+}
+
 // Flagged streams: no headers, bit 14 ends a column, 0x4000 is an empty
 // column; a zero activation's words still take their cycles.
 TEST(ModelSpmvTest, FlaggedStreamsHandWorked) {

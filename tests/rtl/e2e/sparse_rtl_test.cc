@@ -148,6 +148,9 @@ TEST(SparseCornerTest, FullyDense) {
   for (int8_t& w : OnlyLayer(&net).weights.data) {
     if (w == 0) w = 1;
   }
+  // The 3 columns past Cin = 41 hold raw 0: with zero point 0 they are
+  // skipped, so no column counts as one of zero weights.
+  OnlyLayer(&net).quant.in_zp = 0;
   const PerfCounters c = ExpectSparseMatchesGolden(net, Hw4x4());
   EXPECT_EQ(c[kCtrSparseZeroWeights], 0u);
 }
@@ -158,6 +161,7 @@ TEST(SparseCornerTest, AllZeroActivationVector) {
   for (int batch : {1, 2}) {
     Network net = FcNetwork(3, batch, 30, 17);
     Prune(&net, 0.4, 3);
+    OnlyLayer(&net).quant.in_zp = 0;  // raw 0 is the zero point
     for (int8_t& a : net.input.data) a = 0;
     EXPECT_EQ(SpmvsOf(net, Hw4x4()).flagged > 0, batch == 1);
     const PerfCounters c = ExpectSparseMatchesGolden(net, Hw4x4());
@@ -243,8 +247,9 @@ TEST(SparseCornerTest, BatchAboveOneAndHalfZeroActivations) {
   Network net = FcNetwork(8, 6, 64, 36);
   Prune(&net, 0.3, 8);
   SplitMix64 rng(8);
+  const int8_t zp = static_cast<int8_t>(OnlyLayer(&net).quant.in_zp);
   for (int8_t& a : net.input.data) {
-    if (Coin(&rng, 0.5)) a = 0;
+    if (Coin(&rng, 0.5)) a = zp;  // the zero point: a real zero
   }
   const PerfCounters c = ExpectSparseMatchesGolden(net, Hw4x4());
   EXPECT_GT(c[kCtrSparseZeroActs], 0u);
@@ -256,6 +261,44 @@ TEST(SparseCornerTest, SeveralChunksAndTiles) {
   Network net = FcNetwork(9, 2, 700, 300);
   Prune(&net, 0.5, 9);
   ExpectSparseMatchesGolden(net, Hw4x4(20, 0.2));
+}
+
+// A ReLU output quantized with zero point -128: the activations equal to the
+// zero point are the skipped zeros (Spmv act_zp), in both stream formats and
+// on a conv whose padding also holds the zero point.
+TEST(SparseCornerTest, NonZeroInputZeroPoint) {
+  for (int batch : {1, 3}) {
+    Network net = FcNetwork(11, batch, 72, 26);
+    Prune(&net, 0.3, 11);
+    OnlyLayer(&net).quant.in_zp = -128;
+    SplitMix64 rng(11);
+    for (int8_t& a : net.input.data) {
+      a = Coin(&rng, 0.5) ? int8_t{-128} : static_cast<int8_t>(RandInt(&rng, -127, 127));
+    }
+    int64_t at_zp = 0;
+    for (int8_t a : net.input.data) at_zp += a == -128;
+    const PerfCounters c = ExpectSparseMatchesGolden(net, Hw4x4());
+    // 72 inputs fill 18 ACT lines of 4 exactly: no padded columns.
+    EXPECT_EQ(c[kCtrSparseZeroActs], static_cast<uint64_t>(at_zp));
+  }
+  SplitMix64 rng(12);
+  RandomLayerOptions opts;
+  opts.max_hw = 8;
+  opts.max_channels = 12;
+  opts.allow_large = false;
+  Network conv;
+  do {
+    conv = RandomConvNetwork(&rng, "layer", opts);
+  } while (OnlyLayer(&conv).geom.groups != 1);
+  Layer& l = OnlyLayer(&conv);
+  l.engine = LayerEngine::kSparse;
+  l.quant.in_zp = 100;
+  for (int8_t& a : conv.input.data) {
+    if (Coin(&rng, 0.6)) a = 100;
+  }
+  Prune(&conv, 0.3, 12);
+  const PerfCounters c = ExpectSparseMatchesGolden(conv, Hw4x4());
+  EXPECT_GT(c[kCtrSparseZeroActs], 0u);
 }
 
 // Batch 1: the K chunks of each tile chain their sums in the lanes
