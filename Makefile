@@ -12,7 +12,8 @@
 #                be configured: -DSPARQ_RTL_CONFIGS="4x4;16x16;32x32@256")
 #   make test-wide  a second build (BUILD_WIDE) with the 32x32 array on a
 #                256-bit DRAM port: its random RTL layers, its example on both
-#                backends, and the bench on it
+#                backends, and the bench on it (WIDE_BENCH_ARGS: its options;
+#                CI runs one layer of it)
 #   make regress seeded random layers on the RTL against golden, every output
 #                compared; N layers (default 1000) on the ARRAY build (default
 #                4x4), split over JOBS worker processes; SHARD=i/n runs only
@@ -81,11 +82,12 @@ test: build
 # The configuration larger than the default and on a non-128-bit port, in a
 # build of its own so that `make test` does not verilate it.
 BUILD_WIDE ?= build-wide
+WIDE_BENCH_ARGS ?=
 test-wide: deps
 	cmake -S . -B $(BUILD_WIDE) -DCMAKE_BUILD_TYPE=Release -DSPARQ_RTL_CONFIGS="4x4;32x32@256"
 	cmake --build $(BUILD_WIDE) -j $(JOBS) --target rtl_golden_test sparq sparq_bench sparq_rtl_32x32_256
 	cd $(BUILD_WIDE) && ctest -j $(JOBS) --output-on-failure -R "Rtl32x32|sparq_run_wide_port_rtl"
-	$(BUILD_WIDE)/bench/sparq_bench --array 32x32 --dram-bits 256
+	$(BUILD_WIDE)/bench/sparq_bench --array 32x32 --dram-bits 256 $(WIDE_BENCH_ARGS)
 
 bench: deps configure
 	cmake --build $(BUILD) -j $(JOBS) --target sparq_bench
