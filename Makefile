@@ -12,7 +12,8 @@
 #                be configured: -DSPARQ_RTL_CONFIGS="4x4;16x16;32x32@256")
 #   make test-wide  a second build (BUILD_WIDE) with the 32x32 array on a
 #                256-bit DRAM port: its random RTL layers, its example on both
-#                backends, and the bench on it
+#                backends, and the bench on it (WIDE_BENCH_ARGS: its options;
+#                CI runs one layer of it)
 #   make regress seeded random layers on the RTL against golden, every output
 #                compared; N layers (default 1000) on the ARRAY build (default
 #                4x4), split over JOBS worker processes; SHARD=i/n runs only
@@ -26,6 +27,10 @@
 #   make sanitize  a build of its own (BUILD_SAN, clang) with ASan + UBSan over
 #                the C++ code and the verilated 4x4 model's plugin: the unit
 #                tests, the bad-input corpus and a short RTL slice under it
+#   make sanitize-ci  CI's size of it (.ci/run), in the same BUILD_SAN: the
+#                block-level RTL testbenches left out of the build, every other
+#                unit test and the bad-input corpus, and a short RTL slice on
+#                the 4x4 model (SAN_CI_EXCLUDE says what it skips)
 #   make fuzz    the libFuzzer harnesses (in BUILD_SAN too), each run for
 #                FUZZ_SECONDS (default 600) from its seed corpus in tests/fuzz/
 #   make clean   remove build outputs
@@ -50,7 +55,7 @@ SEED0 ?= 0
 ARRAY ?= 4x4
 
 .PHONY: all deps configure build sim test test-wide bench wave lint synth clean regress \
-        sanitize fuzz
+        sanitize sanitize-ci fuzz
 
 all: build
 
@@ -77,11 +82,12 @@ test: build
 # The configuration larger than the default and on a non-128-bit port, in a
 # build of its own so that `make test` does not verilate it.
 BUILD_WIDE ?= build-wide
+WIDE_BENCH_ARGS ?=
 test-wide: deps
 	cmake -S . -B $(BUILD_WIDE) -DCMAKE_BUILD_TYPE=Release -DSPARQ_RTL_CONFIGS="4x4;32x32@256"
 	cmake --build $(BUILD_WIDE) -j $(JOBS) --target rtl_golden_test sparq sparq_bench sparq_rtl_32x32_256
 	cd $(BUILD_WIDE) && ctest -j $(JOBS) --output-on-failure -R "Rtl32x32|sparq_run_wide_port_rtl"
-	$(BUILD_WIDE)/bench/sparq_bench --array 32x32 --dram-bits 256
+	$(BUILD_WIDE)/bench/sparq_bench --array 32x32 --dram-bits 256 $(WIDE_BENCH_ARGS)
 
 bench: deps configure
 	cmake --build $(BUILD) -j $(JOBS) --target sparq_bench
@@ -104,12 +110,29 @@ SAN_CMAKE := -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSPARQ_SANITIZE=ON \
 # fuzzers (label fuzz). That includes the bad-input corpus and the RTL slice:
 # the 4x4 array's block tests, end-to-end runs and random layers.
 SAN_EXCLUDE ?= contract_follow_test|CompressRunTest|TrainTest|FashionMnist|RtlElabTest
+SAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 sanitize: deps
-	cmake -S . -B $(BUILD_SAN) $(SAN_CMAKE)
+	cmake -S . -B $(BUILD_SAN) $(SAN_CMAKE) -DSPARQ_RTL_BLOCK_TESTS=ON
 	cmake --build $(BUILD_SAN) -j $(JOBS)
-	cd $(BUILD_SAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
-	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	cd $(BUILD_SAN) && $(SAN_ENV) \
 	  ctest -j $(JOBS) --output-on-failure -LE fuzz -E "$(SAN_EXCLUDE)"
+
+# CI's run (.ci/run): the build without the block-level RTL testbenches (each
+# verilates a model of its own; make sanitize runs them), and without the
+# runs that take minutes each under the sanitizers: the networks and
+# compressed models on the RTL (person_detect, ds_cnn_s, the Fashion-MNIST
+# models and the `sparq compress` fixtures they need), the regression slice
+# (make regress's driver), and all but the first ten seeds of each random
+# RTL layer suite. Everything else runs: every non-RTL unit test, the
+# bad-input corpus, and the RTL slice (random layers of every suite, the
+# 4x4 top's tests, the CLI's RTL runs of the small examples).
+SAN_CI_EXCLUDE ?= OnRtl$$|RtlReproduces|_ds_cnn_s_rtl|_person_detect_rtl|compress_|_compressed_|SparseModelsRtlTest|RtlDepthwiseNetworkTest|regress_slice|Seeds/Rtl.*[/_][1-9][0-9]+$$
+sanitize-ci: deps
+	cmake -S . -B $(BUILD_SAN) $(SAN_CMAKE) -DSPARQ_RTL_BLOCK_TESTS=OFF
+	cmake --build $(BUILD_SAN) -j $(JOBS)
+	cd $(BUILD_SAN) && $(SAN_ENV) \
+	  ctest -j $(JOBS) --output-on-failure -LE fuzz -E "$(SAN_EXCLUDE)|$(SAN_CI_EXCLUDE)"
 
 # libFuzzer harnesses (tests/fuzz), one after the other, in BUILD_SAN.
 BUILD_FUZZ ?= $(BUILD_SAN)
