@@ -12,7 +12,8 @@
 // element and modes"); a mode uses the first L of them.
 //
 // Weights: a weight line (C bytes, byte c for column c) is written into one
-// bank of every PE of the single array row selected by wl_en_i; it takes
+// bank of every PE of the single array row selected by wl_en_i, decoded
+// for the tile's mode wl_mode_i; it takes
 // effect at the end of the cycle. The engine writes row r of a tile no earlier
 // than the cycle in which the bank's previous tile multiplies its last row in
 // row r's last column, and before the new tile's first activation reaches
@@ -25,6 +26,7 @@
 // SumW (partial-sum width, at least 16 + clog2(R)).
 // Ports: act_i/bank_i/mode_i (one activation row, its weight bank and mode),
 // wl_en_i (one-hot array row), wl_bank_i, wl_data_i (one weight line),
+// wl_mode_i (the mode of the tile the line belongs to),
 // sum_o (lane l of column c in bits [32*(Lanes*c + l) +: 32]).
 
 module sparq_array #(
@@ -40,6 +42,7 @@ module sparq_array #(
   input  logic [ArrayRows-1:0]    wl_en_i,
   input  logic                    wl_bank_i,
   input  logic [ArrayCols*8-1:0]  wl_data_i,
+  input  logic [1:0]              wl_mode_i,
   output logic [Lanes*ArrayCols*32-1:0] sum_o
 );
 
@@ -127,6 +130,7 @@ module sparq_array #(
         .wl_en_i  (wl_en_i[r]),
         .wl_bank_i(wl_bank_i),
         .wl_data_i(wl_data_i[8*c +: 8]),
+        .wl_mode_i(wl_mode_i),
         .act_o    (act_o),
         .bank_o   (bank_o),
         .mode_o   (mode_o),

@@ -195,10 +195,12 @@ module sparq_gemm_engine #(
   logic                 wr_bank_d, wr_bank_q, rd_bank;
   logic [ArrayRows-1:0] wl_en_d, wl_en_q;
   logic                 wl_bank_q;
+  logic [1:0]           wr_mode_q, rd_mode, wl_mode_q;
 
   assign rd_row  = start ? ArrayRows'(1) : wr_row_q;
   assign rd_addr = start ? f_wgt_base : wr_addr_q;
   assign rd_bank = start ? nxt_bank_q : wr_bank_q;
+  assign rd_mode = start ? 2'(f_mode) : wr_mode_q;
 
   assign wgt_re_o    = start || wr_active_q;
   assign wgt_raddr_o = WgtAw'(rd_addr);
@@ -319,6 +321,8 @@ module sparq_gemm_engine #(
     wr_addr_q <= wr_addr_d;
     wr_bank_q <= wr_bank_d;
     wl_bank_q <= rd_bank;
+    wr_mode_q <= rd_mode;
+    wl_mode_q <= rd_mode;
     bank_s_q  <= src_attr.bank;
     mode_s_q  <= src_attr.mode;
   end
@@ -359,6 +363,7 @@ module sparq_gemm_engine #(
     .mode_i   (mode_s_q),
     .wl_en_i  (wl_en_q),
     .wl_bank_i(wl_bank_q),
+    .wl_mode_i(wl_mode_q),
     .wl_data_i(wgt_rdata_i),
     .sum_o    (sum)
   );
