@@ -206,12 +206,16 @@ module sparq_acc_buf #(
         end
       end
 
+      // One write port: the whole-row port or stage B.
+      logic ext_we;
+      assign ext_we = ext_we_i && ext_wsub == LaneW'(s);
+
       always_ff @(posedge clk_i) begin
-        if (ext_we_i && ext_wsub == LaneW'(s)) begin
-          mem_q[ext_waddr_i[AccAw-1:LaneW]] <= ext_wdata_i[32*c +: 32];
-        end else if (b_hit) begin
-          mem_q[b_row] <= (b_accumulate ? (fwd_hit_q ? fwd_q : old_q) : 32'd0) +
-                          lane_of(col_sum, b_lane);
+        if (ext_we || b_hit) begin
+          mem_q[ext_we ? ext_waddr_i[AccAw-1:LaneW] : b_row] <=
+              ext_we ? ext_wdata_i[32*c +: 32] :
+                       (b_accumulate ? (fwd_hit_q ? fwd_q : old_q) : 32'd0) +
+                       lane_of(col_sum, b_lane);
         end
       end
 

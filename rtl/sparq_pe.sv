@@ -117,18 +117,11 @@ module sparq_pe #(
     end
   end
 
-  // This cycle's products, each written where it is used. A4W4 reuses the
+  // This cycle's products, each written where it is used (no functions: a
+  // cycle-based simulator evaluates their arguments eagerly). A4W4 reuses the
   // two partial-product multipliers: lane 0's takes the low activation
   // nibble and the low weight nibble, lane 1's the high nibbles, and both
   // products go into lane 0.
-  function automatic logic signed [7:0] lo_act(logic [7:0] a, logic a4);
-    return a4 ? {{4{a[3]}}, a[3:0]} : a;
-  endfunction
-
-  function automatic logic signed [7:0] hi_act(logic [7:0] a, logic a4);
-    return a4 ? {{4{a[7]}}, a[7:4]} : a;
-  endfunction
-
   logic            a4;
   logic [7:0]      act_q;
   logic            bank_q;
@@ -143,13 +136,14 @@ module sparq_pe #(
     act_q  <= act_i;
     bank_q <= bank_i;
     mode_q <= mode_i;
-    s0_q   <= psum0_i + SumW'(lo_act(act_i, a4) * $signed(f0_q[bank_i])) +
-              (a4 ? SumW'(hi_act(act_i, a4) * $signed(f1_q[bank_i])) : '0);
+    s0_q   <= psum0_i +
+              SumW'($signed(a4 ? {{4{act_i[3]}}, act_i[3:0]} : act_i) * $signed(f0_q[bank_i])) +
+              (a4 ? SumW'($signed({{4{act_i[7]}}, act_i[7:4]}) * $signed(f1_q[bank_i])) : '0);
   end
 
   always_ff @(posedge clk_i) begin
     if (mode_i == ModeW4 || mode_i == ModeW2) begin
-      s1_q <= psum1_i + W1'(hi_act(act_i, a4) * $signed(f1_q[bank_i]));
+      s1_q <= psum1_i + W1'($signed(act_i) * $signed(f1_q[bank_i]));
     end
   end
 
