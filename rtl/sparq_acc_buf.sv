@@ -101,9 +101,9 @@ module sparq_acc_buf #(
   // Lanes), decoded once at issue rather than in every bank and stage. The
   // address is a multiple of the row's lane count L, so the L lanes never
   // carry into the row.
-  logic [Lanes-1:0] issue_subs;
-  assign issue_subs = Lanes'(((Lanes+1)'(1) << ((LaneW+1)'(1) << issue_lanes_lg_i)) - 1)
-                      << issue_addr_i[LaneW-1:0];
+  logic [Lanes-1:0] issue_span, issue_subs;
+  assign issue_span = Lanes'((32'd1 << (32'd1 << issue_lanes_lg_i)) - 32'd1);
+  assign issue_subs = issue_span << issue_addr_i[LaneW-1:0];
 
   for (genvar k = 1; k <= Len; k++) begin : g_stage
     logic [CtrlW-1:0] ctrl_d, ctrl_q;
@@ -133,16 +133,6 @@ module sparq_acc_buf #(
     if (ext_re_i) ext_sub_q <= ext_rsub;
   end
 
-  // Lane l of a column's sums (a mux of constant slices).
-  function automatic logic [31:0] lane_of(logic [Lanes*32-1:0] col, logic [LaneW-1:0] l);
-    logic [31:0] v;
-    v = col[31:0];
-    for (int i = 1; i < Lanes; i++) begin
-      if (l == LaneW'(i)) v = col[32*i +: 32];
-    end
-    return v;
-  endfunction
-
   // Simulation speed: the read-modify-write of a sub-bank is written inside
   // the conditions under which it happens (its sum twice, for the write and
   // for the forward register: one adder after synthesis), so a cycle-based
@@ -163,6 +153,8 @@ module sparq_acc_buf #(
     assign {unused_a_tag, a_subs, a_accumulate, a_addr} = g_stage[KA].ctrl_q;
     assign {unused_b_tag, b_subs, b_accumulate, b_addr} = g_stage[KB].ctrl_q;
     assign a_row   = a_addr[AccAw-1:LaneW];
+    logic [LaneW-1:0] unused_a_sub;  // stage A's sub-banks come from a_subs
+    assign unused_a_sub = a_addr[LaneW-1:0];
     assign b_row   = b_addr[AccAw-1:LaneW];
     assign rows_eq = (a_row == b_row);
     assign col_sum = sum_i[32*Lanes*c +: 32*Lanes];
@@ -202,7 +194,7 @@ module sparq_acc_buf #(
       always_ff @(posedge clk_i) begin
         if (fwd_hit) begin
           fwd_q <= (b_accumulate ? (fwd_hit_q ? fwd_q : old_q) : 32'd0) +
-                   lane_of(col_sum, b_lane);
+                   col_sum[32*b_lane +: 32];
         end
       end
 
@@ -215,7 +207,7 @@ module sparq_acc_buf #(
           mem_q[ext_we ? ext_waddr_i[AccAw-1:LaneW] : b_row] <=
               ext_we ? ext_wdata_i[32*c +: 32] :
                        (b_accumulate ? (fwd_hit_q ? fwd_q : old_q) : 32'd0) +
-                       lane_of(col_sum, b_lane);
+                       col_sum[32*b_lane +: 32];
         end
       end
 
@@ -228,8 +220,8 @@ module sparq_acc_buf #(
       assign rd_sub[32*s +: 32] = rd_q;
     end
 
-    assign acc_rdata_o[32*c +: 32] = lane_of(rd_sub, rd_sub_q);
-    assign ext_rdata_o[32*c +: 32] = lane_of(old_sub, ext_sub_q);
+    assign acc_rdata_o[32*c +: 32] = rd_sub[32*rd_sub_q +: 32];
+    assign ext_rdata_o[32*c +: 32] = old_sub[32*ext_sub_q +: 32];
   end
 
   logic [Lanes+AccAw:0] unused_retire_ctrl;

@@ -58,6 +58,27 @@ module sparq_array #(
     `ELAB_ERROR("sparq_array: SumW must hold a sum of ArrayRows int8 products, below 32 bits")
   end
 
+  // Column c's weight byte w, decoded once for the tile's mode (the PEs of
+  // the column store the factors; sparq_pe):
+  //   f0 (lane 0): A8W8 w, A8W4 / A4W4 the signed low nibble, A8W2 t(w[1:0]);
+  //   f1 (lane 1): A8W4 / A4W4 the high nibble, A8W2 t(w[3:2]);
+  //   t2, t3:      t(w[5:4]), t(w[7:6]) (A8W2 lanes 2 and 3);
+  // t(c) as a signed factor is {c[1] & c[0], c[0]} sign-extended.
+  localparam logic [1:0] ModeW8 = 2'(sparq_isa_pkg::GemmModeA8W8);
+  localparam logic [1:0] ModeW2 = 2'(sparq_isa_pkg::GemmModeA8W2);
+
+  for (genvar c = 0; c < ArrayCols; c++) begin : g_dec
+    logic [7:0] w, f0;
+    logic [3:0] f1;
+    logic [1:0] t2, t3;
+    assign w  = wl_data_i[8*c +: 8];
+    assign f0 = (wl_mode_i == ModeW8) ? w :
+                (wl_mode_i == ModeW2) ? {{7{w[1] & w[0]}}, w[0]} : {{4{w[3]}}, w[3:0]};
+    assign f1 = (wl_mode_i == ModeW2) ? {{3{w[3] & w[2]}}, w[2]} : w[7:4];
+    assign t2 = {w[5] & w[4], w[4]};
+    assign t3 = {w[7] & w[6], w[6]};
+  end
+
   for (genvar r = 0; r < ArrayRows; r++) begin : g_row
     logic [7:0] act_in;
     logic       bank_in;
@@ -129,8 +150,10 @@ module sparq_array #(
         .psum3_i  (psum3_u),
         .wl_en_i  (wl_en_i[r]),
         .wl_bank_i(wl_bank_i),
-        .wl_data_i(wl_data_i[8*c +: 8]),
-        .wl_mode_i(wl_mode_i),
+        .wl_f0_i  (g_dec[c].f0),
+        .wl_f1_i  (g_dec[c].f1),
+        .wl_t2_i  (g_dec[c].t2),
+        .wl_t3_i  (g_dec[c].t3),
         .act_o    (act_o),
         .bank_o   (bank_o),
         .mode_o   (mode_o),

@@ -15,8 +15,8 @@
 //                                       t(00) = t(10) = 0
 //   A4W4  lane 0 += a[3:0] * w[3:0] + a[7:4] * w[7:4]  (signed nibbles: two
 //                   K-adjacent elements per byte)
-// The byte is decoded when it is written (wl_en_i), for the mode of the tile
-// it belongs to (wl_mode_i; a tile has one mode, and its activations carry
+// The byte arrives decoded for the mode of the tile it belongs to (the array
+// decodes once per column; a tile has one mode, and its activations carry
 // the same mode): each bank holds lane 0's factor (8 bits), lane 1's (4 bits)
 // and the two ternary factors of lanes 2 and 3, so a cycle only selects a
 // factor by bank and multiplies. Lanes a mode does not use keep their old
@@ -35,8 +35,8 @@
 // Ports: act_i/bank_i/mode_i from the left neighbour, act_o/bank_o/mode_o to
 // the right one; psum<l>_i from the PE above (zero in the top row),
 // psum<l>_o to the one below (one port per lane, each at most 32 bits, which a
-// simulator keeps in one machine word); wl_en_i/wl_bank_i/wl_data_i write one
-// weight bank of the tile whose mode is wl_mode_i.
+// simulator keeps in one machine word); wl_en_i/wl_bank_i and the decoded
+// factors wl_f0_i/wl_f1_i/wl_t2_i/wl_t3_i write one weight bank.
 
 module sparq_pe #(
   parameter int SumW = 20,
@@ -54,8 +54,10 @@ module sparq_pe #(
   input  logic [W2-1:0]   psum3_i,
   input  logic            wl_en_i,
   input  logic            wl_bank_i,
-  input  logic [7:0]      wl_data_i,
-  input  logic [1:0]      wl_mode_i,
+  input  logic [7:0]      wl_f0_i,
+  input  logic [3:0]      wl_f1_i,
+  input  logic [1:0]      wl_t2_i,
+  input  logic [1:0]      wl_t3_i,
   output logic [7:0]      act_o,
   output logic            bank_o,
   output logic [1:0]      mode_o,
@@ -82,43 +84,32 @@ module sparq_pe #(
     `ELAB_ERROR("sparq_pe: the factor tables below assume modes A8W8 = 0, A8W4 = 1, A8W2 = 2, A4W4 = 3")
   end
 
-  // Bank b's byte, decoded when it is written for its tile's mode:
-  //   f0 (lane 0): A8W8 the byte, A8W4 / A4W4 the signed low nibble, A8W2
-  //                t(w[1:0]);
-  //   f1 (lane 1): A8W4 / A4W4 the high nibble, A8W2 t(w[3:2]);
-  //   t2, t3:      t(w[5:4]), t(w[7:6]) (A8W2 lanes 2 and 3).
-  // t(c) as a signed factor is {c[1] & c[0], c[0]} sign-extended.
-  function automatic logic [7:0] dec_f0(logic [7:0] w, logic [1:0] m);
-    if (m == ModeW8) return w;
-    if (m == ModeW2) return {{7{w[1] & w[0]}}, w[0]};
-    return {{4{w[3]}}, w[3:0]};
-  endfunction
-
-  function automatic logic [3:0] dec_f1(logic [7:0] w, logic [1:0] m);
-    if (m == ModeW2) return {{3{w[3] & w[2]}}, w[2]};
-    return w[7:4];
-  endfunction
-
-  function automatic logic [1:0] dec_t(logic [1:0] c);
-    return {c[1] & c[0], c[0]};
-  endfunction
-
-  // Index: the bank.
-  logic [7:0] f0_q [2];
-  logic [3:0] f1_q [2];
-  logic [1:0] t2_q [2], t3_q [2];
+  // Bank b's factors, decoded by the array for the tile's mode (once per
+  // column, sparq_array): f0 lane 0's, f1 lane 1's, t2 / t3 the ternary
+  // factors of lanes 2 and 3.
+  logic [7:0] f0_b0_q, f0_b1_q;
+  logic [3:0] f1_b0_q, f1_b1_q;
+  logic [1:0] t2_b0_q, t2_b1_q, t3_b0_q, t3_b1_q;
 
   always_ff @(posedge clk_i) begin
-    if (wl_en_i) begin
-      f0_q[wl_bank_i] <= dec_f0(wl_data_i, wl_mode_i);
-      f1_q[wl_bank_i] <= dec_f1(wl_data_i, wl_mode_i);
-      t2_q[wl_bank_i] <= dec_t(wl_data_i[5:4]);
-      t3_q[wl_bank_i] <= dec_t(wl_data_i[7:6]);
+    if (wl_en_i && !wl_bank_i) begin
+      f0_b0_q <= wl_f0_i;
+      f1_b0_q <= wl_f1_i;
+      t2_b0_q <= wl_t2_i;
+      t3_b0_q <= wl_t3_i;
     end
   end
 
-  // This cycle's products, each written where it is used (no functions: a
-  // cycle-based simulator evaluates their arguments eagerly). A4W4 reuses the
+  always_ff @(posedge clk_i) begin
+    if (wl_en_i && wl_bank_i) begin
+      f0_b1_q <= wl_f0_i;
+      f1_b1_q <= wl_f1_i;
+      t2_b1_q <= wl_t2_i;
+      t3_b1_q <= wl_t3_i;
+    end
+  end
+
+  // This cycle's products, each written where it is used. A4W4 reuses the
   // two partial-product multipliers: lane 0's takes the low activation
   // nibble and the low weight nibble, lane 1's the high nibbles, and both
   // products go into lane 0.
@@ -137,20 +128,22 @@ module sparq_pe #(
     bank_q <= bank_i;
     mode_q <= mode_i;
     s0_q   <= psum0_i +
-              SumW'($signed(a4 ? {{4{act_i[3]}}, act_i[3:0]} : act_i) * $signed(f0_q[bank_i])) +
-              (a4 ? SumW'($signed({{4{act_i[7]}}, act_i[7:4]}) * $signed(f1_q[bank_i])) : '0);
+              SumW'($signed(a4 ? {{4{act_i[3]}}, act_i[3:0]} : act_i) *
+                    $signed(bank_i ? f0_b1_q : f0_b0_q)) +
+              (a4 ? SumW'($signed({{4{act_i[7]}}, act_i[7:4]}) *
+                          $signed(bank_i ? f1_b1_q : f1_b0_q)) : '0);
   end
 
   always_ff @(posedge clk_i) begin
     if (mode_i == ModeW4 || mode_i == ModeW2) begin
-      s1_q <= psum1_i + W1'($signed(act_i) * $signed(f1_q[bank_i]));
+      s1_q <= psum1_i + W1'($signed(act_i) * $signed(bank_i ? f1_b1_q : f1_b0_q));
     end
   end
 
   always_ff @(posedge clk_i) begin
     if (mode_i == ModeW2) begin
-      s2_q <= psum2_i + W2'($signed(act_i) * $signed(t2_q[bank_i]));
-      s3_q <= psum3_i + W2'($signed(act_i) * $signed(t3_q[bank_i]));
+      s2_q <= psum2_i + W2'($signed(act_i) * $signed(bank_i ? t2_b1_q : t2_b0_q));
+      s3_q <= psum3_i + W2'($signed(act_i) * $signed(bank_i ? t3_b1_q : t3_b0_q));
     end
   end
 
