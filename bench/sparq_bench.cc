@@ -150,9 +150,11 @@ int main(int argc, char** argv) {
                  "Whole networks to run after the layers (default "
                  "person_detect,ds_cnn_s; none: skip)");
   app.add_option("--json", json, "Write the figures as JSON to this file");
-  bool sparse_only = false, no_sparse = false;
+  bool sparse_only = false, no_sparse = false, sparse_model = false;
   app.add_flag("--sparse-only", sparse_only, "Only the sparse-engine table");
   app.add_flag("--no-sparse", no_sparse, "Skip the sparse-engine table");
+  app.add_flag("--sparse-model", sparse_model,
+               "Sparse-engine table on the machine model, not the RTL");
   CLI11_PARSE(app, argc, argv);
 
   HwConfig hw;
@@ -168,7 +170,8 @@ int main(int argc, char** argv) {
   hw.dram_stall_seed = seed;
   const double pe = hw.rows * hw.cols;
   try {
-    MakeRtlDevice(hw);  // an unbuilt configuration fails before any output
+    // An unbuilt configuration fails before any output.
+    if (!(sparse_only && sparse_model)) MakeRtlDevice(hw);
   } catch (const InputError& e) {
     std::fprintf(stderr, "sparq_bench: error: %s\n", e.what());
     return 2;
@@ -235,7 +238,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   for (const NetworkFigures& n : nets) all_exact = all_exact && n.exact;
-  if (!no_sparse) all_exact = RunSparseBench(hw) && all_exact;
+  if (!no_sparse) all_exact = RunSparseBench(hw, sparse_model) && all_exact;
   if (only.empty() && !sparse_only) all_exact = PrintModeTable(hw) && all_exact;
   if (!json.empty()) {
     std::ofstream f(json);

@@ -9,6 +9,8 @@
 #include "golden/network.h"
 #include "golden/random.h"
 #include "golden/requant.h"
+#include "sim/model_device.h"
+#include "sim/model_device.h"
 #include "sim/rtl_device.h"
 #include "sw/compiler.h"
 #include "sw/runtime.h"
@@ -85,9 +87,9 @@ struct Result {
   bool exact = false;
 };
 
-Result Run(const Network& net, const HwConfig& hw) {
+Result Run(const Network& net, const HwConfig& hw, bool model) {
   const CompiledNetwork c = Compile(net, hw);
-  std::unique_ptr<Device> dev = MakeRtlDevice(hw);
+  std::unique_ptr<Device> dev = model ? MakeModelDevice(hw) : MakeRtlDevice(hw);
   const std::vector<LayerRun> runs = RunNetwork(net, c, *dev);
   const auto ref = RunNetworkReference(net);
   Result r;
@@ -98,10 +100,11 @@ Result Run(const Network& net, const HwConfig& hw) {
 }
 
 // Lane-cycles that consumed a stream word: per vector and lane, one header
-// per column plus the words of the columns with a non-zero activation. The
-// bench layers are 1x1 with Cin a multiple of R, so the im2col columns are
-// the input channels and every output fits one tile.
-uint64_t LaneWork(const Network& net, int cols) {
+// per column plus the words of the columns with a non-zero activation, or
+// with flagged streams every word of every column. The bench layers are 1x1
+// with Cin a multiple of R, so the im2col columns are the input channels and
+// every output fits one tile.
+uint64_t LaneWork(const Network& net, int cols, bool flagged) {
   const Layer& l = net.layers[0];
   const int cout = l.weights.dim(0);
   const int cin = static_cast<int>(l.weights.size() / cout);
@@ -110,14 +113,15 @@ uint64_t LaneWork(const Network& net, int cols) {
     for (int k = 0; k < cin; ++k) t[k * cout + n] = l.weights.data[n * cin + k];
   }
   const int lanes = SparseLanes(cols);
-  const SparseStreams s = PackSparse(t.data(), cout, cin, cout, lanes);
+  const SparseStreams s = PackSparse(t.data(), cout, cin, cout, lanes, flagged);
   const int64_t vectors = static_cast<int64_t>(net.input.size()) / cin;
   uint64_t work = 0;
   for (int64_t m = 0; m < vectors; ++m) {
     for (int k = 0; k < cin; ++k) {
       const bool active = net.input.data[m * cin + k] != 0;
       for (int p = 0; p < lanes; ++p) {
-        work += 1 + (active ? s.col_words[p][k] : 0);
+        work += flagged ? s.ColumnWords(p, k)
+                        : 1 + (active ? s.col_words[p][k] : 0);
       }
     }
   }
@@ -126,30 +130,38 @@ uint64_t LaneWork(const Network& net, int cols) {
 
 }  // namespace
 
-bool RunSparseBench(const HwConfig& hw) {
+bool RunSparseBench(const HwConfig& hw, bool model) {
   const double densities[] = {1.0, 0.5, 0.25, 0.1, 0.05};
   const double zero_acts[] = {0.0, 0.5};
   bool all_exact = true;
   std::printf(
-      "\nsparse engine (%d lanes; RTL cycles; vs 100%% = same engine, same "
+      "\nsparse engine (%d lanes; %s cycles; vs 100%% = same engine, same "
       "activations, 100%% density; vs array = dense int8 on the array, same "
       "input):\n",
-      SparseLanes(hw.cols));
+      SparseLanes(hw.cols), model ? "machine-model" : "RTL");
   std::printf("%-10s %7s %6s %10s %9s %10s %9s %9s %6s %6s\n", "layer",
               "density", "0-act", "cycles", "vs 100%", "array cyc", "vs array",
               "balance", "auto", "exact");
   for (const Case& c : kCases) {
     for (double za : zero_acts) {
       const Result dense =
-          Run(MakeNetwork(c, 1.0, za, LayerEngine::kDense), hw);
+          Run(MakeNetwork(c, 1.0, za, LayerEngine::kDense), hw, model);
       all_exact = all_exact && dense.exact;
       uint64_t base = 0;
       for (double d : densities) {
         const Network net = MakeNetwork(c, d, za, LayerEngine::kSparse);
-        const Result r = Run(net, hw);
+        const Result r = Run(net, hw, model);
         all_exact = all_exact && r.exact;
         if (d == 1.0) base = r.cycles;
-        const double work = static_cast<double>(LaneWork(net, hw.cols));
+        bool flagged = false;
+        const CompiledNetwork compiled = Compile(net, hw);
+        for (const InstrWord& w : compiled.layers[0].program) {
+          if (OpcodeOf(w) == Opcode::kSpmv && DecodeSpmv(w).flagged != 0) {
+            flagged = true;
+          }
+        }
+        const double work =
+            static_cast<double>(LaneWork(net, hw.cols, flagged));
         const CompiledNetwork chosen =
             Compile(MakeNetwork(c, d, za, LayerEngine::kAuto), hw);
         const bool auto_sparse =

@@ -13,7 +13,8 @@
 namespace sparq {
 
 // Prints the table; returns false if any output differed from golden.
-bool RunSparseBench(const HwConfig& hw);
+// model: the machine model instead of the RTL (its timeline estimate; fast).
+bool RunSparseBench(const HwConfig& hw, bool model = false);
 
 }  // namespace sparq
 

@@ -139,6 +139,14 @@ package sparq_isa_pkg;
   localparam int SpmvAccGstrideW = 16;  // ACC rows between output groups
   localparam int SpmvNValidLsb = 129;
   localparam int SpmvNValidW = 16;  // real outputs in the tile (counters only)
+  localparam int SpmvFlaggedLsb = 145;
+  localparam int SpmvFlaggedW = 1;  // 1: flagged streams (no column headers; bit 14 of an entry ends its column), 0: header streams
+  localparam int SpmvLaneKeepLsb = 146;
+  localparam int SpmvLaneKeepW = 1;  // 1: start from the lane sums the previous Spmv held (no clear; m_rows = 1)
+  localparam int SpmvLaneHoldLsb = 147;
+  localparam int SpmvLaneHoldW = 1;  // 1: keep the lane sums for the next Spmv instead of draining them into ACC (m_rows = 1)
+  localparam int SpmvActZpLsb = 148;
+  localparam int SpmvActZpW = 8;  // signed: activation zero point: the engine adds (a - act_zp) * w and skips a == act_zp
 
   // Dwconv
   localparam int DwconvActBaseLsb = 8;
@@ -191,7 +199,7 @@ package sparq_isa_pkg;
   localparam logic [InstrBits-1:0] StoreFieldMask =
     256'h00000000_00000000_00007fff_ffffffff_ffffffff_ffffffff_ffffffff_ffffff7f;
   localparam logic [InstrBits-1:0] SpmvFieldMask =
-    256'h00000000_00000000_00000000_0001ffff_ffffffff_ffffffff_ffffffff_ffffff7f;
+    256'h00000000_00000000_00000000_0fffffff_ffffffff_ffffffff_ffffffff_ffffff7f;
   localparam logic [InstrBits-1:0] DwconvFieldMask =
     256'h00000000_00000000_07ffffff_ffffffff_ffffffff_ffffffff_ffffffff_ffffff7f;
 

@@ -10,7 +10,11 @@
 // own read address). A stream holds, for every column k < k_cols in order, a
 // header word (its word count) followed by that many entry words {rel, value}:
 // rel zeros of the lane's outputs precede the entry. Padding words (value 0)
-// carry runs longer than rel can express.
+// carry runs longer than rel can express. Flagged streams (Spmv flagged) have
+// no headers: bit 8 + RelBits of a word ends its column, an empty column is
+// one such word of value 0; every word then takes a lane cycle (a zero
+// activation's words add zero). lane_hold (one vector) skips the drain and
+// keeps the sums in the lanes; the next Spmv's lane_keep continues from them.
 //
 // Per vector:
 //   init     clear the lane accumulators, issue every lane's first read;
@@ -100,8 +104,8 @@ module sparq_sparse_engine #(
   if (ActFifoLines < 2 || (ActFifoLines & (ActFifoLines - 1)) != 0) begin : g_bad_fifo
     `ELAB_ERROR("sparq_sparse_engine: ActFifoLines must be a power of two >= 2")
   end
-  if (RelBits < 1 || RelBits > 8) begin : g_bad_rel
-    `ELAB_ERROR("sparq_sparse_engine: RelBits must lie in [1, 8]")
+  if (RelBits < 1 || RelBits > 7) begin : g_bad_rel
+    `ELAB_ERROR("sparq_sparse_engine: RelBits must lie in [1, 7] (bit 8 + RelBits flags a column's last word)")
   end
 
   // ---------------------------------------------------------------------------
@@ -128,6 +132,10 @@ module sparq_sparse_engine #(
     logic [7:0]  n_groups;
     logic [15:0] acc_gstride;
     logic [15:0] n_valid;
+    logic        flagged;
+    logic        lane_keep;
+    logic        lane_hold;
+    logic [7:0]  act_zp;
     logic        push_prev;
     logic        push_next;
   } spmv_t;
@@ -145,6 +153,10 @@ module sparq_sparse_engine #(
     f_instr.n_groups    = instr_data_i[sparq_isa_pkg::SpmvNGroupsLsb +: sparq_isa_pkg::SpmvNGroupsW];
     f_instr.acc_gstride = instr_data_i[sparq_isa_pkg::SpmvAccGstrideLsb +: sparq_isa_pkg::SpmvAccGstrideW];
     f_instr.n_valid     = instr_data_i[sparq_isa_pkg::SpmvNValidLsb +: sparq_isa_pkg::SpmvNValidW];
+    f_instr.flagged     = instr_data_i[sparq_isa_pkg::SpmvFlaggedLsb];
+    f_instr.lane_keep   = instr_data_i[sparq_isa_pkg::SpmvLaneKeepLsb];
+    f_instr.lane_hold   = instr_data_i[sparq_isa_pkg::SpmvLaneHoldLsb];
+    f_instr.act_zp      = instr_data_i[sparq_isa_pkg::SpmvActZpLsb +: sparq_isa_pkg::SpmvActZpW];
     f_instr.push_prev   = instr_data_i[sparq_isa_pkg::CommonPushPrevLsb];
     f_instr.push_next   = instr_data_i[sparq_isa_pkg::CommonPushNextLsb];
   end
@@ -211,8 +223,13 @@ module sparq_sparse_engine #(
       StInit: state_d = StRun;
       StRun: begin
         if (all_done) begin
-          state_d = StDrain;
-          g_d     = '0;
+          // lane_hold (m_rows = 1): the sums stay in the lanes, no drain.
+          if (ins_q.lane_hold) begin
+            state_d = StDone;
+          end else begin
+            state_d = StDrain;
+          end
+          g_d = '0;
         end
       end
       StDrain: begin
@@ -325,7 +342,11 @@ module sparq_sparse_engine #(
     logic [15:0]      word, live;
     logic [7:0]       act;
     logic [RelBits-1:0] rel;
-    logic             act_avail, take, skip, col_end, issue;
+    logic             act_avail, take, skip, col_end, issue, entry, last;
+    logic [7:0]       mac_a;
+    logic             act_zero;          // the activation equals act_zp
+    logic signed [8:0] a_diff;           // activation minus act_zp
+    logic [15:0]      col_words;         // flagged: words of the column so far
     logic [15:0]      pos, next_addr;
     logic [ArrayRows*8-1:0] line;
 
@@ -338,11 +359,20 @@ module sparq_sparse_engine #(
     assign live = (ins_q.n_valid > 16'(p)) ? 16'((32'(ins_q.n_valid) - p + Lanes - 1) / Lanes)
                                            : 16'd0;
 
-    // A word is consumed this cycle: a header needs its activation.
-    assign take    = (state_q == StRun) && rv_q && !done_q && (!hdr_q || act_avail);
-    assign skip    = hdr_q && ((act == 8'd0) || (word == 16'd0));
-    assign col_end = hdr_q ? skip : (left_q == 16'd1);
+    // A word is consumed this cycle: a header, and every flagged word, needs
+    // its activation. Header streams: hdr_q marks a header word. Flagged
+    // streams (no headers): hdr_q marks a column's first word, bit
+    // 8 + RelBits its last one.
+    assign entry   = ins_q.flagged || !hdr_q;
+    assign last    = word[8+RelBits];
+    assign take    = (state_q == StRun) && rv_q && !done_q && ((!entry || ins_q.flagged) ? act_avail : 1'b1);
+    assign act_zero = act == ins_q.act_zp;
+    assign skip    = !ins_q.flagged && hdr_q && (act_zero || (word == 16'd0));
+    assign col_end = ins_q.flagged ? last : (hdr_q ? skip : (left_q == 16'd1));
     assign pos     = j_q + 16'(rel);
+    assign mac_a   = ins_q.flagged ? act : a_q;
+    assign a_diff  = $signed({mac_a[7], mac_a}) - $signed({ins_q.act_zp[7], ins_q.act_zp});
+    assign col_words = hdr_q ? 16'd1 : left_q + 16'd1;
 
     always_comb begin
       hdr_d     = hdr_q;
@@ -363,10 +393,16 @@ module sparq_sparse_engine #(
         col_d    = '0;
         ci_d     = '0;
         rd_cnt_d = '0;
+        j_d      = '0;
         issue    = 1'b1;
         next_addr = ins_q.wgt_base;
       end else if (take) begin
-        if (hdr_q) begin
+        if (ins_q.flagged) begin
+          // left_q counts the column's words (sparse_zero_weights).
+          j_d    = col_end ? 16'd0 : pos + 16'd1;
+          left_d = col_words;
+          hdr_d  = col_end;
+        end else if (hdr_q) begin
           if (skip) begin
             next_addr = addr_q + 16'd1 + word;
           end else begin
@@ -429,34 +465,38 @@ module sparq_sparse_engine #(
     assign old_acc = set_q[pos[JIdx-1:0]] ? acc_q[pos[JIdx-1:0]] : 32'd0;
 
     always_ff @(posedge clk_i) begin
-      if (take && !hdr_q) begin
-        acc_q[pos[JIdx-1:0]] <= old_acc + 32'($signed(word[7:0]) * $signed(a_q));
+      if (take && entry) begin
+        acc_q[pos[JIdx-1:0]] <= old_acc + 32'($signed(word[7:0]) * a_diff);
       end
     end
 
+    // lane_keep: the sums a lane_hold Spmv left stay set.
     always_ff @(posedge clk_i or negedge rst_ni) begin
       if (!rst_ni) begin
         set_q <= '0;
-      end else if (state_q == StInit) begin
+      end else if (state_q == StInit && !ins_q.lane_keep) begin
         set_q <= '0;
-      end else if (take && !hdr_q) begin
+      end else if (take && entry) begin
         set_q[pos[JIdx-1:0]] <= 1'b1;
       end
     end
 
     assign lane_rd_cnt[16*p +: 16] = rd_cnt_q;
     assign lane_done[p]            = done_q;
-    assign lane_meta[p]            = take && (hdr_q || word[7:0] == 8'd0);
-    assign lane_zact[p]            = take && hdr_q && (act == 8'd0);
-    assign lane_zw[32*p +: 32]     = (take && hdr_q && act != 8'd0 && live > word)
-                                     ? 32'(live) - 32'(word) : 32'd0;
+    assign lane_meta[p]            = take && ((hdr_q && !ins_q.flagged) || word[7:0] == 8'd0);
+    assign lane_zact[p]            = take && hdr_q && act_zero;
+    // Header streams: at the header (its count); flagged: at the last word.
+    assign lane_zw[32*p +: 32]     = ins_q.flagged
+        ? ((take && col_end && !act_zero && live > col_words) ? 32'(live) - 32'(col_words) : 32'd0)
+        : ((take && hdr_q && !act_zero && live > word) ? 32'(live) - 32'(word) : 32'd0);
     assign lane_idle[p]            = (state_q == StRun) && !take;
     assign lane_out[64*p +: 32]    = set_q[{wr_g_d[JIdx-2:0], 1'b0}]
                                      ? acc_q[{wr_g_d[JIdx-2:0], 1'b0}] : 32'd0;
     assign lane_out[64*p+32 +: 32] = set_q[{wr_g_d[JIdx-2:0], 1'b1}]
                                      ? acc_q[{wr_g_d[JIdx-2:0], 1'b1}] : 32'd0;
 
-    `ASSERT(PosInRange, take && !hdr_q |-> pos < 16'(LaneOuts))
+    `ASSERT(PosInRange, take && entry |-> pos < 16'(LaneOuts))
+    `ASSERT(FlaggedBit15Zero, take && ins_q.flagged |-> !word[15])
   end
 
   assign all_done = &lane_done;
@@ -516,6 +556,7 @@ module sparq_sparse_engine #(
   `ASSERT(CountsNonZero, start |-> f_instr.m_rows != 16'd0 && f_instr.k_cols != 16'd0 &&
                                    f_instr.n_groups != 8'd0)
   `ASSERT(GroupsFit, start |-> 32'(f_instr.n_groups) * 2 <= LaneOuts)
+  `ASSERT(ChainOneVector, start && (f_instr.lane_keep || f_instr.lane_hold) |-> f_instr.m_rows == 16'd1)
   `ASSERT(ActInRange, act_re_o |-> 32'(vec_act_q) + 32'(bc_line_q) < ActLines)
   `ASSERT(AccWriteInRange, acc_we_o |-> 32'(wr_row) < AccRows)
   `ASSERT_KNOWN(TokensKnown, {l2c_pop_o, s2c_pop_o, c2l_push_o, c2s_push_o})

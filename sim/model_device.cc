@@ -610,7 +610,8 @@ class ModelDevice final : public Device {
     // check below needs the stream length it found.
     SpmvOutcome o;
     try {
-      o = ExecSpmv(i, hw_, act_.data(), wgt_.data(), acc_.data());
+      o = ExecSpmv(i, hw_, act_.data(), wgt_.data(), acc_.data(),
+                   &spmv_held_);
     } catch (const SpmvFault& e) {
       throw InstrFault(e.what());
     }
@@ -621,7 +622,7 @@ class ModelDevice final : public Device {
                     1);
       }
       races_.Read(RaceChecker::kWgtMem, i.wgt_base, o.wgt_lines, 1);
-      for (int64_t g = 0; g < i.n_groups; ++g) {
+      for (int64_t g = 0; i.lane_hold == 0 && g < i.n_groups; ++g) {
         const int64_t row = i.acc_base + g * i.acc_gstride;
         if (i.accumulate) races_.Read(RaceChecker::kAccMem, row, i.m_rows, 1);
         races_.Write(RaceChecker::kAccMem, row, i.m_rows);
@@ -834,6 +835,7 @@ class ModelDevice final : public Device {
   std::vector<int8_t> wgt_;
   std::vector<uint8_t> param_;
   std::vector<int32_t> acc_;
+  std::vector<int32_t> spmv_held_;  // lane sums held by a lane_hold Spmv
   std::vector<InstrWord> queue_;
   std::array<uint64_t, kNumTokens> tokens_{};
   PerfCounters counters_;

@@ -19,7 +19,8 @@ constexpr uint64_t kDrainExtraCycles = 2;
 }  // namespace
 
 SpmvOutcome ExecSpmv(const SpmvInstr& i, const HwConfig& hw,
-                     const int8_t* act, const int8_t* wgt, int32_t* acc) {
+                     const int8_t* act, const int8_t* wgt, int32_t* acc,
+                     std::vector<int32_t>* held) {
   const int r = hw.rows, c = hw.cols;
   const int lanes = c / 2;
   if (i.m_rows < 1 || i.k_cols < 1 || i.n_groups < 1) {
@@ -42,8 +43,16 @@ SpmvOutcome ExecSpmv(const SpmvInstr& i, const HwConfig& hw,
     throw SpmvFault("ACC rows up to " + std::to_string(last_row) +
                     " outside [0, " + std::to_string(hw.acc_rows) + ")");
   }
+  if ((i.lane_keep != 0 || i.lane_hold != 0) && i.m_rows != 1) {
+    throw SpmvFault("lane_keep / lane_hold need m_rows = 1, got " +
+                    std::to_string(i.m_rows));
+  }
+  const size_t lane_words_total = static_cast<size_t>(lanes) * kSparseLaneOuts;
+  if (i.lane_keep != 0 && held->size() != lane_words_total) {
+    throw SpmvFault("lane_keep without a preceding lane_hold Spmv");
+  }
   SpmvOutcome out;
-  std::vector<int32_t> lane_acc(static_cast<size_t>(lanes) * kSparseLaneOuts);
+  std::vector<int32_t> lane_acc(lane_words_total);
   std::vector<int64_t> live(static_cast<size_t>(lanes));
   for (int p = 0; p < lanes; ++p) {
     live[p] = i.n_valid > p ? (i.n_valid - p + lanes - 1) / lanes : 0;
@@ -61,7 +70,11 @@ SpmvOutcome ExecSpmv(const SpmvInstr& i, const HwConfig& hw,
   };
   for (int64_t m = 0; m < i.m_rows; ++m) {
     const int8_t* a = act + (i.act_base + m * i.act_stride) * r;
-    std::fill(lane_acc.begin(), lane_acc.end(), 0);
+    if (i.lane_keep != 0) {
+      lane_acc = *held;
+    } else {
+      std::fill(lane_acc.begin(), lane_acc.end(), 0);
+    }
     uint64_t slowest = 0;
     std::vector<uint64_t> lane_words(static_cast<size_t>(lanes), 0);
     for (int p = 0; p < lanes; ++p) {
@@ -69,23 +82,12 @@ SpmvOutcome ExecSpmv(const SpmvInstr& i, const HwConfig& hw,
       uint64_t consumed = 0;  // words the lane spends a cycle on
       int32_t* la = lane_acc.data() + static_cast<size_t>(p) * kSparseLaneOuts;
       for (int64_t k = 0; k < i.k_cols; ++k) {
-        const uint16_t count = word_at(p, index++);
-        ++out.meta_words;
-        ++consumed;
-        const int8_t av = a[k];
-        if (p == 0 && av == 0) ++out.zero_acts;
-        if (av == 0 || count == 0) {
-          if (av != 0) out.zero_weights += static_cast<uint64_t>(live[p]);
-          index += count;
-          continue;
-        }
-        if (live[p] > count) {
-          out.zero_weights += static_cast<uint64_t>(live[p] - count);
-        }
+        // Activations equal to the zero point are the zeros the engine skips.
+        const bool zero = a[k] == static_cast<int8_t>(i.act_zp);
+        const int32_t av = int32_t{a[k]} - static_cast<int32_t>(i.act_zp);
+        if (p == 0 && zero) ++out.zero_acts;
         int64_t pos = 0;
-        consumed += count;
-        for (int e = 0; e < count; ++e) {
-          const uint16_t word = word_at(p, index++);
+        auto entry = [&](uint16_t word) {
           pos += (word >> 8) & kSparseRelMax;
           if (pos >= kSparseLaneOuts) {
             throw SpmvFault("lane " + std::to_string(p) + " column " +
@@ -98,7 +100,41 @@ SpmvOutcome ExecSpmv(const SpmvInstr& i, const HwConfig& hw,
           if (wv == 0) ++out.meta_words;
           la[pos] = WrapAdd(la[pos], int32_t{wv} * av);
           ++pos;
+        };
+        if (i.flagged != 0) {
+          // Flagged: every word of the column takes a cycle (a zero
+          // activation's words add zero); the last one carries the flag.
+          int64_t words = 0;
+          for (;;) {
+            const uint16_t word = word_at(p, index++);
+            if ((word >> 15) != 0) {
+              throw SpmvFault("lane " + std::to_string(p) + " column " +
+                              std::to_string(k) + ": bit 15 of a flagged "
+                              "stream word is set");
+            }
+            ++words;
+            entry(word);
+            if ((word & kSparseEmptyColumn) != 0) break;
+          }
+          consumed += static_cast<uint64_t>(words);
+          if (!zero && live[p] > words) {
+            out.zero_weights += static_cast<uint64_t>(live[p] - words);
+          }
+          continue;
         }
+        const uint16_t count = word_at(p, index++);
+        ++out.meta_words;
+        ++consumed;
+        if (zero || count == 0) {
+          if (!zero) out.zero_weights += static_cast<uint64_t>(live[p]);
+          index += count;
+          continue;
+        }
+        if (live[p] > count) {
+          out.zero_weights += static_cast<uint64_t>(live[p] - count);
+        }
+        consumed += count;
+        for (int e = 0; e < count; ++e) entry(word_at(p, index++));
       }
       lane_words[p] = consumed;
       out.wgt_lines = std::max(out.wgt_lines, index);
@@ -107,6 +143,13 @@ SpmvOutcome ExecSpmv(const SpmvInstr& i, const HwConfig& hw,
     for (int p = 0; p < lanes; ++p) {
       out.lane_idle += slowest - lane_words[p];
     }
+    if (i.lane_hold != 0) {
+      // No drain: the sums stay in the lanes for the next Spmv.
+      out.busy += kVectorStartCycles + slowest;
+      *held = lane_acc;
+      continue;
+    }
+    held->clear();
     out.busy += kVectorStartCycles + slowest + static_cast<uint64_t>(i.n_groups) +
                 kDrainExtraCycles;
     for (int64_t g = 0; g < i.n_groups; ++g) {

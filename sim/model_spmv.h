@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <stdexcept>
+#include <vector>
 
 #include "sw/hw_config.h"
 #include "sw/isa.h"
@@ -31,9 +32,12 @@ class SpmvFault : public std::runtime_error {
 };
 
 // act: ACT SRAM (act_lines x R), wgt: WGT SRAM (wgt_lines x C), acc: ACC SRAM
-// (acc_rows x C). Checks every address before touching memory.
+// (acc_rows x C). held: the lane sums a lane_hold Spmv left in the engine
+// (empty when none; lane_keep starts from them, lane_hold sets them).
+// Checks every address before touching memory.
 SpmvOutcome ExecSpmv(const SpmvInstr& i, const HwConfig& hw,
-                     const int8_t* act, const int8_t* wgt, int32_t* acc);
+                     const int8_t* act, const int8_t* wgt, int32_t* acc,
+                     std::vector<int32_t>* held);
 
 // ACT lines one vector of the instruction reads.
 inline int64_t SpmvActLines(const SpmvInstr& i, const HwConfig& hw) {

@@ -27,6 +27,10 @@ int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 constexpr int kWeightBoundPixels = 16;
 constexpr int64_t kEdgeChunkLines = 256;
 constexpr int64_t kRampLines = 200;
+// Largest weight-bound chunk: the lanes work through the chunk loaded before
+// the PARAM records and the last chunk while those load, so a larger one
+// would be exposed at the end (machine model, FC 1024 x 1024 at 10 %).
+constexpr int64_t kMaxChunkLines = 1100;
 
 // An instruction under construction and the op indices it must wait for
 // (sw/lowering_common.h turns them into token flags).
@@ -83,7 +87,7 @@ SparseLowering::SparseLowering(const Layer& layer, const SparseConvShape& s,
   nl_ = static_cast<int>(CeilDiv(s_.cin, r));
   lpp_ = s_.kh * s_.kw * nl_;
   k_act_ = lpp_ * r;
-  const int wgt_half = hw_.wgt_lines / 2;
+  int wgt_half = hw_.wgt_lines / 2;
   const int acc_half = hw_.acc_rows / 2;
   const int groups_max = static_cast<int>(
       std::min<int64_t>(CeilDiv(s_.cout, c), kSparseLaneOuts / 2));
@@ -117,6 +121,16 @@ SparseLowering::SparseLowering(const Layer& layer, const SparseConvShape& s,
   int max_pixels = 1;
   for (const Rect& rc : rects_) max_pixels = std::max(max_pixels, rc.pixels());
   const bool weight_bound = max_pixels < kWeightBoundPixels;
+  // A weight-bound layer's chunks rotate through three parts of the WGT
+  // SRAM (when an ACT line of a full tile's streams fits a third), so the
+  // LOAD of chunk b + 2 need not wait for the Spmv of chunk b: with two
+  // halves the LOAD and the lanes, running at about the same rate, wait for
+  // each other at every chunk.
+  if (weight_bound &&
+      static_cast<int64_t>(r) * (1 + kSparseLaneOuts) <= hw_.wgt_lines / 3) {
+    wgt_bufs_ = 3;
+    wgt_half = hw_.wgt_lines / 3;
+  }
 
   // Tiles: pack every column, then cut the streams at ACT-line boundaries
   // so that each chunk's longest lane fits half the WGT SRAM.
@@ -132,7 +146,13 @@ SparseLowering::SparseLowering(const Layer& layer, const SparseConvShape& s,
         dense[static_cast<size_t>(kk) * t.n_cols + n] = WeightAt(kk, n0 + n);
       }
     }
-    t.streams = PackSparse(dense.data(), t.n_cols, k_act_, t.n_cols, lanes);
+    // One vector per Spmv (an fc layer at batch 1): the LOAD engine feeds
+    // the lanes at the rate they consume, so the flagged streams (no column
+    // headers: fewer words to load) win; they give up jumping over a zero
+    // activation's column in one cycle, which pays when the lanes, not the
+    // LOAD, are the bound (docs/sparse.md, "Lane streams").
+    t.streams = PackSparse(dense.data(), t.n_cols, k_act_, t.n_cols, lanes,
+                           max_pixels == 1);
     nonzeros_ += t.streams.nonzeros;
     // Weight-bound layers: the LOAD engine streams the chunks while the
     // engine consumes them at about the same rate (one 16-bit word per lane
@@ -148,7 +168,7 @@ SparseLowering::SparseLowering(const Layer& layer, const SparseConvShape& s,
       for (int p = 0; p < lanes; ++p) {
         for (int kk = static_cast<int>(line * r);
              kk < std::min<int64_t>(k_act_, (line + 1) * r); ++kk) {
-          line_words[line * lanes + p] += 1 + t.streams.col_words[p][kk];
+          line_words[line * lanes + p] += t.streams.ColumnWords(p, kk);
         }
       }
     }
@@ -169,10 +189,10 @@ SparseLowering::SparseLowering(const Layer& layer, const SparseConvShape& s,
     for (int64_t line = 0; line < lines_total; ++line) {
       const int64_t cap =
           weight_bound
-              ? std::min<int64_t>(wgt_half,
-                                  kEdgeChunkLines +
-                                      kRampLines *
-                                          static_cast<int64_t>(t.chunks.size()))
+              ? std::min<int64_t>(
+                    {static_cast<int64_t>(wgt_half), kMaxChunkLines,
+                     kEdgeChunkLines +
+                         kRampLines * static_cast<int64_t>(t.chunks.size())})
               : wgt_half;
       bool fits = (line * r - ch.k0) + r <= kMaxKCols;
       for (int p = 0; p < lanes; ++p) {
@@ -198,7 +218,7 @@ SparseLowering::SparseLowering(const Layer& layer, const SparseConvShape& s,
       for (int p = 0; p < lanes; ++p) {
         int64_t words = 0;
         for (int kk = k.k0; kk < k.k1; ++kk) {
-          words += 1 + t.streams.col_words[p][kk];
+          words += t.streams.ColumnWords(p, kk);
         }
         lines = std::max<int>(lines, static_cast<int>(words));
       }
@@ -240,10 +260,10 @@ std::vector<uint8_t> SparseLowering::PackWeights() const {
     for (const Chunk& k : t.chunks) {
       for (int p = 0; p < lanes; ++p) {
         int64_t first = 0;
-        for (int kk = 0; kk < k.k0; ++kk) first += 1 + t.streams.col_words[p][kk];
+        for (int kk = 0; kk < k.k0; ++kk) first += t.streams.ColumnWords(p, kk);
         int64_t i = 0;
         for (int kk = k.k0; kk < k.k1; ++kk) {
-          const int64_t n = 1 + t.streams.col_words[p][kk];
+          const int64_t n = t.streams.ColumnWords(p, kk);
           for (int64_t e = 0; e < n; ++e, ++i) {
             const uint16_t w = t.streams.words[p][first + i];
             uint8_t* b = out.data() + k.offset + i * c + 2 * p;
@@ -257,8 +277,10 @@ std::vector<uint8_t> SparseLowering::PackWeights() const {
   return out;
 }
 
-// Same records as the dense lowering: bias with the input zero point folded
-// in (bias - in_zp * sum(w), wrapping), M0, shift.
+// The dense lowering's records without the zero-point fold: the engine
+// subtracts the input zero point itself (Spmv act_zp) so that it can skip
+// the activations equal to it (a ReLU output's real zero), so the bias goes
+// in unchanged; M0, shift.
 std::vector<uint8_t> SparseLowering::PackParams() const {
   static_assert(kParamBiasBytes == sizeof(int32_t) &&
                     kParamMultBytes == sizeof(int32_t) &&
@@ -266,13 +288,10 @@ std::vector<uint8_t> SparseLowering::PackParams() const {
                 "isa.def PARAM field sizes differ from the packing below");
   std::vector<uint8_t> out(param_bytes(), 0);
   const QuantParams& q = layer_.quant;
-  const size_t per_out = layer_.weights.size() / static_cast<size_t>(s_.cout);
   for (int o = 0; o < s_.cout; ++o) {
-    int32_t sum = 0;
-    const int8_t* w = layer_.weights.data.data() + o * per_out;
-    for (size_t k = 0; k < per_out; ++k) sum = WrapAdd(sum, w[k]);
-    WriteParamRecord(out.data() + static_cast<size_t>(o) * kParamBytes, o,
-                     sum, layer_.bias.empty() ? 0 : layer_.bias[o], q);
+    // Weight sum 0: no zero-point fold.
+    WriteParamRecord(out.data() + static_cast<size_t>(o) * kParamBytes, o, 0,
+                     layer_.bias.empty() ? 0 : layer_.bias[o], q);
   }
   return out;
 }
@@ -294,7 +313,7 @@ std::vector<InstrWord> SparseLowering::Build(uint32_t wgt_addr,
                                              uint32_t param_addr,
                                              uint64_t* spmv_cycles) const {
   const int r = hw_.rows, c = hw_.cols;
-  const int act_half = hw_.act_lines / 2, wgt_half = hw_.wgt_lines / 2;
+  const int act_half = hw_.act_lines / 2, wgt_part = hw_.wgt_lines / wgt_bufs_;
   const int acc_half = hw_.acc_rows / 2;
   std::vector<Op> ops;
   auto new_op = [&ops](Opcode kind) {
@@ -365,8 +384,8 @@ std::vector<InstrWord> SparseLowering::Build(uint32_t wgt_addr,
     const Block& bl = blocks[b];
     const Chunk& k = tiles_[bl.tile].chunks[bl.chunk];
     wgt_load[b] = copy(LoadBuf::kWgt, wgt_addr + static_cast<uint32_t>(k.offset),
-                       static_cast<int64_t>(b % 2) * wgt_half, k.lines, c,
-                       b >= 2 ? block_op[b - 2] : -1);
+                       static_cast<int64_t>(b % wgt_bufs_) * wgt_part, k.lines,
+                       c, b >= wgt_bufs_ ? block_op[b - wgt_bufs_] : -1);
   };
 
   // The PARAM records are needed only by the first STORE: they load just
@@ -395,13 +414,21 @@ std::vector<InstrWord> SparseLowering::Build(uint32_t wgt_addr,
     i.act_base = static_cast<int64_t>(bl.unit % 2) * act_half + k.k0 / r;
     i.act_stride = lpp_;
     i.m_rows = rc.pixels();
-    i.wgt_base = static_cast<int64_t>(b % 2) * wgt_half;
+    i.wgt_base = static_cast<int64_t>(b % wgt_bufs_) * wgt_part;
     i.acc_base = static_cast<int64_t>(bl.step % 2) * acc_half;
-    i.accumulate = bl.chunk > 0 ? 1 : 0;
+    // One vector: the K chunks of a tile chain their sums in the lanes
+    // (lane_keep / lane_hold) and only the last one drains, once, into ACC.
+    const bool chain = rc.pixels() == 1 && t.chunks.size() > 1;
+    const bool last_chunk = bl.chunk + 1 == static_cast<int>(t.chunks.size());
+    i.accumulate = bl.chunk > 0 && !chain ? 1 : 0;
+    i.lane_keep = chain && bl.chunk > 0 ? 1 : 0;
+    i.lane_hold = chain && !last_chunk ? 1 : 0;
     i.k_cols = k.k1 - k.k0;
     i.n_groups = t.groups;
     i.acc_gstride = rc.pixels();
     i.n_valid = t.n_cols;
+    i.flagged = t.streams.flagged ? 1 : 0;
+    i.act_zp = layer_.quant.in_zp;
     ops[op].need_load = std::max(wgt_load[b], unit_load[bl.unit]);
     if (b == param_block) ops[op].need_load = std::max(ops[op].need_load, param_op);
     if (bl.chunk == 0 && bl.step >= 2) {
@@ -410,7 +437,8 @@ std::vector<InstrWord> SparseLowering::Build(uint32_t wgt_addr,
     block_op[b] = op;
     unit_last[bl.unit] = op;
     *spmv_cycles += static_cast<uint64_t>(rc.pixels()) *
-                    (5 + static_cast<uint64_t>(k.lines) + t.groups);
+                    (3 + static_cast<uint64_t>(k.lines) +
+                     (i.lane_hold != 0 ? 0 : 2 + t.groups));
     if (b + 1 < nb) {
       if (b + 1 == param_block) load_params();
       load_weights(b + 1);

@@ -83,6 +83,7 @@ class SparseLowering {
   HwConfig hw_;
   uint32_t in_addr_, out_addr_;
   int nl_ = 0, lpp_ = 0, k_act_ = 0;
+  int wgt_bufs_ = 2;  // WGT SRAM parts the K chunks rotate through
   std::vector<Tile> tiles_;
   std::vector<Rect> rects_;
   uint64_t weight_bytes_ = 0;

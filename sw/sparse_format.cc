@@ -28,12 +28,13 @@ std::vector<uint8_t> SparseStreams::Lines(int line_bytes) const {
 }
 
 SparseStreams PackSparse(const int8_t* w, int64_t ldw, int k_cols, int n_cols,
-                         int lanes) {
+                         int lanes, bool flagged) {
   assert(lanes >= 1 && n_cols <= lanes * kSparseLaneOuts);
   SparseStreams s;
   s.lanes = lanes;
   s.k_cols = k_cols;
   s.n_cols = n_cols;
+  s.flagged = flagged;
   s.words.resize(static_cast<size_t>(lanes));
   s.col_words.assign(static_cast<size_t>(lanes),
                      std::vector<int>(static_cast<size_t>(k_cols), 0));
@@ -56,8 +57,15 @@ SparseStreams PackSparse(const int8_t* w, int64_t ldw, int k_cols, int n_cols,
         next = j + 1;
         ++s.nonzeros;
       }
-      out.push_back(static_cast<uint16_t>(col.size()));
-      out.insert(out.end(), col.begin(), col.end());
+      if (!flagged) {
+        out.push_back(static_cast<uint16_t>(col.size()));
+        out.insert(out.end(), col.begin(), col.end());
+      } else if (col.empty()) {
+        out.push_back(kSparseEmptyColumn);
+      } else {
+        col.back() = static_cast<uint16_t>(col.back() | kSparseEmptyColumn);
+        out.insert(out.end(), col.begin(), col.end());
+      }
       s.col_words[static_cast<size_t>(p)][static_cast<size_t>(k)] =
           static_cast<int>(col.size());
     }
@@ -66,7 +74,8 @@ SparseStreams PackSparse(const int8_t* w, int64_t ldw, int k_cols, int n_cols,
 }
 
 std::vector<int8_t> UnpackSparse(const std::vector<std::vector<uint16_t>>& words,
-                                 int k_cols, int n_cols, int lanes) {
+                                 int k_cols, int n_cols, int lanes,
+                                 bool flagged) {
   std::vector<int8_t> out(static_cast<size_t>(k_cols) * n_cols, 0);
   for (int p = 0; p < lanes; ++p) {
     const auto& s = words.at(static_cast<size_t>(p));
@@ -79,10 +88,23 @@ std::vector<int8_t> UnpackSparse(const std::vector<std::vector<uint16_t>>& words
       return s[i++];
     };
     for (int k = 0; k < k_cols; ++k) {
-      const int count = next();
+      // Flagged: words until one carries the last bit (count unused).
+      const int count = flagged ? 1 << 30 : next();
       int pos = 0;
       for (int e = 0; e < count; ++e) {
         const uint16_t word = next();
+        if (flagged && (word >> 15) != 0) {
+          throw std::invalid_argument("lane " + std::to_string(p) + " column " +
+                                      std::to_string(k) + ": bit 15 is set");
+        }
+        if (flagged && word == kSparseEmptyColumn) {
+          if (e != 0) {
+            throw std::invalid_argument(
+                "lane " + std::to_string(p) + " column " + std::to_string(k) +
+                ": an empty-column word after an entry");
+          }
+          break;
+        }
         pos += (word >> 8) & kSparseRelMax;
         const int n = pos * lanes + p;
         if (pos >= kSparseLaneOuts || n >= n_cols) {
@@ -94,6 +116,7 @@ std::vector<int8_t> UnpackSparse(const std::vector<std::vector<uint16_t>>& words
         out[static_cast<size_t>(k) * n_cols + n] =
             static_cast<int8_t>(word & 0xff);
         ++pos;
+        if (flagged && (word & kSparseEmptyColumn) != 0) break;
       }
     }
   }

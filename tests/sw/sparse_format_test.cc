@@ -31,11 +31,20 @@ TEST(SparseFormatTest, RoundTripsRandomMatrices) {
     const int n = RandInt(&rng, 1, lanes * kSparseLaneOuts);
     const double d = RandReal(&rng, 0.0, 1.0);
     const std::vector<int8_t> w = RandomSparse(&rng, k, n, d);
-    const SparseStreams s = PackSparse(w.data(), n, k, n, lanes);
-    EXPECT_EQ(UnpackSparse(s.words, k, n, lanes), w) << "trial " << trial;
     int64_t nz = 0;
     for (int8_t v : w) nz += v != 0;
-    EXPECT_EQ(s.nonzeros, nz);
+    for (bool flagged : {false, true}) {
+      const SparseStreams s = PackSparse(w.data(), n, k, n, lanes, flagged);
+      EXPECT_EQ(UnpackSparse(s.words, k, n, lanes, flagged), w)
+          << "trial " << trial << " flagged " << flagged;
+      EXPECT_EQ(s.nonzeros, nz);
+      // Stream length: the columns' words, as ColumnWords counts them.
+      for (int p = 0; p < lanes; ++p) {
+        size_t words = 0;
+        for (int kk = 0; kk < k; ++kk) words += s.ColumnWords(p, kk);
+        EXPECT_EQ(s.words[p].size(), words);
+      }
+    }
   }
 }
 
@@ -66,6 +75,28 @@ TEST(SparseFormatTest, EmptyColumnsAreOneHeaderWord) {
   EXPECT_EQ(lines[4 * 4 + 2], 1);
   EXPECT_EQ(lines[5 * 4 + 2], 9);
   EXPECT_EQ(lines[6 * 4 + 0], 0);
+}
+
+// Flagged streams: no headers; bit 14 ends a column; an empty column is the
+// one word 0x4000.
+TEST(SparseFormatTest, FlaggedStreamsEncodeLastBitAndEmptyColumns) {
+  static_assert(kSparseLastBit == 14, "the encoding below assumes 6-bit rel");
+  // One lane, two columns: column 0 as in the test above, column 1 empty.
+  std::vector<int8_t> w(2 * 100, 0);
+  w[2] = -3;
+  w[73] = 5;
+  const SparseStreams s = PackSparse(w.data(), 100, 2, 100, 1, true);
+  const std::vector<uint16_t> want = {(2 << 8) | 0xfd, kSparseRelMax << 8,
+                                      0x4000 | (6 << 8) | 5, 0x4000};
+  EXPECT_EQ(s.words[0], want);
+  EXPECT_EQ(s.ColumnWords(0, 0), 3);
+  EXPECT_EQ(s.ColumnWords(0, 1), 1);
+  EXPECT_EQ(UnpackSparse(s.words, 2, 100, 1, true), w);
+  // A stream that never ends its column is too short.
+  const std::vector<std::vector<uint16_t>> open = {{(2 << 8) | 1}};
+  EXPECT_THROW(UnpackSparse(open, 1, 5, 1, true), std::invalid_argument);
+  const std::vector<std::vector<uint16_t>> bit15 = {{0x8000 | 0x4000 | 1}};
+  EXPECT_THROW(UnpackSparse(bit15, 1, 5, 1, true), std::invalid_argument);
 }
 
 TEST(SparseFormatTest, DecodeRejectsEntriesOutsideTheTile) {

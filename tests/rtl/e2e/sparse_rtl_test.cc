@@ -59,6 +59,23 @@ PerfCounters ExpectSparseMatchesGolden(const Network& net, HwConfig hw) {
 
 Layer& OnlyLayer(Network* net) { return net->layers.front(); }
 
+// Spmv instructions of the compiled layer: all, flagged streams, lane_hold.
+struct SpmvUse {
+  int spmvs = 0, flagged = 0, held = 0;
+};
+SpmvUse SpmvsOf(const Network& net, const HwConfig& hw) {
+  SpmvUse u;
+  const CompiledNetwork compiled = Compile(net, hw);
+  for (const InstrWord& w : compiled.layers[0].program) {
+    if (OpcodeOf(w) != Opcode::kSpmv) continue;
+    const SpmvInstr i = DecodeSpmv(w);
+    ++u.spmvs;
+    u.flagged += i.flagged != 0 ? 1 : 0;
+    u.held += i.lane_hold != 0 ? 1 : 0;
+  }
+  return u;
+}
+
 Network FcNetwork(uint64_t seed, int batch, int in, int out) {
   SplitMix64 rng(seed);
   Layer l = RandomFcLayer(&rng, "layer", in, out);
@@ -131,28 +148,40 @@ TEST(SparseCornerTest, FullyDense) {
   for (int8_t& w : OnlyLayer(&net).weights.data) {
     if (w == 0) w = 1;
   }
+  // The 3 columns past Cin = 41 hold raw 0: with zero point 0 they are
+  // skipped, so no column counts as one of zero weights.
+  OnlyLayer(&net).quant.in_zp = 0;
   const PerfCounters c = ExpectSparseMatchesGolden(net, Hw4x4());
   EXPECT_EQ(c[kCtrSparseZeroWeights], 0u);
 }
 
+// Batch 1 compiles to flagged streams (no column headers), batch 2 to header
+// streams: every corner case below that depends on the format runs in both.
 TEST(SparseCornerTest, AllZeroActivationVector) {
-  Network net = FcNetwork(3, 2, 30, 17);
-  Prune(&net, 0.4, 3);
-  for (int8_t& a : net.input.data) a = 0;
-  const PerfCounters c = ExpectSparseMatchesGolden(net, Hw4x4());
-  EXPECT_EQ(c[kCtrSparseZeroActs], 2u * 32u);  // 30 columns padded to 8 lines
+  for (int batch : {1, 2}) {
+    Network net = FcNetwork(3, batch, 30, 17);
+    Prune(&net, 0.4, 3);
+    OnlyLayer(&net).quant.in_zp = 0;  // raw 0 is the zero point
+    for (int8_t& a : net.input.data) a = 0;
+    EXPECT_EQ(SpmvsOf(net, Hw4x4()).flagged > 0, batch == 1);
+    const PerfCounters c = ExpectSparseMatchesGolden(net, Hw4x4());
+    // 30 columns padded to 8 lines of 4
+    EXPECT_EQ(c[kCtrSparseZeroActs], static_cast<uint64_t>(batch) * 32u);
+  }
 }
 
 TEST(SparseCornerTest, LeadingAndLongRunsOfEmptyColumns) {
-  Network net = FcNetwork(4, 1, 40, 21);
-  Prune(&net, 0.5, 4);
-  Layer& l = OnlyLayer(&net);
-  for (int n = 0; n < 21; ++n) {
-    for (int k = 0; k < 40; ++k) {
-      if (k < 6 || (k >= 11 && k < 19) || k >= 37) l.weights.data[n * 40 + k] = 0;
+  for (int batch : {1, 2}) {
+    Network net = FcNetwork(4, batch, 40, 21);
+    Prune(&net, 0.5, 4);
+    Layer& l = OnlyLayer(&net);
+    for (int n = 0; n < 21; ++n) {
+      for (int k = 0; k < 40; ++k) {
+        if (k < 6 || (k >= 11 && k < 19) || k >= 37) l.weights.data[n * 40 + k] = 0;
+      }
     }
+    ExpectSparseMatchesGolden(net, Hw4x4());
   }
-  ExpectSparseMatchesGolden(net, Hw4x4());
 }
 
 // A lane owns outputs p, p + 2, ...: a column whose lane-0 non-zeros sit at
@@ -172,35 +201,55 @@ TEST(SparseCornerTest, ZeroRunsLongerThanTheRelativeIndex) {
     for (int n = 0; n < 256; ++n) tile[k * 256 + n] = l.weights.data[n * 9 + k];
   }
   ASSERT_GT(PackSparse(tile.data(), 256, 9, 256, 2).padding, 0);
+  // Per vector, 2 tiles x 2 lanes x 12 columns (9 inputs padded to 3 ACT
+  // lines of 4); 5 lane-columns hold
+  // non-zeros, and 3 runs need one padding word each (tile 0 lane 1 column
+  // 8: 127 zeros; tile 1 lane 0 column 3: 72; tile 1 lane 1 column 8: 81).
+  // Header streams (batch 2): 48 headers per vector, plus the padding words
+  // of the columns whose activation is non-zero (all of them here).
+  SplitMix64 rng(5);
+  for (int8_t& a : net.input.data) a = static_cast<int8_t>(RandInt(&rng, 1, 100));
   const PerfCounters c = ExpectSparseMatchesGolden(net, Hw4x4());
-  EXPECT_GT(c[kCtrSparseMetaWords], 2u * 2u * 9u * 2u);  // padding beyond headers
+  EXPECT_EQ(c[kCtrSparseMetaWords], 2u * (48u + 3u));
+  // Flagged streams (batch 1): 43 empty-column words + 3 padding words.
+  Network net1 = net;
+  net1.input = Tensor<int8_t>({1, 9});
+  for (int8_t& a : net1.input.data) a = static_cast<int8_t>(RandInt(&rng, -100, 100));
+  EXPECT_EQ(SpmvsOf(net1, Hw4x4()).flagged, 2);
+  const PerfCounters c1 = ExpectSparseMatchesGolden(net1, Hw4x4());
+  EXPECT_EQ(c1[kCtrSparseMetaWords], 43u + 3u);
 }
 
 TEST(SparseCornerTest, OneNonZeroInTheMatrix) {
-  Network net = FcNetwork(6, 1, 50, 30);
-  Layer& l = OnlyLayer(&net);
-  for (int8_t& w : l.weights.data) w = 0;
-  l.weights.data[17 * 50 + 44] = -100;
-  ExpectSparseMatchesGolden(net, Hw4x4());
+  for (int batch : {1, 2}) {
+    Network net = FcNetwork(6, batch, 50, 30);
+    Layer& l = OnlyLayer(&net);
+    for (int8_t& w : l.weights.data) w = 0;
+    l.weights.data[17 * 50 + 44] = -100;
+    ExpectSparseMatchesGolden(net, Hw4x4());
+  }
 }
 
 TEST(SparseCornerTest, NonZerosAllInOneLane) {
-  Network net = FcNetwork(7, 1, 60, 40);
-  Prune(&net, 0.6, 7);
-  Layer& l = OnlyLayer(&net);
-  for (int n = 1; n < 40; n += 2) {
-    for (int k = 0; k < 60; ++k) l.weights.data[n * 60 + k] = 0;
+  for (int batch : {1, 2}) {
+    Network net = FcNetwork(7, batch, 60, 40);
+    Prune(&net, 0.6, 7);
+    Layer& l = OnlyLayer(&net);
+    for (int n = 1; n < 40; n += 2) {
+      for (int k = 0; k < 60; ++k) l.weights.data[n * 60 + k] = 0;
+    }
+    const PerfCounters c = ExpectSparseMatchesGolden(net, Hw4x4());
+    EXPECT_GT(c[kCtrSparseLaneIdle], 0u);  // lane 1 waits for lane 0
   }
-  const PerfCounters c = ExpectSparseMatchesGolden(net, Hw4x4());
-  EXPECT_GT(c[kCtrSparseLaneIdle], 0u);  // lane 1 waits for lane 0
 }
 
 TEST(SparseCornerTest, BatchAboveOneAndHalfZeroActivations) {
   Network net = FcNetwork(8, 6, 64, 36);
   Prune(&net, 0.3, 8);
   SplitMix64 rng(8);
+  const int8_t zp = static_cast<int8_t>(OnlyLayer(&net).quant.in_zp);
   for (int8_t& a : net.input.data) {
-    if (Coin(&rng, 0.5)) a = 0;
+    if (Coin(&rng, 0.5)) a = zp;  // the zero point: a real zero
   }
   const PerfCounters c = ExpectSparseMatchesGolden(net, Hw4x4());
   EXPECT_GT(c[kCtrSparseZeroActs], 0u);
@@ -212,6 +261,58 @@ TEST(SparseCornerTest, SeveralChunksAndTiles) {
   Network net = FcNetwork(9, 2, 700, 300);
   Prune(&net, 0.5, 9);
   ExpectSparseMatchesGolden(net, Hw4x4(20, 0.2));
+}
+
+// A ReLU output quantized with zero point -128: the activations equal to the
+// zero point are the skipped zeros (Spmv act_zp), in both stream formats and
+// on a conv whose padding also holds the zero point.
+TEST(SparseCornerTest, NonZeroInputZeroPoint) {
+  for (int batch : {1, 3}) {
+    Network net = FcNetwork(11, batch, 72, 26);
+    Prune(&net, 0.3, 11);
+    OnlyLayer(&net).quant.in_zp = -128;
+    SplitMix64 rng(11);
+    for (int8_t& a : net.input.data) {
+      a = Coin(&rng, 0.5) ? int8_t{-128} : static_cast<int8_t>(RandInt(&rng, -127, 127));
+    }
+    int64_t at_zp = 0;
+    for (int8_t a : net.input.data) at_zp += a == -128;
+    const PerfCounters c = ExpectSparseMatchesGolden(net, Hw4x4());
+    // 72 inputs fill 18 ACT lines of 4 exactly: no padded columns.
+    EXPECT_EQ(c[kCtrSparseZeroActs], static_cast<uint64_t>(at_zp));
+  }
+  SplitMix64 rng(12);
+  RandomLayerOptions opts;
+  opts.max_hw = 8;
+  opts.max_channels = 12;
+  opts.allow_large = false;
+  Network conv;
+  do {
+    conv = RandomConvNetwork(&rng, "layer", opts);
+  } while (OnlyLayer(&conv).geom.groups != 1);
+  Layer& l = OnlyLayer(&conv);
+  l.engine = LayerEngine::kSparse;
+  l.quant.in_zp = 100;
+  for (int8_t& a : conv.input.data) {
+    if (Coin(&rng, 0.6)) a = 100;
+  }
+  Prune(&conv, 0.3, 12);
+  const PerfCounters c = ExpectSparseMatchesGolden(conv, Hw4x4());
+  EXPECT_GT(c[kCtrSparseZeroActs], 0u);
+}
+
+// Batch 1: the K chunks of each tile chain their sums in the lanes
+// (lane_hold / lane_keep) and drain once; two tiles, so a chain restarts.
+TEST(SparseCornerTest, ChainedChunksAtBatchOne) {
+  for (double density : {0.05, 0.5}) {
+    Network net = FcNetwork(10, 1, 700, 300);
+    Prune(&net, density, 10);
+    const SpmvUse u = SpmvsOf(net, Hw4x4());
+    EXPECT_EQ(u.flagged, u.spmvs);
+    EXPECT_GE(u.held, 2);
+    EXPECT_EQ(u.held, u.spmvs - 2);  // all but the last chunk of each tile
+    ExpectSparseMatchesGolden(net, Hw4x4(20, 0.2));
+  }
 }
 
 }  // namespace
