@@ -36,7 +36,7 @@ module sparq_array #(
   input  logic                    clk_i,
   input  logic [ArrayRows*8-1:0]  act_i,
   input  logic                    bank_i,
-  input  logic [1:0]              mode_i,
+  input  logic [2:0]              mode_i,
   input  logic [ArrayRows-1:0]    wl_en_i,
   input  logic                    wl_bank_i,
   input  logic [ArrayCols*8-1:0]  wl_data_i,
@@ -58,7 +58,7 @@ module sparq_array #(
   for (genvar r = 0; r < ArrayRows; r++) begin : g_row
     logic [7:0] act_in;
     logic       bank_in;
-    logic [1:0] mode_in;
+    logic [2:0] mode_in;
 
     if (r == 0) begin : g_top
       assign act_in  = act_i[7:0];
@@ -86,7 +86,7 @@ module sparq_array #(
     for (genvar c = 0; c < ArrayCols; c++) begin : g_col
       logic [7:0]      act_l, act_o;
       logic            bank_l, bank_o;
-      logic [1:0]      mode_l, mode_o;
+      logic [2:0]      mode_l, mode_o;
       logic [SumW-1:0]       psum0_u, psum0_o;
       logic [SumW-5:0]       psum1_u, psum1_o;
       logic [SumW-8:0]       psum2_u, psum2_o, psum3_u, psum3_o;
