@@ -477,6 +477,15 @@ void ConvLowering::Plan() {
     max_pixels = std::min(
         max_pixels, std::max<int64_t>(CeilDiv(pixels, kDenseFills), 2 * c));
   }
+  if (a1w1_) {
+    // An A1W1 pixel is 1/8 of the int8 lines, so one fill often holds the
+    // whole image, and nothing would overlap its gather: cut it into about
+    // kA1W1Fills fills of at least 2C pixels.
+    constexpr int64_t kA1W1Fills = 4;
+    const int64_t pixels = static_cast<int64_t>(s_.oh) * s_.ow;
+    max_pixels = std::min(
+        max_pixels, std::max<int64_t>(CeilDiv(pixels, kA1W1Fills), 2 * c));
+  }
   if (max_pixels < 1) {
     throw InputError("the im2col row of one output pixel (" +
                      std::to_string(lines_per_pixel) +
