@@ -28,11 +28,15 @@
 // contiguous in DRAM (dx = 1, seg_bytes = pix_stride, all in bounds) or all
 // out of bounds, cut where an SRAM line fills up. A piece carries its byte
 // offset inside the line (doff); the realigner merges it into an assembly
-// register and writes the line when it is full or the pixel ends. One piece
-// per cycle, except that a whole kernel row at kx = 0 takes up to
-// LoadGroupRows - 1 following whole rows (padding, or one run at the same
-// columns) into the line in the same cycle while they fit and need at most
-// one fresh beat: a 3x3 one-channel window on a 16-byte line is one cycle.
+// register and writes the line when it is full or the pixel ends. A kernel
+// row whose kw contiguous taps run past the left or right input edge (not
+// wholly) is one piece too, an edge window: its first lpad / last hpad bytes
+// are the pad byte, the others DRAM bytes, and it reads only the beats that
+// hold those. One piece per cycle, except that a whole kernel row (or an
+// edge window) at kx = 0 takes up to LoadGroupRows - 1 following rows
+// (padding, or the same columns) into the line in the same cycle while they
+// fit and need at most one fresh beat: a 3x3 one-channel window on a
+// 16-byte line is one cycle, at the borders too.
 //
 // The descriptor FIFO bounds the reads in flight (LineFifoDepth beats), so a
 // DRAM latency below that depth does not serialize: aligned lines stream at
@@ -99,7 +103,7 @@ module sparq_load_engine #(
   localparam int RowsW     = $clog2(Rows + 1);
   localparam int PieceW    = BeatAw + 2 * SlotW + 1;  // bits of piece_t
   // bits of line_desc_t
-  localparam int DescW     = 29 + SlotW + RowsW + BufW + 2 * VbW + Rows * PieceW;  // + pieces
+  localparam int DescW     = 29 + SlotW + RowsW + BufW + 4 * VbW + Rows * PieceW;  // + pieces
 
   if (Slots < 2 || (1 << SlotW) != Slots || Rows < 1) begin : g_bad_slots
     `ELAB_ERROR("sparq_load_engine: LoadBeatSlots must be a power of two >= 2, LoadGroupRows >= 1")
@@ -249,6 +253,14 @@ module sparq_load_engine #(
   logic                run_end;
   logic [31:0]         tap_akx;
   logic [19:0]         tap_iw;
+  // Edge window (dense, contiguous taps): the kw taps of a row at kx = 0
+  // run past the left or right edge of the input but not wholly, and fit
+  // the line: one piece of kw taps whose first lpad / last hpad bytes are
+  // the pad byte and whose other bytes come from DRAM (the kernel row of a
+  // border pixel in one cycle, and its rows grouped like whole rows).
+  logic                part_in, edge_win;
+  logic [19:0]         kw_bytes, over_r;
+  logic [VbW-1:0]      lpad, hpad;
 
 
   always_comb begin
@@ -268,9 +280,19 @@ module sparq_load_engine #(
   // column 0 (iw < 0).
   assign col_room = iw_q[19] ? (20'd0 - iw_q) : ({8'd0, f_w} - iw_q);
 
+  assign part_in  = contig_q && (col_room < {16'd0, f_kw}) && (iw_q[19] || col_in);
+  assign kw_bytes = 20'(f_kw) * {4'd0, f_seg};
+  assign edge_win     = f_dense && part_in && (kx_q == 4'd0) && (al_q == '0) &&
+                    (kw_bytes <= 20'(lb) - 20'(pos_q));
+  assign lpad     = (edge_win && iw_q[19]) ? VbW'(col_room * {4'd0, f_seg}) : '0;
+  assign over_r   = iw_q + 20'(f_kw) - {8'd0, f_w};  // taps right of the input
+  assign hpad     = (edge_win && !over_r[19]) ? VbW'(over_r * {4'd0, f_seg}) : '0;
+
   always_comb begin
     if (!row_in || (!iw_q[19] && !col_in)) begin
       run_taps = kx_left;  // the rest of the row is padding
+    end else if (edge_win) begin
+      run_taps = f_kw;
     end else if ((col_in && contig_q) || (iw_q[19] && (f_dx == 4'd1))) begin
       run_taps = (col_room < {16'd0, kx_left}) ? col_room[3:0] : kx_left;
     end else begin
@@ -300,7 +322,7 @@ module sparq_load_engine #(
   // group: input row ih + j*dy at aky + j*step_ky.
   logic [(Rows+1)*32-1:0] aky_r;
   logic [(Rows+1)*20-1:0] ih_r;
-  logic [Rows-1:0]        rin_r, rd_r, ok_r, span_r, lo_hit, hi_hit;
+  logic [Rows-1:0]        rin_r, rd_r, ok_r, span_r, lo_need, lo_hit, hi_hit;
   logic [19:0]            ih_j;
   logic [Rows*BeatAw-1:0]        off_r;
   logic [Rows*BeatIdxW-1:0]      b0_r;
@@ -321,9 +343,9 @@ module sparq_load_engine #(
   logic [31:0]            addr_j;
   logic [19:0]            tot;
 
-  // The columns of the window are one run, or all padding, in every
-  // in-bounds row.
-  assign col_whole = (!iw_q[19] && !col_in) ||
+  // The columns of the window are one run, an edge window, or all padding,
+  // in every in-bounds row.
+  assign col_whole = (!iw_q[19] && !col_in) || edge_win ||
                      (((col_in && contig_q) || (iw_q[19] && (f_dx == 4'd1))) &&
                       (col_room >= {16'd0, f_kw}));
   assign multi     = f_dense && (kx_q == 4'd0) && (al_q == '0) && (run_taps == f_kw) && run_end;
@@ -346,8 +368,12 @@ module sparq_load_engine #(
       b0_r[(j)*BeatIdxW +: BeatIdxW]   = addr_j[31:BeatAw];
       ih_j      = ih_r[(j)*20 +: 20];
       rin_r[j]  = !ih_j[19] && (ih_j < {8'd0, f_h});
-      rd_r[j]   = rin_r[j] && col_in && (vb != '0) && buf_ok;
-      span_r[j] = ({1'b0, off_r[(j)*BeatAw +: BeatAw]} + OffW'(vb)) > OffW'(Beat);
+      rd_r[j]   = rin_r[j] && (col_in || edge_win) && (vb != '0) && buf_ok;
+      // Beats that hold DRAM bytes of the piece (an edge window's pad bytes
+      // need none): lo unless the left pad covers it, hi when they span.
+      lo_need[j] = ((OffW + 1)'(off_r[(j)*BeatAw +: BeatAw]) + (OffW + 1)'(lpad)) < (OffW + 1)'(Beat);
+      span_r[j] = ((OffW + 1)'(off_r[(j)*BeatAw +: BeatAw]) + (OffW + 1)'(vb) - (OffW + 1)'(hpad)) >
+                  (OffW + 1)'(Beat);
       tot_r[(j)*20 +: 20]  = 20'(vb) * 20'(j + 1);
       lo_hit[j]  = 1'b0;
       hi_hit[j]  = 1'b0;
@@ -367,7 +393,7 @@ module sparq_load_engine #(
       end
       lo_sel[(j)*SlotW +: SlotW] = lo_hit[j] ? lo_slot[(j)*SlotW +: SlotW] : rr_q;
       hi_sel[(j)*SlotW +: SlotW] = !span_r[j] ? lo_sel[(j)*SlotW +: SlotW] : (hi_hit[j] ? hi_slot[(j)*SlotW +: SlotW] : rr_q);
-      need_lo = rd_r[j] && !lo_hit[j];
+      need_lo = rd_r[j] && lo_need[j] && !lo_hit[j];
       need_hi = rd_r[j] && span_r[j] && !hi_hit[j];
       nb_j    = need_lo ? b0_r[(j)*BeatIdxW +: BeatIdxW] : b0_r[(j)*BeatIdxW +: BeatIdxW] + BeatIdxW'(1);
       if (j == 0) begin
@@ -459,6 +485,8 @@ module sparq_load_engine #(
     logic                push;   // push l2c with it
     logic                part;   // dense: merge into the assembly, no write
     logic [VbW-1:0]      doff;   // dense: byte offset inside the line
+    logic [VbW-1:0]      lpad;   // dense edge window: leading pad bytes per piece
+    logic [VbW-1:0]      hpad;   // dense edge window: trailing pad bytes per piece
   } line_desc_t;
 
   line_desc_t                desc_in, desc_out;
@@ -509,6 +537,8 @@ module sparq_load_engine #(
         desc_in.we   = buf_ok && flush;
         desc_in.part = !flush;
         desc_in.doff = f_dense ? pos_q : '0;
+        desc_in.lpad = lpad;
+        desc_in.hpad = hpad;
         desc_in.nb   = req_push;
         desc_in.last = final_step;
         desc_in.push = final_step && f_push_next;
@@ -773,7 +803,11 @@ module sparq_load_engine #(
           if ((RowsW'(j) < desc_out.np) && ((VbW1 + 2)'(i) >= doff_r[(j)*(VbW1 + 2) +: (VbW1 + 2)]) &&
               ((VbW1 + 2)'(i) < doff_r[(j)*(VbW1 + 2) +: (VbW1 + 2)] + (VbW1 + 2)'(desc_out.vb))) begin
             placed_j       = placed[(j)*LineBits +: LineBits];
-            line[8*i +: 8] = pc_fill[j] ? desc_out.pad : placed_j[8*i +: 8];
+            line[8*i +: 8] = (pc_fill[j] ||
+                              ((VbW1 + 2)'(i) < doff_r[(j)*(VbW1 + 2) +: (VbW1 + 2)] + (VbW1 + 2)'(desc_out.lpad)) ||
+                              ((VbW1 + 2)'(i) >= doff_r[(j)*(VbW1 + 2) +: (VbW1 + 2)] + (VbW1 + 2)'(desc_out.vb) -
+                                                 (VbW1 + 2)'(desc_out.hpad)))
+                             ? desc_out.pad : placed_j[8*i +: 8];
           end
         end
       end

@@ -18,6 +18,10 @@ int LoadLineBytes(const LoadInstr& i, const HwConfig& hw) {
 
 namespace {
 
+int64_t FloorDiv(int64_t a, int64_t b) {
+  return a >= 0 ? a / b : -((-a + b - 1) / b);
+}
+
 // The load engine's beat slots: kLoadBeatSlots beats replaced in turn; the
 // slot replaced next never hits. Ordinary LOADs look only at the beat
 // requested last, dense LOADs at every slot.
@@ -50,8 +54,11 @@ class BeatSlots {
 
 // A dense LOAD, step by step as the RTL generator takes it: one piece per
 // cycle (a run of taps contiguous in DRAM, or padding, cut where a line
-// fills), except that a whole kernel row at kx = 0 takes the next rows'
-// whole-row pieces with it (up to kLoadGroupRows, while they fit the line,
+// fills; a kernel row of kw contiguous taps partly outside the input, an
+// edge window, is one piece with leading / trailing pad bytes that reads
+// only the beats of its DRAM bytes), except that a whole kernel row (or an
+// edge window) at kx = 0 takes the next rows' pieces at the same columns
+// with it (up to kLoadGroupRows, while they fit the line,
 // their beats are in slots, and at most one fresh beat is needed). A piece
 // needing two fresh beats first fetches one alone. A step needing no fresh
 // beat prefetches the beat after the first group row's piece that misses,
@@ -73,9 +80,18 @@ void DenseLoadSteps(const LoadInstr& i, int64_t lb, int64_t beat, uint64_t* cycl
         const bool col_in = iw >= 0 && iw < i.w;
         const int64_t left = i.kw - kx;
         const int64_t room = iw < 0 ? -iw : i.w - iw;
+        // An edge window: kw contiguous taps at kx = 0 partly outside the
+        // input, in one piece whose first lpad / last hpad bytes are pad.
+        const bool edge = contig && room < i.kw && (iw < 0 || col_in) &&
+                          kx == 0 && al == 0 && i.kw * i.seg_bytes <= lb - pos;
+        const int64_t lpad = edge && iw < 0 ? room * i.seg_bytes : 0;
+        const int64_t hpad =
+            edge ? std::max<int64_t>(0, iw + i.kw - i.w) * i.seg_bytes : 0;
         int64_t taps = 1;
         if (!row_in || (iw >= 0 && !col_in)) {
           taps = left;
+        } else if (edge) {
+          taps = i.kw;
         } else if ((col_in && contig) || (iw < 0 && i.dx == 1)) {
           taps = std::min(room, left);
         }
@@ -84,7 +100,7 @@ void DenseLoadSteps(const LoadInstr& i, int64_t lb, int64_t beat, uint64_t* cycl
         const int64_t vb = std::min(avail, space);
         const bool run_end = avail <= space;
         const bool col_whole =
-            (iw >= 0 && !col_in) ||
+            (iw >= 0 && !col_in) || edge ||
             (((col_in && contig) || (iw < 0 && i.dx == 1)) && room >= i.kw);
         const bool multi = kx == 0 && al == 0 && taps == i.kw && run_end;
         bool fresh = false, pseudo = false;
@@ -96,10 +112,14 @@ void DenseLoadSteps(const LoadInstr& i, int64_t lb, int64_t beat, uint64_t* cycl
         for (int64_t j = 0; j < kLoadGroupRows; ++j) {
           const int64_t ihj = ih + j * i.dy;
           const bool rin = ihj >= 0 && ihj < i.h;
-          const bool rd = rin && col_in;
+          const bool rd = rin && (col_in || edge) && vb > 0;
+          // An edge window's address is that of its first (maybe pad) tap,
+          // below the input's first byte at the left edge: floor division.
           const int64_t addr = i.dram_base + (ihj * i.w + iw) * i.pix_stride + al;
-          const int64_t b0 = rd ? addr / beat : 0;
-          const bool span = rd && addr % beat + vb > beat;
+          const int64_t b0 = rd ? FloorDiv(addr, beat) : 0;
+          const int64_t off = addr - FloorDiv(addr, beat) * beat;
+          const bool lo_need = off + lpad < beat;
+          const bool span = rd && off + vb - hpad > beat;
           next[j] = -1;
           if (rd && (slots.Slot(b0) == slots.AfterNext() ||
                      (span && slots.Slot(b0 + 1) == slots.AfterNext()))) {
@@ -109,7 +129,7 @@ void DenseLoadSteps(const LoadInstr& i, int64_t lb, int64_t beat, uint64_t* cycl
             const int64_t nb = b0 + (span ? 2 : 1);
             if (nb * beat < i.dram_base + (ihj * i.w + col_end) * i.pix_stride) next[j] = nb;
           }
-          const bool need_lo = rd && !slots.Hit(b0);
+          const bool need_lo = rd && lo_need && !slots.Hit(b0);
           const bool need_hi = span && !slots.Hit(b0 + 1);
           const int64_t nb = need_lo ? b0 : b0 + 1;
           if (j == 0) {
@@ -131,7 +151,7 @@ void DenseLoadSteps(const LoadInstr& i, int64_t lb, int64_t beat, uint64_t* cycl
         ++*cycles;
         if (pseudo) {
           const int64_t addr = i.dram_base + (ih * i.w + iw) * i.pix_stride + al;
-          slots.Fetch(addr / beat);
+          slots.Fetch(FloorDiv(addr, beat));
           ++*beats;
           continue;
         }

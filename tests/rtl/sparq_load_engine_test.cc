@@ -594,6 +594,41 @@ TEST(SparqLoadEngineTest, DenseRowGroupsFollowTheCostModel) {
   }
 }
 
+// Edge windows: a kernel row partly left or right of the input is one piece
+// (its pad bytes and its DRAM bytes), so border pixels group their rows like
+// the others. A 4x2 window, stride 2, one pad column on the left (x = 0
+// reads columns -1, 0) and one on the right (x = 4 reads 7, 8 of w = 8),
+// 8-byte WGT lines, input rows of 8 bytes (two per beat). Output row 0:
+// x = 0 takes two cycles (rows 0-1 need beat 16 -- row 0's only DRAM byte
+// is in it, its pad byte would be in beat 15, which is not read -- and rows
+// 2-3 beat 17), x = 1..4 one each; output row 1 (rows 2..5) one cycle per
+// pixel, its one fresh beat (18) with x = 0. 11 steps, 3 beats.
+TEST(SparqLoadEngineTest, DenseEdgeWindowsTakeOneStep) {
+  const HwConfig hw = HwConfig::ForArray(4, 8, 128);
+  LoadInstr in;
+  in.buf = 1;
+  in.dram_base = 0x100;
+  in.h = 8;
+  in.w = 8;
+  in.pix_stride = in.seg_bytes = 1;
+  in.kh = 4;
+  in.kw = 2;
+  in.nl = 1;
+  in.ny = 2;
+  in.nx = 5;
+  in.sy = in.sx = 2;
+  in.dy = in.dx = 1;
+  in.ix0 = -1;
+  in.pad = 0xa5;
+  in.dense = 1;
+  const InstrCost cost = LoadCost(in, hw);
+  EXPECT_EQ(cost.busy, static_cast<uint64_t>(kLoadSetupCycles + 11));
+  EXPECT_EQ(cost.dram_beats, 3u);
+  LoadBench bench(Dram(1));
+  RunAndCompare(&bench, {in});
+  EXPECT_EQ(bench.reads().size(), 3u);
+}
+
 // One aligned line per cycle once the DRAM returns one beat per cycle: the
 // reads of a long copy overlap, so its time is lines + latency + a fixed
 // start-up, not lines * latency.
