@@ -38,11 +38,11 @@ module sparq_array #(
   input  logic                    clk_i,
   input  logic [ArrayRows*8-1:0]  act_i,
   input  logic                    bank_i,
-  input  logic [1:0]              mode_i,
+  input  logic [2:0]              mode_i,
   input  logic [ArrayRows-1:0]    wl_en_i,
   input  logic                    wl_bank_i,
   input  logic [ArrayCols*8-1:0]  wl_data_i,
-  input  logic [1:0]              wl_mode_i,
+  input  logic [2:0]              wl_mode_i,
   output logic [Lanes*ArrayCols*32-1:0] sum_o
 );
 
@@ -60,19 +60,21 @@ module sparq_array #(
 
   // Column c's weight byte w, decoded once for the tile's mode (the PEs of
   // the column store the factors; sparq_pe):
-  //   f0 (lane 0): A8W8 w, A8W4 / A4W4 the signed low nibble, A8W2 t(w[1:0]);
+  //   f0 (lane 0): A8W8 / A1W1 w, A8W4 / A4W4 the signed low nibble, A8W2
+  //                t(w[1:0]);
   //   f1 (lane 1): A8W4 / A4W4 the high nibble, A8W2 t(w[3:2]);
   //   t2, t3:      t(w[5:4]), t(w[7:6]) (A8W2 lanes 2 and 3);
   // t(c) as a signed factor is {c[1] & c[0], c[0]} sign-extended.
-  localparam logic [1:0] ModeW8 = 2'(sparq_isa_pkg::GemmModeA8W8);
-  localparam logic [1:0] ModeW2 = 2'(sparq_isa_pkg::GemmModeA8W2);
+  localparam logic [2:0] ModeW8 = 3'(sparq_isa_pkg::GemmModeA8W8);
+  localparam logic [2:0] ModeW2 = 3'(sparq_isa_pkg::GemmModeA8W2);
+  localparam logic [2:0] ModeA1 = 3'(sparq_isa_pkg::GemmModeA1W1);
 
   for (genvar c = 0; c < ArrayCols; c++) begin : g_dec
     logic [7:0] w, f0;
     logic [3:0] f1;
     logic [1:0] t2, t3;
     assign w  = wl_data_i[8*c +: 8];
-    assign f0 = (wl_mode_i == ModeW8) ? w :
+    assign f0 = (wl_mode_i == ModeW8 || wl_mode_i == ModeA1) ? w :
                 (wl_mode_i == ModeW2) ? {{7{w[1] & w[0]}}, w[0]} : {{4{w[3]}}, w[3:0]};
     assign f1 = (wl_mode_i == ModeW2) ? {{3{w[3] & w[2]}}, w[2]} : w[7:4];
     assign t2 = {w[5] & w[4], w[4]};
@@ -82,7 +84,7 @@ module sparq_array #(
   for (genvar r = 0; r < ArrayRows; r++) begin : g_row
     logic [7:0] act_in;
     logic       bank_in;
-    logic [1:0] mode_in;
+    logic [2:0] mode_in;
 
     if (r == 0) begin : g_top
       assign act_in  = act_i[7:0];
@@ -110,7 +112,7 @@ module sparq_array #(
     for (genvar c = 0; c < ArrayCols; c++) begin : g_col
       logic [7:0]      act_l, act_o;
       logic            bank_l, bank_o;
-      logic [1:0]      mode_l, mode_o;
+      logic [2:0]      mode_l, mode_o;
       logic [SumW-1:0]       psum0_u, psum0_o;
       logic [SumW-5:0]       psum1_u, psum1_o;
       logic [SumW-8:0]       psum2_u, psum2_o, psum3_u, psum3_o;

@@ -15,6 +15,9 @@
 //                                       t(00) = t(10) = 0
 //   A4W4  lane 0 += a[3:0] * w[3:0] + a[7:4] * w[7:4]  (signed nibbles: two
 //                   K-adjacent elements per byte)
+//   A1W1  lane 0 += 2 * popcount(~(a ^ w)) - 8  (eight K-adjacent signs per
+//                   byte, 1 = +1: an XNOR and a popcount beside the
+//                   multipliers, evaluated only in its branch)
 // The byte arrives decoded for the mode of the tile it belongs to (the array
 // decodes once per column; a tile has one mode, and its activations carry
 // the same mode): each bank holds lane 0's factor (8 bits), lane 1's (4 bits)
@@ -47,7 +50,7 @@ module sparq_pe #(
   input  logic            clk_i,
   input  logic [7:0]      act_i,
   input  logic            bank_i,
-  input  logic [1:0]      mode_i,
+  input  logic [2:0]      mode_i,
   input  logic [SumW-1:0] psum0_i,
   input  logic [W1-1:0]   psum1_i,
   input  logic [W2-1:0]   psum2_i,
@@ -60,7 +63,7 @@ module sparq_pe #(
   input  logic [1:0]      wl_t3_i,
   output logic [7:0]      act_o,
   output logic            bank_o,
-  output logic [1:0]      mode_o,
+  output logic [2:0]      mode_o,
   output logic [SumW-1:0] psum0_o,
   output logic [W1-1:0]   psum1_o,
   output logic [W2-1:0]   psum2_o,
@@ -76,13 +79,28 @@ module sparq_pe #(
     `ELAB_ERROR("sparq_pe: the A8W2 decode below assumes GemmMaxLanes = 4")
   end
 
-  localparam logic [1:0] ModeW8 = 2'(sparq_isa_pkg::GemmModeA8W8);
-  localparam logic [1:0] ModeW4 = 2'(sparq_isa_pkg::GemmModeA8W4);
-  localparam logic [1:0] ModeW2 = 2'(sparq_isa_pkg::GemmModeA8W2);
-  localparam logic [1:0] ModeA4 = 2'(sparq_isa_pkg::GemmModeA4W4);
-  if (ModeW8 != 2'd0 || ModeW4 != 2'd1 || ModeW2 != 2'd2 || ModeA4 != 2'd3) begin : g_bad_modes
-    `ELAB_ERROR("sparq_pe: the factor tables below assume modes A8W8 = 0, A8W4 = 1, A8W2 = 2, A4W4 = 3")
+  localparam logic [2:0] ModeW8 = 3'(sparq_isa_pkg::GemmModeA8W8);
+  localparam logic [2:0] ModeW4 = 3'(sparq_isa_pkg::GemmModeA8W4);
+  localparam logic [2:0] ModeW2 = 3'(sparq_isa_pkg::GemmModeA8W2);
+  localparam logic [2:0] ModeA4 = 3'(sparq_isa_pkg::GemmModeA4W4);
+  localparam logic [2:0] ModeA1 = 3'(sparq_isa_pkg::GemmModeA1W1);
+  if (ModeW8 != 3'd0 || ModeW4 != 3'd1 || ModeW2 != 3'd2 || ModeA4 != 3'd3 ||
+      ModeA1 != 3'd4) begin : g_bad_modes
+    `ELAB_ERROR("sparq_pe: the factor tables below assume modes A8W8 = 0, A8W4 = 1, A8W2 = 2, A4W4 = 3, A1W1 = 4")
   end
+
+  // A1W1: 2 * popcount(~(a ^ w)) - 8, in [-8, 8]. Called only inside the
+  // A1W1 branch of the lane-0 register, so a cycle-based simulator computes
+  // it only for A1W1 rows.
+  function automatic logic signed [4:0] xnor_dot(input logic [7:0] a, input logic [7:0] w);
+    logic [7:0] x;
+    logic [3:0] ones;
+    x    = ~(a ^ w);
+    ones = 4'd0;
+    for (int i = 0; i < 8; i++) ones = ones + {3'd0, x[i]};
+    // 2 * ones in [0, 16] minus 8, modulo 32: [-8, 8] as a signed 5-bit.
+    xnor_dot = {ones, 1'b0} - 5'd8;
+  endfunction
 
   // Bank b's factors, decoded by the array for the tile's mode (once per
   // column, sparq_array): f0 lane 0's, f1 lane 1's, t2 / t3 the ternary
@@ -116,7 +134,7 @@ module sparq_pe #(
   logic            a4;
   logic [7:0]      act_q;
   logic            bank_q;
-  logic [1:0]      mode_q;
+  logic [2:0]      mode_q;
   logic [SumW-1:0] s0_q;
   logic [W1-1:0]   s1_q;
   logic [W2-1:0]   s2_q, s3_q;
@@ -127,11 +145,15 @@ module sparq_pe #(
     act_q  <= act_i;
     bank_q <= bank_i;
     mode_q <= mode_i;
-    s0_q   <= psum0_i +
+    if (mode_i == ModeA1) begin
+      s0_q <= psum0_i + SumW'(xnor_dot(act_i, bank_i ? f0_b1_q : f0_b0_q));
+    end else begin
+      s0_q <= psum0_i +
               SumW'($signed(a4 ? {{4{act_i[3]}}, act_i[3:0]} : act_i) *
                     $signed(bank_i ? f0_b1_q : f0_b0_q)) +
               (a4 ? SumW'($signed({{4{act_i[7]}}, act_i[7:4]}) *
                           $signed(bank_i ? f1_b1_q : f1_b0_q)) : '0);
+    end
   end
 
   always_ff @(posedge clk_i) begin
