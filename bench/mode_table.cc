@@ -43,20 +43,28 @@ Network MakeLayer(bool fc, Precision p, uint64_t seed) {
     cout = 128;
   }
   net.name = l.name;
-  // A4W4: int4 activations, zero points and outputs.
+  // A4W4: int4 activations, zero points and outputs. A1W1: +-1 activations
+  // and weights, input zero point 0.
   const bool a4 = p == Precision::kA4W4;
+  const bool a1 = p == Precision::kA1W1;
   const int a_lo = a4 ? -8 : -128, a_hi = a4 ? 7 : 127;
-  for (auto& v : net.input.data) v = static_cast<int8_t>(rng.Uniform(a_lo, a_hi));
-  for (auto& v : l.weights.data) v = static_cast<int8_t>(rng.Uniform(lo, hi));
-  l.quant.in_zp = -3;
+  for (auto& v : net.input.data) {
+    v = static_cast<int8_t>(a1 ? 2 * rng.Uniform(0, 1) - 1
+                               : rng.Uniform(a_lo, a_hi));
+  }
+  for (auto& v : l.weights.data) {
+    v = static_cast<int8_t>(a1 ? 2 * rng.Uniform(0, 1) - 1
+                               : rng.Uniform(lo, hi));
+  }
+  l.quant.in_zp = a1 ? 0 : -3;
   l.quant.out_zp = a4 ? 1 : 5;
   if (a4) {
     l.quant.act_min = -8;
     l.quant.act_max = 7;
   }
   const double k = static_cast<double>(l.weights.size()) / cout;
-  const double w_rms = hi >= 127 ? 73.0 : hi >= 7 ? 4.6 : 0.8;
-  const double a_rms = a4 ? 4.6 : 74.0;
+  const double w_rms = a1 ? 1.0 : hi >= 127 ? 73.0 : hi >= 7 ? 4.6 : 0.8;
+  const double a_rms = a1 ? 1.0 : a4 ? 4.6 : 74.0;
   const double out_rms = a4 ? 4.0 : 40.0;
   for (int c = 0; c < cout; ++c) {
     int32_t m;
@@ -83,7 +91,7 @@ bool PrintModeTable(const HwConfig& hw) {
     uint64_t base_cycles = 0;
     for (Precision p :
          {Precision::kA8W8, Precision::kA8W4, Precision::kA8W2,
-          Precision::kA4W4}) {
+          Precision::kA4W4, Precision::kA1W1}) {
       const Network net = MakeLayer(fc, p, 11);
       const CompiledNetwork c = Compile(net, hw);
       const auto ref = RunNetworkReference(net);
@@ -110,7 +118,7 @@ bool PrintModeTable(const HwConfig& hw) {
   }
   std::printf(
       "(wgt / act bytes: DRAM beats read by the WGT / ACT loads, times the "
-      "beat size; A1W1 and A16W8 are not built on the array yet)\n");
+      "beat size; A16W8 is not built on the array yet)\n");
   return all_exact;
 }
 

@@ -155,6 +155,8 @@ int main(int argc, char** argv) {
   app.add_flag("--no-sparse", no_sparse, "Skip the sparse-engine table");
   app.add_flag("--sparse-model", sparse_model,
                "Sparse-engine table on the machine model, not the RTL");
+  bool modes_only = false;
+  app.add_flag("--modes-only", modes_only, "Only the precision-mode table");
   CLI11_PARSE(app, argc, argv);
 
   HwConfig hw;
@@ -184,7 +186,7 @@ int main(int argc, char** argv) {
   std::vector<Measured> rows;
   bool all_exact = true;
   for (const ResNetLayer& l : kLayers) {
-    if (sparse_only) break;
+    if (sparse_only || modes_only) break;
     if (!only.empty() && only.find(l.name) == std::string::npos) continue;
     Network net = MakeConvNetwork(l, 7);
     CompiledNetwork c = Compile(net, hw);
@@ -225,7 +227,8 @@ int main(int argc, char** argv) {
     std::printf("\n");
   }
   std::vector<std::string> net_names;
-  for (size_t p = 0; !sparse_only && networks != "none" && p < networks.size();) {
+  for (size_t p = 0; !sparse_only && !modes_only && networks != "none" &&
+                     p < networks.size();) {
     const size_t comma = std::min(networks.find(',', p), networks.size());
     if (comma > p) net_names.push_back(networks.substr(p, comma - p));
     p = comma + 1;
@@ -238,7 +241,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   for (const NetworkFigures& n : nets) all_exact = all_exact && n.exact;
-  if (!no_sparse) all_exact = RunSparseBench(hw, sparse_model) && all_exact;
+  if (!no_sparse && !modes_only) {
+    all_exact = RunSparseBench(hw, sparse_model) && all_exact;
+  }
   if (only.empty() && !sparse_only) all_exact = PrintModeTable(hw) && all_exact;
   if (!json.empty()) {
     std::ofstream f(json);

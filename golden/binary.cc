@@ -17,16 +17,16 @@ std::vector<uint64_t> PackSigns(const int8_t* values, int n) {
 Tensor<int32_t> BinaryConv2dAccXnor(const Tensor<int8_t>& input,
                                     const Tensor<int8_t>& weights,
                                     const ConvGeometry& geom) {
-  assert(geom.dilation_h == 1 && geom.dilation_w == 1);
   const int n = input.dim(0), h = input.dim(1), w = input.dim(2),
             cin = input.dim(3);
   const int cout = weights.dim(0), kh = weights.dim(1), kw = weights.dim(2);
   const int cin_g = weights.dim(3);
   const int cout_g = cout / geom.groups;
   const int oh =
-      ConvOutSize(h, kh, geom.stride_h, geom.pad_top, geom.pad_bottom, 1);
-  const int ow =
-      ConvOutSize(w, kw, geom.stride_w, geom.pad_left, geom.pad_right, 1);
+      ConvOutSize(h, kh, geom.stride_h, geom.pad_top, geom.pad_bottom,
+                  geom.dilation_h);
+  const int ow = ConvOutSize(w, kw, geom.stride_w, geom.pad_left,
+                             geom.pad_right, geom.dilation_w);
   const int words = (cin_g + 63) / 64;
   // Bits of every (pixel, group) and every (filter, tap), cin_g bits each.
   std::vector<uint64_t> act(static_cast<size_t>(n) * h * w * geom.groups *
@@ -55,10 +55,12 @@ Tensor<int32_t> BinaryConv2dAccXnor(const Tensor<int8_t>& input,
           const int g = o / cout_g;
           int32_t acc = 0;
           for (int ky = 0; ky < kh; ++ky) {
-            const int iy = y * geom.stride_h - geom.pad_top + ky;
+            const int iy =
+                y * geom.stride_h - geom.pad_top + ky * geom.dilation_h;
             if (iy < 0 || iy >= h) continue;
             for (int kx = 0; kx < kw; ++kx) {
-              const int ix = x * geom.stride_w - geom.pad_left + kx;
+              const int ix =
+                  x * geom.stride_w - geom.pad_left + kx * geom.dilation_w;
               if (ix < 0 || ix >= w) continue;
               const uint64_t* a =
                   &act[((((static_cast<size_t>(b) * h + iy) * w + ix) *

@@ -184,12 +184,10 @@ void CheckPrecision(const Layer& layer, const Tensor<int8_t>& input) {
                            " is outside precision a1w1 (expected -1 or +1)");
         }
       }
-      if (layer.quant.in_zp != 0 ||
-          (layer.kind == LayerKind::kConv &&
-           (layer.geom.dilation_h != 1 || layer.geom.dilation_w != 1))) {
-        throw InputError(what +
-                         ": precision a1w1 needs input zero point 0 and "
-                         "dilation 1");
+      if (layer.quant.in_zp != 0) {
+        throw InputError(what + ": input zero point " +
+                         std::to_string(layer.quant.in_zp) +
+                         " in precision a1w1 (expected 0)");
       }
       return;
     }

@@ -71,7 +71,7 @@ module sparq_acc_buf #(
 
 `include "sparq_assert.svh"
 
-  localparam int CtrlW = TagW + LaneW + 1 + AccAw;  // {tag, lanes_lg, accumulate, addr}
+  localparam int CtrlW = TagW + Lanes + 1 + AccAw;  // {tag, subs, accumulate, addr}
   localparam int SubRows = AccRows / Lanes;
   localparam int SubAw = AccAw - LaneW;
   localparam int Len   = SumLatency + ArrayCols;
@@ -97,10 +97,18 @@ module sparq_acc_buf #(
     end
   end
 
+  // The sub-banks a row writes (bit s: sub-bank s takes lane s - addr mod
+  // Lanes), decoded once at issue rather than in every bank and stage. The
+  // address is a multiple of the row's lane count L, so the L lanes never
+  // carry into the row.
+  logic [Lanes-1:0] issue_span, issue_subs;
+  assign issue_span = Lanes'((32'd1 << (32'd1 << issue_lanes_lg_i)) - 32'd1);
+  assign issue_subs = issue_span << issue_addr_i[LaneW-1:0];
+
   for (genvar k = 1; k <= Len; k++) begin : g_stage
     logic [CtrlW-1:0] ctrl_d, ctrl_q;
     if (k == 1) begin : g_head
-      assign ctrl_d = {issue_tag_i, issue_lanes_lg_i, issue_accumulate_i, issue_addr_i};
+      assign ctrl_d = {issue_tag_i, issue_subs, issue_accumulate_i, issue_addr_i};
     end else begin : g_link
       assign ctrl_d = g_stage[k-1].ctrl_q;
     end
@@ -125,52 +133,46 @@ module sparq_acc_buf #(
     if (ext_re_i) ext_sub_q <= ext_rsub;
   end
 
+  // Simulation speed: the read-modify-write of a sub-bank is written inside
+  // the conditions under which it happens (its sum twice, for the write and
+  // for the forward register: one adder after synthesis), so a cycle-based
+  // simulator does the work of the sub-banks that take a lane this cycle only.
   for (genvar c = 0; c < ArrayCols; c++) begin : g_bank
     localparam int KA = SumLatency + c - 1;
     localparam int KB = SumLatency + c;
 
-    logic             a_valid, a_accumulate, b_valid, b_accumulate;
+    logic             a_valid, a_accumulate, b_valid, b_accumulate, rows_eq;
     logic [AccAw-1:0] a_addr, b_addr;
-    logic [LaneW-1:0] a_lanes_lg, b_lanes_lg;
+    logic [Lanes-1:0] a_subs, b_subs;
     logic [TagW-1:0]  unused_a_tag, unused_b_tag;
-    logic [Lanes*32-1:0] rd_sub, old_sub;
+    logic [SubAw-1:0] a_row, b_row;
+    logic [Lanes*32-1:0] col_sum, rd_sub, old_sub;
 
     assign a_valid = vld_q[KA];
     assign b_valid = vld_q[KB];
-    assign {unused_a_tag, a_lanes_lg, a_accumulate, a_addr} = g_stage[KA].ctrl_q;
-    assign {unused_b_tag, b_lanes_lg, b_accumulate, b_addr} = g_stage[KB].ctrl_q;
+    assign {unused_a_tag, a_subs, a_accumulate, a_addr} = g_stage[KA].ctrl_q;
+    assign {unused_b_tag, b_subs, b_accumulate, b_addr} = g_stage[KB].ctrl_q;
+    assign a_row   = a_addr[AccAw-1:LaneW];
+    logic [LaneW-1:0] unused_a_sub;  // stage A's sub-banks come from a_subs
+    assign unused_a_sub = a_addr[LaneW-1:0];
+    assign b_row   = b_addr[AccAw-1:LaneW];
+    assign rows_eq = (a_row == b_row);
+    assign col_sum = sum_i[32*Lanes*c +: 32*Lanes];
 
     for (genvar s = 0; s < Lanes; s++) begin : g_sub
       (* sparq_macro *) logic [31:0] mem_q [SubRows];
-      logic [LaneW-1:0] a_lane, b_lane;
+      logic [LaneW-1:0] b_lane;
       logic             a_hit, b_hit;
-      logic [SubAw-1:0] a_row, b_row;
       logic             fwd_hit, fwd_hit_q;
-      logic [31:0]      old_q, fwd_q, old, sum;
+      logic [31:0]      old_q, fwd_q;
       logic [31:0]      rd_q;
 
-      // Sub-bank s takes lane s - addr mod Lanes of a row of L lanes, if any
-      // (the address is a multiple of L, so the lanes never carry into the row).
-      assign a_lane  = LaneW'(s) - a_addr[LaneW-1:0];
       assign b_lane  = LaneW'(s) - b_addr[LaneW-1:0];
-      assign a_hit   = a_valid && ((LaneW+1)'(a_lane) < ((LaneW+1)'(1) << a_lanes_lg));
-      assign b_hit   = b_valid && ((LaneW+1)'(b_lane) < ((LaneW+1)'(1) << b_lanes_lg));
-      assign a_row   = a_addr[AccAw-1:LaneW];
-      assign b_row   = b_addr[AccAw-1:LaneW];
+      assign a_hit   = a_valid && a_subs[s];
+      assign b_hit   = b_valid && b_subs[s];
 
       // The write of stage B lands at the end of this cycle, after stage A's read.
-      assign fwd_hit = a_hit && b_hit && (a_row == b_row);
-      assign old     = fwd_hit_q ? fwd_q : old_q;
-      // Lane b_lane of this column: a mux of constant slices.
-      logic [31:0] lane_sum;
-      always_comb begin
-        lane_sum = sum_i[32*Lanes*c +: 32];
-        for (int l = 1; l < Lanes; l++) begin
-          if (b_lane == LaneW'(l)) lane_sum = sum_i[32*(Lanes*c + l) +: 32];
-        end
-      end
-
-      assign sum     = (b_accumulate ? old : 32'd0) + lane_sum;
+      assign fwd_hit = a_hit && b_hit && rows_eq;
 
       always_ff @(posedge clk_i) begin
         if (ext_re_i && ext_rsub == LaneW'(s)) begin
@@ -190,14 +192,22 @@ module sparq_acc_buf #(
       end
 
       always_ff @(posedge clk_i) begin
-        if (fwd_hit) fwd_q <= sum;
+        if (fwd_hit) begin
+          fwd_q <= (b_accumulate ? (fwd_hit_q ? fwd_q : old_q) : 32'd0) +
+                   col_sum[32*b_lane +: 32];
+        end
       end
 
+      // One write port: the whole-row port or stage B.
+      logic ext_we;
+      assign ext_we = ext_we_i && ext_wsub == LaneW'(s);
+
       always_ff @(posedge clk_i) begin
-        if (ext_we_i && ext_wsub == LaneW'(s)) begin
-          mem_q[ext_waddr_i[AccAw-1:LaneW]] <= ext_wdata_i[32*c +: 32];
-        end else if (b_hit) begin
-          mem_q[b_row] <= sum;
+        if (ext_we || b_hit) begin
+          mem_q[ext_we ? ext_waddr_i[AccAw-1:LaneW] : b_row] <=
+              ext_we ? ext_wdata_i[32*c +: 32] :
+                       (b_accumulate ? (fwd_hit_q ? fwd_q : old_q) : 32'd0) +
+                       col_sum[32*b_lane +: 32];
         end
       end
 
@@ -214,7 +224,7 @@ module sparq_acc_buf #(
     assign ext_rdata_o[32*c +: 32] = old_sub[32*ext_sub_q +: 32];
   end
 
-  logic [LaneW+AccAw:0] unused_retire_ctrl;
+  logic [Lanes+AccAw:0] unused_retire_ctrl;
   assign {retire_tag_o, unused_retire_ctrl} = g_stage[Len].ctrl_q;
   assign retire_valid_o = vld_q[Len];
   assign busy_o         = |vld_q;

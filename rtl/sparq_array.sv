@@ -12,7 +12,8 @@
 // element and modes"); a mode uses the first L of them.
 //
 // Weights: a weight line (C bytes, byte c for column c) is written into one
-// bank of every PE of the single array row selected by wl_en_i; it takes
+// bank of every PE of the single array row selected by wl_en_i, decoded
+// for the tile's mode wl_mode_i; it takes
 // effect at the end of the cycle. The engine writes row r of a tile no earlier
 // than the cycle in which the bank's previous tile multiplies its last row in
 // row r's last column, and before the new tile's first activation reaches
@@ -25,6 +26,7 @@
 // SumW (partial-sum width, at least 16 + clog2(R)).
 // Ports: act_i/bank_i/mode_i (one activation row, its weight bank and mode),
 // wl_en_i (one-hot array row), wl_bank_i, wl_data_i (one weight line),
+// wl_mode_i (the mode of the tile the line belongs to),
 // sum_o (lane l of column c in bits [32*(Lanes*c + l) +: 32]).
 
 module sparq_array #(
@@ -36,10 +38,11 @@ module sparq_array #(
   input  logic                    clk_i,
   input  logic [ArrayRows*8-1:0]  act_i,
   input  logic                    bank_i,
-  input  logic [1:0]              mode_i,
+  input  logic [2:0]              mode_i,
   input  logic [ArrayRows-1:0]    wl_en_i,
   input  logic                    wl_bank_i,
   input  logic [ArrayCols*8-1:0]  wl_data_i,
+  input  logic [2:0]              wl_mode_i,
   output logic [Lanes*ArrayCols*32-1:0] sum_o
 );
 
@@ -55,10 +58,33 @@ module sparq_array #(
     `ELAB_ERROR("sparq_array: SumW must hold a sum of ArrayRows int8 products, below 32 bits")
   end
 
+  // Column c's weight byte w, decoded once for the tile's mode (the PEs of
+  // the column store the factors; sparq_pe):
+  //   f0 (lane 0): A8W8 / A1W1 w, A8W4 / A4W4 the signed low nibble, A8W2
+  //                t(w[1:0]);
+  //   f1 (lane 1): A8W4 / A4W4 the high nibble, A8W2 t(w[3:2]);
+  //   t2, t3:      t(w[5:4]), t(w[7:6]) (A8W2 lanes 2 and 3);
+  // t(c) as a signed factor is {c[1] & c[0], c[0]} sign-extended.
+  localparam logic [2:0] ModeW8 = 3'(sparq_isa_pkg::GemmModeA8W8);
+  localparam logic [2:0] ModeW2 = 3'(sparq_isa_pkg::GemmModeA8W2);
+  localparam logic [2:0] ModeA1 = 3'(sparq_isa_pkg::GemmModeA1W1);
+
+  for (genvar c = 0; c < ArrayCols; c++) begin : g_dec
+    logic [7:0] w, f0;
+    logic [3:0] f1;
+    logic [1:0] t2, t3;
+    assign w  = wl_data_i[8*c +: 8];
+    assign f0 = (wl_mode_i == ModeW8 || wl_mode_i == ModeA1) ? w :
+                (wl_mode_i == ModeW2) ? {{7{w[1] & w[0]}}, w[0]} : {{4{w[3]}}, w[3:0]};
+    assign f1 = (wl_mode_i == ModeW2) ? {{3{w[3] & w[2]}}, w[2]} : w[7:4];
+    assign t2 = {w[5] & w[4], w[4]};
+    assign t3 = {w[7] & w[6], w[6]};
+  end
+
   for (genvar r = 0; r < ArrayRows; r++) begin : g_row
     logic [7:0] act_in;
     logic       bank_in;
-    logic [1:0] mode_in;
+    logic [2:0] mode_in;
 
     if (r == 0) begin : g_top
       assign act_in  = act_i[7:0];
@@ -86,7 +112,7 @@ module sparq_array #(
     for (genvar c = 0; c < ArrayCols; c++) begin : g_col
       logic [7:0]      act_l, act_o;
       logic            bank_l, bank_o;
-      logic [1:0]      mode_l, mode_o;
+      logic [2:0]      mode_l, mode_o;
       logic [SumW-1:0]       psum0_u, psum0_o;
       logic [SumW-5:0]       psum1_u, psum1_o;
       logic [SumW-8:0]       psum2_u, psum2_o, psum3_u, psum3_o;
@@ -126,7 +152,10 @@ module sparq_array #(
         .psum3_i  (psum3_u),
         .wl_en_i  (wl_en_i[r]),
         .wl_bank_i(wl_bank_i),
-        .wl_data_i(wl_data_i[8*c +: 8]),
+        .wl_f0_i  (g_dec[c].f0),
+        .wl_f1_i  (g_dec[c].f1),
+        .wl_t2_i  (g_dec[c].t2),
+        .wl_t3_i  (g_dec[c].t3),
         .act_o    (act_o),
         .bank_o   (bank_o),
         .mode_o   (mode_o),

@@ -146,7 +146,7 @@ module sparq_gemm_engine #(
     logic [15:0] act_stride;
     logic        accumulate;
     logic        bank;
-    logic [1:0]  mode;
+    logic [2:0]  mode;
     logic [1:0]  lanes_lg;
     logic [15:0] useful_macs;
     logic        push_prev;
@@ -195,10 +195,12 @@ module sparq_gemm_engine #(
   logic                 wr_bank_d, wr_bank_q, rd_bank;
   logic [ArrayRows-1:0] wl_en_d, wl_en_q;
   logic                 wl_bank_q;
+  logic [2:0]           wr_mode_q, rd_mode, wl_mode_q;
 
   assign rd_row  = start ? ArrayRows'(1) : wr_row_q;
   assign rd_addr = start ? f_wgt_base : wr_addr_q;
   assign rd_bank = start ? nxt_bank_q : wr_bank_q;
+  assign rd_mode = start ? 3'(f_mode) : wr_mode_q;
 
   assign wgt_re_o    = start || wr_active_q;
   assign wgt_raddr_o = WgtAw'(rd_addr);
@@ -221,14 +223,14 @@ module sparq_gemm_engine #(
   logic [15:0] cur_left_d, cur_left_q, src_left;
   logic [16:0] cur_acc_d, cur_acc_q, src_acc;
   logic        bank_s_q;
-  logic [1:0]  mode_s_q;
+  logic [2:0]  mode_s_q;
 
   always_comb begin
     pend_attr_d             = '0;
     pend_attr_d.act_stride  = f_act_stride;
     pend_attr_d.accumulate  = f_accumulate;
     pend_attr_d.bank        = nxt_bank_q;
-    pend_attr_d.mode        = 2'(f_mode);
+    pend_attr_d.mode        = 3'(f_mode);
     pend_attr_d.lanes_lg    = f_lanes_lg;
     pend_attr_d.useful_macs = f_k_valid * f_n_valid;
     pend_attr_d.push_prev   = f_push_prev;
@@ -319,6 +321,8 @@ module sparq_gemm_engine #(
     wr_addr_q <= wr_addr_d;
     wr_bank_q <= wr_bank_d;
     wl_bank_q <= rd_bank;
+    wr_mode_q <= rd_mode;
+    wl_mode_q <= rd_mode;
     bank_s_q  <= src_attr.bank;
     mode_s_q  <= src_attr.mode;
   end
@@ -359,6 +363,7 @@ module sparq_gemm_engine #(
     .mode_i   (mode_s_q),
     .wl_en_i  (wl_en_q),
     .wl_bank_i(wl_bank_q),
+    .wl_mode_i(wl_mode_q),
     .wl_data_i(wgt_rdata_i),
     .sum_o    (sum)
   );
@@ -404,9 +409,10 @@ module sparq_gemm_engine #(
                   acc_busy;
 
   assign evt_row_issued_o    = issue;
-  // MACs per PE of the issued row: the lanes, or two K elements in A4W4
-  // (the perf counters multiply R*C by 2^evt_lanes_lg_o).
-  assign evt_lanes_lg_o      = (src_attr.mode == 2'(sparq_isa_pkg::GemmModeA4W4)) ? 2'd1
+  // MACs per PE of the issued row: the lanes, or two K elements in A4W4,
+  // eight in A1W1 (the perf counters multiply R*C by 2^evt_lanes_lg_o).
+  assign evt_lanes_lg_o      = (src_attr.mode == 3'(sparq_isa_pkg::GemmModeA4W4)) ? 2'd1
+                             : (src_attr.mode == 3'(sparq_isa_pkg::GemmModeA1W1)) ? 2'd3
                                                                                   : src_attr.lanes_lg;
   assign evt_useful_macs_o   = issue ? 32'(src_attr.useful_macs) : 32'd0;
   assign evt_stall_load_o    = !issue && need_l2c;
@@ -420,7 +426,7 @@ module sparq_gemm_engine #(
   `ASSERT_STABLE(InstrStable, instr_valid_i, instr_ready_o, instr_data_i)
   `ASSERT(InstrIsGemm, instr_valid_i |-> f_opcode == sparq_isa_pkg::OpGemm)
   `ASSERT(MRowsNonZero, instr_valid_i |-> f_m_rows != 16'd0)
-  `ASSERT(ModeKnown, instr_valid_i |-> f_mode <= sparq_isa_pkg::GemmModeW'(sparq_isa_pkg::GemmModeA4W4))
+  `ASSERT(ModeKnown, instr_valid_i |-> f_mode <= sparq_isa_pkg::GemmModeW'(sparq_isa_pkg::GemmModeA1W1))
   `ASSERT(AccAligned, instr_valid_i |-> (f_acc_base & ((16'd1 << f_lanes_lg) - 16'd1)) == 16'd0)
   `ASSERT(WgtInRange, start |-> 32'(f_wgt_base) + ArrayRows <= WgtLines)
   `ASSERT(ActInRange, issue |-> src_act < ActLines)

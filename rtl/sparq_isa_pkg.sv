@@ -117,6 +117,8 @@ package sparq_isa_pkg;
   localparam int StoreAccShiftW = 2;  // log2 of the ACC rows between consecutive pixels (the GEMM mode's lanes)
   localparam int StoreOutInt4Lsb = 174;
   localparam int StoreOutInt4W = 1;  // 1: int4 output, two channels per byte (channel 2i low nibble); n_bytes counts channels, ceil(n_bytes/2) bytes are written
+  localparam int StoreOutBinaryLsb = 175;
+  localparam int StoreOutBinaryW = 1;  // 1: binary output, eight channels per byte (channel 8i+j in bit j, 1 when the requantized value is > 0); ceil(n_bytes/8) bytes are written
 
   // Spmv
   localparam int SpmvActBaseLsb = 8;
@@ -197,7 +199,7 @@ package sparq_isa_pkg;
   localparam logic [InstrBits-1:0] GemmFieldMask =
     256'h00000000_00000000_00000000_00000000_00000fff_ffffffff_ffffffff_ffffff7f;
   localparam logic [InstrBits-1:0] StoreFieldMask =
-    256'h00000000_00000000_00007fff_ffffffff_ffffffff_ffffffff_ffffffff_ffffff7f;
+    256'h00000000_00000000_0000ffff_ffffffff_ffffffff_ffffffff_ffffffff_ffffff7f;
   localparam logic [InstrBits-1:0] SpmvFieldMask =
     256'h00000000_00000000_00000000_0fffffff_ffffffff_ffffffff_ffffffff_ffffff7f;
   localparam logic [InstrBits-1:0] DwconvFieldMask =
@@ -223,7 +225,7 @@ package sparq_isa_pkg;
   // Performance counters (ctr_sel values), 64 bits each
   localparam int CtrCycles = 0;  // cycles: cycles since reset
   localparam int CtrArrayBusy = 1;  // array_busy: cycles in which an activation row was issued into the array
-  localparam int CtrMacsIssued = 2;  // macs_issued: `R*C*L` per issued row (L: the GEMM mode's lanes; A4W4 `2*R*C`); `R*DwMaxKernel^2` per DWCONV output pixel
+  localparam int CtrMacsIssued = 2;  // macs_issued: `R*C*L` per issued row (L: the GEMM mode's lanes; A4W4 `2*R*C`, A1W1 `8*R*C`); `R*DwMaxKernel^2` per DWCONV output pixel
   localparam int CtrUsefulMacs = 3;  // useful_macs: from GEMM `k_valid * n_valid` per row
   localparam int CtrStallGemmLoad = 4;  // stall_gemm_load: GEMM waiting for an `l2c` token
   localparam int CtrStallGemmStore = 5;  // stall_gemm_store: GEMM waiting for an `s2c` token
@@ -267,6 +269,7 @@ package sparq_isa_pkg;
   localparam int GemmModeA8W4 = 1;  // GEMM mode: int8 x int4, two lanes (weight byte = 2 output channels)
   localparam int GemmModeA8W2 = 2;  // GEMM mode: int8 x ternary, four lanes (weight byte = 4 output channels)
   localparam int GemmModeA4W4 = 3;  // GEMM mode: int4 x int4, one lane; an ACT byte and a weight byte each hold two K-adjacent elements (low nibble first)
+  localparam int GemmModeA1W1 = 4;  // GEMM mode: binary x binary, one lane; an ACT byte and a weight byte each hold eight K-adjacent signs (bit j = element j, 1 = +1), lane 0 += 2*popcount(~(a ^ w)) - 8
   localparam int GemmMaxLanes = 4;  // most psum lanes a PE carries (ACC rows per activation row)
 
 endpackage

@@ -9,7 +9,10 @@
 // places the pixel's n_bytes bytes at any byte address: one beat with byte
 // strobes, or two when the bytes cross a beat boundary. With out_int4 the
 // pixel's channels are packed two per byte (channel 2i in the low nibble) and
-// ceil(n_bytes/2) bytes are written; a missing last high nibble is 0. s2c_push_o and
+// ceil(n_bytes/2) bytes are written; a missing last high nibble is 0. With
+// out_binary they are packed eight per byte (channel 8i+j in bit j, 1 when
+// the requantized value is > 0) and ceil(n_bytes/8) bytes are written, the
+// bits beyond n_bytes 0. s2c_push_o and
 // evt_instr_done_o fire the cycle after the last beat was accepted.
 //
 // Instructions execute one at a time: the queue head is the instruction
@@ -80,7 +83,7 @@ module sparq_store_engine #(
   logic [23:0] f_row_stride;
   logic [19:0] f_pix_stride;
   logic [7:0]  f_n_bytes, f_out_zp, f_act_min, f_act_max;
-  logic        f_pop_prev, f_push_prev, f_out_int4;
+  logic        f_pop_prev, f_push_prev, f_out_int4, f_out_binary;
 
   assign f_acc_base   = instr_data_i[sparq_isa_pkg::StoreAccBaseLsb +: sparq_isa_pkg::StoreAccBaseW];
   assign f_dram_base  = instr_data_i[sparq_isa_pkg::StoreDramBaseLsb +: sparq_isa_pkg::StoreDramBaseW];
@@ -95,6 +98,7 @@ module sparq_store_engine #(
   assign f_act_min    = instr_data_i[sparq_isa_pkg::StoreActMinLsb +: sparq_isa_pkg::StoreActMinW];
   assign f_act_max    = instr_data_i[sparq_isa_pkg::StoreActMaxLsb +: sparq_isa_pkg::StoreActMaxW];
   assign f_out_int4   = instr_data_i[sparq_isa_pkg::StoreOutInt4Lsb];
+  assign f_out_binary = instr_data_i[sparq_isa_pkg::StoreOutBinaryLsb];
   assign f_pop_prev   = instr_data_i[sparq_isa_pkg::CommonPopPrevLsb];
   assign f_push_prev  = instr_data_i[sparq_isa_pkg::CommonPushPrevLsb];
 
@@ -308,9 +312,17 @@ module sparq_store_engine #(
 
   // int4 output: byte i = {channel 2i+1, channel 2i} low nibbles; channels at
   // or beyond n_bytes (their lanes hold stale parameters) give nibble 0.
+  // Binary output: bit c = channel c's value > 0 (sign clear, not zero).
   always_comb begin
     pix_out = pix_bytes;
-    if (f_out_int4) begin
+    if (f_out_binary) begin
+      pix_out = '0;
+      for (int c = 0; c < ArrayCols; c++) begin
+        if (LaneW'(c) < n_lanes) begin
+          pix_out[c] = !pix_bytes[8*c+7] && (pix_bytes[8*c +: 8] != 8'd0);
+        end
+      end
+    end else if (f_out_int4) begin
       pix_out = '0;
       for (int c = 0; c < ArrayCols; c++) begin
         if (LaneW'(c) < n_lanes) pix_out[4*c +: 4] = pix_bytes[8*c +: 4];
@@ -320,7 +332,9 @@ module sparq_store_engine #(
 
   // Bytes written per pixel.
   logic [LaneW-1:0] n_out;
-  assign n_out = f_out_int4 ? LaneW'((n_lanes + LaneW'(1)) >> 1) : n_lanes;
+  assign n_out = f_out_binary ? LaneW'((32'(n_lanes) + 32'd7) >> 3)
+               : f_out_int4   ? LaneW'((n_lanes + LaneW'(1)) >> 1)
+                              : n_lanes;
 
   // ---------------------------------------------------------------------------
   // Output FIFO and write aligner

@@ -533,9 +533,10 @@ class ModelDevice final : public Device {
       throw InstrFault("mode = " + std::to_string(i.mode) +
                        " is not a GEMM mode");
     }
-    // A4W4 packs two K elements per row byte.
+    // A4W4 packs two K elements per row byte, A1W1 eight.
     const bool a4w4 = i.mode == kGemmModeA4W4;
-    const int k_per_row = a4w4 ? 2 : 1;
+    const bool a1w1 = i.mode == kGemmModeA1W1;
+    const int k_per_row = a4w4 ? 2 : a1w1 ? 8 : 1;
     if (i.k_valid > k_per_row * r || i.n_valid > lanes * c) {
       throw InstrFault("k_valid = " + std::to_string(i.k_valid) +
                        ", n_valid = " + std::to_string(i.n_valid) +
@@ -566,8 +567,9 @@ class ModelDevice final : public Device {
     // Lane l of activation row m lands in ACC row acc_base + lanes*m + l.
     const int8_t* wgt = wgt_.data() + static_cast<size_t>(i.wgt_base) * c;
     if (a4w4) GemmA4W4(i, wgt);
+    if (a1w1) GemmA1W1(i, wgt);
     std::vector<int8_t> lane_w;
-    for (int l = 0; l < lanes && !a4w4; ++l) {
+    for (int l = 0; l < lanes && !a4w4 && !a1w1; ++l) {
       const int8_t* b = wgt;
       if (lanes > 1) {
         lane_w.resize(static_cast<size_t>(r) * c);
@@ -738,6 +740,29 @@ class ModelDevice final : public Device {
     }
   }
 
+  // Eight signs per ACT and WGT byte (1 = +1): each byte pair adds
+  // 2 * popcount(~(a ^ w)) - 8, summed into one int32 per output column
+  // (wrapping).
+  void GemmA1W1(const GemmInstr& i, const int8_t* wgt) {
+    const int r = hw_.rows, c = hw_.cols;
+    for (int64_t m = 0; m < i.m_rows; ++m) {
+      const int8_t* a =
+          act_.data() + static_cast<size_t>(i.act_base + m * i.act_stride) * r;
+      int32_t* acc = acc_.data() + static_cast<size_t>(i.acc_base + m) * c;
+      for (int col = 0; col < c; ++col) {
+        int32_t sum = 0;
+        for (int k = 0; k < r; ++k) {
+          const unsigned x =
+              ~(static_cast<unsigned>(static_cast<uint8_t>(a[k])) ^
+                static_cast<uint8_t>(wgt[k * c + col])) &
+              0xffu;
+          sum += 2 * __builtin_popcount(x) - 8;
+        }
+        acc[col] = i.accumulate != 0 ? WrapAdd(acc[col], sum) : sum;
+      }
+    }
+  }
+
   void ExecStore(const StoreInstr& i) {
     std::array<bool, kNumTokens> pops, pushes;
     // STORE has no next engine: pop_prev takes c2s, push_prev gives s2c.
@@ -748,6 +773,9 @@ class ModelDevice final : public Device {
     if (i.n_bytes > c) {
       throw InstrFault("n_bytes = " + std::to_string(i.n_bytes) +
                        " exceeds C = " + std::to_string(c));
+    }
+    if (i.out_int4 != 0 && i.out_binary != 0) {
+      throw InstrFault("out_int4 and out_binary are both set");
     }
     const int64_t acc_step = int64_t{1} << i.acc_shift;
     RequireRange(i.acc_base, (i.ny * i.nx - 1) * acc_step + 1, hw_.acc_rows,
@@ -797,14 +825,26 @@ class ModelDevice final : public Device {
               static_cast<int32_t>(i.act_max)));
         }
         const int64_t addr = i.dram_base + y * i.row_stride + x * i.pix_stride;
-        if (i.out_int4 != 0) {
+        if (i.out_binary != 0) {
+          // Channel 8j+b in bit b of byte j: 1 for a value > 0; bits
+          // beyond n_bytes are 0.
+          uint8_t bits[32] = {};
+          for (int64_t k = 0; k < i.n_bytes; ++k) {
+            if (static_cast<int8_t>(out[k]) > 0) {
+              bits[k / 8] |= static_cast<uint8_t>(1u << (k % 8));
+            }
+          }
+          std::memcpy(out, bits, sizeof(bits));
+        } else if (i.out_int4 != 0) {
           // Channel 2j in the low nibble; a missing last high nibble is 0.
           for (int64_t k = 0; k < i.n_bytes; k += 2) {
             const uint8_t hi = k + 1 < i.n_bytes ? out[k + 1] : 0;
             out[k / 2] = static_cast<uint8_t>((out[k] & 0xf) | (hi << 4));
           }
         }
-        const int64_t n_out = i.out_int4 != 0 ? (i.n_bytes + 1) / 2 : i.n_bytes;
+        const int64_t n_out = i.out_binary != 0 ? (i.n_bytes + 7) / 8
+                              : i.out_int4 != 0 ? (i.n_bytes + 1) / 2
+                                                : i.n_bytes;
         if (static_cast<uint64_t>(addr) > limit ||
             static_cast<uint64_t>(n_out) >
                 limit - static_cast<uint64_t>(addr)) {

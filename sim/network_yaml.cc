@@ -494,8 +494,8 @@ void Parser::ParseNetwork(const YAML::Node& n, RunConfig* cfg) {
 }
 
 // `precision:` of a conv / fc layer (default a8w8). The accelerator runs
-// a8w8, a8w4, a8w2 and a4w4; CheckPrecisionRange checks the weights once
-// read.
+// a8w8, a8w4, a8w2, a4w4 and a1w1; CheckPrecisionRange checks the weights
+// once read.
 void Parser::ParseLayerPrecision(const MapView& m, Layer* layer) const {
   if (!m.Has("precision")) return;
   const YAML::Node n = m.Get("precision");
@@ -507,8 +507,8 @@ void Parser::ParseLayerPrecision(const MapView& m, Layer* layer) const {
   }
   if (!PrecisionOnAccelerator(p)) {
     Fail(n, m.Path("precision"),
-         "a precision the array runs in this build (a8w8, a8w4, a8w2 or "
-         "a4w4)",
+         "a precision the array runs in this build (a8w8, a8w4, a8w2, a4w4 "
+         "or a1w1)",
          "'" + name + "' in layer '" + layer->name + "'");
   }
   layer->precision = p;
@@ -522,10 +522,12 @@ void Parser::CheckPrecisionRange(const MapView& m, const Layer& layer) const {
   WeightRange(p, &lo, &hi);
   const std::vector<int8_t>& w = layer.weights.data;
   for (size_t i = 0; i < w.size(); ++i) {
-    if (w[i] < lo || w[i] > hi) {
+    if (w[i] < lo || w[i] > hi || (p == Precision::kA1W1 && w[i] == 0)) {
       Fail(n, m.Path("precision"),
-           "weights in [" + std::to_string(lo) + ", " + std::to_string(hi) +
-               "] for " + PrecisionName(p),
+           p == Precision::kA1W1
+               ? std::string("weights -1 or +1 for a1w1")
+               : "weights in [" + std::to_string(lo) + ", " +
+                     std::to_string(hi) + "] for " + PrecisionName(p),
            "weight " + std::to_string(i) + " = " + std::to_string(w[i]));
     }
   }

@@ -158,9 +158,11 @@ struct Op {
 
 class ConvLowering {
  public:
-  // out_int4: the output tensor is stored int4 (STORE out_int4).
+  // out_int4 / out_binary: the output tensor is stored int4 / binary (STORE
+  // out_int4 / out_binary).
   ConvLowering(const Layer& layer, const ConvShape& s, const HwConfig& hw,
-               uint32_t in_addr, uint32_t out_addr, bool out_int4)
+               uint32_t in_addr, uint32_t out_addr, bool out_int4,
+               bool out_binary)
       : layer_(layer),
         s_(s),
         real_(s),
@@ -171,7 +173,20 @@ class ConvLowering {
         lanes_(GemmModeLanes(mode_)),
         nt_(hw.cols * lanes_),
         a4w4_(mode_ == kGemmModeA4W4),
-        out_int4_(out_int4) {
+        a1w1_(mode_ == kGemmModeA1W1),
+        per_byte_(a4w4_ ? 2 : a1w1_ ? 8 : 1),
+        out_int4_(out_int4),
+        out_binary_(out_binary) {
+    if (a1w1_) {
+      // As A4W4 with eight signs per byte; a group starts on a byte (Compile
+      // checks Cin_g % 8 == 0 when grouped).
+      s_.cin = layer.kind == LayerKind::kFc
+                   ? real_.cin / real_.in_last * ((real_.in_last + 7) / 8)
+                   : (real_.cin + 7) / 8;
+      s_.cin_g = layer.kind == LayerKind::kFc || real_.groups == 1
+                     ? s_.cin
+                     : real_.cin_g / 8;
+    }
     if (a4w4_) {
       // The lowering below works in input bytes: an int4 input pixel is
       // ceil(Cin / 2) bytes (an fc sample: its rows of in_last elements,
@@ -187,7 +202,7 @@ class ConvLowering {
 
   uint64_t weight_bytes() const { return weight_bytes_; }
   uint64_t param_bytes() const {
-    return static_cast<uint64_t>(s_.cout) * kParamBytes;
+    return static_cast<uint64_t>(s_.cout) * classes_ * kParamBytes;
   }
 
   std::vector<uint8_t> PackWeights() const;
@@ -202,6 +217,20 @@ class ConvLowering {
   void EmitPiece(int u, int piece, int need_gemm);
   void EmitParams(int r);
   void EmitWeights(int b);
+  void PlanBorderClasses();
+  void EmitStores(int b);
+  // The PARAM range of output channel o: its first channel and channels.
+  void RangeOf(int o, int* first, int* channels) const {
+    if (range_ntiles_ == 0) {
+      *first = 0;
+      *channels = s_.cout;
+      return;
+    }
+    const int g = o / s_.cout_g, j0 = (o % s_.cout_g) / nt_ / range_ntiles_ *
+                                      range_ntiles_;
+    *first = g * s_.cout_g + j0 * nt_;
+    *channels = std::min(s_.cout_g, (j0 + range_ntiles_) * nt_) - j0 * nt_;
+  }
   int NewOp(Opcode kind) {
     ops_.emplace_back();
     ops_.back().kind = kind;
@@ -250,34 +279,38 @@ class ConvLowering {
     *kx = p.kx0 + tap % p.kw;
     return true;
   }
-  // A4W4: the input channel (within group g; fc: the feature) of nibble j
-  // of group byte `byte`, or -1 for a nibble of another group, a row's
-  // padding nibble or beyond the group.
+  // A4W4 / A1W1: the input channel (within group g; fc: the feature) of
+  // element j (nibble or bit) of group byte `byte`, or -1 for an element of
+  // another group, a row's padding element or beyond the group.
   int RealChannel(int g, int byte, int j) const {
+    const int k = per_byte_;
     if (layer_.kind == LayerKind::kFc) {
-      const int row_bytes = (real_.in_last + 1) / 2;
-      const int col = 2 * (byte % row_bytes) + j;
+      const int row_bytes = (real_.in_last + k - 1) / k;
+      const int col = k * (byte % row_bytes) + j;
       return col < real_.in_last ? (byte / row_bytes) * real_.in_last + col
                                  : -1;
     }
-    const int ch = 2 * byte + j - (g * real_.cin_g) % 2;
+    const int ch = k * byte + j - (g * real_.cin_g) % k;
     return ch >= 0 && ch < real_.cin_g ? ch : -1;
   }
   // DRAM byte offset of group g's channels within an input pixel.
   int64_t GroupByte(int g) const {
-    return a4w4_ ? static_cast<int64_t>(g) * real_.cin_g / 2
-                 : static_cast<int64_t>(g) * s_.cin_g;
+    return a4w4_ || a1w1_ ? static_cast<int64_t>(g) * real_.cin_g / per_byte_
+                          : static_cast<int64_t>(g) * s_.cin_g;
   }
-  // Real reduction elements of K tile `tile` of a unit (A4W4: nibbles).
+  // Real reduction elements of K tile `tile` of a unit (A4W4: nibbles,
+  // A1W1: bits).
   int KValid(const Unit& u, int tile) const {
     const auto [p, t] = TileOf(u, tile);
     const int r = hw_.rows;
-    if (a4w4_) {
+    if (a4w4_ || a1w1_) {
       int n = 0;
       for (int row = 0; row < r; ++row) {
         int ky, kx, ch;
         if (!KElement(kparts_[p], u.nl, u.cc, t, row, &ky, &kx, &ch)) continue;
-        for (int j = 0; j < 2; ++j) n += RealChannel(u.g, u.c0 + ch, j) >= 0;
+        for (int j = 0; j < per_byte_; ++j) {
+          n += RealChannel(u.g, u.c0 + ch, j) >= 0;
+        }
       }
       return n;
     }
@@ -296,7 +329,7 @@ class ConvLowering {
   }
 
   const Layer& layer_;
-  ConvShape s_;     // the shape the tiling sees (A4W4: input in bytes)
+  ConvShape s_;     // the shape the tiling sees (A4W4, A1W1: input in bytes)
   ConvShape real_;  // the layer's shape
   HwConfig hw_;
   uint32_t in_addr_, out_addr_;
@@ -305,7 +338,18 @@ class ConvLowering {
   // of one N tile (lanes * C: a weight byte holds `lanes` channels).
   int mode_ = 0, lanes_ = 1, nt_ = 1;
   bool a4w4_ = false;     // ACT and WGT bytes hold two K-adjacent int4
+  bool a1w1_ = false;     // ACT and WGT bytes hold eight K-adjacent signs
+  int per_byte_ = 1;      // K elements per ACT byte
   bool out_int4_ = false;  // STOREs write two channels per byte
+  bool out_binary_ = false;  // STOREs write eight channels per byte
+  // A1W1 border classes (docs/architecture.md, "Padding (binary and ternary
+  // convs)"): output rows / columns whose padded kernel rows / columns are
+  // the same share a class; pixel (y, x) is class y_class_[y] * nx_classes_
+  // + x_class_[x], and each class has its own PARAM records (the bias
+  // corrected for its padded taps).
+  std::vector<int> y_class_, x_class_;
+  std::vector<std::vector<bool>> y_pad_, x_pad_;  // per class: padded ky / kx
+  int classes_ = 1;
 
   int act_half_ = 0, wgt_half_ = 0, acc_half_ = 0, param_half_ = 0;
   int chunk_lines_ = 0;  // lines per tap of a full channel chunk (dense: 1)
@@ -406,12 +450,14 @@ void ConvLowering::Plan() {
                      " lines) must hold one " + std::to_string(r) +
                      "-line weight tile and half the ACC SRAM one row");
   }
-  if (s_.cout > hw_.param_entries) {
-    range_ntiles_ = param_half_ / nt_;
+  PlanBorderClasses();
+  if (static_cast<int64_t>(s_.cout) * classes_ > hw_.param_entries) {
+    range_ntiles_ = param_half_ / (nt_ * classes_);
     if (range_ntiles_ < 1) {
       throw InputError("half the PARAM SRAM (" + std::to_string(param_half_) +
                        " records) cannot hold one N tile of " +
-                       std::to_string(nt_) + " channels");
+                       std::to_string(nt_) + " channels in " +
+                       std::to_string(classes_) + " border classes");
     }
   }
   weight_bytes_ =
@@ -441,6 +487,15 @@ void ConvLowering::Plan() {
     const int64_t pixels = static_cast<int64_t>(s_.oh) * s_.ow;
     max_pixels = std::min(max_pixels, std::max<int64_t>(CeilDiv(pixels, kDenseFills),
                                                         CeilDiv(5 * c, 4)));
+  }
+  if (a1w1_) {
+    // An A1W1 pixel is 1/8 of the int8 lines, so one fill often holds the
+    // whole image, and nothing would overlap its gather: cut it into about
+    // kA1W1Fills fills of at least 2C pixels.
+    constexpr int64_t kA1W1Fills = 4;
+    const int64_t pixels = static_cast<int64_t>(s_.oh) * s_.ow;
+    max_pixels = std::min(
+        max_pixels, std::max<int64_t>(CeilDiv(pixels, kA1W1Fills), 2 * c));
   }
   if (max_pixels < 1) {
     throw InputError("the im2col row of one output pixel (" +
@@ -525,6 +580,28 @@ std::vector<uint8_t> ConvLowering::PackWeights() const {
               int ky, kx, ch;
               if (!KElement(p, nl, cc, t, row, &ky, &kx, &ch)) continue;
               ch += c0;
+              if (a1w1_) {
+                // Bit j of the byte meets bit j of the ACT byte; bits of no
+                // real channel stay 0 (so do the ACT's: +1 each, which the
+                // bias takes back).
+                for (int col = 0; col < c; ++col) {
+                  const int n = j * nt_ + col;
+                  if (n >= s_.cout_g) break;
+                  const int o = g * s_.cout_g + n;
+                  uint8_t b = 0;
+                  for (int bit = 0; bit < 8; ++bit) {
+                    const int k = RealChannel(g, ch, bit);
+                    if (k < 0) continue;
+                    const int8_t v =
+                        fc ? layer_.weights
+                                 .data[static_cast<size_t>(o) * real_.cin + k]
+                           : layer_.weights.at(o, ky, kx, k);
+                    if (v > 0) b |= static_cast<uint8_t>(1u << bit);
+                  }
+                  out[pos + col] = b;
+                }
+                continue;
+              }
               if (a4w4_) {
                 // Nibble j of the byte multiplies nibble j of the ACT byte.
                 for (int col = 0; col < c; ++col) {
@@ -579,12 +656,45 @@ std::vector<uint8_t> ConvLowering::PackParams() const {
   std::vector<uint8_t> out(param_bytes(), 0);
   const QuantParams& q = layer_.quant;
   const size_t per_out = layer_.weights.size() / static_cast<size_t>(s_.cout);
+  // A1W1: every K position of the tiles that holds no real element adds
+  // +1 (ACT and WGT bit 0), `tail` per output pixel.
+  const int64_t tail =
+      a1w1_ ? static_cast<int64_t>(tiles_per_ntile_) * hw_.rows * 8 -
+                  static_cast<int64_t>(real_.kh) * real_.kw * real_.cin_g
+            : 0;
   for (int o = 0; o < s_.cout; ++o) {
     int32_t sum = 0;
     const int8_t* w = layer_.weights.data.data() + o * per_out;
     for (size_t k = 0; k < per_out; ++k) sum = WrapAdd(sum, w[k]);
-    WriteParamRecord(out.data() + static_cast<size_t>(o) * kParamBytes, o,
-                     sum, layer_.bias.empty() ? 0 : layer_.bias[o], q);
+    const int32_t bias = layer_.bias.empty() ? 0 : layer_.bias[o];
+    int first = 0, channels = 0;
+    RangeOf(o, &first, &channels);
+    for (int cls = 0; cls < classes_; ++cls) {
+      // Records of a PARAM range are class-major (a STORE reads consecutive
+      // channels of one class), ranges in channel order.
+      const size_t rec = static_cast<size_t>(first) * classes_ +
+                         static_cast<size_t>(cls) * channels + (o - first);
+      int32_t b = bias;
+      if (a1w1_) {
+        // A padded tap reads ACT bits 0 (-1) and adds -sum_c w; the
+        // reference adds 0 (golden/binary.h).
+        int32_t padded = 0;
+        if (layer_.kind == LayerKind::kConv) {
+          const int yc = cls / static_cast<int>(x_pad_.size());
+          const int xc = cls % static_cast<int>(x_pad_.size());
+          for (int ky = 0; ky < real_.kh; ++ky) {
+            for (int kx = 0; kx < real_.kw; ++kx) {
+              if (!y_pad_[yc][ky] && !x_pad_[xc][kx]) continue;
+              for (int k = 0; k < real_.cin_g; ++k) {
+                padded += layer_.weights.at(o, ky, kx, k);
+              }
+            }
+          }
+        }
+        b = WrapAdd(WrapAdd(b, padded), static_cast<int32_t>(-tail));
+      }
+      WriteParamRecord(out.data() + rec * kParamBytes, o, sum, b, q);
+    }
   }
   return out;
 }
@@ -781,9 +891,11 @@ void ConvLowering::EmitPiece(int u, int piece, int need_gemm) {
       i.pix_stride = s_.cin;
       i.seg_bytes = unit.cc;
       i.dense = dense_ ? 1 : 0;
-      // A4W4: the zero point in both nibbles.
-      i.pad = a4w4_ ? (layer_.quant.in_zp & 0xf) * 0x11
-                    : layer_.quant.in_zp & 0xff;
+      // A4W4: the zero point in both nibbles. A1W1: bits 0 (-1), which the
+      // border classes' biases correct.
+      i.pad = a1w1_   ? 0
+              : a4w4_ ? (layer_.quant.in_zp & 0xf) * 0x11
+                      : layer_.quant.in_zp & 0xff;
       if (need_gemm >= 0) {
         ops_[op].need_gemm = need_gemm;
         need_gemm = -1;
@@ -829,8 +941,10 @@ void ConvLowering::EmitParams(int r) {
   }
   ranges_[r].load_op = EmitCopy(
       LoadBuf::kParam,
-      param_addr_ + static_cast<uint32_t>(rg.first_channel) * kParamBytes,
-      rg.base, rg.channels, kParamBytes, need_gemm);
+      param_addr_ +
+          static_cast<uint32_t>(rg.first_channel) * classes_ * kParamBytes,
+      rg.base, static_cast<int64_t>(rg.channels) * classes_, kParamBytes,
+      need_gemm);
 }
 
 // Block b's weights reuse the WGT half of block b - 2. Resident weights are
@@ -854,11 +968,16 @@ void ConvLowering::EmitWeights(int b) {
     const int g = units_[bl.unit].g;
     const size_t key = static_cast<size_t>(g) * ntiles_ + bl.j;
     if (range_ntiles_ == 0 && param_slice_op_[key] < 0) {
+      // One copy per A1W1 border class: class cls's records start at
+      // record cls * Cout in DRAM and in the PARAM SRAM.
       const int channel = g * s_.cout_g + bl.j * nt_;
-      param_slice_op_[key] = EmitCopy(
-          LoadBuf::kParam,
-          param_addr_ + static_cast<uint32_t>(channel) * kParamBytes, channel,
-          std::min(nt_, s_.cout_g - bl.j * nt_), kParamBytes, -1);
+      for (int cls = 0; cls < classes_; ++cls) {
+        const int rec = cls * s_.cout + channel;
+        param_slice_op_[key] = EmitCopy(
+            LoadBuf::kParam,
+            param_addr_ + static_cast<uint32_t>(rec) * kParamBytes, rec,
+            std::min(nt_, s_.cout_g - bl.j * nt_), kParamBytes, -1);
+      }
     }
     return;
   }
@@ -867,11 +986,115 @@ void ConvLowering::EmitWeights(int b) {
                         TileLines(bl.tiles), hw_.cols, need);
 }
 
+// Output rows (columns) whose padded kernel rows (columns) are the same form
+// one class; A1W1 convs only (other modes pad with the zero point).
+void ConvLowering::PlanBorderClasses() {
+  auto classes = [](int out, int k, int stride, int pad, int dil, int in,
+                    std::vector<int>* cls,
+                    std::vector<std::vector<bool>>* pads) {
+    for (int o = 0; o < out; ++o) {
+      std::vector<bool> padded(static_cast<size_t>(k));
+      for (int t = 0; t < k; ++t) {
+        const int64_t i = static_cast<int64_t>(o) * stride - pad +
+                          static_cast<int64_t>(t) * dil;
+        padded[static_cast<size_t>(t)] = i < 0 || i >= in;
+      }
+      const auto it = std::find(pads->begin(), pads->end(), padded);
+      cls->push_back(static_cast<int>(it - pads->begin()));
+      if (it == pads->end()) pads->push_back(padded);
+    }
+  };
+  if (!a1w1_ || layer_.kind != LayerKind::kConv) {
+    y_class_.assign(static_cast<size_t>(s_.oh), 0);
+    x_class_.assign(static_cast<size_t>(s_.ow), 0);
+    y_pad_.assign(1, std::vector<bool>(static_cast<size_t>(s_.kh)));
+    x_pad_.assign(1, std::vector<bool>(static_cast<size_t>(s_.kw)));
+  } else {
+    classes(s_.oh, s_.kh, s_.sh, s_.pad_top, s_.dh, s_.h, &y_class_, &y_pad_);
+    classes(s_.ow, s_.kw, s_.sw, s_.pad_left, s_.dw, s_.w, &x_class_,
+            &x_pad_);
+  }
+  classes_ = static_cast<int>(y_pad_.size() * x_pad_.size());
+}
+
+// The STOREs of block b's step: one per lane (lane ln of pixel p is ACC row
+// base + L*p + ln) per run of pixels of one border class: the whole
+// rectangle, or (A1W1 with several classes) bands of rows of one class when
+// every column is of one class, else runs of columns of one row.
+void ConvLowering::EmitStores(int b) {
+  const Block& bl = blocks_[b];
+  Step& st = steps_[bl.step];
+  const int c = hw_.cols;
+  const Unit& u0 = units_[st.unit0];
+  const Rect& rc = u0.rect;
+  const Range& rg = ranges_[bl.range];
+  const int shift = lanes_ == 4 ? 2 : lanes_ - 1;
+  // Bytes per output pixel and the byte of channel n (int4: two channels per
+  // byte, binary eight; Compile checks that every STORE starts on a byte).
+  const int per = out_binary_ ? 8 : out_int4_ ? 2 : 1;
+  const uint64_t pix_bytes = (static_cast<uint64_t>(s_.cout) + per - 1) / per;
+  auto store = [&](int y, int x, int ny, int nx, int cls) {
+    for (int ln = 0; ln < lanes_; ++ln) {
+      const int left = s_.cout_g - bl.j * nt_ - ln * c;
+      if (left <= 0) break;
+      const int op = NewOp(Opcode::kStore);
+      StoreInstr& i = ops_[op].store;
+      const int channel = u0.g * s_.cout_g + bl.j * nt_ + ln * c;
+      const int p = y * rc.nx + x;
+      i.acc_base = static_cast<int64_t>(st.half) * acc_slot_rows_ +
+                   static_cast<int64_t>(p) * lanes_ + ln;
+      i.acc_shift = shift;
+      assert(channel % per == 0);
+      i.dram_base =
+          out_addr_ +
+          static_cast<uint64_t>(u0.image) * s_.oh * s_.ow * pix_bytes +
+          (static_cast<uint64_t>(rc.oy0 + y) * s_.ow + rc.ox0 + x) *
+              pix_bytes +
+          channel / per;
+      i.ny = ny;
+      i.nx = nx;
+      i.row_stride = static_cast<int64_t>(s_.ow * pix_bytes);
+      i.pix_stride = static_cast<int64_t>(pix_bytes);
+      i.out_int4 = out_int4_ ? 1 : 0;
+      i.out_binary = out_binary_ ? 1 : 0;
+      i.n_bytes = std::min(c, left);
+      i.param_base =
+          rg.base + cls * rg.channels + (channel - rg.first_channel);
+      i.out_zp = layer_.quant.out_zp;
+      i.act_min = layer_.quant.act_min;
+      i.act_max = layer_.quant.act_max;
+      ops_[op].need_gemm = st.last_gemm;
+      st.store_op = op;
+    }
+  };
+  const int nxc = static_cast<int>(x_pad_.size());
+  auto x_cls = [&](int x) { return x_class_[static_cast<size_t>(rc.ox0 + x)]; };
+  auto y_cls = [&](int y) { return y_class_[static_cast<size_t>(rc.oy0 + y)]; };
+  bool one_x = true;
+  for (int x = 1; x < rc.nx; ++x) one_x = one_x && x_cls(x) == x_cls(0);
+  for (int y = 0; y < rc.ny;) {
+    if (one_x) {
+      int y1 = y + 1;
+      while (y1 < rc.ny && y_cls(y1) == y_cls(y)) ++y1;
+      store(y, 0, y1 - y, rc.nx, y_cls(y) * nxc + x_cls(0));
+      y = y1;
+      continue;
+    }
+    for (int x = 0; x < rc.nx;) {
+      int x1 = x + 1;
+      while (x1 < rc.nx && x_cls(x1) == x_cls(x)) ++x1;
+      store(y, x, 1, x1 - x, y_cls(y) * nxc + x_cls(x));
+      x = x1;
+    }
+    ++y;
+  }
+}
+
 std::vector<InstrWord> ConvLowering::Emit(uint32_t wgt_addr,
                                           uint32_t param_addr) {
   param_addr_ = param_addr;
   BuildSchedule(wgt_addr);
-  const int r = hw_.rows, c = hw_.cols;
+  const int r = hw_.rows;
   const int nblocks = static_cast<int>(blocks_.size());
 
   // Resident layers: the first block's weights and records, then the
@@ -950,44 +1173,7 @@ std::vector<InstrWord> ConvLowering::Emit(uint32_t wgt_addr,
       unit.last_gemm = op;
       st.last_gemm = op;
     }
-    if (bl.last_of_step) {
-      // One STORE per lane: lane ln of pixel p is ACC row base + L*p + ln.
-      const Unit& u0 = units_[st.unit0];
-      const Range& rg = ranges_[bl.range];
-      const int shift = lanes_ == 4 ? 2 : lanes_ - 1;
-      // int4 output: a pixel is ceil(Cout / 2) bytes, channel n at byte n/2
-      // (n even at every STORE: Compile checks the groups).
-      const uint64_t pix_bytes =
-          out_int4_ ? (static_cast<uint64_t>(s_.cout) + 1) / 2 : s_.cout;
-      for (int ln = 0; ln < lanes_; ++ln) {
-        const int left = s_.cout_g - bl.j * nt_ - ln * c;
-        if (left <= 0) break;
-        const int op = NewOp(Opcode::kStore);
-        StoreInstr& i = ops_[op].store;
-        const int channel = u0.g * s_.cout_g + bl.j * nt_ + ln * c;
-        i.acc_base = static_cast<int64_t>(st.half) * acc_slot_rows_ + ln;
-        i.acc_shift = shift;
-        assert(!out_int4_ || channel % 2 == 0);
-        i.dram_base =
-            out_addr_ +
-            static_cast<uint64_t>(u0.image) * s_.oh * s_.ow * pix_bytes +
-            (static_cast<uint64_t>(u0.rect.oy0) * s_.ow + u0.rect.ox0) *
-                pix_bytes +
-            (out_int4_ ? channel / 2 : channel);
-        i.ny = u0.rect.ny;
-        i.nx = u0.rect.nx;
-        i.row_stride = static_cast<int64_t>(s_.ow * pix_bytes);
-        i.pix_stride = static_cast<int64_t>(pix_bytes);
-        i.out_int4 = out_int4_ ? 1 : 0;
-        i.n_bytes = std::min(c, left);
-        i.param_base = rg.base + (channel - rg.first_channel);
-        i.out_zp = layer_.quant.out_zp;
-        i.act_min = layer_.quant.act_min;
-        i.act_max = layer_.quant.act_max;
-        ops_[op].need_gemm = st.last_gemm;
-        st.store_op = op;
-      }
-    }
+    if (bl.last_of_step) EmitStores(b);
   }
 
   ResolveTokens(&ops_, Opcode::kGemm, &Op::gemm, &Op::need_gemm);
@@ -1092,15 +1278,18 @@ CompiledNetwork Compile(const Network& net, const HwConfig& hw) {
   out.hw = hw;
   Allocator dram(hw);
   // A tensor is stored int4 when an a4w4 layer reads it and no other array
-  // layer does (host layers read it through the runtime, which unpacks);
-  // `int8_reader` names an array layer that needs it int8.
-  std::map<std::string, bool> a4w4_read;
-  std::map<std::string, std::string> int8_reader;
+  // layer does (host layers read it through the runtime, which unpacks),
+  // binary when an a1w1 layer reads it and no other array layer does;
+  // `int8_reader` names an array layer that needs it int8, `int4_reader` /
+  // `binary_reader` one that needs it int4 / binary.
+  std::map<std::string, std::string> int4_reader, binary_reader, int8_reader;
   for (const Layer& layer : net.layers) {
     if (IsHostLayer(layer.kind)) continue;
     for (const std::string& name : layer.inputs) {
       if (layer.precision == Precision::kA4W4) {
-        a4w4_read[name] = true;
+        int4_reader.emplace(name, layer.name);
+      } else if (layer.precision == Precision::kA1W1) {
+        binary_reader.emplace(name, layer.name);
       } else {
         int8_reader.emplace(name, layer.name);
       }
@@ -1109,10 +1298,15 @@ CompiledNetwork Compile(const Network& net, const HwConfig& hw) {
   auto place = [&](const std::string& name, const Shape& shape) {
     TensorPlacement t;
     t.shape = shape;
-    t.int4 = a4w4_read.count(name) != 0 && int8_reader.count(name) == 0;
+    t.int4 = int4_reader.count(name) != 0 && int8_reader.count(name) == 0 &&
+             binary_reader.count(name) == 0;
+    t.binary = binary_reader.count(name) != 0 &&
+               int8_reader.count(name) == 0 && int4_reader.count(name) == 0;
     const size_t n = NumElements(shape);
-    const size_t bytes =
-        t.int4 ? Int4RowsBytes(n, static_cast<size_t>(shape.back())) : n;
+    const size_t row = static_cast<size_t>(shape.back());
+    const size_t bytes = t.int4     ? Int4RowsBytes(n, row)
+                         : t.binary ? BinaryRowsBytes(n, row)
+                                    : n;
     t.bytes = static_cast<uint32_t>(bytes);
     t.addr = dram.Take(bytes, "tensor '" + name + "'");
     out.tensors[name] = t;
@@ -1157,11 +1351,13 @@ CompiledNetwork Compile(const Network& net, const HwConfig& hw) {
         if (a4w4) {
           const std::string& in_name = layer.inputs[0];
           if (!out.tensors.at(in_name).int4) {
-            throw InputError("precision a4w4 reads its input int4, but '" +
-                             in_name + "' is also read by array layer '" +
-                             int8_reader.at(in_name) +
-                             "' in int8 (expected every array layer reading "
-                             "it in a4w4)");
+            const bool b = binary_reader.count(in_name) != 0;
+            throw InputError(
+                "precision a4w4 reads its input int4, but '" + in_name +
+                "' is also read by array layer '" +
+                (b ? binary_reader.at(in_name) : int8_reader.at(in_name)) +
+                (b ? "' in binary" : "' in int8") +
+                " (expected every array layer reading it in a4w4)");
           }
           if (in_zp < -8 || in_zp > 7) {
             throw InputError("input zero point " + std::to_string(in_zp) +
@@ -1171,6 +1367,58 @@ CompiledNetwork Compile(const Network& net, const HwConfig& hw) {
             throw InputError(
                 "engine: sparse is not possible in precision a4w4 (the "
                 "sparse engine reads int8 activations)");
+          }
+        }
+        const bool a1w1 = layer.precision == Precision::kA1W1;
+        const bool out_binary = out.tensors.at(layer.name).binary;
+        if (a1w1) {
+          const std::string& in_name = layer.inputs[0];
+          if (!out.tensors.at(in_name).binary) {
+            const bool b = int4_reader.count(in_name) != 0;
+            throw InputError(
+                "precision a1w1 reads its input binary, but '" + in_name +
+                "' is also read by array layer '" +
+                (b ? int4_reader.at(in_name) : int8_reader.at(in_name)) +
+                (b ? "' in int4" : "' in int8") +
+                " (expected every array layer reading it in a1w1)");
+          }
+          if (in_zp != 0) {
+            throw InputError("input zero point " + std::to_string(in_zp) +
+                             " in precision a1w1 (expected 0: binary inputs "
+                             "are -1 / +1)");
+          }
+          if (layer.engine == LayerEngine::kSparse) {
+            throw InputError(
+                "engine: sparse is not possible in precision a1w1 (the "
+                "sparse engine reads int8 activations)");
+          }
+          if (s.groups > 1 && s.cin_g % 8 != 0) {
+            throw InputError(
+                "a grouped conv in precision a1w1 needs input channels per "
+                "group that are a multiple of 8 (got " +
+                std::to_string(s.cin_g) + " in " + std::to_string(s.groups) +
+                " groups): a group's signs must start on a byte");
+          }
+        }
+        if (out_binary) {
+          // The STORE packs whole bytes: every N tile must start on one.
+          const int lanes = GemmModeLanes(GemmModeOf(layer.precision));
+          const bool one_tile = s.cout_g <= hw.cols;
+          if (layer.quant.act_min != -1 || layer.quant.act_max != 1 ||
+              (s.groups > 1 && s.cout_g % 8 != 0) ||
+              (!one_tile && hw.cols % 8 != 0) || out_int4) {
+            throw InputError(
+                "the output is read binary by a1w1 layers, which needs the "
+                "clamp [-1, 1] (got [" +
+                std::to_string(layer.quant.act_min) + ", " +
+                std::to_string(layer.quant.act_max) +
+                "]), output channels per group that are a multiple of 8 "
+                "when grouped (got " + std::to_string(s.cout_g) + " in " +
+                std::to_string(s.groups) +
+                " groups) and, with more than C = " +
+                std::to_string(hw.cols) + " of them per group (" +
+                std::to_string(lanes) +
+                " lanes), C a multiple of 8 (every STORE starts on a byte)");
           }
         }
         if (out_int4) {
@@ -1192,11 +1440,12 @@ CompiledNetwork Compile(const Network& net, const HwConfig& hw) {
         const uint32_t in_addr = out.tensors.at(layer.inputs[0]).addr;
         const uint32_t out_addr = out.tensors.at(layer.name).addr;
         // The depthwise unit and the sparse engine read and write int8.
-        const bool array_only = a4w4 || out_int4;
-        if (out_int4 && layer.engine == LayerEngine::kSparse) {
-          throw InputError(
-              "engine: sparse is not possible when a4w4 layers read the "
-              "output (the sparse engine writes int8)");
+        const bool array_only = a4w4 || out_int4 || a1w1 || out_binary;
+        if ((out_int4 || out_binary) && layer.engine == LayerEngine::kSparse) {
+          throw InputError(std::string("engine: sparse is not possible when ") +
+                           (out_int4 ? "a4w4" : "a1w1") +
+                           " layers read the output (the sparse engine "
+                           "writes int8)");
         }
         if (!array_only && layer.engine != LayerEngine::kSparse &&
             UsesDepthwiseUnit(layer, in_shapes[0], out_shape, hw)) {
@@ -1211,7 +1460,8 @@ CompiledNetwork Compile(const Network& net, const HwConfig& hw) {
           cl.program = lower.Emit(wgt, params);
           cl.engine = LayerEngine::kDense;
         } else {
-          ConvLowering lower(layer, s, hw, in_addr, out_addr, out_int4);
+          ConvLowering lower(layer, s, hw, in_addr, out_addr, out_int4,
+                             out_binary);
           // Sparse engine or array (docs/sparse.md, "Choosing the engine").
           const SparseConvShape ss = SparseShapeOf(s);
           const std::string why = SparseLowering::Unsupported(layer, ss, hw);
@@ -1239,7 +1489,8 @@ CompiledNetwork Compile(const Network& net, const HwConfig& hw) {
             cl.program = sl.Emit(wgt, params);
             cl.engine = LayerEngine::kSparse;
           } else {
-            ConvLowering dense(layer, s, hw, in_addr, out_addr, out_int4);
+            ConvLowering dense(layer, s, hw, in_addr, out_addr, out_int4,
+                               out_binary);
             const uint32_t wgt = dram.Take(dense.weight_bytes(), "weights");
             out.image[wgt] = dense.PackWeights();
             const uint32_t params = dram.Take(dense.param_bytes(), "params");

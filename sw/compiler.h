@@ -18,14 +18,16 @@
 namespace sparq {
 
 // Where a tensor lives in DRAM: dense NHWC, `bytes` long; int8, or with
-// `int4` two per byte, each row of the last dimension packed on its own
-// (sw/packing.h PackInt4Rows). A tensor is int4 when an a4w4 layer reads it
-// and no other array layer does (docs/architecture.md, "Packed formats").
+// `int4` two per byte / with `binary` eight per byte, each row of the last
+// dimension packed on its own (sw/packing.h PackInt4Rows, PackBinaryRows). A
+// tensor is int4 (binary) when an a4w4 (a1w1) layer reads it and no other
+// array layer does (docs/architecture.md, "Packed formats").
 struct TensorPlacement {
   uint32_t addr = 0;
   Shape shape;
   uint32_t bytes = 0;
   bool int4 = false;
+  bool binary = false;
 };
 
 struct CompiledLayer {

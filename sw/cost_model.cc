@@ -241,8 +241,10 @@ InstrCost StoreCost(const StoreInstr& i, const HwConfig& hw) {
   InstrCost c;
   const int64_t beat = hw.dram_beat_bytes();
   const int64_t lanes = std::max<int64_t>(i.n_bytes, 0);
-  // Bytes written per pixel (int4: two channels per byte).
-  const int64_t n = i.out_int4 != 0 ? (lanes + 1) / 2 : lanes;
+  // Bytes written per pixel (int4: two channels per byte, binary eight).
+  const int64_t n = i.out_binary != 0 ? (lanes + 7) / 8
+                    : i.out_int4 != 0 ? (lanes + 1) / 2
+                                      : lanes;
   uint64_t cycles = static_cast<uint64_t>(lanes);
   for (int64_t y = 0; y < i.ny; ++y) {
     for (int64_t x = 0; x < i.nx; ++x) {

@@ -399,6 +399,10 @@ std::string GemmModeText(int64_t mode) {
       return " mode=A8W4";
     case kGemmModeA8W2:
       return " mode=A8W2";
+    case kGemmModeA4W4:
+      return " mode=A4W4";
+    case kGemmModeA1W1:
+      return " mode=A1W1";
     default:
       return Format(" mode=?%" PRId64, mode);
   }
@@ -446,7 +450,8 @@ std::string Disassemble(const InstrWord& w) {
                     i.row_stride, i.pix_stride, i.n_bytes, i.param_base,
                     i.out_zp, i.act_min, i.act_max) +
              (i.acc_shift != 0 ? Format(" shift=%" PRId64, i.acc_shift) : "") +
-             Flags(i);
+             (i.out_int4 != 0 ? " int4" : "") +
+             (i.out_binary != 0 ? " binary" : "") + Flags(i);
     }
     case Opcode::kSpmv: {
       const SpmvInstr i = DecodeSpmv(w);

@@ -96,6 +96,38 @@ void UnpackInt4Rows(const uint8_t* bytes, size_t n, size_t row_len,
   }
 }
 
+size_t BinaryRowsBytes(size_t n, size_t row_len) {
+  return row_len == 0 ? 0 : n / row_len * ((row_len + 7) / 8);
+}
+
+std::vector<uint8_t> PackBinaryRows(const int8_t* v, size_t n,
+                                    size_t row_len) {
+  assert(row_len > 0 && n % row_len == 0);
+  const size_t row_bytes = (row_len + 7) / 8;
+  std::vector<uint8_t> out(BinaryRowsBytes(n, row_len), 0);
+  for (size_t i = 0; i < n; ++i) {
+    if (v[i] != 1 && v[i] != -1) {
+      throw InputError("binary tensor element " + std::to_string(i) + " is " +
+                       std::to_string(v[i]) + ", expected -1 or +1");
+    }
+    const size_t row = i / row_len, col = i % row_len;
+    if (v[i] > 0) {
+      out[row * row_bytes + col / 8] |= static_cast<uint8_t>(1u << (col % 8));
+    }
+  }
+  return out;
+}
+
+void UnpackBinaryRows(const uint8_t* bytes, size_t n, size_t row_len,
+                      int8_t* out) {
+  assert(row_len > 0 && n % row_len == 0);
+  const size_t row_bytes = (row_len + 7) / 8;
+  for (size_t i = 0; i < n; ++i) {
+    const size_t row = i / row_len, col = i % row_len;
+    out[i] = ((bytes[row * row_bytes + col / 8] >> (col % 8)) & 1u) ? 1 : -1;
+  }
+}
+
 int GemmModeOf(Precision p) {
   switch (p) {
     case Precision::kA8W8:
@@ -106,10 +138,12 @@ int GemmModeOf(Precision p) {
       return kGemmModeA8W2;
     case Precision::kA4W4:
       return kGemmModeA4W4;
+    case Precision::kA1W1:
+      return kGemmModeA1W1;
     default:
       throw InputError(std::string("precision ") + PrecisionName(p) +
                        " does not run on the array in this build (expected "
-                       "a8w8, a8w4, a8w2 or a4w4)");
+                       "a8w8, a8w4, a8w2, a4w4 or a1w1)");
   }
 }
 
@@ -117,6 +151,7 @@ int GemmModeLanes(int mode) {
   switch (mode) {
     case kGemmModeA8W8:
     case kGemmModeA4W4:
+    case kGemmModeA1W1:
       return 1;
     case kGemmModeA8W4:
       return 2;

@@ -37,6 +37,15 @@ void UnpackInt4Rows(const uint8_t* bytes, size_t n, size_t row_len,
 // Bytes of `n` elements in rows of row_len packed as above.
 size_t Int4RowsBytes(size_t n, size_t row_len);
 
+// A binary activation tensor in DRAM, the same way: each row of `row_len`
+// elements packed on its own into ceil(row_len / 8) bytes (element 8i+j of
+// the row in bit j of byte i, 1 = +1, unused high bits 0). Throws
+// InputError for a value other than -1 and +1.
+std::vector<uint8_t> PackBinaryRows(const int8_t* v, size_t n, size_t row_len);
+void UnpackBinaryRows(const uint8_t* bytes, size_t n, size_t row_len,
+                      int8_t* out);
+size_t BinaryRowsBytes(size_t n, size_t row_len);
+
 // The GEMM `mode` field of a precision the array runs; throws InputError for
 // one it does not.
 int GemmModeOf(Precision p);

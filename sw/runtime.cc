@@ -21,10 +21,17 @@ const TensorPlacement& Placement(const CompiledNetwork& c,
   return it->second;
 }
 
-// int4 tensors are packed and unpacked here, so host layers and the
-// checker see int8 values.
+// int4 and binary tensors are packed and unpacked here, so host layers and
+// the checker see int8 values.
 Tensor<int8_t> ReadTensor(Device& dev, const TensorPlacement& p) {
   Tensor<int8_t> t(p.shape);
+  if (p.binary) {
+    std::vector<uint8_t> bytes(p.bytes);
+    dev.ReadDram(p.addr, bytes.data(), bytes.size());
+    UnpackBinaryRows(bytes.data(), t.size(),
+                     static_cast<size_t>(p.shape.back()), t.data.data());
+    return t;
+  }
   if (p.int4) {
     std::vector<uint8_t> bytes(p.bytes);
     dev.ReadDram(p.addr, bytes.data(), bytes.size());
@@ -38,6 +45,12 @@ Tensor<int8_t> ReadTensor(Device& dev, const TensorPlacement& p) {
 
 void WriteTensor(Device& dev, const TensorPlacement& p,
                  const Tensor<int8_t>& t) {
+  if (p.binary) {
+    const std::vector<uint8_t> bytes = PackBinaryRows(
+        t.data.data(), t.size(), static_cast<size_t>(p.shape.back()));
+    dev.WriteDram(p.addr, bytes.data(), bytes.size());
+    return;
+  }
   if (p.int4) {
     const std::vector<uint8_t> bytes = PackInt4Rows(
         t.data.data(), t.size(), static_cast<size_t>(p.shape.back()));

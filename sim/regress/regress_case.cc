@@ -61,9 +61,14 @@ void DrawModes(uint64_t seed, RegressCase* c) {
   const int pick = RandInt(&rng, 0, 9);
   if (pick < 2) {
     std::vector<Precision> narrow;
+    // A1W1 takes grouped convs only with Cin_g a multiple of 8.
+    const bool a1w1_fits = l.kind != LayerKind::kConv || l.geom.groups == 1 ||
+                           l.weights.dim(3) % 8 == 0;
     for (Precision p : {Precision::kA8W4, Precision::kA8W2, Precision::kA4W4,
                         Precision::kA1W1, Precision::kA16W8}) {
-      if (PrecisionOnAccelerator(p)) narrow.push_back(p);
+      if (PrecisionOnAccelerator(p) && (p != Precision::kA1W1 || a1w1_fits)) {
+        narrow.push_back(p);
+      }
     }
     if (narrow.empty()) return;
     const Precision p = narrow[static_cast<size_t>(
@@ -72,6 +77,7 @@ void DrawModes(uint64_t seed, RegressCase* c) {
     if (p == Precision::kA4W4) {  // int4 activations (NarrowLayer's rule)
       c->net.input = RandomTensor(&rng, c->net.input.shape, -8, 7);
     }
+    if (p == Precision::kA1W1) RandomizeSigns(&rng, &c->net.input);
   } else if (pick < 4) {
     const double densities[] = {0.0, 1e-9, 0.05, 0.1, 0.25, 0.5, 1.0};
     const double d = densities[RandInt(&rng, 0, 6)];

@@ -159,8 +159,21 @@ void NarrowLayer(SplitMix64* rng, Precision precision, Layer* layer) {
   l.precision = precision;
   int lo = 0, hi = 0;
   WeightRange(precision, &lo, &hi);
+  const bool a1 = precision == Precision::kA1W1;
   for (int8_t& v : l.weights.data) {
-    v = static_cast<int8_t>(RandInt(rng, lo, hi));
+    v = static_cast<int8_t>(a1 ? 2 * RandInt(rng, 0, 1) - 1
+                               : RandInt(rng, lo, hi));
+  }
+  if (a1) {
+    // +-1 dot products spread about sqrt(K), 2^13 less than int8's.
+    for (size_t c = 0; c < l.quant.shift.size(); ++c) {
+      if (l.quant.multiplier[c] != 0) {
+        l.quant.shift[c] = std::min(30, l.quant.shift[c] + 13);
+      }
+    }
+    for (int32_t& b : l.bias) b /= (1 << 13);
+    l.quant.in_zp = 0;
+    return;
   }
   // About 16x (int4) or 64x (ternary) smaller dot products than int8.
   // A4W4: int4 activations too (about 20x smaller), zero points and clamp
@@ -196,6 +209,59 @@ Network RandomLayerNetwork(uint64_t seed, const RandomLayerOptions& opts) {
   if (opts.precision == Precision::kA4W4) {
     net.input = RandomTensor(&rng, net.input.shape, -8, 7);
   }
+  if (opts.precision == Precision::kA1W1) RandomizeSigns(&rng, &net.input);
+  return net;
+}
+
+void RandomizeSigns(SplitMix64* rng, Tensor<int8_t>* t) {
+  for (int8_t& v : t->data) v = static_cast<int8_t>(2 * RandInt(rng, 0, 1) - 1);
+}
+
+Network RandomA1W1Network(uint64_t seed) {
+  SplitMix64 rng(seed);
+  Network net;
+  if (RandInt(&rng, 0, 4) == 0) {
+    const int batch = RandInt(&rng, 1, 3);
+    const Shape in = Coin(&rng, 0.5)
+                         ? Shape{batch, RandInt(&rng, 1, 90)}
+                         : Shape{batch, RandInt(&rng, 1, 3),
+                                 RandInt(&rng, 1, 3), RandInt(&rng, 1, 20)};
+    const int features = static_cast<int>(NumElements(in)) / batch;
+    net = OneLayerNetwork(&rng, in,
+                          RandomFcLayer(&rng, "layer", features,
+                                        RandInt(&rng, 1, 21)));
+  } else {
+    ConvGeometry g;
+    int cin, cout;
+    if (RandInt(&rng, 0, 4) == 0) {  // grouped: a group's signs start on a byte
+      g.groups = RandInt(&rng, 2, 3);
+      cin = g.groups * 8 * RandInt(&rng, 1, 2);
+      cout = g.groups * RandInt(&rng, 1, 6);
+    } else {
+      cin = RandInt(&rng, 1, 45);
+      cout = RandInt(&rng, 1, 13);
+    }
+    const int kh = RandInt(&rng, 1, 3), kw = RandInt(&rng, 1, 3);
+    g.stride_h = RandInt(&rng, 1, 2);
+    g.stride_w = RandInt(&rng, 1, 2);
+    g.dilation_h = RandInt(&rng, 0, 3) == 0 ? 2 : 1;
+    g.dilation_w = RandInt(&rng, 0, 3) == 0 ? 2 : 1;
+    g.pad_top = RandInt(&rng, 0, 2);
+    g.pad_bottom = RandInt(&rng, 0, 2);
+    g.pad_left = RandInt(&rng, 0, 3);
+    g.pad_right = RandInt(&rng, 0, 2);
+    const int h = std::max(RandInt(&rng, 1, 11),
+                           g.dilation_h * (kh - 1) + 1 - g.pad_top -
+                               g.pad_bottom);
+    const int w = std::max(RandInt(&rng, 1, 11),
+                           g.dilation_w * (kw - 1) + 1 - g.pad_left -
+                               g.pad_right);
+    net = OneLayerNetwork(&rng, {RandInt(&rng, 0, 5) == 0 ? 2 : 1, h, w, cin},
+                          RandomConvLayer(&rng, "layer", cin, cout, kh, kw, g));
+  }
+  net.name = "a1w1_random" + std::to_string(seed);
+  NarrowLayer(&rng, Precision::kA1W1, &net.layers.front());
+  RandomizeSigns(&rng, &net.input);
   return net;
 }
 

@@ -68,6 +68,13 @@ Network RandomFcNetwork(SplitMix64* rng, const std::string& name,
 // else conv.
 Network RandomLayerNetwork(uint64_t seed, const RandomLayerOptions& opts = {});
 
+// Every element -1 or +1.
+void RandomizeSigns(SplitMix64* rng, Tensor<int8_t>* t);
+// A one-layer A1W1 network drawn from `seed`: fc one time in five, else a
+// conv (odd channel counts, padding, stride, dilation; grouped with Cin_g a
+// multiple of 8, the array's rule), input and weights +-1, zero point 0.
+Network RandomA1W1Network(uint64_t seed);
+
 // DRAM timing of a random run: read latency 1..63 (mostly short, sometimes
 // long) and a stall probability of 0, 10% or 35% per cycle and channel.
 struct DramTiming {
@@ -78,7 +85,9 @@ DramTiming RandomDramTiming(SplitMix64* rng);
 // Redraws a conv / fc layer's weights inside `precision`'s range and scales
 // its multipliers and bias to the smaller dot products (A8W8: no change);
 // A4W4 also redraws the zero points and the clamp inside int4 (the input
-// tensor is the caller's: RandomLayerNetwork redraws it in [-8, 7]).
+// tensor is the caller's: RandomLayerNetwork redraws it in [-8, 7]). A1W1
+// draws weights +-1 and sets the input zero point 0 (the caller redraws the
+// input +-1).
 void NarrowLayer(SplitMix64* rng, Precision precision, Layer* layer);
 
 // The layer's name, kind, input and weight shapes, geometry, bias, zero

@@ -155,9 +155,9 @@ TEST_F(CompressRunTest, WrittenModelIsTheNetworkSparqRunReads) {
 }
 
 // Binary activations: the conv whose output feeds the sign emits +-1 through
-// its requantization, and the binary fc runs in a1w1. model.yaml says so;
-// until the array runs a1w1, `sparq run` refuses it naming the file, the
-// layer and the field, and model_a8w8.yaml runs the same network in a8w8.
+// its requantization, and the binary fc runs in a1w1. model.yaml says so
+// (the array runs it: tests/rtl/e2e/a1w1_model_rtl_test.cc), and
+// model_a8w8.yaml runs the same network in a8w8.
 TEST_F(CompressRunTest, BinaryActivationsExportInA1W1) {
   Recipe bad = SmallRecipe("  - {method: binary_activations, layers: [fc1]}\n");
   try {
@@ -197,23 +197,11 @@ TEST_F(CompressRunTest, BinaryActivationsExportInA1W1) {
   // conv2 feeds the sign: its outputs are +-1.
   const auto values = RunNetworkReference(mine);
   for (int8_t v : values.at("conv2").data) ASSERT_TRUE(v == 1 || v == -1);
-  if (PrecisionOnAccelerator(Precision::kA1W1)) {
-    ExpectSameOutputs(mine, LoadRunConfig(out + "/model.yaml").net);
-  } else {
-    try {
-      LoadRunConfig(out + "/model.yaml");
-      FAIL() << "expected an InputError";
-    } catch (const InputError& e) {
-      EXPECT_NE(std::string(e.what()).find(
-                    "field 'layers[5].precision': expected a precision the "
-                    "array runs in this build"),
-                std::string::npos)
-          << e.what();
-      EXPECT_NE(std::string(e.what()).find("'a1w1' in layer 'fc1'"),
-                std::string::npos)
-          << e.what();
-    }
-  }
+  // model.yaml (conv2 feeding the sign through maxpool, fc1 in a1w1) loads
+  // and gives the same outputs.
+  const RunConfig bin = LoadRunConfig(out + "/model.yaml");
+  EXPECT_EQ(bin.net.layers[5].precision, Precision::kA1W1);
+  ExpectSameOutputs(mine, bin.net);
   EXPECT_TRUE(fs::exists(out + "/report.md"));
 }
 

@@ -83,7 +83,8 @@ TEST(PrecisionTest, ReferenceRunsNarrowModesAndRejectsOutOfRange) {
 }
 
 // A1W1 runs the XNOR-popcount kernel; on +-1 tensors it equals the int8
-// reference with zero padding (padded taps contribute 0), conv and fc.
+// reference with zero padding (padded taps contribute 0), conv (strided,
+// dilated, grouped) and fc.
 TEST(PrecisionTest, BinaryReferenceEqualsInt8OnSigns) {
   SplitMix64 rng(3);
   auto signs = [&](const Shape& shape) {
@@ -108,6 +109,8 @@ TEST(PrecisionTest, BinaryReferenceEqualsInt8OnSigns) {
       l.geom.stride_h = 1 + trial % 2;
       l.geom.pad_top = l.geom.pad_left = trial % 3;
       l.geom.pad_bottom = l.geom.pad_right = 1;
+      l.geom.dilation_h = trial % 4 == 2 ? 2 : 1;  // the array's A1W1 dilates
+      l.geom.dilation_w = trial % 6 == 0 ? 2 : 1;
       in = signs({1, 5, 6, cin});
       l.weights = signs({cout * (l.geom.groups == 1 ? 1 : cin), 3, 2,
                          cin / l.geom.groups});

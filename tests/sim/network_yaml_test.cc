@@ -482,9 +482,13 @@ TEST(NetworkYamlErrorTest, UnknownOrInconsistentPrecision) {
   EXPECT_THAT(LayerError(std::string(kConv) + "    precision: int4\n"),
               HasSubstr("net.yaml:15: field 'layers[0].precision': expected "
                         "one of a8w8, a8w4, a8w2, a4w4, a1w1, a16w8, got "));
-  EXPECT_THAT(LayerError(std::string(kConv) + "    precision: a1w1\n"),
+  EXPECT_THAT(LayerError(std::string(kConv) + "    precision: a16w8\n"),
               HasSubstr("net.yaml:15: field 'layers[0].precision': expected "
                         "a precision the array runs in this build"));
+  // a1w1 weights are -1 or +1: random int8 weights are not.
+  EXPECT_THAT(LayerError(std::string(kConv) + "    precision: a1w1\n"),
+              HasSubstr("net.yaml:15: field 'layers[0].precision': expected "
+                        "weights -1 or +1 for a1w1, got weight "));
   // Random weights in -127..127 do not fit int4.
   EXPECT_THAT(LayerError(std::string(kConv) + "    precision: a8w4\n"),
               HasSubstr("net.yaml:15: field 'layers[0].precision': expected "

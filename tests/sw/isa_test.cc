@@ -534,6 +534,13 @@ TEST(IsaTest, DisassemblesGemmModeAndStoreShift) {
   s.acc_shift = 2;
   EXPECT_NE(Disassemble(Encode(s)).find("] shift=2"), std::string::npos)
       << Disassemble(Encode(s));
+  g.mode = kGemmModeA4W4;
+  EXPECT_NE(Disassemble(Encode(g)).find(" mode=A4W4"), std::string::npos);
+  g.mode = kGemmModeA1W1;
+  EXPECT_NE(Disassemble(Encode(g)).find(" mode=A1W1"), std::string::npos);
+  s.out_binary = 1;
+  EXPECT_NE(Disassemble(Encode(s)).find(" shift=2 binary"), std::string::npos)
+      << Disassemble(Encode(s));
 }
 
 }  // namespace

@@ -95,8 +95,10 @@ TEST(PackingTest, ModesAndLanes) {
   EXPECT_EQ(GemmModeLanes(GemmModeOf(Precision::kA8W4)), 2);
   EXPECT_EQ(GemmModeLanes(GemmModeOf(Precision::kA8W2)), 4);
   EXPECT_EQ(GemmModeLanes(GemmModeOf(Precision::kA4W4)), 1);
+  EXPECT_EQ(GemmModeLanes(GemmModeOf(Precision::kA1W1)), 1);
+  EXPECT_EQ(GemmModeOf(Precision::kA1W1), kGemmModeA1W1);
   EXPECT_EQ(GemmModeLanes(7), 0);
-  EXPECT_THROW(GemmModeOf(Precision::kA1W1), InputError);
+  EXPECT_THROW(GemmModeOf(Precision::kA16W8), InputError);
 }
 
 // int4 activation tensors: each row of the last dimension on its own
@@ -128,6 +130,40 @@ TEST(PackingTest, Int4RowsRoundTrip) {
   const std::vector<int8_t> three = {1, -1, 2, -8, 0, 7};
   EXPECT_EQ(PackInt4Rows(three.data(), 6, 3),
             (std::vector<uint8_t>{0xF1, 0x02, 0x08, 0x07}));
+}
+
+// Binary activation tensors: each row on its own bytes, element 8i+j in bit
+// j, 1 = +1; rows that end mid-byte leave their high bits 0; every length.
+TEST(PackingTest, BinaryRowsRoundTrip) {
+  for (size_t row : {1u, 3u, 7u, 8u, 9u, 13u, 16u, 17u}) {
+    std::vector<int8_t> v;
+    for (size_t i = 0; i < 3 * row; ++i) {
+      v.push_back(static_cast<int8_t>((i * 7 + i / 3) % 3 == 0 ? -1 : 1));
+    }
+    const std::vector<uint8_t> b = PackBinaryRows(v.data(), v.size(), row);
+    const size_t row_bytes = (row + 7) / 8;
+    ASSERT_EQ(b.size(), 3 * row_bytes);
+    EXPECT_EQ(b.size(), BinaryRowsBytes(v.size(), row));
+    for (size_t r = 0; r < 3; ++r) {
+      for (size_t col = 0; col < row; ++col) {
+        EXPECT_EQ((b[r * row_bytes + col / 8] >> (col % 8)) & 1,
+                  v[r * row + col] > 0 ? 1 : 0)
+            << row << " " << r << " " << col;
+      }
+      if (row % 8 != 0) {  // the row's last byte ends mid-byte
+        EXPECT_EQ(b[r * row_bytes + row_bytes - 1] >> (row % 8), 0) << row;
+      }
+    }
+    std::vector<int8_t> back(v.size());
+    UnpackBinaryRows(b.data(), v.size(), row, back.data());
+    EXPECT_EQ(back, v) << row;
+  }
+  // Rows of 3: {+1, -1, +1}, {-1, -1, +1} -> 0x05 0x04.
+  const std::vector<int8_t> three = {1, -1, 1, -1, -1, 1};
+  EXPECT_EQ(PackBinaryRows(three.data(), 6, 3),
+            (std::vector<uint8_t>{0x05, 0x04}));
+  const std::vector<int8_t> zero = {1, 0};
+  EXPECT_THROW(PackBinaryRows(zero.data(), 2, 2), InputError);
 }
 
 }  // namespace
