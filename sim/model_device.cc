@@ -717,9 +717,11 @@ class ModelDevice final : public Device {
     counters_.v[kCtrGemmIdle] += t.idle;
   }
 
-  // Signed nibble products of one ACT byte and one WGT byte, low with low
-  // and high with high, summed into one int32 per output column (wrapping).
-  void GemmA4W4(const GemmInstr& i, const int8_t* wgt) {
+  // Activation-narrow modes: each ACT byte meets the WGT byte of its row and
+  // column, dot(act byte, weight byte) adds into one int32 per output column
+  // (wrapping).
+  template <typename ByteDot>
+  void GemmBytePairs(const GemmInstr& i, const int8_t* wgt, ByteDot dot) {
     const int r = hw_.rows, c = hw_.cols;
     for (int64_t m = 0; m < i.m_rows; ++m) {
       const int8_t* a =
@@ -728,39 +730,29 @@ class ModelDevice final : public Device {
       for (int col = 0; col < c; ++col) {
         int32_t sum = 0;
         for (int k = 0; k < r; ++k) {
-          const uint8_t ab = static_cast<uint8_t>(a[k]);
-          const uint8_t wb = static_cast<uint8_t>(wgt[k * c + col]);
-          sum += DecodeWeightLane(kGemmModeA8W4, ab, 0) *
-                     DecodeWeightLane(kGemmModeA8W4, wb, 0) +
-                 DecodeWeightLane(kGemmModeA8W4, ab, 1) *
-                     DecodeWeightLane(kGemmModeA8W4, wb, 1);
+          sum += dot(static_cast<uint8_t>(a[k]),
+                     static_cast<uint8_t>(wgt[k * c + col]));
         }
         acc[col] = i.accumulate != 0 ? WrapAdd(acc[col], sum) : sum;
       }
     }
   }
 
-  // Eight signs per ACT and WGT byte (1 = +1): each byte pair adds
-  // 2 * popcount(~(a ^ w)) - 8, summed into one int32 per output column
-  // (wrapping).
+  // A4W4: signed nibble products, low with low and high with high.
+  void GemmA4W4(const GemmInstr& i, const int8_t* wgt) {
+    GemmBytePairs(i, wgt, [](uint8_t ab, uint8_t wb) {
+      return DecodeWeightLane(kGemmModeA8W4, ab, 0) *
+                 DecodeWeightLane(kGemmModeA8W4, wb, 0) +
+             DecodeWeightLane(kGemmModeA8W4, ab, 1) *
+                 DecodeWeightLane(kGemmModeA8W4, wb, 1);
+    });
+  }
+
+  // A1W1: eight signs per byte (1 = +1), 2 * popcount(~(a ^ w)) - 8.
   void GemmA1W1(const GemmInstr& i, const int8_t* wgt) {
-    const int r = hw_.rows, c = hw_.cols;
-    for (int64_t m = 0; m < i.m_rows; ++m) {
-      const int8_t* a =
-          act_.data() + static_cast<size_t>(i.act_base + m * i.act_stride) * r;
-      int32_t* acc = acc_.data() + static_cast<size_t>(i.acc_base + m) * c;
-      for (int col = 0; col < c; ++col) {
-        int32_t sum = 0;
-        for (int k = 0; k < r; ++k) {
-          const unsigned x =
-              ~(static_cast<unsigned>(static_cast<uint8_t>(a[k])) ^
-                static_cast<uint8_t>(wgt[k * c + col])) &
-              0xffu;
-          sum += 2 * __builtin_popcount(x) - 8;
-        }
-        acc[col] = i.accumulate != 0 ? WrapAdd(acc[col], sum) : sum;
-      }
-    }
+    GemmBytePairs(i, wgt, [](uint8_t ab, uint8_t wb) {
+      return 2 * __builtin_popcount(~(unsigned{ab} ^ wb) & 0xffu) - 8;
+    });
   }
 
   void ExecStore(const StoreInstr& i) {
