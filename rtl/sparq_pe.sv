@@ -102,6 +102,15 @@ module sparq_pe #(
     xnor_dot = {ones, 1'b0} - 5'd8;
   endfunction
 
+  // A8W2 lanes 2 and 3: a ternary factor t ({t[1] & t[0], t[0]}: +1, -1 or
+  // 0) adds, subtracts or skips the activation (no multiplier). Called only
+  // inside the A8W2 branch.
+  function automatic logic [W2-1:0] tern(input logic [7:0] a, input logic [1:0] t);
+    logic [W2-1:0] ax;
+    ax   = W2'($signed(a));
+    tern = t[0] ? (t[1] ? -ax : ax) : '0;
+  endfunction
+
   // Bank b's factors, decoded by the array for the tile's mode (once per
   // column, sparq_array): f0 lane 0's, f1 lane 1's, t2 / t3 the ternary
   // factors of lanes 2 and 3.
@@ -141,19 +150,26 @@ module sparq_pe #(
 
   assign a4 = (mode_i == ModeA4);
 
+  // Lane 0's addend, chosen by mode, so that one adder onto psum0 serves
+  // every mode (each branch computes only its own mode's products).
+  logic [SumW-1:0] add0;
+
+  always_comb begin
+    if (mode_i == ModeA1) begin
+      add0 = SumW'(xnor_dot(act_i, bank_i ? f0_b1_q : f0_b0_q));
+    end else begin
+      add0 = SumW'($signed(a4 ? {{4{act_i[3]}}, act_i[3:0]} : act_i) *
+                   $signed(bank_i ? f0_b1_q : f0_b0_q)) +
+             (a4 ? SumW'($signed({{4{act_i[7]}}, act_i[7:4]}) *
+                         $signed(bank_i ? f1_b1_q : f1_b0_q)) : '0);
+    end
+  end
+
   always_ff @(posedge clk_i) begin
     act_q  <= act_i;
     bank_q <= bank_i;
     mode_q <= mode_i;
-    if (mode_i == ModeA1) begin
-      s0_q <= psum0_i + SumW'(xnor_dot(act_i, bank_i ? f0_b1_q : f0_b0_q));
-    end else begin
-      s0_q <= psum0_i +
-              SumW'($signed(a4 ? {{4{act_i[3]}}, act_i[3:0]} : act_i) *
-                    $signed(bank_i ? f0_b1_q : f0_b0_q)) +
-              (a4 ? SumW'($signed({{4{act_i[7]}}, act_i[7:4]}) *
-                          $signed(bank_i ? f1_b1_q : f1_b0_q)) : '0);
-    end
+    s0_q   <= psum0_i + add0;
   end
 
   always_ff @(posedge clk_i) begin
@@ -164,8 +180,8 @@ module sparq_pe #(
 
   always_ff @(posedge clk_i) begin
     if (mode_i == ModeW2) begin
-      s2_q <= psum2_i + W2'($signed(act_i) * $signed(bank_i ? t2_b1_q : t2_b0_q));
-      s3_q <= psum3_i + W2'($signed(act_i) * $signed(bank_i ? t3_b1_q : t3_b0_q));
+      s2_q <= psum2_i + tern(act_i, bank_i ? t2_b1_q : t2_b0_q);
+      s3_q <= psum3_i + tern(act_i, bank_i ? t3_b1_q : t3_b0_q);
     end
   end
 
