@@ -18,6 +18,7 @@
 #include "sw/compiler.h"
 #include "sw/runtime.h"
 #include "tests/common/random_layers.h"
+#include "tests/common/rtl_options.h"
 
 namespace sparq {
 namespace {
@@ -32,12 +33,6 @@ HwConfig Hw4x4(uint32_t seed) {
   hw.dram_stall = t.stall;
   hw.dram_stall_seed = seed + 1;
   return hw;
-}
-
-RtlOptions Patient() {
-  RtlOptions o;
-  o.max_idle_wait = 20000000;
-  return o;
 }
 
 // Every layer's output (binary ones unpacked by the runtime) against golden.

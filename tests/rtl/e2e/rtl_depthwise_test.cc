@@ -26,6 +26,7 @@
 #include "sw/compiler.h"
 #include "sw/runtime.h"
 #include "tests/common/random_layers.h"
+#include "tests/common/rtl_options.h"
 
 namespace sparq {
 namespace {
@@ -51,12 +52,6 @@ int CountPairDwconv(const std::vector<InstrWord>& program) {
 bool IsDepthwise(const Layer& l) {
   return l.kind == LayerKind::kConv && l.geom.groups > 1 &&
          l.weights.dim(3) == 1;
-}
-
-RtlOptions Patient() {
-  RtlOptions o;
-  o.max_idle_wait = 20000000;
-  return o;
 }
 
 // A random depthwise layer: the seed picks every dimension.

@@ -21,6 +21,7 @@
 #include "sw/runtime.h"
 #include "tests/common/cmsis_cases.h"
 #include "tests/common/random_layers.h"
+#include "tests/common/rtl_options.h"
 
 namespace sparq {
 namespace {
@@ -36,12 +37,6 @@ HwConfig DramForSeed(HwConfig hw, uint32_t seed) {
   hw.dram_stall = stalls[RandInt(&rng, 0, 2)];
   hw.dram_stall_seed = seed + 1;
   return hw;
-}
-
-RtlOptions Patient() {
-  RtlOptions o;
-  o.max_idle_wait = 20000000;
-  return o;
 }
 
 void ExpectLayerMatchesGolden(const Network& net, const HwConfig& hw) {

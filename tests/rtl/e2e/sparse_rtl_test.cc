@@ -18,15 +18,10 @@
 #include "sw/runtime.h"
 #include "sw/sparse_format.h"
 #include "tests/common/random_layers.h"
+#include "tests/common/rtl_options.h"
 
 namespace sparq {
 namespace {
-
-RtlOptions Patient() {
-  RtlOptions o;
-  o.max_idle_wait = 20000000;
-  return o;
-}
 
 // Runs `net` (one sparse layer named "layer") on the RTL and the model.
 // Returns the RTL counters.
