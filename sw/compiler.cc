@@ -1125,16 +1125,18 @@ std::vector<InstrWord> ConvLowering::Emit(uint32_t wgt_addr,
   // each tile's first weights (EmitWeights), else range 0 behind the fill.
   // The last GEMM of a step waits for its records, so its STORE finds them.
   param_slice_op_.assign(static_cast<size_t>(s_.groups) * ntiles_, -1);
-  if (!resident_) EmitParams(0);
+  // A1W1 border classes multiply the records (ResNet-18 conv5_x on 16x16:
+  // 1,008 per range), so range 0 goes behind the first fill and weights,
+  // which the first GEMM needs; only the first STORE needs the records
+  // (16x16 RTL, conv5_x in A1W1: 63,117 -> 62,687 cycles).
+  const bool params_late = resident_ || classes_ > 1;
+  if (!params_late) EmitParams(0);
   if (resident_) EmitWeights(0);
   for (size_t p = 0; p < units_[0].pieces.size(); ++p) {
     EmitPiece(0, static_cast<int>(p), -1);
   }
-  if (!resident_) {
-    EmitWeights(0);
-  } else if (range_ntiles_ != 0) {
-    EmitParams(0);
-  }
+  if (!resident_) EmitWeights(0);
+  if (params_late && (!resident_ || range_ntiles_ != 0)) EmitParams(0);
   size_t spread_total = 0;  // STORE runs of the previous step to spread
   int step_gemm = 0;        // GEMMs of the current step emitted
   for (int b = 0; b < nblocks; ++b) {
