@@ -370,6 +370,10 @@ class ConvLowering {
   // up to kMaxActSlots regions of the largest fill, so that a fill need not
   // wait for the GEMMs of the one before the previous one.
   int act_slots_ = 2, act_slot_lines_ = 0;
+  // WGT regions blocks rotate through (not resident): the two halves, or
+  // for short A1W1 blocks up to kMaxWgtSlots, whose loads then run that
+  // many blocks minus one ahead of the GEMMs.
+  int wgt_slots_ = 2;
   // Resident layers with one PARAM range: the LOAD of each (group, N tile)'s
   // records, -1 until emitted.
   std::vector<int> param_slice_op_;
@@ -800,6 +804,21 @@ void ConvLowering::BuildSchedule(uint32_t wgt_addr) {
     }
   }
 
+  if (!resident_ && a1w1_ && range_ntiles_ == 0) {
+    // An A1W1 block is often a few tiles (fc1024 on 16x16: 8 tiles, 128
+    // cycles of GEMM), so a weight LOAD that waits for the GEMMs of the
+    // block before last also waits out its DRAM latency every block; with
+    // more regions it runs further ahead.
+    constexpr int kMaxWgtSlots = 4;
+    int lines = 1;
+    for (const Block& bl : blocks_) lines = std::max(lines, TileLines(bl.tiles));
+    wgt_slots_ = std::clamp(hw_.wgt_lines / lines, 2, kMaxWgtSlots);
+    for (size_t b = 0; b < blocks_.size(); ++b) {
+      blocks_[b].half = static_cast<int>(b % wgt_slots_);
+      blocks_[b].wgt_line = blocks_[b].half * (hw_.wgt_lines / wgt_slots_);
+    }
+  }
+
   // The first ACT fill is loaded whole up front. Every later fill is split
   // into pieces spread over the blocks of the fill before it, behind their
   // weight prefetch, so that the in-order load engine interleaves them and
@@ -994,8 +1013,8 @@ void ConvLowering::EmitWeights(int b) {
     }
     return;
   }
-  const int need = b >= 2 ? blocks_[b - 2].last_gemm : -1;
-  bl.load_op = EmitCopy(LoadBuf::kWgt, bl.wgt_addr, bl.half * wgt_half_,
+  const int need = b >= wgt_slots_ ? blocks_[b - wgt_slots_].last_gemm : -1;
+  bl.load_op = EmitCopy(LoadBuf::kWgt, bl.wgt_addr, bl.wgt_line,
                         TileLines(bl.tiles), hw_.cols, need);
 }
 
@@ -1137,6 +1156,9 @@ std::vector<InstrWord> ConvLowering::Emit(uint32_t wgt_addr,
   }
   if (!resident_) EmitWeights(0);
   if (params_late && (!resident_ || range_ntiles_ != 0)) EmitParams(0);
+  // Blocks whose weights are loaded ahead of the GEMMs of a block.
+  const int ahead = resident_ ? 1 : wgt_slots_ - 1;
+  for (int b = 1; b < ahead && b < nblocks; ++b) EmitWeights(b);
   size_t spread_total = 0;  // STORE runs of the previous step to spread
   int step_gemm = 0;        // GEMMs of the current step emitted
   for (int b = 0; b < nblocks; ++b) {
@@ -1177,10 +1199,12 @@ std::vector<InstrWord> ConvLowering::Emit(uint32_t wgt_addr,
         }
         // Prefetch point: right after the block's first GEMM, so the
         // dispatcher reaches these loads while the block computes.
-        if (b + 1 < nblocks) {
-          const Block& next = blocks_[b + 1];
-          if (next.range != bl.range) EmitParams(next.range);
-          EmitWeights(b + 1);
+        if (b + ahead < nblocks) {
+          const Block& next = blocks_[b + ahead];
+          if (next.range != blocks_[b + ahead - 1].range) {
+            EmitParams(next.range);
+          }
+          EmitWeights(b + ahead);
         }
         for (int p : bl.prefetch) {
           const int u = bl.unit + 1;
