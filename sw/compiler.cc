@@ -811,7 +811,9 @@ void ConvLowering::BuildSchedule(uint32_t wgt_addr) {
     // more regions it runs further ahead.
     constexpr int kMaxWgtSlots = 4;
     int lines = 1;
-    for (const Block& bl : blocks_) lines = std::max(lines, TileLines(bl.tiles));
+    for (const Block& bl : blocks_) {
+      lines = std::max(lines, TileLines(bl.tiles));
+    }
     wgt_slots_ = std::clamp(hw_.wgt_lines / lines, 2, kMaxWgtSlots);
     for (size_t b = 0; b < blocks_.size(); ++b) {
       blocks_[b].half = static_cast<int>(b % wgt_slots_);
@@ -1064,7 +1066,8 @@ void ConvLowering::PlanStores(int b) {
     if (one_x) {
       int y1 = y + 1;
       while (y1 < rc.ny && y_cls(y1) == y_cls(y)) ++y1;
-      store_runs_.push_back({b, y, 0, y1 - y, rc.nx, y_cls(y) * nxc + x_cls(0)});
+      store_runs_.push_back(
+          {b, y, 0, y1 - y, rc.nx, y_cls(y) * nxc + x_cls(0)});
       y = y1;
       continue;
     }
