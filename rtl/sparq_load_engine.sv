@@ -350,11 +350,16 @@ module sparq_load_engine #(
                       (col_room >= {16'd0, f_kw}));
   assign multi     = f_dense && (kx_q == 4'd0) && (al_q == '0) && (run_taps == f_kw) && run_end;
 
+  // Simulation speed: the group, its beats and the prefetch below are only
+  // read while the generator runs (StRun); outside it they hold constants,
+  // so a cycle-based simulator skips their work while the generator idles,
+  // sets up or waits for a token.
+  logic gen_run;
+  assign gen_run = (state_q == StRun);
+
   always_comb begin
-    for (int j = 0; j <= Rows; j++) begin
-      aky_r[(j)*32 +: 32] = aky_q + step_ky_q * 32'(j);
-      ih_r[(j)*20 +: 20]  = ih_q + 20'(f_dy) * 20'(j);
-    end
+    aky_r   = '0;
+    ih_r    = '0;
     fresh_v = 1'b0;
     fresh_b = '0;
     pseudo  = 1'b0;
@@ -362,53 +367,75 @@ module sparq_load_engine #(
     need_hi = 1'b0;
     nb_j    = '0;
     g       = RowsW'(1);
-    for (int j = 0; j < Rows; j++) begin
-      addr_j    = aky_r[(j)*32 +: 32] + akx_q + al_q;
-      off_r[(j)*BeatAw +: BeatAw]  = addr_j[BeatAw-1:0];
-      b0_r[(j)*BeatIdxW +: BeatIdxW]   = addr_j[31:BeatAw];
-      ih_j      = ih_r[(j)*20 +: 20];
-      rin_r[j]  = !ih_j[19] && (ih_j < {8'd0, f_h});
-      rd_r[j]   = rin_r[j] && (col_in || edge_win) && (vb != '0) && buf_ok;
-      // Beats that hold DRAM bytes of the piece (an edge window's pad bytes
-      // need none): lo unless the left pad covers it, hi when they span.
-      lo_need[j] = ((OffW + 1)'(off_r[(j)*BeatAw +: BeatAw]) + (OffW + 1)'(lpad)) < (OffW + 1)'(Beat);
-      span_r[j] = ((OffW + 1)'(off_r[(j)*BeatAw +: BeatAw]) + (OffW + 1)'(vb) - (OffW + 1)'(hpad)) >
-                  (OffW + 1)'(Beat);
-      tot_r[(j)*20 +: 20]  = 20'(vb) * 20'(j + 1);
-      lo_hit[j]  = 1'b0;
-      hi_hit[j]  = 1'b0;
-      lo_slot[(j)*SlotW +: SlotW] = rr_q;
-      hi_slot[(j)*SlotW +: SlotW] = rr_q;
-      for (int s = 0; s < Slots; s++) begin
-        if (tag_ok_q[s] && (f_dense ? (SlotW'(s) != rr_q) : (SlotW'(s) == rr_q - SlotW'(1)))) begin
-          if (tag_q[(s)*BeatIdxW +: BeatIdxW] == b0_r[(j)*BeatIdxW +: BeatIdxW]) begin
-            lo_hit[j]  = 1'b1;
-            lo_slot[(j)*SlotW +: SlotW] = SlotW'(s);
-          end
-          if (f_dense && (tag_q[(s)*BeatIdxW +: BeatIdxW] == b0_r[(j)*BeatIdxW +: BeatIdxW] + BeatIdxW'(1))) begin
-            hi_hit[j]  = 1'b1;
-            hi_slot[(j)*SlotW +: SlotW] = SlotW'(s);
+    addr_j  = '0;
+    ih_j    = '0;
+    off_r   = '0;
+    b0_r    = '0;
+    rin_r   = '0;
+    rd_r    = '0;
+    lo_need = '0;
+    span_r  = '0;
+    tot_r   = '0;
+    lo_hit  = '0;
+    hi_hit  = '0;
+    lo_slot = '0;
+    hi_slot = '0;
+    lo_sel  = '0;
+    hi_sel  = '0;
+    ok_r    = '0;
+    if (gen_run) begin
+      for (int j = 0; j <= Rows; j++) begin
+        aky_r[(j)*32 +: 32] = aky_q + step_ky_q * 32'(j);
+        ih_r[(j)*20 +: 20]  = ih_q + 20'(f_dy) * 20'(j);
+      end
+      for (int j = 0; j < Rows; j++) begin
+        addr_j    = aky_r[(j)*32 +: 32] + akx_q + al_q;
+        off_r[(j)*BeatAw +: BeatAw]  = addr_j[BeatAw-1:0];
+        b0_r[(j)*BeatIdxW +: BeatIdxW]   = addr_j[31:BeatAw];
+        ih_j      = ih_r[(j)*20 +: 20];
+        rin_r[j]  = !ih_j[19] && (ih_j < {8'd0, f_h});
+        rd_r[j]   = rin_r[j] && (col_in || edge_win) && (vb != '0) && buf_ok;
+        // Beats that hold DRAM bytes of the piece (an edge window's pad bytes
+        // need none): lo unless the left pad covers it, hi when they span.
+        lo_need[j] = ((OffW + 1)'(off_r[(j)*BeatAw +: BeatAw]) + (OffW + 1)'(lpad)) < (OffW + 1)'(Beat);
+        span_r[j] = ((OffW + 1)'(off_r[(j)*BeatAw +: BeatAw]) + (OffW + 1)'(vb) - (OffW + 1)'(hpad)) >
+                    (OffW + 1)'(Beat);
+        tot_r[(j)*20 +: 20]  = 20'(vb) * 20'(j + 1);
+        lo_hit[j]  = 1'b0;
+        hi_hit[j]  = 1'b0;
+        lo_slot[(j)*SlotW +: SlotW] = rr_q;
+        hi_slot[(j)*SlotW +: SlotW] = rr_q;
+        for (int s = 0; s < Slots; s++) begin
+          if (tag_ok_q[s] && (f_dense ? (SlotW'(s) != rr_q) : (SlotW'(s) == rr_q - SlotW'(1)))) begin
+            if (tag_q[(s)*BeatIdxW +: BeatIdxW] == b0_r[(j)*BeatIdxW +: BeatIdxW]) begin
+              lo_hit[j]  = 1'b1;
+              lo_slot[(j)*SlotW +: SlotW] = SlotW'(s);
+            end
+            if (f_dense && (tag_q[(s)*BeatIdxW +: BeatIdxW] == b0_r[(j)*BeatIdxW +: BeatIdxW] + BeatIdxW'(1))) begin
+              hi_hit[j]  = 1'b1;
+              hi_slot[(j)*SlotW +: SlotW] = SlotW'(s);
+            end
           end
         end
-      end
-      lo_sel[(j)*SlotW +: SlotW] = lo_hit[j] ? lo_slot[(j)*SlotW +: SlotW] : rr_q;
-      hi_sel[(j)*SlotW +: SlotW] = !span_r[j] ? lo_sel[(j)*SlotW +: SlotW] : (hi_hit[j] ? hi_slot[(j)*SlotW +: SlotW] : rr_q);
-      need_lo = rd_r[j] && lo_need[j] && !lo_hit[j];
-      need_hi = rd_r[j] && span_r[j] && !hi_hit[j];
-      nb_j    = need_lo ? b0_r[(j)*BeatIdxW +: BeatIdxW] : b0_r[(j)*BeatIdxW +: BeatIdxW] + BeatIdxW'(1);
-      if (j == 0) begin
-        ok_r[j] = 1'b1;
-        pseudo  = need_lo && need_hi;
-      end else begin
-        ok_r[j] = ok_r[j-1] && multi && (5'(ky_q) + 5'(j) < 5'(f_kh)) &&
-                  (!rin_r[j] || col_whole) &&
-                  (tot_r[(j)*20 +: 20] <= space) && !(need_lo && need_hi) &&
-                  (!(need_lo || need_hi) || !fresh_v || (fresh_b == nb_j));
-        if (ok_r[j]) g = RowsW'(j + 1);
-      end
-      if (ok_r[j] && (need_lo || need_hi)) begin
-        fresh_v = 1'b1;
-        fresh_b = nb_j;
+        lo_sel[(j)*SlotW +: SlotW] = lo_hit[j] ? lo_slot[(j)*SlotW +: SlotW] : rr_q;
+        hi_sel[(j)*SlotW +: SlotW] = !span_r[j] ? lo_sel[(j)*SlotW +: SlotW] : (hi_hit[j] ? hi_slot[(j)*SlotW +: SlotW] : rr_q);
+        need_lo = rd_r[j] && lo_need[j] && !lo_hit[j];
+        need_hi = rd_r[j] && span_r[j] && !hi_hit[j];
+        nb_j    = need_lo ? b0_r[(j)*BeatIdxW +: BeatIdxW] : b0_r[(j)*BeatIdxW +: BeatIdxW] + BeatIdxW'(1);
+        if (j == 0) begin
+          ok_r[j] = 1'b1;
+          pseudo  = need_lo && need_hi;
+        end else begin
+          ok_r[j] = ok_r[j-1] && multi && (5'(ky_q) + 5'(j) < 5'(f_kh)) &&
+                    (!rin_r[j] || col_whole) &&
+                    (tot_r[(j)*20 +: 20] <= space) && !(need_lo && need_hi) &&
+                    (!(need_lo || need_hi) || !fresh_v || (fresh_b == nb_j));
+          if (ok_r[j]) g = RowsW'(j + 1);
+        end
+        if (ok_r[j] && (need_lo || need_hi)) begin
+          fresh_v = 1'b1;
+          fresh_b = nb_j;
+        end
       end
     end
   end
@@ -424,7 +451,7 @@ module sparq_load_engine #(
   always_comb begin
     pf_keep = 1'b0;
     for (int j = 0; j < Rows; j++) begin
-      if ((RowsW'(j) < g) && rd_r[j] &&
+      if (gen_run && (RowsW'(j) < g) && rd_r[j] &&
           ((lo_sel[(j)*SlotW +: SlotW] == rr_q + SlotW'(1)) || (hi_sel[(j)*SlotW +: SlotW] == rr_q + SlotW'(1)))) begin
         pf_keep = 1'b1;
       end
@@ -432,19 +459,22 @@ module sparq_load_engine #(
   end
 
   always_comb begin
-    pf_v  = 1'b0;
-    pf_b  = '0;
-    pf_nb = '0;
-    for (int j = 0; j < Rows; j++) begin
-      pf_nb  = b0_r[(j)*BeatIdxW +: BeatIdxW] + (span_r[j] ? BeatIdxW'(2) : BeatIdxW'(1));
-      pf_hit = 1'b0;
-      for (int s = 0; s < Slots; s++) begin
-        if (tag_ok_q[s] && (SlotW'(s) != rr_q) && (tag_q[(s)*BeatIdxW +: BeatIdxW] == pf_nb)) pf_hit = 1'b1;
-      end
-      if (!pf_v && pf_ok && !pf_keep && (RowsW'(j) < g) && rd_r[j] && !pf_hit &&
-          ({pf_nb, {BeatAw{1'b0}}} < aky_r[(j)*32 +: 32] + lim_q)) begin
-        pf_v = 1'b1;
-        pf_b = pf_nb;
+    pf_v   = 1'b0;
+    pf_b   = '0;
+    pf_nb  = '0;
+    pf_hit = 1'b0;
+    if (gen_run && pf_ok && !pf_keep) begin
+      for (int j = 0; j < Rows; j++) begin
+        pf_nb  = b0_r[(j)*BeatIdxW +: BeatIdxW] + (span_r[j] ? BeatIdxW'(2) : BeatIdxW'(1));
+        pf_hit = 1'b0;
+        for (int s = 0; s < Slots; s++) begin
+          if (tag_ok_q[s] && (SlotW'(s) != rr_q) && (tag_q[(s)*BeatIdxW +: BeatIdxW] == pf_nb)) pf_hit = 1'b1;
+        end
+        if (!pf_v && (RowsW'(j) < g) && rd_r[j] && !pf_hit &&
+            ({pf_nb, {BeatAw{1'b0}}} < aky_r[(j)*32 +: 32] + lim_q)) begin
+          pf_v = 1'b1;
+          pf_b = pf_nb;
+        end
       end
     end
   end
@@ -491,9 +521,6 @@ module sparq_load_engine #(
 
   line_desc_t                desc_in, desc_out;
   logic [Rows*PieceW-1:0]    pcs_in, pcs_out;
-  logic [Rows*BeatAw-1:0]      pc_off;
-  logic [Rows*SlotW-1:0]       pc_lo, pc_hi;
-  logic [Rows-1:0]             pc_fill;
   logic       desc_push, desc_in_ready, desc_out_valid, desc_pop;
   logic [$clog2(LineFifoDepth + 1)-1:0] desc_count;
 
@@ -763,66 +790,67 @@ module sparq_load_engine #(
   // Realigner
   // ---------------------------------------------------------------------------
   logic [Slots*DramBits-1:0]      slot_q;
-  logic [DramBits-1:0]            lo_data, hi_data;
-  logic [2*DramBits-1:0]          window, shifted;
-  logic [Rows*LineBits-1:0]       placed;
-  logic [Rows*(VbW1+2)-1:0]      doff_r;
-  logic [LineBits-1:0]            line, asm_q, placed_j;
-  logic [Rows-1:0]                unused_shifted;
+  logic [LineBits-1:0]            asm_q, wr_data_q;
 
   assign dram_rd_rsp_ready_o = desc_out_valid && desc_out.nb;
   assign desc_pop            = desc_out_valid && (!desc_out.nb || dram_rd_rsp_valid_i);
 
+  // The line a popped descriptor writes. Simulation speed: it is computed
+  // inside the clocked block, under desc_pop, not as combinational logic: it
+  // reads the response beat, a top-level input, and a cycle-based simulator
+  // re-evaluates logic fed by its inputs on every evaluation, twice a cycle.
+  // The block's variables are its own temporaries (wires after synthesis);
+  // the registers it loads are those the combinational line used to feed.
+  //
   // Piece j reads the {hi, lo} window of its slots (the beat arriving now
-  // for the slot it fills) and lands at doff + j*vb.
-  always_comb begin
-    for (int j = 0; j < Rows; j++) begin
-      {pc_off[(j)*BeatAw +: BeatAw], pc_lo[(j)*SlotW +: SlotW], pc_hi[(j)*SlotW +: SlotW], pc_fill[j]} = pcs_out[j*PieceW +: PieceW];
-      lo_data = (desc_out.nb && (pc_lo[(j)*SlotW +: SlotW] == desc_out.wslot)) ? dram_rd_rsp_data_i
-                                                                       : slot_q[(pc_lo[(j)*SlotW +: SlotW])*DramBits +: DramBits];
-      hi_data = (desc_out.nb && (pc_hi[(j)*SlotW +: SlotW] == desc_out.wslot)) ? dram_rd_rsp_data_i
-                                                                       : slot_q[(pc_hi[(j)*SlotW +: SlotW])*DramBits +: DramBits];
-      window    = {hi_data, lo_data};
-      shifted   = window >> {pc_off[(j)*BeatAw +: BeatAw], 3'b000};
-      doff_r[(j)*(VbW1 + 2) +: (VbW1 + 2)] = (VbW1 + 2)'(desc_out.doff) + (VbW1 + 2)'(j) * (VbW1 + 2)'(desc_out.vb);
-      placed[(j)*LineBits +: LineBits] = shifted[LineBits-1:0] << {doff_r[(j)*(VbW1 + 2) +: (VbW1 + 2)], 3'b000};
-      unused_shifted[j] = ^shifted[2*DramBits-1:LineBits];
-    end
-  end
-
-  // Bytes below doff come from the assembly (earlier pieces of the line);
-  // bytes past the last piece are zero.
-  always_comb begin
-    placed_j = '0;
-    for (int i = 0; i < LineBytes; i++) begin
-      if (VbW'(i) < desc_out.doff) begin
-        line[8*i +: 8] = asm_q[8*i +: 8];
-      end else begin
-        line[8*i +: 8] = 8'd0;
-        for (int j = 0; j < Rows; j++) begin
-          if ((RowsW'(j) < desc_out.np) && ((VbW1 + 2)'(i) >= doff_r[(j)*(VbW1 + 2) +: (VbW1 + 2)]) &&
-              ((VbW1 + 2)'(i) < doff_r[(j)*(VbW1 + 2) +: (VbW1 + 2)] + (VbW1 + 2)'(desc_out.vb))) begin
-            placed_j       = placed[(j)*LineBits +: LineBits];
-            line[8*i +: 8] = (pc_fill[j] ||
-                              ((VbW1 + 2)'(i) < doff_r[(j)*(VbW1 + 2) +: (VbW1 + 2)] + (VbW1 + 2)'(desc_out.lpad)) ||
-                              ((VbW1 + 2)'(i) >= doff_r[(j)*(VbW1 + 2) +: (VbW1 + 2)] + (VbW1 + 2)'(desc_out.vb) -
-                                                 (VbW1 + 2)'(desc_out.hpad)))
-                             ? desc_out.pad : placed_j[8*i +: 8];
+  // for the slot it fills) and lands at doff + j*vb. Bytes below doff come
+  // from the assembly (earlier pieces of the line); bytes past the last
+  // piece are zero.
+  /* verilator lint_off BLKSEQ */
+  always_ff @(posedge clk_i) begin : p_realign
+    logic [BeatAw-1:0]     pc_off;
+    logic [SlotW-1:0]      pc_lo, pc_hi;
+    logic                  pc_fill;
+    logic [DramBits-1:0]   lo_data, hi_data;
+    logic [2*DramBits-1:0] window;
+    logic [VbW1+1:0]       doff_j;
+    logic [LineBits-1:0]   placed_j, line;
+    if (desc_pop) begin
+      line = '0;
+      for (int i = 0; i < LineBytes; i++) begin
+        if (VbW'(i) < desc_out.doff) line[8*i +: 8] = asm_q[8*i +: 8];
+      end
+      for (int j = 0; j < Rows; j++) begin
+        if (RowsW'(j) < desc_out.np) begin
+          {pc_off, pc_lo, pc_hi, pc_fill} = pcs_out[j*PieceW +: PieceW];
+          lo_data = (desc_out.nb && (pc_lo == desc_out.wslot)) ? dram_rd_rsp_data_i
+                                                              : slot_q[pc_lo*DramBits +: DramBits];
+          hi_data = (desc_out.nb && (pc_hi == desc_out.wslot)) ? dram_rd_rsp_data_i
+                                                              : slot_q[pc_hi*DramBits +: DramBits];
+          window   = {hi_data, lo_data};
+          doff_j   = (VbW1 + 2)'(desc_out.doff) + (VbW1 + 2)'(j) * (VbW1 + 2)'(desc_out.vb);
+          placed_j = LineBits'(window >> {pc_off, 3'b000}) << {doff_j, 3'b000};
+          for (int i = 0; i < LineBytes; i++) begin
+            if ((VbW'(i) >= desc_out.doff) && ((VbW1 + 2)'(i) >= doff_j) &&
+                ((VbW1 + 2)'(i) < doff_j + (VbW1 + 2)'(desc_out.vb))) begin
+              line[8*i +: 8] = (pc_fill || ((VbW1 + 2)'(i) < doff_j + (VbW1 + 2)'(desc_out.lpad)) ||
+                                ((VbW1 + 2)'(i) >= doff_j + (VbW1 + 2)'(desc_out.vb) -
+                                                   (VbW1 + 2)'(desc_out.hpad)))
+                               ? desc_out.pad : placed_j[8*i +: 8];
+            end
           end
         end
       end
+      if (desc_out.nb) slot_q[desc_out.wslot*DramBits +: DramBits] <= dram_rd_rsp_data_i;
+      if (desc_out.part) asm_q <= line;
+      wr_data_q <= line;
     end
   end
-
-  always_ff @(posedge clk_i) begin
-    if (desc_pop && desc_out.nb) slot_q[(desc_out.wslot)*DramBits +: DramBits] <= dram_rd_rsp_data_i;
-    if (desc_pop && desc_out.part) asm_q <= line;
-  end
+  /* verilator lint_on BLKSEQ */
 
   logic                wr_valid_q, done_q, push_q;
   logic [BufW-1:0]     wr_buf_q;
   logic [15:0]         wr_addr_q;
-  logic [LineBits-1:0] wr_data_q;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -839,7 +867,6 @@ module sparq_load_engine #(
   always_ff @(posedge clk_i) begin
     wr_buf_q  <= desc_out.bufsel;
     wr_addr_q <= desc_out.addr;
-    wr_data_q <= line;
   end
 
   assign wr_valid_o       = wr_valid_q;
