@@ -27,10 +27,10 @@
 #   make sanitize  a build of its own (BUILD_SAN, clang) with ASan + UBSan over
 #                the C++ code and the verilated 4x4 model's plugin: the unit
 #                tests, the bad-input corpus and a short RTL slice under it
-#   make sanitize-ci  CI's size of it (.ci/run), in the same BUILD_SAN: the
-#                block-level RTL testbenches left out of the build, every other
-#                unit test and the bad-input corpus, and a short RTL slice on
-#                the 4x4 model (SAN_CI_EXCLUDE says what it skips)
+#   make sanitize-ci  CI's size of it (.ci/run), in the same BUILD_SAN: only
+#                the unit tests (golden, sw, sim, compress; the bad-input
+#                corpus) and a short RTL slice on the 4x4 model are built and
+#                run (SAN_CI_DIRS, SAN_CI_TARGETS, SAN_CI_EXCLUDE)
 #   make fuzz    the libFuzzer harnesses (in BUILD_SAN too), each run for
 #                FUZZ_SECONDS (default 600) from its seed corpus in tests/fuzz/
 #   make clean   remove build outputs
@@ -118,19 +118,28 @@ sanitize: deps
 	cd $(BUILD_SAN) && $(SAN_ENV) \
 	  ctest -j $(JOBS) --output-on-failure -LE fuzz -E "$(SAN_EXCLUDE)"
 
-# CI's run (.ci/run): the build without the block-level RTL testbenches (each
-# verilates a model of its own; make sanitize runs them), and without the
-# runs that take minutes each under the sanitizers: the networks and
-# compressed models on the RTL (person_detect, ds_cnn_s, the Fashion-MNIST
-# models and the `sparq compress` fixtures they need), the regression slice
-# (make regress's driver), and all but the first ten seeds of each random
-# RTL layer suite. Everything else runs: every non-RTL unit test, the
-# bad-input corpus, and the RTL slice (random layers of every suite, the
-# 4x4 top's tests, the CLI's RTL runs of the small examples).
-SAN_CI_EXCLUDE ?= OnRtl$$|RtlReproduces|_ds_cnn_s_rtl|_person_detect_rtl|compress_|_compressed_|SparseModelsRtlTest|RtlDepthwiseNetworkTest|regress_slice|Seeds/Rtl.*[/_][1-9][0-9]+$$
+# CI's run (.ci/run), as small as the requirement allows: it builds only the
+# unit tests' folders (golden, sw, sim with the CLI and the bad-input
+# corpus, compress) and the RTL slice's targets (the 4x4 model's plugin, the
+# 4x4 top's test, the random-layer e2e test), not the block-level RTL
+# testbenches, the regression's fault model or the other RTL e2e tests
+# (make sanitize runs those; make test runs everything uninstrumented).
+# Tests whose program is not built (CTest's <target>_NOT_BUILT) and the
+# Icarus tests (not C++) are skipped, and so are the runs that take minutes
+# each under the sanitizers: the networks and compressed models on the RTL
+# (person_detect, ds_cnn_s, the Fashion-MNIST models and the `sparq
+# compress` fixtures they need) and all but the first ten seeds of each
+# random RTL layer suite. The RTL slice that runs: 40 random layers (10 of
+# the random suite, 10 of each of the a8w4, a8w2, a4w4 mode suites), the
+# CMSIS-NN vectors and small networks on the 4x4 RTL, the 4x4 top's tests
+# and the CLI's RTL runs of the small examples.
+SAN_CI_DIRS ?= tests/golden tests/sw tests/sim tests/compress
+SAN_CI_TARGETS ?= sparq sparq_rtl_4x4 sparq_top_test rtl_golden_test
+SAN_CI_EXCLUDE ?= OnRtl$$|RtlReproduces|_ds_cnn_s_rtl|_person_detect_rtl|compress_|_compressed_|SparseModelsRtlTest|RtlDepthwiseNetworkTest|regress_slice|Seeds/Rtl.*[/_][1-9][0-9]+( |$$)|_NOT_BUILT$$|^IcarusTest[.]
 sanitize-ci: deps
 	cmake -S . -B $(BUILD_SAN) $(SAN_CMAKE) -DSPARQ_RTL_BLOCK_TESTS=OFF
-	cmake --build $(BUILD_SAN) -j $(JOBS)
+	cmake --build $(BUILD_SAN) -j $(JOBS) --target $(SAN_CI_TARGETS)
+	for d in $(SAN_CI_DIRS); do $(MAKE) -C $(BUILD_SAN)/$$d -j $(JOBS) all || exit 1; done
 	cd $(BUILD_SAN) && $(SAN_ENV) \
 	  ctest -j $(JOBS) --output-on-failure -LE fuzz -E "$(SAN_EXCLUDE)|$(SAN_CI_EXCLUDE)"
 

@@ -15,6 +15,7 @@
 #include "sw/lower_sparse.h"
 #include "sw/lowering_common.h"
 #include "sw/packing.h"
+#include "sw/size_checks.h"
 
 namespace sparq {
 namespace {
@@ -1314,8 +1315,9 @@ double WeightDensity(const Layer& layer) {
 
 void CheckHw(const HwConfig& hw) {
   auto pow2 = [](int v) { return v >= 2 && (v & (v - 1)) == 0; };
-  if (hw.rows < 1 || hw.cols < 1 || hw.rows * 8 > hw.dram_bits ||
-      hw.cols * 8 > hw.dram_bits || !pow2(hw.act_lines) ||
+  // R*8 and C*8 in 64 bits: a config built in code can hold any int.
+  if (hw.rows < 1 || hw.cols < 1 || int64_t{hw.rows} * 8 > hw.dram_bits ||
+      int64_t{hw.cols} * 8 > hw.dram_bits || !pow2(hw.act_lines) ||
       !pow2(hw.wgt_lines) || !pow2(hw.acc_rows) || !pow2(hw.param_entries) ||
       hw.dram_bits < 128 || hw.act_lines > 65536 || hw.wgt_lines > 65536 ||
       hw.acc_rows > 65536 || hw.param_entries > 65536) {
@@ -1331,7 +1333,7 @@ class Allocator {
   uint32_t Take(uint64_t bytes, const std::string& what) {
     const uint64_t addr = (next_ + kAlign - 1) / kAlign * kAlign;
     const uint64_t limit = std::min<uint64_t>(hw_.dram_bytes, 1ull << 32);
-    if (addr + bytes > limit) {
+    if (!FitsBelow(addr, bytes, limit)) {
       throw InputError(what + " (" + std::to_string(bytes) +
                        " bytes) does not fit the " + std::to_string(limit) +
                        "-byte DRAM after " + std::to_string(addr) +
@@ -1379,7 +1381,7 @@ CompiledNetwork Compile(const Network& net, const HwConfig& hw) {
              binary_reader.count(name) == 0;
     t.binary = binary_reader.count(name) != 0 &&
                int8_reader.count(name) == 0 && int4_reader.count(name) == 0;
-    const size_t n = NumElements(shape);
+    const size_t n = CheckedTensorElements(shape, "tensor '" + name + "'");
     const size_t row = static_cast<size_t>(shape.back());
     const size_t bytes = t.int4     ? Int4RowsBytes(n, row)
                          : t.binary ? BinaryRowsBytes(n, row)
@@ -1421,8 +1423,11 @@ CompiledNetwork Compile(const Network& net, const HwConfig& hw) {
           throw InputError("input zero point " + std::to_string(in_zp) +
                            " is outside int8");
         }
+        CheckedTensorElements(layer.weights.shape, "weights");
         CheckWeightRange(layer.precision, layer.weights.data, "weights");
         const ConvShape s = ConvShapeOf(layer, in_shapes[0], out_shape);
+        cl.macs = CheckedLayerMacs(
+            {s.images, s.oh, s.ow, s.cout, s.kh, s.kw, s.cin_g});
         const bool a4w4 = layer.precision == Precision::kA4W4;
         const bool out_int4 = out.tensors.at(layer.name).int4;
         if (a4w4) {
@@ -1512,8 +1517,6 @@ CompiledNetwork Compile(const Network& net, const HwConfig& hw) {
                 " groups)");
           }
         }
-        cl.macs = static_cast<uint64_t>(s.images) * s.oh * s.ow * s.cout *
-                  s.kh * s.kw * s.cin_g;
         const uint32_t in_addr = out.tensors.at(layer.inputs[0]).addr;
         const uint32_t out_addr = out.tensors.at(layer.name).addr;
         // The depthwise unit and the sparse engine read and write int8.
