@@ -220,7 +220,8 @@ class ConvLowering {
   void EmitParams(int r);
   void EmitWeights(int b);
   void PlanBorderClasses();
-  void EmitStores(int b);
+  void PlanStores(int b);
+  void EmitStoreRuns(size_t n);
   // The PARAM range of output channel o: its first channel and channels.
   void RangeOf(int o, int* first, int* channels) const {
     if (range_ntiles_ == 0) {
@@ -364,7 +365,8 @@ class ConvLowering {
   // Inputs higher or wider than the LOAD's h / w fields: every gather reads
   // one input row (one kernel row per part), addressed from its DRAM base.
   bool row_loads_ = false;
-  // Dense layers whose weights fit one WGT half: loaded once, at line 0.
+  // Dense and A1W1 layers whose weights fit one WGT half: loaded once, at
+  // line 0.
   bool resident_ = false;
   // ACC regions steps rotate through: the two halves, or for resident layers
   // (small steps, whose STORE latency two halves would not hide) up to
@@ -374,6 +376,10 @@ class ConvLowering {
   // up to kMaxActSlots regions of the largest fill, so that a fill need not
   // wait for the GEMMs of the one before the previous one.
   int act_slots_ = 2, act_slot_lines_ = 0;
+  // WGT regions blocks rotate through (not resident): the two halves, or
+  // for short A1W1 blocks up to kMaxWgtSlots, whose loads then run that
+  // many blocks minus one ahead of the GEMMs.
+  int wgt_slots_ = 2;
   // Resident layers with one PARAM range: the LOAD of each (group, N tile)'s
   // records, -1 until emitted.
   std::vector<int> param_slice_op_;
@@ -391,6 +397,12 @@ class ConvLowering {
   std::vector<Step> steps_;
   std::vector<Range> ranges_;
   std::vector<Op> ops_;
+  // STORE runs planned by PlanStores and not emitted yet, in program order:
+  // a run of output pixels of one border class, one STORE per lane.
+  struct StoreRun {
+    int block = 0, y = 0, x = 0, ny = 1, nx = 1, cls = 0;
+  };
+  std::vector<StoreRun> store_runs_;
 };
 
 void ConvLowering::Plan() {
@@ -479,8 +491,12 @@ void ConvLowering::Plan() {
       std::min<int64_t>({act_half_ / lines_per_pixel, acc_half_ / lanes_,
                          kMaxMRows});
   // A narrow layer's weights often fit one WGT half: load them once and
-  // keep them (resident_), instead of once per M tile.
-  resident_ = dense_ && weight_bytes_ / c <= static_cast<uint64_t>(wgt_half_);
+  // keep them (resident_), instead of once per M tile. So do an A1W1
+  // layer's (1/8 of the int8 bytes; conv3_x on 16x16: 1,152 lines), whose
+  // GEMMs are 8 times shorter than the fills and weight reloads of int8
+  // (16x16 RTL, conv3_x: 60,300 -> 57,628 cycles).
+  resident_ = (dense_ || (a1w1_ && chunks_ == 1)) &&
+              weight_bytes_ / c <= static_cast<uint64_t>(wgt_half_);
   if (resident_) {
     // Its whole input often fits one fill too, which nothing would overlap:
     // cut it into about kDenseFills fills of at least 5C/4 pixels (after
@@ -497,7 +513,8 @@ void ConvLowering::Plan() {
   if (a1w1_) {
     // An A1W1 pixel is 1/8 of the int8 lines, so one fill often holds the
     // whole image, and nothing would overlap its gather: cut it into about
-    // kA1W1Fills fills of at least 2C pixels.
+    // kA1W1Fills fills of at least 2C pixels (resident layers: the finer
+    // cut above).
     constexpr int64_t kA1W1Fills = 4;
     const int64_t pixels = static_cast<int64_t>(s_.oh) * s_.ow;
     max_pixels = std::min(
@@ -794,6 +811,23 @@ void ConvLowering::BuildSchedule(uint32_t wgt_addr) {
     }
   }
 
+  if (!resident_ && a1w1_ && range_ntiles_ == 0) {
+    // An A1W1 block is often a few tiles (fc1024 on 16x16: 8 tiles, 128
+    // cycles of GEMM), so a weight LOAD that waits for the GEMMs of the
+    // block before last also waits out its DRAM latency every block; with
+    // more regions it runs further ahead.
+    constexpr int kMaxWgtSlots = 4;
+    int lines = 1;
+    for (const Block& bl : blocks_) {
+      lines = std::max(lines, TileLines(bl.tiles));
+    }
+    wgt_slots_ = std::clamp(hw_.wgt_lines / lines, 2, kMaxWgtSlots);
+    for (size_t b = 0; b < blocks_.size(); ++b) {
+      blocks_[b].half = static_cast<int>(b % wgt_slots_);
+      blocks_[b].wgt_line = blocks_[b].half * (hw_.wgt_lines / wgt_slots_);
+    }
+  }
+
   // The first ACT fill is loaded whole up front. Every later fill is split
   // into pieces spread over the blocks of the fill before it, behind their
   // weight prefetch, so that the in-order load engine interleaves them and
@@ -988,8 +1022,8 @@ void ConvLowering::EmitWeights(int b) {
     }
     return;
   }
-  const int need = b >= 2 ? blocks_[b - 2].last_gemm : -1;
-  bl.load_op = EmitCopy(LoadBuf::kWgt, bl.wgt_addr, bl.half * wgt_half_,
+  const int need = b >= wgt_slots_ ? blocks_[b - wgt_slots_].last_gemm : -1;
+  bl.load_op = EmitCopy(LoadBuf::kWgt, bl.wgt_addr, bl.wgt_line,
                         TileLines(bl.tiles), hw_.cols, need);
 }
 
@@ -1024,17 +1058,40 @@ void ConvLowering::PlanBorderClasses() {
   classes_ = static_cast<int>(y_pad_.size() * x_pad_.size());
 }
 
-// The STOREs of block b's step: one per lane (lane ln of pixel p is ACC row
-// base + L*p + ln) per run of pixels of one border class: the whole
-// rectangle, or (A1W1 with several classes) bands of rows of one class when
-// every column is of one class, else runs of columns of one row.
-void ConvLowering::EmitStores(int b) {
-  const Block& bl = blocks_[b];
-  Step& st = steps_[bl.step];
+// The STORE runs of block b's step, appended to store_runs_: the whole
+// rectangle, or (A1W1 with several border classes) bands of rows of one
+// class when every column is of one class, else runs of columns of one row.
+void ConvLowering::PlanStores(int b) {
+  const Step& st = steps_[blocks_[b].step];
+  const Rect& rc = units_[st.unit0].rect;
+  const int nxc = static_cast<int>(x_pad_.size());
+  auto x_cls = [&](int x) { return x_class_[static_cast<size_t>(rc.ox0 + x)]; };
+  auto y_cls = [&](int y) { return y_class_[static_cast<size_t>(rc.oy0 + y)]; };
+  bool one_x = true;
+  for (int x = 1; x < rc.nx; ++x) one_x = one_x && x_cls(x) == x_cls(0);
+  for (int y = 0; y < rc.ny;) {
+    if (one_x) {
+      int y1 = y + 1;
+      while (y1 < rc.ny && y_cls(y1) == y_cls(y)) ++y1;
+      store_runs_.push_back(
+          {b, y, 0, y1 - y, rc.nx, y_cls(y) * nxc + x_cls(0)});
+      y = y1;
+      continue;
+    }
+    for (int x = 0; x < rc.nx;) {
+      int x1 = x + 1;
+      while (x1 < rc.nx && x_cls(x1) == x_cls(x)) ++x1;
+      store_runs_.push_back({b, y, x, 1, x1 - x, y_cls(y) * nxc + x_cls(x)});
+      x = x1;
+    }
+    ++y;
+  }
+}
+
+// Emits the first n planned STORE runs: one STORE per lane (lane ln of pixel
+// p is ACC row base + L*p + ln).
+void ConvLowering::EmitStoreRuns(size_t n) {
   const int c = hw_.cols;
-  const Unit& u0 = units_[st.unit0];
-  const Rect& rc = u0.rect;
-  const Range& rg = ranges_[bl.range];
   const int shift = lanes_ == 4 ? 2 : lanes_ - 1;
   // A16W8: one STORE reads both lanes and writes two bytes per channel.
   const int store_lanes = a16w8_ ? 1 : lanes_;
@@ -1044,14 +1101,21 @@ void ConvLowering::EmitStores(int b) {
   const int per = out_binary_ ? 8 : out_int4_ ? 2 : 1;
   const uint64_t pix_bytes =
       (static_cast<uint64_t>(s_.cout) * ch_bytes + per - 1) / per;
-  auto store = [&](int y, int x, int ny, int nx, int cls) {
+  n = std::min(n, store_runs_.size());
+  for (size_t k = 0; k < n; ++k) {
+    const StoreRun& run = store_runs_[k];
+    const Block& bl = blocks_[run.block];
+    Step& st = steps_[bl.step];
+    const Unit& u0 = units_[st.unit0];
+    const Rect& rc = u0.rect;
+    const Range& rg = ranges_[bl.range];
     for (int ln = 0; ln < store_lanes; ++ln) {
       const int left = s_.cout_g - bl.j * nt_ - ln * c;
       if (left <= 0) break;
       const int op = NewOp(Opcode::kStore);
       StoreInstr& i = ops_[op].store;
       const int channel = u0.g * s_.cout_g + bl.j * nt_ + ln * c;
-      const int p = y * rc.nx + x;
+      const int p = run.y * rc.nx + run.x;
       i.acc_base = static_cast<int64_t>(st.half) * acc_slot_rows_ +
                    static_cast<int64_t>(p) * lanes_ + ln;
       i.acc_shift = shift;
@@ -1059,18 +1123,18 @@ void ConvLowering::EmitStores(int b) {
       i.dram_base =
           out_addr_ +
           static_cast<uint64_t>(u0.image) * s_.oh * s_.ow * pix_bytes +
-          (static_cast<uint64_t>(rc.oy0 + y) * s_.ow + rc.ox0 + x) *
+          (static_cast<uint64_t>(rc.oy0 + run.y) * s_.ow + rc.ox0 + run.x) *
               pix_bytes +
           static_cast<uint64_t>(channel) * ch_bytes / per;
-      i.ny = ny;
-      i.nx = nx;
+      i.ny = run.ny;
+      i.nx = run.nx;
       i.row_stride = static_cast<int64_t>(s_.ow * pix_bytes);
       i.pix_stride = static_cast<int64_t>(pix_bytes);
       i.out_int4 = out_int4_ ? 1 : 0;
       i.out_binary = out_binary_ ? 1 : 0;
       i.n_bytes = std::min(c, left);
       i.param_base =
-          rg.base + cls * rg.channels + (channel - rg.first_channel);
+          rg.base + run.cls * rg.channels + (channel - rg.first_channel);
       i.out_zp = layer_.quant.out_zp;
       i.act_min = layer_.quant.act_min;
       i.act_max = layer_.quant.act_max;
@@ -1086,28 +1150,9 @@ void ConvLowering::EmitStores(int b) {
       ops_[op].need_gemm = st.last_gemm;
       st.store_op = op;
     }
-  };
-  const int nxc = static_cast<int>(x_pad_.size());
-  auto x_cls = [&](int x) { return x_class_[static_cast<size_t>(rc.ox0 + x)]; };
-  auto y_cls = [&](int y) { return y_class_[static_cast<size_t>(rc.oy0 + y)]; };
-  bool one_x = true;
-  for (int x = 1; x < rc.nx; ++x) one_x = one_x && x_cls(x) == x_cls(0);
-  for (int y = 0; y < rc.ny;) {
-    if (one_x) {
-      int y1 = y + 1;
-      while (y1 < rc.ny && y_cls(y1) == y_cls(y)) ++y1;
-      store(y, 0, y1 - y, rc.nx, y_cls(y) * nxc + x_cls(0));
-      y = y1;
-      continue;
-    }
-    for (int x = 0; x < rc.nx;) {
-      int x1 = x + 1;
-      while (x1 < rc.nx && x_cls(x1) == x_cls(x)) ++x1;
-      store(y, x, 1, x1 - x, y_cls(y) * nxc + x_cls(x));
-      x = x1;
-    }
-    ++y;
   }
+  store_runs_.erase(store_runs_.begin(),
+                    store_runs_.begin() + static_cast<std::ptrdiff_t>(n));
 }
 
 std::vector<InstrWord> ConvLowering::Emit(uint32_t wgt_addr,
@@ -1122,16 +1167,23 @@ std::vector<InstrWord> ConvLowering::Emit(uint32_t wgt_addr,
   // each tile's first weights (EmitWeights), else range 0 behind the fill.
   // The last GEMM of a step waits for its records, so its STORE finds them.
   param_slice_op_.assign(static_cast<size_t>(s_.groups) * ntiles_, -1);
-  if (!resident_) EmitParams(0);
+  // A1W1 border classes multiply the records (ResNet-18 conv5_x on 16x16:
+  // 1,008 per range), so range 0 goes behind the first fill and weights,
+  // which the first GEMM needs; only the first STORE needs the records
+  // (16x16 RTL, conv5_x in A1W1: 63,117 -> 62,687 cycles).
+  const bool params_late = resident_ || classes_ > 1;
+  if (!params_late) EmitParams(0);
   if (resident_) EmitWeights(0);
   for (size_t p = 0; p < units_[0].pieces.size(); ++p) {
     EmitPiece(0, static_cast<int>(p), -1);
   }
-  if (!resident_) {
-    EmitWeights(0);
-  } else if (range_ntiles_ != 0) {
-    EmitParams(0);
-  }
+  if (!resident_) EmitWeights(0);
+  if (params_late && (!resident_ || range_ntiles_ != 0)) EmitParams(0);
+  // Blocks whose weights are loaded ahead of the GEMMs of a block.
+  const int ahead = resident_ ? 1 : wgt_slots_ - 1;
+  for (int b = 1; b < ahead && b < nblocks; ++b) EmitWeights(b);
+  size_t spread_total = 0;  // STORE runs of the previous step to spread
+  int step_gemm = 0;        // GEMMs of the current step emitted
   for (int b = 0; b < nblocks; ++b) {
     Block& bl = blocks_[b];
     Unit& unit = units_[bl.unit];
@@ -1171,10 +1223,12 @@ std::vector<InstrWord> ConvLowering::Emit(uint32_t wgt_addr,
         }
         // Prefetch point: right after the block's first GEMM, so the
         // dispatcher reaches these loads while the block computes.
-        if (b + 1 < nblocks) {
-          const Block& next = blocks_[b + 1];
-          if (next.range != bl.range) EmitParams(next.range);
-          EmitWeights(b + 1);
+        if (b + ahead < nblocks) {
+          const Block& next = blocks_[b + ahead];
+          if (next.range != blocks_[b + ahead - 1].range) {
+            EmitParams(next.range);
+          }
+          EmitWeights(b + ahead);
         }
         for (int p : bl.prefetch) {
           const int u = bl.unit + 1;
@@ -1193,8 +1247,31 @@ std::vector<InstrWord> ConvLowering::Emit(uint32_t wgt_addr,
       bl.last_gemm = op;
       unit.last_gemm = op;
       st.last_gemm = op;
+      // The previous step's STORE runs, spread over this step's GEMMs (all
+      // out by its last one, before the step that reuses their ACC region).
+      const int k = step_gemm++;
+      if (k + 1 < tiles_per_ntile_) {
+        const size_t due = CeilDiv(static_cast<int64_t>(spread_total) * (k + 1),
+                                   tiles_per_ntile_ - 1);
+        EmitStoreRuns(due - (spread_total - store_runs_.size()));
+      } else {
+        EmitStoreRuns(store_runs_.size());
+      }
     }
-    if (bl.last_of_step) EmitStores(b);
+    if (bl.last_of_step) {
+      PlanStores(b);
+      // Many STOREs (A1W1 border classes) behind a step's last GEMM would
+      // fill the STORE queue and stall the in-order dispatcher until they
+      // drain, with the GEMM queue empty; spread over the next step's GEMMs
+      // they drain while it computes. A range's last step stores at once
+      // when a later range must wait for it (EmitParams).
+      const bool spread = classes_ > 1 && b + 1 < nblocks &&
+                          !(bl.step == ranges_[bl.range].last_step &&
+                            bl.range + 2 < static_cast<int>(ranges_.size()));
+      if (!spread) EmitStoreRuns(store_runs_.size());
+      spread_total = store_runs_.size();
+      step_gemm = 0;
+    }
   }
 
   ResolveTokens(&ops_, Opcode::kGemm, &Op::gemm, &Op::need_gemm);

@@ -1,7 +1,8 @@
 // A1W1 on the verilated 4x4 array: seeded random binary conv and fc layers
 // (odd channel counts, Cin not a multiple of 8, padding, stride, dilation,
-// groups) and a chained a1w1 network whose intermediate tensors stay binary
-// in DRAM (STORE out_binary), compiled by sw/, run with DRAM latency and
+// groups), a chained a1w1 network whose intermediate tensors stay binary
+// in DRAM (STORE out_binary) and two layers whose weights exceed one WGT
+// half (the non-resident schedules), compiled by sw/, run with DRAM latency and
 // stalls; every output element against golden's XNOR reference
 // (golden/binary.h), the RTL's exact counters against the machine model's.
 
@@ -120,6 +121,34 @@ TEST(RtlA1W1NetworkTest, ChainedLayersStoreBinary) {
     EXPECT_NE(std::count(d.begin(), d.end(), -1), 0) << name;
   }
   ExpectNetworkMatchesGolden(net, hw);
+}
+
+// The A1W1 schedules for layers whose weights do not fit one WGT half (the
+// random layers above are small enough to keep theirs resident): an fc of
+// 8-tile blocks that rotate through 4 WGT regions, their LOADs 3 blocks
+// ahead; a padded conv with 9 border classes over 3 PARAM ranges, whose
+// STOREs are spread over the next step's GEMMs except at a range's end.
+TEST(RtlA1W1ScheduleTest, LayersBeyondOneWgtHalf) {
+  SplitMix64 rng(91);
+  Network fc;
+  fc.name = "a1w1_fc";
+  fc.input = Tensor<int8_t>({2, 256});
+  RandomizeSigns(&rng, &fc.input);
+  Layer f = RandomFcLayer(&rng, "fc", 256, 600);
+  NarrowLayer(&rng, Precision::kA1W1, &f);
+  fc.layers = {f};
+  ExpectNetworkMatchesGolden(fc, Hw4x4(7));
+
+  Network conv;
+  conv.name = "a1w1_conv";
+  conv.input = Tensor<int8_t>({1, 10, 9, 16});
+  RandomizeSigns(&rng, &conv.input);
+  ConvGeometry g;
+  g.pad_top = g.pad_left = g.pad_bottom = g.pad_right = 1;
+  Layer c = RandomConvLayer(&rng, "conv", 16, 240, 3, 3, g);
+  NarrowLayer(&rng, Precision::kA1W1, &c);
+  conv.layers = {c};
+  ExpectNetworkMatchesGolden(conv, Hw4x4(8));
 }
 
 }  // namespace
