@@ -40,8 +40,8 @@ if [ -z "${CCACHE_BASEDIR:-}" ]; then
 fi
 
 def="$copy/sw/isa/isa.def"
-sed -i 's/^SPARQ_PARAM_FIELD(Shift, *8, 1, 1,/SPARQ_PARAM_FIELD(Shift, 12, 1, 1,/' "$def"
-if [ "$(grep -c '^SPARQ_PARAM_FIELD(Shift, 12, 1, 1,' "$def")" -ne 1 ]; then
+sed -i 's/^SPARQ_PARAM_FIELD(Shift, *8, 1, 1,/SPARQ_PARAM_FIELD(Shift, 15, 1, 1,/' "$def"
+if [ "$(grep -c '^SPARQ_PARAM_FIELD(Shift, 15, 1, 1,' "$def")" -ne 1 ]; then
   echo "contract_follow_test: could not move the shift field in isa.def" >&2
   exit 1
 fi
@@ -50,8 +50,8 @@ start=$(date +%s)
 cmake -S "$copy" -B "$copy/build" -DCMAKE_BUILD_TYPE=Release \
       -DSPARQ_RTL_CONFIGS=4x4 -DSPARQ_SHARED_DIR="$work/no_shared" >"$work/configure.log"
 cmake --build "$copy/build" --target isa_regen >"$work/regen.log"
-if ! grep -q 'localparam int ParamShiftLsb = 96;' "$copy/rtl/sparq_isa_pkg.sv"; then
-  echo "contract_follow_test: isa_regen did not move ParamShiftLsb to 96" >&2
+if ! grep -q 'localparam int ParamShiftLsb = 120;' "$copy/rtl/sparq_isa_pkg.sv"; then
+  echo "contract_follow_test: isa_regen did not move ParamShiftLsb to 120" >&2
   exit 1
 fi
 cmake --build "$copy/build" -j"$jobs" --target contract_follow_driver sparq_rtl_4x4 contract_param_probe \
