@@ -4,8 +4,8 @@
 # record's shift byte from 8 to 12, regenerates the package, builds the
 # executors with only the 4x4 RTL plugin, the PARAM probe and a driver of
 # random layers (tests/sw/contract/follow_driver.cc), then checks
-#  1. the regenerated rtl/sparq_isa_pkg.sv puts the shift at bit 96;
-#  2. the compiler packs the probe's record with the shift at byte 12
+#  1. the regenerated rtl/sparq_isa_pkg.sv puts the shift at bit 120;
+#  2. the compiler packs the probe's record with the shift at byte 15
 #     (expected bytes written out by hand below), so the edit took effect;
 #  3. twelve seeded random conv and fc layers match golden on every output
 #     element on the machine model and on the 4x4 RTL. A consumer that kept
@@ -58,9 +58,9 @@ cmake --build "$copy/build" -j"$jobs" --target contract_follow_driver sparq_rtl_
       >"$work/build.log" 2>&1 || { tail -40 "$work/build.log" >&2; exit 1; }
 echo "contract_follow_test: scratch build in $(( $(date +%s) - start )) s"
 
-# bias 0x11223344 | M0 0x55667788 | bytes 8..11 zero (the old shift byte) |
-# shift -5 at byte 12 | zero
-want="4433221188776655""00000000""fb000000"
+# bias 0x11223344 | M0 0x55667788 | bytes 8..14 zero (the old shift byte,
+# A16W8's BiasHi and Mult15) | shift -5 at byte 15
+want="4433221188776655""00000000000000""fb"
 got="$("$copy/build/tests/sw/contract_param_probe")"
 if [ "$got" != "$want" ]; then
   echo "contract_follow_test: PARAM record $got, expected $want" >&2
