@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "golden/int16_layers.h"
 #include "golden/network.h"
 #include "golden/precision.h"
 #include "golden/random.h"
@@ -77,6 +78,34 @@ Network MakeLayer(bool fc, Precision p, uint64_t seed) {
   return net;
 }
 
+// The A16W8 layer of the same shape: int16 activations (held as their
+// bytes, golden/network.h), int8 weights, an int64 bias, multipliers scaled
+// to the int16 dot products.
+Network MakeA16W8Layer(bool fc, uint64_t seed) {
+  Network net = MakeLayer(fc, Precision::kA8W8, seed);
+  SplitMix64 rng(seed + 16);
+  Layer& l = net.layers.front();
+  l.precision = Precision::kA16W8;
+  Tensor<int16_t> x(net.input.shape);
+  for (auto& v : x.data) v = static_cast<int16_t>(rng.Uniform(-32768, 32767));
+  net.input = Int16ToBytes(x);
+  const int cout = l.weights.dim(0);
+  const double k = static_cast<double>(l.weights.size()) / cout;
+  l.quant = QuantParams{};
+  l.quant.act_min = -32768;
+  l.quant.act_max = 32767;
+  for (int c = 0; c < cout; ++c) {
+    int32_t m;
+    int s;
+    QuantizeMultiplier(4000.0 / (18900.0 * 73.0 * std::sqrt(k)), &m, &s);
+    l.quant.multiplier.push_back(m);
+    l.quant.shift.push_back(s);
+    l.bias64.push_back(static_cast<int64_t>(rng.Uniform(-1000000, 1000000)));
+  }
+  l.bias.clear();
+  return net;
+}
+
 }  // namespace
 
 bool PrintModeTable(const HwConfig& hw) {
@@ -91,8 +120,9 @@ bool PrintModeTable(const HwConfig& hw) {
     uint64_t base_cycles = 0;
     for (Precision p :
          {Precision::kA8W8, Precision::kA8W4, Precision::kA8W2,
-          Precision::kA4W4, Precision::kA1W1}) {
-      const Network net = MakeLayer(fc, p, 11);
+          Precision::kA4W4, Precision::kA1W1, Precision::kA16W8}) {
+      const Network net = p == Precision::kA16W8 ? MakeA16W8Layer(fc, 11)
+                                                 : MakeLayer(fc, p, 11);
       const CompiledNetwork c = Compile(net, hw);
       const auto ref = RunNetworkReference(net);
       std::unique_ptr<Device> dev = MakeRtlDevice(hw);
@@ -118,7 +148,8 @@ bool PrintModeTable(const HwConfig& hw) {
   }
   std::printf(
       "(wgt / act bytes: DRAM beats read by the WGT / ACT loads, times the "
-      "beat size; A16W8 is not built on the array yet)\n");
+      "beat size; A16W8 MACs are int16 x int8, each two int8 x int8 PE "
+      "products)\n");
   return all_exact;
 }
 

@@ -124,22 +124,57 @@ void CheckParams(const Int16QuantParams& q, int channels, int max_shift) {
 
 }  // namespace
 
+Tensor<int8_t> Int16ToBytes(const Tensor<int16_t>& t) {
+  Shape shape = t.shape;
+  if (shape.empty()) shape = {1};
+  shape.back() *= 2;
+  Tensor<int8_t> out(shape);
+  for (size_t i = 0; i < t.data.size(); ++i) {
+    const uint16_t v = static_cast<uint16_t>(t.data[i]);
+    out.data[2 * i] = static_cast<int8_t>(v & 0xff);
+    out.data[2 * i + 1] = static_cast<int8_t>(v >> 8);
+  }
+  return out;
+}
+
+Tensor<int16_t> Int16FromBytes(const Tensor<int8_t>& bytes) {
+  if (bytes.shape.empty() || bytes.shape.back() % 2 != 0) {
+    throw InputError("an int16 tensor's bytes need an even last dimension, "
+                     "got " + ShapeToString(bytes.shape));
+  }
+  Shape shape = bytes.shape;
+  shape.back() /= 2;
+  Tensor<int16_t> out(shape);
+  for (size_t i = 0; i < out.data.size(); ++i) {
+    const uint16_t lo = static_cast<uint8_t>(bytes.data[2 * i]);
+    const uint16_t hi = static_cast<uint8_t>(bytes.data[2 * i + 1]);
+    out.data[i] = static_cast<int16_t>(lo | (hi << 8));
+  }
+  return out;
+}
+
 int32_t ReduceMultiplier(int32_t multiplier) {
   return multiplier < 0x7FFF0000 ? (multiplier + (1 << 15)) >> 16 : 0x7FFF;
 }
 
 int32_t RequantizeOneInt64(int64_t acc, int32_t multiplier, int shift,
                            int32_t act_min, int32_t act_max) {
-  // |acc| <= 2^63 and the reduced multiplier < 2^15: the product needs 79
-  // bits signed. TFLite asserts |acc| < 2^47 and a result inside int32 and then
-  // truncates; computing exactly and clamping agrees wherever TFLite is
-  // defined and saturates where it is not.
-  assert(multiplier >= 0 && shift >= -31 && shift <= 7);
+  assert(multiplier >= 0);
+  return RequantizeOneInt64Q15(acc, ReduceMultiplier(multiplier), shift,
+                               act_min, act_max);
+}
+
+int32_t RequantizeOneInt64Q15(int64_t acc, int32_t rm, int shift,
+                              int32_t act_min, int32_t act_max) {
+  // |acc| <= 2^63 and rm < 2^15: the product needs 79 bits signed. TFLite
+  // asserts |acc| < 2^47 and a result inside int32 and then truncates;
+  // computing exactly and clamping agrees wherever TFLite is defined and
+  // saturates where it is not.
+  assert(rm >= 0 && rm < 32768 && shift >= -31 && shift <= 7);
   __extension__ using Int128 = __int128;
   const int total_shift = 15 - shift;
-  const Int128 product =
-      static_cast<Int128>(acc) * ReduceMultiplier(multiplier) +
-      (static_cast<Int128>(1) << (total_shift - 1));
+  const Int128 product = static_cast<Int128>(acc) * rm +
+                         (static_cast<Int128>(1) << (total_shift - 1));
   // >> on a negative __int128 is an arithmetic shift (floor) in GCC/Clang.
   const Int128 scaled = product >> total_shift;
   return static_cast<int32_t>(

@@ -42,6 +42,11 @@ int32_t ReduceMultiplier(int32_t multiplier);
 // truncation), then clamped to [act_min, act_max]. shift in [-31, 7].
 int32_t RequantizeOneInt64(int64_t acc, int32_t multiplier, int shift,
                            int32_t act_min, int32_t act_max);
+// The same with the multiplier already rounded to Q15 (rm =
+// ReduceMultiplier(M0), in [0, 32767]): what an executor that stores rm
+// computes.
+int32_t RequantizeOneInt64Q15(int64_t acc, int32_t rm, int shift,
+                              int32_t act_min, int32_t act_max);
 
 // acc[n,oh,ow,o] = bias[o] + sum x * w in 64 bits (padded taps add 0).
 Tensor<int64_t> Conv2dAccInt16(const Tensor<int16_t>& input,
@@ -98,6 +103,13 @@ Tensor<int16_t> RequantizeTensorInt16(const Tensor<int64_t>& acc,
                                       const Int16QuantParams& q);
 Tensor<int16_t> RequantizeTensorInt16Bias32(const Tensor<int32_t>& acc,
                                             const Int16QuantParams& q);
+
+// An int16 tensor as its little-endian bytes (the last dimension doubled:
+// element i is bytes 2i, 2i+1) and back; the byte view is how networks and
+// DRAM hold the int16 tensors of a16w8 layers. Int16FromBytes throws
+// InputError for an odd last dimension.
+Tensor<int8_t> Int16ToBytes(const Tensor<int16_t>& t);
+Tensor<int16_t> Int16FromBytes(const Tensor<int8_t>& bytes);
 
 }  // namespace sparq
 

@@ -7,6 +7,7 @@
 
 #include "golden/binary.h"
 #include "golden/errors.h"
+#include "golden/int16_layers.h"
 #include "golden/requant.h"
 
 namespace sparq {
@@ -31,6 +32,13 @@ void CheckQuant(const Layer& layer, int channels) {
                      std::to_string(q.shift.size()) + " shifts but " +
                      std::to_string(channels) + " output channels");
   }
+  if (!layer.bias64.empty() &&
+      static_cast<int>(layer.bias64.size()) != channels) {
+    throw InputError(Prefix(layer) + "bias has " +
+                     std::to_string(layer.bias64.size()) +
+                     " int64 entries but the layer has " +
+                     std::to_string(channels) + " output channels");
+  }
   if (!layer.bias.empty() && static_cast<int>(layer.bias.size()) != channels) {
     throw InputError(Prefix(layer) + "bias has " +
                      std::to_string(layer.bias.size()) +
@@ -40,6 +48,24 @@ void CheckQuant(const Layer& layer, int channels) {
 }
 
 Shape InferUnchecked(const Layer& layer, const std::vector<Shape>& in) {
+  const bool a16w8 = (layer.kind == LayerKind::kConv ||
+                      layer.kind == LayerKind::kFc) &&
+                     layer.precision == Precision::kA16W8;
+  if (a16w8) {
+    // int16 tensors as bytes: the last dimension counts bytes.
+    if (in[0].empty() || in[0].back() % 2 != 0) {
+      throw InputError("precision a16w8 reads an int16 tensor as its bytes, "
+                       "which needs an even last dimension, got " +
+                       ShapeToString(in[0]));
+    }
+    Shape elems = in[0];
+    elems.back() /= 2;
+    Shape out = layer.kind == LayerKind::kConv
+                    ? Conv2dOutputShape(elems, layer.weights.shape, layer.geom)
+                    : FullyConnectedOutputShape(elems, layer.weights.shape);
+    out.back() *= 2;
+    return out;
+  }
   switch (layer.kind) {
     case LayerKind::kConv:
       return Conv2dOutputShape(in[0], layer.weights.shape, layer.geom);
@@ -129,7 +155,8 @@ Shape InferOutputShape(const Layer& layer, const std::vector<Shape>& inputs) {
     throw InputError(Prefix(layer) + e.what());
   }
   if (layer.kind == LayerKind::kConv || layer.kind == LayerKind::kFc) {
-    CheckQuant(layer, out.back());
+    CheckQuant(layer, layer.precision == Precision::kA16W8 ? out.back() / 2
+                                                            : out.back());
   }
   return out;
 }
@@ -191,11 +218,47 @@ void CheckPrecision(const Layer& layer, const Tensor<int8_t>& input) {
       }
       return;
     }
-    case Precision::kA16W8:
-      throw InputError(what +
-                       ": precision a16w8 has no integer reference in this "
-                       "build (expected a8w8, a8w4, a8w2, a4w4 or a1w1)");
+    case Precision::kA16W8: {
+      const QuantParams& q = layer.quant;
+      if (q.in_zp != 0 || q.out_zp != 0) {
+        throw InputError(what + ": zero points " + std::to_string(q.in_zp) +
+                         ", " + std::to_string(q.out_zp) +
+                         " in precision a16w8 (expected 0: int16 activations "
+                         "are symmetric)");
+      }
+      if (q.act_min < -32768 || q.act_max > 32767 || q.act_min > q.act_max) {
+        throw InputError(what + ": activation range [" +
+                         std::to_string(q.act_min) + ", " +
+                         std::to_string(q.act_max) +
+                         "] is not inside int16 (precision a16w8)");
+      }
+      if (layer.bias32 ? !layer.bias64.empty() : !layer.bias.empty()) {
+        throw InputError(what + ": precision a16w8 takes an int64 bias, or an "
+                         "int32 bias with bias32, not the other one");
+      }
+      return;
+    }
   }
+}
+
+// A16W8 through golden/int16_layers.h on the int16 view of the byte tensors.
+Tensor<int8_t> Int16LayerReference(const Layer& layer,
+                                   const Tensor<int8_t>& input) {
+  const Tensor<int16_t> x = Int16FromBytes(input);
+  Int16QuantParams q;
+  q.act_min = layer.quant.act_min;
+  q.act_max = layer.quant.act_max;
+  q.multiplier = layer.quant.multiplier;
+  q.shift = layer.quant.shift;
+  const bool conv = layer.kind == LayerKind::kConv;
+  if (layer.bias32) {
+    return Int16ToBytes(
+        conv ? Conv2dInt16Bias32(x, layer.weights, layer.bias, layer.geom, q)
+             : FullyConnectedInt16Bias32(x, layer.weights, layer.bias, q));
+  }
+  return Int16ToBytes(
+      conv ? Conv2dInt16(x, layer.weights, layer.bias64, layer.geom, q)
+           : FullyConnectedInt16(x, layer.weights, layer.bias64, q));
 }
 
 // A1W1 through the XNOR-popcount kernel (golden/binary.h): an fc layer is a
@@ -237,6 +300,15 @@ Tensor<int8_t> RunLayerReference(const Layer& layer,
     CheckPrecision(layer, *in[0]);
     if (layer.precision == Precision::kA1W1) {
       return BinaryLayerReference(layer, *in[0], out_shape);
+    }
+    if (layer.precision == Precision::kA16W8) {
+      try {
+        Tensor<int8_t> out = Int16LayerReference(layer, *in[0]);
+        out.shape = out_shape;
+        return out;
+      } catch (const InputError& e) {
+        throw InputError(Prefix(layer) + e.what());
+      }
     }
   }
   try {

@@ -50,6 +50,13 @@ struct Layer {
   // conv / fc
   Tensor<int8_t> weights;  // conv OHWI (I = Cin/groups), fc [out][in]
   std::vector<int32_t> bias;
+  // a16w8: the int64 bias (TFLite 16x8's default), used unless bias32 is set;
+  // with bias32 the int32 `bias` (the int32-bias variant). The layer's
+  // input and output are int16 tensors held as their little-endian bytes: an
+  // int8 tensor whose last dimension is twice the channel count
+  // (golden/int16_layers.h Int16ToBytes), as they lie in DRAM.
+  std::vector<int64_t> bias64;
+  bool bias32 = false;
   ConvGeometry geom;  // conv only
   QuantParams quant;
   LayerEngine engine = LayerEngine::kAuto;  // conv / fc

@@ -22,7 +22,7 @@ constexpr std::array<ModeInfo, 6> kModes = {{
     {Precision::kA8W2, "a8w2", -1, 1, true},
     {Precision::kA4W4, "a4w4", -8, 7, true},
     {Precision::kA1W1, "a1w1", -1, 1, true},
-    {Precision::kA16W8, "a16w8", -128, 127, false},
+    {Precision::kA16W8, "a16w8", -128, 127, true},
 }};
 
 const ModeInfo& Info(Precision p) {

@@ -21,7 +21,8 @@ const char* PrecisionName(Precision p);
 bool ParsePrecision(const std::string& name, Precision* p);
 // Weight range of a mode, inclusive.
 void WeightRange(Precision p, int* lo, int* hi);
-// True when the accelerator runs the mode (A8W8, A8W4, A8W2, A4W4, A1W1).
+// True when the accelerator runs the mode (all of them since A16W8 runs on
+// the array).
 bool PrecisionOnAccelerator(Precision p);
 
 // Throws InputError naming `what`, the first offending element and the range

@@ -128,10 +128,11 @@ module sparq_gemm_engine #(
   assign f_n_valid    = instr_data_i[sparq_isa_pkg::GemmNValidLsb +: sparq_isa_pkg::GemmNValidW];
   assign f_mode       = instr_data_i[sparq_isa_pkg::GemmModeLsb +: sparq_isa_pkg::GemmModeW];
 
-  // log2 of the mode's lanes: A8W8 1, A8W4 2, A8W2 4.
+  // log2 of the mode's lanes: A8W8 1, A8W4 2, A8W2 4, A16W8 2.
   always_comb begin
     case (f_mode)
       sparq_isa_pkg::GemmModeW'(sparq_isa_pkg::GemmModeA8W4): f_lanes_lg = 2'd1;
+      sparq_isa_pkg::GemmModeW'(sparq_isa_pkg::GemmModeA16W8): f_lanes_lg = 2'd1;
       sparq_isa_pkg::GemmModeW'(sparq_isa_pkg::GemmModeA8W2): f_lanes_lg = 2'd2;
       default:                                                f_lanes_lg = 2'd0;
     endcase
@@ -410,9 +411,11 @@ module sparq_gemm_engine #(
 
   assign evt_row_issued_o    = issue;
   // MACs per PE of the issued row: the lanes, or two K elements in A4W4,
-  // eight in A1W1 (the perf counters multiply R*C by 2^evt_lanes_lg_o).
+  // eight in A1W1, one int8 x int8 half of an int16 MAC in A16W8 (the perf
+  // counters multiply R*C by 2^evt_lanes_lg_o).
   assign evt_lanes_lg_o      = (src_attr.mode == 3'(sparq_isa_pkg::GemmModeA4W4)) ? 2'd1
                              : (src_attr.mode == 3'(sparq_isa_pkg::GemmModeA1W1)) ? 2'd3
+                             : (src_attr.mode == 3'(sparq_isa_pkg::GemmModeA16W8)) ? 2'd0
                                                                                   : src_attr.lanes_lg;
   assign evt_useful_macs_o   = issue ? 32'(src_attr.useful_macs) : 32'd0;
   assign evt_stall_load_o    = !issue && need_l2c;
@@ -426,7 +429,7 @@ module sparq_gemm_engine #(
   `ASSERT_STABLE(InstrStable, instr_valid_i, instr_ready_o, instr_data_i)
   `ASSERT(InstrIsGemm, instr_valid_i |-> f_opcode == sparq_isa_pkg::OpGemm)
   `ASSERT(MRowsNonZero, instr_valid_i |-> f_m_rows != 16'd0)
-  `ASSERT(ModeKnown, instr_valid_i |-> f_mode <= sparq_isa_pkg::GemmModeW'(sparq_isa_pkg::GemmModeA1W1))
+  `ASSERT(ModeKnown, instr_valid_i |-> f_mode <= sparq_isa_pkg::GemmModeW'(sparq_isa_pkg::GemmModeA16W8))
   `ASSERT(AccAligned, instr_valid_i |-> (f_acc_base & ((16'd1 << f_lanes_lg) - 16'd1)) == 16'd0)
   `ASSERT(WgtInRange, start |-> 32'(f_wgt_base) + ArrayRows <= WgtLines)
   `ASSERT(ActInRange, issue |-> src_act < ActLines)

@@ -119,6 +119,14 @@ package sparq_isa_pkg;
   localparam int StoreOutInt4W = 1;  // 1: int4 output, two channels per byte (channel 2i low nibble); n_bytes counts channels, ceil(n_bytes/2) bytes are written
   localparam int StoreOutBinaryLsb = 175;
   localparam int StoreOutBinaryW = 1;  // 1: binary output, eight channels per byte (channel 8i+j in bit j, 1 when the requantized value is > 0); ceil(n_bytes/8) bytes are written
+  localparam int StoreOutInt16Lsb = 176;
+  localparam int StoreOutInt16W = 1;  // 1: A16W8 int16 output (acc_shift 1): channel c of pixel p is lane 1 * 256 + lane 0 (ACC rows 2p+1, 2p) plus the 64-bit bias, requantized to int16 (little-endian, 2 bytes per channel: 2*n_bytes bytes are written)
+  localparam int StoreBias32Lsb = 177;
+  localparam int StoreBias32W = 1;  // with out_int16: the int32-bias variant (the low 32 bits of the sum, double-rounding requantization with M0); 0: the int64 bias, single rounding with the Q15 multiplier
+  localparam int StoreActMin16Lsb = 178;
+  localparam int StoreActMin16W = 16;  // signed: with out_int16: clamp low (int16)
+  localparam int StoreActMax16Lsb = 194;
+  localparam int StoreActMax16W = 16;  // signed: with out_int16: clamp high (int16)
 
   // Spmv
   localparam int SpmvActBaseLsb = 8;
@@ -199,7 +207,7 @@ package sparq_isa_pkg;
   localparam logic [InstrBits-1:0] GemmFieldMask =
     256'h00000000_00000000_00000000_00000000_00000fff_ffffffff_ffffffff_ffffff7f;
   localparam logic [InstrBits-1:0] StoreFieldMask =
-    256'h00000000_00000000_0000ffff_ffffffff_ffffffff_ffffffff_ffffffff_ffffff7f;
+    256'h00000000_0003ffff_ffffffff_ffffffff_ffffffff_ffffffff_ffffffff_ffffff7f;
   localparam logic [InstrBits-1:0] SpmvFieldMask =
     256'h00000000_00000000_00000000_0fffffff_ffffffff_ffffffff_ffffffff_ffffff7f;
   localparam logic [InstrBits-1:0] DwconvFieldMask =
@@ -219,8 +227,12 @@ package sparq_isa_pkg;
   localparam int ParamMultW = 32;  // signed: multiplier M0: 0 or in [2^30, 2^31)
   localparam int ParamShiftLsb = 64;
   localparam int ParamShiftW = 8;  // signed: shift in [-31, 30]
+  localparam int ParamBiasHiLsb = 72;
+  localparam int ParamBiasHiW = 32;  // signed: A16W8 (out_int16): bits 63..32 of the 64-bit bias (Bias holds bits 31..0)
+  localparam int ParamMult15Lsb = 104;
+  localparam int ParamMult15W = 16;  // A16W8 int64 bias: the multiplier rounded to Q15, in [0, 32767]
   localparam logic [ParamBits-1:0] ParamFieldMask =
-    128'h00000000_000000ff_ffffffff_ffffffff;
+    128'h00ffffff_ffffffff_ffffffff_ffffffff;
 
   // Performance counters (ctr_sel values), 64 bits each
   localparam int CtrCycles = 0;  // cycles: cycles since reset
@@ -270,6 +282,7 @@ package sparq_isa_pkg;
   localparam int GemmModeA8W2 = 2;  // GEMM mode: int8 x ternary, four lanes (weight byte = 4 output channels)
   localparam int GemmModeA4W4 = 3;  // GEMM mode: int4 x int4, one lane; an ACT byte and a weight byte each hold two K-adjacent elements (low nibble first)
   localparam int GemmModeA1W1 = 4;  // GEMM mode: binary x binary, one lane; an ACT byte and a weight byte each hold eight K-adjacent signs (bit j = element j, 1 = +1), lane 0 += 2*popcount(~(a ^ w)) - 8
+  localparam int GemmModeA16W8 = 5;  // GEMM mode: int16 x int8, two lanes; an int16 activation is two K-adjacent ACT bytes (low byte at even K) with the same weight in both rows; lane 0 += (a ^ 0x80) * w over even rows, lane 1 += a * w over odd rows
   localparam int GemmMaxLanes = 4;  // most psum lanes a PE carries (ACC rows per activation row)
 
 endpackage

@@ -11,18 +11,21 @@
 // its data, so the lane needs no valid or enable. r + zp is computed in 33
 // bits, so it cannot wrap before the clamp.
 //
+// Parameters: QW (output width: 8, or 16 for A16W8's int32-bias variant).
 // Ports: x_i (int32), mult_i (M0, int32), shift_i (int8 in [-31, 30]),
-// zp_i / min_i / max_i (int8), q_o (int8, two cycles later).
+// zp_i / min_i / max_i (QW bits, signed), q_o (QW bits, two cycles later).
 
-module sparq_requant (
+module sparq_requant #(
+  parameter int QW = 8
+) (
   input  logic        clk_i,
   input  logic [31:0] x_i,
   input  logic [31:0] mult_i,
   input  logic [7:0]  shift_i,
-  input  logic [7:0]  zp_i,
-  input  logic [7:0]  min_i,
-  input  logic [7:0]  max_i,
-  output logic [7:0]  q_o
+  input  logic [QW-1:0] zp_i,
+  input  logic [QW-1:0] min_i,
+  input  logic [QW-1:0] max_i,
+  output logic [QW-1:0] q_o
 );
 
   // Stage 1: left shift and the 32x32 signed product.
@@ -41,7 +44,7 @@ module sparq_requant (
   logic [63:0] ab_q;
   logic        sat_q;
   logic [4:0]  right_q;
-  logic [7:0]  zp_q, min_q, max_q;
+  logic [QW-1:0] zp_q, min_q, max_q;
 
   always_ff @(posedge clk_i) begin
     ab_q    <= ab;
@@ -75,9 +78,9 @@ module sparq_requant (
   assign high_sra = $signed(high) >>> right_q;
   assign res      = high_sra + {31'd0, rem > thr};
 
-  assign sum = {res[31], res} + {{25{zp_q[7]}}, zp_q};
-  assign lo  = {{25{min_q[7]}}, min_q};
-  assign hi  = {{25{max_q[7]}}, max_q};
+  assign sum = {res[31], res} + 33'($signed(zp_q));
+  assign lo  = 33'($signed(min_q));
+  assign hi  = 33'($signed(max_q));
 
   always_comb begin
     clamped = sum;
@@ -85,16 +88,16 @@ module sparq_requant (
     if ($signed(clamped) > $signed(hi)) clamped = hi;
   end
 
-  logic [7:0] q_q;
+  logic [QW-1:0] q_q;
   logic unused_clamped;
 
   always_ff @(posedge clk_i) begin
-    q_q <= clamped[7:0];
+    q_q <= clamped[QW-1:0];
   end
 
   assign q_o = q_q;
-  // Only the low byte survives the clamp; the upper bits are sign copies.
-  assign unused_clamped = ^clamped[32:8];
+  // Only the low QW bits survive the clamp; the upper bits are sign copies.
+  assign unused_clamped = ^clamped[32:QW];
 
   // t_floor fits in 33 bits; bit 32 only matters for the saturated case.
   logic unused_t_floor;

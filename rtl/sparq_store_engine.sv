@@ -12,7 +12,12 @@
 // ceil(n_bytes/2) bytes are written; a missing last high nibble is 0. With
 // out_binary they are packed eight per byte (channel 8i+j in bit j, 1 when
 // the requantized value is > 0) and ceil(n_bytes/8) bytes are written, the
-// bits beyond n_bytes 0. s2c_push_o and
+// bits beyond n_bytes 0. With out_int16 (A16W8) a pixel takes two ACC reads,
+// lane 0 (row 2p) then lane 1 (row 2p+1); their channels combine as
+// lane 1 * 256 + lane 0 plus the 64-bit bias, are requantized to int16
+// (sparq_requant64, or sparq_requant on the low 32 bits with bias32) and
+// leave as two output entries of C bytes each (channels 0..C/2-1, then the
+// rest, 2 bytes per channel), so an entry still fits one beat. s2c_push_o and
 // evt_instr_done_o fire the cycle after the last beat was accepted.
 //
 // Instructions execute one at a time: the queue head is the instruction
@@ -67,8 +72,11 @@ module sparq_store_engine #(
   localparam int LaneW    = $clog2(ArrayCols + 1);
   localparam int CreditW  = $clog2(OutFifoDepth + 1);
   localparam int PixBits  = 8 * ArrayCols;
-  localparam int OutW     = 32 + 1 + PixBits;  // address, last, bytes
+  localparam int OutW     = 32 + 2 + PixBits;  // address, last, half, bytes
 
+  if (ArrayCols % 2 != 0) begin : g_odd_cols
+    `ELAB_ERROR("sparq_store_engine: out_int16 splits a pixel into two halves of ArrayCols/2 channels")
+  end
   if (ArrayCols > Beat) begin : g_bad_cols
     `ELAB_ERROR("sparq_store_engine: a pixel (ArrayCols bytes) must fit one DRAM beat")
   end
@@ -84,6 +92,8 @@ module sparq_store_engine #(
   logic [19:0] f_pix_stride;
   logic [7:0]  f_n_bytes, f_out_zp, f_act_min, f_act_max;
   logic        f_pop_prev, f_push_prev, f_out_int4, f_out_binary;
+  logic        f_out_int16, f_bias32;
+  logic [15:0] f_act_min16, f_act_max16;
 
   assign f_acc_base   = instr_data_i[sparq_isa_pkg::StoreAccBaseLsb +: sparq_isa_pkg::StoreAccBaseW];
   assign f_dram_base  = instr_data_i[sparq_isa_pkg::StoreDramBaseLsb +: sparq_isa_pkg::StoreDramBaseW];
@@ -99,6 +109,10 @@ module sparq_store_engine #(
   assign f_act_max    = instr_data_i[sparq_isa_pkg::StoreActMaxLsb +: sparq_isa_pkg::StoreActMaxW];
   assign f_out_int4   = instr_data_i[sparq_isa_pkg::StoreOutInt4Lsb];
   assign f_out_binary = instr_data_i[sparq_isa_pkg::StoreOutBinaryLsb];
+  assign f_out_int16  = instr_data_i[sparq_isa_pkg::StoreOutInt16Lsb];
+  assign f_bias32     = instr_data_i[sparq_isa_pkg::StoreBias32Lsb];
+  assign f_act_min16  = instr_data_i[sparq_isa_pkg::StoreActMin16Lsb +: sparq_isa_pkg::StoreActMin16W];
+  assign f_act_max16  = instr_data_i[sparq_isa_pkg::StoreActMax16Lsb +: sparq_isa_pkg::StoreActMax16W];
   assign f_pop_prev   = instr_data_i[sparq_isa_pkg::CommonPopPrevLsb];
   assign f_push_prev  = instr_data_i[sparq_isa_pkg::CommonPushPrevLsb];
 
@@ -129,6 +143,11 @@ module sparq_store_engine #(
   logic             issue, finish, last_pixel, x_wrap;
   logic             out_pop, wr_fire;
   logic             wr_last_q;
+  logic             ph_d, ph_q;     // out_int16: 0 lane-0 read, 1 lane-1 read
+  logic             pix_end;        // this issue is a pixel's last ACC read
+  logic             hi_credit;      // an empty second int16 entry's credit
+
+  assign pix_end    = !f_out_int16 || ph_q;
 
   assign x_wrap     = (x_q == f_nx - 12'd1);
   assign last_pixel = x_wrap && (y_q == f_ny - 12'd1);
@@ -153,8 +172,10 @@ module sparq_store_engine #(
     ya_d      = ya_q;
     xo_d      = xo_q;
     credits_d = credits_q;
+    ph_d      = ph_q;
     if (issue) credits_d = credits_d - CreditW'(1);
     if (out_pop) credits_d = credits_d + CreditW'(1);
+    if (hi_credit) credits_d = credits_d + CreditW'(1);
 
     case (state_q)
       StIdle: begin
@@ -167,6 +188,7 @@ module sparq_store_engine #(
         row_d  = f_acc_base;
         ya_d   = f_dram_base;
         xo_d   = '0;
+        ph_d   = 1'b0;
         if (!f_pop_prev || c2s_avail_i) begin
           if (no_work) begin
             state_d = StIdle;
@@ -180,8 +202,13 @@ module sparq_store_engine #(
         if (pcnt_q == n_lanes - LaneW'(1)) state_d = StRun;
       end
       StRun: begin
-        if (issue) begin
-          row_d = row_q + (16'd1 << f_acc_shift);
+        if (issue && !pix_end) begin
+          // out_int16 lane 0 read: lane 1 is the next row (acc_shift 1).
+          row_d = row_q + 16'd1;
+          ph_d  = 1'b1;
+        end else if (issue) begin
+          row_d = f_out_int16 ? row_q + 16'd1 : row_q + (16'd1 << f_acc_shift);
+          ph_d  = 1'b0;
           if (x_wrap) begin
             x_d  = '0;
             xo_d = '0;
@@ -205,9 +232,11 @@ module sparq_store_engine #(
     if (!rst_ni) begin
       state_q   <= StIdle;
       credits_q <= CreditW'(OutFifoDepth);
+      ph_q      <= 1'b0;
     end else begin
       state_q   <= state_d;
       credits_q <= credits_d;
+      ph_q      <= ph_d;
     end
   end
 
@@ -228,12 +257,17 @@ module sparq_store_engine #(
   logic [LaneW-1:0] plane_q;
   logic [32*ArrayCols-1:0] bias_q, mult_q;  // lane c in bits [32*c +: 32]
   logic [8*ArrayCols-1:0]  shift_q;         // lane c in bits [8*c +: 8]
-  logic [31:0]             rd_bias, rd_mult;
+  logic [32*ArrayCols-1:0] bias_hi_q;       // A16W8: bias bits 63..32
+  logic [15*ArrayCols-1:0] rm_q;            // A16W8: Q15 multiplier
+  logic [31:0]             rd_bias, rd_mult, rd_bias_hi;
   logic [7:0]              rd_shift;
+  logic [15:0]             rd_mult15;
 
   assign rd_bias  = param_rdata_i[sparq_isa_pkg::ParamBiasLsb +: sparq_isa_pkg::ParamBiasW];
   assign rd_mult  = param_rdata_i[sparq_isa_pkg::ParamMultLsb +: sparq_isa_pkg::ParamMultW];
   assign rd_shift = param_rdata_i[sparq_isa_pkg::ParamShiftLsb +: sparq_isa_pkg::ParamShiftW];
+  assign rd_bias_hi = param_rdata_i[sparq_isa_pkg::ParamBiasHiLsb +: sparq_isa_pkg::ParamBiasHiW];
+  assign rd_mult15  = param_rdata_i[sparq_isa_pkg::ParamMult15Lsb +: sparq_isa_pkg::ParamMult15W];
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -253,6 +287,8 @@ module sparq_store_engine #(
         bias_q[32*c +: 32] <= rd_bias;
         mult_q[32*c +: 32] <= rd_mult;
         shift_q[8*c +: 8]  <= rd_shift;
+        bias_hi_q[32*c +: 32] <= rd_bias_hi;
+        rm_q[15*c +: 15]      <= rd_mult15[14:0];
       end
     end
   end
@@ -263,6 +299,7 @@ module sparq_store_engine #(
   logic        v1_q, v2_q, v3_q, v4_q;
   logic [31:0] a1_q, a2_q, a3_q, a4_q;
   logic        l1_q, l2_q, l3_q, l4_q;
+  logic        p1_q, p2_q, p3_q, p4_q;  // out_int16: lane-1 read (pixel complete)
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -287,27 +324,78 @@ module sparq_store_engine #(
     l3_q <= l2_q;
     a4_q <= a3_q;
     l4_q <= l3_q;
+    p1_q <= pix_end;
+    p2_q <= p1_q;
+    p3_q <= p2_q;
+    p4_q <= p3_q;
   end
 
-  logic [PixBits-1:0] pix_bytes, pix_out;
+  logic [PixBits-1:0]   pix_bytes, pix_out;
+  logic [2*PixBits-1:0] pix16;       // out_int16: channel c in [16*c +: 16]
+  logic [15:0]          zp_w, min_w, max_w;
+
+  // One sparq_requant per lane serves int8 (the 8-bit fields sign-extended)
+  // and A16W8's int32-bias variant (zero point 0, the int16 clamp).
+  assign zp_w  = f_out_int16 ? 16'd0 : 16'($signed(f_out_zp));
+  assign min_w = f_out_int16 ? f_act_min16 : 16'($signed(f_act_min));
+  assign max_w = f_out_int16 ? f_act_max16 : 16'($signed(f_act_max));
 
   for (genvar c = 0; c < ArrayCols; c++) begin : g_lanes
-    logic [31:0] sum_q;
+    logic [31:0] lo_q, sum_q, acc_c;
+    logic [63:0] v64_q;
+    logic [15:0] q_req, q_64;
+    logic        unused_q_req;
 
+    assign acc_c = acc_rdata_i[32*c +: 32];
+
+    // out_int16: lane 0 waits in lo_q for lane 1 (the next read).
     always_ff @(posedge clk_i) begin
-      sum_q <= acc_rdata_i[32*c +: 32] + bias_q[32*c +: 32];
+      if (v1_q && !p1_q) lo_q <= acc_c;
     end
 
-    sparq_requant u_requant (
+    always_ff @(posedge clk_i) begin
+      if (!f_out_int16) begin
+        sum_q <= acc_c + bias_q[32*c +: 32];
+      end else if (v1_q && p1_q) begin
+        sum_q <= {acc_c[23:0], 8'd0} + lo_q + bias_q[32*c +: 32];
+      end
+    end
+
+    // The int64 sum, computed only for A16W8's int64-bias pixels.
+    always_ff @(posedge clk_i) begin
+      if (f_out_int16 && !f_bias32 && v1_q && p1_q) begin
+        v64_q <= {{24{acc_c[31]}}, acc_c, 8'd0} + {{32{lo_q[31]}}, lo_q} +
+                 {bias_hi_q[32*c +: 32], bias_q[32*c +: 32]};
+      end
+    end
+
+    sparq_requant #(
+      .QW(16)
+    ) u_requant (
       .clk_i  (clk_i),
       .x_i    (sum_q),
       .mult_i (mult_q[32*c +: 32]),
       .shift_i(shift_q[8*c +: 8]),
-      .zp_i   (f_out_zp),
-      .min_i  (f_act_min),
-      .max_i  (f_act_max),
-      .q_o    (pix_bytes[8*c +: 8])
+      .zp_i   (zp_w),
+      .min_i  (min_w),
+      .max_i  (max_w),
+      .q_o    (q_req)
     );
+
+    sparq_requant64 u_requant64 (
+      .clk_i  (clk_i),
+      .acc_i  (v64_q),
+      .rm_i   (rm_q[15*c +: 15]),
+      .shift_i(shift_q[8*c +: 8]),
+      .min_i  (f_act_min16),
+      .max_i  (f_act_max16),
+      .q_o    (q_64)
+    );
+
+    assign pix_bytes[8*c +: 8] = q_req[7:0];
+    assign pix16[16*c +: 16]   = f_bias32 ? q_req : q_64;
+    // Outside out_int16 the clamp keeps q_req inside int8.
+    assign unused_q_req = ^q_req[15:8];
   end
 
   // int4 output: byte i = {channel 2i+1, channel 2i} low nibbles; channels at
@@ -330,11 +418,71 @@ module sparq_store_engine #(
     end
   end
 
-  // Bytes written per pixel.
+  // out_int16: a complete pixel (p4_q) leaves as two entries of C bytes,
+  // channels 0..C/2-1 now and the rest (held in hi_q) the next cycle, which
+  // belongs to the next pixel's lane-0 read and so has no entry of its own.
+  // A second entry without channels is not written; its credit returns.
+  localparam int Half = ArrayCols / 2;
+  logic             hi_empty, in_valid, in_last, in_half;
+  logic             hi_pend_q, hi_last_q;
+  logic [31:0]      hi_addr_q, in_addr;
+  logic [PixBits-1:0] hi_q, in_bytes;
+
+  assign hi_empty  = 32'(n_lanes) <= Half;
+  assign hi_credit = v4_q && f_out_int16 && p4_q && hi_empty;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      hi_pend_q <= 1'b0;
+    end else begin
+      hi_pend_q <= v4_q && f_out_int16 && p4_q && !hi_empty;
+    end
+  end
+
+  always_ff @(posedge clk_i) begin
+    if (v4_q && f_out_int16 && p4_q) begin
+      hi_q      <= pix16[2*PixBits-1:PixBits];
+      hi_addr_q <= a4_q + 32'(ArrayCols);
+      hi_last_q <= l4_q;
+    end
+  end
+
+  always_comb begin
+    in_valid = v4_q && !f_out_int16;
+    in_addr  = a4_q;
+    in_last  = l4_q;
+    in_half  = 1'b0;
+    in_bytes = pix_out;
+    if (f_out_int16) begin
+      if (hi_pend_q) begin
+        in_valid = 1'b1;
+        in_addr  = hi_addr_q;
+        in_last  = hi_last_q;
+        in_half  = 1'b1;
+        in_bytes = hi_q;
+      end else begin
+        in_valid = v4_q && p4_q;
+        in_last  = l4_q && hi_empty;
+        in_bytes = pix16[PixBits-1:0];
+      end
+    end
+  end
+
+  // Bytes written per output entry.
   logic [LaneW-1:0] n_out;
-  assign n_out = f_out_binary ? LaneW'((32'(n_lanes) + 32'd7) >> 3)
-               : f_out_int4   ? LaneW'((n_lanes + LaneW'(1)) >> 1)
-                              : n_lanes;
+  logic             out_half;
+  always_comb begin
+    if (f_out_int16) begin
+      n_out = out_half ? LaneW'(2 * (32'(n_lanes) - Half))
+            : hi_empty ? LaneW'(2 * 32'(n_lanes)) : LaneW'(ArrayCols);
+    end else if (f_out_binary) begin
+      n_out = LaneW'((32'(n_lanes) + 32'd7) >> 3);
+    end else if (f_out_int4) begin
+      n_out = LaneW'((n_lanes + LaneW'(1)) >> 1);
+    end else begin
+      n_out = n_lanes;
+    end
+  end
 
   // ---------------------------------------------------------------------------
   // Output FIFO and write aligner
@@ -353,16 +501,16 @@ module sparq_store_engine #(
   ) u_out_fifo (
     .clk_i      (clk_i),
     .rst_ni     (rst_ni),
-    .in_valid_i (v4_q),
+    .in_valid_i (in_valid),
     .in_ready_o (out_in_ready),
-    .in_data_i  ({a4_q, l4_q, pix_out}),
+    .in_data_i  ({in_addr, in_last, in_half, in_bytes}),
     .out_valid_o(out_valid),
     .out_ready_i(out_pop),
     .out_data_o (out_data),
     .count_o    (unused_out_count)
   );
 
-  assign {out_addr, out_last, out_bytes} = out_data;
+  assign {out_addr, out_last, out_half, out_bytes} = out_data;
 
   logic [BeatAw-1:0]     off;
   logic [BeatAw:0]       end_off;
@@ -456,7 +604,8 @@ module sparq_store_engine #(
   assign evt_stall_tokens_o = (state_q == StWait) && f_pop_prev && !c2s_avail_i;
 
   logic unused_param;
-  assign unused_param = ^(param_rdata_i & ~sparq_isa_pkg::ParamFieldMask);
+  // Mult15 is at most 32767: its bit 15 is always 0.
+  assign unused_param = ^(param_rdata_i & ~sparq_isa_pkg::ParamFieldMask) ^ rd_mult15[15];
 
   `ASSERT(StoreFlagsZero, instr_valid_i |-> !instr_data_i[sparq_isa_pkg::CommonPopNextLsb] &&
                                             !instr_data_i[sparq_isa_pkg::CommonPushNextLsb])
@@ -465,7 +614,10 @@ module sparq_store_engine #(
   `ASSERT(AccRowInRange, issue |-> 32'(row_q) < AccRows)
   `ASSERT(ParamInRange, param_re_o |-> 32'(f_param_base) + 32'(pcnt_q) < ParamEntries)
   `ASSERT(ShiftInRange, pcap_q |-> $signed(rd_shift) >= -8'sd31 && $signed(rd_shift) <= 8'sd30)
-  `ASSERT(NoOutOverflow, v4_q |-> out_in_ready)
+  `ASSERT(NoOutOverflow, in_valid |-> out_in_ready)
+  `ASSERT(Int16Lanes, instr_valid_i && f_out_int16 |-> f_acc_shift == 2'd1 &&
+                                                       !f_out_int4 && !f_out_binary)
+  `ASSERT(Int16Alone, hi_pend_q |-> !(v4_q && p4_q))
   `ASSERT_STABLE(WrStable, dram_wr_valid_o, dram_wr_ready_i,
                  {dram_wr_addr_o, dram_wr_data_o, dram_wr_strb_o})
 

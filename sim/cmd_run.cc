@@ -10,6 +10,7 @@
 #include <iostream>
 #include <limits>
 #include <map>
+#include <set>
 #include <memory>
 #include <string>
 #include <utility>
@@ -17,6 +18,7 @@
 
 #include "golden/network.h"
 #include "golden/errors.h"
+#include "golden/int16_layers.h"
 #include "golden/npy.h"
 #include "sim/checker.h"
 #include "sim/cmd_import.h"
@@ -296,13 +298,31 @@ int Run(RunOptions o) {
   std::cout.flush();
   if (!o.json.empty()) WriteFileAtomically(staged_json, ReportToJson(report));
   if (!o.outputs.empty()) {
+    // int16 tensors (a16w8, held as bytes) are written as int16 .npy files.
+    std::set<std::string> int16;
+    for (const Layer& l : cfg.net.layers) {
+      if (l.precision != Precision::kA16W8 ||
+          (l.kind != LayerKind::kConv && l.kind != LayerKind::kFc)) {
+        continue;
+      }
+      int16.insert(l.name);
+      int16.insert(l.inputs.begin(), l.inputs.end());
+    }
+    auto save = [&](const std::string& path, const std::string& name,
+                    const Tensor<int8_t>& t) {
+      if (int16.count(name)) {
+        SaveNpy(path, Int16FromBytes(t));
+      } else {
+        SaveNpy(path, t);
+      }
+    };
     for (const auto& [backend, run] : runs) {
       for (const LayerRun& lr : run) {
-        SaveNpy(staged_npys.at(backend).at(lr.name), lr.output);
+        save(staged_npys.at(backend).at(lr.name), lr.name, lr.output);
       }
     }
     for (const auto& [name, t] : ref) {
-      SaveNpy(staged_npys.at(kReferenceDir).at(name), t);
+      save(staged_npys.at(kReferenceDir).at(name), name, t);
     }
   }
   stage.Commit();

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "golden/int16_layers.h"
 #include "golden/layers.h"
 #include "golden/requant.h"
 #include "sim/model_dwconv.h"
@@ -536,6 +537,7 @@ class ModelDevice final : public Device {
     // A4W4 packs two K elements per row byte, A1W1 eight.
     const bool a4w4 = i.mode == kGemmModeA4W4;
     const bool a1w1 = i.mode == kGemmModeA1W1;
+    const bool a16w8 = i.mode == kGemmModeA16W8;
     const int k_per_row = a4w4 ? 2 : a1w1 ? 8 : 1;
     if (i.k_valid > k_per_row * r || i.n_valid > lanes * c) {
       throw InstrFault("k_valid = " + std::to_string(i.k_valid) +
@@ -568,8 +570,9 @@ class ModelDevice final : public Device {
     const int8_t* wgt = wgt_.data() + static_cast<size_t>(i.wgt_base) * c;
     if (a4w4) GemmA4W4(i, wgt);
     if (a1w1) GemmA1W1(i, wgt);
+    if (a16w8) GemmA16W8(i, wgt);
     std::vector<int8_t> lane_w;
-    for (int l = 0; l < lanes && !a4w4 && !a1w1; ++l) {
+    for (int l = 0; l < lanes && !a4w4 && !a1w1 && !a16w8; ++l) {
       const int8_t* b = wgt;
       if (lanes > 1) {
         lane_w.resize(static_cast<size_t>(r) * c);
@@ -589,7 +592,7 @@ class ModelDevice final : public Device {
     const uint64_t m = static_cast<uint64_t>(i.m_rows);
     counters_.v[kCtrArrayBusy] += m;
     counters_.v[kCtrMacsIssued] +=
-        m * static_cast<uint64_t>(r * c * lanes * k_per_row);
+        m * static_cast<uint64_t>(r * c * (a16w8 ? 1 : lanes) * k_per_row);
     counters_.v[kCtrUsefulMacs] +=
         m * static_cast<uint64_t>(i.k_valid * i.n_valid);
     GiveTokens(pushes);
@@ -755,6 +758,124 @@ class ModelDevice final : public Device {
     });
   }
 
+  // A16W8: an int16 is two K-adjacent ACT bytes under the same weight; even
+  // rows add (a ^ 0x80) * w (the low byte as u - 128) into lane 0 (ACC row
+  // acc_base + 2m), odd rows a * w (the high byte) into lane 1 (row + 1).
+  void GemmA16W8(const GemmInstr& i, const int8_t* wgt) {
+    const int r = hw_.rows, c = hw_.cols;
+    for (int64_t m = 0; m < i.m_rows; ++m) {
+      const int8_t* a =
+          act_.data() + static_cast<size_t>(i.act_base + m * i.act_stride) * r;
+      for (int l = 0; l < 2; ++l) {
+        int32_t* acc =
+            acc_.data() + static_cast<size_t>(i.acc_base + 2 * m + l) * c;
+        for (int col = 0; col < c; ++col) {
+          int32_t sum = 0;
+          for (int k = l; k < r; k += 2) {
+            const int32_t x =
+                l == 0 ? static_cast<int8_t>(static_cast<uint8_t>(a[k]) ^ 0x80u)
+                       : a[k];
+            sum += x * wgt[k * c + col];
+          }
+          acc[col] = i.accumulate != 0 ? WrapAdd(acc[col], sum) : sum;
+        }
+      }
+    }
+  }
+
+  // A16W8 STORE (out_int16): channel k of a pixel is lane 1 * 256 + lane 0
+  // plus the 64-bit bias, requantized to int16 with the int64 path (or the
+  // int32-bias variant's double rounding on the low 32 bits), written as two
+  // little-endian bytes.
+  void StoreInt16(const StoreInstr& i, const int64_t acc_step,
+                  const std::array<bool, kNumTokens>& pops,
+                  const std::array<bool, kNumTokens>& pushes) {
+    const int c = hw_.cols;
+    struct Record {
+      int64_t bias;
+      int32_t mult;
+      int rm, shift;
+    };
+    std::vector<Record> rec(static_cast<size_t>(i.n_bytes));
+    for (int64_t k = 0; k < i.n_bytes; ++k) {
+      const uint8_t* p = param_.data() + (i.param_base + k) * kParamBytes;
+      Record& r = rec[static_cast<size_t>(k)];
+      uint32_t lo = 0, hi = 0;
+      uint16_t m15 = 0;
+      std::memcpy(&lo, p + kParamBiasByte, 4);
+      std::memcpy(&hi, p + kParamBiasHiByte, 4);
+      std::memcpy(&r.mult, p + kParamMultByte, 4);
+      std::memcpy(&m15, p + kParamMult15Byte, 2);
+      r.bias = static_cast<int64_t>((uint64_t{hi} << 32) | lo);
+      r.rm = m15;
+      r.shift = static_cast<int8_t>(p[kParamShiftByte]);
+      const bool ok = i.bias32 != 0
+                          ? r.shift >= -31 && r.shift <= 30 &&
+                                (r.mult == 0 || r.mult >= (int32_t{1} << 30))
+                          : r.shift >= -31 && r.shift <= 7 && r.rm < 32768;
+      if (!ok) {
+        throw InstrFault("PARAM record " + std::to_string(i.param_base + k) +
+                         " holds multiplier " + std::to_string(r.mult) +
+                         " (Q15 " + std::to_string(r.rm) + "), shift " +
+                         std::to_string(r.shift) +
+                         " outside the out_int16 requantization");
+      }
+    }
+    const uint64_t limit = dram_.size();
+    uint8_t out[512];
+    for (int64_t y = 0; y < i.ny; ++y) {
+      for (int64_t x = 0; x < i.nx; ++x) {
+        const int32_t* lane0 =
+            acc_.data() +
+            static_cast<size_t>(i.acc_base + (y * i.nx + x) * acc_step) * c;
+        const int32_t* lane1 = lane0 + c;
+        for (int64_t k = 0; k < i.n_bytes; ++k) {
+          const Record& r = rec[static_cast<size_t>(k)];
+          const uint64_t v = static_cast<uint64_t>(r.bias) +
+                             (static_cast<uint64_t>(int64_t{lane1[k]}) << 8) +
+                             static_cast<uint64_t>(int64_t{lane0[k]});
+          int32_t q = 0;
+          if (i.bias32 != 0) {
+            q = RequantizeOne(static_cast<int32_t>(static_cast<uint32_t>(v)),
+                              r.mult, r.shift, 0,
+                              static_cast<int32_t>(i.act_min16),
+                              static_cast<int32_t>(i.act_max16));
+          } else {
+            // RequantizeOneInt64 takes M0 and rounds it to Q15 itself; the
+            // record's Mult15 is that value (PackA16W8Params).
+            q = RequantizeOneInt64Q15(static_cast<int64_t>(v), r.rm, r.shift,
+                                      static_cast<int32_t>(i.act_min16),
+                                      static_cast<int32_t>(i.act_max16));
+          }
+          const uint16_t u = static_cast<uint16_t>(q);
+          out[2 * k] = static_cast<uint8_t>(u & 0xff);
+          out[2 * k + 1] = static_cast<uint8_t>(u >> 8);
+        }
+        const int64_t addr = i.dram_base + y * i.row_stride + x * i.pix_stride;
+        const int64_t n_out = 2 * i.n_bytes;
+        if (static_cast<uint64_t>(addr) > limit ||
+            static_cast<uint64_t>(n_out) >
+                limit - static_cast<uint64_t>(addr)) {
+          throw InstrFault("pixel (" + std::to_string(y) + "," +
+                           std::to_string(x) + ") writes DRAM [" +
+                           Hex(static_cast<uint64_t>(addr)) + ", +" +
+                           std::to_string(n_out) + ") outside the " +
+                           std::to_string(limit) + "-byte DRAM");
+        }
+        dram_.Write(static_cast<uint64_t>(addr), out,
+                    static_cast<size_t>(n_out));
+        if (opts_.on_dram_write) {
+          opts_.on_dram_write(index_, static_cast<uint64_t>(addr), out,
+                              static_cast<size_t>(n_out));
+        }
+      }
+    }
+    GiveTokens(pushes);
+    const Timeline::Result t =
+        timeline_.Issue(kStoreEngine, pops, pushes, StoreCost(i, hw_));
+    counters_.v[kCtrStallStoreTokens] += t.token_wait;
+  }
+
   void ExecStore(const StoreInstr& i) {
     std::array<bool, kNumTokens> pops, pushes;
     // STORE has no next engine: pop_prev takes c2s, push_prev gives s2c.
@@ -766,17 +887,29 @@ class ModelDevice final : public Device {
       throw InstrFault("n_bytes = " + std::to_string(i.n_bytes) +
                        " exceeds C = " + std::to_string(c));
     }
-    if (i.out_int4 != 0 && i.out_binary != 0) {
-      throw InstrFault("out_int4 and out_binary are both set");
+    if (i.out_int4 + i.out_binary + i.out_int16 > 1) {
+      throw InstrFault("more than one of out_int4, out_binary, out_int16 set");
+    }
+    if (i.out_int16 != 0 && i.acc_shift != 1) {
+      throw InstrFault("out_int16 needs acc_shift = 1 (two lanes), got " +
+                       std::to_string(i.acc_shift));
     }
     const int64_t acc_step = int64_t{1} << i.acc_shift;
-    RequireRange(i.acc_base, (i.ny * i.nx - 1) * acc_step + 1, hw_.acc_rows,
-                 "ACC rows");
+    RequireRange(i.acc_base, (i.ny * i.nx - 1) * acc_step + 1 + i.out_int16,
+                 hw_.acc_rows, "ACC rows");
     RequireRange(i.param_base, i.n_bytes, hw_.param_entries, "PARAM records");
     TakeTokens(kStoreEngine, i, map, &pops, &pushes);
     if (opts_.check_races) {
       races_.Read(RaceChecker::kParamMem, i.param_base, i.n_bytes, 1);
       races_.Read(RaceChecker::kAccMem, i.acc_base, i.ny * i.nx, acc_step);
+      if (i.out_int16 != 0) {
+        races_.Read(RaceChecker::kAccMem, i.acc_base + 1, i.ny * i.nx,
+                    acc_step);
+      }
+    }
+    if (i.out_int16 != 0) {
+      StoreInt16(i, acc_step, pops, pushes);
+      return;
     }
 
     struct Record {

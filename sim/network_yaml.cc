@@ -17,6 +17,7 @@
 #include "golden/checked.h"
 #include "golden/errors.h"
 #include "golden/input_file.h"
+#include "golden/int16_layers.h"
 #include "golden/npy.h"
 #include "golden/random.h"
 #include "golden/requant.h"
@@ -133,6 +134,17 @@ class Parser : public YamlReader {
   // the weights' range once they are read.
   void ParseLayerPrecision(const MapView& m, Layer* layer) const;
   void CheckPrecisionRange(const MapView& m, const Layer& layer) const;
+  // a16w8 (int16 tensors held as bytes, golden/network.h): checks that the
+  // layer reads an int16 tensor and no other layer does, and reads the
+  // int64 bias (or the int32 one with `bias32: true`).
+  void CheckInt16Input(const MapView& m, const Layer& layer) const;
+  void ParseA16W8Bias(const MapView& m, int cout, Layer* layer) const;
+
+  // Tensors held as int16 bytes: the input with `dtype: int16` and the
+  // outputs of a16w8 layers.
+  std::set<std::string> int16_tensors_;
+  // ParseClamp's range: int16 while an a16w8 layer's clamp is read.
+  bool clamp16_ = false;
   // conv / fc / depthwise weights: Source<int8_t>, or for a narrow precision
   // also the packed uint8 form (sim/packed_npy.h).
   Tensor<int8_t> WeightSource(const MapView& m, const Shape& shape,
@@ -456,7 +468,18 @@ void Parser::ParseNetwork(const YAML::Node& n, RunConfig* cfg) {
   }
   const MapView in = Map(
       Need(net, "input", "a mapping {shape, npy | random, zero_point, scale}"),
-      net.Path("input"), {"shape", "npy", "random", "zero_point", "scale"});
+      net.Path("input"),
+      {"shape", "npy", "random", "zero_point", "scale", "dtype"});
+  bool int16 = false;
+  if (in.Has("dtype")) {
+    const YAML::Node d = in.Get("dtype");
+    const std::string dt = d.IsScalar() ? d.Scalar() : "";
+    if (dt != "int8" && dt != "int16") {
+      Fail(d, in.Path("dtype"), "int8 or int16 (int16: read by a16w8 layers)",
+           Describe(d));
+    }
+    int16 = dt == "int16";
+  }
   if (in.Has("npy") == in.Has("random")) {
     Fail(in.node(), in.path(),
          "exactly one of 'npy: FILE' or 'random: {seed, min, max}'",
@@ -467,7 +490,22 @@ void Parser::ParseNetwork(const YAML::Node& n, RunConfig* cfg) {
     shape =
         ParseShape(Need(in, "shape", "a list [N, H, W, C]"), in.Path("shape"));
   }
-  if (in.Has("npy")) {
+  if (int16) {
+    // Held as its little-endian bytes (golden/network.h).
+    const Tensor<int16_t> t =
+        in.Has("npy")
+            ? FromNpy<int16_t>(in.Get("npy"), in.Path("npy"), shape,
+                               " (NHWC, or [N, features])")
+            : FromRandom<int16_t>(in.Get("random"), in.Path("random"), *shape,
+                                  -32768, 32767, false);
+    const Shape& s = t.shape;
+    if ((s.size() != 2 && s.size() != 4) || NumElements(s) == 0) {
+      Fail(in.node(), in.path(), "an int16 tensor [N, H, W, C] or [N, features]",
+           ShapeToString(s));
+    }
+    cfg->net.input = Int16ToBytes(t);
+    int16_tensors_.insert("input");
+  } else if (in.Has("npy")) {
     cfg->net.input = FromNpy<int8_t>(in.Get("npy"), in.Path("npy"), shape,
                                      " (NHWC, or [N, features])");
     const Shape& s = cfg->net.input.shape;
@@ -482,7 +520,8 @@ void Parser::ParseNetwork(const YAML::Node& n, RunConfig* cfg) {
   TensorQuant q;
   if (in.Has("zero_point")) {
     q.zero_point = static_cast<int32_t>(
-        Int(in.Get("zero_point"), in.Path("zero_point"), -128, 127));
+        Int(in.Get("zero_point"), in.Path("zero_point"), int16 ? 0 : -128,
+            int16 ? 0 : 127));
   }
   if (in.Has("scale")) {
     q.scale = Real(in.Get("scale"), in.Path("scale"), 0, false,
@@ -507,11 +546,57 @@ void Parser::ParseLayerPrecision(const MapView& m, Layer* layer) const {
   }
   if (!PrecisionOnAccelerator(p)) {
     Fail(n, m.Path("precision"),
-         "a precision the array runs in this build (a8w8, a8w4, a8w2, a4w4 "
-         "or a1w1)",
+         "a precision the array runs in this build (a8w8, a8w4, a8w2, a4w4, "
+         "a1w1 or a16w8)",
          "'" + name + "' in layer '" + layer->name + "'");
   }
   layer->precision = p;
+}
+
+void Parser::CheckInt16Input(const MapView& m, const Layer& layer) const {
+  const bool a16w8 = (layer.kind == LayerKind::kConv ||
+                      layer.kind == LayerKind::kFc) &&
+                     layer.precision == Precision::kA16W8;
+  for (const std::string& name : layer.inputs) {
+    const bool int16 = int16_tensors_.count(name) != 0;
+    if (a16w8 == int16) continue;
+    const YAML::Node at = m.Has("input") ? m.Get("input") : m.node();
+    if (a16w8) {
+      Fail(at, m.Path("input"),
+           "an int16 tensor for precision a16w8 (the network input with "
+           "'dtype: int16', or an a16w8 layer's output)",
+           "int8 tensor '" + name + "'");
+    }
+    Fail(at, m.Path("input"),
+         "an int8 tensor (int16 tensors are read by a16w8 conv / fc layers "
+         "only)",
+         "int16 tensor '" + name + "'");
+  }
+}
+
+void Parser::ParseA16W8Bias(const MapView& m, int cout, Layer* layer) const {
+  if (m.Has("bias32")) {
+    const YAML::Node k = m.Get("bias32");
+    if (!k.IsScalar() || (k.Scalar() != "true" && k.Scalar() != "false")) {
+      Fail(k, m.Path("bias32"), "true or false", Describe(k));
+    }
+    layer->bias32 = k.Scalar() == "true";
+  }
+  layer->bias.clear();
+  layer->bias64.clear();
+  if (!m.Has("bias")) return;
+  if (layer->bias32) {
+    layer->bias = Source<int32_t>(m.Get("bias"), m.Path("bias"), {cout},
+                                  kInt32Min, kInt32Max, true, " (out_channels)")
+                      .data;
+  } else {
+    layer->bias64 =
+        Source<int64_t>(m.Get("bias"), m.Path("bias"), {cout},
+                        std::numeric_limits<int64_t>::min(),
+                        std::numeric_limits<int64_t>::max(), true,
+                        " (out_channels, int64: '<i8')")
+            .data;
+  }
 }
 
 void Parser::CheckPrecisionRange(const MapView& m, const Layer& layer) const {
@@ -586,8 +671,9 @@ Tensor<int8_t> Parser::WeightSource(const MapView& m, const Shape& shape,
 void Parser::ParseClamp(const MapView& m, int32_t zp,
                         std::optional<double> scale, int32_t* act_min,
                         int32_t* act_max) const {
-  *act_min = -128;
-  *act_max = 127;
+  const int32_t lo = clamp16_ ? -32768 : -128, hi = clamp16_ ? 32767 : 127;
+  *act_min = lo;
+  *act_max = hi;
   if (m.Has("activation") && (m.Has("act_min") || m.Has("act_max"))) {
     const std::string other = m.Has("act_min") ? "act_min" : "act_max";
     Fail(m.Get(other), m.Path(other),
@@ -600,7 +686,7 @@ void Parser::ParseClamp(const MapView& m, int32_t zp,
       Fail(a, m.Path("activation"), "one of none, relu, relu6", Describe(a));
     }
     // Fused activations are clamps in the quantized domain (TFLite).
-    if (kind == "relu" || kind == "relu6") *act_min = std::max(-128, zp);
+    if (kind == "relu" || kind == "relu6") *act_min = std::max(lo, zp);
     if (kind == "relu6") {
       if (!scale) {
         Fail(a, m.Path("activation"),
@@ -610,18 +696,19 @@ void Parser::ParseClamp(const MapView& m, int32_t zp,
       }
       const double six = std::round(6.0 / *scale);
       *act_max =
-          static_cast<int32_t>(std::min(127.0, static_cast<double>(zp) + six));
+          static_cast<int32_t>(std::min(static_cast<double>(hi),
+                                        static_cast<double>(zp) + six));
       if (*act_max < *act_min) *act_max = *act_min;
     }
     return;
   }
   if (m.Has("act_min")) {
     *act_min = static_cast<int32_t>(
-        Int(m.Get("act_min"), m.Path("act_min"), -128, 127));
+        Int(m.Get("act_min"), m.Path("act_min"), lo, hi));
   }
   if (m.Has("act_max")) {
     *act_max = static_cast<int32_t>(
-        Int(m.Get("act_max"), m.Path("act_max"), *act_min, 127));
+        Int(m.Get("act_max"), m.Path("act_max"), *act_min, hi));
   }
 }
 
@@ -1060,7 +1147,8 @@ void Parser::ParseLayer(const YAML::Node& node, size_t index, RunConfig* cfg) {
   static const std::vector<std::string> kQuant = {
       "input_scale",       "input_zero_point", "weight_scale", "output_scale",
       "output_zero_point", "multiplier",       "shift",        "activation",
-      "act_min",           "act_max",          "precision"};
+      "act_min",           "act_max",          "precision",
+      "bias32"};
   static const std::vector<std::string> kClamp = {"activation", "act_min",
                                                   "act_max"};
   const auto fields = [](std::vector<std::string> own,
@@ -1181,22 +1269,40 @@ void Parser::ParseLayer(const YAML::Node& node, size_t index, RunConfig* cfg) {
   TensorQuant out_q;
   switch (layer.kind) {
     case LayerKind::kConv:
-      need_rank4("a conv layer");
+    case LayerKind::kFc: {
+      const bool conv = layer.kind == LayerKind::kConv;
+      if (conv) need_rank4("a conv layer");
       ParseLayerPrecision(m, &layer);
-      if (type == "depthwise") {
-        ParseDepthwise(m, in, &layer, &out);
+      CheckInt16Input(m, layer);
+      const bool a16w8 = layer.precision == Precision::kA16W8;
+      // a16w8: the shapes of the int16 elements, not of their bytes.
+      Shape elems = in;
+      if (a16w8) elems.back() /= 2;
+      if (!conv) {
+        ParseFc(m, elems, &layer, &out);
+      } else if (type == "depthwise") {
+        ParseDepthwise(m, elems, &layer, &out);
       } else {
-        ParseConv(m, in, &layer, &out);
+        ParseConv(m, elems, &layer, &out);
       }
       CheckPrecisionRange(m, layer);
-      out_q = ParseQuant(m, in_q, layer.inputs[0], out[3], &layer.quant);
+      clamp16_ = a16w8;
+      out_q = ParseQuant(m, in_q, layer.inputs[0], out.back(), &layer.quant);
+      clamp16_ = false;
+      if (a16w8) {
+        if (layer.quant.in_zp != 0 || layer.quant.out_zp != 0) {
+          Fail(m.node(), m.path(),
+               "zero points 0 in precision a16w8 (int16 activations are "
+               "symmetric)",
+               "input " + std::to_string(layer.quant.in_zp) + ", output " +
+                   std::to_string(layer.quant.out_zp));
+        }
+        ParseA16W8Bias(m, out.back(), &layer);
+        out.back() *= 2;
+        int16_tensors_.insert(layer.name);
+      }
       break;
-    case LayerKind::kFc:
-      ParseLayerPrecision(m, &layer);
-      ParseFc(m, in, &layer, &out);
-      CheckPrecisionRange(m, layer);
-      out_q = ParseQuant(m, in_q, layer.inputs[0], out[1], &layer.quant);
-      break;
+    }
     case LayerKind::kMaxPool:
     case LayerKind::kAvgPool:
       need_rank4("a pooling layer");
@@ -1262,6 +1368,10 @@ void Parser::ParseLayer(const YAML::Node& node, size_t index, RunConfig* cfg) {
     // Host layers and pooling: about one operation per output element and
     // window tap; the output cap is what matters.
     CheckLayerSize(node, path, out, 1);
+  }
+
+  if (layer.kind != LayerKind::kConv && layer.kind != LayerKind::kFc) {
+    CheckInt16Input(m, layer);
   }
 
   // golden decides what it can run; its complaint gets our file and line.

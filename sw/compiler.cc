@@ -11,6 +11,7 @@
 #include "golden/errors.h"
 #include "golden/requant.h"
 #include "sw/cost_model.h"
+#include "sw/lower_a16w8.h"
 #include "sw/lower_depthwise.h"
 #include "sw/lower_sparse.h"
 #include "sw/lowering_common.h"
@@ -172,7 +173,8 @@ class ConvLowering {
         out_addr_(out_addr),
         mode_(GemmModeOf(layer.precision)),
         lanes_(GemmModeLanes(mode_)),
-        nt_(hw.cols * lanes_),
+        a16w8_(mode_ == kGemmModeA16W8),
+        nt_(a16w8_ ? hw.cols : hw.cols * lanes_),
         a4w4_(mode_ == kGemmModeA4W4),
         a1w1_(mode_ == kGemmModeA1W1),
         per_byte_(a4w4_ ? 2 : a1w1_ ? 8 : 1),
@@ -338,7 +340,11 @@ class ConvLowering {
   uint32_t param_addr_ = 0;
   // GEMM mode, its psum lanes (ACC rows per pixel) and the output channels
   // of one N tile (lanes * C: a weight byte holds `lanes` channels).
-  int mode_ = 0, lanes_ = 1, nt_ = 1;
+  // A16W8 (a16w8_): `layer` is the byte view (A16W8ByteLayer) and its two
+  // lanes are the low and high bytes of the same C channels.
+  int mode_ = 0, lanes_ = 1;
+  bool a16w8_ = false;
+  int nt_ = 1;
   bool a4w4_ = false;     // ACT and WGT bytes hold two K-adjacent int4
   bool a1w1_ = false;     // ACT and WGT bytes hold eight K-adjacent signs
   int per_byte_ = 1;      // K elements per ACT byte
@@ -642,7 +648,7 @@ std::vector<uint8_t> ConvLowering::PackWeights() const {
               }
               for (int col = 0; col < c; ++col) {
                 int8_t lane[kGemmMaxLanes] = {};
-                for (int ln = 0; ln < lanes_; ++ln) {
+                for (int ln = 0; ln < (a16w8_ ? 1 : lanes_); ++ln) {
                   const int n = j * nt_ + ln * c + col;
                   if (n >= s_.cout_g) break;
                   const int o = g * s_.cout_g + n;
@@ -667,6 +673,7 @@ std::vector<uint8_t> ConvLowering::PackWeights() const {
 // input zero point folded in (bias - in_zp * sum(w), wrapping), M0 and the
 // shift.
 std::vector<uint8_t> ConvLowering::PackParams() const {
+  if (a16w8_) return PackA16W8Params(layer_, s_.cout);
   static_assert(kParamBiasBytes == sizeof(int32_t) &&
                     kParamMultBytes == sizeof(int32_t) &&
                     kParamShiftBytes == 1,
@@ -1087,10 +1094,14 @@ void ConvLowering::PlanStores(int b) {
 void ConvLowering::EmitStoreRuns(size_t n) {
   const int c = hw_.cols;
   const int shift = lanes_ == 4 ? 2 : lanes_ - 1;
+  // A16W8: one STORE reads both lanes and writes two bytes per channel.
+  const int store_lanes = a16w8_ ? 1 : lanes_;
+  const int ch_bytes = a16w8_ ? 2 : 1;
   // Bytes per output pixel and the byte of channel n (int4: two channels per
   // byte, binary eight; Compile checks that every STORE starts on a byte).
   const int per = out_binary_ ? 8 : out_int4_ ? 2 : 1;
-  const uint64_t pix_bytes = (static_cast<uint64_t>(s_.cout) + per - 1) / per;
+  const uint64_t pix_bytes =
+      (static_cast<uint64_t>(s_.cout) * ch_bytes + per - 1) / per;
   n = std::min(n, store_runs_.size());
   for (size_t k = 0; k < n; ++k) {
     const StoreRun& run = store_runs_[k];
@@ -1099,7 +1110,7 @@ void ConvLowering::EmitStoreRuns(size_t n) {
     const Unit& u0 = units_[st.unit0];
     const Rect& rc = u0.rect;
     const Range& rg = ranges_[bl.range];
-    for (int ln = 0; ln < lanes_; ++ln) {
+    for (int ln = 0; ln < store_lanes; ++ln) {
       const int left = s_.cout_g - bl.j * nt_ - ln * c;
       if (left <= 0) break;
       const int op = NewOp(Opcode::kStore);
@@ -1115,7 +1126,7 @@ void ConvLowering::EmitStoreRuns(size_t n) {
           static_cast<uint64_t>(u0.image) * s_.oh * s_.ow * pix_bytes +
           (static_cast<uint64_t>(rc.oy0 + run.y) * s_.ow + rc.ox0 + run.x) *
               pix_bytes +
-          channel / per;
+          static_cast<uint64_t>(channel) * ch_bytes / per;
       i.ny = run.ny;
       i.nx = run.nx;
       i.row_stride = static_cast<int64_t>(s_.ow * pix_bytes);
@@ -1128,6 +1139,15 @@ void ConvLowering::EmitStoreRuns(size_t n) {
       i.out_zp = layer_.quant.out_zp;
       i.act_min = layer_.quant.act_min;
       i.act_max = layer_.quant.act_max;
+      if (a16w8_) {
+        i.out_zp = 0;
+        i.act_min = 0;
+        i.act_max = 0;
+        i.out_int16 = 1;
+        i.bias32 = layer_.bias32 ? 1 : 0;
+        i.act_min16 = layer_.quant.act_min;
+        i.act_max16 = layer_.quant.act_max;
+      }
       ops_[op].need_gemm = st.last_gemm;
       st.store_op = op;
     }
@@ -1189,7 +1209,8 @@ std::vector<InstrWord> ConvLowering::Emit(uint32_t wgt_addr,
                    static_cast<int64_t>(t) * r;
       i.acc_base = static_cast<int64_t>(st.half) * acc_slot_rows_;
       i.accumulate = (bl.first_of_step && t == 0) ? 0 : 1;
-      i.k_valid = KValid(unit, tile);
+      // A16W8: an int16 tap is two rows.
+      i.k_valid = KValid(unit, tile) / (a16w8_ ? 2 : 1);
       i.n_valid = std::min(nt_, s_.cout_g - bl.j * nt_);
       i.mode = mode_;
       if (t == 0) {
@@ -1391,6 +1412,19 @@ CompiledNetwork Compile(const Network& net, const HwConfig& hw) {
     out.tensors[name] = t;
   };
   place("input", net.input.shape);
+  // int16 tensors (as bytes, golden/network.h): the outputs of a16w8 layers
+  // and the network input when an a16w8 layer reads it; only a16w8 layers
+  // read them, and an a16w8 layer reads nothing else.
+  std::map<std::string, std::string> int16_tensors;  // tensor -> a16w8 layer
+  for (const Layer& layer : net.layers) {
+    if (IsHostLayer(layer.kind) || layer.precision != Precision::kA16W8) {
+      continue;
+    }
+    int16_tensors.emplace(layer.name, layer.name);
+    for (const std::string& name : layer.inputs) {
+      if (name == "input") int16_tensors.emplace(name, layer.name);
+    }
+  }
   for (const Layer& layer : net.layers) {
     if (out.tensors.count(layer.name)) {
       throw InputError(LayerPrefix(layer) + "name is already used");
@@ -1412,6 +1446,21 @@ CompiledNetwork Compile(const Network& net, const HwConfig& hw) {
     }
     const Shape out_shape = InferOutputShape(layer, in_shapes);
     place(layer.name, out_shape);
+    const bool a16w8 =
+        !cl.host && layer.precision == Precision::kA16W8;
+    for (const std::string& name : layer.inputs) {
+      const auto it = int16_tensors.find(name);
+      if (a16w8 && it == int16_tensors.end()) {
+        throw InputError(LayerPrefix(layer) + "precision a16w8 reads an int16 "
+                         "tensor, but '" + name + "' is an int8 tensor "
+                         "(expected 'input' or an a16w8 layer's output)");
+      }
+      if (!a16w8 && it != int16_tensors.end()) {
+        throw InputError(LayerPrefix(layer) + "reads '" + name +
+                         "', an int16 tensor of a16w8 layer '" + it->second +
+                         "' (expected only a16w8 layers to read it)");
+      }
+    }
     if (!cl.host) {
       try {
         if (layer.kind == LayerKind::kConv && in_shapes[0].size() != 4) {
@@ -1425,9 +1474,20 @@ CompiledNetwork Compile(const Network& net, const HwConfig& hw) {
         }
         CheckedTensorElements(layer.weights.shape, "weights");
         CheckWeightRange(layer.precision, layer.weights.data, "weights");
-        const ConvShape s = ConvShapeOf(layer, in_shapes[0], out_shape);
-        cl.macs = CheckedLayerMacs(
-            {s.images, s.oh, s.ow, s.cout, s.kh, s.kw, s.cin_g});
+        ConvShape s = ConvShapeOf(layer, in_shapes[0], out_shape);
+        // A16W8: the tiling sees the byte view (sw/lower_a16w8.h), inputs in
+        // bytes and outputs in channels.
+        const Layer byte_layer = a16w8 ? A16W8ByteLayer(layer) : Layer();
+        const Layer& lowered = a16w8 ? byte_layer : layer;
+        if (a16w8) {
+          s.cout /= 2;
+          s.cout_g = s.cout / s.groups;
+          if (layer.engine == LayerEngine::kSparse) {
+            throw InputError("engine: sparse is not possible in precision "
+                             "a16w8 (the sparse engine reads int8 "
+                             "activations)");
+          }
+        }
         const bool a4w4 = layer.precision == Precision::kA4W4;
         const bool out_int4 = out.tensors.at(layer.name).int4;
         if (a4w4) {
@@ -1517,10 +1577,13 @@ CompiledNetwork Compile(const Network& net, const HwConfig& hw) {
                 " groups)");
           }
         }
+        cl.macs = CheckedLayerMacs({s.images, s.oh, s.ow, s.cout, s.kh, s.kw,
+                                    a16w8 ? s.cin_g / 2 : s.cin_g});
         const uint32_t in_addr = out.tensors.at(layer.inputs[0]).addr;
         const uint32_t out_addr = out.tensors.at(layer.name).addr;
         // The depthwise unit and the sparse engine read and write int8.
-        const bool array_only = a4w4 || out_int4 || a1w1 || out_binary;
+        const bool array_only =
+            a4w4 || out_int4 || a1w1 || out_binary || a16w8;
         if ((out_int4 || out_binary) && layer.engine == LayerEngine::kSparse) {
           throw InputError(std::string("engine: sparse is not possible when ") +
                            (out_int4 ? "a4w4" : "a1w1") +
@@ -1540,7 +1603,7 @@ CompiledNetwork Compile(const Network& net, const HwConfig& hw) {
           cl.program = lower.Emit(wgt, params);
           cl.engine = LayerEngine::kDense;
         } else {
-          ConvLowering lower(layer, s, hw, in_addr, out_addr, out_int4,
+          ConvLowering lower(lowered, s, hw, in_addr, out_addr, out_int4,
                              out_binary);
           // Sparse engine or array (docs/sparse.md, "Choosing the engine").
           const SparseConvShape ss = SparseShapeOf(s);
@@ -1569,7 +1632,7 @@ CompiledNetwork Compile(const Network& net, const HwConfig& hw) {
             cl.program = sl.Emit(wgt, params);
             cl.engine = LayerEngine::kSparse;
           } else {
-            ConvLowering dense(layer, s, hw, in_addr, out_addr, out_int4,
+            ConvLowering dense(lowered, s, hw, in_addr, out_addr, out_int4,
                                out_binary);
             const uint32_t wgt = dram.Take(dense.weight_bytes(), "weights");
             out.image[wgt] = dense.PackWeights();

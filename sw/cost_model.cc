@@ -246,6 +246,28 @@ InstrCost StoreCost(const StoreInstr& i, const HwConfig& hw) {
                     : i.out_int4 != 0 ? (lanes + 1) / 2
                                       : lanes;
   uint64_t cycles = static_cast<uint64_t>(lanes);
+  if (i.out_int16 != 0) {
+    // Two ACC reads per pixel; its channels leave in two entries, the first
+    // C/2 at the pixel's address and the rest C bytes further.
+    const int64_t half = hw.cols / 2;
+    auto beats_of = [&](int64_t a, int64_t bytes) -> uint64_t {
+      return bytes <= 0 ? 0
+                        : static_cast<uint64_t>((a + bytes - 1) / beat -
+                                                a / beat + 1);
+    };
+    for (int64_t y = 0; y < i.ny; ++y) {
+      for (int64_t x = 0; x < i.nx; ++x) {
+        const int64_t a = i.dram_base + y * i.row_stride + x * i.pix_stride;
+        const uint64_t beats = beats_of(a, 2 * std::min(lanes, half)) +
+                               beats_of(a + hw.cols, 2 * (lanes - half));
+        cycles += std::max<uint64_t>(2, beats);
+        c.dram_beats += beats;
+      }
+    }
+    c.busy = cycles;
+    c.latency = kStoreDrainCycles;
+    return c;
+  }
   for (int64_t y = 0; y < i.ny; ++y) {
     for (int64_t x = 0; x < i.nx; ++x) {
       const int64_t a = i.dram_base + y * i.row_stride + x * i.pix_stride;

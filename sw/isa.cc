@@ -403,6 +403,8 @@ std::string GemmModeText(int64_t mode) {
       return " mode=A4W4";
     case kGemmModeA1W1:
       return " mode=A1W1";
+    case kGemmModeA16W8:
+      return " mode=A16W8";
     default:
       return Format(" mode=?%" PRId64, mode);
   }
@@ -451,7 +453,13 @@ std::string Disassemble(const InstrWord& w) {
                     i.out_zp, i.act_min, i.act_max) +
              (i.acc_shift != 0 ? Format(" shift=%" PRId64, i.acc_shift) : "") +
              (i.out_int4 != 0 ? " int4" : "") +
-             (i.out_binary != 0 ? " binary" : "") + Flags(i);
+             (i.out_binary != 0 ? " binary" : "") +
+             (i.out_int16 != 0
+                  ? Format(" int16%s clamp16=[%" PRId64 ",%" PRId64 "]",
+                           i.bias32 != 0 ? " bias32" : "", i.act_min16,
+                           i.act_max16)
+                  : "") +
+             Flags(i);
     }
     case Opcode::kSpmv: {
       const SpmvInstr i = DecodeSpmv(w);

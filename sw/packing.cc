@@ -140,11 +140,11 @@ int GemmModeOf(Precision p) {
       return kGemmModeA4W4;
     case Precision::kA1W1:
       return kGemmModeA1W1;
-    default:
-      throw InputError(std::string("precision ") + PrecisionName(p) +
-                       " does not run on the array in this build (expected "
-                       "a8w8, a8w4, a8w2, a4w4 or a1w1)");
+    case Precision::kA16W8:
+      return kGemmModeA16W8;
   }
+  throw InputError(std::string("precision ") + PrecisionName(p) +
+                   " does not run on the array in this build");
 }
 
 int GemmModeLanes(int mode) {
@@ -154,6 +154,7 @@ int GemmModeLanes(int mode) {
     case kGemmModeA1W1:
       return 1;
     case kGemmModeA8W4:
+    case kGemmModeA16W8:  // low and high activation bytes, the same channels
       return 2;
     case kGemmModeA8W2:
       return 4;

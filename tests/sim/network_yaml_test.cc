@@ -482,9 +482,11 @@ TEST(NetworkYamlErrorTest, UnknownOrInconsistentPrecision) {
   EXPECT_THAT(LayerError(std::string(kConv) + "    precision: int4\n"),
               HasSubstr("net.yaml:15: field 'layers[0].precision': expected "
                         "one of a8w8, a8w4, a8w2, a4w4, a1w1, a16w8, got "));
+  // a16w8 reads int16 tensors: the int8 network input is not one.
   EXPECT_THAT(LayerError(std::string(kConv) + "    precision: a16w8\n"),
-              HasSubstr("net.yaml:15: field 'layers[0].precision': expected "
-                        "a precision the array runs in this build"));
+              HasSubstr("expected an int16 tensor for precision a16w8 (the "
+                        "network input with 'dtype: int16', or an a16w8 "
+                        "layer's output), got int8 tensor 'input'"));
   // a1w1 weights are -1 or +1: random int8 weights are not.
   EXPECT_THAT(LayerError(std::string(kConv) + "    precision: a1w1\n"),
               HasSubstr("net.yaml:15: field 'layers[0].precision': expected "

@@ -98,7 +98,8 @@ TEST(PackingTest, ModesAndLanes) {
   EXPECT_EQ(GemmModeLanes(GemmModeOf(Precision::kA1W1)), 1);
   EXPECT_EQ(GemmModeOf(Precision::kA1W1), kGemmModeA1W1);
   EXPECT_EQ(GemmModeLanes(7), 0);
-  EXPECT_THROW(GemmModeOf(Precision::kA16W8), InputError);
+  EXPECT_EQ(GemmModeOf(Precision::kA16W8), kGemmModeA16W8);
+  EXPECT_EQ(GemmModeLanes(kGemmModeA16W8), 2);
 }
 
 // int4 activation tensors: each row of the last dimension on its own
