@@ -821,7 +821,6 @@ class ModelDevice final : public Device {
                          " outside the out_int16 requantization");
       }
     }
-    const uint64_t limit = dram_.size();
     uint8_t out[512];
     for (int64_t y = 0; y < i.ny; ++y) {
       for (int64_t x = 0; x < i.nx; ++x) {
@@ -853,23 +852,36 @@ class ModelDevice final : public Device {
         }
         const int64_t addr = i.dram_base + y * i.row_stride + x * i.pix_stride;
         const int64_t n_out = 2 * i.n_bytes;
-        if (static_cast<uint64_t>(addr) > limit ||
-            static_cast<uint64_t>(n_out) >
-                limit - static_cast<uint64_t>(addr)) {
-          throw InstrFault("pixel (" + std::to_string(y) + "," +
-                           std::to_string(x) + ") writes DRAM [" +
-                           Hex(static_cast<uint64_t>(addr)) + ", +" +
-                           std::to_string(n_out) + ") outside the " +
-                           std::to_string(limit) + "-byte DRAM");
-        }
-        dram_.Write(static_cast<uint64_t>(addr), out,
-                    static_cast<size_t>(n_out));
-        if (opts_.on_dram_write) {
-          opts_.on_dram_write(index_, static_cast<uint64_t>(addr), out,
-                              static_cast<size_t>(n_out));
-        }
+        WriteStorePixel(y, x, addr, out, n_out);
       }
     }
+    FinishStore(i, pops, pushes);
+  }
+
+  // One pixel's requantized bytes into DRAM (a fault when they leave it),
+  // shared by every STORE format.
+  void WriteStorePixel(int64_t y, int64_t x, int64_t addr, const uint8_t* out,
+                       int64_t n_out) {
+    const uint64_t limit = dram_.size();
+    if (static_cast<uint64_t>(addr) > limit ||
+        static_cast<uint64_t>(n_out) > limit - static_cast<uint64_t>(addr)) {
+      throw InstrFault("pixel (" + std::to_string(y) + "," +
+                       std::to_string(x) + ") writes DRAM [" +
+                       Hex(static_cast<uint64_t>(addr)) + ", +" +
+                       std::to_string(n_out) + ") outside the " +
+                       std::to_string(limit) + "-byte DRAM");
+    }
+    dram_.Write(static_cast<uint64_t>(addr), out, static_cast<size_t>(n_out));
+    if (opts_.on_dram_write) {
+      opts_.on_dram_write(index_, static_cast<uint64_t>(addr), out,
+                          static_cast<size_t>(n_out));
+    }
+  }
+
+  // A STORE's tokens and its time on the store engine.
+  void FinishStore(const StoreInstr& i,
+                   const std::array<bool, kNumTokens>& pops,
+                   const std::array<bool, kNumTokens>& pushes) {
     GiveTokens(pushes);
     const Timeline::Result t =
         timeline_.Issue(kStoreEngine, pops, pushes, StoreCost(i, hw_));
@@ -935,7 +947,6 @@ class ModelDevice final : public Device {
                          " (needs 0 or [2^30, 2^31) and [-31, 30])");
       }
     }
-    const uint64_t limit = dram_.size();
     uint8_t out[256];
     for (int64_t y = 0; y < i.ny; ++y) {
       for (int64_t x = 0; x < i.nx; ++x) {
@@ -970,27 +981,10 @@ class ModelDevice final : public Device {
         const int64_t n_out = i.out_binary != 0 ? (i.n_bytes + 7) / 8
                               : i.out_int4 != 0 ? (i.n_bytes + 1) / 2
                                                 : i.n_bytes;
-        if (static_cast<uint64_t>(addr) > limit ||
-            static_cast<uint64_t>(n_out) >
-                limit - static_cast<uint64_t>(addr)) {
-          throw InstrFault("pixel (" + std::to_string(y) + "," +
-                           std::to_string(x) + ") writes DRAM [" +
-                           Hex(static_cast<uint64_t>(addr)) + ", +" +
-                           std::to_string(n_out) + ") outside the " +
-                           std::to_string(limit) + "-byte DRAM");
-        }
-        dram_.Write(static_cast<uint64_t>(addr), out,
-                    static_cast<size_t>(n_out));
-        if (opts_.on_dram_write) {
-          opts_.on_dram_write(index_, static_cast<uint64_t>(addr), out,
-                              static_cast<size_t>(n_out));
-        }
+        WriteStorePixel(y, x, addr, out, n_out);
       }
     }
-    GiveTokens(pushes);
-    const Timeline::Result t =
-        timeline_.Issue(kStoreEngine, pops, pushes, StoreCost(i, hw_));
-    counters_.v[kCtrStallStoreTokens] += t.token_wait;
+    FinishStore(i, pops, pushes);
   }
 
   HwConfig hw_;
