@@ -36,16 +36,6 @@ std::string DataDir() {
   return std::string(SPARQ_SOURCE_DIR) + "/tests/data/cmsis_nn";
 }
 
-HwConfig Hw4x4(uint64_t seed) {
-  SplitMix64 rng(seed);
-  HwConfig hw = HwConfig::ForArray(4, 4);
-  const DramTiming t = RandomDramTiming(&rng);
-  hw.dram_latency = t.latency;
-  hw.dram_stall = t.stall;
-  hw.dram_stall_seed = seed + 1;
-  return hw;
-}
-
 // A random conv (fc one time in four) made A16W8: int16 input (full range,
 // or small values one time in four), an int64 bias up to 2^40 (sometimes
 // none; odd seeds the int32-bias variant), per-channel multipliers that
@@ -137,7 +127,7 @@ class RtlA16W8Random : public ::testing::TestWithParam<int> {};
 TEST_P(RtlA16W8Random, MatchesGoldenOnRtlAndModel) {
   const uint64_t seed = static_cast<uint64_t>(GetParam());
   const Network net = RandomA16W8Network(seed);
-  const HwConfig hw = Hw4x4(seed);
+  const HwConfig hw = Hw4x4RandomDram(seed);
   SCOPED_TRACE(DescribeLayer(net) + (net.layers[0].bias32 ? " bias32" : "") +
                " on " + hw.BuildName() + ", " + hw.TimingString());
   const auto ref = RunNetworkReference(net);

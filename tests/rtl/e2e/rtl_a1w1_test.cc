@@ -26,16 +26,6 @@ namespace {
 
 constexpr int kRandomA1W1Layers = 60;
 
-HwConfig Hw4x4(uint32_t seed) {
-  SplitMix64 rng(seed);
-  HwConfig hw = HwConfig::ForArray(4, 4);
-  const DramTiming t = RandomDramTiming(&rng);
-  hw.dram_latency = t.latency;
-  hw.dram_stall = t.stall;
-  hw.dram_stall_seed = seed + 1;
-  return hw;
-}
-
 // Every layer's output (binary ones unpacked by the runtime) against golden.
 void ExpectNetworkMatchesGolden(const Network& net, const HwConfig& hw) {
   SCOPED_TRACE(DescribeLayer(net) + " on " + hw.BuildName() + ", " +
@@ -65,7 +55,7 @@ class RtlA1W1LayerTest : public ::testing::TestWithParam<int> {};
 
 TEST_P(RtlA1W1LayerTest, MatchesGoldenEveryElement) {
   const uint32_t seed = static_cast<uint32_t>(GetParam());
-  ExpectNetworkMatchesGolden(RandomA1W1Network(seed), Hw4x4(seed));
+  ExpectNetworkMatchesGolden(RandomA1W1Network(seed), Hw4x4RandomDram(seed));
 }
 
 INSTANTIATE_TEST_SUITE_P(Seeds, RtlA1W1LayerTest,
@@ -107,7 +97,7 @@ TEST(RtlA1W1NetworkTest, ChainedLayersStoreBinary) {
   fc.inputs = {"c2"};
   NarrowLayer(&rng, Precision::kA1W1, &fc);
   net.layers = {c1, c2, fc};
-  const HwConfig hw = Hw4x4(5);
+  const HwConfig hw = Hw4x4RandomDram(5);
   const CompiledNetwork c = Compile(net, hw);
   EXPECT_TRUE(c.tensors.at("input").binary);
   EXPECT_TRUE(c.tensors.at("c1").binary);
@@ -137,7 +127,7 @@ TEST(RtlA1W1ScheduleTest, LayersBeyondOneWgtHalf) {
   Layer f = RandomFcLayer(&rng, "fc", 256, 600);
   NarrowLayer(&rng, Precision::kA1W1, &f);
   fc.layers = {f};
-  ExpectNetworkMatchesGolden(fc, Hw4x4(7));
+  ExpectNetworkMatchesGolden(fc, Hw4x4RandomDram(7));
 
   Network conv;
   conv.name = "a1w1_conv";
@@ -148,7 +138,7 @@ TEST(RtlA1W1ScheduleTest, LayersBeyondOneWgtHalf) {
   Layer c = RandomConvLayer(&rng, "conv", 16, 240, 3, 3, g);
   NarrowLayer(&rng, Precision::kA1W1, &c);
   conv.layers = {c};
-  ExpectNetworkMatchesGolden(conv, Hw4x4(8));
+  ExpectNetworkMatchesGolden(conv, Hw4x4RandomDram(8));
 }
 
 }  // namespace
