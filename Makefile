@@ -134,7 +134,7 @@ sanitize: deps
 # CMSIS-NN vectors and small networks on the 4x4 RTL, the 4x4 top's tests
 # and the CLI's RTL runs of the small examples.
 SAN_CI_DIRS ?= tests/golden tests/sw tests/sim tests/compress
-SAN_CI_TARGETS ?= sparq sparq_rtl_4x4 sparq_top_test rtl_golden_test
+SAN_CI_TARGETS ?= sparq sparq_isagen sparq_rtl_4x4 sparq_top_test rtl_golden_test
 SAN_CI_EXCLUDE ?= OnRtl$$|RtlReproduces|_ds_cnn_s_rtl|_person_detect_rtl|compress_|_compressed_|SparseModelsRtlTest|RtlDepthwiseNetworkTest|regress_slice|Seeds/Rtl.*[/_][1-9][0-9]+( |$$)|_NOT_BUILT$$|^IcarusTest[.]
 sanitize-ci: deps
 	cmake -S . -B $(BUILD_SAN) $(SAN_CMAKE) -DSPARQ_RTL_BLOCK_TESTS=OFF
