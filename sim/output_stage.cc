@@ -127,6 +127,9 @@ void OutputStage::AddDir(const std::string& flag, const std::string& dir,
     }
     for (const fs::path& m : missing) {
       if (::mkdir(m.c_str(), 0755) != 0) {
+        // Another process (a parallel run) may have made it since the check:
+        // use it, but it is not ours to remove on failure.
+        if (errno == EEXIST && fs::is_directory(m, ec)) continue;
         const std::string err = std::strerror(errno);
         for (const std::string& d : created_dirs_) ::rmdir(d.c_str());
         created_dirs_.clear();

@@ -138,6 +138,55 @@ int InChild(F body) {
   return status;
 }
 
+TEST_F(CompressExportTest, ParallelRunsShareMissingParents) {
+  // Two CTest jobs (compress_modes_small, compress_binary_act_small) once
+  // made the same missing parent at the same moment and one failed with
+  // "File exists". Several processes, released together, each make their own
+  // --out under one missing parent chain; all must succeed and commit.
+  constexpr int kRounds = 20;
+  constexpr int kProcs = 6;
+  int failures = 0;
+  for (int r = 0; r < kRounds; ++r) {
+    const fs::path parent = dir_ / ("race" + std::to_string(r)) / "models";
+    int go[2];
+    ASSERT_EQ(::pipe(go), 0);
+    std::vector<pid_t> pids;
+    for (int i = 0; i < kProcs; ++i) {
+      const pid_t pid = ::fork();
+      if (pid == 0) {
+        ::close(go[1]);
+        char c;
+        if (::read(go[0], &c, 1) != 0) ::_exit(12);  // waits for the close
+        try {
+          OutputStage stage;
+          stage.AddDir("--out", (parent / ("m" + std::to_string(i))).string(),
+                       /*make_parents=*/true);
+          stage.Arm();
+          const std::string tree = stage.BeginTree();
+          WriteFileAtomically((fs::path(tree) / "model.yaml").string(), "x\n");
+          stage.Commit();
+        } catch (const InputError&) {
+          ::_exit(1);
+        }
+        ::_exit(0);
+      }
+      pids.push_back(pid);
+    }
+    ::close(go[0]);
+    ::close(go[1]);  // releases every child at once
+    for (const pid_t pid : pids) {
+      int status = 0;
+      ::waitpid(pid, &status, 0);
+      if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) ++failures;
+    }
+    for (int i = 0; i < kProcs; ++i) {
+      EXPECT_TRUE(fs::exists(parent / ("m" + std::to_string(i)) / "model.yaml"))
+          << r << " " << i;
+    }
+  }
+  EXPECT_EQ(failures, 0);
+}
+
 TEST_F(CompressExportTest, SignalMidExportLeavesNothing) {
   for (const int sig : {SIGINT, SIGTERM}) {
     const fs::path out = dir_ / "sig" / "out";
