@@ -12,6 +12,7 @@
 #include "sw/compiler.h"
 #include "sw/cost_model.h"
 #include "sw/runtime.h"
+#include "tests/common/build_paths.h"
 
 namespace sparq {
 namespace {

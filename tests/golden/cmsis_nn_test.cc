@@ -13,6 +13,7 @@
 #include "golden/errors.h"
 #include "golden/int16_layers.h"
 #include "golden/layers.h"
+#include "tests/common/build_paths.h"
 #include "tests/common/cmsis_cases.h"
 
 namespace sparq {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "golden/int16_layers.h"
+#include "tests/common/build_paths.h"
 #include "tests/common/cmsis_cases.h"
 
 namespace sparq {

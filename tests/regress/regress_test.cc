@@ -27,6 +27,7 @@
 #include "sim/network_yaml.h"
 #include "sim/regress/regress_case.h"
 #include "sw/compiler.h"
+#include "tests/common/build_paths.h"
 
 namespace sparq {
 namespace {

@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/common/build_paths.h"
+
 namespace {
 
 namespace fs = std::filesystem;

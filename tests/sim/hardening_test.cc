@@ -30,6 +30,7 @@
 #include "golden/yaml_reader.h"
 #include "sim/network_yaml.h"
 #include "sim/report.h"
+#include "tests/common/build_paths.h"
 
 namespace sparq {
 namespace {

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "golden/npy.h"
+#include "tests/common/build_paths.h"
 
 namespace sparq {
 namespace {

@@ -10,6 +10,7 @@
 
 #include "golden/errors.h"
 #include "golden/npy.h"
+#include "tests/common/build_paths.h"
 
 namespace sparq {
 namespace {

@@ -17,6 +17,7 @@
 #include "golden/errors.h"
 #include "golden/npy.h"
 #include "sim/checker.h"
+#include "tests/common/build_paths.h"
 
 namespace sparq {
 namespace {

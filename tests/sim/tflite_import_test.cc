@@ -29,6 +29,7 @@
 #include "sim/tflite/tflite_subset_generated.h"
 #include "sw/compiler.h"
 #include "sw/runtime.h"
+#include "tests/common/build_paths.h"
 
 namespace sparq {
 namespace {

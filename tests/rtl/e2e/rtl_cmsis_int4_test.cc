@@ -15,6 +15,7 @@
 #include "sim/rtl_device.h"
 #include "sw/compiler.h"
 #include "sw/runtime.h"
+#include "tests/common/build_paths.h"
 #include "tests/common/cmsis_cases.h"
 
 namespace sparq {

@@ -25,6 +25,7 @@
 #include "sim/tflite/importer.h"
 #include "sw/compiler.h"
 #include "sw/runtime.h"
+#include "tests/common/build_paths.h"
 #include "tests/common/random_layers.h"
 #include "tests/common/rtl_options.h"
 

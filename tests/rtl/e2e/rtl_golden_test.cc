@@ -19,6 +19,7 @@
 #include "sim/rtl_device.h"
 #include "sw/compiler.h"
 #include "sw/runtime.h"
+#include "tests/common/build_paths.h"
 #include "tests/common/cmsis_cases.h"
 #include "tests/common/random_layers.h"
 #include "tests/common/rtl_options.h"

@@ -27,6 +27,7 @@
 #include "sim/rtl_device.h"
 #include "sw/compiler.h"
 #include "sw/runtime.h"
+#include "tests/common/build_paths.h"
 
 namespace sparq {
 namespace {
