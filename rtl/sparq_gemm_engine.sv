@@ -375,6 +375,7 @@ module sparq_gemm_engine #(
   // ---------------------------------------------------------------------------
   logic [sparq_isa_pkg::GemmMaxLanes*ArrayCols*32-1:0] sum;
   logic                    retire_valid, acc_busy;
+  logic [TagW-1:0]         retire_tag;
   logic [ArrayRows*8-1:0]  act_edge;
 
   // A16W8 low-byte rows enter as u - 128: bit 7 of every byte inverted.
@@ -382,7 +383,6 @@ module sparq_gemm_engine #(
     act_edge = act_rdata_i;
     for (int r = 0; r < ArrayRows; r++) act_edge[8*r+7] = act_rdata_i[8*r+7] ^ lo_s_q;
   end
-  logic [TagW-1:0]         retire_tag;
 
   sparq_array #(
     .ArrayRows(ArrayRows),
@@ -448,7 +448,8 @@ module sparq_gemm_engine #(
   assign evt_lanes_lg_o      = (src_attr.mode == 3'(sparq_isa_pkg::GemmModeA4W4)) ? 2'd1
                              : (src_attr.mode == 3'(sparq_isa_pkg::GemmModeA1W1)) ? 2'd3
                                                                                   : src_attr.lanes_lg;
-  assign evt_useful_macs_o   = (issue && !(src_attr.a16 && src_left[0])) ? 32'(src_attr.useful_macs) : 32'd0;
+  assign evt_useful_macs_o   = (issue && !(src_attr.a16 && src_left[0])) ?
+                               32'(src_attr.useful_macs) : 32'd0;
   assign evt_stall_load_o    = !issue && need_l2c;
   assign evt_stall_store_o   = !issue && !need_l2c && need_s2c;
   assign evt_stall_weights_o = !issue && instr_valid_i && tokens_ok;
