@@ -60,7 +60,7 @@ module sparq_array #(
 
   // Column c's weight byte w, decoded once for the tile's mode (the PEs of
   // the column store the factors; sparq_pe):
-  //   f0 (lane 0): A8W8 / A1W1 / A16W8 w, A8W4 / A4W4 the signed low nibble, A8W2
+  //   f0 (lane 0): A8W8 / A1W1 w, A8W4 / A4W4 the signed low nibble, A8W2
   //                t(w[1:0]);
   //   f1 (lane 1): A8W4 / A4W4 the high nibble, A8W2 t(w[3:2]);
   //   t2, t3:      t(w[5:4]), t(w[7:6]) (A8W2 lanes 2 and 3);
@@ -68,14 +68,13 @@ module sparq_array #(
   localparam logic [2:0] ModeW8 = 3'(sparq_isa_pkg::GemmModeA8W8);
   localparam logic [2:0] ModeW2 = 3'(sparq_isa_pkg::GemmModeA8W2);
   localparam logic [2:0] ModeA1 = 3'(sparq_isa_pkg::GemmModeA1W1);
-  localparam logic [2:0] ModeA16 = 3'(sparq_isa_pkg::GemmModeA16W8);
 
   for (genvar c = 0; c < ArrayCols; c++) begin : g_dec
     logic [7:0] w, f0;
     logic [3:0] f1;
     logic [1:0] t2, t3;
     assign w  = wl_data_i[8*c +: 8];
-    assign f0 = (wl_mode_i == ModeW8 || wl_mode_i == ModeA1 || wl_mode_i == ModeA16) ? w :
+    assign f0 = (wl_mode_i == ModeW8 || wl_mode_i == ModeA1) ? w :
                 (wl_mode_i == ModeW2) ? {{7{w[1] & w[0]}}, w[0]} : {{4{w[3]}}, w[3:0]};
     assign f1 = (wl_mode_i == ModeW2) ? {{3{w[3] & w[2]}}, w[2]} : w[7:4];
     assign t2 = {w[5] & w[4], w[4]};
@@ -115,7 +114,7 @@ module sparq_array #(
       logic            bank_l, bank_o;
       logic [2:0]      mode_l, mode_o;
       logic [SumW-1:0]       psum0_u, psum0_o;
-      logic [SumW-2:0]       psum1_u, psum1_o;
+      logic [SumW-5:0]       psum1_u, psum1_o;
       logic [SumW-8:0]       psum2_u, psum2_o, psum3_u, psum3_o;
 
       if (c == 0) begin : g_first
@@ -141,8 +140,7 @@ module sparq_array #(
       end
 
       sparq_pe #(
-        .SumW  (SumW),
-        .RowOdd(1'(r % 2))
+        .SumW(SumW)
       ) u_pe (
         .clk_i    (clk_i),
         .act_i    (act_l),
@@ -177,7 +175,7 @@ module sparq_array #(
   // Each lane of the bottom row, sign-extended from its width (sparq_pe).
   for (genvar c = 0; c < ArrayCols; c++) begin : g_out
     logic [SumW-1:0] b0;
-    logic [SumW-2:0] b1;
+    logic [SumW-5:0] b1;
     logic [SumW-8:0] b2, b3;
     assign b0 = g_row[ArrayRows-1].g_col[c].psum0_o;
     assign b1 = g_row[ArrayRows-1].g_col[c].psum1_o;
@@ -185,7 +183,7 @@ module sparq_array #(
     assign b3 = g_row[ArrayRows-1].g_col[c].psum3_o;
     assign sum_o[32*Lanes*c +: 32*Lanes] = {{(39 - SumW){b3[SumW-8]}}, b3,
                                             {(39 - SumW){b2[SumW-8]}}, b2,
-                                            {(33 - SumW){b1[SumW-2]}}, b1,
+                                            {(36 - SumW){b1[SumW-5]}}, b1,
                                             {(32 - SumW){b0[SumW-1]}}, b0};
   end
 

@@ -25,7 +25,11 @@
 // Modes (docs/architecture.md, "Processing element and modes"): the tile's
 // mode travels into the array with every activation row, like its bank; a
 // mode of L lanes writes ACC rows acc_base + L*m + l (l < L), so its ACC
-// address advances by L per row.
+// address advances by L per row. A16W8 has no logic in the array: each of its
+// activation rows is issued as two A8W8 rows, the low-byte line (its bit 7
+// inverted here at the array edge, ArrayRows XORs: u - 128) into ACC row
+// acc_base + 2m and the high-byte line (act_hi lines further) into
+// acc_base + 2m + 1, both against the same resident weight tile.
 //
 // Results go to sparq_acc_buf, whose delay line carries each row's ACC
 // address; the tile's tokens (c2l for push_prev, c2s for push_next) and
@@ -108,7 +112,8 @@ module sparq_gemm_engine #(
   // ---------------------------------------------------------------------------
   logic [sparq_isa_pkg::CommonOpcodeW-1:0] f_opcode;
   logic        f_pop_prev, f_pop_next, f_push_prev, f_push_next, f_accumulate;
-  logic [15:0] f_act_base, f_act_stride, f_m_rows, f_wgt_base, f_acc_base;
+  logic [15:0] f_act_base, f_act_stride, f_m_rows, f_wgt_base, f_acc_base, f_act_hi;
+  logic        f_a16;
   logic [7:0]  f_k_valid, f_n_valid;
   logic [sparq_isa_pkg::GemmModeW-1:0] f_mode;
   logic [1:0]  f_lanes_lg;
@@ -127,8 +132,11 @@ module sparq_gemm_engine #(
   assign f_k_valid    = instr_data_i[sparq_isa_pkg::GemmKValidLsb +: sparq_isa_pkg::GemmKValidW];
   assign f_n_valid    = instr_data_i[sparq_isa_pkg::GemmNValidLsb +: sparq_isa_pkg::GemmNValidW];
   assign f_mode       = instr_data_i[sparq_isa_pkg::GemmModeLsb +: sparq_isa_pkg::GemmModeW];
+  assign f_act_hi     = instr_data_i[sparq_isa_pkg::GemmActHiLsb +: sparq_isa_pkg::GemmActHiW];
+  assign f_a16        = (f_mode == sparq_isa_pkg::GemmModeW'(sparq_isa_pkg::GemmModeA16W8));
 
-  // log2 of the mode's lanes: A8W8 1, A8W4 2, A8W2 4, A16W8 2.
+  // log2 of the mode's lanes: A8W8 1, A8W4 2, A8W2 4, A16W8 2 (the ACC
+  // rows of an activation row; A16W8 issues them as two one-lane rows).
   always_comb begin
     case (f_mode)
       sparq_isa_pkg::GemmModeW'(sparq_isa_pkg::GemmModeA8W4): f_lanes_lg = 2'd1;
@@ -145,6 +153,8 @@ module sparq_gemm_engine #(
   // Per-tile attributes that stay fixed while its rows stream.
   typedef struct packed {
     logic [15:0] act_stride;
+    logic [15:0] act_hi;
+    logic        a16;
     logic        accumulate;
     logic        bank;
     logic [2:0]  mode;
@@ -196,12 +206,14 @@ module sparq_gemm_engine #(
   logic                 wr_bank_d, wr_bank_q, rd_bank;
   logic [ArrayRows-1:0] wl_en_d, wl_en_q;
   logic                 wl_bank_q;
-  logic [2:0]           wr_mode_q, rd_mode, wl_mode_q;
+  logic [2:0]           wr_mode_q, rd_mode, wl_mode_q, f_array_mode;
 
   assign rd_row  = start ? ArrayRows'(1) : wr_row_q;
   assign rd_addr = start ? f_wgt_base : wr_addr_q;
   assign rd_bank = start ? nxt_bank_q : wr_bank_q;
-  assign rd_mode = start ? 3'(f_mode) : wr_mode_q;
+  // The array sees A16W8 tiles as A8W8 (weights decoded alike).
+  assign f_array_mode = f_a16 ? 3'(sparq_isa_pkg::GemmModeA8W8) : 3'(f_mode);
+  assign rd_mode = start ? f_array_mode : wr_mode_q;
 
   assign wgt_re_o    = start || wr_active_q;
   assign wgt_raddr_o = WgtAw'(rd_addr);
@@ -216,23 +228,28 @@ module sparq_gemm_engine #(
   // Pending tile (weights started) and current tile (streaming)
   // ---------------------------------------------------------------------------
   tile_attr_t  pend_attr_d, pend_attr_q;
-  logic [15:0] pend_act_q, pend_rows_q, pend_acc_q;
+  logic [15:0] pend_act_q, pend_acc_q;
+  logic [16:0] pend_rows_q;
 
   logic        cur_valid_d, cur_valid_q;
   tile_attr_t  cur_attr_q, src_attr;
   logic [31:0] cur_act_d, cur_act_q, src_act;
-  logic [15:0] cur_left_d, cur_left_q, src_left;
+  logic [16:0] cur_left_d, cur_left_q, src_left;
   logic [16:0] cur_acc_d, cur_acc_q, src_acc;
   logic        bank_s_q;
   logic [2:0]  mode_s_q;
+  logic        lo_s_q;   // A16W8 low-byte row: bit 7 inverted at the edge
+  logic        src_lo;
 
   always_comb begin
     pend_attr_d             = '0;
     pend_attr_d.act_stride  = f_act_stride;
+    pend_attr_d.act_hi      = f_act_hi;
+    pend_attr_d.a16         = f_a16;
     pend_attr_d.accumulate  = f_accumulate;
     pend_attr_d.bank        = nxt_bank_q;
-    pend_attr_d.mode        = 3'(f_mode);
-    pend_attr_d.lanes_lg    = f_lanes_lg;
+    pend_attr_d.mode        = f_array_mode;
+    pend_attr_d.lanes_lg    = f_a16 ? 2'd0 : f_lanes_lg;
     pend_attr_d.useful_macs = f_k_valid * f_n_valid;
     pend_attr_d.push_prev   = f_push_prev;
     pend_attr_d.push_next   = f_push_next;
@@ -255,10 +272,16 @@ module sparq_gemm_engine #(
     end
   end
 
-  assign last        = (src_left == 16'd1);
+  // A16W8 counts 2 * m_rows issued rows down: an even count left is a
+  // low-byte row (the next is its high-byte line), an odd one a high-byte
+  // row (the next is the following row's low-byte line).
+  assign last        = (src_left == 17'd1);
+  assign src_lo      = src_attr.a16 && !src_left[0];
   assign cur_valid_d = issue && !last;
-  assign cur_act_d   = src_act + 32'(src_attr.act_stride);
-  assign cur_left_d  = src_left - 16'd1;
+  assign cur_act_d   = !src_attr.a16 ? src_act + 32'(src_attr.act_stride)
+                     : src_lo ? src_act + 32'(src_attr.act_hi)
+                     : src_act + 32'(src_attr.act_stride) - 32'(src_attr.act_hi);
+  assign cur_left_d  = src_left - 17'd1;
   assign cur_acc_d   = src_acc + (17'd1 << src_attr.lanes_lg);
 
   assign act_re_o    = issue;
@@ -326,13 +349,14 @@ module sparq_gemm_engine #(
     wl_mode_q <= rd_mode;
     bank_s_q  <= src_attr.bank;
     mode_s_q  <= src_attr.mode;
+    lo_s_q    <= src_lo;
   end
 
   always_ff @(posedge clk_i) begin
     if (start) begin
       pend_attr_q <= pend_attr_d;
       pend_act_q  <= f_act_base;
-      pend_rows_q <= f_m_rows;
+      pend_rows_q <= f_a16 ? {f_m_rows, 1'b0} : {1'b0, f_m_rows};
       pend_acc_q  <= f_acc_base;
     end
   end
@@ -352,6 +376,13 @@ module sparq_gemm_engine #(
   logic [sparq_isa_pkg::GemmMaxLanes*ArrayCols*32-1:0] sum;
   logic                    retire_valid, acc_busy;
   logic [TagW-1:0]         retire_tag;
+  logic [ArrayRows*8-1:0]  act_edge;
+
+  // A16W8 low-byte rows enter as u - 128: bit 7 of every byte inverted.
+  always_comb begin
+    act_edge = act_rdata_i;
+    for (int r = 0; r < ArrayRows; r++) act_edge[8*r+7] = act_rdata_i[8*r+7] ^ lo_s_q;
+  end
 
   sparq_array #(
     .ArrayRows(ArrayRows),
@@ -359,7 +390,7 @@ module sparq_gemm_engine #(
     .SumW     (SumW)
   ) u_array (
     .clk_i    (clk_i),
-    .act_i    (act_rdata_i),
+    .act_i    (act_edge),
     .bank_i   (bank_s_q),
     .mode_i   (mode_s_q),
     .wl_en_i  (wl_en_q),
@@ -411,13 +442,14 @@ module sparq_gemm_engine #(
 
   assign evt_row_issued_o    = issue;
   // MACs per PE of the issued row: the lanes, or two K elements in A4W4,
-  // eight in A1W1, one int8 x int8 half of an int16 MAC in A16W8 (the perf
-  // counters multiply R*C by 2^evt_lanes_lg_o).
+  // eight in A1W1 (the perf counters multiply R*C by 2^evt_lanes_lg_o; an
+  // A16W8 row issues as two A8W8 rows, each one int8 x int8 half of an
+  // int16 MAC). Useful int16 MACs count once, at the low-byte row.
   assign evt_lanes_lg_o      = (src_attr.mode == 3'(sparq_isa_pkg::GemmModeA4W4)) ? 2'd1
                              : (src_attr.mode == 3'(sparq_isa_pkg::GemmModeA1W1)) ? 2'd3
-                             : (src_attr.mode == 3'(sparq_isa_pkg::GemmModeA16W8)) ? 2'd0
                                                                                   : src_attr.lanes_lg;
-  assign evt_useful_macs_o   = issue ? 32'(src_attr.useful_macs) : 32'd0;
+  assign evt_useful_macs_o   = (issue && !(src_attr.a16 && src_left[0])) ?
+                               32'(src_attr.useful_macs) : 32'd0;
   assign evt_stall_load_o    = !issue && need_l2c;
   assign evt_stall_store_o   = !issue && !need_l2c && need_s2c;
   assign evt_stall_weights_o = !issue && instr_valid_i && tokens_ok;

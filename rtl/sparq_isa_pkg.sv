@@ -89,6 +89,8 @@ package sparq_isa_pkg;
   localparam int GemmNValidW = 8;  // real output channels in the tile, all lanes (counters only)
   localparam int GemmModeLsb = 105;
   localparam int GemmModeW = 3;  // precision mode (GemmMode* constants); its lanes L set the ACC rows per activation row
+  localparam int GemmActHiLsb = 200;
+  localparam int GemmActHiW = 16;  // A16W8: ACT lines from an activation row's low-byte line to its high-byte line
 
   // Store
   localparam int StoreAccBaseLsb = 8;
@@ -120,13 +122,15 @@ package sparq_isa_pkg;
   localparam int StoreOutBinaryLsb = 175;
   localparam int StoreOutBinaryW = 1;  // 1: binary output, eight channels per byte (channel 8i+j in bit j, 1 when the requantized value is > 0); ceil(n_bytes/8) bytes are written
   localparam int StoreOutInt16Lsb = 176;
-  localparam int StoreOutInt16W = 1;  // 1: A16W8 int16 output (acc_shift 1): channel c of pixel p is lane 1 * 256 + lane 0 (ACC rows 2p+1, 2p) plus the 64-bit bias, requantized to int16 (little-endian, 2 bytes per channel: 2*n_bytes bytes are written)
+  localparam int StoreOutInt16W = 1;  // 1: A16W8 int16 output (acc_shift 1): channel c of pixel p is lane 1 * 256 + lane 0 (ACC rows 2p+1, 2p) plus the 64-bit bias, requantized to int16; its low byte goes to the low-byte plane (byte c from the pixel's address), its high byte to the high-byte plane (hi_off bytes further)
   localparam int StoreBias32Lsb = 177;
   localparam int StoreBias32W = 1;  // with out_int16: the int32-bias variant (the low 32 bits of the sum, double-rounding requantization with M0); 0: the int64 bias, single rounding with the Q15 multiplier
   localparam int StoreActMin16Lsb = 178;
   localparam int StoreActMin16W = 16;  // signed: with out_int16: clamp low (int16)
   localparam int StoreActMax16Lsb = 194;
   localparam int StoreActMax16W = 16;  // signed: with out_int16: clamp high (int16)
+  localparam int StoreHiOffLsb = 231;
+  localparam int StoreHiOffW = 20;  // with out_int16: DRAM bytes from a pixel's low-byte plane to its high-byte plane
 
   // Spmv
   localparam int SpmvActBaseLsb = 8;
@@ -205,9 +209,9 @@ package sparq_isa_pkg;
   localparam logic [InstrBits-1:0] LoadFieldMask =
     256'h00000040_003fffff_ffffffff_ffffffff_ffffffff_ffffffff_ffffffff_ffffff7f;
   localparam logic [InstrBits-1:0] GemmFieldMask =
-    256'h00000000_00000000_00000000_00000000_00000fff_ffffffff_ffffffff_ffffff7f;
+    256'h00000000_00ffff00_00000000_00000000_00000fff_ffffffff_ffffffff_ffffff7f;
   localparam logic [InstrBits-1:0] StoreFieldMask =
-    256'h00000000_0003ffff_ffffffff_ffffffff_ffffffff_ffffffff_ffffffff_ffffff7f;
+    256'h07ffff80_0003ffff_ffffffff_ffffffff_ffffffff_ffffffff_ffffffff_ffffff7f;
   localparam logic [InstrBits-1:0] SpmvFieldMask =
     256'h00000000_00000000_00000000_0fffffff_ffffffff_ffffffff_ffffffff_ffffff7f;
   localparam logic [InstrBits-1:0] DwconvFieldMask =
@@ -282,7 +286,7 @@ package sparq_isa_pkg;
   localparam int GemmModeA8W2 = 2;  // GEMM mode: int8 x ternary, four lanes (weight byte = 4 output channels)
   localparam int GemmModeA4W4 = 3;  // GEMM mode: int4 x int4, one lane; an ACT byte and a weight byte each hold two K-adjacent elements (low nibble first)
   localparam int GemmModeA1W1 = 4;  // GEMM mode: binary x binary, one lane; an ACT byte and a weight byte each hold eight K-adjacent signs (bit j = element j, 1 = +1), lane 0 += 2*popcount(~(a ^ w)) - 8
-  localparam int GemmModeA16W8 = 5;  // GEMM mode: int16 x int8, two lanes; an int16 activation is two K-adjacent ACT bytes (low byte at even K) with the same weight in both rows; lane 0 += (a ^ 0x80) * w over even rows, lane 1 += a * w over odd rows
+  localparam int GemmModeA16W8 = 5;  // GEMM mode: int16 x int8, two lanes; every activation row is two ACT lines, the low bytes (line act_base + m*act_stride, bit 7 inverted at the array edge: u - 128) into ACC row acc_base + 2m and the high bytes (act_hi lines further) into acc_base + 2m + 1, both through the A8W8 array
   localparam int GemmMaxLanes = 4;  // most psum lanes a PE carries (ACC rows per activation row)
 
 endpackage

@@ -18,20 +18,14 @@
 //   A1W1  lane 0 += 2 * popcount(~(a ^ w)) - 8  (eight K-adjacent signs per
 //                   byte, 1 = +1: an XNOR and a popcount beside the
 //                   multipliers, evaluated only in its branch)
-//   A16W8 an int16 is two K-adjacent bytes (low byte in the even row):
-//         even rows: lane 0 += (a ^ 0x80) * w  (the low byte u as u - 128),
-//                    lane 1 passes down;
-//         odd rows:  lane 1 += a * w  (the high byte, signed), lane 0
-//                    passes down; both use lane 0's multiplier.
 // The byte arrives decoded for the mode of the tile it belongs to (the array
 // decodes once per column; a tile has one mode, and its activations carry
 // the same mode): each bank holds lane 0's factor (8 bits), lane 1's (4 bits)
 // and the two ternary factors of lanes 2 and 3, so a cycle only selects a
 // factor by bank and multiplies. Lanes a mode does not use keep their old
 // (don't-care) value (the accumulator ignores them): no toggling, and no
-// work for a cycle-based simulator. Lane 1 is SumW - 1 bits wide (A16W8's
-// high-byte sums over R/2 rows), lanes 2 and 3 SumW - 7 (the widest sums
-// they carry).
+// work for a cycle-based simulator. Lane 1 is SumW - 4 bits wide, lanes 2 and
+// 3 SumW - 7 (the widest sums they carry).
 // Simulation speed: every product sits in the one nonblocking assignment that
 // uses it, under the condition of the modes that use it, so Verilator computes
 // only the current mode's products (lane 1's product is written twice, for
@@ -40,8 +34,7 @@
 // carry a real activation row, and results of empty slots are never written.
 //
 // Parameters: SumW (partial-sum width per lane, chosen by the array from its
-// depth so that a column sum cannot overflow); RowOdd (1 in the array's odd
-// rows: which byte of an A16W8 int16 this row multiplies).
+// depth so that a column sum cannot overflow).
 // Ports: act_i/bank_i/mode_i from the left neighbour, act_o/bank_o/mode_o to
 // the right one; psum<l>_i from the PE above (zero in the top row),
 // psum<l>_o to the one below (one port per lane, each at most 32 bits, which a
@@ -50,9 +43,8 @@
 
 module sparq_pe #(
   parameter int SumW = 20,
-  parameter bit RowOdd = 1'b0,
   localparam int Lanes = sparq_isa_pkg::GemmMaxLanes,
-  localparam int W1 = SumW - 1,  // lane 1: A16W8 int8 x int8 sums of R/2 rows
+  localparam int W1 = SumW - 4,  // lane 1: int8 x int4 column sums
   localparam int W2 = SumW - 7   // lanes 2, 3: int8 x ternary column sums
 ) (
   input  logic            clk_i,
@@ -92,10 +84,9 @@ module sparq_pe #(
   localparam logic [2:0] ModeW2 = 3'(sparq_isa_pkg::GemmModeA8W2);
   localparam logic [2:0] ModeA4 = 3'(sparq_isa_pkg::GemmModeA4W4);
   localparam logic [2:0] ModeA1 = 3'(sparq_isa_pkg::GemmModeA1W1);
-  localparam logic [2:0] ModeA16 = 3'(sparq_isa_pkg::GemmModeA16W8);
   if (ModeW8 != 3'd0 || ModeW4 != 3'd1 || ModeW2 != 3'd2 || ModeA4 != 3'd3 ||
-      ModeA1 != 3'd4 || ModeA16 != 3'd5) begin : g_bad_modes
-    `ELAB_ERROR("sparq_pe: the factor tables below assume modes A8W8 = 0, A8W4 = 1, A8W2 = 2, A4W4 = 3, A1W1 = 4, A16W8 = 5")
+      ModeA1 != 3'd4) begin : g_bad_modes
+    `ELAB_ERROR("sparq_pe: the factor tables below assume modes A8W8 = 0, A8W4 = 1, A8W2 = 2, A4W4 = 3, A1W1 = 4")
   end
 
   // A1W1: 2 * popcount(~(a ^ w)) - 8, in [-8, 8]. Called only inside the
@@ -149,7 +140,7 @@ module sparq_pe #(
   // two partial-product multipliers: lane 0's takes the low activation
   // nibble and the low weight nibble, lane 1's the high nibbles, and both
   // products go into lane 0.
-  logic            a4, a16;
+  logic            a4;
   logic [7:0]      act_q;
   logic            bank_q;
   logic [2:0]      mode_q;
@@ -157,27 +148,18 @@ module sparq_pe #(
   logic [W1-1:0]   s1_q;
   logic [W2-1:0]   s2_q, s3_q;
 
-  assign a4  = (mode_i == ModeA4);
-  assign a16 = (mode_i == ModeA16);
+  assign a4 = (mode_i == ModeA4);
 
-  // Lane 0's multiplier: A4W4's low nibbles, A16W8's low byte as u - 128
-  // (bit 7 inverted) in even rows, else the activation byte, times f0.
-  // A16W8 odd rows send its product to lane 1 and add nothing to lane 0.
-  // One adder onto psum0 serves every mode (the addend chosen by mode; each
-  // branch computes only its own mode's products).
+  // Lane 0's addend, chosen by mode, so that one adder onto psum0 serves
+  // every mode (each branch computes only its own mode's products).
   logic [SumW-1:0] add0;
-  logic [15:0]     prod0;
 
   always_comb begin
-    prod0 = '0;
     if (mode_i == ModeA1) begin
       add0 = SumW'(xnor_dot(act_i, bank_i ? f0_b1_q : f0_b0_q));
     end else begin
-      prod0 = 16'($signed(a4 ? {{4{act_i[3]}}, act_i[3:0]}
-                             : {act_i[7] ^ (a16 & !RowOdd), act_i[6:0]}) *
-                  $signed(bank_i ? f0_b1_q : f0_b0_q));
-      add0 = (RowOdd && a16) ? '0 :
-             SumW'($signed(prod0)) +
+      add0 = SumW'($signed(a4 ? {{4{act_i[3]}}, act_i[3:0]} : act_i) *
+                   $signed(bank_i ? f0_b1_q : f0_b0_q)) +
              (a4 ? SumW'($signed({{4{act_i[7]}}, act_i[7:4]}) *
                          $signed(bank_i ? f1_b1_q : f1_b0_q)) : '0);
     end
@@ -193,8 +175,6 @@ module sparq_pe #(
   always_ff @(posedge clk_i) begin
     if (mode_i == ModeW4 || mode_i == ModeW2) begin
       s1_q <= psum1_i + W1'($signed(act_i) * $signed(bank_i ? f1_b1_q : f1_b0_q));
-    end else if (a16) begin
-      s1_q <= psum1_i + (RowOdd ? W1'($signed(prod0)) : '0);
     end
   end
 

@@ -16,8 +16,9 @@
 // lane 0 (row 2p) then lane 1 (row 2p+1); their channels combine as
 // lane 1 * 256 + lane 0 plus the 64-bit bias, are requantized to int16
 // (sparq_requant64, or sparq_requant on the low 32 bits with bias32) and
-// leave as two output entries of C bytes each (channels 0..C/2-1, then the
-// rest, 2 bytes per channel), so an entry still fits one beat. s2c_push_o and
+// leave as two output entries of n_bytes bytes each, the low bytes at the
+// pixel's address and the high bytes hi_off further (the two byte planes of
+// an int16 tensor), so an entry still fits one beat. s2c_push_o and
 // evt_instr_done_o fire the cycle after the last beat was accepted.
 //
 // Instructions execute one at a time: the queue head is the instruction
@@ -72,11 +73,8 @@ module sparq_store_engine #(
   localparam int LaneW    = $clog2(ArrayCols + 1);
   localparam int CreditW  = $clog2(OutFifoDepth + 1);
   localparam int PixBits  = 8 * ArrayCols;
-  localparam int OutW     = 32 + 2 + PixBits;  // address, last, half, bytes
+  localparam int OutW     = 32 + 1 + PixBits;  // address, last, bytes
 
-  if (ArrayCols % 2 != 0) begin : g_odd_cols
-    `ELAB_ERROR("sparq_store_engine: out_int16 splits a pixel into two halves of ArrayCols/2 channels")
-  end
   if (ArrayCols > Beat) begin : g_bad_cols
     `ELAB_ERROR("sparq_store_engine: a pixel (ArrayCols bytes) must fit one DRAM beat")
   end
@@ -94,6 +92,7 @@ module sparq_store_engine #(
   logic        f_pop_prev, f_push_prev, f_out_int4, f_out_binary;
   logic        f_out_int16, f_bias32;
   logic [15:0] f_act_min16, f_act_max16;
+  logic [19:0] f_hi_off;
 
   assign f_acc_base   = instr_data_i[sparq_isa_pkg::StoreAccBaseLsb +: sparq_isa_pkg::StoreAccBaseW];
   assign f_dram_base  = instr_data_i[sparq_isa_pkg::StoreDramBaseLsb +: sparq_isa_pkg::StoreDramBaseW];
@@ -113,6 +112,7 @@ module sparq_store_engine #(
   assign f_bias32     = instr_data_i[sparq_isa_pkg::StoreBias32Lsb];
   assign f_act_min16  = instr_data_i[sparq_isa_pkg::StoreActMin16Lsb +: sparq_isa_pkg::StoreActMin16W];
   assign f_act_max16  = instr_data_i[sparq_isa_pkg::StoreActMax16Lsb +: sparq_isa_pkg::StoreActMax16W];
+  assign f_hi_off     = instr_data_i[sparq_isa_pkg::StoreHiOffLsb +: sparq_isa_pkg::StoreHiOffW];
   assign f_pop_prev   = instr_data_i[sparq_isa_pkg::CommonPopPrevLsb];
   assign f_push_prev  = instr_data_i[sparq_isa_pkg::CommonPushPrevLsb];
 
@@ -145,7 +145,6 @@ module sparq_store_engine #(
   logic             wr_last_q;
   logic             ph_d, ph_q;     // out_int16: 0 lane-0 read, 1 lane-1 read
   logic             pix_end;        // this issue is a pixel's last ACC read
-  logic             hi_credit;      // an empty second int16 entry's credit
 
   assign pix_end    = !f_out_int16 || ph_q;
 
@@ -175,7 +174,6 @@ module sparq_store_engine #(
     ph_d      = ph_q;
     if (issue) credits_d = credits_d - CreditW'(1);
     if (out_pop) credits_d = credits_d + CreditW'(1);
-    if (hi_credit) credits_d = credits_d + CreditW'(1);
 
     case (state_q)
       StIdle: begin
@@ -418,31 +416,34 @@ module sparq_store_engine #(
     end
   end
 
-  // out_int16: a complete pixel (p4_q) leaves as two entries of C bytes,
-  // channels 0..C/2-1 now and the rest (held in hi_q) the next cycle, which
-  // belongs to the next pixel's lane-0 read and so has no entry of its own.
-  // A second entry without channels is not written; its credit returns.
-  localparam int Half = ArrayCols / 2;
-  logic             hi_empty, in_valid, in_last, in_half;
+  // out_int16: a complete pixel (p4_q) leaves as two entries of n_bytes
+  // bytes, the channels' low bytes now and their high bytes (held in hi_q)
+  // hi_off bytes further the next cycle, which belongs to the next pixel's
+  // lane-0 read and so has no entry of its own.
+  logic             in_valid, in_last;
   logic             hi_pend_q, hi_last_q;
   logic [31:0]      hi_addr_q, in_addr;
-  logic [PixBits-1:0] hi_q, in_bytes;
+  logic [PixBits-1:0] lo_plane, hi_plane, hi_q, in_bytes;
 
-  assign hi_empty  = 32'(n_lanes) <= Half;
-  assign hi_credit = v4_q && f_out_int16 && p4_q && hi_empty;
+  always_comb begin
+    for (int c = 0; c < ArrayCols; c++) begin
+      lo_plane[8*c +: 8] = pix16[16*c +: 8];
+      hi_plane[8*c +: 8] = pix16[16*c+8 +: 8];
+    end
+  end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       hi_pend_q <= 1'b0;
     end else begin
-      hi_pend_q <= v4_q && f_out_int16 && p4_q && !hi_empty;
+      hi_pend_q <= v4_q && f_out_int16 && p4_q;
     end
   end
 
   always_ff @(posedge clk_i) begin
     if (v4_q && f_out_int16 && p4_q) begin
-      hi_q      <= pix16[2*PixBits-1:PixBits];
-      hi_addr_q <= a4_q + 32'(ArrayCols);
+      hi_q      <= hi_plane;
+      hi_addr_q <= a4_q + 32'(f_hi_off);
       hi_last_q <= l4_q;
     end
   end
@@ -451,30 +452,26 @@ module sparq_store_engine #(
     in_valid = v4_q && !f_out_int16;
     in_addr  = a4_q;
     in_last  = l4_q;
-    in_half  = 1'b0;
     in_bytes = pix_out;
     if (f_out_int16) begin
       if (hi_pend_q) begin
         in_valid = 1'b1;
         in_addr  = hi_addr_q;
         in_last  = hi_last_q;
-        in_half  = 1'b1;
         in_bytes = hi_q;
       end else begin
         in_valid = v4_q && p4_q;
-        in_last  = l4_q && hi_empty;
-        in_bytes = pix16[PixBits-1:0];
+        in_last  = 1'b0;
+        in_bytes = lo_plane;
       end
     end
   end
 
   // Bytes written per output entry.
   logic [LaneW-1:0] n_out;
-  logic             out_half;
   always_comb begin
     if (f_out_int16) begin
-      n_out = out_half ? LaneW'(2 * (32'(n_lanes) - Half))
-            : hi_empty ? LaneW'(2 * 32'(n_lanes)) : LaneW'(ArrayCols);
+      n_out = n_lanes;
     end else if (f_out_binary) begin
       n_out = LaneW'((32'(n_lanes) + 32'd7) >> 3);
     end else if (f_out_int4) begin
@@ -503,14 +500,14 @@ module sparq_store_engine #(
     .rst_ni     (rst_ni),
     .in_valid_i (in_valid),
     .in_ready_o (out_in_ready),
-    .in_data_i  ({in_addr, in_last, in_half, in_bytes}),
+    .in_data_i  ({in_addr, in_last, in_bytes}),
     .out_valid_o(out_valid),
     .out_ready_i(out_pop),
     .out_data_o (out_data),
     .count_o    (unused_out_count)
   );
 
-  assign {out_addr, out_last, out_half, out_bytes} = out_data;
+  assign {out_addr, out_last, out_bytes} = out_data;
 
   logic [BeatAw-1:0]     off;
   logic [BeatAw:0]       end_off;

@@ -83,24 +83,16 @@ echo "synth: memory macros (kept as \$mem_v2):"
 grep -E '^\s+\$mem_v2' "$out/synth_stat.txt" | tail -1 || true
 echo "synth: statistics in $out/synth_stat.txt"
 
-# The PE alone: multi-precision (an even and an odd array row: A16W8 gives
-# them different lane-1 paths) against the int8-only one it replaced.
-for v in sparq_pe:0 sparq_pe:1 sparq_pe_int8:; do
-  pe="${v%:*}"
-  odd="${v#*:}"
-  tag="$pe${odd:+_row$odd}"
-  chparam=""
-  [ -n "$odd" ] && chparam=" -chparam RowOdd $odd"
-  sed -e "s/-top TOP/-top $pe/" -e "s/-chparam SumW 20/-chparam SumW 20$chparam/" \
-    -e "s|tee -o pe_stat.txt|tee -o $out/${tag}_stat.txt|" \
-    constraints/synth_pe.ys > "$out/synth_$tag.ys"
-  if ! yosys -q -l "$out/yosys_$tag.log" -s "$out/synth_$tag.ys" >/dev/null 2>"$out/yosys_$tag.err"; then
-    echo "synth: FAILED on $tag alone" >&2
-    tail -20 "$out/yosys_$tag.log" >&2
+# The PE alone: multi-precision against the int8-only one it replaced.
+for pe in sparq_pe sparq_pe_int8; do
+  sed -e "s/-top TOP/-top $pe/" -e "s|tee -o pe_stat.txt|tee -o $out/${pe}_stat.txt|" \
+    constraints/synth_pe.ys > "$out/synth_$pe.ys"
+  if ! yosys -q -l "$out/yosys_$pe.log" -s "$out/synth_$pe.ys" >/dev/null 2>"$out/yosys_$pe.err"; then
+    echo "synth: FAILED on $pe alone" >&2
+    tail -20 "$out/yosys_$pe.log" >&2
     exit 1
   fi
-  cells=$(awk '/Number of cells:/ { n = $4 } END { print n }' "$out/${tag}_stat.txt")
-  flops=$(awk '$1 ~ /DFF/ { n += $2 } END { print n + 0 }' "$out/${tag}_stat.txt")
-  printf "synth: PE alone (SumW 20): %9d cells %6d flops  %s%s\n" "$cells" "$flops" "$pe" \
-    "${odd:+ (RowOdd $odd)}"
+  cells=$(awk '/Number of cells:/ { n = $4 } END { print n }' "$out/${pe}_stat.txt")
+  flops=$(awk '$1 ~ /DFF/ { n += $2 } END { print n + 0 }' "$out/${pe}_stat.txt")
+  printf "synth: PE alone (SumW 20): %9d cells %6d flops  %s\n" "$cells" "$flops" "$pe"
 done

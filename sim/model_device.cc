@@ -555,11 +555,21 @@ class ModelDevice final : public Device {
     const int64_t last_act = i.act_base + (i.m_rows - 1) * i.act_stride;
     RequireRange(i.act_base, 1, hw_.act_lines, "ACT line of row 0");
     RequireRange(last_act, 1, hw_.act_lines, "ACT line of the last row");
+    if (a16w8) {
+      RequireRange(i.act_base + i.act_hi, 1, hw_.act_lines,
+                   "ACT high-byte line of row 0");
+      RequireRange(last_act + i.act_hi, 1, hw_.act_lines,
+                   "ACT high-byte line of the last row");
+    }
     RequireRange(i.wgt_base, r, hw_.wgt_lines, "WGT lines");
     RequireRange(i.acc_base, acc_rows, hw_.acc_rows, "ACC rows");
     TakeTokens(kGemmEngine, i, map, &pops, &pushes);
     if (opts_.check_races) {
       races_.Read(RaceChecker::kActMem, i.act_base, i.m_rows, i.act_stride);
+      if (a16w8) {
+        races_.Read(RaceChecker::kActMem, i.act_base + i.act_hi, i.m_rows,
+                    i.act_stride);
+      }
       races_.Read(RaceChecker::kWgtMem, i.wgt_base, r, 1);
       if (i.accumulate)
         races_.Read(RaceChecker::kAccMem, i.acc_base, acc_rows, 1);
@@ -590,9 +600,11 @@ class ModelDevice final : public Device {
     }
 
     const uint64_t m = static_cast<uint64_t>(i.m_rows);
-    counters_.v[kCtrArrayBusy] += m;
+    // A16W8 issues two rows (the low and high byte lines) per activation row.
+    const uint64_t issued = a16w8 ? 2 * m : m;
+    counters_.v[kCtrArrayBusy] += issued;
     counters_.v[kCtrMacsIssued] +=
-        m * static_cast<uint64_t>(r * c * (a16w8 ? 1 : lanes) * k_per_row);
+        issued * static_cast<uint64_t>(r * c * (a16w8 ? 1 : lanes) * k_per_row);
     counters_.v[kCtrUsefulMacs] +=
         m * static_cast<uint64_t>(i.k_valid * i.n_valid);
     GiveTokens(pushes);
@@ -758,20 +770,23 @@ class ModelDevice final : public Device {
     });
   }
 
-  // A16W8: an int16 is two K-adjacent ACT bytes under the same weight; even
-  // rows add (a ^ 0x80) * w (the low byte as u - 128) into lane 0 (ACC row
-  // acc_base + 2m), odd rows a * w (the high byte) into lane 1 (row + 1).
+  // A16W8: activation row m is two ACT lines under the same weight tile,
+  // the low bytes (act_base + m*act_stride, each as (a ^ 0x80): u - 128) into
+  // lane 0 (ACC row acc_base + 2m) and the high bytes (act_hi lines further)
+  // into lane 1 (row + 1).
   void GemmA16W8(const GemmInstr& i, const int8_t* wgt) {
     const int r = hw_.rows, c = hw_.cols;
     for (int64_t m = 0; m < i.m_rows; ++m) {
-      const int8_t* a =
-          act_.data() + static_cast<size_t>(i.act_base + m * i.act_stride) * r;
+      const int64_t lo_line = i.act_base + m * i.act_stride;
       for (int l = 0; l < 2; ++l) {
+        const int8_t* a =
+            act_.data() +
+            static_cast<size_t>(lo_line + (l == 0 ? 0 : i.act_hi)) * r;
         int32_t* acc =
             acc_.data() + static_cast<size_t>(i.acc_base + 2 * m + l) * c;
         for (int col = 0; col < c; ++col) {
           int32_t sum = 0;
-          for (int k = l; k < r; k += 2) {
+          for (int k = 0; k < r; ++k) {
             const int32_t x =
                 l == 0 ? static_cast<int8_t>(static_cast<uint8_t>(a[k]) ^ 0x80u)
                        : a[k];
@@ -785,8 +800,8 @@ class ModelDevice final : public Device {
 
   // A16W8 STORE (out_int16): channel k of a pixel is lane 1 * 256 + lane 0
   // plus the 64-bit bias, requantized to int16 with the int64 path (or the
-  // int32-bias variant's double rounding on the low 32 bits), written as two
-  // little-endian bytes.
+  // int32-bias variant's double rounding on the low 32 bits); its low byte
+  // goes to the pixel's address + k, its high byte hi_off bytes further.
   void StoreInt16(const StoreInstr& i, const int64_t acc_step,
                   const std::array<bool, kNumTokens>& pops,
                   const std::array<bool, kNumTokens>& pushes) {
@@ -847,12 +862,12 @@ class ModelDevice final : public Device {
                                       static_cast<int32_t>(i.act_max16));
           }
           const uint16_t u = static_cast<uint16_t>(q);
-          out[2 * k] = static_cast<uint8_t>(u & 0xff);
-          out[2 * k + 1] = static_cast<uint8_t>(u >> 8);
+          out[k] = static_cast<uint8_t>(u & 0xff);
+          out[256 + k] = static_cast<uint8_t>(u >> 8);
         }
         const int64_t addr = i.dram_base + y * i.row_stride + x * i.pix_stride;
-        const int64_t n_out = 2 * i.n_bytes;
-        WriteStorePixel(y, x, addr, out, n_out);
+        WriteStorePixel(y, x, addr, out, i.n_bytes);
+        WriteStorePixel(y, x, addr + i.hi_off, out + 256, i.n_bytes);
       }
     }
     FinishStore(i, pops, pushes);

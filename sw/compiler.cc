@@ -180,6 +180,7 @@ class ConvLowering {
         per_byte_(a4w4_ ? 2 : a1w1_ ? 8 : 1),
         out_int4_(out_int4),
         out_binary_(out_binary) {
+    planes_ = a16w8_ ? 2 : 1;
     if (a1w1_) {
       // As A4W4 with eight signs per byte; a group starts on a byte (Compile
       // checks Cin_g % 8 == 0 when grouped).
@@ -255,6 +256,13 @@ class ConvLowering {
     return n;
   }
   int PixelLines(const Unit& u) const { return PixelLines(u.nl, u.cc); }
+  // ACT lines of one byte plane of a unit's fill (A16W8: the high-byte
+  // plane's lines follow the low-byte plane's).
+  int PlaneLines(const Unit& u) const {
+    return u.rect.pixels() * PixelLines(u);
+  }
+  // DRAM bytes of one input pixel (A16W8: both byte planes).
+  int64_t InPixBytes() const { return static_cast<int64_t>(s_.cin) * planes_; }
   // K tile `tile` of a pixel: its kernel part and its line in that part.
   std::pair<int, int> TileOf(const Unit& u, int tile) const {
     int p = 0;
@@ -340,10 +348,13 @@ class ConvLowering {
   uint32_t param_addr_ = 0;
   // GEMM mode, its psum lanes (ACC rows per pixel) and the output channels
   // of one N tile (lanes * C: a weight byte holds `lanes` channels).
-  // A16W8 (a16w8_): `layer` is the byte view (A16W8ByteLayer) and its two
-  // lanes are the low and high bytes of the same C channels.
+  // A16W8 (a16w8_): `layer` has int16 inputs whose pixels lie in DRAM as
+  // two byte planes (s_.cin low bytes, then s_.cin high bytes: planes_ = 2);
+  // every fill holds both (the high plane PlaneLines further), and the two
+  // lanes are the low and high bytes' sums of the same C channels.
   int mode_ = 0, lanes_ = 1;
   bool a16w8_ = false;
+  int planes_ = 1;
   int nt_ = 1;
   bool a4w4_ = false;     // ACT and WGT bytes hold two K-adjacent int4
   bool a1w1_ = false;     // ACT and WGT bytes hold eight K-adjacent signs
@@ -487,7 +498,8 @@ void ConvLowering::Plan() {
   // balanced so that the tiles are about equal.
   int nl0, c00, cc0;
   ChunkOf(0, &nl0, &c00, &cc0);
-  const int64_t lines_per_pixel = PixelLines(nl0, cc0);
+  // A16W8: a pixel's lines in both byte planes.
+  const int64_t lines_per_pixel = PixelLines(nl0, cc0) * planes_;
   int64_t max_pixels =
       std::min<int64_t>({act_half_ / lines_per_pixel, acc_half_ / lanes_,
                          kMaxMRows});
@@ -886,7 +898,7 @@ void ConvLowering::EmitPiece(int u, int piece, int need_gemm) {
   const Rect& rc = unit.rect;
   const auto [p0, p1] = unit.pieces[piece];
   const uint64_t image_bytes =
-      static_cast<uint64_t>(s_.h) * s_.w * static_cast<uint64_t>(s_.cin);
+      static_cast<uint64_t>(s_.h) * s_.w * static_cast<uint64_t>(InPixBytes());
   const uint64_t base = in_addr_ + unit.image * image_bytes +
                         static_cast<uint64_t>(GroupByte(unit.g)) + unit.c0;
   int64_t region = static_cast<int64_t>(unit.half) * act_slot_lines_;
@@ -920,7 +932,7 @@ void ConvLowering::EmitPiece(int u, int piece, int need_gemm) {
         const int64_t ih = i.iy0, ix = i.ix0;
         const int64_t c0 = std::clamp<int64_t>(ix, 0, s_.w - 1);
         const bool row_in = ih >= 0 && ih < s_.h;
-        i.dram_base = base + (row_in ? (ih * s_.w + c0) * s_.cin : 0);
+        i.dram_base = base + (row_in ? (ih * s_.w + c0) * InPixBytes() : 0);
         i.iy0 = row_in ? 0 : -1;
         i.h = 1;
         i.ix0 = ix - c0;
@@ -930,7 +942,7 @@ void ConvLowering::EmitPiece(int u, int piece, int need_gemm) {
           i.w = 1;
         }
       }
-      i.pix_stride = s_.cin;
+      i.pix_stride = InPixBytes();
       i.seg_bytes = unit.cc;
       i.dense = dense_ ? 1 : 0;
       // A4W4: the zero point in both nibbles. A1W1: bits 0 (-1), which the
@@ -943,6 +955,15 @@ void ConvLowering::EmitPiece(int u, int piece, int need_gemm) {
         need_gemm = -1;
       }
       unit.last_load = op;
+      if (a16w8_) {
+        // The same gather from the high-byte plane, PlaneLines further.
+        LoadInstr hi = ops_[op].load;
+        hi.dram_base += s_.cin;
+        hi.sram_base += PlaneLines(unit);
+        const int hop = NewOp(Opcode::kLoad);
+        ops_[hop].load = hi;
+        unit.last_load = hop;
+      }
     };
     int p = p0;
     if (p % rc.nx != 0) {
@@ -1094,7 +1115,8 @@ void ConvLowering::PlanStores(int b) {
 void ConvLowering::EmitStoreRuns(size_t n) {
   const int c = hw_.cols;
   const int shift = lanes_ == 4 ? 2 : lanes_ - 1;
-  // A16W8: one STORE reads both lanes and writes two bytes per channel.
+  // A16W8: one STORE reads both lanes and writes a byte per channel into
+  // each byte plane of the output pixel (s_.cout bytes apart).
   const int store_lanes = a16w8_ ? 1 : lanes_;
   const int ch_bytes = a16w8_ ? 2 : 1;
   // Bytes per output pixel and the byte of channel n (int4: two channels per
@@ -1126,7 +1148,7 @@ void ConvLowering::EmitStoreRuns(size_t n) {
           static_cast<uint64_t>(u0.image) * s_.oh * s_.ow * pix_bytes +
           (static_cast<uint64_t>(rc.oy0 + run.y) * s_.ow + rc.ox0 + run.x) *
               pix_bytes +
-          static_cast<uint64_t>(channel) * ch_bytes / per;
+          static_cast<uint64_t>(channel) / per;
       i.ny = run.ny;
       i.nx = run.nx;
       i.row_stride = static_cast<int64_t>(s_.ow * pix_bytes);
@@ -1144,6 +1166,7 @@ void ConvLowering::EmitStoreRuns(size_t n) {
         i.act_min = 0;
         i.act_max = 0;
         i.out_int16 = 1;
+        i.hi_off = s_.cout;
         i.bias32 = layer_.bias32 ? 1 : 0;
         i.act_min16 = layer_.quant.act_min;
         i.act_max16 = layer_.quant.act_max;
@@ -1209,8 +1232,8 @@ std::vector<InstrWord> ConvLowering::Emit(uint32_t wgt_addr,
                    static_cast<int64_t>(t) * r;
       i.acc_base = static_cast<int64_t>(st.half) * acc_slot_rows_;
       i.accumulate = (bl.first_of_step && t == 0) ? 0 : 1;
-      // A16W8: an int16 tap is two rows.
-      i.k_valid = KValid(unit, tile) / (a16w8_ ? 2 : 1);
+      i.k_valid = KValid(unit, tile);
+      if (a16w8_) i.act_hi = PlaneLines(unit);
       i.n_valid = std::min(nt_, s_.cout_g - bl.j * nt_);
       i.mode = mode_;
       if (t == 0) {
@@ -1425,6 +1448,7 @@ CompiledNetwork Compile(const Network& net, const HwConfig& hw) {
       if (name == "input") int16_tensors.emplace(name, layer.name);
     }
   }
+  out.tensors.at("input").int16 = int16_tensors.count("input") != 0;
   for (const Layer& layer : net.layers) {
     if (out.tensors.count(layer.name)) {
       throw InputError(LayerPrefix(layer) + "name is already used");
@@ -1446,6 +1470,7 @@ CompiledNetwork Compile(const Network& net, const HwConfig& hw) {
     }
     const Shape out_shape = InferOutputShape(layer, in_shapes);
     place(layer.name, out_shape);
+    out.tensors.at(layer.name).int16 = int16_tensors.count(layer.name) != 0;
     const bool a16w8 =
         !cl.host && layer.precision == Precision::kA16W8;
     for (const std::string& name : layer.inputs) {
@@ -1475,13 +1500,34 @@ CompiledNetwork Compile(const Network& net, const HwConfig& hw) {
         CheckedTensorElements(layer.weights.shape, "weights");
         CheckWeightRange(layer.precision, layer.weights.data, "weights");
         ConvShape s = ConvShapeOf(layer, in_shapes[0], out_shape);
-        // A16W8: the tiling sees the byte view (sw/lower_a16w8.h), inputs in
-        // bytes and outputs in channels.
-        const Layer byte_layer = a16w8 ? A16W8ByteLayer(layer) : Layer();
-        const Layer& lowered = a16w8 ? byte_layer : layer;
+        // A16W8: int16 tensors are held as bytes (the last dimension
+        // doubled); the tiling sees int16 elements, each in two byte planes
+        // (sw/lower_a16w8.h). An fc over several rows of in_last elements
+        // runs as a conv whose pixels are those rows (each row is planar).
+        const bool fc_rows = a16w8 && layer.kind == LayerKind::kFc &&
+                             s.cin != s.in_last;
+        const Layer fc_view =
+            fc_rows ? A16W8FcAsConv(layer, s.in_last / 2) : Layer();
+        const Layer& lowered = fc_rows ? fc_view : layer;
         if (a16w8) {
+          CheckA16W8Taps(layer);
+          s.cin /= 2;
+          s.cin_g = s.cin / s.groups;
+          s.in_last /= 2;
           s.cout /= 2;
           s.cout_g = s.cout / s.groups;
+          if (fc_rows) {
+            ConvShape v;
+            v.images = s.w;
+            v.h = 1;
+            v.w = s.cin / s.in_last;
+            v.cin = v.cin_g = v.in_last = s.in_last;
+            v.oh = v.ow = 1;
+            v.cout = v.cout_g = s.cout;
+            v.kh = 1;
+            v.kw = v.w;
+            s = v;
+          }
           if (layer.engine == LayerEngine::kSparse) {
             throw InputError("engine: sparse is not possible in precision "
                              "a16w8 (the sparse engine reads int8 "
@@ -1578,7 +1624,7 @@ CompiledNetwork Compile(const Network& net, const HwConfig& hw) {
           }
         }
         cl.macs = CheckedLayerMacs({s.images, s.oh, s.ow, s.cout, s.kh, s.kw,
-                                    a16w8 ? s.cin_g / 2 : s.cin_g});
+                                    s.cin_g});
         const uint32_t in_addr = out.tensors.at(layer.inputs[0]).addr;
         const uint32_t out_addr = out.tensors.at(layer.name).addr;
         // The depthwise unit and the sparse engine read and write int8.

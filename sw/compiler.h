@@ -28,6 +28,10 @@ struct TensorPlacement {
   uint32_t bytes = 0;
   bool int4 = false;
   bool binary = false;
+  // int16 (read or written by a16w8 layers): held as bytes, the last
+  // dimension doubled (golden/network.h); in DRAM each row of it is planar,
+  // its low bytes then its high bytes (sw/packing.h PlanarInt16Rows).
+  bool int16 = false;
 };
 
 struct CompiledLayer {

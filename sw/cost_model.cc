@@ -228,7 +228,9 @@ InstrCost LoadCost(const LoadInstr& i, const HwConfig& hw) {
 // waits for its bank. Results leave the array R + C cycles after issue.
 InstrCost GemmCost(const GemmInstr& i, const HwConfig& hw) {
   InstrCost c;
-  c.rows = static_cast<uint64_t>(std::max<int64_t>(i.m_rows, 0));
+  // A16W8 issues every activation row as two (low and high byte lines).
+  c.rows = static_cast<uint64_t>(std::max<int64_t>(i.m_rows, 0)) *
+           (i.mode == kGemmModeA16W8 ? 2 : 1);
   c.busy = std::max<uint64_t>(c.rows, static_cast<uint64_t>(hw.cols));
   c.weight_stall = c.busy - c.rows;
   c.latency = static_cast<uint64_t>(hw.rows + hw.cols);
@@ -247,9 +249,8 @@ InstrCost StoreCost(const StoreInstr& i, const HwConfig& hw) {
                                       : lanes;
   uint64_t cycles = static_cast<uint64_t>(lanes);
   if (i.out_int16 != 0) {
-    // Two ACC reads per pixel; its channels leave in two entries, the first
-    // C/2 at the pixel's address and the rest C bytes further.
-    const int64_t half = hw.cols / 2;
+    // Two ACC reads per pixel; its channels leave in two entries of n_bytes,
+    // the low bytes at the pixel's address and the high bytes hi_off further.
     auto beats_of = [&](int64_t a, int64_t bytes) -> uint64_t {
       return bytes <= 0 ? 0
                         : static_cast<uint64_t>((a + bytes - 1) / beat -
@@ -258,8 +259,8 @@ InstrCost StoreCost(const StoreInstr& i, const HwConfig& hw) {
     for (int64_t y = 0; y < i.ny; ++y) {
       for (int64_t x = 0; x < i.nx; ++x) {
         const int64_t a = i.dram_base + y * i.row_stride + x * i.pix_stride;
-        const uint64_t beats = beats_of(a, 2 * std::min(lanes, half)) +
-                               beats_of(a + hw.cols, 2 * (lanes - half));
+        const uint64_t beats =
+            beats_of(a, lanes) + beats_of(a + i.hi_off, lanes);
         cycles += std::max<uint64_t>(2, beats);
         c.dram_beats += beats;
       }

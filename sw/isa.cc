@@ -440,7 +440,9 @@ std::string Disassemble(const InstrWord& w) {
                     i.act_base, i.act_stride, i.m_rows, i.wgt_base, i.acc_base,
                     i.accumulate ? "accumulate" : "overwrite", i.k_valid,
                     i.n_valid) +
-             GemmModeText(i.mode) + Flags(i);
+             GemmModeText(i.mode) +
+             (i.act_hi != 0 ? Format(" hi=+%" PRId64, i.act_hi) : "") +
+             Flags(i);
     }
     case Opcode::kStore: {
       const StoreInstr i = DecodeStore(w);
@@ -455,9 +457,10 @@ std::string Disassemble(const InstrWord& w) {
              (i.out_int4 != 0 ? " int4" : "") +
              (i.out_binary != 0 ? " binary" : "") +
              (i.out_int16 != 0
-                  ? Format(" int16%s clamp16=[%" PRId64 ",%" PRId64 "]",
+                  ? Format(" int16%s clamp16=[%" PRId64 ",%" PRId64
+                           "] hi=+%" PRId64,
                            i.bias32 != 0 ? " bias32" : "", i.act_min16,
-                           i.act_max16)
+                           i.act_max16, i.hi_off)
                   : "") +
              Flags(i);
     }

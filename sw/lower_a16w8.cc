@@ -9,38 +9,37 @@
 
 namespace sparq {
 
-Layer A16W8ByteLayer(const Layer& layer) {
-  Layer b = layer;
-  const Shape& ws = layer.weights.shape;
-  const int64_t per_out =
-      static_cast<int64_t>(layer.weights.size()) / ws[0];
+void CheckA16W8Taps(const Layer& layer) {
+  const int64_t per_out = static_cast<int64_t>(layer.weights.size()) /
+                          layer.weights.shape[0];
   if (per_out >= kA16W8MaxTaps) {
     throw InputError("precision a16w8 with " + std::to_string(per_out) +
                      " taps per output (expected fewer than " +
                      std::to_string(kA16W8MaxTaps) +
                      ": each lane's int32 sum must stay exact)");
   }
-  Shape bs = ws;
-  bs.back() *= 2;
-  b.weights = Tensor<int8_t>(bs);
-  for (size_t i = 0; i < layer.weights.size(); ++i) {
-    b.weights.data[2 * i] = layer.weights.data[i];
-    b.weights.data[2 * i + 1] = layer.weights.data[i];
-  }
-  return b;
 }
 
-std::vector<uint8_t> PackA16W8Params(const Layer& byte_layer, int cout) {
+Layer A16W8FcAsConv(const Layer& fc, int in_last) {
+  Layer v = fc;
+  v.kind = LayerKind::kConv;
+  const int out = fc.weights.shape[0];
+  const int rows = fc.weights.shape[1] / in_last;
+  v.weights.shape = {out, 1, rows, in_last};
+  v.geom = ConvGeometry();
+  return v;
+}
+
+std::vector<uint8_t> PackA16W8Params(const Layer& layer, int cout) {
   static_assert(kParamBiasBytes == 4 && kParamBiasHiBytes == 4 &&
                     kParamMultBytes == 4 && kParamShiftBytes == 1 &&
                     kParamMult15Bytes == 2,
                 "isa.def PARAM field sizes differ from the packing below");
-  const Layer& l = byte_layer;
+  const Layer& l = layer;
   const QuantParams& q = l.quant;
   std::vector<uint8_t> out(static_cast<size_t>(cout) * kParamBytes, 0);
   const size_t per_out = l.weights.size() / static_cast<size_t>(cout);
   for (int o = 0; o < cout; ++o) {
-    // Each weight appears twice in the byte view: 128 * sum w = 64 * sum.
     int64_t sum = 0;
     const int8_t* w = l.weights.data.data() + o * per_out;
     for (size_t k = 0; k < per_out; ++k) sum += w[k];
@@ -49,7 +48,7 @@ std::vector<uint8_t> PackA16W8Params(const Layer& byte_layer, int cout) {
                  : (l.bias64.empty() ? 0 : l.bias64[static_cast<size_t>(o)]);
     // Wraps at 2^64 as golden's int64 accumulator does.
     const uint64_t b = static_cast<uint64_t>(bias) +
-                       static_cast<uint64_t>(64 * sum);
+                       static_cast<uint64_t>(128 * sum);
     const int32_t mult = q.multiplier[static_cast<size_t>(o)];
     const int shift = q.shift[static_cast<size_t>(o)];
     const bool ok =

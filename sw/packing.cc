@@ -189,4 +189,30 @@ int DecodeWeightLane(int mode, uint8_t byte, int lane) {
   }
 }
 
+std::vector<uint8_t> PlanarInt16Rows(const int8_t* bytes, size_t n,
+                                     size_t row_bytes) {
+  assert(row_bytes % 2 == 0 && n % row_bytes == 0);
+  const size_t half = row_bytes / 2;
+  std::vector<uint8_t> out(n);
+  for (size_t r = 0; r < n; r += row_bytes) {
+    for (size_t e = 0; e < half; ++e) {
+      out[r + e] = static_cast<uint8_t>(bytes[r + 2 * e]);
+      out[r + half + e] = static_cast<uint8_t>(bytes[r + 2 * e + 1]);
+    }
+  }
+  return out;
+}
+
+void UnplanarInt16Rows(const uint8_t* planar, size_t n, size_t row_bytes,
+                       int8_t* out) {
+  assert(row_bytes % 2 == 0 && n % row_bytes == 0);
+  const size_t half = row_bytes / 2;
+  for (size_t r = 0; r < n; r += row_bytes) {
+    for (size_t e = 0; e < half; ++e) {
+      out[r + 2 * e] = static_cast<int8_t>(planar[r + e]);
+      out[r + 2 * e + 1] = static_cast<int8_t>(planar[r + half + e]);
+    }
+  }
+}
+
 }  // namespace sparq

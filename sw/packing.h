@@ -34,6 +34,17 @@ std::vector<uint8_t> PackInt4Rows(const int8_t* v, size_t n, size_t row_len);
 // The inverse, `n` elements (a multiple of row_len) into `out`.
 void UnpackInt4Rows(const uint8_t* bytes, size_t n, size_t row_len,
                      int8_t* out);
+
+// An int16 activation tensor (A16W8) in DRAM (docs/architecture.md, "A16W8
+// on the array"): each row of the last dimension (a pixel's channels) is
+// planar, its low bytes first, then its high bytes. `bytes` holds the
+// tensor as golden does (little-endian int16 pairs, golden/network.h), `n`
+// bytes in rows of `row_bytes` (twice the row's int16 elements, even).
+std::vector<uint8_t> PlanarInt16Rows(const int8_t* bytes, size_t n,
+                                     size_t row_bytes);
+// The inverse: planar rows back to little-endian pairs, `n` bytes into `out`.
+void UnplanarInt16Rows(const uint8_t* planar, size_t n, size_t row_bytes,
+                       int8_t* out);
 // Bytes of `n` elements in rows of row_len packed as above.
 size_t Int4RowsBytes(size_t n, size_t row_len);
 

@@ -22,7 +22,8 @@ const TensorPlacement& Placement(const CompiledNetwork& c,
 }
 
 // int4 and binary tensors are packed and unpacked here, so host layers and
-// the checker see int8 values.
+// the checker see int8 values; int16 tensors are turned from their planar
+// DRAM rows into golden's little-endian byte pairs and back.
 Tensor<int8_t> ReadTensor(Device& dev, const TensorPlacement& p) {
   Tensor<int8_t> t(p.shape);
   if (p.binary) {
@@ -39,6 +40,13 @@ Tensor<int8_t> ReadTensor(Device& dev, const TensorPlacement& p) {
                    t.data.data());
     return t;
   }
+  if (p.int16) {
+    std::vector<uint8_t> bytes(p.bytes);
+    dev.ReadDram(p.addr, bytes.data(), bytes.size());
+    UnplanarInt16Rows(bytes.data(), t.size(),
+                      static_cast<size_t>(p.shape.back()), t.data.data());
+    return t;
+  }
   dev.ReadDram(p.addr, reinterpret_cast<uint8_t*>(t.data.data()), t.size());
   return t;
 }
@@ -53,6 +61,12 @@ void WriteTensor(Device& dev, const TensorPlacement& p,
   }
   if (p.int4) {
     const std::vector<uint8_t> bytes = PackInt4Rows(
+        t.data.data(), t.size(), static_cast<size_t>(p.shape.back()));
+    dev.WriteDram(p.addr, bytes.data(), bytes.size());
+    return;
+  }
+  if (p.int16) {
+    const std::vector<uint8_t> bytes = PlanarInt16Rows(
         t.data.data(), t.size(), static_cast<size_t>(p.shape.back()));
     dev.WriteDram(p.addr, bytes.data(), bytes.size());
     return;

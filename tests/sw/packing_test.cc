@@ -167,5 +167,18 @@ TEST(PackingTest, BinaryRowsRoundTrip) {
   EXPECT_THROW(PackBinaryRows(zero.data(), 2, 2), InputError);
 }
 
+// int16 rows (golden's little-endian pairs) to planar rows and back: row
+// [0x0102, 0x0304, -2] (bytes 02 01 04 03 fe ff) lies as 02 04 fe 01 03 ff.
+TEST(PackingTest, Int16RowsArePlanarAndRoundTrip) {
+  const std::vector<int8_t> pairs = {2, 1, 4, 3, -2, -1, 7, 0, 0, -128, 5, 6};
+  const std::vector<uint8_t> planar = PlanarInt16Rows(pairs.data(), 12, 6);
+  const std::vector<uint8_t> want = {2, 4, 0xfe, 1, 3, 0xff,
+                                     7, 0, 5, 0, 0x80, 6};
+  EXPECT_EQ(planar, want);
+  std::vector<int8_t> back(12);
+  UnplanarInt16Rows(planar.data(), 12, 6, back.data());
+  EXPECT_EQ(back, pairs);
+}
+
 }  // namespace
 }  // namespace sparq
