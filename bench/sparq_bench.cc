@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "bench/bench_networks.h"
+#include "bench/nm24_bench.h"
 #include "bench/sparse_bench.h"
 #include "golden/errors.h"
 #include "golden/network.h"
@@ -154,9 +155,12 @@ int main(int argc, char** argv) {
   app.add_flag("--sparse-only", sparse_only, "Only the sparse-engine table");
   app.add_flag("--no-sparse", no_sparse, "Skip the sparse-engine table");
   app.add_flag("--sparse-model", sparse_model,
-               "Sparse-engine table on the machine model, not the RTL");
+               "Sparse-engine and 2:4 tables on the machine model, not the RTL");
   bool modes_only = false;
   app.add_flag("--modes-only", modes_only, "Only the precision-mode table");
+  bool nm24_only = false;
+  app.add_flag("--nm24-only", nm24_only,
+               "Only the 2:4 table (the array's N24W8 mode against dense)");
   CLI11_PARSE(app, argc, argv);
 
   HwConfig hw;
@@ -173,7 +177,7 @@ int main(int argc, char** argv) {
   const double pe = hw.rows * hw.cols;
   try {
     // An unbuilt configuration fails before any output.
-    if (!(sparse_only && sparse_model)) MakeRtlDevice(hw);
+    if (!((sparse_only || nm24_only) && sparse_model)) MakeRtlDevice(hw);
   } catch (const InputError& e) {
     std::fprintf(stderr, "sparq_bench: error: %s\n", e.what());
     return 2;
@@ -186,7 +190,7 @@ int main(int argc, char** argv) {
   std::vector<Measured> rows;
   bool all_exact = true;
   for (const ResNetLayer& l : kLayers) {
-    if (sparse_only || modes_only) break;
+    if (sparse_only || modes_only || nm24_only) break;
     if (!only.empty() && only.find(l.name) == std::string::npos) continue;
     Network net = MakeConvNetwork(l, 7);
     CompiledNetwork c = Compile(net, hw);
@@ -227,7 +231,8 @@ int main(int argc, char** argv) {
     std::printf("\n");
   }
   std::vector<std::string> net_names;
-  for (size_t p = 0; !sparse_only && !modes_only && networks != "none" &&
+  for (size_t p = 0; !sparse_only && !modes_only && !nm24_only &&
+                     networks != "none" &&
                      p < networks.size();) {
     const size_t comma = std::min(networks.find(',', p), networks.size());
     if (comma > p) net_names.push_back(networks.substr(p, comma - p));
@@ -241,10 +246,15 @@ int main(int argc, char** argv) {
     return 2;
   }
   for (const NetworkFigures& n : nets) all_exact = all_exact && n.exact;
-  if (!no_sparse && !modes_only) {
+  if (!no_sparse && !modes_only && !nm24_only) {
     all_exact = RunSparseBench(hw, sparse_model) && all_exact;
   }
-  if (only.empty() && !sparse_only) all_exact = PrintModeTable(hw) && all_exact;
+  if (only.empty() && !modes_only && !sparse_only) {
+    all_exact = RunNm24Bench(hw, sparse_model) && all_exact;
+  }
+  if (only.empty() && !sparse_only && !nm24_only) {
+    all_exact = PrintModeTable(hw) && all_exact;
+  }
   if (!json.empty()) {
     std::ofstream f(json);
     f << "{\"array\": [" << hw.rows << ", " << hw.cols

@@ -40,7 +40,9 @@ inline bool IsHostLayer(LayerKind k) {
 
 // Which compute engine the compiler uses for a conv / fc layer (YAML
 // `engine`): a compile hint carried with the layer, not part of its math.
-enum class LayerEngine { kAuto, kDense, kSparse };
+// kNm24: the array in its 2:4 structured-sparse mode (the weights must hold
+// at most 2 non-zeros in every aligned group of 4 input channels of a tap).
+enum class LayerEngine { kAuto, kDense, kSparse, kNm24 };
 
 struct Layer {
   std::string name;

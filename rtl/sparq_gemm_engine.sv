@@ -12,6 +12,9 @@
 //             the tile's first SRAM read.
 //   weights   reads the tile's R weight lines, one per cycle; line r is written
 //             into array row r the next cycle, into the bank the tile owns.
+//             Mode N24W8 (2:4): 5R/4 lines, an index line before each 4 value
+//             lines; the index line is kept in a register, and each value
+//             line enters its array row with its rows' 2-bit indices.
 //   streamer  issues one activation row per cycle (ACT read of
 //             act_base + m * act_stride), from the current tile, else from the
 //             pending one, so consecutive tiles stream back to back.
@@ -20,7 +23,9 @@
 // passed the last column (C - 1 cycles later), and may stream from the cycle
 // after its first weight read (row r's weights land before its first
 // activation reaches row r). Steady state: one tile every max(m_rows, R, C - 1)
-// cycles, i.e. no bubble once m_rows >= max(R, C - 1).
+// cycles, i.e. no bubble once m_rows >= max(R, C - 1). An N24W8 tile's
+// weights take R/4 cycles longer, so its first row issues R/4 cycles later
+// (NmHold) and the steady state is one tile every max(m_rows, 5R/4, C - 1).
 //
 // Modes (docs/architecture.md, "Processing element and modes"): the tile's
 // mode travels into the array with every activation row, like its bank; a
@@ -42,7 +47,7 @@
 // have just started to.
 //
 // Parameters: ArrayRows (R), ArrayCols (C), ActLines, WgtLines, AccRows (SRAM
-// depths, powers of two).
+// depths, powers of two), NmSparse (the array has the N24W8 mode).
 // Ports: instr_* (GEMM queue head), token avail/pop/push pulses, act_* and
 // wgt_* (SRAM read ports, data the cycle after re), acc_* (store engine's
 // read port of the ACC SRAM), acc_ext_* (whole-row port of the ACC SRAM for
@@ -55,6 +60,7 @@ module sparq_gemm_engine #(
   parameter int ActLines  = 2048 * ArrayRows,
   parameter int WgtLines  = 512 * ArrayRows,
   parameter int AccRows   = 256 * ArrayRows,
+  parameter bit NmSparse  = 1'b1,
   localparam int ActAw = $clog2(ActLines),
   localparam int WgtAw = $clog2(WgtLines),
   localparam int AccAw = $clog2(AccRows),
@@ -74,6 +80,7 @@ module sparq_gemm_engine #(
   output logic                    act_re_o,
   output logic [ActAw-1:0]        act_raddr_o,
   input  logic [ArrayRows*8-1:0]  act_rdata_i,
+  input  logic [ArrayRows*8-1:0]  act_rdata_next_i,
   output logic                    wgt_re_o,
   output logic [WgtAw-1:0]        wgt_raddr_o,
   input  logic [ArrayCols*8-1:0]  wgt_rdata_i,
@@ -102,9 +109,11 @@ module sparq_gemm_engine #(
   localparam int SumW   = 16 + $clog2(ArrayRows);
   localparam int DrainW = $clog2(ArrayCols);
   localparam int TagW   = 3;  // {last row, push_prev, push_next}
+  localparam int NmHold = ArrayRows / 4;  // N24W8: the tile's index lines
+  localparam logic [2:0] ModeN24 = 3'(sparq_isa_pkg::GemmModeN24W8);
 
-  if (ArrayRows < 2 || ArrayCols < 2) begin : g_bad_shape
-    `ELAB_ERROR("sparq_gemm_engine: ArrayRows and ArrayCols must both be at least 2")
+  if (ArrayRows < 2 || ArrayCols < 2 || (NmSparse && ArrayRows % 4 != 0)) begin : g_bad_shape
+    `ELAB_ERROR("sparq_gemm_engine: ArrayRows and ArrayCols must both be at least 2, ArrayRows a multiple of 4 with NmSparse (N24W8 index lines)")
   end
 
   // ---------------------------------------------------------------------------
@@ -218,11 +227,37 @@ module sparq_gemm_engine #(
   assign wgt_re_o    = start || wr_active_q;
   assign wgt_raddr_o = WgtAw'(rd_addr);
 
-  assign wr_active_d = wgt_re_o && !rd_row[ArrayRows-1];
-  assign wr_row_d    = rd_row << 1;
+  // N24W8: phase 0 of every 5 lines is an index line (no array row).
+  logic [2:0] wr_phase_d, wr_phase_q, rd_phase;
+  logic       rd_idx, idx_cap_q;
+  logic [1:0] wl_sub_q;
+  logic [ArrayCols*8-1:0] idx_line_q;
+  logic [ArrayCols*2-1:0] wl_idx;
+
+  assign rd_phase   = start ? 3'd0 : wr_phase_q;
+  assign rd_idx     = (rd_mode == ModeN24) && (rd_phase == 3'd0);
+  assign wr_phase_d = (rd_phase == 3'd4) ? 3'd0 : rd_phase + 3'd1;
+
+  assign wr_active_d = wgt_re_o && !(rd_row[ArrayRows-1] && !rd_idx);
+  assign wr_row_d    = rd_idx ? rd_row : rd_row << 1;
   assign wr_addr_d   = rd_addr + 16'd1;
   assign wr_bank_d   = rd_bank;
-  assign wl_en_d     = wgt_re_o ? rd_row : '0;
+  assign wl_en_d     = (wgt_re_o && !rd_idx) ? rd_row : '0;
+
+  always_ff @(posedge clk_i) begin
+    wr_phase_q <= wr_phase_d;
+    idx_cap_q  <= wgt_re_o && rd_idx;
+    wl_sub_q   <= 2'(rd_phase - 3'd1);
+  end
+
+  always_ff @(posedge clk_i) begin
+    if (idx_cap_q) idx_line_q <= wgt_rdata_i;
+  end
+
+  // Column c of value line q of the 4: bits [2q+1:2q] of the index byte.
+  for (genvar c = 0; c < ArrayCols; c++) begin : g_idx
+    assign wl_idx[2*c +: 2] = idx_line_q[8*c + 2*wl_sub_q +: 2];
+  end
 
   // ---------------------------------------------------------------------------
   // Pending tile (weights started) and current tile (streaming)
@@ -255,8 +290,22 @@ module sparq_gemm_engine #(
     pend_attr_d.push_next   = f_push_next;
   end
 
-  assign use_pend     = !cur_valid_q && pend_valid_q;
-  assign issue        = cur_valid_q || pend_valid_q;
+  // An N24W8 tile's row r weights land R/4 cycles later than a dense tile's.
+  logic [$clog2(NmHold+1)-1:0] pend_hold_q;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      pend_hold_q <= '0;
+    end else if (start) begin
+      pend_hold_q <= (f_mode == sparq_isa_pkg::GemmModeW'(sparq_isa_pkg::GemmModeN24W8)) ?
+                     $clog2(NmHold+1)'(NmHold) : '0;
+    end else if (pend_hold_q != '0) begin
+      pend_hold_q <= pend_hold_q - 1'b1;
+    end
+  end
+
+  assign use_pend     = !cur_valid_q && pend_valid_q && (pend_hold_q == '0);
+  assign issue        = cur_valid_q || (pend_valid_q && (pend_hold_q == '0));
   assign pend_valid_d = start || (pend_valid_q && !use_pend);
 
   always_comb begin
@@ -387,16 +436,19 @@ module sparq_gemm_engine #(
   sparq_array #(
     .ArrayRows(ArrayRows),
     .ArrayCols(ArrayCols),
-    .SumW     (SumW)
+    .SumW     (SumW),
+    .NmSparse (NmSparse)
   ) u_array (
     .clk_i    (clk_i),
     .act_i    (act_edge),
+    .act_next_i(act_rdata_next_i),
     .bank_i   (bank_s_q),
     .mode_i   (mode_s_q),
     .wl_en_i  (wl_en_q),
     .wl_bank_i(wl_bank_q),
     .wl_mode_i(wl_mode_q),
     .wl_data_i(wgt_rdata_i),
+    .wl_idx_i (wl_idx),
     .sum_o    (sum)
   );
 
@@ -461,10 +513,11 @@ module sparq_gemm_engine #(
   `ASSERT_STABLE(InstrStable, instr_valid_i, instr_ready_o, instr_data_i)
   `ASSERT(InstrIsGemm, instr_valid_i |-> f_opcode == sparq_isa_pkg::OpGemm)
   `ASSERT(MRowsNonZero, instr_valid_i |-> f_m_rows != 16'd0)
-  `ASSERT(ModeKnown, instr_valid_i |-> f_mode <= sparq_isa_pkg::GemmModeW'(sparq_isa_pkg::GemmModeA16W8))
+  `ASSERT(ModeKnown, instr_valid_i |-> f_mode <= sparq_isa_pkg::GemmModeW'(
+                     NmSparse ? sparq_isa_pkg::GemmModeN24W8 : sparq_isa_pkg::GemmModeA16W8))
   `ASSERT(AccAligned, instr_valid_i |-> (f_acc_base & ((16'd1 << f_lanes_lg) - 16'd1)) == 16'd0)
-  `ASSERT(WgtInRange, start |-> 32'(f_wgt_base) + ArrayRows <= WgtLines)
-  `ASSERT(ActInRange, issue |-> src_act < ActLines)
+  `ASSERT(WgtInRange, start |-> 32'(f_wgt_base) + ArrayRows + ((f_mode == sparq_isa_pkg::GemmModeW'(sparq_isa_pkg::GemmModeN24W8)) ? NmHold : 0) <= WgtLines)
+  `ASSERT(ActInRange, issue |-> src_act + ((src_attr.mode == ModeN24) ? 1 : 0) < ActLines)
   `ASSERT(AccInRange, issue |-> 32'(src_acc) < AccRows)
   `ASSERT_KNOWN(InstrValidKnown, instr_valid_i)
   `ASSERT_KNOWN(IssueKnown, issue)

@@ -889,8 +889,10 @@ module sparq_load_engine #(
                                            !instr_data_i[sparq_isa_pkg::CommonPushPrevLsb])
   `ASSERT(KnownBuf, instr_valid_i |-> buf_ok)
   `ASSERT(InstrHeld, state_q != StIdle |-> instr_valid_i && $stable(instr_data_i))
+  // The last line may lie wholly beyond the segment (a zero line: the
+  // second line of an N24W8 row pair).
   `ASSERT(SegFitsLines, instr_valid_i && !zero_steps && !f_dense |->
-                        32'(f_seg) > (32'(f_nl) - 32'd1) * 32'(lb))
+                        32'(f_seg) + 32'(lb) > (32'(f_nl) - 32'd1) * 32'(lb))
   `ASSERT(DenseFitsLines, instr_valid_i && !zero_steps && f_dense |->
                           32'(f_kh) * 32'(f_kw) * 32'(f_seg) > (32'(f_nl) - 32'd1) * 32'(lb) &&
                           32'(f_kh) * 32'(f_kw) * 32'(f_seg) <= 32'(f_nl) * 32'(lb))

@@ -18,6 +18,9 @@
 //   A1W1  lane 0 += 2 * popcount(~(a ^ w)) - 8  (eight K-adjacent signs per
 //                   byte, 1 = +1: an XNOR and a popcount beside the
 //                   multipliers, evaluated only in its branch)
+//   N24W8 (2:4) lane 0 += win[idx] * w: each bank also holds a 2-bit index
+//         that selects the activation from win_i, the 4-byte window of the
+//         row pair's K group (the array builds it; act_i is not used).
 // The byte arrives decoded for the mode of the tile it belongs to (the array
 // decodes once per column; a tile has one mode, and its activations carry
 // the same mode): each bank holds lane 0's factor (8 bits), lane 1's (4 bits)
@@ -34,21 +37,25 @@
 // carry a real activation row, and results of empty slots are never written.
 //
 // Parameters: SumW (partial-sum width per lane, chosen by the array from its
-// depth so that a column sum cannot overflow).
-// Ports: act_i/bank_i/mode_i from the left neighbour, act_o/bank_o/mode_o to
-// the right one; psum<l>_i from the PE above (zero in the top row),
+// depth so that a column sum cannot overflow); NmSparse (the N24W8 mode is
+// built: its index registers and select).
+// Ports: act_i/bank_i/mode_i from the left neighbour, win_i (N24W8 window),
+// act_o/bank_o/mode_o to the right one; psum<l>_i from the PE above (zero in the top row),
 // psum<l>_o to the one below (one port per lane, each at most 32 bits, which a
 // simulator keeps in one machine word); wl_en_i/wl_bank_i and the decoded
-// factors wl_f0_i/wl_f1_i/wl_t2_i/wl_t3_i write one weight bank.
+// factors wl_f0_i/wl_f1_i/wl_t2_i/wl_t3_i and the N24W8 index wl_idx_i write
+// one weight bank.
 
 module sparq_pe #(
   parameter int SumW = 20,
+  parameter bit NmSparse = 1'b1,
   localparam int Lanes = sparq_isa_pkg::GemmMaxLanes,
   localparam int W1 = SumW - 4,  // lane 1: int8 x int4 column sums
   localparam int W2 = SumW - 7   // lanes 2, 3: int8 x ternary column sums
 ) (
   input  logic            clk_i,
   input  logic [7:0]      act_i,
+  input  logic [31:0]     win_i,
   input  logic            bank_i,
   input  logic [2:0]      mode_i,
   input  logic [SumW-1:0] psum0_i,
@@ -61,6 +68,7 @@ module sparq_pe #(
   input  logic [3:0]      wl_f1_i,
   input  logic [1:0]      wl_t2_i,
   input  logic [1:0]      wl_t3_i,
+  input  logic [1:0]      wl_idx_i,
   output logic [7:0]      act_o,
   output logic            bank_o,
   output logic [2:0]      mode_o,
@@ -84,9 +92,10 @@ module sparq_pe #(
   localparam logic [2:0] ModeW2 = 3'(sparq_isa_pkg::GemmModeA8W2);
   localparam logic [2:0] ModeA4 = 3'(sparq_isa_pkg::GemmModeA4W4);
   localparam logic [2:0] ModeA1 = 3'(sparq_isa_pkg::GemmModeA1W1);
+  localparam logic [2:0] ModeN24 = 3'(sparq_isa_pkg::GemmModeN24W8);
   if (ModeW8 != 3'd0 || ModeW4 != 3'd1 || ModeW2 != 3'd2 || ModeA4 != 3'd3 ||
-      ModeA1 != 3'd4) begin : g_bad_modes
-    `ELAB_ERROR("sparq_pe: the factor tables below assume modes A8W8 = 0, A8W4 = 1, A8W2 = 2, A4W4 = 3, A1W1 = 4")
+      ModeA1 != 3'd4 || ModeN24 != 3'd6) begin : g_bad_modes
+    `ELAB_ERROR("sparq_pe: the factor tables below assume modes A8W8 = 0, A8W4 = 1, A8W2 = 2, A4W4 = 3, A1W1 = 4, N24W8 = 6")
   end
 
   // A1W1: 2 * popcount(~(a ^ w)) - 8, in [-8, 8]. Called only inside the
@@ -109,6 +118,12 @@ module sparq_pe #(
     logic [W2-1:0] ax;
     ax   = W2'($signed(a));
     tern = t[0] ? (t[1] ? -ax : ax) : '0;
+  endfunction
+
+  // N24W8: the window byte an index selects. Called only inside the N24W8
+  // branch of lane 0's multiplier input.
+  function automatic logic [7:0] nm_pick(input logic [31:0] win, input logic [1:0] idx);
+    nm_pick = idx[1] ? (idx[0] ? win[31:24] : win[23:16]) : (idx[0] ? win[15:8] : win[7:0]);
   endfunction
 
   // Bank b's factors, decoded by the array for the tile's mode (once per
@@ -136,6 +151,19 @@ module sparq_pe #(
     end
   end
 
+  // N24W8: each bank's in-group index (which window byte lane 0 multiplies).
+  logic [1:0] idx_b0_q, idx_b1_q;
+
+  always_ff @(posedge clk_i) begin
+    if (wl_en_i) begin
+      if (wl_bank_i) begin
+        idx_b1_q <= wl_idx_i;
+      end else begin
+        idx_b0_q <= wl_idx_i;
+      end
+    end
+  end
+
   // This cycle's products, each written where it is used. A4W4 reuses the
   // two partial-product multipliers: lane 0's takes the low activation
   // nibble and the low weight nibble, lane 1's the high nibbles, and both
@@ -158,7 +186,10 @@ module sparq_pe #(
     if (mode_i == ModeA1) begin
       add0 = SumW'(xnor_dot(act_i, bank_i ? f0_b1_q : f0_b0_q));
     end else begin
-      add0 = SumW'($signed(a4 ? {{4{act_i[3]}}, act_i[3:0]} : act_i) *
+      add0 = SumW'($signed(a4 ? {{4{act_i[3]}}, act_i[3:0]}
+                              : (NmSparse && mode_i == ModeN24)
+                                    ? nm_pick(win_i, bank_i ? idx_b1_q : idx_b0_q)
+                                    : act_i) *
                    $signed(bank_i ? f0_b1_q : f0_b0_q)) +
              (a4 ? SumW'($signed({{4{act_i[7]}}, act_i[7:4]}) *
                          $signed(bank_i ? f1_b1_q : f1_b0_q)) : '0);

@@ -16,6 +16,7 @@ module sparq_perf_counters #(
   parameter int AccRows      = 256 * ArrayRows,
   parameter int ParamEntries = 2048,
   parameter int DramBits     = 128,
+  parameter bit NmSparse     = 1'b1,
   localparam int SelBits     = sparq_isa_pkg::CtrSelBits
 ) (
   input  logic               clk_i,
@@ -96,6 +97,7 @@ module sparq_perf_counters #(
     end
     case (sel_i)
       SelBits'(sparq_isa_pkg::CfgSparseLanes):  value_o = 64'(SparseLanes);
+      SelBits'(sparq_isa_pkg::CfgNmSparse):     value_o = 64'(NmSparse);
       SelBits'(sparq_isa_pkg::CfgArrayRows):    value_o = 64'(ArrayRows);
       SelBits'(sparq_isa_pkg::CfgArrayCols):    value_o = 64'(ArrayCols);
       SelBits'(sparq_isa_pkg::CfgActLines):     value_o = 64'(ActLines);

@@ -12,7 +12,8 @@
 //   tokens l2c, c2l, c2s, s2c (sparq_tokens) order the three engines.
 //
 // Parameters: array shape, SRAM depths (lines / rows / records, powers of
-// two) and the DRAM port width; illegal combinations stop elaboration.
+// two), the DRAM port width and NmSparse (the array's 2:4 mode); illegal
+// combinations stop elaboration.
 // Ports: host command stream, idle, counter read port (ctr_sel_i ->
 // ctr_value_o, combinational), DRAM read (requests and in-order responses)
 // and write (one beat with byte strobes per handshake).
@@ -25,6 +26,7 @@ module sparq_top #(
   parameter int AccRows      = 256 * ArrayRows,
   parameter int ParamEntries = 2048,
   parameter int DramBits     = 128,
+  parameter bit NmSparse     = 1'b1,  // the array's 2:4 mode (GEMM mode N24W8)
   localparam int InstrBits   = sparq_isa_pkg::InstrBits,
   localparam int CtrSelBits  = sparq_isa_pkg::CtrSelBits
 ) (
@@ -214,17 +216,21 @@ module sparq_top #(
   assign act_wdata = ld_wr_data[ArrayRows*8-1:0];
 `endif
 
-  sparq_sram #(
+  // Two banks: a read also returns the next line (GEMM mode N24W8).
+  logic [ArrayRows*8-1:0] act_rdata_next;
+
+  sparq_act_sram #(
     .Width(ArrayRows * 8),
     .Depth(ActLines)
   ) u_act_sram (
-    .clk_i  (clk_i),
-    .we_i   (ld_wr_valid && (ld_wr_buf == sparq_isa_pkg::BufAct)),
-    .waddr_i(ActAw'(ld_wr_addr)),
-    .wdata_i(act_wdata),
-    .re_i   (act_re),
-    .raddr_i(act_raddr),
-    .rdata_o(act_rdata)
+    .clk_i       (clk_i),
+    .we_i        (ld_wr_valid && (ld_wr_buf == sparq_isa_pkg::BufAct)),
+    .waddr_i     (ActAw'(ld_wr_addr)),
+    .wdata_i     (act_wdata),
+    .re_i        (act_re),
+    .raddr_i     (act_raddr),
+    .rdata_o     (act_rdata),
+    .rdata_next_o(act_rdata_next)
   );
 
   // WGT SRAM: SparseLanes banks of 16 bits (sparse engine lane p reads bank
@@ -430,7 +436,8 @@ module sparq_top #(
     .ArrayCols(ArrayCols),
     .ActLines (ActLines),
     .WgtLines (WgtLines),
-    .AccRows  (AccRows)
+    .AccRows  (AccRows),
+    .NmSparse (NmSparse)
   ) u_gemm (
     .clk_i              (clk_i),
     .rst_ni             (rst_ni),
@@ -446,6 +453,7 @@ module sparq_top #(
     .act_re_o           (gemm_act_re),
     .act_raddr_o        (gemm_act_raddr),
     .act_rdata_i        (act_rdata),
+    .act_rdata_next_i   (act_rdata_next),
     .wgt_re_o           (gemm_wgt_re),
     .wgt_raddr_o        (gemm_wgt_raddr),
     .wgt_rdata_i        (wgt_rdata),
@@ -518,7 +526,8 @@ module sparq_top #(
     .WgtLines    (WgtLines),
     .AccRows     (AccRows),
     .ParamEntries(ParamEntries),
-    .DramBits    (DramBits)
+    .DramBits    (DramBits),
+    .NmSparse    (NmSparse)
   ) u_perf (
     .clk_i                   (clk_i),
     .rst_ni                  (rst_ni),

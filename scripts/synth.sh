@@ -96,3 +96,16 @@ for pe in sparq_pe sparq_pe_int8; do
   flops=$(awk '$1 ~ /DFF/ { n += $2 } END { print n + 0 }' "$out/${pe}_stat.txt")
   printf "synth: PE alone (SumW 20): %9d cells %6d flops  %s\n" "$cells" "$flops" "$pe"
 done
+# The PE of a build without the 2:4 mode (sparq_top NmSparse = 0).
+sed -e "s/-top TOP/-top sparq_pe/" -e "s/-chparam SumW 20/-chparam SumW 20 -chparam NmSparse 0/" \
+  -e "s|tee -o pe_stat.txt|tee -o $out/sparq_pe_nonm_stat.txt|" \
+  constraints/synth_pe.ys > "$out/synth_sparq_pe_nonm.ys"
+if ! yosys -q -l "$out/yosys_sparq_pe_nonm.log" -s "$out/synth_sparq_pe_nonm.ys" >/dev/null \
+     2>"$out/yosys_sparq_pe_nonm.err"; then
+  echo "synth: FAILED on sparq_pe without N:M alone" >&2
+  exit 1
+fi
+cells=$(awk '/Number of cells:/ { n = $4 } END { print n }' "$out/sparq_pe_nonm_stat.txt")
+flops=$(awk '$1 ~ /DFF/ { n += $2 } END { print n + 0 }' "$out/sparq_pe_nonm_stat.txt")
+printf "synth: PE alone (SumW 20): %9d cells %6d flops  sparq_pe (NmSparse 0, no 2:4 mode)\n" \
+  "$cells" "$flops"

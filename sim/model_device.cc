@@ -454,12 +454,16 @@ class ModelDevice final : public Device {
     RequirePositive(i.nl, "nl");
     // A dense pixel's nl lines hold its kh * kw segments back to back.
     const int64_t seg_total = i.dense ? i.kh * i.kw * i.seg_bytes : i.seg_bytes;
-    if (seg_total <= (i.nl - 1) * lb || (i.dense && seg_total > i.nl * lb)) {
+    // Non-dense: the last line may lie wholly beyond the segment (zero; the
+    // compiler pads an N24W8 row to whole line pairs).
+    const int64_t spare = i.dense ? 1 : 2;
+    if (seg_total <= (i.nl - spare) * lb ||
+        (i.dense && seg_total > i.nl * lb)) {
       throw InstrFault(std::string(i.dense ? "kh * kw * " : "") +
                        "seg_bytes = " + std::to_string(seg_total) +
                        (i.dense ? " does not fill exactly" : " leaves the last of") +
                        " nl = " + std::to_string(i.nl) + " lines (needs > " +
-                       std::to_string((i.nl - 1) * lb) +
+                       std::to_string((i.nl - spare) * lb) +
                        (i.dense ? " and <= " + std::to_string(i.nl * lb) : "") +
                        ")");
     }
@@ -538,6 +542,11 @@ class ModelDevice final : public Device {
     const bool a4w4 = i.mode == kGemmModeA4W4;
     const bool a1w1 = i.mode == kGemmModeA1W1;
     const bool a16w8 = i.mode == kGemmModeA16W8;
+    const bool n24 = i.mode == kGemmModeN24W8;
+    if (n24 && !hw_.nm24) {
+      throw InstrFault("mode = " + std::to_string(i.mode) +
+                       " (N24W8) on a build without the 2:4 mode");
+    }
     const int k_per_row = a4w4 ? 2 : a1w1 ? 8 : 1;
     if (i.k_valid > k_per_row * r || i.n_valid > lanes * c) {
       throw InstrFault("k_valid = " + std::to_string(i.k_valid) +
@@ -553,15 +562,18 @@ class ModelDevice final : public Device {
     }
     const int64_t acc_rows = i.m_rows * lanes;
     const int64_t last_act = i.act_base + (i.m_rows - 1) * i.act_stride;
-    RequireRange(i.act_base, 1, hw_.act_lines, "ACT line of row 0");
-    RequireRange(last_act, 1, hw_.act_lines, "ACT line of the last row");
+    // N24W8: a row is two ACT lines, a tile 5R/4 WGT lines.
+    const int act_span = n24 ? 2 : 1;
+    const int wgt_span = n24 ? r + r / 4 : r;
+    RequireRange(i.act_base, act_span, hw_.act_lines, "ACT line of row 0");
+    RequireRange(last_act, act_span, hw_.act_lines, "ACT line of the last row");
     if (a16w8) {
       RequireRange(i.act_base + i.act_hi, 1, hw_.act_lines,
                    "ACT high-byte line of row 0");
       RequireRange(last_act + i.act_hi, 1, hw_.act_lines,
                    "ACT high-byte line of the last row");
     }
-    RequireRange(i.wgt_base, r, hw_.wgt_lines, "WGT lines");
+    RequireRange(i.wgt_base, wgt_span, hw_.wgt_lines, "WGT lines");
     RequireRange(i.acc_base, acc_rows, hw_.acc_rows, "ACC rows");
     TakeTokens(kGemmEngine, i, map, &pops, &pushes);
     if (opts_.check_races) {
@@ -570,7 +582,11 @@ class ModelDevice final : public Device {
         races_.Read(RaceChecker::kActMem, i.act_base + i.act_hi, i.m_rows,
                     i.act_stride);
       }
-      races_.Read(RaceChecker::kWgtMem, i.wgt_base, r, 1);
+      if (n24) {
+        races_.Read(RaceChecker::kActMem, i.act_base + 1, i.m_rows,
+                    i.act_stride);
+      }
+      races_.Read(RaceChecker::kWgtMem, i.wgt_base, wgt_span, 1);
       if (i.accumulate)
         races_.Read(RaceChecker::kAccMem, i.acc_base, acc_rows, 1);
       races_.Write(RaceChecker::kAccMem, i.acc_base, acc_rows);
@@ -581,8 +597,9 @@ class ModelDevice final : public Device {
     if (a4w4) GemmA4W4(i, wgt);
     if (a1w1) GemmA1W1(i, wgt);
     if (a16w8) GemmA16W8(i, wgt);
+    if (n24) GemmN24W8(i, wgt);
     std::vector<int8_t> lane_w;
-    for (int l = 0; l < lanes && !a4w4 && !a1w1 && !a16w8; ++l) {
+    for (int l = 0; l < lanes && !a4w4 && !a1w1 && !a16w8 && !n24; ++l) {
       const int8_t* b = wgt;
       if (lanes > 1) {
         lane_w.resize(static_cast<size_t>(r) * c);
@@ -794,6 +811,31 @@ class ModelDevice final : public Device {
           }
           acc[col] = i.accumulate != 0 ? WrapAdd(acc[col], sum) : sum;
         }
+      }
+    }
+  }
+
+  // N24W8 (2:4): the tile is 5R/4 WGT lines, per 4 rows an index line
+  // (byte col: bits [2q+1:2q] = the in-group index of row 4g+q) and the 4
+  // value lines; row k multiplies byte 4*(k/2) + index of the 2R-byte row
+  // (ACT lines act_base + m*act_stride and the next one).
+  void GemmN24W8(const GemmInstr& i, const int8_t* wgt) {
+    const int r = hw_.rows, c = hw_.cols;
+    std::vector<int8_t> a(static_cast<size_t>(2 * r));
+    for (int64_t m = 0; m < i.m_rows; ++m) {
+      const size_t line = static_cast<size_t>(i.act_base + m * i.act_stride);
+      std::memcpy(a.data(), act_.data() + line * r, static_cast<size_t>(2 * r));
+      int32_t* acc = acc_.data() + static_cast<size_t>(i.acc_base + m) * c;
+      for (int col = 0; col < c; ++col) {
+        int32_t sum = 0;
+        for (int k = 0; k < r; ++k) {
+          const int8_t* idx_line = wgt + static_cast<size_t>(k / 4 * 5) * c;
+          const int8_t w = wgt[static_cast<size_t>(k / 4 * 5 + 1 + k % 4) * c + col];
+          const int idx =
+              (static_cast<uint8_t>(idx_line[col]) >> (2 * (k % 4))) & 3;
+          sum += a[static_cast<size_t>(4 * (k / 2) + idx)] * w;
+        }
+        acc[col] = i.accumulate != 0 ? WrapAdd(acc[col], sum) : sum;
       }
     }
   }

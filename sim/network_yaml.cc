@@ -832,8 +832,8 @@ Window Parser::ParseConvWindow(const MapView& m, const Shape& in,
   return k;
 }
 
-// `engine`: dense (the array), sparse (the unstructured sparse engine) or
-// auto (the compiler decides; docs/sparse.md).
+// `engine`: dense (the array), sparse (the unstructured sparse engine), nm24
+// (the array in its 2:4 mode) or auto (the compiler decides; docs/sparse.md).
 void Parser::ParseEngine(const MapView& m, Layer* layer) const {
   if (!m.Has("engine")) return;
   const YAML::Node e = m.Get("engine");
@@ -844,8 +844,10 @@ void Parser::ParseEngine(const MapView& m, Layer* layer) const {
     layer->engine = LayerEngine::kDense;
   } else if (kind == "sparse") {
     layer->engine = LayerEngine::kSparse;
+  } else if (kind == "nm24") {
+    layer->engine = LayerEngine::kNm24;
   } else {
-    Fail(e, m.Path("engine"), "one of auto, dense, sparse", Describe(e));
+    Fail(e, m.Path("engine"), "one of auto, dense, sparse, nm24", Describe(e));
   }
 }
 

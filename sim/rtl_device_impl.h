@@ -178,6 +178,9 @@ class RtlDeviceImpl final : public Device {
         case kCfgSparseLanes:  // one 16-bit WGT bank per lane
           want = static_cast<uint64_t>(hw_.cols / 2);
           break;
+        case kCfgNmSparse:
+          want = hw_.nm24 ? 1 : 0;
+          break;
       }
       const uint64_t got = ReadReg(reg);
       if (got != want) {

@@ -15,6 +15,7 @@
 #include "sw/lower_depthwise.h"
 #include "sw/lower_sparse.h"
 #include "sw/lowering_common.h"
+#include "sw/pack_nm.h"
 #include "sw/packing.h"
 #include "sw/size_checks.h"
 
@@ -158,20 +159,33 @@ struct Op {
 };
 
 
+// N24W8 (2:4): the lowering tiles K in rows of 2R bytes, as on an array
+// of 2R rows whose ACT lines are 2R bytes (pairs of physical lines); Emit
+// turns ACT line numbers back into physical ones.
+HwConfig Nm24View(const HwConfig& hw) {
+  HwConfig v = hw;
+  v.rows = 2 * hw.rows;
+  v.act_lines = hw.act_lines / 2;
+  return v;
+}
+
 class ConvLowering {
  public:
   // out_int4 / out_binary: the output tensor is stored int4 / binary (STORE
-  // out_int4 / out_binary).
+  // out_int4 / out_binary). n24: GEMM mode N24W8 (the layer is int8 and its
+  // weights 2:4: Nm24Violation is empty).
   ConvLowering(const Layer& layer, const ConvShape& s, const HwConfig& hw,
                uint32_t in_addr, uint32_t out_addr, bool out_int4,
-               bool out_binary)
+               bool out_binary, bool n24 = false)
       : layer_(layer),
         s_(s),
         real_(s),
-        hw_(hw),
+        hw_(n24 ? Nm24View(hw) : hw),
         in_addr_(in_addr),
         out_addr_(out_addr),
-        mode_(GemmModeOf(layer.precision)),
+        n24_(n24),
+        tile_lines_(n24 ? Nm24TileLines(hw.rows) : hw.rows),
+        mode_(n24 ? kGemmModeN24W8 : GemmModeOf(layer.precision)),
         lanes_(GemmModeLanes(mode_)),
         a16w8_(mode_ == kGemmModeA16W8),
         nt_(a16w8_ ? hw.cols : hw.cols * lanes_),
@@ -210,6 +224,7 @@ class ConvLowering {
   }
 
   std::vector<uint8_t> PackWeights() const;
+  std::vector<uint8_t> PackDenseWeights() const;
   std::vector<uint8_t> PackParams() const;
   std::vector<InstrWord> Emit(uint32_t wgt_addr, uint32_t param_addr);
 
@@ -241,7 +256,7 @@ class ConvLowering {
     ops_.back().kind = kind;
     return static_cast<int>(ops_.size()) - 1;
   }
-  int TileLines(int tiles) const { return tiles * hw_.rows; }
+  int TileLines(int tiles) const { return tiles * tile_lines_; }
   // ACT lines (= K tiles) of one pixel for kernel part p of a chunk of nl
   // lines per tap and cc channels: one segment of nl lines per tap, or
   // (dense) the part's taps packed back to back.
@@ -346,6 +361,10 @@ class ConvLowering {
   HwConfig hw_;
   uint32_t in_addr_, out_addr_;
   uint32_t param_addr_ = 0;
+  // N24W8: hw_ is Nm24View (rows = 2R K positions per tile, ACT lines of
+  // 2R bytes); a weight tile is tile_lines_ WGT lines (5R/4, else R).
+  bool n24_ = false;
+  int tile_lines_ = 0;
   // GEMM mode, its psum lanes (ACC rows per pixel) and the output channels
   // of one N tile (lanes * C: a weight byte holds `lanes` channels).
   // A16W8 (a16w8_): `layer` has int16 inputs whose pixels lie in DRAM as
@@ -455,10 +474,11 @@ void ConvLowering::Plan() {
   dense_ = s_.cin_g % r != 0 &&
            dense_lines < static_cast<int64_t>(taps) * full_lines &&
            dense_lines <= act_half_ && dense_nl <= kMaxNl &&
-           s_.cin_g <= kMaxSegBytes;
+           s_.cin_g <= kMaxSegBytes && !n24_;
   chunk_lines_ = static_cast<int>(
       dense_ ? 1
-             : std::min<int64_t>({full_lines, act_half_ / taps, kMaxNl,
+             : std::min<int64_t>({full_lines, act_half_ / taps,
+                                  n24_ ? kMaxNl / 2 : kMaxNl,
                                   kMaxSegBytes / r}));
   if (chunk_lines_ < 1) {
     throw InputError("one ACT line per kernel tap (" + std::to_string(taps) +
@@ -474,10 +494,10 @@ void ConvLowering::Plan() {
     tiles_per_ntile_ += PixelLines(nl, cc);
   }
   ntiles_ = static_cast<int>(CeilDiv(s_.cout_g, nt_));
-  max_wgt_tiles_ = wgt_half_ / r;
+  max_wgt_tiles_ = wgt_half_ / tile_lines_;
   if (max_wgt_tiles_ < 1 || acc_half_ < 1) {
     throw InputError("half the WGT SRAM (" + std::to_string(wgt_half_) +
-                     " lines) must hold one " + std::to_string(r) +
+                     " lines) must hold one " + std::to_string(tile_lines_) +
                      "-line weight tile and half the ACC SRAM one row");
   }
   PlanBorderClasses();
@@ -490,8 +510,8 @@ void ConvLowering::Plan() {
                        std::to_string(classes_) + " border classes");
     }
   }
-  weight_bytes_ =
-      static_cast<uint64_t>(s_.groups) * ntiles_ * tiles_per_ntile_ * r * c;
+  weight_bytes_ = static_cast<uint64_t>(s_.groups) * ntiles_ *
+                  tiles_per_ntile_ * tile_lines_ * c;
 
   // Output rectangles: as many whole rows as one ACT half (im2col rows of
   // every tap) and one ACC half hold, else a run of columns of one row;
@@ -600,8 +620,29 @@ void ConvLowering::Plan() {
 // (sw/packing.h); the lanes pack along N, so the K order (dense or not) is
 // that of A8W8.
 std::vector<uint8_t> ConvLowering::PackWeights() const {
+  if (!n24_) return PackDenseWeights();
+  // N24W8: each dense tile of 2R K positions becomes 5R/4 lines
+  // (sw/pack_nm.h), in the same order.
+  const std::vector<uint8_t> dense = PackDenseWeights();
+  const int rr = hw_.rows / 2, c = hw_.cols;
+  std::vector<uint8_t> out;
+  out.reserve(weight_bytes_);
+  const size_t tile = static_cast<size_t>(hw_.rows) * c;
+  for (size_t pos = 0; pos < dense.size(); pos += tile) {
+    const std::vector<uint8_t> t = PackNm24Tile(
+        reinterpret_cast<const int8_t*>(dense.data() + pos), rr, c);
+    out.insert(out.end(), t.begin(), t.end());
+  }
+  assert(out.size() == weight_bytes_);
+  return out;
+}
+
+// The tiles as R (N24W8: 2R) dense lines each.
+std::vector<uint8_t> ConvLowering::PackDenseWeights() const {
   const int r = hw_.rows, c = hw_.cols;
-  std::vector<uint8_t> out(weight_bytes_, 0);
+  std::vector<uint8_t> out(static_cast<uint64_t>(s_.groups) * ntiles_ *
+                               tiles_per_ntile_ * r * c,
+                           0);
   const bool fc = layer_.kind == LayerKind::kFc;
   size_t pos = 0;
   for (int g = 0; g < s_.groups; ++g) {
@@ -742,8 +783,8 @@ std::vector<uint8_t> ConvLowering::PackParams() const {
 // row needs several chunks, each (N tile, chunk) refills ACT and the ACC half
 // accumulates across the chunks.
 void ConvLowering::BuildSchedule(uint32_t wgt_addr) {
-  const int r = hw_.rows, c = hw_.cols;
-  const uint64_t tile_bytes = static_cast<uint64_t>(r) * c;
+  const int c = hw_.cols;
+  const uint64_t tile_bytes = static_cast<uint64_t>(tile_lines_) * c;
   std::vector<std::pair<int, int>> range_tiles;  // [j0, j1) per range
   if (range_ntiles_ == 0) {
     range_tiles.push_back({0, ntiles_});
@@ -1183,7 +1224,6 @@ std::vector<InstrWord> ConvLowering::Emit(uint32_t wgt_addr,
                                           uint32_t param_addr) {
   param_addr_ = param_addr;
   BuildSchedule(wgt_addr);
-  const int r = hw_.rows;
   const int nblocks = static_cast<int>(blocks_.size());
 
   // Resident layers: the first block's weights and records, then the
@@ -1229,10 +1269,11 @@ std::vector<InstrWord> ConvLowering::Emit(uint32_t wgt_addr,
       i.act_stride = PartLines(kparts_[part], unit.nl, unit.cc);
       i.m_rows = unit.rect.pixels();
       i.wgt_base = bl.wgt_line +
-                   static_cast<int64_t>(t) * r;
+                   static_cast<int64_t>(t) * tile_lines_;
       i.acc_base = static_cast<int64_t>(st.half) * acc_slot_rows_;
       i.accumulate = (bl.first_of_step && t == 0) ? 0 : 1;
-      i.k_valid = KValid(unit, tile);
+      // N24W8: array rows, two per group of 4 K positions.
+      i.k_valid = n24_ ? (KValid(unit, tile) + 1) / 2 : KValid(unit, tile);
       if (a16w8_) i.act_hi = PlaneLines(unit);
       i.n_valid = std::min(nt_, s_.cout_g - bl.j * nt_);
       i.mode = mode_;
@@ -1299,6 +1340,20 @@ std::vector<InstrWord> ConvLowering::Emit(uint32_t wgt_addr,
   }
 
   ResolveTokens(&ops_, Opcode::kGemm, &Op::gemm, &Op::need_gemm);
+  if (n24_) {
+    // Physical ACT lines: a lowering line is two (the second one zero
+    // beyond the segment; LOAD allows one such line).
+    for (Op& op : ops_) {
+      if (op.kind == Opcode::kLoad &&
+          op.load.buf == static_cast<int64_t>(LoadBuf::kAct)) {
+        op.load.sram_base *= 2;
+        op.load.nl *= 2;
+      } else if (op.kind == Opcode::kGemm) {
+        op.gemm.act_base *= 2;
+        op.gemm.act_stride *= 2;
+      }
+    }
+  }
   std::vector<InstrWord> program;
   program.reserve(ops_.size());
   for (const Op& op : ops_) {
@@ -1636,7 +1691,23 @@ CompiledNetwork Compile(const Network& net, const HwConfig& hw) {
                            " layers read the output (the sparse engine "
                            "writes int8)");
         }
+        // 2:4 on the array (GEMM mode N24W8): int8 weights whose aligned
+        // groups of 4 input channels hold at most 2 non-zeros each.
+        const std::string nm_why =
+            layer.precision != Precision::kA8W8
+                ? std::string("precision ") + PrecisionName(layer.precision) +
+                      " (the array's 2:4 mode takes a8w8 layers)"
+                : Nm24Violation(layer);
+        if (layer.engine == LayerEngine::kNm24 && !nm_why.empty()) {
+          throw InputError("engine: nm24 is not possible: " + nm_why);
+        }
+        if (layer.engine == LayerEngine::kNm24 && !hw.nm24) {
+          throw InputError("engine: nm24 needs the array's 2:4 mode, which "
+                           "the " + hw.BuildName() +
+                           " build does not have (NmSparse = 0)");
+        }
         if (!array_only && layer.engine != LayerEngine::kSparse &&
+            layer.engine != LayerEngine::kNm24 &&
             UsesDepthwiseUnit(layer, in_shapes[0], out_shape, hw)) {
           // The depthwise unit (sw/lower_depthwise.cc). Depthwise layers are
           // grouped, so the sparse engine never takes them.
@@ -1649,8 +1720,22 @@ CompiledNetwork Compile(const Network& net, const HwConfig& hw) {
           cl.program = lower.Emit(wgt, params);
           cl.engine = LayerEngine::kDense;
         } else {
-          ConvLowering lower(lowered, s, hw, in_addr, out_addr, out_int4,
-                             out_binary);
+          // Estimated cycles of the layer on the array (dense or 2:4).
+          auto array_cycles = [&](bool n24) {
+            ConvLowering trial(lowered, s, hw, in_addr, out_addr, out_int4,
+                               out_binary, n24);
+            const ProgramStats d = AnalyzeProgram(trial.Emit(0, 0), hw);
+            return std::max({d.load_cycles, d.gemm_cycles, d.store_cycles});
+          };
+          bool n24 = layer.engine == LayerEngine::kNm24;
+          uint64_t dense_cycles = 0;
+          if (layer.engine == LayerEngine::kAuto && nm_why.empty() &&
+              hw.nm24) {
+            dense_cycles = array_cycles(false);
+            const uint64_t nm_cycles = array_cycles(true);
+            n24 = nm_cycles < dense_cycles;
+            dense_cycles = std::min(dense_cycles, nm_cycles);
+          }
           // Sparse engine or array (docs/sparse.md, "Choosing the engine").
           const SparseConvShape ss = SparseShapeOf(s);
           const std::string why = SparseLowering::Unsupported(layer, ss, hw);
@@ -1664,9 +1749,7 @@ CompiledNetwork Compile(const Network& net, const HwConfig& hw) {
                      !array_only &&
                      WeightDensity(layer) <= kAutoSparseMaxDensity) {
             SparseLowering trial(layer, ss, hw, in_addr, out_addr);
-            const ProgramStats d = AnalyzeProgram(lower.Emit(0, 0), hw);
-            const uint64_t dense_cycles =
-                std::max({d.load_cycles, d.gemm_cycles, d.store_cycles});
+            if (dense_cycles == 0) dense_cycles = array_cycles(false);
             sparse = trial.EstimatedCycles() * 3 < dense_cycles * 2;
           }
           if (sparse) {
@@ -1679,13 +1762,13 @@ CompiledNetwork Compile(const Network& net, const HwConfig& hw) {
             cl.engine = LayerEngine::kSparse;
           } else {
             ConvLowering dense(lowered, s, hw, in_addr, out_addr, out_int4,
-                               out_binary);
+                               out_binary, n24 && !sparse);
             const uint32_t wgt = dram.Take(dense.weight_bytes(), "weights");
             out.image[wgt] = dense.PackWeights();
             const uint32_t params = dram.Take(dense.param_bytes(), "params");
             out.image[params] = dense.PackParams();
             cl.program = dense.Emit(wgt, params);
-            cl.engine = LayerEngine::kDense;
+            cl.engine = n24 ? LayerEngine::kNm24 : LayerEngine::kDense;
           }
         }
       } catch (const std::out_of_range& e) {

@@ -231,7 +231,14 @@ InstrCost GemmCost(const GemmInstr& i, const HwConfig& hw) {
   // A16W8 issues every activation row as two (low and high byte lines).
   c.rows = static_cast<uint64_t>(std::max<int64_t>(i.m_rows, 0)) *
            (i.mode == kGemmModeA16W8 ? 2 : 1);
-  c.busy = std::max<uint64_t>(c.rows, static_cast<uint64_t>(hw.cols));
+  // N24W8 reads 5R/4 weight lines per tile (an index line per 4 rows), and
+  // its first row waits R/4 cycles longer for them.
+  const uint64_t preload =
+      i.mode == kGemmModeN24W8
+          ? static_cast<uint64_t>(hw.rows + hw.rows / 4 + 1)
+          : static_cast<uint64_t>(hw.cols);
+  c.busy = std::max<uint64_t>(
+      c.rows, std::max<uint64_t>(preload, static_cast<uint64_t>(hw.cols)));
   c.weight_stall = c.busy - c.rows;
   c.latency = static_cast<uint64_t>(hw.rows + hw.cols);
   return c;

@@ -43,7 +43,10 @@ void WalkLoadLines(const LoadInstr& i, int line_bytes, F&& f) {
               in ? i.dram_base + (ih * i.w + iw) * i.pix_stride : 0;
           for (int64_t l = 0; l < i.nl; ++l) {
             const int64_t rest = i.seg_bytes - l * lb;
-            const int valid = static_cast<int>(rest < lb ? rest : lb);
+            // A line wholly beyond the segment (the second line of an
+            // N24W8 activation row pair) is all zero.
+            const int valid =
+                static_cast<int>(rest < lb ? (rest > 0 ? rest : 0) : lb);
             f(line++, in, pix + l * lb, valid);
           }
         }

@@ -20,6 +20,7 @@ HwConfig HwConfig::ForArray(int rows, int cols, int dram_bits) {
 std::string HwConfig::BuildName() const {
   std::string s = std::to_string(rows) + "x" + std::to_string(cols);
   if (dram_bits != 128) s += "@" + std::to_string(dram_bits);
+  if (!nm24) s += "-nonm";
   return s;
 }
 
@@ -29,7 +30,8 @@ std::string HwConfig::ToString() const {
          std::to_string(wgt_lines) + " lines, acc " + std::to_string(acc_rows) +
          " rows, param " + std::to_string(param_entries) + " entries, dram " +
          std::to_string(dram_bits) + " bits, " +
-         std::to_string(dram_bytes >> 20) + " MiB)";
+         std::to_string(dram_bytes >> 20) + " MiB" +
+         (nm24 ? "" : ", no 2:4 mode") + ")";
 }
 
 std::string HwConfig::TimingString() const {
@@ -43,7 +45,8 @@ bool HwConfig::operator==(const HwConfig& o) const {
   return rows == o.rows && cols == o.cols && act_lines == o.act_lines &&
          wgt_lines == o.wgt_lines && acc_rows == o.acc_rows &&
          param_entries == o.param_entries && dram_bits == o.dram_bits &&
-         dram_bytes == o.dram_bytes && dram_latency == o.dram_latency &&
+         dram_bytes == o.dram_bytes && nm24 == o.nm24 &&
+         dram_latency == o.dram_latency &&
          dram_stall == o.dram_stall && dram_stall_seed == o.dram_stall_seed;
 }
 

@@ -21,6 +21,9 @@ struct HwConfig {
   int param_entries = 2048;  // PARAM SRAM 16-byte records
   int dram_bits = 128;       // DRAM port width: bits per beat
   uint64_t dram_bytes = 1ull << 28;  // modelled DRAM size
+  // The array's 2:4 mode, GEMM mode N24W8 (sparq_top parameter NmSparse;
+  // about 5 % of a PE's cells, docs/results.md).
+  bool nm24 = true;
 
   // The modelled DRAM's timing. Not parameters of the RTL, but they set the
   // cycle counts of the RTL run and the machine model's estimate alike.
@@ -36,8 +39,9 @@ struct HwConfig {
   // param_entries = 2048. Same formulas in rtl/sparq_top.sv.
   static HwConfig ForArray(int rows, int cols, int dram_bits = 128);
 
-  // "RxC" for a 128-bit port, else "RxC@bits": how SPARQ_RTL_CONFIGS and the
-  // RTL device table name a verilated build.
+  // "RxC" for a 128-bit port, else "RxC@bits", plus "-nonm" without the 2:4
+  // mode: how SPARQ_RTL_CONFIGS and the RTL device table name a verilated
+  // build.
   std::string BuildName() const;
 
   std::string ToString() const;        // "16x16 (act 32768 lines, ...)"

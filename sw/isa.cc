@@ -405,6 +405,8 @@ std::string GemmModeText(int64_t mode) {
       return " mode=A1W1";
     case kGemmModeA16W8:
       return " mode=A16W8";
+    case kGemmModeN24W8:
+      return " mode=N24W8";
     default:
       return Format(" mode=?%" PRId64, mode);
   }

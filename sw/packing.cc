@@ -152,6 +152,7 @@ int GemmModeLanes(int mode) {
     case kGemmModeA8W8:
     case kGemmModeA4W4:
     case kGemmModeA1W1:
+    case kGemmModeN24W8:
       return 1;
     case kGemmModeA8W4:
     case kGemmModeA16W8:  // low and high activation bytes, the same channels

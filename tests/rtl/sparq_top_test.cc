@@ -149,6 +149,7 @@ TEST(SparqTopTest, ConfigRegistersDescribeTheBuild) {
   TopBench bench(1, 0.0, 1);
   const uint64_t want[8] = {4, 4, 2048 * 4, 512 * 4, 256 * 4, 2048, 128, 0x53505251};
   for (int i = 0; i < 8; ++i) EXPECT_EQ(bench.Counter(24 + i), want[i]) << "sel " << 24 + i;
+  EXPECT_EQ(bench.Counter(kCfgNmSparse), 1u);  // the 2:4 mode is built
 }
 
 // Out = requant(A[M x 8] * W[8 x 4]) in two K tiles that reuse the same SRAM

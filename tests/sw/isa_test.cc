@@ -488,15 +488,17 @@ TEST(IsaTest, ContractKeepsTheDocumentedValues) {
   EXPECT_EQ(kCtrSparseLaneIdle, 16);
   EXPECT_STREQ(CounterName(kCtrSparseMetaWords), "sparse_meta_words");
   EXPECT_STREQ(CounterName(kCtrStallGemmWeights), "stall_gemm_weights");
-  ASSERT_EQ(std::size(kConfigRegs), 9u);
+  ASSERT_EQ(std::size(kConfigRegs), 10u);
   EXPECT_EQ(static_cast<int>(kConfigRegs[0]), 22);
   EXPECT_STREQ(ConfigRegName(kConfigRegs[0]), "SparseLanes");
+  EXPECT_EQ(static_cast<int>(kConfigRegs[1]), 23);
+  EXPECT_STREQ(ConfigRegName(kConfigRegs[1]), "NmSparse");
   const char* names[8] = {"ArrayRows", "ArrayCols", "ActLines",
                           "WgtLines",  "AccRows",   "ParamEntries",
                           "DramBits",  "Magic"};
   for (size_t i = 0; i < 8; ++i) {
-    EXPECT_EQ(static_cast<int>(kConfigRegs[i + 1]), 24 + static_cast<int>(i));
-    EXPECT_STREQ(ConfigRegName(kConfigRegs[i + 1]), names[i]);
+    EXPECT_EQ(static_cast<int>(kConfigRegs[i + 2]), 24 + static_cast<int>(i));
+    EXPECT_STREQ(ConfigRegName(kConfigRegs[i + 2]), names[i]);
   }
   EXPECT_EQ(kMagicWord, 0x53505251);
   EXPECT_EQ(kCtrSelBits, 5);

@@ -564,9 +564,10 @@ TEST_F(ModelDeviceTest, RejectsBadCountsAndFields) {
   s.ny = s.nx = 1;
   s.n_bytes = 5;
   ExpectRejected({Encode(s)}, {"n_bytes = 5", "C = 4"});
+  // Only the last line may lie wholly beyond seg_bytes (N24W8 line pairs).
   LoadInstr l = CopyLoad(LoadBuf::kAct, 0, 0, 3, 4);
-  l.seg_bytes = 8;
-  ExpectRejected({Encode(l)}, {"seg_bytes = 8"});
+  l.seg_bytes = 4;
+  ExpectRejected({Encode(l)}, {"seg_bytes = 4"});
   l = CopyLoad(LoadBuf::kAct, 0, 0, 1, 4);
   l.kh = 0;
   ExpectRejected({Encode(l)}, {"kh = 0"});

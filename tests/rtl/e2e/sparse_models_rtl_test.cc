@@ -8,7 +8,8 @@
 // weights/*.npy), every conv and fc layer is forced onto the sparse engine
 // (engine: sparse), and every output element of every layer is compared with
 // golden's integer reference, on the RTL and on the machine model. The 2:4
-// model runs on the unstructured engine because the array has no N:M mode.
+// model also runs with every conv and fc layer in the array's 2:4 mode
+// (engine: nm24, GEMM mode N24W8).
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -26,6 +27,8 @@
 #include "sim/network_yaml.h"
 #include "sim/rtl_device.h"
 #include "sw/compiler.h"
+#include "sw/isa.h"
+#include "sw/pack_nm.h"
 #include "sw/runtime.h"
 #include "tests/common/build_paths.h"
 
@@ -139,6 +142,60 @@ TEST(SparseModelsRtlTest, Nm24RunsOnTheSparseEngine) {
     }
   }
   ExpectSparseModelMatchesGolden(cfg.net);
+}
+
+// The 2:4 model with every conv and fc layer in the array's 2:4 mode: every
+// output of every layer equal to golden on the RTL and the model, the exact
+// counters equal, and every GEMM of those layers in mode N24W8.
+TEST(SparseModelsRtlTest, Nm24RunsOnTheArrayIn24Mode) {
+  RunConfig cfg = CompressedModel("nm24");
+  Network& net = cfg.net;
+  int nm_layers = 0;
+  for (Layer& l : net.layers) {
+    if (l.kind != LayerKind::kConv && l.kind != LayerKind::kFc) continue;
+    EXPECT_EQ(Nm24Violation(l), "") << l.name;
+    l.engine = LayerEngine::kNm24;
+    ++nm_layers;
+  }
+  EXPECT_EQ(nm_layers, 4);
+  HwConfig hw = HwConfig::ForArray(4, 4);
+  hw.dram_latency = 7;
+  hw.dram_stall = 0.05;
+  const CompiledNetwork compiled = Compile(net, hw);
+  for (size_t i = 0; i < net.layers.size(); ++i) {
+    if (net.layers[i].engine != LayerEngine::kNm24) continue;
+    EXPECT_EQ(compiled.layers[i].engine, LayerEngine::kNm24)
+        << net.layers[i].name;
+    int gemms = 0;
+    for (const InstrWord& w : compiled.layers[i].program) {
+      if (OpcodeOf(w) != Opcode::kGemm) continue;
+      EXPECT_EQ(DecodeGemm(w).mode, kGemmModeN24W8) << net.layers[i].name;
+      ++gemms;
+    }
+    EXPECT_GT(gemms, 0) << net.layers[i].name;
+  }
+  const auto ref = RunNetworkReference(net);
+  RtlOptions patient;
+  patient.max_idle_wait = 50000000;
+  auto rtl = MakeRtlDevice(hw, patient);
+  const std::vector<LayerRun> runs = RunNetwork(net, compiled, *rtl);
+  auto model = MakeModelDevice(hw);
+  const std::vector<LayerRun> mruns = RunNetwork(net, compiled, *model);
+  ASSERT_EQ(runs.size(), net.layers.size());
+  ASSERT_EQ(mruns.size(), net.layers.size());
+  for (size_t i = 0; i < runs.size(); ++i) {
+    const std::string& name = runs[i].name;
+    const CompareResult r = CompareTensors(ref.at(name), runs[i].output);
+    EXPECT_TRUE(r.ok()) << "RTL: " << DescribeMismatch(name, r);
+    EXPECT_EQ(r.compared, ref.at(name).size()) << name;
+    const CompareResult m = CompareTensors(ref.at(name), mruns[i].output);
+    EXPECT_TRUE(m.ok()) << "model: " << DescribeMismatch(name, m);
+    if (runs[i].host) continue;
+    for (int c : {kCtrInstrs, kCtrArrayBusy, kCtrMacsIssued, kCtrUsefulMacs}) {
+      EXPECT_EQ(runs[i].counters[c], mruns[i].counters[c])
+          << name << " " << CounterName(c);
+    }
+  }
 }
 
 }  // namespace

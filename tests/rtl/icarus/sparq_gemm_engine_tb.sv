@@ -66,6 +66,7 @@ module sparq_gemm_engine_tb;
     .act_re_o           (act_re),
     .act_raddr_o        (act_raddr),
     .act_rdata_i        (act_rdata),
+    .act_rdata_next_i   (act_rdata),  // no N24W8 GEMM here: any line
     .wgt_re_o           (wgt_re),
     .wgt_raddr_o        (wgt_raddr),
     .wgt_rdata_i        (wgt_rdata),

@@ -1,0 +1,128 @@
+#include "bench/nm24_bench.h"
+
+#include <cstdio>
+#include <memory>
+#include <vector>
+
+#include "golden/network.h"
+#include "golden/random.h"
+#include "golden/requant.h"
+#include "sim/model_device.h"
+#include "sim/rtl_device.h"
+#include "sw/compiler.h"
+#include "sw/runtime.h"
+
+namespace sparq {
+namespace {
+
+struct Case {
+  const char* name;
+  int hw;  // conv: input height = width; fc: 0
+  int cin, cout, k, pad;
+};
+
+// ResNet-18 conv3_x (3x3), an FC 1024x1024 at batch 1, the 1x1 conv of
+// conv4_x.
+const Case kCases[] = {
+    {"conv3_x", 28, 128, 128, 3, 1},
+    {"fc1024", 0, 1024, 1024, 1, 0},
+    {"conv4_1x1", 14, 256, 256, 1, 0},
+};
+
+// Random non-zero weights, then two of every aligned group of 4 input
+// channels kept (positions drawn per group).
+Network MakeNetwork(const Case& c, LayerEngine engine) {
+  SplitMix64 rng(29);
+  Network net;
+  net.name = c.name;
+  Layer l;
+  l.name = "layer";
+  l.inputs = {"input"};
+  l.engine = engine;
+  if (c.hw == 0) {
+    l.kind = LayerKind::kFc;
+    net.input = Tensor<int8_t>({1, c.cin});
+    l.weights = Tensor<int8_t>({c.cout, c.cin});
+  } else {
+    l.kind = LayerKind::kConv;
+    l.geom.pad_top = l.geom.pad_bottom = l.geom.pad_left = l.geom.pad_right =
+        c.pad;
+    net.input = Tensor<int8_t>({1, c.hw, c.hw, c.cin});
+    l.weights = Tensor<int8_t>({c.cout, c.k, c.k, c.cin});
+  }
+  for (auto& v : net.input.data) v = static_cast<int8_t>(rng.Uniform(-128, 127));
+  for (size_t g = 0; g < l.weights.size(); g += 4) {
+    const int a = static_cast<int>(rng.Uniform(0, 3));
+    const int b = (a + 1 + static_cast<int>(rng.Uniform(0, 2))) % 4;
+    for (int j = 0; j < 4; ++j) {
+      int8_t w = static_cast<int8_t>(rng.Uniform(-127, 127));
+      if (w == 0) w = 1;
+      l.weights.data[g + j] = (j == a || j == b) ? w : 0;
+    }
+  }
+  l.bias.assign(static_cast<size_t>(c.cout), 0);
+  for (auto& v : l.bias) v = static_cast<int32_t>(rng.Uniform(-20000, 20000));
+  l.quant.in_zp = 5;
+  l.quant.out_zp = 3;
+  l.quant.act_min = -128;
+  l.quant.act_max = 127;
+  for (int o = 0; o < c.cout; ++o) {
+    int32_t m;
+    int s;
+    QuantizeMultiplier(0.0001, &m, &s);
+    l.quant.multiplier.push_back(m);
+    l.quant.shift.push_back(s);
+  }
+  net.layers.push_back(std::move(l));
+  return net;
+}
+
+struct Result {
+  uint64_t cycles = 0, weight_bytes = 0;
+  bool exact = false;
+};
+
+Result Run(const Network& net, const HwConfig& hw, bool model) {
+  const CompiledNetwork c = Compile(net, hw);
+  std::unique_ptr<Device> dev = model ? MakeModelDevice(hw) : MakeRtlDevice(hw);
+  const std::vector<LayerRun> runs = RunNetwork(net, c, *dev);
+  const auto ref = RunNetworkReference(net);
+  Result r;
+  r.cycles = runs[0].counters[kCtrCycles];
+  r.exact = runs[0].output.data == ref.at("layer").data;
+  for (const auto& [addr, bytes] : c.image) {
+    if (bytes.size() > r.weight_bytes) r.weight_bytes = bytes.size();
+  }
+  return r;
+}
+
+}  // namespace
+
+bool RunNm24Bench(const HwConfig& hw, bool model) {
+  std::printf(
+      "\n2:4 on the array (GEMM mode N24W8; %s cycles; the same 2:4-pruned "
+      "weights run dense int8 and in the 2:4 mode):\n",
+      model ? "machine-model" : "RTL");
+  std::printf("%-10s %10s %10s %8s %10s %10s %6s %6s\n", "layer", "dense cyc",
+              "2:4 cyc", "speedup", "dense wgtB", "2:4 wgtB", "auto", "exact");
+  bool all_exact = true;
+  for (const Case& c : kCases) {
+    const Result d = Run(MakeNetwork(c, LayerEngine::kDense), hw, model);
+    const Result n = Run(MakeNetwork(c, LayerEngine::kNm24), hw, model);
+    const CompiledNetwork chosen =
+        Compile(MakeNetwork(c, LayerEngine::kAuto), hw);
+    all_exact = all_exact && d.exact && n.exact;
+    std::printf("%-10s %10llu %10llu %7.2fx %10llu %10llu %6s %6s\n", c.name,
+                static_cast<unsigned long long>(d.cycles),
+                static_cast<unsigned long long>(n.cycles),
+                static_cast<double>(d.cycles) / n.cycles,
+                static_cast<unsigned long long>(d.weight_bytes),
+                static_cast<unsigned long long>(n.weight_bytes),
+                chosen.layers[0].engine == LayerEngine::kNm24 ? "2:4" : "dense",
+                d.exact && n.exact ? "yes" : "NO");
+    std::fflush(stdout);
+  }
+  return all_exact;
+}
+
+}  // namespace sparq
