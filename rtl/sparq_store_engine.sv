@@ -23,10 +23,16 @@
 // Instructions execute one at a time: the queue head is the instruction
 // register (popped when done), and the per-lane parameters belong to it.
 //
+// PARAM reuse: the per-lane registers keep the records of the last STORE
+// that read them. A STORE with the same param_base and at most as many lanes
+// skips its PARAM reads when no PARAM SRAM write (param_we_i) has happened
+// since those reads began; a write anywhere in the SRAM forces the next STORE
+// to read its records again.
+//
 // Parameters: ArrayCols (lanes, bytes per ACC row), AccRows, ParamEntries,
 // DramBits, OutFifoDepth (requantized pixels buffered before the DRAM port).
 // Ports: instr_* (STORE queue head), c2s / s2c tokens, param_* (PARAM SRAM
-// read port), acc_* (ACC read port of the GEMM engine, data the cycle after
+// read port; param_we_i: a write to the PARAM SRAM this cycle), acc_* (ACC read port of the GEMM engine, data the cycle after
 // re), dram_wr_* (beats with strobes), busy_o and counter events.
 
 module sparq_store_engine #(
@@ -51,6 +57,7 @@ module sparq_store_engine #(
   output logic                    param_re_o,
   output logic [ParamAw-1:0]      param_raddr_o,
   input  logic [ParamBits-1:0]    param_rdata_i,
+  input  logic                    param_we_i,
   output logic                    acc_re_o,
   output logic [AccAw-1:0]        acc_raddr_o,
   input  logic [ArrayCols*32-1:0] acc_rdata_i,
@@ -123,6 +130,13 @@ module sparq_store_engine #(
   logic no_work;
   assign no_work = (f_ny == '0) || (f_nx == '0) || (n_lanes == '0);
 
+  // PARAM reuse (see the header): the lanes' registers hold records
+  // pbase_q .. pbase_q + plan_q - 1 while pvalid_q.
+  logic             pvalid_q, preuse, pread_start;
+  logic [15:0]      pbase_q;
+  logic [LaneW-1:0] plan_q;
+  assign preuse = pvalid_q && (pbase_q == f_param_base) && (n_lanes <= plan_q);
+
   // ---------------------------------------------------------------------------
   // Control FSM
   // ---------------------------------------------------------------------------
@@ -192,6 +206,8 @@ module sparq_store_engine #(
         if (!f_pop_prev || c2s_avail_i) begin
           if (no_work) begin
             state_d = StIdle;
+          end else if (preuse) begin
+            state_d = StRun;
           end else begin
             state_d = StParam;
           end
@@ -237,6 +253,25 @@ module sparq_store_engine #(
       state_q   <= state_d;
       credits_q <= credits_d;
       ph_q      <= ph_d;
+    end
+  end
+
+  assign pread_start = (state_q == StWait) && (state_d == StParam);
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      pvalid_q <= 1'b0;
+    end else if (param_we_i) begin
+      pvalid_q <= 1'b0;
+    end else if (pread_start) begin
+      pvalid_q <= 1'b1;
+    end
+  end
+
+  always_ff @(posedge clk_i) begin
+    if (pread_start) begin
+      pbase_q <= f_param_base;
+      plan_q  <= n_lanes;
     end
   end
 

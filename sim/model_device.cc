@@ -439,6 +439,7 @@ class ModelDevice final : public Device {
         name = "WGT lines";
         break;
       case static_cast<int64_t>(LoadBuf::kParam):
+        param_keep_.ParamWritten();
         sram = param_.data();
         depth = hw_.param_entries;
         name = "PARAM records";
@@ -520,7 +521,8 @@ class ModelDevice final : public Device {
     }
     GiveTokens(pushes);
     const Timeline::Result t =
-        timeline_.Issue(kLoadEngine, pops, pushes, LoadCost(i, hw_));
+        timeline_.Issue(kLoadEngine, pops, pushes,
+                        LoadCost(i, hw_, step_keep_.Take(i)));
     counters_.v[kCtrStallLoadTokens] += t.token_wait;
   }
 
@@ -884,7 +886,8 @@ class ModelDevice final : public Device {
                    const std::array<bool, kNumTokens>& pushes) {
     GiveTokens(pushes);
     const Timeline::Result t =
-        timeline_.Issue(kStoreEngine, pops, pushes, StoreCost(i, hw_));
+        timeline_.Issue(kStoreEngine, pops, pushes,
+                        StoreCost(i, hw_, param_keep_.Take(i, hw_)));
     counters_.v[kCtrStallStoreTokens] += t.token_wait;
   }
 
@@ -999,6 +1002,8 @@ class ModelDevice final : public Device {
   std::array<uint64_t, kNumTokens> tokens_{};
   PerfCounters counters_;
   Timeline timeline_;
+  StoreParamKeep param_keep_;  // the STORE engine's kept PARAM records
+  LoadStepKeep step_keep_;     // the load engine's kept steps
   RaceChecker races_;
   size_t index_ = 0;  // of the instruction being executed
 };
