@@ -123,18 +123,21 @@ class Timeline {
     Result r;
     r.idle = d > e.free ? d - e.free : 0;
     const uint64_t ready = std::max(d, e.free);
-    uint64_t start = ready;
+    uint64_t token_at = ready;
     for (int t = 0; t < kNumTokens; ++t) {
       if (!pops[t]) continue;
       const uint64_t at = tokens_[t].front();
       tokens_[t].pop_front();
-      if (at > start) {
-        start = at;
+      if (at > token_at) {
+        token_at = at;
         r.binding_token = t;
       }
     }
-    r.token_wait = start - ready;
-    const uint64_t busy_end = start + cost.busy;
+    r.token_wait = token_at - ready;
+    // The first cost.pre busy cycles (a STORE's PARAM reads) may run while
+    // the tokens are awaited.
+    const uint64_t start = std::max(token_at, ready + cost.pre);
+    const uint64_t busy_end = start + cost.busy - cost.pre;
     const uint64_t done = busy_end + cost.latency;
     e.free = busy_end;
     e.leave.push_back(busy_end);

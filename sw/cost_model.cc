@@ -258,6 +258,7 @@ InstrCost StoreCost(const StoreInstr& i, const HwConfig& hw,
                     : i.out_int4 != 0 ? (lanes + 1) / 2
                                       : lanes;
   uint64_t cycles = params_kept ? 0 : static_cast<uint64_t>(lanes);
+  c.pre = cycles;  // the records are read while the c2s token is awaited
   if (i.out_int16 != 0) {
     // Two ACC reads per pixel; its channels leave in two entries, the first
     // C/2 at the pixel's address and the rest C bytes further.

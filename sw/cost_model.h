@@ -60,6 +60,7 @@ struct InstrCost {
   uint64_t dram_beats = 0;    // beats read (LOAD) or written (STORE)
   uint64_t rows = 0;          // GEMM: activation rows issued
   uint64_t weight_stall = 0;  // GEMM: cycles waiting for the weight preload
+  uint64_t pre = 0;           // of busy: may run before its tokens arrive
 };
 
 // steps_kept: the load engine still holds the instruction's steps

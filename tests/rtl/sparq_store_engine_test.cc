@@ -375,6 +375,55 @@ TEST(SparqStoreEngineTest, ParamWriteForcesTheReadsAgain) {
   EXPECT_EQ(bench.param_reads(), 16u);
 }
 
+// A STORE waiting for its c2s token reads its records meanwhile: with the
+// token its first beat leaves within the pipeline latency, not after the
+// reads. A PARAM write while it waits makes it read them again after the
+// token, and it must use the new records.
+TEST(SparqStoreEngineTest, ReadsRecordsWhileWaitingForTheToken) {
+  for (const bool write : {false, true}) {
+    SCOPED_TRACE(write ? "PARAM written while waiting" : "no PARAM write");
+    StoreBench bench;
+    FillRandom(&bench, 12);
+    StoreInstr in = Store(0x800, 2, 3, 64, 16, 8);
+    in.param_base = 20;
+    in.pop_prev = 1;
+    bench.Submit(in);
+    bench.RunCycles(100);
+    EXPECT_EQ(bench.param_reads(), 8u);
+    EXPECT_EQ(bench.c2s_pops(), 0);
+    const std::vector<Param> old_params = bench.params();
+    if (write) {
+      for (int c = 0; c < 8; ++c) {
+        Param& p = bench.params()[static_cast<size_t>(20 + c)];
+        p.bias -= 777 * (c + 1);
+        p.shift = -2;
+      }
+      bench.MarkParamWrite();
+      bench.RunCycles(3);
+    }
+    std::vector<uint8_t> want = bench.dram();
+    ReferenceStore(in, bench.params(), bench.acc(), &want);
+    if (write) {
+      std::vector<uint8_t> stale = bench.dram();
+      ReferenceStore(in, old_params, bench.acc(), &stale);
+      ASSERT_NE(want, stale);
+    }
+    const uint64_t token = bench.cycle();
+    bench.GiveC2s(1);
+    ASSERT_TRUE(bench.RunToIdle(10000));
+    EXPECT_FALSE(bench.assertion_failed());
+    EXPECT_EQ(bench.dram(), want);
+    EXPECT_EQ(bench.param_reads(), write ? 16u : 8u);
+    ASSERT_FALSE(bench.write_cycles().empty());
+    const uint64_t first = bench.write_cycles().front() - token;
+    if (write) {
+      EXPECT_GE(first, 8u + 4u) << "the reads again, then the pipeline";
+    } else {
+      EXPECT_LE(first, 8u) << "the records were read before the token";
+    }
+  }
+}
+
 // Aligned pixels leave at one per cycle: n pixels take n cycles plus the
 // PARAM reads and the pipeline, not a multiple of n.
 TEST(SparqStoreEngineTest, AlignedStoreStreamsOnePixelPerCycle) {
