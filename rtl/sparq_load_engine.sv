@@ -7,7 +7,9 @@
 //    Addresses and input coordinates are updated incrementally; the products
 //    they step by (w*pix_stride, sy*row, ...) are computed once per
 //    instruction on one shared 32x16 multiplier (7 setup cycles, skipped
-//    for a plain copy of one pixel). For each
+//    for a plain copy of one pixel; 2, for the base address only, when the
+//    instruction's pix_stride, w, sy, dy, sx and dx equal those of the last
+//    LOAD that computed the steps). For each
 //    in-bounds line it requests the B-aligned beats that hold its valid bytes
 //    and pushes a descriptor. Beats live in LoadBeatSlots slots, replaced in
 //    turn (the generator keeps their tags, the realigner their data; the
@@ -187,6 +189,13 @@ module sparq_load_engine #(
   logic [31:0] step_x_d, step_x_q;  // sx * pix_stride
   logic [31:0] step_kx_d, step_kx_q;
   logic [31:0] base_d, base_q;      // address of input pixel (iy0, ix0)
+
+  // Steps kept: the fields the five steps are products of, as the last
+  // full setup saw them; a LOAD with the same ones computes only its base.
+  localparam int StepKeyW = 20 + 12 + 4 * 4;
+  logic [StepKeyW-1:0] step_key, step_key_q;
+  logic                step_ok_q;
+  assign step_key = {f_pix, f_w, f_sy, f_dy, f_sx, f_dx};
 
   logic [31:0] mul_a, mul_prod;
   logic [15:0] pf_cols;  // dense prefetch: columns of the LOAD right of ix0
@@ -617,7 +626,7 @@ module sparq_load_engine #(
           end else begin
             state_d = StSetup;
           end
-          setup_d  = '0;
+          setup_d  = (step_ok_q && (step_key_q == step_key)) ? 3'd5 : 3'd0;
           base_d   = f_dram_base;
           tag_ok_d = '0;
         end
@@ -722,6 +731,18 @@ module sparq_load_engine #(
       tag_ok_q <= tag_ok_d;
       rr_q     <= rr_d;
     end
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      step_ok_q <= 1'b0;
+    end else if ((state_q == StSetup) && (setup_q == 3'd4)) begin
+      step_ok_q <= 1'b1;
+    end
+  end
+
+  always_ff @(posedge clk_i) begin
+    if ((state_q == StSetup) && (setup_q == 3'd4)) step_key_q <= step_key;
   end
 
   always_ff @(posedge clk_i) begin

@@ -24,10 +24,18 @@
 // Instructions execute one at a time: the queue head is the instruction
 // register (popped when done), and the per-lane parameters belong to it.
 //
+// PARAM reuse: the per-lane registers keep the records of the last STORE
+// that read them. A STORE with the same param_base and at most as many lanes
+// skips its PARAM reads when no PARAM SRAM write (param_we_i) has happened
+// since those reads began; a write anywhere in the SRAM forces the next STORE
+// to read its records again. A STORE waiting for its c2s token reads its
+// records meanwhile (tok_q low); with the token it runs at once when no
+// PARAM write came since those reads began, else it reads them again.
+//
 // Parameters: ArrayCols (lanes, bytes per ACC row), AccRows, ParamEntries,
 // DramBits, OutFifoDepth (requantized pixels buffered before the DRAM port).
 // Ports: instr_* (STORE queue head), c2s / s2c tokens, param_* (PARAM SRAM
-// read port), acc_* (ACC read port of the GEMM engine, data the cycle after
+// read port; param_we_i: a write to the PARAM SRAM this cycle), acc_* (ACC read port of the GEMM engine, data the cycle after
 // re), dram_wr_* (beats with strobes), busy_o and counter events.
 
 module sparq_store_engine #(
@@ -52,6 +60,7 @@ module sparq_store_engine #(
   output logic                    param_re_o,
   output logic [ParamAw-1:0]      param_raddr_o,
   input  logic [ParamBits-1:0]    param_rdata_i,
+  input  logic                    param_we_i,
   output logic                    acc_re_o,
   output logic [AccAw-1:0]        acc_raddr_o,
   input  logic [ArrayCols*32-1:0] acc_rdata_i,
@@ -123,6 +132,14 @@ module sparq_store_engine #(
   logic no_work;
   assign no_work = (f_ny == '0) || (f_nx == '0) || (n_lanes == '0);
 
+  // PARAM reuse (see the header): the lanes' registers hold records
+  // pbase_q .. pbase_q + plan_q - 1 while pvalid_q.
+  logic             pvalid_q, preuse, pread_start;
+  logic             tok_d, tok_q;  // this STORE's c2s token taken
+  logic [15:0]      pbase_q;
+  logic [LaneW-1:0] plan_q;
+  assign preuse = pvalid_q && (pbase_q == f_param_base) && (n_lanes <= plan_q);
+
   // ---------------------------------------------------------------------------
   // Control FSM
   // ---------------------------------------------------------------------------
@@ -172,6 +189,7 @@ module sparq_store_engine #(
     xo_d      = xo_q;
     credits_d = credits_q;
     ph_d      = ph_q;
+    tok_d     = tok_q;
     if (issue) credits_d = credits_d - CreditW'(1);
     if (out_pop) credits_d = credits_d + CreditW'(1);
 
@@ -188,16 +206,27 @@ module sparq_store_engine #(
         xo_d   = '0;
         ph_d   = 1'b0;
         if (!f_pop_prev || c2s_avail_i) begin
+          tok_d = 1'b1;
           if (no_work) begin
             state_d = StIdle;
+          end else if (preuse) begin
+            state_d = StRun;
           end else begin
             state_d = StParam;
           end
+        end else if (!no_work && !preuse) begin
+          state_d = StParam;  // the records while the token is awaited
         end
       end
       StParam: begin
         pcnt_d = pcnt_q + LaneW'(1);
-        if (pcnt_q == n_lanes - LaneW'(1)) state_d = StRun;
+        if (pcnt_q == n_lanes - LaneW'(1)) begin
+          if (tok_q) begin
+            state_d = StRun;
+          end else begin
+            state_d = StWait;
+          end
+        end
       end
       StRun: begin
         if (issue && !pix_end) begin
@@ -224,6 +253,7 @@ module sparq_store_engine #(
       end
       default: state_d = StIdle;
     endcase
+    if (state_d == StIdle) tok_d = 1'b0;
   end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -231,10 +261,31 @@ module sparq_store_engine #(
       state_q   <= StIdle;
       credits_q <= CreditW'(OutFifoDepth);
       ph_q      <= 1'b0;
+      tok_q     <= 1'b0;
     end else begin
       state_q   <= state_d;
       credits_q <= credits_d;
       ph_q      <= ph_d;
+      tok_q     <= tok_d;
+    end
+  end
+
+  assign pread_start = (state_q == StWait) && (state_d == StParam);
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      pvalid_q <= 1'b0;
+    end else if (param_we_i) begin
+      pvalid_q <= 1'b0;
+    end else if (pread_start) begin
+      pvalid_q <= 1'b1;
+    end
+  end
+
+  always_ff @(posedge clk_i) begin
+    if (pread_start) begin
+      pbase_q <= f_param_base;
+      plan_q  <= n_lanes;
     end
   end
 
@@ -598,7 +649,8 @@ module sparq_store_engine #(
   assign evt_instr_done_o   = done_q;
   assign busy_o             = (state_q != StIdle) || done_q;
   assign evt_stall_dram_o   = wr_valid_q && !dram_wr_ready_i;
-  assign evt_stall_tokens_o = (state_q == StWait) && f_pop_prev && !c2s_avail_i;
+  assign evt_stall_tokens_o = ((state_q == StWait) || (state_q == StParam)) && !tok_q &&
+                              f_pop_prev && !c2s_avail_i;
 
   logic unused_param;
   // Mult15 is at most 32767: its bit 15 is always 0.

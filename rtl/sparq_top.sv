@@ -499,6 +499,7 @@ module sparq_top #(
     .param_re_o        (param_re),
     .param_raddr_o     (param_raddr),
     .param_rdata_i     (param_rdata),
+    .param_we_i        (ld_wr_valid && (ld_wr_buf == sparq_isa_pkg::BufParam)),
     .acc_re_o          (acc_re),
     .acc_raddr_o       (acc_raddr),
     .acc_rdata_i       (acc_rdata),

@@ -123,18 +123,21 @@ class Timeline {
     Result r;
     r.idle = d > e.free ? d - e.free : 0;
     const uint64_t ready = std::max(d, e.free);
-    uint64_t start = ready;
+    uint64_t token_at = ready;
     for (int t = 0; t < kNumTokens; ++t) {
       if (!pops[t]) continue;
       const uint64_t at = tokens_[t].front();
       tokens_[t].pop_front();
-      if (at > start) {
-        start = at;
+      if (at > token_at) {
+        token_at = at;
         r.binding_token = t;
       }
     }
-    r.token_wait = start - ready;
-    const uint64_t busy_end = start + cost.busy;
+    r.token_wait = token_at - ready;
+    // The first cost.pre busy cycles (a STORE's PARAM reads) may run while
+    // the tokens are awaited.
+    const uint64_t start = std::max(token_at, ready + cost.pre);
+    const uint64_t busy_end = start + cost.busy - cost.pre;
     const uint64_t done = busy_end + cost.latency;
     e.free = busy_end;
     e.leave.push_back(busy_end);
@@ -439,6 +442,7 @@ class ModelDevice final : public Device {
         name = "WGT lines";
         break;
       case static_cast<int64_t>(LoadBuf::kParam):
+        param_keep_.ParamWritten();
         sram = param_.data();
         depth = hw_.param_entries;
         name = "PARAM records";
@@ -524,7 +528,8 @@ class ModelDevice final : public Device {
     }
     GiveTokens(pushes);
     const Timeline::Result t =
-        timeline_.Issue(kLoadEngine, pops, pushes, LoadCost(i, hw_));
+        timeline_.Issue(kLoadEngine, pops, pushes,
+                        LoadCost(i, hw_, step_keep_.Take(i)));
     counters_.v[kCtrStallLoadTokens] += t.token_wait;
   }
 
@@ -941,7 +946,8 @@ class ModelDevice final : public Device {
                    const std::array<bool, kNumTokens>& pushes) {
     GiveTokens(pushes);
     const Timeline::Result t =
-        timeline_.Issue(kStoreEngine, pops, pushes, StoreCost(i, hw_));
+        timeline_.Issue(kStoreEngine, pops, pushes,
+                        StoreCost(i, hw_, param_keep_.Take(i, hw_)));
     counters_.v[kCtrStallStoreTokens] += t.token_wait;
   }
 
@@ -1056,6 +1062,8 @@ class ModelDevice final : public Device {
   std::array<uint64_t, kNumTokens> tokens_{};
   PerfCounters counters_;
   Timeline timeline_;
+  StoreParamKeep param_keep_;  // the STORE engine's kept PARAM records
+  LoadStepKeep step_keep_;     // the load engine's kept steps
   RaceChecker races_;
   size_t index_ = 0;  // of the instruction being executed
 };

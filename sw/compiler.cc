@@ -399,6 +399,8 @@ class ConvLowering {
   // Dense and A1W1 layers whose weights fit one WGT half: loaded once, at
   // line 0.
   bool resident_ = false;
+  // Resident, several N tiles: the first two rectangles' steps N tile outer.
+  bool first_pair_ = false;
   // ACC regions steps rotate through: the two halves, or for resident layers
   // (small steps, whose STORE latency two halves would not hide) up to
   // kMaxAccSlots regions of the largest step.
@@ -793,6 +795,13 @@ void ConvLowering::BuildSchedule(uint32_t wgt_addr) {
       range_tiles.push_back({j, std::min(ntiles_, j + range_ntiles_)});
     }
   }
+  // Only when the first fill's GEMMs are shorter than a weight preload
+  // (ResNet-18 conv1, a first row of 112 pixels: 510,824 -> 511,755 cycles
+  // paired).
+  first_pair_ = resident_ && chunks_ == 1 && ntiles_ > 1 &&
+                range_ntiles_ == 0 && rects_.size() >= 2 &&
+                rects_[0].pixels() < std::max(r, c - 1);
+  const bool first_pair = first_pair_;
   auto new_unit = [&](int g, int image, const Rect& rect, int q) {
     Unit u;
     u.g = g;
@@ -820,11 +829,24 @@ void ConvLowering::BuildSchedule(uint32_t wgt_addr) {
       }
       const int range = static_cast<int>(ranges_.size()) - 1;
       for (int image = 0; image < s_.images; ++image) {
-        for (const Rect& rect : rects_) {
-          if (chunks_ == 1) new_unit(g, image, rect, 0);
-          for (int j = j0; j < j1; ++j) {
+        // Resident layers of several N tiles: the first two rectangles'
+        // steps go N tile outer (both fills' GEMMs of N tile 0, then of
+        // N tile 1, ...), so that the next N tile's weights load while the
+        // array works on two fills, not on the first (short) one alone.
+        const bool pair = first_pair && g == 0 && image == 0;
+        for (size_t ri = 0; ri < rects_.size(); ri += pair && ri == 0 ? 2 : 1) {
+          const size_t rn = pair && ri == 0 ? 2 : 1;
+          const int u0 = static_cast<int>(units_.size());
+          if (chunks_ == 1) {
+            for (size_t k = 0; k < rn; ++k) new_unit(g, image, rects_[ri + k], 0);
+          }
+          for (int jk = j0 * static_cast<int>(rn); jk < j1 * static_cast<int>(rn); ++jk) {
+            const int j = jk / static_cast<int>(rn);
+            const size_t k = static_cast<size_t>(jk) % rn;
+            const Rect& rect = rects_[ri + k];
             Step st;
-            st.unit0 = static_cast<int>(units_.size()) - (chunks_ == 1 ? 1 : 0);
+            st.unit0 = chunks_ == 1 ? u0 + static_cast<int>(k)
+                                    : static_cast<int>(units_.size());
             st.j = j;
             st.range = range;
             st.half = static_cast<int>(steps_.size() % acc_slots_);
@@ -833,7 +855,8 @@ void ConvLowering::BuildSchedule(uint32_t wgt_addr) {
             ranges_[range].last_step = step;
             for (int q = 0; q < chunks_; ++q) {
               if (chunks_ > 1) new_unit(g, image, rect, q);
-              const int unit = static_cast<int>(units_.size()) - 1;
+              const int unit =
+                  chunks_ == 1 ? st.unit0 : static_cast<int>(units_.size()) - 1;
               const int chunk_tiles = PixelLines(units_[unit]);
               const int groups =
                   static_cast<int>(CeilDiv(chunk_tiles, max_wgt_tiles_));
@@ -906,8 +929,10 @@ void ConvLowering::BuildSchedule(uint32_t wgt_addr) {
         // Resident: the second fill behind the first fill's last block, so
         // that the weight tiles the first fill's blocks load first are not
         // queued behind it.
+        // With the first two steps' N tiles outer, behind the first block.
         const int host = resident_ && u == 1
-                             ? unit_first_block[0] + unit_blocks[0] - 1
+                             ? (first_pair_ ? unit_first_block[0]
+                                            : unit_first_block[0] + unit_blocks[0] - 1)
                              : unit_first_block[u - 1] + p * hosts / pieces;
         blocks_[host].prefetch.push_back(p);
       }

@@ -192,7 +192,18 @@ void DenseLoadSteps(const LoadInstr& i, int64_t lb, int64_t beat, uint64_t* cycl
 // hold its valid bytes; a line starting in the beat requested last reuses it,
 // a line needing two fresh beats takes two cycles. Out-of-bounds lines cost a
 // cycle and no beat. Dense LOADs: DenseLoadSteps.
-InstrCost LoadCost(const LoadInstr& i, const HwConfig& hw) {
+bool LoadStepKeep::Take(const LoadInstr& i) {
+  const bool plain = i.ny == 1 && i.nx == 1 && i.kh == 1 && i.kw == 1 &&
+                     i.iy0 == 0 && i.ix0 == 0;
+  if (plain) return false;
+  const std::array<int64_t, 6> key = {i.pix_stride, i.w, i.sy, i.dy, i.sx, i.dx};
+  if (valid_ && key == key_) return true;
+  valid_ = true;
+  key_ = key;
+  return false;
+}
+
+InstrCost LoadCost(const LoadInstr& i, const HwConfig& hw, bool steps_kept) {
   InstrCost c;
   const int lb = LoadLineBytes(i, hw);
   if (lb == 0) return c;
@@ -218,7 +229,7 @@ InstrCost LoadCost(const LoadInstr& i, const HwConfig& hw) {
       last_beat = last;
     });
   }
-  c.busy = kLoadSetupCycles + cycles;
+  c.busy = (steps_kept ? kLoadKeptSetupCycles : kLoadSetupCycles) + cycles;
   c.latency = c.dram_beats > 0 ? static_cast<uint64_t>(hw.dram_latency) : 1;
   return c;
 }
@@ -246,7 +257,8 @@ InstrCost GemmCost(const GemmInstr& i, const HwConfig& hw) {
 
 // One PARAM record per cycle, then one pixel per cycle (two when its bytes
 // cross a beat boundary).
-InstrCost StoreCost(const StoreInstr& i, const HwConfig& hw) {
+InstrCost StoreCost(const StoreInstr& i, const HwConfig& hw,
+                    bool params_kept) {
   InstrCost c;
   const int64_t beat = hw.dram_beat_bytes();
   const int64_t lanes = std::max<int64_t>(i.n_bytes, 0);
@@ -254,7 +266,8 @@ InstrCost StoreCost(const StoreInstr& i, const HwConfig& hw) {
   const int64_t n = i.out_binary != 0 ? (lanes + 7) / 8
                     : i.out_int4 != 0 ? (lanes + 1) / 2
                                       : lanes;
-  uint64_t cycles = static_cast<uint64_t>(lanes);
+  uint64_t cycles = params_kept ? 0 : static_cast<uint64_t>(lanes);
+  c.pre = cycles;  // the records are read while the c2s token is awaited
   if (i.out_int16 != 0) {
     // Two ACC reads per pixel; its channels leave in two entries of n_bytes,
     // the low bytes at the pixel's address and the high bytes hi_off further.
@@ -290,6 +303,16 @@ InstrCost StoreCost(const StoreInstr& i, const HwConfig& hw) {
   return c;
 }
 
+bool StoreParamKeep::Take(const StoreInstr& i, const HwConfig& hw) {
+  const int64_t lanes = std::min<int64_t>(i.n_bytes, hw.cols);
+  if (i.ny <= 0 || i.nx <= 0 || lanes <= 0) return false;  // reads nothing
+  if (valid_ && i.param_base == base_ && lanes <= lanes_) return true;
+  valid_ = true;
+  base_ = i.param_base;
+  lanes_ = lanes;
+  return false;
+}
+
 InstrCost DwconvCost(const DwconvInstr& i, const HwConfig& hw) {
   (void)hw;
   InstrCost c;
@@ -309,11 +332,14 @@ ProgramStats AnalyzeProgram(const std::vector<InstrWord>& program,
                             const HwConfig& hw) {
   ProgramStats s;
   const uint64_t beat = static_cast<uint64_t>(hw.dram_beat_bytes());
+  StoreParamKeep keep;
+  LoadStepKeep steps;
   for (const InstrWord& w : program) {
     switch (OpcodeOf(w)) {
       case Opcode::kLoad: {
         const LoadInstr l = DecodeLoad(w);
-        const InstrCost c = LoadCost(l, hw);
+        const InstrCost c = LoadCost(l, hw, steps.Take(l));
+        if (l.buf == static_cast<int64_t>(LoadBuf::kParam)) keep.ParamWritten();
         ++s.loads;
         s.load_cycles += c.busy;
         s.dram_read_bytes += c.dram_beats * beat;
@@ -339,7 +365,8 @@ ProgramStats AnalyzeProgram(const std::vector<InstrWord>& program,
         break;
       }
       case Opcode::kStore: {
-        const InstrCost c = StoreCost(DecodeStore(w), hw);
+        const StoreInstr st = DecodeStore(w);
+        const InstrCost c = StoreCost(st, hw, keep.Take(st, hw));
         ++s.stores;
         s.store_cycles += c.busy;
         s.dram_write_bytes += c.dram_beats * beat;

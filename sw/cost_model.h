@@ -8,6 +8,7 @@
 #define SPARQ_SW_COST_MODEL_H_
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -19,6 +20,7 @@ namespace sparq {
 // Fixed latencies of the estimate, taken from the RTL engine headers. The
 // DRAM read latency is the configured one (HwConfig::dram_latency).
 constexpr int kLoadSetupCycles = 7;   // per LOAD: stride products
+constexpr int kLoadKeptSetupCycles = 2;  // the steps kept: the base only
 constexpr int kStoreDrainCycles = 4;  // ACC read, requant, FIFO, aligner
 
 // Bytes per SRAM line of a LOAD target (R, C or 16), 0 for an unknown buf.
@@ -61,11 +63,47 @@ struct InstrCost {
   uint64_t dram_beats = 0;    // beats read (LOAD) or written (STORE)
   uint64_t rows = 0;          // GEMM: activation rows issued
   uint64_t weight_stall = 0;  // GEMM: cycles waiting for the weight preload
+  uint64_t pre = 0;           // of busy: may run before its tokens arrive
 };
 
-InstrCost LoadCost(const LoadInstr& i, const HwConfig& hw);
+// steps_kept: the load engine still holds the instruction's steps
+// (LoadStepKeep) and computes only its base address.
+InstrCost LoadCost(const LoadInstr& i, const HwConfig& hw,
+                   bool steps_kept = false);
+
+// The load engine keeps the steps of its last full setup
+// (docs/architecture.md, "LOAD"): a LOAD with the same pix_stride, w, sy,
+// dy, sx and dx sets up in kLoadKeptSetupCycles. A plain copy of one pixel
+// computes none and keeps the previous ones.
+class LoadStepKeep {
+ public:
+  bool Take(const LoadInstr& i);
+
+ private:
+  bool valid_ = false;
+  std::array<int64_t, 6> key_{};
+};
 InstrCost GemmCost(const GemmInstr& i, const HwConfig& hw);
-InstrCost StoreCost(const StoreInstr& i, const HwConfig& hw);
+// params_kept: the STORE engine still holds the records (StoreParamKeep)
+// and reads none.
+InstrCost StoreCost(const StoreInstr& i, const HwConfig& hw,
+                    bool params_kept = false);
+
+// The STORE engine keeps the PARAM records of the last STORE that read them
+// (docs/architecture.md, "STORE"): a STORE of the same param_base and at
+// most as many lanes reads none while no PARAM write came between. Tracked
+// here in program order (the RTL sees the writes as they happen).
+class StoreParamKeep {
+ public:
+  // Whether i finds its records kept; notes i's records otherwise.
+  bool Take(const StoreInstr& i, const HwConfig& hw);
+  void ParamWritten() { valid_ = false; }
+
+ private:
+  bool valid_ = false;
+  int64_t base_ = 0;
+  int64_t lanes_ = 0;
+};
 // The depthwise unit (rtl/sparq_dw_unit.sv): DwMaxKernel^2 weight reads
 // (beside the input walk when it is long enough before the first output),
 // one input pixel per cycle; its last ACC write lands kDwPipeCycles later.

@@ -594,6 +594,59 @@ TEST(SparqLoadEngineTest, DenseRowGroupsFollowTheCostModel) {
   }
 }
 
+// Consecutive gathers of one shape (pix_stride, w, strides, dilations) at
+// other rows, columns and bases, as the fills of a first conv: the second
+// keeps the first's steps and sets up in kLoadKeptSetupCycles; one of
+// another shape (here sx), and the one after it, set up in full. Every line
+// is compared, and each LOAD's time from the previous pop to its own is its
+// cost-model busy cycles plus one fixed start-up (DRAM latency 1).
+TEST(SparqLoadEngineTest, SameShapeLoadsKeepTheirSteps) {
+  const HwConfig hw = HwConfig::ForArray(4, 8, 128);
+  LoadInstr a;
+  a.buf = 1;
+  a.dram_base = 0x2000;
+  a.h = 12;
+  a.w = 64;
+  a.pix_stride = a.seg_bytes = 1;
+  a.kh = 4;
+  a.kw = 2;
+  a.nl = 1;
+  a.ny = 2;
+  a.nx = 40;
+  a.sy = a.sx = a.dy = a.dx = 1;
+  a.dense = 1;
+  LoadInstr b = a;
+  b.dram_base = 0x2100;
+  b.iy0 = 4;
+  b.ix0 = -1;
+  b.sram_base = 200;
+  LoadInstr c = b;
+  c.sx = 2;
+  c.nx = 20;
+  c.sram_base = 400;
+  LoadInstr d = b;
+  d.iy0 = 7;
+  d.sram_base = 600;
+  const std::vector<LoadInstr> program = {a, b, c, d};
+  LoadStepKeep keep;
+  std::vector<bool> kept;
+  for (const LoadInstr& in : program) kept.push_back(keep.Take(in));
+  EXPECT_EQ(kept, (std::vector<bool>{false, true, false, false}));
+  EXPECT_EQ(LoadCost(b, hw, true).busy + kLoadSetupCycles - kLoadKeptSetupCycles,
+            LoadCost(b, hw).busy);
+
+  LoadBench bench(Dram(1));
+  RunAndCompare(&bench, program);
+  ASSERT_EQ(bench.pop_cycles().size(), program.size());
+  std::vector<int64_t> extra;
+  for (size_t k = 1; k < program.size(); ++k) {
+    extra.push_back(static_cast<int64_t>(bench.pop_cycles()[k] - bench.pop_cycles()[k - 1]) -
+                    static_cast<int64_t>(LoadCost(program[k], hw, kept[k]).busy));
+  }
+  EXPECT_EQ(extra[0], extra[1]);
+  EXPECT_EQ(extra[1], extra[2]);
+}
+
 // Edge windows: a kernel row partly left or right of the input is one piece
 // (its pad bytes and its DRAM bytes), so border pixels group their rows like
 // the others. A 4x2 window, stride 2, one pad column on the left (x = 0

@@ -45,6 +45,10 @@ class StoreBench : public rtltest::BlockBench<Vsparq_store_engine> {
   }
 
   std::vector<Param>& params() { return params_; }
+  // The next cycle drives param_we_i: tells the engine its PARAM SRAM was
+  // written (call after changing params() between STOREs).
+  void MarkParamWrite() { param_we_ = true; }
+  uint64_t param_reads() const { return param_reads_; }
   std::vector<int32_t>& acc() { return acc_; }  // row r, lane c at r * kCols + c
   const std::vector<uint8_t>& dram() const { return dram_; }
   void Submit(const StoreInstr& in) { queue_.push_back(Encode(in)); }
@@ -64,6 +68,7 @@ class StoreBench : public rtltest::BlockBench<Vsparq_store_engine> {
       for (int i = 0; i < kInstrWords; ++i) m.instr_data_i[i] = queue_.front()[i];
     }
     m.c2s_avail_i = c2s_tokens_ > 0;
+    m.param_we_i = param_we_;
     m.dram_wr_ready_i = !(wr_stall_ > 0 && rng_.Bernoulli(wr_stall_));
     // Registered SRAM reads: data of the read the previous edge saw.
     uint8_t rec[16] = {};
@@ -87,7 +92,11 @@ class StoreBench : public rtltest::BlockBench<Vsparq_store_engine> {
       --c2s_tokens_;
       ++c2s_pops_;
     }
-    if (m.param_re_o) param_addr_ = m.param_raddr_o;
+    if (m.param_re_o) {
+      param_addr_ = m.param_raddr_o;
+      ++param_reads_;
+    }
+    param_we_ = false;
     if (m.acc_re_o) acc_addr_ = m.acc_raddr_o;
     if (m.dram_wr_valid_o && m.dram_wr_ready_i) {
       const uint32_t addr = m.dram_wr_addr_o;
@@ -114,6 +123,8 @@ class StoreBench : public rtltest::BlockBench<Vsparq_store_engine> {
   std::vector<uint8_t> dram_;
   std::deque<InstrWord> queue_;
   uint32_t param_addr_ = 0;
+  bool param_we_ = false;
+  uint64_t param_reads_ = 0;
   uint32_t acc_addr_ = 0;
   int c2s_tokens_ = 0;
   int c2s_pops_ = 0;
@@ -310,6 +321,106 @@ TEST(SparqStoreEngineTest, RandomStoresWithStalls) {
       base += static_cast<uint32_t>(ny * in.row_stride + uni(0, 50));
     }
     RunAndCompare(&bench, program);
+  }
+}
+
+// A STORE with the previous STORE's param_base and at most its lanes keeps
+// the records in its lane registers and reads none; one with another base
+// reads its own.
+TEST(SparqStoreEngineTest, SameParamBaseSkipsTheParamReads) {
+  StoreBench bench;
+  FillRandom(&bench, 7);
+  StoreInstr a = Store(0x100, 2, 3, 64, 16, 8);
+  a.param_base = 5;
+  StoreInstr b = Store(0x200, 2, 3, 64, 16, 6);  // fewer lanes, same base
+  b.param_base = 5;
+  b.acc_base = 30;
+  StoreInstr c = Store(0x300, 1, 4, 64, 16, 8);  // another base
+  c.param_base = 6;
+  c.acc_base = 60;
+  RunAndCompare(&bench, {a, b, c});
+  EXPECT_EQ(bench.param_reads(), 16u);
+}
+
+// A PARAM SRAM write between two STOREs of one base makes the second read
+// its records again: it must use the new ones (the old ones in the lane
+// registers would give other bytes).
+TEST(SparqStoreEngineTest, ParamWriteForcesTheReadsAgain) {
+  StoreBench bench;
+  FillRandom(&bench, 8);
+  StoreInstr a = Store(0x100, 2, 3, 64, 16, 8);
+  a.param_base = 9;
+  RunAndCompare(&bench, {a});
+  EXPECT_EQ(bench.param_reads(), 8u);
+  const std::vector<Param> old_params = bench.params();
+  for (int c = 0; c < 8; ++c) {
+    Param& p = bench.params()[static_cast<size_t>(9 + c)];
+    p.bias += 1000 * (c + 1);
+    p.shift = -3;
+  }
+  bench.MarkParamWrite();
+  StoreInstr b = Store(0x200, 2, 3, 64, 16, 8);
+  b.param_base = 9;
+  b.acc_base = 40;
+  std::vector<uint8_t> want = bench.dram();
+  ReferenceStore(b, bench.params(), bench.acc(), &want);
+  std::vector<uint8_t> stale = bench.dram();
+  ReferenceStore(b, old_params, bench.acc(), &stale);
+  ASSERT_NE(want, stale);  // the test can tell the old records from the new
+  bench.Submit(b);
+  ASSERT_TRUE(bench.RunToIdle(10000));
+  EXPECT_FALSE(bench.assertion_failed());
+  EXPECT_EQ(bench.dram(), want);
+  EXPECT_EQ(bench.done(), 2);
+  EXPECT_EQ(bench.param_reads(), 16u);
+}
+
+// A STORE waiting for its c2s token reads its records meanwhile: with the
+// token its first beat leaves within the pipeline latency, not after the
+// reads. A PARAM write while it waits makes it read them again after the
+// token, and it must use the new records.
+TEST(SparqStoreEngineTest, ReadsRecordsWhileWaitingForTheToken) {
+  for (const bool write : {false, true}) {
+    SCOPED_TRACE(write ? "PARAM written while waiting" : "no PARAM write");
+    StoreBench bench;
+    FillRandom(&bench, 12);
+    StoreInstr in = Store(0x800, 2, 3, 64, 16, 8);
+    in.param_base = 20;
+    in.pop_prev = 1;
+    bench.Submit(in);
+    bench.RunCycles(100);
+    EXPECT_EQ(bench.param_reads(), 8u);
+    EXPECT_EQ(bench.c2s_pops(), 0);
+    const std::vector<Param> old_params = bench.params();
+    if (write) {
+      for (int c = 0; c < 8; ++c) {
+        Param& p = bench.params()[static_cast<size_t>(20 + c)];
+        p.bias -= 777 * (c + 1);
+        p.shift = -2;
+      }
+      bench.MarkParamWrite();
+      bench.RunCycles(3);
+    }
+    std::vector<uint8_t> want = bench.dram();
+    ReferenceStore(in, bench.params(), bench.acc(), &want);
+    if (write) {
+      std::vector<uint8_t> stale = bench.dram();
+      ReferenceStore(in, old_params, bench.acc(), &stale);
+      ASSERT_NE(want, stale);
+    }
+    const uint64_t token = bench.cycle();
+    bench.GiveC2s(1);
+    ASSERT_TRUE(bench.RunToIdle(10000));
+    EXPECT_FALSE(bench.assertion_failed());
+    EXPECT_EQ(bench.dram(), want);
+    EXPECT_EQ(bench.param_reads(), write ? 16u : 8u);
+    ASSERT_FALSE(bench.write_cycles().empty());
+    const uint64_t first = bench.write_cycles().front() - token;
+    if (write) {
+      EXPECT_GE(first, 8u + 4u) << "the reads again, then the pipeline";
+    } else {
+      EXPECT_LE(first, 8u) << "the records were read before the token";
+    }
   }
 }
 
