@@ -785,7 +785,7 @@ std::vector<uint8_t> ConvLowering::PackParams() const {
 // row needs several chunks, each (N tile, chunk) refills ACT and the ACC half
 // accumulates across the chunks.
 void ConvLowering::BuildSchedule(uint32_t wgt_addr) {
-  const int c = hw_.cols;
+  const int r = hw_.rows, c = hw_.cols;
   const uint64_t tile_bytes = static_cast<uint64_t>(tile_lines_) * c;
   std::vector<std::pair<int, int>> range_tiles;  // [j0, j1) per range
   if (range_ntiles_ == 0) {
