@@ -21,9 +21,9 @@ import os
 import re
 import subprocess
 import sys
+import ast
+import struct
 import tempfile
-
-import numpy as np
 
 
 def with_engine(text, engine):
@@ -68,12 +68,24 @@ def run(args, model_dir, engine):
 
 
 def density(model_dir, layer):
-    """Non-zero fraction of the layer's weights (from its .npy)."""
+    """Non-zero fraction of the layer's int8 weights (from its .npy), or
+    None for another dtype or a missing file."""
     path = os.path.join(model_dir, "weights", f"{layer}.weights.npy")
     if not os.path.exists(path):
         return None
-    w = np.load(path)
-    return float(np.count_nonzero(w)) / w.size
+    with open(path, "rb") as f:
+        data = f.read()
+    if data[:6] != b"\x93NUMPY":
+        return None
+    if data[6] == 1:
+        hlen, start = struct.unpack("<H", data[8:10])[0], 10
+    else:
+        hlen, start = struct.unpack("<I", data[8:12])[0], 12
+    header = ast.literal_eval(data[start:start + hlen].decode("latin1"))
+    if header["descr"] not in ("|i1", "<i1", "i1"):
+        return None
+    body = data[start + hlen:]
+    return float(sum(1 for b in body if b != 0)) / len(body)
 
 
 def cycles(layer, backend):
@@ -83,14 +95,9 @@ def cycles(layer, backend):
 
 
 def engine_of(layer):
-    """Which engine ran the layer (from its mode and counters)."""
-    b = layer["backends"]
-    c = (b.get("rtl") or b.get("golden")).get("counters", {})
-    if c.get("sparse_meta_words", 0) > 0:
-        return "sparse"
-    if "n24" in str(layer.get("mode", "")).lower():
-        return "nm24"
-    return "dense"
+    """Which engine ran the layer (the report's unit)."""
+    return {"array": "dense", "array 2:4": "nm24"}.get(layer["unit"],
+                                                      layer["unit"])
 
 
 def main():

@@ -261,6 +261,7 @@ int Run(RunOptions o) {
     l.host = cl.host;
     l.macs = cl.macs;
     l.mode = cl.host ? "-" : PrecisionName(cl.precision);
+    l.nm24 = !cl.host && cl.engine == LayerEngine::kNm24;
     if (!cl.host) {
       const ProgramStats st = AnalyzeProgram(cl.program, hw);
       l.dram_bytes = st.dram_read_bytes + st.dram_write_bytes;

@@ -50,6 +50,21 @@ std::string Fixed(double v, int digits) {
 
 std::string Percent(double v) { return Fixed(100.0 * v, 1) + "%"; }
 
+// The unit that did a layer's MACs: "host"; "dw", the depthwise unit (counter
+// dw_useful_macs); "sparse", the sparse engine (it reads at least one header
+// word); "array 2:4", the array in its 2:4 mode; else "array".
+std::string UnitName(const LayerReport& l) {
+  if (l.host) return "host";
+  bool dw = false, sparse = false;
+  for (const auto& [name, s] : l.backends) {
+    dw = dw || s.counters[kCtrDwUsefulMacs] > 0;
+    sparse = sparse || s.counters[kCtrSparseMetaWords] > 0;
+  }
+  if (dw) return "dw";
+  if (sparse) return "sparse";
+  return l.nm24 ? "array 2:4" : "array";
+}
+
 std::string MismatchCell(const CompareResult& c) {
   return c.shape_mismatch ? "shape" : std::to_string(c.mismatches);
 }
@@ -97,17 +112,10 @@ void PrintReport(const RunReport& r, std::ostream& os) {
   head.push_back("compared");
   rows.push_back(head);
   for (const LayerReport& l : r.layers) {
-    // "dw": the depthwise unit did the layer's MACs (counter dw_useful_macs);
-    // "sparse": the sparse engine did (it reads at least one header word).
-    bool dw = false, sparse = false;
-    for (const auto& [name, s] : l.backends) {
-      dw = dw || s.counters[kCtrDwUsefulMacs] > 0;
-      sparse = sparse || s.counters[kCtrSparseMetaWords] > 0;
-    }
     std::vector<std::string> row = {
         l.name,
         l.type,
-        l.host ? "host" : (dw ? "dw" : (sparse ? "sparse" : "array")),
+        UnitName(l),
         l.mode.empty() ? "-" : l.mode,
         l.host ? "-" : std::to_string(l.macs),
         l.host ? "-" : std::to_string(l.dram_bytes)};
@@ -245,6 +253,7 @@ std::string ReportToJson(const RunReport& r) {
     layer["type"] = l.type;
     layer["host"] = l.host;
     layer["macs"] = l.macs;
+    layer["unit"] = UnitName(l);
     layer["mode"] = l.mode.empty() ? "-" : l.mode;
     layer["dram_bytes"] = l.dram_bytes;
     layer["shape"] = l.shape;

@@ -34,6 +34,7 @@ struct LayerReport {
   std::string mode;         // precision (a8w8, a8w4, ...); "-" for host layers
   uint64_t dram_bytes = 0;  // DRAM beats read and written by its program,
                             // times the beat size (0 for host layers)
+  bool nm24 = false;        // ran in the array's 2:4 mode (GEMM N24W8)
 };
 
 struct RunReport {

@@ -125,6 +125,18 @@ TEST(ReportTest, PrintsAndWritesTheWholeConfiguration) {
   EXPECT_EQ(hw["dram_stall_seed"].as<uint64_t>(), 9u);
 }
 
+TEST(ReportTest, NamesTheUnitOfEachLayer) {
+  RunReport r = Example();
+  r.layers[2].nm24 = true;  // fc in the array's 2:4 mode
+  const YAML::Node j = YAML::Load(ReportToJson(r));
+  EXPECT_EQ(j["layers"][0]["unit"].as<std::string>(), "array");
+  EXPECT_EQ(j["layers"][1]["unit"].as<std::string>(), "host");
+  EXPECT_EQ(j["layers"][2]["unit"].as<std::string>(), "array 2:4");
+  std::ostringstream os;
+  PrintReport(r, os);
+  EXPECT_THAT(os.str(), HasSubstr("array 2:4"));
+}
+
 TEST(ReportTest, JsonHoldsEveryFigure) {
   const YAML::Node j = YAML::Load(ReportToJson(Example()));
   EXPECT_EQ(j["network"].as<std::string>(), "example");
@@ -152,6 +164,8 @@ TEST(ReportTest, JsonHoldsEveryFigure) {
   EXPECT_TRUE(pool["backends"]["golden"]["utilization"].IsNull());
   EXPECT_TRUE(pool["backends"]["golden"]["macs_per_cycle"].IsNull());
   EXPECT_EQ(pool["mode"].as<std::string>(), "-");
+  EXPECT_EQ(conv["unit"].as<std::string>(), "array");
+  EXPECT_EQ(pool["unit"].as<std::string>(), "host");
   const YAML::Node fc_rtl = j["layers"][2]["backends"]["rtl"];
   EXPECT_EQ(fc_rtl["mismatches"].as<uint64_t>(), 1u);
   EXPECT_EQ(fc_rtl["first_mismatch"]["index"].as<uint64_t>(), 3u);
