@@ -26,6 +26,7 @@
 #include "sw/compiler.h"
 #include "sw/runtime.h"
 #include "tests/common/build_paths.h"
+#include "tests/common/network_on_rtl.h"
 
 namespace sparq {
 namespace {
@@ -65,27 +66,9 @@ TEST(A1W1ModelRtlTest, BinaryActModelRunsInA1W1) {
           << net.layers[i].name;
     }
   }
-  const auto ref = RunNetworkReference(net);
-  RtlOptions patient;
-  patient.max_idle_wait = 50000000;
-  auto rtl = MakeRtlDevice(hw, patient);
-  const std::vector<LayerRun> runs = RunNetwork(net, compiled, *rtl);
-  auto model = MakeModelDevice(hw);
-  const std::vector<LayerRun> mruns = RunNetwork(net, compiled, *model);
-  ASSERT_EQ(runs.size(), net.layers.size());
-  for (size_t i = 0; i < runs.size(); ++i) {
-    const std::string& name = runs[i].name;
-    const CompareResult c = CompareTensors(ref.at(name), runs[i].output);
-    EXPECT_TRUE(c.ok()) << "RTL: " << DescribeMismatch(name, c);
-    EXPECT_EQ(c.compared, ref.at(name).size()) << name;
-    const CompareResult m = CompareTensors(ref.at(name), mruns[i].output);
-    EXPECT_TRUE(m.ok()) << "model: " << DescribeMismatch(name, m);
-    if (runs[i].host) continue;
-    for (int k : {kCtrInstrs, kCtrArrayBusy, kCtrMacsIssued, kCtrUsefulMacs}) {
-      EXPECT_EQ(runs[i].counters[k], mruns[i].counters[k])
-          << name << " " << CounterName(k);
-    }
-  }
+  ExpectNetworkMatchesOnRtlAndModel(
+      net, compiled, hw,
+      {kCtrInstrs, kCtrArrayBusy, kCtrMacsIssued, kCtrUsefulMacs});
 }
 
 }  // namespace

@@ -31,6 +31,7 @@
 #include "sw/pack_nm.h"
 #include "sw/runtime.h"
 #include "tests/common/build_paths.h"
+#include "tests/common/network_on_rtl.h"
 
 namespace sparq {
 namespace {
@@ -83,31 +84,14 @@ void ExpectSparseModelMatchesGolden(Network net) {
     }
   }
   EXPECT_EQ(sparse_layers, 4);
-  const auto ref = RunNetworkReference(net);
-
-  RtlOptions patient;
-  patient.max_idle_wait = 50000000;
-  auto rtl = MakeRtlDevice(hw, patient);
-  const std::vector<LayerRun> runs = RunNetwork(net, compiled, *rtl);
-  auto model = MakeModelDevice(hw);
-  const std::vector<LayerRun> mruns = RunNetwork(net, compiled, *model);
-  ASSERT_EQ(runs.size(), net.layers.size());
-  ASSERT_EQ(mruns.size(), net.layers.size());
-  for (size_t i = 0; i < runs.size(); ++i) {
-    const std::string& name = runs[i].name;
-    const CompareResult r = CompareTensors(ref.at(name), runs[i].output);
-    EXPECT_TRUE(r.ok()) << "RTL: " << DescribeMismatch(name, r);
-    EXPECT_EQ(r.compared, ref.at(name).size()) << name;
-    const CompareResult m = CompareTensors(ref.at(name), mruns[i].output);
-    EXPECT_TRUE(m.ok()) << "model: " << DescribeMismatch(name, m);
-    if (runs[i].host) continue;
-    for (int c : {kCtrInstrs, kCtrSparseZeroWeights, kCtrSparseZeroActs,
-                  kCtrSparseMetaWords, kCtrArrayBusy}) {
-      EXPECT_EQ(runs[i].counters[c], mruns[i].counters[c])
-          << name << " " << CounterName(c);
-    }
-    EXPECT_EQ(runs[i].counters[kCtrArrayBusy], 0u) << name;
-    EXPECT_GT(runs[i].counters[kCtrSparseMetaWords], 0u) << name;
+  const NetworkRuns runs = ExpectNetworkMatchesOnRtlAndModel(
+      net, compiled, hw,
+      {kCtrInstrs, kCtrSparseZeroWeights, kCtrSparseZeroActs,
+       kCtrSparseMetaWords, kCtrArrayBusy});
+  for (const LayerRun& run : runs.rtl) {
+    if (run.host) continue;
+    EXPECT_EQ(run.counters[kCtrArrayBusy], 0u) << run.name;
+    EXPECT_GT(run.counters[kCtrSparseMetaWords], 0u) << run.name;
   }
 }
 
@@ -174,28 +158,9 @@ TEST(SparseModelsRtlTest, Nm24RunsOnTheArrayIn24Mode) {
     }
     EXPECT_GT(gemms, 0) << net.layers[i].name;
   }
-  const auto ref = RunNetworkReference(net);
-  RtlOptions patient;
-  patient.max_idle_wait = 50000000;
-  auto rtl = MakeRtlDevice(hw, patient);
-  const std::vector<LayerRun> runs = RunNetwork(net, compiled, *rtl);
-  auto model = MakeModelDevice(hw);
-  const std::vector<LayerRun> mruns = RunNetwork(net, compiled, *model);
-  ASSERT_EQ(runs.size(), net.layers.size());
-  ASSERT_EQ(mruns.size(), net.layers.size());
-  for (size_t i = 0; i < runs.size(); ++i) {
-    const std::string& name = runs[i].name;
-    const CompareResult r = CompareTensors(ref.at(name), runs[i].output);
-    EXPECT_TRUE(r.ok()) << "RTL: " << DescribeMismatch(name, r);
-    EXPECT_EQ(r.compared, ref.at(name).size()) << name;
-    const CompareResult m = CompareTensors(ref.at(name), mruns[i].output);
-    EXPECT_TRUE(m.ok()) << "model: " << DescribeMismatch(name, m);
-    if (runs[i].host) continue;
-    for (int c : {kCtrInstrs, kCtrArrayBusy, kCtrMacsIssued, kCtrUsefulMacs}) {
-      EXPECT_EQ(runs[i].counters[c], mruns[i].counters[c])
-          << name << " " << CounterName(c);
-    }
-  }
+  ExpectNetworkMatchesOnRtlAndModel(
+      net, compiled, hw,
+      {kCtrInstrs, kCtrArrayBusy, kCtrMacsIssued, kCtrUsefulMacs});
 }
 
 }  // namespace
