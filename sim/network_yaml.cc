@@ -1464,9 +1464,11 @@ void RequireRtlArray(const RunConfig& cfg, const std::vector<RtlBuild>& built) {
   configs.pop_back();
   if (other_nm24) {
     throw InputError(FieldMessage(
-        cfg.file, std::max(cfg.nm24_line, std::max(cfg.array_line, 1)),
+        cfg.file,
+        cfg.nm24_line > 0 ? cfg.nm24_line : std::max(cfg.array_line, 1),
         "hardware.nm24",
-        std::string("expected a 2:4 choice with a built RTL simulator (built: ") +
+        std::string(
+            "expected a 2:4 choice with a built RTL simulator (built: ") +
             list + "), got " + (cfg.nm24 ? "true" : "false") + " (" + size +
             "); build it with: cmake -S . -B build -DSPARQ_RTL_CONFIGS=\"" +
             configs + "\" && cmake --build build (or use --backend golden)"));

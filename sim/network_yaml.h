@@ -34,7 +34,7 @@ struct RunConfig {
   int array_line = 0;  // 1-based line of hardware.array (0 = defaulted)
   int dram_bits = 128;               // hardware.dram.bits
   bool nm24 = true;                  // hardware.nm24 (the array's 2:4 mode)
-  int nm24_line = 0;                 // 1-based line of hardware.nm24 (0 = defaulted)
+  int nm24_line = 0;                 // 1-based line of hardware.nm24, or 0
   std::optional<int> dram_latency;   // hardware.dram.latency
   std::optional<double> dram_stall;  // hardware.dram.stall
 

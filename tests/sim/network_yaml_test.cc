@@ -337,24 +337,24 @@ TEST(NetworkYamlTest, RtlArrayMustBeBuilt) {
 // that exists only with the other choice is an error at hardware.nm24.
 TEST(NetworkYamlTest, Nm24FieldSelectsTheNonmBuild) {
   const RunConfig d = ParseRunConfig(
-      "hardware:\n  array: [4, 4]\n" + std::string(kHeader) + kConv,
-      "net.yaml", kData);
+      "hardware:\n  array: [4, 4]\n" + std::string(kHeader) + kConv, "net.yaml",
+      kData);
   EXPECT_TRUE(d.nm24);
   const RunConfig c = ParseRunConfig(
       "hardware:\n"
-      "  array: [4, 4]\n"
-      "  nm24: false\n" +
+      "  nm24: false\n"
+      "  array: [4, 4]\n" +
           std::string(kHeader) + kConv,
       "net.yaml", kData);
   EXPECT_FALSE(c.nm24);
-  EXPECT_EQ(c.nm24_line, 3);
+  EXPECT_EQ(c.nm24_line, 2);
   EXPECT_NO_THROW(RequireRtlArray(c, {{4, 4}, {4, 4, 128, false}}));
   EXPECT_NO_THROW(RequireRtlArray(d, {{4, 4}, {4, 4, 128, false}}));
   try {
     RequireRtlArray(c, {{4, 4}, {16, 16}});
     ADD_FAILURE() << "no InputError";
   } catch (const InputError& e) {
-    EXPECT_THAT(e.what(), HasSubstr("net.yaml:3: field 'hardware.nm24'"));
+    EXPECT_THAT(e.what(), HasSubstr("net.yaml:2: field 'hardware.nm24'"));
     EXPECT_THAT(e.what(), HasSubstr("built: 4x4, 16x16"));
     EXPECT_THAT(e.what(), HasSubstr("got false (4x4-nonm)"));
     EXPECT_THAT(e.what(),

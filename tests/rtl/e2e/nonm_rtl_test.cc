@@ -24,6 +24,7 @@
 #include "sw/compiler.h"
 #include "sw/isa.h"
 #include "sw/runtime.h"
+#include "tests/common/build_paths.h"
 #include "tests/common/cmsis_cases.h"
 #include "tests/common/random_layers.h"
 #include "tests/common/rtl_options.h"
@@ -62,9 +63,8 @@ void ExpectRunsMatch(const Network& net, const HwConfig& hw,
   const std::vector<LayerRun> mruns = RunNetwork(net, compiled, *model);
   ASSERT_EQ(runs.size(), 1u);
   ASSERT_EQ(mruns.size(), 1u);
-  for (const auto& [what, out] :
-       {std::make_pair("rtl", &runs[0].output),
-        std::make_pair("model", &mruns[0].output)}) {
+  for (const auto& [what, out] : {std::make_pair("rtl", &runs[0].output),
+                                  std::make_pair("model", &mruns[0].output)}) {
     const CompareResult r = CompareTensors(want, *out);
     EXPECT_TRUE(r.ok()) << what << ": " << DescribeMismatch("layer", r);
     EXPECT_EQ(r.compared, want.size()) << what;
@@ -125,7 +125,8 @@ INSTANTIATE_TEST_SUITE_P(
 class NonmA16W8CmsisTest : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(NonmA16W8CmsisTest, MatchesCmsisEveryElement) {
-  const std::string dir = std::string(SPARQ_SOURCE_DIR) + "/tests/data/cmsis_nn";
+  const std::string dir =
+      std::string(SPARQ_SOURCE_DIR) + "/tests/data/cmsis_nn";
   const CmsisCase c = LoadCmsisCase(dir, GetParam());
   ASSERT_EQ(c.act_bits, 16);
   Network net;
@@ -150,7 +151,8 @@ TEST_P(NonmA16W8CmsisTest, MatchesCmsisEveryElement) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Vectors, NonmA16W8CmsisTest,
-                         ::testing::Values("int16xint8", "fully_connected_int16"));
+                         ::testing::Values("int16xint8",
+                                           "fully_connected_int16"));
 
 // A conv pruned to 2:4 (at most 2 non-zeros per aligned group of 4 input
 // channels of a tap).
