@@ -110,7 +110,7 @@ awk -v c="$cno" -v f="$fno" -v b="$c8" 'BEGIN {
   printf "synth: PE alone (SumW 20): %6d cells %4d flops  %5.3fx  every mode but 2:4 (NmSparse 0)\n", c, f, c / b }'
 awk -v c="$cnm" -v f="$fnm" -v b="$c8" 'BEGIN {
   printf "synth: PE alone (SumW 20): %6d cells %4d flops  %5.3fx  every mode with 2:4 (NmSparse 1, default)\n", c, f, c / b
-  printf "synth:   + its 8 pair-chain flops: %6d cells         %5.3fx  the 2:4 PE as the array builds it\n", c + 8, (c + 8) / b }'
+  printf "synth: PE + 8 chain flops: %6d cells        (+8)  %5.3fx  the 2:4 PE with its pair-chain share\n", c + 8, (c + 8) / b }'
 
 # Whole arrays (PE_ARRAY=RxC, e.g. 4x4; minutes): sparq_array with and
 # without the 2:4 mode against constraints/sparq_array_int8.sv, flattened.
