@@ -203,6 +203,8 @@ package sparq_isa_pkg;
   localparam int DwconvPadW = 8;  // fill byte of grid pixels outside the ACT rectangle (input zero point)
   localparam int DwconvPairLsb = 186;
   localparam int DwconvPairW = 1;  // pixel pairs: an ACT line holds two adjacent pixels of R/2 channels; lanes R/2.. compute the right one (kw 3, sx 1, ch_shift and ch_off 0)
+  localparam int DwconvPx2Lsb = 187;
+  localparam int DwconvPx2W = 1;  // two-pixel walk: each cycle reads grid pixels x and x+1 (lines a and a+1, act_pix 1) and emits one output (sx 2, kw odd, pair 0)
 
   // Word bits that carry a field of each instruction (its own and the
   // Common ones); an engine ignores the others.
@@ -215,7 +217,7 @@ package sparq_isa_pkg;
   localparam logic [InstrBits-1:0] SpmvFieldMask =
     256'h00000000_00000000_00000000_0fffffff_ffffffff_ffffffff_ffffffff_ffffff7f;
   localparam logic [InstrBits-1:0] DwconvFieldMask =
-    256'h00000000_00000000_07ffffff_ffffffff_ffffffff_ffffffff_ffffffff_ffffff7f;
+    256'h00000000_00000000_0fffffff_ffffffff_ffffffff_ffffffff_ffffffff_ffffff7f;
 
   // LOAD buf values
   localparam logic [1:0] BufAct = 2'd0;  // ACT SRAM, lines of R bytes

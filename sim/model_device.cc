@@ -717,6 +717,13 @@ class ModelDevice final : public Device {
                        std::to_string(i.kw) + ", sx = " + std::to_string(i.sx) +
                        ")");
     }
+    if (i.px2 && (i.pair || i.sx != 2 || i.kw % 2 != 1 || i.act_pix != 1)) {
+      throw InstrFault("the two-pixel walk (px2) needs sx = 2, an odd kw, "
+                       "act_pix = 1 and pair = 0 (sx = " + std::to_string(i.sx) +
+                       ", kw = " + std::to_string(i.kw) + ", act_pix = " +
+                       std::to_string(i.act_pix) + ", pair = " +
+                       std::to_string(i.pair) + ")");
+    }
     const int64_t outs = DwconvOutRows(i) * DwconvOutCols(i);
     const bool reads = i.valid_h > 0 && i.valid_w > 0;
     if (reads) {
@@ -747,7 +754,9 @@ class ModelDevice final : public Device {
     GiveTokens(pushes);
     const InstrCost cost = DwconvCost(i, hw_);
     const Timeline::Result t = timeline_.Issue(kGemmEngine, pops, pushes, cost);
-    counters_.v[kCtrDwBusy] += cost.busy + cost.latency;
+    // busy_o rises the cycle after the unit takes the instruction (the
+    // cost's first cycle) and falls after its last ACC write.
+    counters_.v[kCtrDwBusy] += cost.busy + cost.latency - 1;
     counters_
         .v[t.binding_token == kS2C ? kCtrStallGemmStore : kCtrStallGemmLoad] +=
         t.token_wait;

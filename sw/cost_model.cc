@@ -316,13 +316,18 @@ bool StoreParamKeep::Take(const StoreInstr& i, const HwConfig& hw) {
 InstrCost DwconvCost(const DwconvInstr& i, const HwConfig& hw) {
   (void)hw;
   InstrCost c;
+  // Walk cycles: one per grid pixel, or per pixel pair in the two-pixel
+  // walk (px2), which reads pixels x and x + 1 together.
+  const int64_t steps_w = i.px2 ? (i.in_w + 1) / 2 : i.in_w;
   const uint64_t pixels =
       static_cast<uint64_t>(std::max<int64_t>(i.in_h, 0)) *
-      static_cast<uint64_t>(std::max<int64_t>(i.in_w, 0));
+      static_cast<uint64_t>(std::max<int64_t>(steps_w, 0));
   // The weight box is read beside the walk when the first output pixel is
   // far enough into it (rtl/sparq_dw_unit.sv), else first.
   const int64_t taps = kDwMaxKernel * kDwMaxKernel;
-  const bool beside = (i.kh - 1) * i.in_w + i.kw - 1 >= taps - 1;
+  const int64_t first_out = i.px2 ? (i.kh - 1) * steps_w + i.kw / 2
+                                  : (i.kh - 1) * i.in_w + i.kw - 1;
+  const bool beside = first_out >= taps - 1;
   c.busy = (beside ? 0 : static_cast<uint64_t>(taps)) + 1 + pixels;
   c.latency = kDwPipeCycles;
   return c;

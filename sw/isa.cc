@@ -486,7 +486,7 @@ std::string Disassemble(const InstrWord& w) {
                     i.act_base, i.act_row, i.act_pix, i.in_h, i.in_w,
                     i.wgt_base, i.acc_base, i.kh, i.kw, i.sy, i.sx,
                     1 << static_cast<int>(i.ch_shift), i.ch_off, i.n_valid) +
-             Flags(i);
+             (i.pair ? " pair" : "") + (i.px2 ? " px2" : "") + Flags(i);
     }
   }
   return "???";
