@@ -396,18 +396,17 @@ module sparq_dw_unit #(
   // Lane r takes byte (r >> ch_shift) + ch_off of the line, or the pad byte;
   // lanes1 the same of line a + 1 (px2: the right pixel).
   logic [LineW-1:0] lanes, lanes1;
+  localparam int IdxW = $clog2(ArrayRows) + 1;
   for (genvar r = 0; r < ArrayRows; r++) begin : g_lane_sel
     logic [7:0] idx, sel, sel1;
     assign idx = 8'(r >> attr_q.ch_shift) + attr_q.ch_off;
+    // An index past the line (never issued: the compiler keeps it below R)
+    // reads 0, as a one-hot select would.
+    logic in_line;
+    assign in_line = 32'(idx) < ArrayRows;
     always_comb begin
-      sel  = 8'd0;
-      sel1 = 8'd0;
-      for (int b = 0; b < ArrayRows; b++) begin
-        if (idx == 8'(b)) begin
-          sel  = act_rdata_i[8*b +: 8];
-          sel1 = act_rdata_next_i[8*b +: 8];
-        end
-      end
+      sel  = in_line ? act_rdata_i[8*IdxW'(idx) +: 8] : 8'd0;
+      sel1 = in_line ? act_rdata_next_i[8*IdxW'(idx) +: 8] : 8'd0;
       if (s1_pad_q) sel = attr_q.pad;
       if (s1_pad1_q) sel1 = attr_q.pad;
     end
@@ -488,13 +487,26 @@ module sparq_dw_unit #(
 
   // int8 x int8 fits 16 bits; Taps of them fit SumW.
   localparam int SumW = 16 + $clog2(Taps + 1);
-  logic [ArrayRows*32-1:0] sum;
+
+  // The Taps products of one lane, summed. Called only inside the clocked
+  // branch that stores the sum, so the simulator multiplies only in the
+  // cycles that produce an output pixel (not every cycle the unit idles).
+  function automatic logic [31:0] dot_taps(input logic [8*Taps-1:0] a,
+                                           input logic [8*Taps-1:0] w);
+    logic signed [SumW-1:0] acc;
+    acc = '0;
+    for (int t = 0; t < Taps; t++) begin
+      acc = acc + SumW'($signed(a[8*t +: 8]) * $signed(w[8*t +: 8]));
+    end
+    dot_taps = 32'(acc);
+  endfunction
 
   localparam int Half = ArrayRows / 2;
 
+  // Operand bytes per lane: tap t's activation (window) and weight byte.
+  logic [ArrayRows*8*Taps-1:0] tap_act, tap_wgt;
+
   for (genvar r = 0; r < ArrayRows; r++) begin : g_mac
-    logic [16*Taps-1:0]     prods;
-    logic signed [SumW-1:0] acc;
     for (genvar t = 0; t < Taps; t++) begin : g_tap
       // Window row J meets box row K-1-J; box column X reads window column
       // K-1-X, byte r (pair mode: half-column V of the window, oldest first).
@@ -503,21 +515,11 @@ module sparq_dw_unit #(
       localparam int V  = (r >= Half ? 1 : 0) + 1 + X;
       localparam int IP = (V / 2 < K) ? K - 1 - V / 2 : 0;
       localparam int BP = (V % 2) * Half + (Half > 0 ? r % Half : 0);
-      logic signed [15:0] a, w;
-      logic [7:0] a_norm, a_pair;
-      assign a_norm = win_q[(J*K+K-1-X)*LineW + 8*r +: 8];
-      assign a_pair = win_q[(J*K+IP)*LineW + 8*BP +: 8];
-      assign a = 16'($signed(attr_q.pair ? a_pair : a_norm));
-      assign w = 16'($signed(wgt_q[(K-1-J)*K + X][8*r +: 8]));
-      assign prods[16*t +: 16] = a * w;
+      localparam int O  = 8 * (r * Taps + t);
+      assign tap_act[O +: 8] = attr_q.pair ? win_q[(J*K+IP)*LineW + 8*BP +: 8]
+                                           : win_q[(J*K+K-1-X)*LineW + 8*r +: 8];
+      assign tap_wgt[O +: 8] = wgt_q[(K-1-J)*K + X][8*r +: 8];
     end
-    always_comb begin
-      acc = '0;
-      for (int t = 0; t < Taps; t++) begin
-        acc = acc + SumW'($signed(prods[16*t +: 16]));
-      end
-    end
-    assign sum[32*r +: 32] = 32'(acc);
   end
 
   // ---------------------------------------------------------------------------
@@ -536,7 +538,11 @@ module sparq_dw_unit #(
   end
 
   always_ff @(posedge clk_i) begin
-    s3_sum_q <= sum;
+    if (s2_valid_q) begin
+      for (int r = 0; r < ArrayRows; r++) begin
+        s3_sum_q[32*r +: 32] <= dot_taps(tap_act[8*Taps*r +: 8*Taps], tap_wgt[8*Taps*r +: 8*Taps]);
+      end
+    end
   end
 
   always_comb begin
