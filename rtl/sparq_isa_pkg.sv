@@ -289,6 +289,7 @@ package sparq_isa_pkg;
   localparam int GemmModeA1W1 = 4;  // GEMM mode: binary x binary, one lane; an ACT byte and a weight byte each hold eight K-adjacent signs (bit j = element j, 1 = +1), lane 0 += 2*popcount(~(a ^ w)) - 8
   localparam int GemmModeA16W8 = 5;  // GEMM mode: int16 x int8, two lanes; every activation row is two ACT lines, the low bytes (line act_base + m*act_stride, bit 7 inverted at the array edge: u - 128) into ACC row acc_base + 2m and the high bytes (act_hi lines further) into acc_base + 2m + 1, both through the A8W8 array
   localparam int GemmModeN24W8 = 6;  // GEMM mode: int8 x int8 with 2:4 structured weight sparsity, one lane; an activation row is 2R bytes (ACT lines act_base + m*act_stride and the next one), a weight tile 5R/4 WGT lines (per 4 rows an index line, byte c = the rows' 2-bit in-group indices of column c, then the 4 value lines); row r multiplies byte 4*(r/2) + index
+  localparam int GemmModeN24W4 = 7;  // GEMM mode: int8 x int4 with 2:4 structured weight sparsity, one lane; activation rows as N24W8, a weight tile 3R/4 WGT lines (per 4 rows an index line as N24W8's, then 2 value lines: byte c of value line p holds the int4 weights of rows 4i+2p (low nibble) and 4i+2p+1 (high nibble)); the engine sign-extends each nibble into the N24W8 array row
   localparam int GemmMaxLanes = 4;  // most psum lanes a PE carries (ACC rows per activation row)
 
 endpackage

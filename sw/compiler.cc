@@ -172,8 +172,8 @@ HwConfig Nm24View(const HwConfig& hw) {
 class ConvLowering {
  public:
   // out_int4 / out_binary: the output tensor is stored int4 / binary (STORE
-  // out_int4 / out_binary). n24: GEMM mode N24W8 (the layer is int8 and its
-  // weights 2:4: Nm24Violation is empty).
+  // out_int4 / out_binary). n24: GEMM mode N24W8, or N24W4 for an a8w4
+  // layer (its weights 2:4: Nm24Violation is empty).
   ConvLowering(const Layer& layer, const ConvShape& s, const HwConfig& hw,
                uint32_t in_addr, uint32_t out_addr, bool out_int4,
                bool out_binary, bool n24 = false)
@@ -184,8 +184,13 @@ class ConvLowering {
         in_addr_(in_addr),
         out_addr_(out_addr),
         n24_(n24),
-        tile_lines_(n24 ? Nm24TileLines(hw.rows) : hw.rows),
-        mode_(n24 ? kGemmModeN24W8 : GemmModeOf(layer.precision)),
+        tile_lines_(!n24 ? hw.rows
+                    : layer.precision == Precision::kA8W4
+                        ? Nm24W4TileLines(hw.rows)
+                        : Nm24TileLines(hw.rows)),
+        mode_(!n24 ? GemmModeOf(layer.precision)
+              : layer.precision == Precision::kA8W4 ? kGemmModeN24W4
+                                                    : kGemmModeN24W8),
         lanes_(GemmModeLanes(mode_)),
         a16w8_(mode_ == kGemmModeA16W8),
         nt_(a16w8_ ? hw.cols : hw.cols * lanes_),
@@ -362,7 +367,8 @@ class ConvLowering {
   uint32_t in_addr_, out_addr_;
   uint32_t param_addr_ = 0;
   // N24W8: hw_ is Nm24View (rows = 2R K positions per tile, ACT lines of
-  // 2R bytes); a weight tile is tile_lines_ WGT lines (5R/4, else R).
+  // 2R bytes); a weight tile is tile_lines_ WGT lines (5R/4, N24W4 3R/4,
+  // else R).
   bool n24_ = false;
   int tile_lines_ = 0;
   // GEMM mode, its psum lanes (ACC rows per pixel) and the output channels
@@ -623,16 +629,18 @@ void ConvLowering::Plan() {
 // that of A8W8.
 std::vector<uint8_t> ConvLowering::PackWeights() const {
   if (!n24_) return PackDenseWeights();
-  // N24W8: each dense tile of 2R K positions becomes 5R/4 lines
-  // (sw/pack_nm.h), in the same order.
+  // N24W8: each dense tile of 2R K positions becomes 5R/4 lines (N24W4:
+  // 3R/4; sw/pack_nm.h), in the same order.
   const std::vector<uint8_t> dense = PackDenseWeights();
   const int rr = hw_.rows / 2, c = hw_.cols;
   std::vector<uint8_t> out;
   out.reserve(weight_bytes_);
   const size_t tile = static_cast<size_t>(hw_.rows) * c;
   for (size_t pos = 0; pos < dense.size(); pos += tile) {
-    const std::vector<uint8_t> t = PackNm24Tile(
-        reinterpret_cast<const int8_t*>(dense.data() + pos), rr, c);
+    const int8_t* d = reinterpret_cast<const int8_t*>(dense.data() + pos);
+    const std::vector<uint8_t> t = mode_ == kGemmModeN24W4
+                                       ? PackNm24W4Tile(d, rr, c)
+                                       : PackNm24Tile(d, rr, c);
     out.insert(out.end(), t.begin(), t.end());
   }
   assert(out.size() == weight_bytes_);
@@ -1716,12 +1724,13 @@ CompiledNetwork Compile(const Network& net, const HwConfig& hw) {
                            " layers read the output (the sparse engine "
                            "writes int8)");
         }
-        // 2:4 on the array (GEMM mode N24W8): int8 weights whose aligned
-        // groups of 4 input channels hold at most 2 non-zeros each.
+        // 2:4 on the array (GEMM mode N24W8, N24W4 for a8w4): weights whose
+        // aligned groups of 4 input channels hold at most 2 non-zeros each.
         const std::string nm_why =
-            layer.precision != Precision::kA8W8
+            layer.precision != Precision::kA8W8 &&
+                    layer.precision != Precision::kA8W4
                 ? std::string("precision ") + PrecisionName(layer.precision) +
-                      " (the array's 2:4 mode takes a8w8 layers)"
+                      " (the array's 2:4 modes take a8w8 and a8w4 layers)"
                 : Nm24Violation(layer);
         if (layer.engine == LayerEngine::kNm24 && !nm_why.empty()) {
           throw InputError("engine: nm24 is not possible: " + nm_why);
