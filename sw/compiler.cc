@@ -535,10 +535,14 @@ void ConvLowering::Plan() {
   // keep them (resident_), instead of once per M tile. So do an A1W1
   // layer's (1/8 of the int8 bytes; conv3_x on 16x16: 1,152 lines), whose
   // GEMMs are 8 times shorter than the fills and weight reloads of int8
-  // (16x16 RTL, conv3_x: 60,300 -> 57,628 cycles).
-  resident_ = (dense_ || (a1w1_ && chunks_ == 1)) &&
+  // (16x16 RTL, conv3_x: 60,300 -> 57,628 cycles). So do a 2:4 1x1 conv's
+  // or fc's (5/8 or 3/8 of the int8 bytes), whose one fill would otherwise
+  // be loaded whole before the first GEMM (16x16 RTL, conv4_x 1x1: about
+  // 3,100 of its 28,956 cycles).
+  resident_ = (dense_ || (a1w1_ && chunks_ == 1) ||
+               (n24_ && chunks_ == 1 && taps == 1)) &&
               weight_bytes_ / c <= static_cast<uint64_t>(wgt_half_);
-  if (resident_) {
+  if (resident_ && !n24_) {
     // Its whole input often fits one fill too, which nothing would overlap:
     // cut it into about kDenseFills fills of at least 5C/4 pixels (after
     // rounding to whole rows still about C: the shortest GEMM that does not
@@ -572,7 +576,19 @@ void ConvLowering::Plan() {
     // GEMMs start early (nothing overlaps the first fill).
     const bool first_row = resident_ && rows_max > 1 && s_.oh > 1;
     if (first_row) rects_.push_back({0, 0, 1, s_.ow});
-    const int y0 = first_row ? 1 : 0;
+    int y0 = first_row ? 1 : 0;
+    if (first_row && n24_) {
+      // 2:4 keeps its fills whole (its GEMMs are half as long as dense
+      // ones: short fills would wait for their weights), but the second
+      // fill loads behind every weight tile, which the first (one-row)
+      // fill's GEMMs load: rectangles of 1, 2, 4, ... rows keep each fill
+      // shorter than the GEMMs it loads behind (16x16 RTL, conv4_x 1x1:
+      // rows 1, 2, 4, 7).
+      for (int ny = 2; ny < rows_max && y0 + ny < s_.oh; ny *= 2) {
+        rects_.push_back({y0, 0, ny, s_.ow});
+        y0 += ny;
+      }
+    }
     const int64_t n = CeilDiv(s_.oh - y0, rows_max);
     const int ny = static_cast<int>(CeilDiv(s_.oh - y0, n));
     for (int y = y0; y < s_.oh; y += ny) {
