@@ -161,6 +161,12 @@ package sparq_isa_pkg;
   localparam int SpmvLaneHoldW = 1;  // 1: keep the lane sums for the next Spmv instead of draining them into ACC (m_rows = 1)
   localparam int SpmvActZpLsb = 148;
   localparam int SpmvActZpW = 8;  // signed: activation zero point: the engine adds (a - act_zp) * w and skips a == act_zp
+  localparam int SpmvSegLinesLsb = 156;
+  localparam int SpmvSegLinesW = 16;  // 0: every column is an activation; else ACT lines per im2col segment (a conv tap's ceil(Cin / R) lines): column k is byte ((seg_line0 + k / R) mod seg_lines) * R + k mod R of its segment, and a byte at or past seg_real (a channel >= Cin, raw 0) reads as act_zp
+  localparam int SpmvSegLine0Lsb = 172;
+  localparam int SpmvSegLine0W = 16;  // segment line of column 0 (seg_lines)
+  localparam int SpmvSegRealLsb = 188;
+  localparam int SpmvSegRealW = 16;  // activation bytes per segment: Cin (seg_lines)
 
   // Dwconv
   localparam int DwconvActBaseLsb = 8;
@@ -213,7 +219,7 @@ package sparq_isa_pkg;
   localparam logic [InstrBits-1:0] StoreFieldMask =
     256'h07ffff80_0003ffff_ffffffff_ffffffff_ffffffff_ffffffff_ffffffff_ffffff7f;
   localparam logic [InstrBits-1:0] SpmvFieldMask =
-    256'h00000000_00000000_00000000_0fffffff_ffffffff_ffffffff_ffffffff_ffffff7f;
+    256'h00000000_00000fff_ffffffff_ffffffff_ffffffff_ffffffff_ffffffff_ffffff7f;
   localparam logic [InstrBits-1:0] DwconvFieldMask =
     256'h00000000_00000000_07ffffff_ffffffff_ffffffff_ffffffff_ffffffff_ffffff7f;
 
