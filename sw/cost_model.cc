@@ -243,9 +243,10 @@ InstrCost GemmCost(const GemmInstr& i, const HwConfig& hw) {
   c.rows = static_cast<uint64_t>(std::max<int64_t>(i.m_rows, 0)) *
            (i.mode == kGemmModeA16W8 ? 2 : 1);
   // N24W8 reads 5R/4 weight lines per tile (an index line per 4 rows), and
-  // its first row waits R/4 cycles longer for them.
+  // its first row waits R/4 cycles longer for them; N24W4 reads each of its
+  // value lines twice, with the same timing.
   const uint64_t preload =
-      i.mode == kGemmModeN24W8
+      i.mode == kGemmModeN24W8 || i.mode == kGemmModeN24W4
           ? static_cast<uint64_t>(hw.rows + hw.rows / 4 + 1)
           : static_cast<uint64_t>(hw.cols);
   c.busy = std::max<uint64_t>(

@@ -407,6 +407,8 @@ std::string GemmModeText(int64_t mode) {
       return " mode=A16W8";
     case kGemmModeN24W8:
       return " mode=N24W8";
+    case kGemmModeN24W4:
+      return " mode=N24W4";
     default:
       return Format(" mode=?%" PRId64, mode);
   }
