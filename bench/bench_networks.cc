@@ -42,17 +42,19 @@ bool IsDepthwise(const Layer& l) {
 // depthwise layer runs on the depthwise unit (R lanes, kh*kw MACs each, one
 // input pixel per cycle): kh*kw/C of the array's MACs per cycle, times the
 // lanes its channels fill (N = Cout; R/2 channels fill all R lanes in pair
-// mode), divided by the input pixels per output (sy*sx).
+// mode), divided by the input pixels per output (sy*sx; the two-pixel walk
+// of a stride-2 row with an odd kw reads two pixels per cycle: sy).
 double ShapeAllows(const Layer& l, const HwConfig& hw) {
   int64_t k = 0, n = 0;
   if (IsDepthwise(l)) {
     const int64_t kh = l.weights.dim(1), kw = l.weights.dim(2);
     n = l.weights.dim(0);
     const bool pair = 2 * n == hw.rows && kw == 3 && l.geom.stride_w == 1;
+    const bool px2 = !pair && l.geom.stride_w == 2 && kw % 2 == 1;
     const int64_t lanes = pair ? hw.rows : n;
     return static_cast<double>(kh * kw) / hw.cols *
            static_cast<double>(lanes) / (hw.rows * CeilDiv(lanes, hw.rows)) /
-           (l.geom.stride_h * l.geom.stride_w);
+           (l.geom.stride_h * (px2 ? 1 : l.geom.stride_w));
   }
   if (l.kind == LayerKind::kConv) {
     k = static_cast<int64_t>(l.weights.dim(1)) * l.weights.dim(2) *

@@ -29,9 +29,9 @@ const Case kCases[] = {
     {"conv4_1x1", 14, 256, 256, 1, 0},
 };
 
-// Random non-zero weights, then two of every aligned group of 4 input
-// channels kept (positions drawn per group).
-Network MakeNetwork(const Case& c, LayerEngine engine) {
+// Random non-zero weights (a8w4: int4), then two of every aligned group of
+// 4 input channels kept (positions drawn per group).
+Network MakeNetwork(const Case& c, LayerEngine engine, Precision precision) {
   SplitMix64 rng(29);
   Network net;
   net.name = c.name;
@@ -39,6 +39,8 @@ Network MakeNetwork(const Case& c, LayerEngine engine) {
   l.name = "layer";
   l.inputs = {"input"};
   l.engine = engine;
+  l.precision = precision;
+  const bool w4 = precision == Precision::kA8W4;
   if (c.hw == 0) {
     l.kind = LayerKind::kFc;
     net.input = Tensor<int8_t>({1, c.cin});
@@ -50,12 +52,14 @@ Network MakeNetwork(const Case& c, LayerEngine engine) {
     net.input = Tensor<int8_t>({1, c.hw, c.hw, c.cin});
     l.weights = Tensor<int8_t>({c.cout, c.k, c.k, c.cin});
   }
-  for (auto& v : net.input.data) v = static_cast<int8_t>(rng.Uniform(-128, 127));
+  for (auto& v : net.input.data)
+    v = static_cast<int8_t>(rng.Uniform(-128, 127));
   for (size_t g = 0; g < l.weights.size(); g += 4) {
     const int a = static_cast<int>(rng.Uniform(0, 3));
     const int b = (a + 1 + static_cast<int>(rng.Uniform(0, 2))) % 4;
     for (int j = 0; j < 4; ++j) {
-      int8_t w = static_cast<int8_t>(rng.Uniform(-127, 127));
+      int8_t w =
+          static_cast<int8_t>(w4 ? rng.Uniform(-8, 7) : rng.Uniform(-127, 127));
       if (w == 0) w = 1;
       l.weights.data[g + j] = (j == a || j == b) ? w : 0;
     }
@@ -69,7 +73,7 @@ Network MakeNetwork(const Case& c, LayerEngine engine) {
   for (int o = 0; o < c.cout; ++o) {
     int32_t m;
     int s;
-    QuantizeMultiplier(0.0001, &m, &s);
+    QuantizeMultiplier(w4 ? 0.0016 : 0.0001, &m, &s);
     l.quant.multiplier.push_back(m);
     l.quant.shift.push_back(s);
   }
@@ -100,27 +104,31 @@ Result Run(const Network& net, const HwConfig& hw, bool model) {
 
 bool RunNm24Bench(const HwConfig& hw, bool model) {
   std::printf(
-      "\n2:4 on the array (GEMM mode N24W8; %s cycles; the same 2:4-pruned "
-      "weights run dense int8 and in the 2:4 mode):\n",
+      "\n2:4 on the array (GEMM modes N24W8 / N24W4; %s cycles; the same "
+      "2:4-pruned weights run dense (A8W8 / A8W4) and in the 2:4 mode):\n",
       model ? "machine-model" : "RTL");
-  std::printf("%-10s %10s %10s %8s %10s %10s %6s %6s\n", "layer", "dense cyc",
-              "2:4 cyc", "speedup", "dense wgtB", "2:4 wgtB", "auto", "exact");
+  std::printf("%-10s %5s %10s %10s %8s %10s %10s %6s %6s\n", "layer", "prec",
+              "dense cyc", "2:4 cyc", "speedup", "dense wgtB", "2:4 wgtB",
+              "auto", "exact");
   bool all_exact = true;
   for (const Case& c : kCases) {
-    const Result d = Run(MakeNetwork(c, LayerEngine::kDense), hw, model);
-    const Result n = Run(MakeNetwork(c, LayerEngine::kNm24), hw, model);
-    const CompiledNetwork chosen =
-        Compile(MakeNetwork(c, LayerEngine::kAuto), hw);
-    all_exact = all_exact && d.exact && n.exact;
-    std::printf("%-10s %10llu %10llu %7.2fx %10llu %10llu %6s %6s\n", c.name,
-                static_cast<unsigned long long>(d.cycles),
-                static_cast<unsigned long long>(n.cycles),
-                static_cast<double>(d.cycles) / n.cycles,
-                static_cast<unsigned long long>(d.weight_bytes),
-                static_cast<unsigned long long>(n.weight_bytes),
-                chosen.layers[0].engine == LayerEngine::kNm24 ? "2:4" : "dense",
-                d.exact && n.exact ? "yes" : "NO");
-    std::fflush(stdout);
+    for (Precision p : {Precision::kA8W8, Precision::kA8W4}) {
+      const Result d = Run(MakeNetwork(c, LayerEngine::kDense, p), hw, model);
+      const Result n = Run(MakeNetwork(c, LayerEngine::kNm24, p), hw, model);
+      const CompiledNetwork chosen =
+          Compile(MakeNetwork(c, LayerEngine::kAuto, p), hw);
+      all_exact = all_exact && d.exact && n.exact;
+      std::printf(
+          "%-10s %5s %10llu %10llu %7.2fx %10llu %10llu %6s %6s\n", c.name,
+          PrecisionName(p), static_cast<unsigned long long>(d.cycles),
+          static_cast<unsigned long long>(n.cycles),
+          static_cast<double>(d.cycles) / n.cycles,
+          static_cast<unsigned long long>(d.weight_bytes),
+          static_cast<unsigned long long>(n.weight_bytes),
+          chosen.layers[0].engine == LayerEngine::kNm24 ? "2:4" : "dense",
+          d.exact && n.exact ? "yes" : "NO");
+      std::fflush(stdout);
+    }
   }
   return all_exact;
 }

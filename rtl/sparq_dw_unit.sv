@@ -32,6 +32,14 @@
 // kernel columns read half-columns h+1 .. h+3 of the window (h: the lane's
 // half), a fixed byte of one of the K window columns; kw = K, sx = 1.
 //
+// Two-pixel walk (px2 = 1, stride-2 rows: sx = 2, kw odd, pair = 0): each
+// cycle reads the grid pixels x and x + 1 (x even) as ACT lines a and a + 1,
+// which the two-bank ACT SRAM returns together (act_pix = 1; a pad pixel's
+// line is read but not used), writes both into the row buffers (even and
+// odd columns are separate banks, so both land in one cycle), shifts the
+// window by two columns and completes one stride-2 output per cycle on the
+// output rows: in_h * ceil(in_w / 2) walk cycles instead of in_h * in_w.
+//
 // Tokens are taken together when all the head needs are available, so the
 // unit never holds one token while waiting for the other.
 //
@@ -66,6 +74,7 @@ module sparq_dw_unit #(
   output logic                    act_re_o,
   output logic [ActAw-1:0]        act_raddr_o,
   input  logic [ArrayRows*8-1:0]  act_rdata_i,
+  input  logic [ArrayRows*8-1:0]  act_rdata_next_i,  // line act_raddr_o + 1
   output logic                    wgt_re_o,
   output logic [WgtAw-1:0]        wgt_raddr_o,
   input  logic [ArrayCols*8-1:0]  wgt_rdata_i,
@@ -92,8 +101,8 @@ module sparq_dw_unit #(
   if (ArrayCols < ArrayRows) begin : g_bad_shape
     `ELAB_ERROR("sparq_dw_unit: ArrayCols must be at least ArrayRows (lane r takes WGT byte r)")
   end
-  if (K < 1 || (MaxW & (MaxW - 1)) != 0 || MaxW < 2) begin : g_bad_consts
-    `ELAB_ERROR("sparq_dw_unit: DwMaxKernel >= 1 and DwMaxWidth a power of two >= 2")
+  if (K < 1 || (MaxW & (MaxW - 1)) != 0 || MaxW < 4) begin : g_bad_consts
+    `ELAB_ERROR("sparq_dw_unit: DwMaxKernel >= 1 and DwMaxWidth a power of two >= 4")
   end
 
   // ---------------------------------------------------------------------------
@@ -107,7 +116,7 @@ module sparq_dw_unit #(
   logic [11:0] f_pad_top, f_valid_h;
   logic [3:0]  f_kh, f_kw, f_sy, f_sx;
   logic [1:0]  f_ch_shift;
-  logic        f_pair;
+  logic        f_pair, f_px2;
 
   assign f_opcode    = instr_data_i[sparq_isa_pkg::CommonOpcodeLsb +: sparq_isa_pkg::CommonOpcodeW];
   assign f_pop_prev  = instr_data_i[sparq_isa_pkg::CommonPopPrevLsb];
@@ -134,6 +143,7 @@ module sparq_dw_unit #(
   assign f_valid_w   = instr_data_i[sparq_isa_pkg::DwconvValidWLsb +: sparq_isa_pkg::DwconvValidWW];
   assign f_pad       = instr_data_i[sparq_isa_pkg::DwconvPadLsb +: sparq_isa_pkg::DwconvPadW];
   assign f_pair      = instr_data_i[sparq_isa_pkg::DwconvPairLsb];
+  assign f_px2       = instr_data_i[sparq_isa_pkg::DwconvPx2Lsb];
 
   // Bits that carry no DWCONV field.
   logic unused_instr;
@@ -161,6 +171,7 @@ module sparq_dw_unit #(
     logic [7:0]  pad;
     logic        push_prev, push_next;
     logic        pair;
+    logic        px2;
   } attr_t;
   attr_t attr_d, attr_q;
 
@@ -196,6 +207,7 @@ module sparq_dw_unit #(
       attr_d.push_prev   = f_push_prev;
       attr_d.push_next   = f_push_next;
       attr_d.pair        = f_pair;
+      attr_d.px2         = f_px2;
     end
   end
 
@@ -206,15 +218,25 @@ module sparq_dw_unit #(
   logic [3:0]      xph_d, xph_q, yph_d, yph_q;  // pixels / rows to the next output
   logic [15:0]     row_addr_d, row_addr_q, cur_addr_d, cur_addr_q;
   logic [1:0]      drain_d, drain_q;
-  logic            issue, row_end, last_pix, y_in, pix_in;
+  logic            issue, row_end, last_pix, y_in, pix_in, pix1_in;
   logic            overlap, wbeside_d, wbeside_q;  // weight reads beside the walk
+  logic [8:0]      ix1;                            // px2: the right pixel's column
+  logic [15:0]     cur_addr1;                      // px2: the right pixel's line
 
-  assign overlap = (32'(f_kh) - 32'd1) * 32'(f_in_w) + 32'(f_kw) - 32'd1 >= Taps - 1;
+  // Walk cycles before the first output: (kh-1) rows of in_w pixels (px2:
+  // ceil(in_w/2) pairs) and kw-1 pixels (px2: kw/2 pairs).
+  assign overlap = f_px2 ? (32'(f_kh) - 32'd1) * ((32'(f_in_w) + 32'd1) >> 1) +
+                           (32'(f_kw) >> 1) >= Taps - 1
+                         : (32'(f_kh) - 32'd1) * 32'(f_in_w) + 32'(f_kw) - 32'd1 >= Taps - 1;
 
   assign issue    = (state_q == StRun);
+  assign ix1      = 9'(ix_q) + 9'd1;
+  assign cur_addr1 = cur_addr_q + 16'd1;
   assign y_in     = 13'(iy_q) >= attr_q.y_lo && 13'(iy_q) < attr_q.y_hi;
   assign pix_in   = y_in && 9'(ix_q) >= attr_q.x_lo && 9'(ix_q) < attr_q.x_hi;
-  assign row_end  = (8'(ix_q) == attr_q.in_w - 8'd1);
+  assign pix1_in  = attr_q.px2 && y_in && ix1 >= attr_q.x_lo && ix1 < attr_q.x_hi;
+  assign row_end  = attr_q.px2 ? (ix1 + 9'd1 >= 9'(attr_q.in_w))
+                               : (8'(ix_q) == attr_q.in_w - 8'd1);
   assign last_pix = row_end && (iy_q == attr_q.in_h - 12'd1);
 
   always_comb begin
@@ -241,10 +263,12 @@ module sparq_dw_unit #(
           wcnt_d     = '0;
           ix_d       = '0;
           iy_d       = '0;
-          xph_d      = f_kw - 4'd1;
+          xph_d      = f_px2 ? f_kw >> 1 : f_kw - 4'd1;
           yph_d      = f_kh - 4'd1;
           row_addr_d = f_act_base;
-          cur_addr_d = f_act_base;
+          // px2: the line of pixel x (pad_left lines before the row's first
+          // ACT line when x is left of the rectangle; such a line is unused).
+          cur_addr_d = f_px2 ? f_act_base - 16'(f_pad_left) : f_act_base;
         end
       end
       StWgt: begin
@@ -255,12 +279,17 @@ module sparq_dw_unit #(
         if (row_end) begin
           ix_d       = '0;
           iy_d       = iy_q + 12'd1;
-          xph_d      = attr_q.kw - 4'd1;
+          xph_d      = attr_q.px2 ? attr_q.kw >> 1 : attr_q.kw - 4'd1;
           yph_d      = (yph_q == 4'd0) ? attr_q.sy - 4'd1 : yph_q - 4'd1;
           // The next ACT row starts one act_row further once a row of the
           // rectangle is done.
           if (y_in) row_addr_d = row_addr_q + attr_q.act_row;
-          cur_addr_d = row_addr_d;
+          cur_addr_d = attr_q.px2 ? row_addr_d - 16'(attr_q.x_lo) : row_addr_d;
+        end else if (attr_q.px2) begin
+          // One output per pair once the window holds kw columns.
+          ix_d       = ix_q + XW'(2);
+          xph_d      = (xph_q == 4'd0) ? 4'd0 : xph_q - 4'd1;
+          cur_addr_d = cur_addr_q + 16'd2;
         end else begin
           ix_d       = ix_q + XW'(1);
           xph_d      = (xph_q == 4'd0) ? attr_q.sx - 4'd1 : xph_q - 4'd1;
@@ -282,7 +311,7 @@ module sparq_dw_unit #(
 
   assign wgt_re_o    = (state_q == StWgt) || wbeside_q;
   assign wgt_raddr_o = WgtAw'(attr_q.wgt_base + 16'(wcnt_q));
-  assign act_re_o    = issue && pix_in;
+  assign act_re_o    = issue && (pix_in || pix1_in);
   assign act_raddr_o = ActAw'(cur_addr_q);
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -346,7 +375,7 @@ module sparq_dw_unit #(
   // ---------------------------------------------------------------------------
   // Stage 1: ACT data, lane select, row buffers, window
   // ---------------------------------------------------------------------------
-  logic          s1_valid_q, s1_out_q, s1_pad_q;
+  logic          s1_valid_q, s1_out_q, s1_pad_q, s1_pad1_q;
   logic [XW-1:0] s1_ix_q;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -360,47 +389,82 @@ module sparq_dw_unit #(
   always_ff @(posedge clk_i) begin
     s1_out_q  <= (xph_q == 4'd0) && (yph_q == 4'd0);
     s1_pad_q  <= !pix_in;
+    s1_pad1_q <= !pix1_in;
     s1_ix_q   <= ix_q;
   end
 
-  // Lane r takes byte (r >> ch_shift) + ch_off of the line, or the pad byte.
-  logic [LineW-1:0] lanes;
+  // Lane r takes byte (r >> ch_shift) + ch_off of the line, or the pad byte;
+  // lanes1 the same of line a + 1 (px2: the right pixel).
+  logic [LineW-1:0] lanes, lanes1;
+  localparam int IdxW = $clog2(ArrayRows) + 1;
   for (genvar r = 0; r < ArrayRows; r++) begin : g_lane_sel
-    logic [7:0] idx, sel;
+    logic [7:0] idx, sel, sel1;
     assign idx = 8'(r >> attr_q.ch_shift) + attr_q.ch_off;
+    // An index past the line (never issued: the compiler keeps it below R)
+    // reads 0, as a one-hot select would.
+    logic in_line;
+    assign in_line = 32'(idx) < ArrayRows;
     always_comb begin
-      sel = 8'd0;
-      for (int b = 0; b < ArrayRows; b++) begin
-        if (idx == 8'(b)) sel = act_rdata_i[8*b +: 8];
-      end
+      sel  = in_line ? act_rdata_i[8*IdxW'(idx) +: 8] : 8'd0;
+      sel1 = in_line ? act_rdata_next_i[8*IdxW'(idx) +: 8] : 8'd0;
       if (s1_pad_q) sel = attr_q.pad;
+      if (s1_pad1_q) sel1 = attr_q.pad;
     end
-    assign lanes[8*r +: 8] = sel;
+    assign lanes[8*r +: 8]  = sel;
+    assign lanes1[8*r +: 8] = sel1;
   end
 
-  // col, line j: the pixel j rows above the current one, same column.
-  logic [K*LineW-1:0] col;
-  assign col[0 +: LineW] = lanes;
+  // col, line j: the pixel j rows above the current one, same column;
+  // col1 the same for the right pixel (px2). Each row buffer keeps the even
+  // and the odd columns in two banks of MaxW/2 lines: one pixel per cycle
+  // uses the bank of its column, px2 writes and reads both at column x/2.
+  logic [K*LineW-1:0] col, col1;
+  logic [XW-2:0]      s1_half;
+  logic               s1_odd;
+  assign col[0 +: LineW]  = lanes;
+  assign col1[0 +: LineW] = lanes1;
+  assign s1_half          = s1_ix_q[XW-1:1];
+  assign s1_odd           = s1_ix_q[0];
 
   for (genvar k = 1; k < K; k++) begin : g_rowbuf
-    logic [LineW-1:0] mem_q [MaxW];
-    assign col[k*LineW +: LineW] = mem_q[s1_ix_q];
+    logic [LineW-1:0] even_q [MaxW/2];
+    logic [LineW-1:0] odd_q [MaxW/2];
+    logic [LineW-1:0] even_rd, odd_rd;
+    assign even_rd = even_q[s1_half];
+    assign odd_rd  = odd_q[s1_half];
+    assign col[k*LineW +: LineW]  = (s1_odd && !attr_q.px2) ? odd_rd : even_rd;
+    assign col1[k*LineW +: LineW] = odd_rd;
     always_ff @(posedge clk_i) begin
-      if (s1_valid_q) mem_q[s1_ix_q] <= col[(k-1)*LineW +: LineW];
+      if (s1_valid_q && (attr_q.px2 || !s1_odd)) begin
+        even_q[s1_half] <= col[(k-1)*LineW +: LineW];
+      end
+      if (s1_valid_q && (attr_q.px2 || s1_odd)) begin
+        odd_q[s1_half] <= attr_q.px2 ? col1[(k-1)*LineW +: LineW]
+                                     : col[(k-1)*LineW +: LineW];
+      end
     end
   end
 
   // win_q, line j*K + i: the pixel j rows above and i columns left of the
-  // newest one.
+  // newest one. px2: the newest is the left pixel x of the pair, right_q
+  // holds pixel x + 1 (column i = -1), and the window shifts by two.
   logic [K*K*LineW-1:0] win_q;
+  logic [K*LineW-1:0]   right_q;
+
+  always_ff @(posedge clk_i) begin
+    if (s1_valid_q && attr_q.px2) right_q <= col1;
+  end
 
   for (genvar j = 0; j < K; j++) begin : g_win_row
     for (genvar i = 0; i < K; i++) begin : g_win_col
       logic [LineW-1:0] in;
       if (i == 0) begin : g_new
         assign in = col[j*LineW +: LineW];
+      end else if (i == 1) begin : g_shift1
+        assign in = attr_q.px2 ? right_q[j*LineW +: LineW] : win_q[(j*K)*LineW +: LineW];
       end else begin : g_shift
-        assign in = win_q[(j*K+i-1)*LineW +: LineW];
+        assign in = attr_q.px2 ? win_q[(j*K+i-2)*LineW +: LineW]
+                               : win_q[(j*K+i-1)*LineW +: LineW];
       end
       always_ff @(posedge clk_i) begin
         if (s1_valid_q) win_q[(j*K+i)*LineW +: LineW] <= in;
@@ -423,13 +487,26 @@ module sparq_dw_unit #(
 
   // int8 x int8 fits 16 bits; Taps of them fit SumW.
   localparam int SumW = 16 + $clog2(Taps + 1);
-  logic [ArrayRows*32-1:0] sum;
+
+  // The Taps products of one lane, summed. Called only inside the clocked
+  // branch that stores the sum, so the simulator multiplies only in the
+  // cycles that produce an output pixel (not every cycle the unit idles).
+  function automatic logic [31:0] dot_taps(input logic [8*Taps-1:0] a,
+                                           input logic [8*Taps-1:0] w);
+    logic signed [SumW-1:0] acc;
+    acc = '0;
+    for (int t = 0; t < Taps; t++) begin
+      acc = acc + SumW'($signed(a[8*t +: 8]) * $signed(w[8*t +: 8]));
+    end
+    dot_taps = 32'(acc);
+  endfunction
 
   localparam int Half = ArrayRows / 2;
 
+  // Operand bytes per lane: tap t's activation (window) and weight byte.
+  logic [ArrayRows*8*Taps-1:0] tap_act, tap_wgt;
+
   for (genvar r = 0; r < ArrayRows; r++) begin : g_mac
-    logic [16*Taps-1:0]     prods;
-    logic signed [SumW-1:0] acc;
     for (genvar t = 0; t < Taps; t++) begin : g_tap
       // Window row J meets box row K-1-J; box column X reads window column
       // K-1-X, byte r (pair mode: half-column V of the window, oldest first).
@@ -438,21 +515,11 @@ module sparq_dw_unit #(
       localparam int V  = (r >= Half ? 1 : 0) + 1 + X;
       localparam int IP = (V / 2 < K) ? K - 1 - V / 2 : 0;
       localparam int BP = (V % 2) * Half + (Half > 0 ? r % Half : 0);
-      logic signed [15:0] a, w;
-      logic [7:0] a_norm, a_pair;
-      assign a_norm = win_q[(J*K+K-1-X)*LineW + 8*r +: 8];
-      assign a_pair = win_q[(J*K+IP)*LineW + 8*BP +: 8];
-      assign a = 16'($signed(attr_q.pair ? a_pair : a_norm));
-      assign w = 16'($signed(wgt_q[(K-1-J)*K + X][8*r +: 8]));
-      assign prods[16*t +: 16] = a * w;
+      localparam int O  = 8 * (r * Taps + t);
+      assign tap_act[O +: 8] = attr_q.pair ? win_q[(J*K+IP)*LineW + 8*BP +: 8]
+                                           : win_q[(J*K+K-1-X)*LineW + 8*r +: 8];
+      assign tap_wgt[O +: 8] = wgt_q[(K-1-J)*K + X][8*r +: 8];
     end
-    always_comb begin
-      acc = '0;
-      for (int t = 0; t < Taps; t++) begin
-        acc = acc + SumW'($signed(prods[16*t +: 16]));
-      end
-    end
-    assign sum[32*r +: 32] = 32'(acc);
   end
 
   // ---------------------------------------------------------------------------
@@ -471,7 +538,11 @@ module sparq_dw_unit #(
   end
 
   always_ff @(posedge clk_i) begin
-    s3_sum_q <= sum;
+    if (s2_valid_q) begin
+      for (int r = 0; r < ArrayRows; r++) begin
+        s3_sum_q[32*r +: 32] <= dot_taps(tap_act[8*Taps*r +: 8*Taps], tap_wgt[8*Taps*r +: 8*Taps]);
+      end
+    end
   end
 
   always_comb begin
@@ -511,8 +582,10 @@ module sparq_dw_unit #(
   `ASSERT(GridInRange, instr_valid_i |-> 12'(f_kh) <= f_in_h && 8'(f_kw) <= f_in_w && 32'(f_in_w) <= MaxW)
   `ASSERT(PairShape, instr_valid_i && f_pair |-> 32'(f_kw) == K && f_sx == 4'd1 &&
                     f_ch_shift == 2'd0 && f_ch_off == 8'd0 && ArrayRows % 2 == 0)
+  `ASSERT(Px2Shape, instr_valid_i && f_px2 |-> f_sx == 4'd2 && f_kw[0] && !f_pair && f_act_pix == 12'd1)
   `ASSERT(StrideNonZero, instr_valid_i |-> f_sy != 4'd0 && f_sx != 4'd0)
-  `ASSERT(ActInRange, act_re_o |-> 32'(cur_addr_q) < ActLines)
+  `ASSERT(ActInRange, act_re_o && pix_in |-> 32'(cur_addr_q) < ActLines)
+  `ASSERT(Act1InRange, act_re_o && pix1_in |-> 32'(cur_addr1) < ActLines)
   `ASSERT(WgtInRange, wgt_re_o |-> 32'(attr_q.wgt_base) + 32'(wcnt_q) < WgtLines)
   `ASSERT(AccInRange, acc_we_o |-> 32'(out_addr_q) < AccRows)
   `ASSERT_KNOWN(StateKnown, state_q)

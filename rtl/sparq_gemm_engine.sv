@@ -15,6 +15,11 @@
 //             Mode N24W8 (2:4): 5R/4 lines, an index line before each 4 value
 //             lines; the index line is kept in a register, and each value
 //             line enters its array row with its rows' 2-bit indices.
+//             Mode N24W4 (2:4, int4 weights): 3R/4 lines, an index line
+//             before each 2 value lines; each value line is read twice, and
+//             its low nibble (rows 4i, 4i+2), then its high nibble (rows
+//             4i+1, 4i+3), sign-extended, enters the array as an N24W8 row
+//             (same timing as N24W8: the array sees N24W8).
 //   streamer  issues one activation row per cycle (ACT read of
 //             act_base + m * act_stride), from the current tile, else from the
 //             pending one, so consecutive tiles stream back to back.
@@ -111,6 +116,7 @@ module sparq_gemm_engine #(
   localparam int TagW   = 3;  // {last row, push_prev, push_next}
   localparam int NmHold = ArrayRows / 4;  // N24W8: the tile's index lines
   localparam logic [2:0] ModeN24 = 3'(sparq_isa_pkg::GemmModeN24W8);
+  localparam logic [2:0] ModeN24W4 = 3'(sparq_isa_pkg::GemmModeN24W4);
 
   if (ArrayRows < 2 || ArrayCols < 2 || (NmSparse && ArrayRows % 4 != 0)) begin : g_bad_shape
     `ELAB_ERROR("sparq_gemm_engine: ArrayRows and ArrayCols must both be at least 2, ArrayRows a multiple of 4 with NmSparse (N24W8 index lines)")
@@ -122,7 +128,7 @@ module sparq_gemm_engine #(
   logic [sparq_isa_pkg::CommonOpcodeW-1:0] f_opcode;
   logic        f_pop_prev, f_pop_next, f_push_prev, f_push_next, f_accumulate;
   logic [15:0] f_act_base, f_act_stride, f_m_rows, f_wgt_base, f_acc_base, f_act_hi;
-  logic        f_a16;
+  logic        f_a16, f_w4;
   logic [7:0]  f_k_valid, f_n_valid;
   logic [sparq_isa_pkg::GemmModeW-1:0] f_mode;
   logic [1:0]  f_lanes_lg;
@@ -143,6 +149,7 @@ module sparq_gemm_engine #(
   assign f_mode       = instr_data_i[sparq_isa_pkg::GemmModeLsb +: sparq_isa_pkg::GemmModeW];
   assign f_act_hi     = instr_data_i[sparq_isa_pkg::GemmActHiLsb +: sparq_isa_pkg::GemmActHiW];
   assign f_a16        = (f_mode == sparq_isa_pkg::GemmModeW'(sparq_isa_pkg::GemmModeA16W8));
+  assign f_w4         = (f_mode == sparq_isa_pkg::GemmModeW'(ModeN24W4));
 
   // log2 of the mode's lanes: A8W8 1, A8W4 2, A8W2 4, A16W8 2 (the ACC
   // rows of an activation row; A16W8 issues them as two one-lane rows).
@@ -220,8 +227,9 @@ module sparq_gemm_engine #(
   assign rd_row  = start ? ArrayRows'(1) : wr_row_q;
   assign rd_addr = start ? f_wgt_base : wr_addr_q;
   assign rd_bank = start ? nxt_bank_q : wr_bank_q;
-  // The array sees A16W8 tiles as A8W8 (weights decoded alike).
-  assign f_array_mode = f_a16 ? 3'(sparq_isa_pkg::GemmModeA8W8) : 3'(f_mode);
+  // The array sees A16W8 tiles as A8W8 and N24W4 tiles as N24W8 (their
+  // nibbles widened here).
+  assign f_array_mode = f_a16 ? 3'(sparq_isa_pkg::GemmModeA8W8) : f_w4 ? ModeN24 : 3'(f_mode);
   assign rd_mode = start ? f_array_mode : wr_mode_q;
 
   assign wgt_re_o    = start || wr_active_q;
@@ -234,13 +242,18 @@ module sparq_gemm_engine #(
   logic [ArrayCols*8-1:0] idx_line_q;
   logic [ArrayCols*2-1:0] wl_idx;
 
+  logic       wr_w4_q, rd_w4, wl_w4_q, rd_reread;
+
   assign rd_phase   = start ? 3'd0 : wr_phase_q;
+  assign rd_w4      = start ? f_w4 : wr_w4_q;
   assign rd_idx     = (rd_mode == ModeN24) && (rd_phase == 3'd0);
   assign wr_phase_d = (rd_phase == 3'd4) ? 3'd0 : rd_phase + 3'd1;
+  // N24W4: phases 1 and 3 read a value line that phases 2 and 4 read again.
+  assign rd_reread  = rd_w4 && rd_phase[0];
 
   assign wr_active_d = wgt_re_o && !(rd_row[ArrayRows-1] && !rd_idx);
   assign wr_row_d    = rd_idx ? rd_row : rd_row << 1;
-  assign wr_addr_d   = rd_addr + 16'd1;
+  assign wr_addr_d   = rd_reread ? rd_addr : rd_addr + 16'd1;
   assign wr_bank_d   = rd_bank;
   assign wl_en_d     = (wgt_re_o && !rd_idx) ? rd_row : '0;
 
@@ -248,6 +261,8 @@ module sparq_gemm_engine #(
     wr_phase_q <= wr_phase_d;
     idx_cap_q  <= wgt_re_o && rd_idx;
     wl_sub_q   <= 2'(rd_phase - 3'd1);
+    wr_w4_q    <= rd_w4;
+    wl_w4_q    <= rd_w4;
   end
 
   always_ff @(posedge clk_i) begin
@@ -257,6 +272,20 @@ module sparq_gemm_engine #(
   // Column c of value line q of the 4: bits [2q+1:2q] of the index byte.
   for (genvar c = 0; c < ArrayCols; c++) begin : g_idx
     assign wl_idx[2*c +: 2] = idx_line_q[8*c + 2*wl_sub_q +: 2];
+  end
+
+  // N24W4: value line byte c -> the sign-extended nibble of row 4i + sub
+  // (low nibble for sub 0 and 2, high for 1 and 3).
+  logic [ArrayCols*8-1:0] wl_data;
+
+  always_comb begin
+    wl_data = wgt_rdata_i;
+    if (wl_w4_q) begin
+      for (int c = 0; c < ArrayCols; c++) begin
+        wl_data[8*c +: 8] = wl_sub_q[0] ? {{4{wgt_rdata_i[8*c+7]}}, wgt_rdata_i[8*c+4 +: 4]}
+                                        : {{4{wgt_rdata_i[8*c+3]}}, wgt_rdata_i[8*c +: 4]};
+      end
+    end
   end
 
   // ---------------------------------------------------------------------------
@@ -297,8 +326,7 @@ module sparq_gemm_engine #(
     if (!rst_ni) begin
       pend_hold_q <= '0;
     end else if (start) begin
-      pend_hold_q <= (f_mode == sparq_isa_pkg::GemmModeW'(sparq_isa_pkg::GemmModeN24W8)) ?
-                     $clog2(NmHold+1)'(NmHold) : '0;
+      pend_hold_q <= (f_array_mode == ModeN24) ? $clog2(NmHold+1)'(NmHold) : '0;
     end else if (pend_hold_q != '0) begin
       pend_hold_q <= pend_hold_q - 1'b1;
     end
@@ -447,7 +475,7 @@ module sparq_gemm_engine #(
     .wl_en_i  (wl_en_q),
     .wl_bank_i(wl_bank_q),
     .wl_mode_i(wl_mode_q),
-    .wl_data_i(wgt_rdata_i),
+    .wl_data_i(wl_data),
     .wl_idx_i (wl_idx),
     .sum_o    (sum)
   );
@@ -514,9 +542,9 @@ module sparq_gemm_engine #(
   `ASSERT(InstrIsGemm, instr_valid_i |-> f_opcode == sparq_isa_pkg::OpGemm)
   `ASSERT(MRowsNonZero, instr_valid_i |-> f_m_rows != 16'd0)
   `ASSERT(ModeKnown, instr_valid_i |-> f_mode <= sparq_isa_pkg::GemmModeW'(
-                     NmSparse ? sparq_isa_pkg::GemmModeN24W8 : sparq_isa_pkg::GemmModeA16W8))
+                     NmSparse ? sparq_isa_pkg::GemmModeN24W4 : sparq_isa_pkg::GemmModeA16W8))
   `ASSERT(AccAligned, instr_valid_i |-> (f_acc_base & ((16'd1 << f_lanes_lg) - 16'd1)) == 16'd0)
-  `ASSERT(WgtInRange, start |-> 32'(f_wgt_base) + ArrayRows + ((f_mode == sparq_isa_pkg::GemmModeW'(sparq_isa_pkg::GemmModeN24W8)) ? NmHold : 0) <= WgtLines)
+  `ASSERT(WgtInRange, start |-> 32'(f_wgt_base) + (f_w4 ? 3 * NmHold : ArrayRows + ((f_array_mode == ModeN24) ? NmHold : 0)) <= WgtLines)
   `ASSERT(ActInRange, issue |-> src_act + ((src_attr.mode == ModeN24) ? 1 : 0) < ActLines)
   `ASSERT(AccInRange, issue |-> 32'(src_acc) < AccRows)
   `ASSERT_KNOWN(InstrValidKnown, instr_valid_i)

@@ -161,6 +161,12 @@ package sparq_isa_pkg;
   localparam int SpmvLaneHoldW = 1;  // 1: keep the lane sums for the next Spmv instead of draining them into ACC (m_rows = 1)
   localparam int SpmvActZpLsb = 148;
   localparam int SpmvActZpW = 8;  // signed: activation zero point: the engine adds (a - act_zp) * w and skips a == act_zp
+  localparam int SpmvSegLinesLsb = 156;
+  localparam int SpmvSegLinesW = 16;  // 0: every column is an activation; else ACT lines per im2col segment (a conv tap's ceil(Cin / R) lines): column k is byte ((seg_line0 + k / R) mod seg_lines) * R + k mod R of its segment, and a byte at or past seg_real (a channel >= Cin, raw 0) reads as act_zp
+  localparam int SpmvSegLine0Lsb = 172;
+  localparam int SpmvSegLine0W = 16;  // segment line of column 0 (seg_lines)
+  localparam int SpmvSegRealLsb = 188;
+  localparam int SpmvSegRealW = 16;  // activation bytes per segment: Cin (seg_lines)
 
   // Dwconv
   localparam int DwconvActBaseLsb = 8;
@@ -203,6 +209,8 @@ package sparq_isa_pkg;
   localparam int DwconvPadW = 8;  // fill byte of grid pixels outside the ACT rectangle (input zero point)
   localparam int DwconvPairLsb = 186;
   localparam int DwconvPairW = 1;  // pixel pairs: an ACT line holds two adjacent pixels of R/2 channels; lanes R/2.. compute the right one (kw 3, sx 1, ch_shift and ch_off 0)
+  localparam int DwconvPx2Lsb = 187;
+  localparam int DwconvPx2W = 1;  // two-pixel walk: each cycle reads grid pixels x and x+1 (lines a and a+1, act_pix 1) and emits one output (sx 2, kw odd, pair 0)
 
   // Word bits that carry a field of each instruction (its own and the
   // Common ones); an engine ignores the others.
@@ -213,9 +221,9 @@ package sparq_isa_pkg;
   localparam logic [InstrBits-1:0] StoreFieldMask =
     256'h07ffff80_0003ffff_ffffffff_ffffffff_ffffffff_ffffffff_ffffffff_ffffff7f;
   localparam logic [InstrBits-1:0] SpmvFieldMask =
-    256'h00000000_00000000_00000000_0fffffff_ffffffff_ffffffff_ffffffff_ffffff7f;
+    256'h00000000_00000fff_ffffffff_ffffffff_ffffffff_ffffffff_ffffffff_ffffff7f;
   localparam logic [InstrBits-1:0] DwconvFieldMask =
-    256'h00000000_00000000_07ffffff_ffffffff_ffffffff_ffffffff_ffffffff_ffffff7f;
+    256'h00000000_00000000_0fffffff_ffffffff_ffffffff_ffffffff_ffffffff_ffffff7f;
 
   // LOAD buf values
   localparam logic [1:0] BufAct = 2'd0;  // ACT SRAM, lines of R bytes
@@ -289,6 +297,7 @@ package sparq_isa_pkg;
   localparam int GemmModeA1W1 = 4;  // GEMM mode: binary x binary, one lane; an ACT byte and a weight byte each hold eight K-adjacent signs (bit j = element j, 1 = +1), lane 0 += 2*popcount(~(a ^ w)) - 8
   localparam int GemmModeA16W8 = 5;  // GEMM mode: int16 x int8, two lanes; every activation row is two ACT lines, the low bytes (line act_base + m*act_stride, bit 7 inverted at the array edge: u - 128) into ACC row acc_base + 2m and the high bytes (act_hi lines further) into acc_base + 2m + 1, both through the A8W8 array
   localparam int GemmModeN24W8 = 6;  // GEMM mode: int8 x int8 with 2:4 structured weight sparsity, one lane; an activation row is 2R bytes (ACT lines act_base + m*act_stride and the next one), a weight tile 5R/4 WGT lines (per 4 rows an index line, byte c = the rows' 2-bit in-group indices of column c, then the 4 value lines); row r multiplies byte 4*(r/2) + index
+  localparam int GemmModeN24W4 = 7;  // GEMM mode: int8 x int4 with 2:4 structured weight sparsity, one lane; activation rows as N24W8, a weight tile 3R/4 WGT lines (per 4 rows an index line as N24W8's, then 2 value lines: byte c of value line p holds the int4 weights of rows 4i+2p (low nibble) and 4i+2p+1 (high nibble)); the engine sign-extends each nibble into the N24W8 array row
   localparam int GemmMaxLanes = 4;  // most psum lanes a PE carries (ACC rows per activation row)
 
 endpackage

@@ -136,6 +136,9 @@ module sparq_sparse_engine #(
     logic        lane_keep;
     logic        lane_hold;
     logic [7:0]  act_zp;
+    logic [15:0] seg_lines;
+    logic [15:0] seg_line0;
+    logic [15:0] seg_real;
     logic        push_prev;
     logic        push_next;
   } spmv_t;
@@ -157,6 +160,9 @@ module sparq_sparse_engine #(
     f_instr.lane_keep   = instr_data_i[sparq_isa_pkg::SpmvLaneKeepLsb];
     f_instr.lane_hold   = instr_data_i[sparq_isa_pkg::SpmvLaneHoldLsb];
     f_instr.act_zp      = instr_data_i[sparq_isa_pkg::SpmvActZpLsb +: sparq_isa_pkg::SpmvActZpW];
+    f_instr.seg_lines   = instr_data_i[sparq_isa_pkg::SpmvSegLinesLsb +: sparq_isa_pkg::SpmvSegLinesW];
+    f_instr.seg_line0   = instr_data_i[sparq_isa_pkg::SpmvSegLine0Lsb +: sparq_isa_pkg::SpmvSegLine0W];
+    f_instr.seg_real    = instr_data_i[sparq_isa_pkg::SpmvSegRealLsb +: sparq_isa_pkg::SpmvSegRealW];
     f_instr.push_prev   = instr_data_i[sparq_isa_pkg::CommonPushPrevLsb];
     f_instr.push_next   = instr_data_i[sparq_isa_pkg::CommonPushNextLsb];
   end
@@ -333,6 +339,7 @@ module sparq_sparse_engine #(
     logic [15:0]      col_d, col_q;      // its column
     logic [RowW-1:0]  ci_d, ci_q;        // column within the ACT line
     logic [15:0]      rd_cnt_d, rd_cnt_q;
+    logic [15:0]      seg_d, seg_q;      // segment line of the column
     logic [15:0]      j_d, j_q;          // next output position in the column
     logic [7:0]       a_d, a_q;          // the column's activation
     // A register file (1 write, 3 asynchronous reads): synthesis keeps it as
@@ -340,7 +347,8 @@ module sparq_sparse_engine #(
     (* sparq_macro *) logic [31:0] acc_q [LaneOuts];
     logic [LaneOuts-1:0] set_q;          // accumulator written in this vector
     logic [15:0]      word, live;
-    logic [7:0]       act;
+    logic [7:0]       act, act_raw;
+    logic             past_cin;          // a byte past Cin: reads as act_zp
     logic [RelBits-1:0] rel;
     logic             act_avail, take, skip, col_end, issue, entry, last;
     logic [7:0]       mac_a;
@@ -353,7 +361,9 @@ module sparq_sparse_engine #(
     assign word = wgt_rdata_i[16*p +: 16];
     assign rel  = word[8 +: RelBits];
     assign line = ring_q[rd_cnt_q[FifoAw-1:0]];
-    assign act  = line[{ci_q, 3'b000} +: 8];
+    assign act_raw  = line[{ci_q, 3'b000} +: 8];
+    assign past_cin = (ins_q.seg_lines != 16'd0) && (32'(seg_q) * ArrayRows + 32'(ci_q) >= 32'(ins_q.seg_real));
+    assign act      = past_cin ? ins_q.act_zp : act_raw;
     assign act_avail = wr_cnt_q > rd_cnt_q;
     // Outputs of this lane that are real (counter of skipped zero weights).
     assign live = (ins_q.n_valid > 16'(p)) ? 16'((32'(ins_q.n_valid) - p + Lanes - 1) / Lanes)
@@ -382,6 +392,7 @@ module sparq_sparse_engine #(
       col_d     = col_q;
       ci_d      = ci_q;
       rd_cnt_d  = rd_cnt_q;
+      seg_d     = seg_q;
       j_d       = j_q;
       a_d       = a_q;
       next_addr = addr_q + 16'd1;
@@ -393,6 +404,7 @@ module sparq_sparse_engine #(
         col_d    = '0;
         ci_d     = '0;
         rd_cnt_d = '0;
+        seg_d    = ins_q.seg_line0;
         j_d      = '0;
         issue    = 1'b1;
         next_addr = ins_q.wgt_base;
@@ -422,6 +434,7 @@ module sparq_sparse_engine #(
           if (32'(ci_q) == ArrayRows - 1 || col_q + 16'd1 == ins_q.k_cols) begin
             ci_d     = '0;
             rd_cnt_d = rd_cnt_q + 16'd1;
+            seg_d    = (seg_q + 16'd1 == ins_q.seg_lines) ? 16'd0 : seg_q + 16'd1;
           end
           if (col_q + 16'd1 == ins_q.k_cols) done_d = 1'b1;
         end
@@ -454,6 +467,7 @@ module sparq_sparse_engine #(
       col_q    <= col_d;
       ci_q     <= ci_d;
       rd_cnt_q <= rd_cnt_d;
+      seg_q    <= seg_d;
       j_q      <= j_d;
       a_q      <= a_d;
     end
@@ -557,6 +571,7 @@ module sparq_sparse_engine #(
                                    f_instr.n_groups != 8'd0)
   `ASSERT(GroupsFit, start |-> 32'(f_instr.n_groups) * 2 <= LaneOuts)
   `ASSERT(ChainOneVector, start && (f_instr.lane_keep || f_instr.lane_hold) |-> f_instr.m_rows == 16'd1)
+  `ASSERT(SegLine0InRange, start && f_instr.seg_lines != 16'd0 |-> f_instr.seg_line0 < f_instr.seg_lines)
   `ASSERT(ActInRange, act_re_o |-> 32'(vec_act_q) + 32'(bc_line_q) < ActLines)
   `ASSERT(AccWriteInRange, acc_we_o |-> 32'(wr_row) < AccRows)
   `ASSERT_KNOWN(TokensKnown, {l2c_pop_o, s2c_pop_o, c2l_push_o, c2s_push_o})

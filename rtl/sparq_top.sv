@@ -216,7 +216,8 @@ module sparq_top #(
   assign act_wdata = ld_wr_data[ArrayRows*8-1:0];
 `endif
 
-  // Two banks: a read also returns the next line (GEMM mode N24W8).
+  // Two banks: a read also returns the next line (GEMM mode N24W8, the
+  // depthwise unit's two-pixel walk).
   logic [ArrayRows*8-1:0] act_rdata_next;
 
   sparq_act_sram #(
@@ -403,6 +404,7 @@ module sparq_top #(
       .act_re_o         (dw_act_re),
       .act_raddr_o      (dw_act_raddr),
       .act_rdata_i      (act_rdata),
+      .act_rdata_next_i (act_rdata_next),
       .wgt_re_o         (dw_wgt_re),
       .wgt_raddr_o      (dw_wgt_raddr),
       .wgt_rdata_i      (wgt_rdata),

@@ -547,10 +547,12 @@ class ModelDevice final : public Device {
     const bool a4w4 = i.mode == kGemmModeA4W4;
     const bool a1w1 = i.mode == kGemmModeA1W1;
     const bool a16w8 = i.mode == kGemmModeA16W8;
-    const bool n24 = i.mode == kGemmModeN24W8;
+    const bool n24w4 = i.mode == kGemmModeN24W4;
+    const bool n24 = i.mode == kGemmModeN24W8 || n24w4;
     if (n24 && !hw_.nm24) {
       throw InstrFault("mode = " + std::to_string(i.mode) +
-                       " (N24W8) on a build without the 2:4 mode");
+                       (n24w4 ? " (N24W4)" : " (N24W8)") +
+                       " on a build without the 2:4 mode");
     }
     const int k_per_row = a4w4 ? 2 : a1w1 ? 8 : 1;
     if (i.k_valid > k_per_row * r || i.n_valid > lanes * c) {
@@ -567,9 +569,9 @@ class ModelDevice final : public Device {
     }
     const int64_t acc_rows = i.m_rows * lanes;
     const int64_t last_act = i.act_base + (i.m_rows - 1) * i.act_stride;
-    // N24W8: a row is two ACT lines, a tile 5R/4 WGT lines.
+    // N24W8: a row is two ACT lines, a tile 5R/4 WGT lines (N24W4: 3R/4).
     const int act_span = n24 ? 2 : 1;
-    const int wgt_span = n24 ? r + r / 4 : r;
+    const int wgt_span = n24w4 ? 3 * r / 4 : n24 ? r + r / 4 : r;
     RequireRange(i.act_base, act_span, hw_.act_lines, "ACT line of row 0");
     RequireRange(last_act, act_span, hw_.act_lines, "ACT line of the last row");
     if (a16w8) {
@@ -602,7 +604,12 @@ class ModelDevice final : public Device {
     if (a4w4) GemmA4W4(i, wgt);
     if (a1w1) GemmA1W1(i, wgt);
     if (a16w8) GemmA16W8(i, wgt);
-    if (n24) GemmN24W8(i, wgt);
+    if (n24w4) {
+      const std::vector<int8_t> w8 = WidenN24W4Tile(wgt);
+      GemmN24W8(i, w8.data());
+    } else if (n24) {
+      GemmN24W8(i, wgt);
+    }
     std::vector<int8_t> lane_w;
     for (int l = 0; l < lanes && !a4w4 && !a1w1 && !a16w8 && !n24; ++l) {
       const int8_t* b = wgt;
@@ -717,6 +724,13 @@ class ModelDevice final : public Device {
                        std::to_string(i.kw) + ", sx = " + std::to_string(i.sx) +
                        ")");
     }
+    if (i.px2 && (i.pair || i.sx != 2 || i.kw % 2 != 1 || i.act_pix != 1)) {
+      throw InstrFault("the two-pixel walk (px2) needs sx = 2, an odd kw, "
+                       "act_pix = 1 and pair = 0 (sx = " + std::to_string(i.sx) +
+                       ", kw = " + std::to_string(i.kw) + ", act_pix = " +
+                       std::to_string(i.act_pix) + ", pair = " +
+                       std::to_string(i.pair) + ")");
+    }
     const int64_t outs = DwconvOutRows(i) * DwconvOutCols(i);
     const bool reads = i.valid_h > 0 && i.valid_w > 0;
     if (reads) {
@@ -747,7 +761,9 @@ class ModelDevice final : public Device {
     GiveTokens(pushes);
     const InstrCost cost = DwconvCost(i, hw_);
     const Timeline::Result t = timeline_.Issue(kGemmEngine, pops, pushes, cost);
-    counters_.v[kCtrDwBusy] += cost.busy + cost.latency;
+    // busy_o rises the cycle after the unit takes the instruction (the
+    // cost's first cycle) and falls after its last ACC write.
+    counters_.v[kCtrDwBusy] += cost.busy + cost.latency - 1;
     counters_
         .v[t.binding_token == kS2C ? kCtrStallGemmStore : kCtrStallGemmLoad] +=
         t.token_wait;
@@ -818,6 +834,29 @@ class ModelDevice final : public Device {
         }
       }
     }
+  }
+
+  // N24W4: the 3R/4-line tile as the N24W8 tile the engine writes into the
+  // array: per 4 rows the index line, then value line p's low nibble (row
+  // 4g+2p) and high nibble (row 4g+2p+1), each sign-extended.
+  std::vector<int8_t> WidenN24W4Tile(const int8_t* wgt) const {
+    const int r = hw_.rows, c = hw_.cols;
+    std::vector<int8_t> w8(static_cast<size_t>(r + r / 4) * c);
+    for (int g = 0; g < r / 4; ++g) {
+      const int8_t* src = wgt + static_cast<size_t>(3 * g) * c;
+      int8_t* dst = w8.data() + static_cast<size_t>(5 * g) * c;
+      std::memcpy(dst, src, static_cast<size_t>(c));
+      for (int q = 0; q < 4; ++q) {
+        for (int col = 0; col < c; ++col) {
+          const uint8_t b =
+              static_cast<uint8_t>(src[static_cast<size_t>(1 + q / 2) * c + col]);
+          const int nib = q % 2 == 0 ? (b & 0x0f) : (b >> 4);
+          dst[static_cast<size_t>(1 + q) * c + col] =
+              static_cast<int8_t>(nib >= 8 ? nib - 16 : nib);
+        }
+      }
+    }
+    return w8;
   }
 
   // N24W8 (2:4): the tile is 5R/4 WGT lines, per 4 rows an index line

@@ -43,6 +43,10 @@ SpmvOutcome ExecSpmv(const SpmvInstr& i, const HwConfig& hw,
     throw SpmvFault("ACC rows up to " + std::to_string(last_row) +
                     " outside [0, " + std::to_string(hw.acc_rows) + ")");
   }
+  if (i.seg_lines != 0 && i.seg_line0 >= i.seg_lines) {
+    throw SpmvFault("seg_line0 = " + std::to_string(i.seg_line0) +
+                    " is not below seg_lines = " + std::to_string(i.seg_lines));
+  }
   if ((i.lane_keep != 0 || i.lane_hold != 0) && i.m_rows != 1) {
     throw SpmvFault("lane_keep / lane_hold need m_rows = 1, got " +
                     std::to_string(i.m_rows));
@@ -82,9 +86,14 @@ SpmvOutcome ExecSpmv(const SpmvInstr& i, const HwConfig& hw,
       uint64_t consumed = 0;  // words the lane spends a cycle on
       int32_t* la = lane_acc.data() + static_cast<size_t>(p) * kSparseLaneOuts;
       for (int64_t k = 0; k < i.k_cols; ++k) {
+        // A byte past Cin in its im2col segment (raw 0) reads as act_zp.
+        const bool past_cin =
+            i.seg_lines != 0 &&
+            ((i.seg_line0 + k / r) % i.seg_lines) * r + k % r >= i.seg_real;
+        const int8_t ak = past_cin ? static_cast<int8_t>(i.act_zp) : a[k];
         // Activations equal to the zero point are the zeros the engine skips.
-        const bool zero = a[k] == static_cast<int8_t>(i.act_zp);
-        const int32_t av = int32_t{a[k]} - static_cast<int32_t>(i.act_zp);
+        const bool zero = ak == static_cast<int8_t>(i.act_zp);
+        const int32_t av = int32_t{ak} - static_cast<int32_t>(i.act_zp);
         if (p == 0 && zero) ++out.zero_acts;
         int64_t pos = 0;
         auto entry = [&](uint16_t word) {

@@ -172,8 +172,8 @@ HwConfig Nm24View(const HwConfig& hw) {
 class ConvLowering {
  public:
   // out_int4 / out_binary: the output tensor is stored int4 / binary (STORE
-  // out_int4 / out_binary). n24: GEMM mode N24W8 (the layer is int8 and its
-  // weights 2:4: Nm24Violation is empty).
+  // out_int4 / out_binary). n24: GEMM mode N24W8, or N24W4 for an a8w4
+  // layer (its weights 2:4: Nm24Violation is empty).
   ConvLowering(const Layer& layer, const ConvShape& s, const HwConfig& hw,
                uint32_t in_addr, uint32_t out_addr, bool out_int4,
                bool out_binary, bool n24 = false)
@@ -184,8 +184,13 @@ class ConvLowering {
         in_addr_(in_addr),
         out_addr_(out_addr),
         n24_(n24),
-        tile_lines_(n24 ? Nm24TileLines(hw.rows) : hw.rows),
-        mode_(n24 ? kGemmModeN24W8 : GemmModeOf(layer.precision)),
+        tile_lines_(!n24 ? hw.rows
+                    : layer.precision == Precision::kA8W4
+                        ? Nm24W4TileLines(hw.rows)
+                        : Nm24TileLines(hw.rows)),
+        mode_(!n24 ? GemmModeOf(layer.precision)
+              : layer.precision == Precision::kA8W4 ? kGemmModeN24W4
+                                                    : kGemmModeN24W8),
         lanes_(GemmModeLanes(mode_)),
         a16w8_(mode_ == kGemmModeA16W8),
         nt_(a16w8_ ? hw.cols : hw.cols * lanes_),
@@ -362,7 +367,8 @@ class ConvLowering {
   uint32_t in_addr_, out_addr_;
   uint32_t param_addr_ = 0;
   // N24W8: hw_ is Nm24View (rows = 2R K positions per tile, ACT lines of
-  // 2R bytes); a weight tile is tile_lines_ WGT lines (5R/4, else R).
+  // 2R bytes); a weight tile is tile_lines_ WGT lines (5R/4, N24W4 3R/4,
+  // else R).
   bool n24_ = false;
   int tile_lines_ = 0;
   // GEMM mode, its psum lanes (ACC rows per pixel) and the output channels
@@ -529,10 +535,14 @@ void ConvLowering::Plan() {
   // keep them (resident_), instead of once per M tile. So do an A1W1
   // layer's (1/8 of the int8 bytes; conv3_x on 16x16: 1,152 lines), whose
   // GEMMs are 8 times shorter than the fills and weight reloads of int8
-  // (16x16 RTL, conv3_x: 60,300 -> 57,628 cycles).
-  resident_ = (dense_ || (a1w1_ && chunks_ == 1)) &&
+  // (16x16 RTL, conv3_x: 60,300 -> 57,628 cycles). So do a 2:4 1x1 conv's
+  // or fc's (5/8 or 3/8 of the int8 bytes), whose one fill would otherwise
+  // be loaded whole before the first GEMM (16x16 RTL, conv4_x 1x1: about
+  // 3,100 of its 28,956 cycles).
+  resident_ = (dense_ || (a1w1_ && chunks_ == 1) ||
+               (n24_ && chunks_ == 1 && taps == 1)) &&
               weight_bytes_ / c <= static_cast<uint64_t>(wgt_half_);
-  if (resident_) {
+  if (resident_ && !n24_) {
     // Its whole input often fits one fill too, which nothing would overlap:
     // cut it into about kDenseFills fills of at least 5C/4 pixels (after
     // rounding to whole rows still about C: the shortest GEMM that does not
@@ -566,7 +576,19 @@ void ConvLowering::Plan() {
     // GEMMs start early (nothing overlaps the first fill).
     const bool first_row = resident_ && rows_max > 1 && s_.oh > 1;
     if (first_row) rects_.push_back({0, 0, 1, s_.ow});
-    const int y0 = first_row ? 1 : 0;
+    int y0 = first_row ? 1 : 0;
+    if (first_row && n24_) {
+      // 2:4 keeps its fills whole (its GEMMs are half as long as dense
+      // ones: short fills would wait for their weights), but the second
+      // fill loads behind every weight tile, which the first (one-row)
+      // fill's GEMMs load: rectangles of 1, 2, 4, ... rows keep each fill
+      // shorter than the GEMMs it loads behind (16x16 RTL, conv4_x 1x1:
+      // rows 1, 2, 4, 7).
+      for (int ny = 2; ny < rows_max && y0 + ny < s_.oh; ny *= 2) {
+        rects_.push_back({y0, 0, ny, s_.ow});
+        y0 += ny;
+      }
+    }
     const int64_t n = CeilDiv(s_.oh - y0, rows_max);
     const int ny = static_cast<int>(CeilDiv(s_.oh - y0, n));
     for (int y = y0; y < s_.oh; y += ny) {
@@ -623,16 +645,18 @@ void ConvLowering::Plan() {
 // that of A8W8.
 std::vector<uint8_t> ConvLowering::PackWeights() const {
   if (!n24_) return PackDenseWeights();
-  // N24W8: each dense tile of 2R K positions becomes 5R/4 lines
-  // (sw/pack_nm.h), in the same order.
+  // N24W8: each dense tile of 2R K positions becomes 5R/4 lines (N24W4:
+  // 3R/4; sw/pack_nm.h), in the same order.
   const std::vector<uint8_t> dense = PackDenseWeights();
   const int rr = hw_.rows / 2, c = hw_.cols;
   std::vector<uint8_t> out;
   out.reserve(weight_bytes_);
   const size_t tile = static_cast<size_t>(hw_.rows) * c;
   for (size_t pos = 0; pos < dense.size(); pos += tile) {
-    const std::vector<uint8_t> t = PackNm24Tile(
-        reinterpret_cast<const int8_t*>(dense.data() + pos), rr, c);
+    const int8_t* d = reinterpret_cast<const int8_t*>(dense.data() + pos);
+    const std::vector<uint8_t> t = mode_ == kGemmModeN24W4
+                                       ? PackNm24W4Tile(d, rr, c)
+                                       : PackNm24Tile(d, rr, c);
     out.insert(out.end(), t.begin(), t.end());
   }
   assert(out.size() == weight_bytes_);
@@ -1716,12 +1740,13 @@ CompiledNetwork Compile(const Network& net, const HwConfig& hw) {
                            " layers read the output (the sparse engine "
                            "writes int8)");
         }
-        // 2:4 on the array (GEMM mode N24W8): int8 weights whose aligned
-        // groups of 4 input channels hold at most 2 non-zeros each.
+        // 2:4 on the array (GEMM mode N24W8, N24W4 for a8w4): weights whose
+        // aligned groups of 4 input channels hold at most 2 non-zeros each.
         const std::string nm_why =
-            layer.precision != Precision::kA8W8
+            layer.precision != Precision::kA8W8 &&
+                    layer.precision != Precision::kA8W4
                 ? std::string("precision ") + PrecisionName(layer.precision) +
-                      " (the array's 2:4 mode takes a8w8 layers)"
+                      " (the array's 2:4 modes take a8w8 and a8w4 layers)"
                 : Nm24Violation(layer);
         if (layer.engine == LayerEngine::kNm24 && !nm_why.empty()) {
           throw InputError("engine: nm24 is not possible: " + nm_why);

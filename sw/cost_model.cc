@@ -243,9 +243,10 @@ InstrCost GemmCost(const GemmInstr& i, const HwConfig& hw) {
   c.rows = static_cast<uint64_t>(std::max<int64_t>(i.m_rows, 0)) *
            (i.mode == kGemmModeA16W8 ? 2 : 1);
   // N24W8 reads 5R/4 weight lines per tile (an index line per 4 rows), and
-  // its first row waits R/4 cycles longer for them.
+  // its first row waits R/4 cycles longer for them; N24W4 reads each of its
+  // value lines twice, with the same timing.
   const uint64_t preload =
-      i.mode == kGemmModeN24W8
+      i.mode == kGemmModeN24W8 || i.mode == kGemmModeN24W4
           ? static_cast<uint64_t>(hw.rows + hw.rows / 4 + 1)
           : static_cast<uint64_t>(hw.cols);
   c.busy = std::max<uint64_t>(
@@ -316,13 +317,18 @@ bool StoreParamKeep::Take(const StoreInstr& i, const HwConfig& hw) {
 InstrCost DwconvCost(const DwconvInstr& i, const HwConfig& hw) {
   (void)hw;
   InstrCost c;
+  // Walk cycles: one per grid pixel, or per pixel pair in the two-pixel
+  // walk (px2), which reads pixels x and x + 1 together.
+  const int64_t steps_w = i.px2 ? (i.in_w + 1) / 2 : i.in_w;
   const uint64_t pixels =
       static_cast<uint64_t>(std::max<int64_t>(i.in_h, 0)) *
-      static_cast<uint64_t>(std::max<int64_t>(i.in_w, 0));
+      static_cast<uint64_t>(std::max<int64_t>(steps_w, 0));
   // The weight box is read beside the walk when the first output pixel is
   // far enough into it (rtl/sparq_dw_unit.sv), else first.
   const int64_t taps = kDwMaxKernel * kDwMaxKernel;
-  const bool beside = (i.kh - 1) * i.in_w + i.kw - 1 >= taps - 1;
+  const int64_t first_out = i.px2 ? (i.kh - 1) * steps_w + i.kw / 2
+                                  : (i.kh - 1) * i.in_w + i.kw - 1;
+  const bool beside = first_out >= taps - 1;
   c.busy = (beside ? 0 : static_cast<uint64_t>(taps)) + 1 + pixels;
   c.latency = kDwPipeCycles;
   return c;

@@ -407,6 +407,8 @@ std::string GemmModeText(int64_t mode) {
       return " mode=A16W8";
     case kGemmModeN24W8:
       return " mode=N24W8";
+    case kGemmModeN24W4:
+      return " mode=N24W4";
     default:
       return Format(" mode=?%" PRId64, mode);
   }
@@ -486,7 +488,7 @@ std::string Disassemble(const InstrWord& w) {
                     i.act_base, i.act_row, i.act_pix, i.in_h, i.in_w,
                     i.wgt_base, i.acc_base, i.kh, i.kw, i.sy, i.sx,
                     1 << static_cast<int>(i.ch_shift), i.ch_off, i.n_valid) +
-             Flags(i);
+             (i.pair ? " pair" : "") + (i.px2 ? " px2" : "") + Flags(i);
     }
   }
   return "???";

@@ -419,6 +419,9 @@ std::vector<InstrWord> DepthwiseLowering::Emit(uint32_t wgt_addr,
       const int n_valid = pair_ ? r : std::min(r, cout_ - b * r);
       d.n_valid = n_valid;
       d.pair = pair_ ? 1 : 0;
+      // The two-pixel walk: stride-2 rows of an odd-width kernel read
+      // pixels x and x + 1 (ACT lines a and a + 1: act_pix is 1) together.
+      d.px2 = !pair_ && d.sx == 2 && kw_ % 2 == 1 ? 1 : 0;
       const int dw_index = static_cast<int>(ops.size()) - 1;
       last_dw[k] = dw_index;
 

@@ -429,6 +429,12 @@ std::vector<InstrWord> SparseLowering::Build(uint32_t wgt_addr,
     i.n_valid = t.n_cols;
     i.flagged = t.streams.flagged ? 1 : 0;
     i.act_zp = layer_.quant.in_zp;
+    // Channels >= Cin of a tap's lines (raw 0) read as the zero point.
+    if (s_.cin % r != 0) {
+      i.seg_lines = nl_;
+      i.seg_line0 = (k.k0 / r) % nl_;
+      i.seg_real = s_.cin;
+    }
     ops[op].need_load = std::max(wgt_load[b], unit_load[bl.unit]);
     if (b == param_block) ops[op].need_load = std::max(ops[op].need_load, param_op);
     if (bl.chunk == 0 && bl.step >= 2) {

@@ -50,6 +50,55 @@ std::vector<int8_t> UnpackNm24Tile(const uint8_t* packed, int rows, int cols) {
   return out;
 }
 
+std::vector<uint8_t> PackNm24W4Tile(const int8_t* dense, int rows,
+                                    int cols) {
+  const std::vector<uint8_t> w8 = PackNm24Tile(dense, rows, cols);
+  std::vector<uint8_t> out(static_cast<size_t>(Nm24W4TileLines(rows)) * cols);
+  const size_t c = static_cast<size_t>(cols);
+  for (int block = 0; block < rows / 4; ++block) {
+    const uint8_t* src = w8.data() + static_cast<size_t>(block) * 5 * c;
+    uint8_t* dst = out.data() + static_cast<size_t>(block) * 3 * c;
+    std::copy(src, src + c, dst);  // the index line
+    for (int p = 0; p < 2; ++p) {
+      for (size_t col = 0; col < c; ++col) {
+        const int8_t lo = static_cast<int8_t>(src[(1 + 2 * p) * c + col]);
+        const int8_t hi = static_cast<int8_t>(src[(2 + 2 * p) * c + col]);
+        if (lo < -8 || lo > 7 || hi < -8 || hi > 7) {
+          throw InputError("2:4 int4 weight tile: column " +
+                           std::to_string(col) + ", array rows " +
+                           std::to_string(4 * block + 2 * p) + ".." +
+                           std::to_string(4 * block + 2 * p + 1) +
+                           " hold a weight outside [-8, 7]");
+        }
+        dst[(1 + p) * c + col] = static_cast<uint8_t>(
+            (static_cast<uint8_t>(lo) & 0x0f) | (static_cast<uint8_t>(hi) << 4));
+      }
+    }
+  }
+  return out;
+}
+
+std::vector<int8_t> UnpackNm24W4Tile(const uint8_t* packed, int rows,
+                                     int cols) {
+  assert(rows % 4 == 0 && cols > 0);
+  const size_t c = static_cast<size_t>(cols);
+  std::vector<uint8_t> w8(static_cast<size_t>(Nm24TileLines(rows)) * c);
+  for (int block = 0; block < rows / 4; ++block) {
+    const uint8_t* src = packed + static_cast<size_t>(block) * 3 * c;
+    uint8_t* dst = w8.data() + static_cast<size_t>(block) * 5 * c;
+    std::copy(src, src + c, dst);
+    for (int q = 0; q < 4; ++q) {
+      for (size_t col = 0; col < c; ++col) {
+        const uint8_t b = src[(1 + q / 2) * c + col];
+        const int nib = q % 2 == 0 ? (b & 0x0f) : (b >> 4);
+        dst[(1 + q) * c + col] =
+            static_cast<uint8_t>(nib >= 8 ? nib - 16 : nib);
+      }
+    }
+  }
+  return UnpackNm24Tile(w8.data(), rows, cols);
+}
+
 std::string Nm24Violation(const Layer& layer) {
   const Shape& ws = layer.weights.shape;
   const int64_t cout = ws[0];

@@ -8,6 +8,11 @@
 // lines of C bytes: for every 4 array rows 4i .. 4i+3 an index line (byte c,
 // bits [2q+1:2q] = the index of array row 4i+q in column c) followed by the
 // 4 value lines (byte c = the weight of that array row in column c).
+//
+// GEMM mode N24W4 (int4 weights, every kept weight in [-8, 7]): the same
+// rows, indices and index lines, but 2 value lines per 4 array rows, byte c
+// of value line p holding rows 4i+2p (low nibble) and 4i+2p+1 (high nibble)
+// of column c: 3R/4 lines per tile.
 
 #ifndef SPARQ_SW_PACK_NM_H_
 #define SPARQ_SW_PACK_NM_H_
@@ -33,6 +38,17 @@ std::vector<uint8_t> PackNm24Tile(const int8_t* dense, int rows, int cols);
 
 // The inverse: the dense 2 * rows x cols tile of a packed one.
 std::vector<int8_t> UnpackNm24Tile(const uint8_t* packed, int rows, int cols);
+
+// WGT lines of one N24W4 tile on an array of `rows` rows (a multiple of 4).
+inline int Nm24W4TileLines(int rows) { return 3 * rows / 4; }
+
+// As PackNm24Tile, in the N24W4 layout (Nm24W4TileLines(rows) * cols
+// bytes). Throws InputError also when a weight lies outside [-8, 7].
+std::vector<uint8_t> PackNm24W4Tile(const int8_t* dense, int rows, int cols);
+
+// The inverse of PackNm24W4Tile.
+std::vector<int8_t> UnpackNm24W4Tile(const uint8_t* packed, int rows,
+                                     int cols);
 
 // Empty when every aligned group of 4 input channels of every output
 // channel and tap of a conv / fc layer holds at most 2 non-zeros (conv

@@ -153,6 +153,7 @@ int GemmModeLanes(int mode) {
     case kGemmModeA4W4:
     case kGemmModeA1W1:
     case kGemmModeN24W8:
+    case kGemmModeN24W4:
       return 1;
     case kGemmModeA8W4:
     case kGemmModeA16W8:  // low and high activation bytes, the same channels

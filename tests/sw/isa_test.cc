@@ -529,8 +529,8 @@ TEST(IsaTest, DisassemblesGemmModeAndStoreShift) {
       << Disassemble(Encode(g));
   g.mode = kGemmModeA8W2;
   EXPECT_NE(Disassemble(Encode(g)).find(" mode=A8W2"), std::string::npos);
-  g.mode = 7;
-  EXPECT_NE(Disassemble(Encode(g)).find(" mode=?7"), std::string::npos);
+  g.mode = kGemmModeN24W4;
+  EXPECT_NE(Disassemble(Encode(g)).find(" mode=N24W4"), std::string::npos);
   StoreInstr s;
   EXPECT_EQ(Disassemble(Encode(s)).find("shift="), std::string::npos);
   s.acc_shift = 2;

@@ -81,6 +81,62 @@ TEST(PackNmTest, ThreeNonZerosInAGroupIsAnError) {
   }
 }
 
+// As RandomTile with int4 weights (-8 .. 7, -8 often).
+std::vector<int8_t> RandomInt4Tile(SplitMix64* rng, int rows, int cols) {
+  std::vector<int8_t> t = RandomTile(rng, rows, cols);
+  for (int8_t& v : t) {
+    if (v == 0) continue;
+    v = static_cast<int8_t>(RandInt(rng, 0, 3) == 0 ? -8 : RandInt(rng, -8, 7));
+  }
+  return t;
+}
+
+TEST(PackNmTest, Int4RoundTripsRandomTiles) {
+  SplitMix64 rng(2);
+  for (int rows : {4, 8, 16, 32}) {
+    for (int cols : {1, 4, 16}) {
+      for (int rep = 0; rep < 20; ++rep) {
+        const std::vector<int8_t> t = RandomInt4Tile(&rng, rows, cols);
+        const std::vector<uint8_t> p = PackNm24W4Tile(t.data(), rows, cols);
+        ASSERT_EQ(p.size(), static_cast<size_t>(Nm24W4TileLines(rows)) * cols);
+        EXPECT_EQ(UnpackNm24W4Tile(p.data(), rows, cols), t);
+      }
+    }
+  }
+}
+
+TEST(PackNmTest, Int4LinesByHand) {
+  // The tile of LinesByHand with column 1's -1 replaced by -8: the same
+  // index line, then rows 0 / 1 and rows 2 / 3 as low / high nibbles.
+  std::vector<int8_t> t(8 * 2, 0);
+  t[1 * 2 + 0] = 5;
+  t[3 * 2 + 0] = -2;
+  t[6 * 2 + 0] = 7;
+  t[0 * 2 + 1] = -8;
+  t[4 * 2 + 1] = 3;
+  t[5 * 2 + 1] = 4;
+  const std::vector<uint8_t> p = PackNm24W4Tile(t.data(), 4, 2);
+  const std::vector<uint8_t> want = {
+      1 | 3 << 2 | 2 << 4 | 0 << 6, 0 | 0 << 2 | 0 << 4 | 1 << 6,  // index
+      0xe5, 0x08,  // rows 0 (low) and 1 (high): 5 | -2, -8 | 0
+      0x07, 0x43};  // rows 2 and 3: 7 | 0, 3 | 4
+  EXPECT_EQ(p, want);
+}
+
+TEST(PackNmTest, Int4WeightOutOfRangeIsAnError) {
+  std::vector<int8_t> t(8 * 1, 0);
+  t[5] = 8;
+  try {
+    PackNm24W4Tile(t.data(), 4, 1);
+    FAIL() << "expected InputError";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find(
+                  "column 0, array rows 2..3 hold a weight outside [-8, 7]"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(PackNmTest, ViolationNamesTheTapAndChannels) {
   Layer l;
   l.kind = LayerKind::kConv;

@@ -97,7 +97,8 @@ TEST(PackingTest, ModesAndLanes) {
   EXPECT_EQ(GemmModeLanes(GemmModeOf(Precision::kA4W4)), 1);
   EXPECT_EQ(GemmModeLanes(GemmModeOf(Precision::kA1W1)), 1);
   EXPECT_EQ(GemmModeOf(Precision::kA1W1), kGemmModeA1W1);
-  EXPECT_EQ(GemmModeLanes(7), 0);
+  EXPECT_EQ(GemmModeLanes(kGemmModeN24W4), 1);
+  EXPECT_EQ(GemmModeLanes(8), 0);
   EXPECT_EQ(GemmModeOf(Precision::kA16W8), kGemmModeA16W8);
   EXPECT_EQ(GemmModeLanes(kGemmModeA16W8), 2);
 }

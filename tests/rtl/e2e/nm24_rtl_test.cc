@@ -1,4 +1,5 @@
-// The array's 2:4 mode (GEMM mode N24W8) on the verilated 4x4 build: conv
+// The array's 2:4 modes (GEMM modes N24W8, and N24W4 for a8w4 layers: int4
+// weights) on the verilated 4x4 build: conv
 // and fc layers pruned to 2:4 (at most 2 non-zeros in every aligned group of
 // 4 input channels of a tap) and forced onto it (engine: nm24), compiled by
 // sw/, run on the RTL and on the machine model, every output element
@@ -17,6 +18,7 @@
 #include "sim/model_device.h"
 #include "sim/rtl_device.h"
 #include "sw/compiler.h"
+#include "sw/cost_model.h"
 #include "sw/isa.h"
 #include "sw/pack_nm.h"
 #include "sw/runtime.h"
@@ -50,12 +52,11 @@ void PruneTo24(Network* net, uint64_t seed, int keep = -1) {
   }
 }
 
-int N24Gemms(const CompiledNetwork& c) {
+// The GEMMs of the first layer in `mode`.
+int GemmsInMode(const CompiledNetwork& c, int mode) {
   int n = 0;
   for (const InstrWord& w : c.layers[0].program) {
-    if (OpcodeOf(w) == Opcode::kGemm && DecodeGemm(w).mode == kGemmModeN24W8) {
-      ++n;
-    }
+    if (OpcodeOf(w) == Opcode::kGemm && DecodeGemm(w).mode == mode) ++n;
   }
   return n;
 }
@@ -69,7 +70,9 @@ PerfCounters ExpectNm24MatchesGolden(Network net, const HwConfig& hw) {
   EXPECT_EQ(Nm24Violation(OnlyLayer(&net)), "");
   const CompiledNetwork compiled = Compile(net, hw);
   EXPECT_EQ(compiled.layers[0].engine, LayerEngine::kNm24);
-  EXPECT_GT(N24Gemms(compiled), 0);
+  const bool w4 = OnlyLayer(&net).precision == Precision::kA8W4;
+  EXPECT_GT(GemmsInMode(compiled, w4 ? kGemmModeN24W4 : kGemmModeN24W8), 0);
+  EXPECT_EQ(GemmsInMode(compiled, w4 ? kGemmModeN24W8 : kGemmModeN24W4), 0);
   const auto ref = RunNetworkReference(net);
 
   auto rtl = MakeRtlDevice(hw, Patient());
@@ -126,6 +129,73 @@ TEST_P(Nm24RandomFcTest, MatchesGoldenEveryElement) {
 
 INSTANTIATE_TEST_SUITE_P(Seeds, Nm24RandomFcTest, ::testing::Range(0, 16));
 
+class Nm24W4RandomConvTest : public ::testing::TestWithParam<int> {};
+
+// int4 weights (N24W4): odd channel counts, padding, stride, dilation,
+// groups, batch 2.
+TEST_P(Nm24W4RandomConvTest, MatchesGoldenEveryElement) {
+  const int seed = GetParam();
+  SplitMix64 rng(static_cast<uint64_t>(seed) * 6151 + 29);
+  RandomLayerOptions opts;
+  opts.max_hw = 10;
+  opts.max_channels = 21;
+  opts.max_batch = 2;
+  opts.allow_large = seed % 5 == 0;
+  Network net = RandomConvNetwork(&rng, "layer", opts);
+  NarrowLayer(&rng, Precision::kA8W4, &OnlyLayer(&net));
+  PruneTo24(&net, static_cast<uint64_t>(seed) + 23);
+  ExpectNm24MatchesGolden(net, Hw4x4RandomDram(static_cast<uint64_t>(seed) + 100));
+}
+
+INSTANTIATE_TEST_SUITE_P(Seeds, Nm24W4RandomConvTest, ::testing::Range(0, 36));
+
+class Nm24W4RandomFcTest : public ::testing::TestWithParam<int> {};
+
+// int4 weights: K not a multiple of 4 (and of 2R), batch 1 to 3.
+TEST_P(Nm24W4RandomFcTest, MatchesGoldenEveryElement) {
+  const int seed = GetParam();
+  SplitMix64 rng(static_cast<uint64_t>(seed) * 1009 + 7);
+  const int batch = RandInt(&rng, 1, 3);
+  const int in = RandInt(&rng, 1, 75);
+  const int out = RandInt(&rng, 1, 30);
+  Layer l = RandomFcLayer(&rng, "layer", in, out);
+  NarrowLayer(&rng, Precision::kA8W4, &l);
+  Network net = OneLayerNetwork(&rng, {batch, in}, l);
+  PruneTo24(&net, static_cast<uint64_t>(seed) + 9);
+  ExpectNm24MatchesGolden(net, Hw4x4RandomDram(static_cast<uint64_t>(seed) + 150));
+}
+
+INSTANTIATE_TEST_SUITE_P(Seeds, Nm24W4RandomFcTest, ::testing::Range(0, 16));
+
+// Every kept int4 weight -8 (the nibble's sign extension), exactly 2 per
+// group, in a conv and an fc.
+TEST(Nm24W4CornerTest, EveryKeptWeightMinusEight) {
+  SplitMix64 rng(61);
+  ConvGeometry g;
+  g.pad_top = g.pad_left = 1;
+  Layer conv = RandomConvLayer(&rng, "layer", 13, 7, 3, 3, g);
+  NarrowLayer(&rng, Precision::kA8W4, &conv);
+  Layer fc = RandomFcLayer(&rng, "layer", 45, 11);
+  NarrowLayer(&rng, Precision::kA8W4, &fc);
+  for (Network net : {OneLayerNetwork(&rng, {2, 6, 5, 13}, conv),
+                      OneLayerNetwork(&rng, {3, 45}, fc)}) {
+    PruneTo24(&net, 62, 2);
+    for (int8_t& w : OnlyLayer(&net).weights.data) {
+      if (w != 0) w = -8;
+    }
+    ExpectNm24MatchesGolden(net, Hw4x4RandomDram(61));
+  }
+}
+
+TEST(Nm24W4CornerTest, AllZeroWeights) {
+  SplitMix64 rng(63);
+  Layer l = RandomFcLayer(&rng, "layer", 37, 9);
+  NarrowLayer(&rng, Precision::kA8W4, &l);
+  Network net = OneLayerNetwork(&rng, {2, 37}, l);
+  PruneTo24(&net, 1, 0);
+  ExpectNm24MatchesGolden(net, Hw4x4RandomDram(63));
+}
+
 TEST(Nm24CornerTest, AllZeroWeights) {
   SplitMix64 rng(3);
   Network net = OneLayerNetwork(&rng, {2, 37}, RandomFcLayer(&rng, "layer", 37, 9));
@@ -166,6 +236,33 @@ TEST(Nm24ChoiceTest, AutoTakesNm24WhenItFits) {
   OnlyLayer(&net).weights.data[1] = 1;
   OnlyLayer(&net).weights.data[2] = 1;
   EXPECT_EQ(Compile(net, hw).layers[0].engine, LayerEngine::kDense);
+}
+
+// An a8w4 layer: N24W4 computes as fast as dense A8W4 (C channels per tile
+// at 2R K against 2C at R) and moves 3/4 of its weight bytes, so auto takes
+// whichever of the two the cost model estimates faster: here, at batch 1
+// and batch 16, the same choice as comparing the two forced compilations.
+TEST(Nm24ChoiceTest, AutoOnA8W4TakesTheFasterEstimate) {
+  for (int batch : {1, 16}) {
+    SplitMix64 rng(15);
+    Layer l = RandomFcLayer(&rng, "layer", 128, 16);
+    NarrowLayer(&rng, Precision::kA8W4, &l);
+    Network net = OneLayerNetwork(&rng, {batch, 128}, l);
+    PruneTo24(&net, 16, 2);
+    const HwConfig hw = HwConfig::ForArray(4, 4);
+    auto estimate = [&](LayerEngine e) {
+      OnlyLayer(&net).engine = e;
+      const ProgramStats st = AnalyzeProgram(Compile(net, hw).layers[0].program, hw);
+      return std::max({st.load_cycles, st.gemm_cycles, st.store_cycles});
+    };
+    const uint64_t dense = estimate(LayerEngine::kDense);
+    const uint64_t nm = estimate(LayerEngine::kNm24);
+    OnlyLayer(&net).engine = LayerEngine::kAuto;
+    const CompiledNetwork c = Compile(net, hw);
+    EXPECT_EQ(c.layers[0].engine, nm < dense ? LayerEngine::kNm24 : LayerEngine::kDense)
+        << "batch " << batch << ": dense " << dense << ", N24W4 " << nm;
+    EXPECT_EQ(GemmsInMode(c, kGemmModeN24W4) > 0, nm < dense);
+  }
 }
 
 TEST(Nm24ChoiceTest, ForcedOnDenseWeightsNamesTheGroup) {

@@ -8,7 +8,8 @@
 // exact counters of the two executors must agree. Layers of R/2 channels
 // with a 3-wide SAME stride-1 row run in pair mode (two pixels per ACT line):
 // seeded random ones on the 4x4 RTL, and person_detect's op001 on the 16x16
-// machine model.
+// machine model. Layers with stride 2 along x and an odd kernel width run
+// the two-pixel walk (px2): seeded random ones on the 4x4 RTL.
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -35,6 +36,7 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr int kRandomLayers = 40;
+constexpr int kPx2Layers = 56;
 
 int CountDwconv(const std::vector<InstrWord>& program) {
   int n = 0;
@@ -46,6 +48,14 @@ int CountPairDwconv(const std::vector<InstrWord>& program) {
   int n = 0;
   for (const InstrWord& w : program) {
     n += OpcodeOf(w) == Opcode::kDwconv && DecodeDwconv(w).pair == 1;
+  }
+  return n;
+}
+
+int CountPx2Dwconv(const std::vector<InstrWord>& program) {
+  int n = 0;
+  for (const InstrWord& w : program) {
+    n += OpcodeOf(w) == Opcode::kDwconv && DecodeDwconv(w).px2 == 1;
   }
   return n;
 }
@@ -101,7 +111,8 @@ std::string Describe(const Network& net) {
 }
 
 // Runs `net` on the RTL and the model, compares every layer with golden and
-// checks that each depthwise layer ran as DWCONVs with matching counters.
+// checks that each depthwise layer ran as DWCONVs with matching counters
+// (the unit's busy cycles included: the walk's length).
 void ExpectNetworkMatches(const Network& net, const HwConfig& hw) {
   const CompiledNetwork compiled = Compile(net, hw);
   const auto ref = RunNetworkReference(net);
@@ -128,7 +139,7 @@ void ExpectNetworkMatches(const Network& net, const HwConfig& hw) {
     const PerfCounters& a = runs[k].counters;
     const PerfCounters& b = mruns[k].counters;
     for (int c : {kCtrInstrs, kCtrUsefulMacs, kCtrDwUsefulMacs, kCtrArrayBusy,
-                  kCtrMacsIssued}) {
+                  kCtrMacsIssued, kCtrDwBusy}) {
       EXPECT_EQ(a[c], b[c]) << name << " " << CounterName(c);
     }
     EXPECT_EQ(a[kCtrUsefulMacs], runs[k].macs) << name;
@@ -198,6 +209,58 @@ TEST_P(RtlDepthwiseTest, RandomLayerMatchesGoldenEveryElement) {
 
 INSTANTIATE_TEST_SUITE_P(Seeds, RtlDepthwiseTest,
                          ::testing::Range(0, kRandomLayers));
+
+// A random layer that the two-pixel walk takes: stride 2 along x, kw 1 or
+// 3; odd and even sizes, padding 0..2 on each side, channel multipliers 1, 2
+// and 4, up to 11 input channels (several line groups and output blocks on
+// R = 4), stride 1 or 2 or dilation 2 (the compiler's phases) along y,
+// inputs wider than the row buffers, batch 2.
+Network RandomPx2Network(uint32_t seed) {
+  SplitMix64 rng(seed * 15485863u + 3u);
+  const int cin = RandInt(&rng, 2, 11);
+  const int mults[] = {1, 1, 2, 4};
+  const int m = mults[RandInt(&rng, 0, 3)];
+  const int kh = RandInt(&rng, 1, 3);
+  const int kw = Coin(&rng, 0.8) ? 3 : 1;
+  ConvGeometry g;
+  g.groups = cin;
+  g.stride_h = RandInt(&rng, 1, 2);
+  g.stride_w = 2;
+  g.dilation_h = g.stride_h == 1 && Coin(&rng, 0.3) ? 2 : 1;
+  g.pad_top = RandInt(&rng, 0, 2);
+  g.pad_bottom = RandInt(&rng, 0, 2);
+  g.pad_left = RandInt(&rng, 0, 2);
+  g.pad_right = RandInt(&rng, 0, 2);
+  int h = RandInt(&rng, 1, 17);
+  int w = RandInt(&rng, 1, 21);
+  if (seed % 8 == 6) w = 65 + RandInt(&rng, 0, 80);  // several column tiles
+  h = std::max(h, (kh - 1) * g.dilation_h + 1);
+  w = std::max(w, kw);
+  const int batch = seed % 7 == 4 ? 2 : 1;
+  Layer layer = RandomConvLayer(&rng, "layer", cin, cin * m, kh, kw, g);
+  return OneLayerNetwork(&rng, {batch, h, w, cin}, layer);
+}
+
+class RtlDepthwisePx2Test : public ::testing::TestWithParam<int> {};
+
+TEST_P(RtlDepthwisePx2Test, RandomStride2LayerMatchesGoldenEveryElement) {
+  const uint32_t seed = static_cast<uint32_t>(GetParam());
+  const Network net = RandomPx2Network(seed);
+  HwConfig hw = HwConfig::ForArray(4, 4);
+  const int latencies[] = {1, 7, 20, 63};
+  hw.dram_latency = latencies[seed % 4];
+  hw.dram_stall = seed % 3 == 0 ? 0.25 : 0.0;
+  hw.dram_stall_seed = seed + 1;
+  SCOPED_TRACE(Describe(net) + " on " + hw.BuildName() + ", " +
+               hw.TimingString());
+  const CompiledNetwork compiled = Compile(net, hw);
+  ASSERT_GT(CountPx2Dwconv(compiled.layers[0].program), 0)
+      << "the layer did not run the two-pixel walk";
+  ExpectNetworkMatches(net, hw);
+}
+
+INSTANTIATE_TEST_SUITE_P(Seeds, RtlDepthwisePx2Test,
+                         ::testing::Range(0, kPx2Layers));
 
 TEST(RtlDepthwiseNetworkTest, DsCnnSMatchesGolden) {
   const RunConfig cfg = LoadRunConfig(std::string(SPARQ_SOURCE_DIR) +

@@ -296,6 +296,37 @@ TEST(SparseCornerTest, NonZeroInputZeroPoint) {
   EXPECT_GT(c[kCtrSparseZeroActs], 0u);
 }
 
+// The im2col bytes of channels >= Cin (raw 0 in ACT, no weights) are zero
+// activations whatever the zero point (Spmv seg_lines / seg_real): with
+// in_zp = -128 and no input equal to it, sparse_zero_acts counts exactly
+// those columns (before, a raw 0 differed from the zero point and counted
+// as a non-zero activation, its lanes' outputs as skipped zero weights).
+TEST(SparseCornerTest, ColumnsPastCinAreZeroActivations) {
+  for (int batch : {1, 2}) {
+    Network net = FcNetwork(21, batch, 30, 17);
+    Prune(&net, 0.4, 21);
+    OnlyLayer(&net).quant.in_zp = -128;
+    SplitMix64 rng(21);
+    for (int8_t& a : net.input.data) a = static_cast<int8_t>(RandInt(&rng, -127, 127));
+    const PerfCounters c = ExpectSparseMatchesGolden(net, Hw4x4());
+    // 30 inputs in 8 lines of 4: columns 30 and 31 per vector.
+    EXPECT_EQ(c[kCtrSparseZeroActs], static_cast<uint64_t>(batch) * 2u);
+  }
+  // A 3x3 conv on 5 channels (2 lines of 4 per tap: 3 bytes past Cin per
+  // tap), no padding, 6x7 input: 4x5 output pixels.
+  SplitMix64 rng(22);
+  Layer l = RandomConvLayer(&rng, "layer", 5, 6, 3, 3, ConvGeometry{});
+  l.engine = LayerEngine::kSparse;
+  l.quant.in_zp = 7;
+  Network conv = OneLayerNetwork(&rng, {1, 6, 7, 5}, l);
+  for (int8_t& a : conv.input.data) {
+    if (a == 7) a = 8;
+  }
+  Prune(&conv, 0.5, 22);
+  const PerfCounters c = ExpectSparseMatchesGolden(conv, Hw4x4());
+  EXPECT_EQ(c[kCtrSparseZeroActs], 4u * 5u * 9u * 3u);
+}
+
 // Batch 1: the K chunks of each tile chain their sums in the lanes
 // (lane_hold / lane_keep) and drain once; two tiles, so a chain restarts.
 TEST(SparseCornerTest, ChainedChunksAtBatchOne) {
