@@ -13,7 +13,8 @@
 #   make test-wide  a second build (BUILD_WIDE) with the 32x32 array on a
 #                256-bit DRAM port: its random RTL layers, its example on both
 #                backends, and the bench on it (WIDE_BENCH_ARGS: its options;
-#                CI runs one layer of it)
+#                CI runs one layer of it); and the 4x4 array without the 2:4
+#                mode (4x4-nonm): nonm_rtl_test
 #   make regress seeded random layers on the RTL against golden, every output
 #                compared; N layers (default 1000) on the ARRAY build (default
 #                4x4), split over JOBS worker processes; SHARD=i/n runs only
@@ -84,9 +85,9 @@ test: build
 BUILD_WIDE ?= build-wide
 WIDE_BENCH_ARGS ?=
 test-wide: deps
-	cmake -S . -B $(BUILD_WIDE) -DCMAKE_BUILD_TYPE=Release -DSPARQ_RTL_CONFIGS="4x4;32x32@256"
-	cmake --build $(BUILD_WIDE) -j $(JOBS) --target rtl_golden_test sparq sparq_bench sparq_rtl_32x32_256
-	cd $(BUILD_WIDE) && ctest -j $(JOBS) --output-on-failure -R "Rtl32x32|sparq_run_wide_port_rtl"
+	cmake -S . -B $(BUILD_WIDE) -DCMAKE_BUILD_TYPE=Release -DSPARQ_RTL_CONFIGS="4x4;32x32@256;4x4-nonm"
+	cmake --build $(BUILD_WIDE) -j $(JOBS) --target rtl_golden_test nonm_rtl_test sparq sparq_bench sparq_rtl_32x32_256 sparq_rtl_4x4_nonm
+	cd $(BUILD_WIDE) && ctest -j $(JOBS) --output-on-failure -R "Rtl32x32|sparq_run_wide_port_rtl|Nonm"
 	$(BUILD_WIDE)/bench/sparq_bench --array 32x32 --dram-bits 256 $(WIDE_BENCH_ARGS)
 
 bench: deps configure

@@ -20,7 +20,10 @@
 // row r, so the weight path needs no skew.
 //
 // Signals between PEs are local (neighbour to neighbour); only the bottom row
-// leaves the array, each lane sign-extended to int32.
+// leaves the array, each lane sign-extended to int32. A4W4 rows carry their
+// two nibble products in lanes 0 and 1 (sparq_pe); the bottom edge adds lane
+// 1 to lane 0 for rows whose mode (from the bottom PE, registered with the
+// sums) is A4W4: one adder per column.
 //
 // N24W8 (2:4): an activation row is 2R bytes {act_next_i, act_i}; rows 2j
 // and 2j+1 (a row pair) share the 4-byte window of K group j (bytes 4j ..
@@ -31,7 +34,11 @@
 // takes byte 4j+1 from the input of PE (2j+1, c-1), and PE (2j+1, c) byte
 // 4j from the output of PE (2j, c) and the upper bytes from chain stage
 // c+1: both see the window one cycle apart, as their partial sums are.
-// Cost per PE: half a 16-bit chain register and the index select.
+// Each PE gets the three window bytes other than its own activation, and
+// the index is renumbered for the odd row once per column (K byte 4j+1 is
+// its 0, byte 4j its 1) and is 0 in tiles of the other modes, so a PE's
+// select needs no mode decode. Cost per PE: half a 16-bit chain register,
+// two 2-bit index registers and a 4:1 byte select.
 //
 // Parameters: ArrayRows (R, reduction rows, even), ArrayCols (C, output
 // columns), SumW (partial-sum width, at least 16 + clog2(R)), NmSparse (the
@@ -84,6 +91,7 @@ module sparq_array #(
   // t(c) as a signed factor is {c[1] & c[0], c[0]} sign-extended.
   localparam logic [2:0] ModeW8 = 3'(sparq_isa_pkg::GemmModeA8W8);
   localparam logic [2:0] ModeW2 = 3'(sparq_isa_pkg::GemmModeA8W2);
+  localparam logic [2:0] ModeA4 = 3'(sparq_isa_pkg::GemmModeA4W4);
   localparam logic [2:0] ModeA1 = 3'(sparq_isa_pkg::GemmModeA1W1);
   localparam logic [2:0] ModeN24 = 3'(sparq_isa_pkg::GemmModeN24W8);
 
@@ -97,6 +105,11 @@ module sparq_array #(
     assign f1 = (wl_mode_i == ModeW2) ? {{3{w[3] & w[2]}}, w[2]} : w[7:4];
     assign t2 = {w[5] & w[4], w[4]};
     assign t3 = {w[7] & w[6], w[6]};
+    // N24W8 index for even / odd rows (the PE's window order), 0 otherwise.
+    logic [1:0] idx, idx_even, idx_odd;
+    assign idx      = wl_idx_i[2*c +: 2];
+    assign idx_even = (wl_mode_i == ModeN24) ? idx : 2'd0;
+    assign idx_odd  = (wl_mode_i == ModeN24) ? {idx[1], idx[0] ^ ~idx[1]} : 2'd0;
   end
 
   // N24W8: the 2R bytes of the row; row 2j takes byte 4j, row 2j+1 byte 4j+1.
@@ -191,8 +204,11 @@ module sparq_array #(
         assign mode_l = g_row[r].g_col[c-1].mode_o;
       end
 
-      // N24W8 window of K group r/2 (byte i = K position 4*(r/2) + i).
-      logic [31:0] win;
+      // N24W8 window of K group r/2 without this row's own byte: even rows
+      // K bytes 4j+3, 4j+2, 4j+1 (the PE's act_l is 4j), odd rows 4j+3,
+      // 4j+2, 4j (act_l is 4j+1).
+      logic [23:0] win;
+      logic [1:0]  idx_l;  // the column's index in this row's window order
       if (r % 2 == 0) begin : g_win_even
         logic [7:0]  g1;
         logic [15:0] hi;
@@ -203,11 +219,15 @@ module sparq_array #(
           assign g1 = odd_act_l[8*((r/2)*ArrayCols + c - 1) +: 8];
           assign hi = pair_chain[ArrayCols*16*(r/2) + 16*(c-1) +: 16];
         end
-        assign win = {hi, g1, act_l};
+        assign win = {hi, g1};
+        assign idx_l = g_dec[c].idx_even;
+        logic unused_even;
+        assign unused_even = ^act_l;  // the PE's own byte, not in win
       end else begin : g_win_odd
         assign odd_act_l[8*((r/2)*ArrayCols + c) +: 8] = act_l;
-        assign win = {pair_chain[ArrayCols*16*(r/2) + 16*c +: 16], act_l,
+        assign win = {pair_chain[ArrayCols*16*(r/2) + 16*c +: 16],
                       g_row[r-1].g_col[c].act_o};
+        assign idx_l = g_dec[c].idx_odd;
       end
 
       if (r == 0) begin : g_zero
@@ -241,7 +261,7 @@ module sparq_array #(
         .wl_f1_i  (g_dec[c].f1),
         .wl_t2_i  (g_dec[c].t2),
         .wl_t3_i  (g_dec[c].t3),
-        .wl_idx_i (wl_idx_i[2*c +: 2]),
+        .wl_idx_i (idx_l),
         .act_o    (act_o),
         .bank_o   (bank_o),
         .mode_o   (mode_o),
@@ -258,12 +278,17 @@ module sparq_array #(
                             g_col[ArrayCols-1].mode_o};
   end
 
-  // Each lane of the bottom row, sign-extended from its width (sparq_pe).
+  // Each lane of the bottom row, sign-extended from its width (sparq_pe);
+  // A4W4 rows: lane 0 plus lane 1 (both nibble products' column sums; the
+  // sum of R products of at most 64 each fits SumW bits).
   for (genvar c = 0; c < ArrayCols; c++) begin : g_out
     logic [SumW-1:0] b0;
     logic [SumW-5:0] b1;
     logic [SumW-8:0] b2, b3;
-    assign b0 = g_row[ArrayRows-1].g_col[c].psum0_o;
+    assign b0 = (g_row[ArrayRows-1].g_col[c].mode_o == ModeA4)
+                    ? g_row[ArrayRows-1].g_col[c].psum0_o +
+                      SumW'($signed(g_row[ArrayRows-1].g_col[c].psum1_o))
+                    : g_row[ArrayRows-1].g_col[c].psum0_o;
     assign b1 = g_row[ArrayRows-1].g_col[c].psum1_o;
     assign b2 = g_row[ArrayRows-1].g_col[c].psum2_o;
     assign b3 = g_row[ArrayRows-1].g_col[c].psum3_o;

@@ -13,14 +13,19 @@
 //   A8W4  lane 0 += a * w[3:0], lane 1 += a * w[7:4]  (signed nibbles)
 //   A8W2  lane l += a * t(w[2l+1:2l]), l < 4, t(01) = +1, t(11) = -1,
 //                                       t(00) = t(10) = 0
-//   A4W4  lane 0 += a[3:0] * w[3:0] + a[7:4] * w[7:4]  (signed nibbles: two
-//                   K-adjacent elements per byte)
+//   A4W4  lane 0 += a[3:0] * w[3:0], lane 1 += a[7:4] * w[7:4]  (signed
+//                   nibbles: two K-adjacent elements per byte; the array
+//                   adds the two lanes once per column at its bottom edge)
 //   A1W1  lane 0 += 2 * popcount(~(a ^ w)) - 8  (eight K-adjacent signs per
 //                   byte, 1 = +1: an XNOR and a popcount beside the
 //                   multipliers, evaluated only in its branch)
 //   N24W8 (2:4) lane 0 += win[idx] * w: each bank also holds a 2-bit index
-//         that selects the activation from win_i, the 4-byte window of the
-//         row pair's K group (the array builds it; act_i is not used).
+//         that selects lane 0's activation from the 4-byte window
+//         {win_i, act_i} of the row pair's K group (the array builds win_i,
+//         the three window bytes other than the PE's own act_i, and gives
+//         each row the index in that order). The array stores index 0 for
+//         tiles of every other mode, so the select needs no mode decode:
+//         index 0 is act_i, which every mode but A4W4 multiplies.
 // The byte arrives decoded for the mode of the tile it belongs to (the array
 // decodes once per column; a tile has one mode, and its activations carry
 // the same mode): each bank holds lane 0's factor (8 bits), lane 1's (4 bits)
@@ -31,15 +36,15 @@
 // 3 SumW - 7 (the widest sums they carry).
 // Simulation speed: every product sits in the one nonblocking assignment that
 // uses it, under the condition of the modes that use it, so Verilator computes
-// only the current mode's products (lane 1's product is written twice, for
-// lane 0 in A4W4 and for lane 1: the same cell, which synthesis merges).
+// only the current mode's products.
 // None of these registers is reset: the engine knows which wavefront slots
 // carry a real activation row, and results of empty slots are never written.
 //
 // Parameters: SumW (partial-sum width per lane, chosen by the array from its
 // depth so that a column sum cannot overflow); NmSparse (the N24W8 mode is
 // built: its index registers and select).
-// Ports: act_i/bank_i/mode_i from the left neighbour, win_i (N24W8 window),
+// Ports: act_i/bank_i/mode_i from the left neighbour, win_i (N24W8: the
+// window bytes 1 to 3, byte 0 being act_i),
 // act_o/bank_o/mode_o to the right one; psum<l>_i from the PE above (zero in the top row),
 // psum<l>_o to the one below (one port per lane, each at most 32 bits, which a
 // simulator keeps in one machine word); wl_en_i/wl_bank_i and the decoded
@@ -55,7 +60,7 @@ module sparq_pe #(
 ) (
   input  logic            clk_i,
   input  logic [7:0]      act_i,
-  input  logic [31:0]     win_i,
+  input  logic [23:0]     win_i,
   input  logic            bank_i,
   input  logic [2:0]      mode_i,
   input  logic [SumW-1:0] psum0_i,
@@ -120,8 +125,7 @@ module sparq_pe #(
     tern = t[0] ? (t[1] ? -ax : ax) : '0;
   endfunction
 
-  // N24W8: the window byte an index selects. Called only inside the N24W8
-  // branch of lane 0's multiplier input.
+  // N24W8: the window byte an index selects (index 0: the activation).
   function automatic logic [7:0] nm_pick(input logic [31:0] win, input logic [1:0] idx);
     nm_pick = idx[1] ? (idx[0] ? win[31:24] : win[23:16]) : (idx[0] ? win[15:8] : win[7:0]);
   endfunction
@@ -151,7 +155,8 @@ module sparq_pe #(
     end
   end
 
-  // N24W8: each bank's in-group index (which window byte lane 0 multiplies).
+  // N24W8: each bank's in-group index (which window byte lane 0 multiplies;
+  // 0 in tiles of the other modes).
   logic [1:0] idx_b0_q, idx_b1_q;
 
   always_ff @(posedge clk_i) begin
@@ -166,8 +171,9 @@ module sparq_pe #(
 
   // This cycle's products, each written where it is used. A4W4 reuses the
   // two partial-product multipliers: lane 0's takes the low activation
-  // nibble and the low weight nibble, lane 1's the high nibbles, and both
-  // products go into lane 0.
+  // nibble and the low weight nibble, lane 1's the high nibbles, each into
+  // its own lane (the array's bottom edge adds lane 1 to lane 0: one adder
+  // per column instead of a third addend in every PE).
   logic            a4;
   logic [7:0]      act_q;
   logic            bank_q;
@@ -179,7 +185,9 @@ module sparq_pe #(
   assign a4 = (mode_i == ModeA4);
 
   // Lane 0's addend, chosen by mode, so that one adder onto psum0 serves
-  // every mode (each branch computes only its own mode's products).
+  // every mode (each branch computes only its own mode's products). Its
+  // multiplier input: A4W4's low nibble, else the window byte of the bank's
+  // index (the activation itself in every mode but N24W8).
   logic [SumW-1:0] add0;
 
   always_comb begin
@@ -187,12 +195,9 @@ module sparq_pe #(
       add0 = SumW'(xnor_dot(act_i, bank_i ? f0_b1_q : f0_b0_q));
     end else begin
       add0 = SumW'($signed(a4 ? {{4{act_i[3]}}, act_i[3:0]}
-                              : (NmSparse && mode_i == ModeN24)
-                                    ? nm_pick(win_i, bank_i ? idx_b1_q : idx_b0_q)
-                                    : act_i) *
-                   $signed(bank_i ? f0_b1_q : f0_b0_q)) +
-             (a4 ? SumW'($signed({{4{act_i[7]}}, act_i[7:4]}) *
-                         $signed(bank_i ? f1_b1_q : f1_b0_q)) : '0);
+                              : NmSparse ? nm_pick({win_i, act_i}, bank_i ? idx_b1_q : idx_b0_q)
+                                         : act_i) *
+                   $signed(bank_i ? f0_b1_q : f0_b0_q));
     end
   end
 
@@ -204,8 +209,9 @@ module sparq_pe #(
   end
 
   always_ff @(posedge clk_i) begin
-    if (mode_i == ModeW4 || mode_i == ModeW2) begin
-      s1_q <= psum1_i + W1'($signed(act_i) * $signed(bank_i ? f1_b1_q : f1_b0_q));
+    if (mode_i == ModeW4 || mode_i == ModeW2 || a4) begin
+      s1_q <= psum1_i + W1'($signed(a4 ? {{4{act_i[7]}}, act_i[7:4]} : act_i) *
+                            $signed(bank_i ? f1_b1_q : f1_b0_q));
     end
   end
 

@@ -6,6 +6,9 @@
 #
 #   ARRAY=4x4 scripts/synth.sh      synthesize another array size
 #   SPARQ_RTL_EXTRA="a.sv b.sv"      extra sources (a module developed elsewhere)
+#   PE_ARRAY=4x4 scripts/synth.sh   also whole arrays: sparq_array with and
+#                                    without the 2:4 mode against an int8-only
+#                                    array (constraints/sparq_array_int8.sv)
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -83,29 +86,59 @@ echo "synth: memory macros (kept as \$mem_v2):"
 grep -E '^\s+\$mem_v2' "$out/synth_stat.txt" | tail -1 || true
 echo "synth: statistics in $out/synth_stat.txt"
 
-# The PE alone: multi-precision against the int8-only one it replaced.
-for pe in sparq_pe sparq_pe_int8; do
-  sed -e "s/-top TOP/-top $pe/" -e "s|tee -o pe_stat.txt|tee -o $out/${pe}_stat.txt|" \
-    constraints/synth_pe.ys > "$out/synth_$pe.ys"
-  if ! yosys -q -l "$out/yosys_$pe.log" -s "$out/synth_$pe.ys" >/dev/null 2>"$out/yosys_$pe.err"; then
-    echo "synth: FAILED on $pe alone" >&2
-    tail -20 "$out/yosys_$pe.log" >&2
+# The PE alone: multi-precision (with and without the 2:4 mode) against the
+# int8-only one it replaced, and the ratio. The 2:4 mode also costs each PE
+# half a 16-bit pair-chain stage in sparq_array (8 flops), counted in its row.
+pe_synth() {  # pe_synth NAME TOP CHPARAMS: prints "cells flops"
+  sed -e "s/-top TOP/-top $2/" -e "s/-chparam SumW 20/-chparam SumW 20 $3/" \
+    -e "s|tee -o pe_stat.txt|tee -o $out/$1_stat.txt|" \
+    constraints/synth_pe.ys > "$out/synth_$1.ys"
+  if ! yosys -q -l "$out/yosys_$1.log" -s "$out/synth_$1.ys" >/dev/null 2>"$out/yosys_$1.err"; then
+    echo "synth: FAILED on $1 alone" >&2
+    tail -20 "$out/yosys_$1.log" >&2
     exit 1
   fi
-  cells=$(awk '/Number of cells:/ { n = $4 } END { print n }' "$out/${pe}_stat.txt")
-  flops=$(awk '$1 ~ /DFF/ { n += $2 } END { print n + 0 }' "$out/${pe}_stat.txt")
-  printf "synth: PE alone (SumW 20): %9d cells %6d flops  %s\n" "$cells" "$flops" "$pe"
-done
-# The PE of a build without the 2:4 mode (sparq_top NmSparse = 0).
-sed -e "s/-top TOP/-top sparq_pe/" -e "s/-chparam SumW 20/-chparam SumW 20 -chparam NmSparse 0/" \
-  -e "s|tee -o pe_stat.txt|tee -o $out/sparq_pe_nonm_stat.txt|" \
-  constraints/synth_pe.ys > "$out/synth_sparq_pe_nonm.ys"
-if ! yosys -q -l "$out/yosys_sparq_pe_nonm.log" -s "$out/synth_sparq_pe_nonm.ys" >/dev/null \
-     2>"$out/yosys_sparq_pe_nonm.err"; then
-  echo "synth: FAILED on sparq_pe without N:M alone" >&2
-  exit 1
+  awk '/Number of cells:/ { n = $4 } $1 ~ /DFF/ { f += $2 } END { print n, f + 0 }' \
+    "$out/$1_stat.txt"
+}
+read -r c8 f8 < <(pe_synth sparq_pe_int8 sparq_pe_int8 "")
+read -r cnm fnm < <(pe_synth sparq_pe sparq_pe "")
+read -r cno fno < <(pe_synth sparq_pe_nonm sparq_pe "-chparam NmSparse 0")
+printf "synth: PE alone (SumW 20): %6d cells %4d flops          int8-only (sparq_pe_int8)\n" \
+  "$c8" "$f8"
+awk -v c="$cno" -v f="$fno" -v b="$c8" 'BEGIN {
+  printf "synth: PE alone (SumW 20): %6d cells %4d flops  %5.3fx  every mode but 2:4 (NmSparse 0)\n", c, f, c / b }'
+awk -v c="$cnm" -v f="$fnm" -v b="$c8" 'BEGIN {
+  printf "synth: PE alone (SumW 20): %6d cells %4d flops  %5.3fx  every mode with 2:4 (NmSparse 1, default)\n", c, f, c / b
+  printf "synth: PE + 8 chain flops: %6d cells        (+8)  %5.3fx  the 2:4 PE with its pair-chain share\n", c + 8, (c + 8) / b }'
+
+# Whole arrays (PE_ARRAY=RxC, e.g. 4x4; minutes): sparq_array with and
+# without the 2:4 mode against constraints/sparq_array_int8.sv, flattened.
+if [ -n "${PE_ARRAY:-}" ]; then
+  rows="${PE_ARRAY%x*}"
+  cols="${PE_ARRAY#*x}"
+  sumw=$(awk -v r="$rows" 'BEGIN { b = 0; while (2 ^ b < r) b++; print 16 + b }')
+  arr="-chparam ArrayRows $rows -chparam ArrayCols $cols"
+  arr_synth() {  # arr_synth NAME TOP CHPARAMS
+    sed -e "s#rtl/sparq_pe.sv#rtl/sparq_pe.sv rtl/sparq_array.sv constraints/sparq_array_int8.sv#" \
+      -e "s/-top TOP/-top $2/" -e "s/-chparam SumW 20/$arr -chparam SumW $sumw $3/" \
+      -e "s/^hierarchy.*/&\nflatten/" -e "s|tee -o pe_stat.txt|tee -o $out/$1_stat.txt|" \
+      constraints/synth_pe.ys > "$out/synth_$1.ys"
+    if ! yosys -q -l "$out/yosys_$1.log" -s "$out/synth_$1.ys" >/dev/null 2>"$out/yosys_$1.err"; then
+      echo "synth: FAILED on $1" >&2
+      tail -20 "$out/yosys_$1.log" >&2
+      exit 1
+    fi
+    awk '/Number of cells:/ { n = $4 } $1 ~ /DFF/ { f += $2 } END { print n, f + 0 }' \
+      "$out/$1_stat.txt"
+  }
+  read -r a8 g8 < <(arr_synth array_int8 sparq_array_int8 "")
+  read -r ano gno < <(arr_synth array_nonm sparq_array "-chparam NmSparse 0")
+  read -r anm gnm < <(arr_synth array sparq_array "")
+  printf "synth: %s array (SumW %d): %7d cells %6d flops          int8-only (sparq_array_int8)\n" \
+    "$PE_ARRAY" "$sumw" "$a8" "$g8"
+  awk -v a="$PE_ARRAY" -v s="$sumw" -v c="$ano" -v f="$gno" -v b="$a8" 'BEGIN {
+    printf "synth: %s array (SumW %d): %7d cells %6d flops  %5.3fx  every mode but 2:4\n", a, s, c, f, c / b }'
+  awk -v a="$PE_ARRAY" -v s="$sumw" -v c="$anm" -v f="$gnm" -v b="$a8" 'BEGIN {
+    printf "synth: %s array (SumW %d): %7d cells %6d flops  %5.3fx  every mode with 2:4\n", a, s, c, f, c / b }'
 fi
-cells=$(awk '/Number of cells:/ { n = $4 } END { print n }' "$out/sparq_pe_nonm_stat.txt")
-flops=$(awk '$1 ~ /DFF/ { n += $2 } END { print n + 0 }' "$out/sparq_pe_nonm_stat.txt")
-printf "synth: PE alone (SumW 20): %9d cells %6d flops  sparq_pe (NmSparse 0, no 2:4 mode)\n" \
-  "$cells" "$flops"

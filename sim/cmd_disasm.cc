@@ -74,8 +74,9 @@ void RunDisasm(const DisasmOptions& o) {
                      "(or --filter)");
   }
   const RunConfig cfg = LoadRunConfig(o.config);
-  const CompiledNetwork c =
-      Compile(cfg.net, HwConfig::ForArray(cfg.rows, cfg.cols, cfg.dram_bits));
+  HwConfig hw = HwConfig::ForArray(cfg.rows, cfg.cols, cfg.dram_bits);
+  hw.nm24 = cfg.nm24;
+  const CompiledNetwork c = Compile(cfg.net, hw);
   bool found = o.layer.empty();
   for (const CompiledLayer& l : c.layers) {
     if (!o.layer.empty() && l.name != o.layer) continue;

@@ -221,6 +221,7 @@ int Run(RunOptions o) {
   // The YAML's hardware, the command line overriding its DRAM timing. The
   // machine model's estimate follows the latency as the RTL does.
   HwConfig hw = HwConfig::ForArray(cfg.rows, cfg.cols, cfg.dram_bits);
+  hw.nm24 = cfg.nm24;
   hw.dram_latency = o.dram_latency_opt->count()
                         ? o.dram_latency
                         : cfg.dram_latency.value_or(hw.dram_latency);

@@ -415,7 +415,18 @@ Tensor<T> Parser::Source(const YAML::Node& n, const std::string& path,
 }
 
 void Parser::ParseHardware(const YAML::Node& n, RunConfig* cfg) const {
-  const MapView hw = Map(n, "hardware", {"array", "dram"});
+  const MapView hw = Map(n, "hardware", {"array", "dram", "nm24"});
+  if (hw.Has("nm24")) {
+    const YAML::Node k = hw.Get("nm24");
+    if (!k.IsScalar() || (k.Scalar() != "true" && k.Scalar() != "false")) {
+      Fail(k, hw.Path("nm24"),
+           "true or false (false: the array without the 2:4 mode, the "
+           "RxC-nonm build)",
+           Describe(k));
+    }
+    cfg->nm24 = k.Scalar() == "true";
+    cfg->nm24_line = Line(k);
+  }
   // The port width first: it bounds the array size.
   if (hw.Has("dram")) {
     const MapView d =
@@ -1435,13 +1446,15 @@ RunConfig LoadRunConfig(const std::string& path) {
 }
 
 void RequireRtlArray(const RunConfig& cfg, const std::vector<RtlBuild>& built) {
-  const std::string size = RtlBuild{cfg.rows, cfg.cols, cfg.dram_bits}.Name();
+  const RtlBuild want{cfg.rows, cfg.cols, cfg.dram_bits, cfg.nm24};
+  const std::string size = want.Name();
   std::string list;
+  bool other_nm24 = false;  // built with the other 2:4 choice
   for (const RtlBuild& b : built) {
-    if (b.rows == cfg.rows && b.cols == cfg.cols &&
-        b.dram_bits == cfg.dram_bits) {
-      return;
-    }
+    if (b == want) return;
+    RtlBuild flip = b;
+    flip.nm24 = !flip.nm24;
+    if (flip == want) other_nm24 = true;
     list += (list.empty() ? "" : ", ") + b.Name();
   }
   // A build without RTL gets the default sizes back along with the new one.
@@ -1449,6 +1462,17 @@ void RequireRtlArray(const RunConfig& cfg, const std::vector<RtlBuild>& built) {
   for (const RtlBuild& b : built) configs += b.Name() + ";";
   if (configs.find(size + ";") == std::string::npos) configs += size + ";";
   configs.pop_back();
+  if (other_nm24) {
+    throw InputError(FieldMessage(
+        cfg.file,
+        cfg.nm24_line > 0 ? cfg.nm24_line : std::max(cfg.array_line, 1),
+        "hardware.nm24",
+        std::string(
+            "expected a 2:4 choice with a built RTL simulator (built: ") +
+            list + "), got " + (cfg.nm24 ? "true" : "false") + " (" + size +
+            "); build it with: cmake -S . -B build -DSPARQ_RTL_CONFIGS=\"" +
+            configs + "\" && cmake --build build (or use --backend golden)"));
+  }
   throw InputError(FieldMessage(
       cfg.file, std::max(cfg.array_line, 1), "hardware.array",
       "expected an array size with a built RTL simulator (built: " +

@@ -33,6 +33,8 @@ struct RunConfig {
   int cols = 16;
   int array_line = 0;  // 1-based line of hardware.array (0 = defaulted)
   int dram_bits = 128;               // hardware.dram.bits
+  bool nm24 = true;                  // hardware.nm24 (the array's 2:4 mode)
+  int nm24_line = 0;                 // 1-based line of hardware.nm24, or 0
   std::optional<int> dram_latency;   // hardware.dram.latency
   std::optional<double> dram_stall;  // hardware.dram.stall
 
@@ -50,8 +52,10 @@ RunConfig LoadRunConfig(const std::string& path);
 RunConfig ParseRunConfig(const std::string& text, const std::string& file,
                          const std::string& base_dir);
 
-// Throws InputError at hardware.array unless rows x cols on dram_bits is among
-// `built` (BuiltRtlArrays()), saying which are built and how to build another.
+// Throws InputError unless the build rows x cols on dram_bits, with or
+// without the 2:4 mode (nm24), is among `built` (BuiltRtlArrays()), saying
+// which are built and how to build another: at hardware.nm24 when only the
+// 2:4 choice differs from a built one, else at hardware.array.
 void RequireRtlArray(const RunConfig& cfg, const std::vector<RtlBuild>& built);
 
 }  // namespace sparq

@@ -46,13 +46,22 @@ struct RtlOptions {
 };
 
 // The parameters a verilated build fixes. Named like HwConfig::BuildName():
-// "RxC" for the 128-bit port, "RxC@bits" otherwise.
+// "RxC" for the 128-bit port, "RxC@bits" otherwise, plus "-nonm" without
+// the 2:4 mode (nm24 false: sparq_top NmSparse = 0).
 struct RtlBuild {
   int rows = 0;
   int cols = 0;
   int dram_bits = 128;
-  std::string Name() const {
-    return HwConfig::ForArray(rows, cols, dram_bits).BuildName();
+  bool nm24 = true;
+  HwConfig Hw() const {
+    HwConfig hw = HwConfig::ForArray(rows, cols, dram_bits);
+    hw.nm24 = nm24;
+    return hw;
+  }
+  std::string Name() const { return Hw().BuildName(); }
+  bool operator==(const RtlBuild& o) const {
+    return rows == o.rows && cols == o.cols && dram_bits == o.dram_bits &&
+           nm24 == o.nm24;
   }
 };
 

@@ -333,6 +333,52 @@ TEST(NetworkYamlTest, RtlArrayMustBeBuilt) {
   }
 }
 
+// hardware.nm24: false asks for the RxC-nonm build (no 2:4 mode); a build
+// that exists only with the other choice is an error at hardware.nm24.
+TEST(NetworkYamlTest, Nm24FieldSelectsTheNonmBuild) {
+  const RunConfig d = ParseRunConfig(
+      "hardware:\n  array: [4, 4]\n" + std::string(kHeader) + kConv, "net.yaml",
+      kData);
+  EXPECT_TRUE(d.nm24);
+  const RunConfig c = ParseRunConfig(
+      "hardware:\n"
+      "  nm24: false\n"
+      "  array: [4, 4]\n" +
+          std::string(kHeader) + kConv,
+      "net.yaml", kData);
+  EXPECT_FALSE(c.nm24);
+  EXPECT_EQ(c.nm24_line, 2);
+  EXPECT_NO_THROW(RequireRtlArray(c, {{4, 4}, {4, 4, 128, false}}));
+  EXPECT_NO_THROW(RequireRtlArray(d, {{4, 4}, {4, 4, 128, false}}));
+  try {
+    RequireRtlArray(c, {{4, 4}, {16, 16}});
+    ADD_FAILURE() << "no InputError";
+  } catch (const InputError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("net.yaml:2: field 'hardware.nm24'"));
+    EXPECT_THAT(e.what(), HasSubstr("built: 4x4, 16x16"));
+    EXPECT_THAT(e.what(), HasSubstr("got false (4x4-nonm)"));
+    EXPECT_THAT(e.what(),
+                HasSubstr("-DSPARQ_RTL_CONFIGS=\"4x4;16x16;4x4-nonm\""));
+  }
+  try {
+    RequireRtlArray(d, {{4, 4, 128, false}});
+    ADD_FAILURE() << "no InputError";
+  } catch (const InputError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("field 'hardware.nm24'"));
+    EXPECT_THAT(e.what(), HasSubstr("built: 4x4-nonm"));
+    EXPECT_THAT(e.what(), HasSubstr("got true (4x4)"));
+  }
+  try {
+    ParseRunConfig("hardware:\n  nm24: maybe\n" + std::string(kHeader) + kConv,
+                   "net.yaml", kData);
+    ADD_FAILURE() << "no InputError";
+  } catch (const InputError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("net.yaml:2: field 'hardware.nm24': "
+                                    "expected true or false"));
+    EXPECT_THAT(e.what(), HasSubstr("maybe"));
+  }
+}
+
 // ------------------------------------------------------------------ errors
 
 TEST(NetworkYamlErrorTest, MissingFile) {
