@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "golden/errors.h"
+#include "golden/int16_layers.h"
 #include "golden/int4.h"
 #include "golden/npy.h"
 
@@ -177,6 +178,28 @@ Network CmsisLayerNetwork(const CmsisCase& c) {
   l.bias = c.bias32;
   l.quant = c.q8;
   l.precision = c.weight_bits == 4 ? Precision::kA8W4 : Precision::kA8W8;
+  net.layers.push_back(std::move(l));
+  return net;
+}
+
+Network CmsisInt16LayerNetwork(const CmsisCase& c) {
+  Network net;
+  net.name = c.name;
+  net.input = Int16ToBytes(c.input16);
+  Layer l;
+  l.name = "layer";
+  l.kind = c.kind == "fc" ? LayerKind::kFc : LayerKind::kConv;
+  l.inputs = {"input"};
+  l.geom = c.geom;
+  l.weights = c.weights;
+  l.precision = Precision::kA16W8;
+  l.bias32 = c.bias_bits == 32;
+  l.bias = c.bias32;
+  l.bias64 = c.bias64;
+  l.quant.act_min = c.q16.act_min;
+  l.quant.act_max = c.q16.act_max;
+  l.quant.multiplier = c.q16.multiplier;
+  l.quant.shift = c.q16.shift;
   net.layers.push_back(std::move(l));
   return net;
 }

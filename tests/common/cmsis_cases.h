@@ -48,6 +48,11 @@ CmsisCase LoadCmsisCase(const std::string& dir, const std::string& name);
 // in A8W4 when its weights are packed int4, else A8W8.
 Network CmsisLayerNetwork(const CmsisCase& c);
 
+// An int16x8 case (act_bits 16) as a one-layer A16W8 network named "layer"
+// reading "input": the input as its little-endian bytes (Int16ToBytes), the
+// int64 bias, or the int32 one when the case has 32-bit biases.
+Network CmsisInt16LayerNetwork(const CmsisCase& c);
+
 }  // namespace sparq
 
 #endif  // SPARQ_TESTS_COMMON_CMSIS_CASES_H_

@@ -94,20 +94,46 @@ PerfCounters ExpectNm24MatchesGolden(Network net, const HwConfig& hw) {
   return a;
 }
 
+// A random conv (odd channel counts, padding, stride, dilation, groups,
+// batch up to 2; `large` allows the bigger shapes) pruned to 2:4, its
+// weights int4 for kA8W4.
+Network Random24Conv(uint64_t rng_seed, bool large, Precision p,
+                     uint64_t prune_seed) {
+  SplitMix64 rng(rng_seed);
+  RandomLayerOptions opts;
+  opts.max_hw = 10;
+  opts.max_channels = 21;
+  opts.max_batch = 2;
+  opts.allow_large = large;
+  Network net = RandomConvNetwork(&rng, "layer", opts);
+  if (p != Precision::kA8W8) NarrowLayer(&rng, p, &OnlyLayer(&net));
+  PruneTo24(&net, prune_seed);
+  return net;
+}
+
+// A random fc (K not a multiple of 4 nor of 2R, batch 1 to 3) pruned to 2:4,
+// its weights int4 for kA8W4.
+Network Random24Fc(uint64_t rng_seed, Precision p, uint64_t prune_seed) {
+  SplitMix64 rng(rng_seed);
+  const int batch = RandInt(&rng, 1, 3);
+  const int in = RandInt(&rng, 1, 75);
+  const int out = RandInt(&rng, 1, 30);
+  Layer l = RandomFcLayer(&rng, "layer", in, out);
+  if (p != Precision::kA8W8) NarrowLayer(&rng, p, &l);
+  Network net = OneLayerNetwork(&rng, {batch, in}, l);
+  PruneTo24(&net, prune_seed);
+  return net;
+}
+
 class Nm24RandomConvTest : public ::testing::TestWithParam<int> {};
 
 // Odd channel counts, padding, stride, dilation, groups, batch 2.
 TEST_P(Nm24RandomConvTest, MatchesGoldenEveryElement) {
   const int seed = GetParam();
-  SplitMix64 rng(static_cast<uint64_t>(seed) * 104729 + 17);
-  RandomLayerOptions opts;
-  opts.max_hw = 10;
-  opts.max_channels = 21;
-  opts.max_batch = 2;
-  opts.allow_large = seed % 5 == 0;
-  Network net = RandomConvNetwork(&rng, "layer", opts);
-  PruneTo24(&net, static_cast<uint64_t>(seed) + 11);
-  ExpectNm24MatchesGolden(net, Hw4x4RandomDram(static_cast<uint64_t>(seed)));
+  ExpectNm24MatchesGolden(
+      Random24Conv(static_cast<uint64_t>(seed) * 104729 + 17, seed % 5 == 0,
+                   Precision::kA8W8, static_cast<uint64_t>(seed) + 11),
+      Hw4x4RandomDram(static_cast<uint64_t>(seed)));
 }
 
 INSTANTIATE_TEST_SUITE_P(Seeds, Nm24RandomConvTest, ::testing::Range(0, 36));
@@ -117,14 +143,10 @@ class Nm24RandomFcTest : public ::testing::TestWithParam<int> {};
 // K not a multiple of 4 (and of 2R), batch 1 to 3.
 TEST_P(Nm24RandomFcTest, MatchesGoldenEveryElement) {
   const int seed = GetParam();
-  SplitMix64 rng(static_cast<uint64_t>(seed) * 7919 + 3);
-  const int batch = RandInt(&rng, 1, 3);
-  const int in = RandInt(&rng, 1, 75);
-  const int out = RandInt(&rng, 1, 30);
-  Layer l = RandomFcLayer(&rng, "layer", in, out);
-  Network net = OneLayerNetwork(&rng, {batch, in}, l);
-  PruneTo24(&net, static_cast<uint64_t>(seed) + 5);
-  ExpectNm24MatchesGolden(net, Hw4x4RandomDram(static_cast<uint64_t>(seed) + 50));
+  ExpectNm24MatchesGolden(
+      Random24Fc(static_cast<uint64_t>(seed) * 7919 + 3, Precision::kA8W8,
+                 static_cast<uint64_t>(seed) + 5),
+      Hw4x4RandomDram(static_cast<uint64_t>(seed) + 50));
 }
 
 INSTANTIATE_TEST_SUITE_P(Seeds, Nm24RandomFcTest, ::testing::Range(0, 16));
@@ -135,16 +157,10 @@ class Nm24W4RandomConvTest : public ::testing::TestWithParam<int> {};
 // groups, batch 2.
 TEST_P(Nm24W4RandomConvTest, MatchesGoldenEveryElement) {
   const int seed = GetParam();
-  SplitMix64 rng(static_cast<uint64_t>(seed) * 6151 + 29);
-  RandomLayerOptions opts;
-  opts.max_hw = 10;
-  opts.max_channels = 21;
-  opts.max_batch = 2;
-  opts.allow_large = seed % 5 == 0;
-  Network net = RandomConvNetwork(&rng, "layer", opts);
-  NarrowLayer(&rng, Precision::kA8W4, &OnlyLayer(&net));
-  PruneTo24(&net, static_cast<uint64_t>(seed) + 23);
-  ExpectNm24MatchesGolden(net, Hw4x4RandomDram(static_cast<uint64_t>(seed) + 100));
+  ExpectNm24MatchesGolden(
+      Random24Conv(static_cast<uint64_t>(seed) * 6151 + 29, seed % 5 == 0,
+                   Precision::kA8W4, static_cast<uint64_t>(seed) + 23),
+      Hw4x4RandomDram(static_cast<uint64_t>(seed) + 100));
 }
 
 INSTANTIATE_TEST_SUITE_P(Seeds, Nm24W4RandomConvTest, ::testing::Range(0, 36));
@@ -154,15 +170,10 @@ class Nm24W4RandomFcTest : public ::testing::TestWithParam<int> {};
 // int4 weights: K not a multiple of 4 (and of 2R), batch 1 to 3.
 TEST_P(Nm24W4RandomFcTest, MatchesGoldenEveryElement) {
   const int seed = GetParam();
-  SplitMix64 rng(static_cast<uint64_t>(seed) * 1009 + 7);
-  const int batch = RandInt(&rng, 1, 3);
-  const int in = RandInt(&rng, 1, 75);
-  const int out = RandInt(&rng, 1, 30);
-  Layer l = RandomFcLayer(&rng, "layer", in, out);
-  NarrowLayer(&rng, Precision::kA8W4, &l);
-  Network net = OneLayerNetwork(&rng, {batch, in}, l);
-  PruneTo24(&net, static_cast<uint64_t>(seed) + 9);
-  ExpectNm24MatchesGolden(net, Hw4x4RandomDram(static_cast<uint64_t>(seed) + 150));
+  ExpectNm24MatchesGolden(
+      Random24Fc(static_cast<uint64_t>(seed) * 1009 + 7, Precision::kA8W4,
+                 static_cast<uint64_t>(seed) + 9),
+      Hw4x4RandomDram(static_cast<uint64_t>(seed) + 150));
 }
 
 INSTANTIATE_TEST_SUITE_P(Seeds, Nm24W4RandomFcTest, ::testing::Range(0, 16));

@@ -129,24 +129,7 @@ TEST_P(NonmA16W8CmsisTest, MatchesCmsisEveryElement) {
       std::string(SPARQ_SOURCE_DIR) + "/tests/data/cmsis_nn";
   const CmsisCase c = LoadCmsisCase(dir, GetParam());
   ASSERT_EQ(c.act_bits, 16);
-  Network net;
-  net.name = c.name;
-  net.input = Int16ToBytes(c.input16);
-  Layer l;
-  l.name = "layer";
-  l.kind = c.kind == "fc" ? LayerKind::kFc : LayerKind::kConv;
-  l.inputs = {"input"};
-  l.geom = c.geom;
-  l.weights = c.weights;
-  l.precision = Precision::kA16W8;
-  l.bias32 = c.bias_bits == 32;
-  l.bias = c.bias32;
-  l.bias64 = c.bias64;
-  l.quant.act_min = c.q16.act_min;
-  l.quant.act_max = c.q16.act_max;
-  l.quant.multiplier = c.q16.multiplier;
-  l.quant.shift = c.q16.shift;
-  net.layers.push_back(l);
+  const Network net = CmsisInt16LayerNetwork(c);
   ExpectRunsMatch(net, Nonm4x4(7), Int16ToBytes(c.output16));
 }
 

@@ -257,24 +257,7 @@ class RtlA16W8CmsisCase : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(RtlA16W8CmsisCase, MatchesCmsisOnRtlAndModel) {
   const CmsisCase c = LoadCmsisCase(DataDir(), GetParam());
-  Network net;
-  net.name = c.name;
-  net.input = Int16ToBytes(c.input16);
-  Layer l;
-  l.name = "layer";
-  l.kind = c.kind == "fc" ? LayerKind::kFc : LayerKind::kConv;
-  l.inputs = {"input"};
-  l.geom = c.geom;
-  l.weights = c.weights;
-  l.precision = Precision::kA16W8;
-  l.bias32 = c.bias_bits == 32;
-  l.bias = c.bias32;
-  l.bias64 = c.bias64;
-  l.quant.act_min = c.q16.act_min;
-  l.quant.act_max = c.q16.act_max;
-  l.quant.multiplier = c.q16.multiplier;
-  l.quant.shift = c.q16.shift;
-  net.layers.push_back(l);
+  const Network net = CmsisInt16LayerNetwork(c);
   const Tensor<int8_t> want = Int16ToBytes(c.output16);
   ExpectEveryElement(want, RunNetworkReference(net).at("layer"), "golden");
   ExpectRunsMatch(net, HwConfig::ForArray(4, 4), want);
