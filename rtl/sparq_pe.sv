@@ -103,19 +103,6 @@ module sparq_pe #(
     `ELAB_ERROR("sparq_pe: the factor tables below assume modes A8W8 = 0, A8W4 = 1, A8W2 = 2, A4W4 = 3, A1W1 = 4, N24W8 = 6")
   end
 
-  // A1W1: 2 * popcount(~(a ^ w)) - 8, in [-8, 8]. Called only inside the
-  // A1W1 branch of the lane-0 register, so a cycle-based simulator computes
-  // it only for A1W1 rows.
-  function automatic logic signed [4:0] xnor_dot(input logic [7:0] a, input logic [7:0] w);
-    logic [7:0] x;
-    logic [3:0] ones;
-    x    = ~(a ^ w);
-    ones = 4'd0;
-    for (int i = 0; i < 8; i++) ones = ones + {3'd0, x[i]};
-    // 2 * ones in [0, 16] minus 8, modulo 32: [-8, 8] as a signed 5-bit.
-    xnor_dot = {ones, 1'b0} - 5'd8;
-  endfunction
-
   // A8W2 lanes 2 and 3: a ternary factor t ({t[1] & t[0], t[0]}: +1, -1 or
   // 0) adds, subtracts or skips the activation (no multiplier). Called only
   // inside the A8W2 branch.
@@ -123,11 +110,6 @@ module sparq_pe #(
     logic [W2-1:0] ax;
     ax   = W2'($signed(a));
     tern = t[0] ? (t[1] ? -ax : ax) : '0;
-  endfunction
-
-  // N24W8: the window byte an index selects (index 0: the activation).
-  function automatic logic [7:0] nm_pick(input logic [31:0] win, input logic [1:0] idx);
-    nm_pick = idx[1] ? (idx[0] ? win[31:24] : win[23:16]) : (idx[0] ? win[15:8] : win[7:0]);
   endfunction
 
   // Bank b's factors, decoded by the array for the tile's mode (once per
@@ -184,6 +166,11 @@ module sparq_pe #(
 
   assign a4 = (mode_i == ModeA4);
 
+  // A1W1: the XNOR of the activation and lane 0's weight byte (a bit is
+  // 1 where the two signs agree).
+  logic [7:0] a1_x;
+  assign a1_x = ~(act_i ^ (bank_i ? f0_b1_q : f0_b0_q));
+
   // Lane 0's addend, chosen by mode, so that one adder onto psum0 serves
   // every mode (each branch computes only its own mode's products). Its
   // multiplier input: A4W4's low nibble, else the window byte of the bank's
@@ -192,10 +179,17 @@ module sparq_pe #(
 
   always_comb begin
     if (mode_i == ModeA1) begin
-      add0 = SumW'(xnor_dot(act_i, bank_i ? f0_b1_q : f0_b0_q));
+      // 2 * popcount(~(a ^ w)) - 8 in [-8, 8] (modulo 32: a signed 5-bit),
+      // one expression rather than a function call so that a cycle-based
+      // simulator evaluates it only in this branch (Verilator computes an
+      // inlined function's body ahead of the branch, in every PE, every
+      // cycle).
+      add0 = SumW'($signed(5'({4'(a1_x[0]) + 4'(a1_x[1]) + 4'(a1_x[2]) + 4'(a1_x[3]) +
+                                4'(a1_x[4]) + 4'(a1_x[5]) + 4'(a1_x[6]) + 4'(a1_x[7]),
+                                1'b0}) - 5'd8));
     end else begin
       add0 = SumW'($signed(a4 ? {{4{act_i[3]}}, act_i[3:0]}
-                              : NmSparse ? nm_pick({win_i, act_i}, bank_i ? idx_b1_q : idx_b0_q)
+                              : NmSparse ? 8'({win_i, act_i} >> {bank_i ? idx_b1_q : idx_b0_q, 3'b000})
                                          : act_i) *
                    $signed(bank_i ? f0_b1_q : f0_b0_q));
     end
