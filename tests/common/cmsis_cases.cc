@@ -165,16 +165,26 @@ CmsisCase LoadCmsisCase(const std::string& dir, const std::string& name) {
   return c;
 }
 
-Network CmsisLayerNetwork(const CmsisCase& c) {
-  Network net;
-  net.name = c.name;
-  net.input = c.input8;
+namespace {
+
+// The case's layer as "layer" reading "input": kind, geometry and weights.
+Layer CmsisBaseLayer(const CmsisCase& c) {
   Layer l;
   l.name = "layer";
   l.kind = c.kind == "fc" ? LayerKind::kFc : LayerKind::kConv;
   l.inputs = {"input"};
   l.geom = c.geom;
   l.weights = c.weights;
+  return l;
+}
+
+}  // namespace
+
+Network CmsisLayerNetwork(const CmsisCase& c) {
+  Network net;
+  net.name = c.name;
+  net.input = c.input8;
+  Layer l = CmsisBaseLayer(c);
   l.bias = c.bias32;
   l.quant = c.q8;
   l.precision = c.weight_bits == 4 ? Precision::kA8W4 : Precision::kA8W8;
@@ -186,12 +196,7 @@ Network CmsisInt16LayerNetwork(const CmsisCase& c) {
   Network net;
   net.name = c.name;
   net.input = Int16ToBytes(c.input16);
-  Layer l;
-  l.name = "layer";
-  l.kind = c.kind == "fc" ? LayerKind::kFc : LayerKind::kConv;
-  l.inputs = {"input"};
-  l.geom = c.geom;
-  l.weights = c.weights;
+  Layer l = CmsisBaseLayer(c);
   l.precision = Precision::kA16W8;
   l.bias32 = c.bias_bits == 32;
   l.bias = c.bias32;
