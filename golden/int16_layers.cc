@@ -5,6 +5,7 @@
 #include <string>
 #include <type_traits>
 
+#include "golden/direct_conv.h"
 #include "golden/errors.h"
 #include "golden/requant.h"
 
@@ -29,50 +30,13 @@ Tensor<Acc> ConvAcc(const Tensor<int16_t>& input, const Tensor<int8_t>& weights,
                     const std::vector<Bias>& bias, const ConvGeometry& geom) {
   using U = std::make_unsigned_t<Acc>;
   Tensor<Acc> out(Conv2dOutputShape(input.shape, weights.shape, geom));
-  const int cout = weights.dim(0);
-  CheckBias(bias, cout);
-  const int batches = input.dim(0), in_h = input.dim(1), in_w = input.dim(2);
-  const int cin = input.dim(3);
-  const int kh = weights.dim(1), kw = weights.dim(2), cin_g = weights.dim(3);
-  const int cout_g = cout / geom.groups;
-  const int out_h = out.dim(1), out_w = out.dim(2);
-
-  std::vector<U> acc(static_cast<size_t>(cout));
-  Acc* dst = out.data.data();
-  for (int n = 0; n < batches; ++n) {
-    for (int oh = 0; oh < out_h; ++oh) {
-      for (int ow = 0; ow < out_w; ++ow) {
-        for (int o = 0; o < cout; ++o) {
-          acc[o] = bias.empty() ? U{0} : static_cast<U>(bias[o]);
-        }
-        for (int ky = 0; ky < kh; ++ky) {
-          const int ih =
-              oh * geom.stride_h - geom.pad_top + ky * geom.dilation_h;
-          if (ih < 0 || ih >= in_h) continue;
-          for (int kx = 0; kx < kw; ++kx) {
-            const int iw =
-                ow * geom.stride_w - geom.pad_left + kx * geom.dilation_w;
-            if (iw < 0 || iw >= in_w) continue;
-            const int16_t* px =
-                &input.data[((static_cast<size_t>(n) * in_h + ih) * in_w + iw) *
-                            cin];
-            for (int o = 0; o < cout; ++o) {
-              const int16_t* x = px + (o / cout_g) * cin_g;
-              const int8_t* w =
-                  &weights.data[((static_cast<size_t>(o) * kh + ky) * kw + kx) *
-                                cin_g];
-              U s = 0;
-              for (int i = 0; i < cin_g; ++i) {
-                s += static_cast<U>(int32_t{x[i]} * int32_t{w[i]});
-              }
-              acc[o] += s;
-            }
-          }
-        }
-        for (int o = 0; o < cout; ++o) *dst++ = static_cast<Acc>(acc[o]);
-      }
-    }
-  }
+  CheckBias(bias, weights.dim(0));
+  DirectConv<U>(
+      input, weights, geom, out,
+      [&](int o) { return bias.empty() ? U{0} : static_cast<U>(bias[o]); },
+      [](int16_t x, int8_t w) {
+        return static_cast<U>(int32_t{x} * int32_t{w});
+      });
   return out;
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "golden/direct_conv.h"
 #include "golden/errors.h"
 #include "golden/requant.h"
 
@@ -136,54 +137,16 @@ Tensor<int32_t> Conv2dAccInt32(const Tensor<int8_t>& input,
                                const std::vector<int32_t>& bias,
                                const ConvGeometry& geom, int32_t in_zp) {
   Tensor<int32_t> out(Conv2dOutputShape(input.shape, weights.shape, geom));
-  const int cout = weights.dim(0);
-  CheckBias(bias, cout);
-  const int batches = input.dim(0), in_h = input.dim(1), in_w = input.dim(2);
-  const int cin = input.dim(3);
-  const int kh = weights.dim(1), kw = weights.dim(2), cin_g = weights.dim(3);
-  const int cout_g = cout / geom.groups;
-  const int out_h = out.dim(1), out_w = out.dim(2);
+  CheckBias(bias, weights.dim(0));
   const uint32_t zp = static_cast<uint32_t>(in_zp);
-
   // Unsigned arithmetic makes the int32 wrap-around well defined. Padded taps
   // hold in_zp and contribute exactly zero, so they are skipped.
-  std::vector<uint32_t> acc(static_cast<size_t>(cout));
-  int32_t* dst = out.data.data();
-  for (int n = 0; n < batches; ++n) {
-    for (int oh = 0; oh < out_h; ++oh) {
-      for (int ow = 0; ow < out_w; ++ow) {
-        for (int o = 0; o < cout; ++o) {
-          acc[o] = static_cast<uint32_t>(BiasAt(bias, o));
-        }
-        for (int ky = 0; ky < kh; ++ky) {
-          const int ih =
-              oh * geom.stride_h - geom.pad_top + ky * geom.dilation_h;
-          if (ih < 0 || ih >= in_h) continue;
-          for (int kx = 0; kx < kw; ++kx) {
-            const int iw =
-                ow * geom.stride_w - geom.pad_left + kx * geom.dilation_w;
-            if (iw < 0 || iw >= in_w) continue;
-            const int8_t* px =
-                &input.data[((static_cast<size_t>(n) * in_h + ih) * in_w + iw) *
-                            cin];
-            for (int o = 0; o < cout; ++o) {
-              const int8_t* x = px + (o / cout_g) * cin_g;
-              const int8_t* w =
-                  &weights.data[((static_cast<size_t>(o) * kh + ky) * kw + kx) *
-                                cin_g];
-              uint32_t s = 0;
-              for (int i = 0; i < cin_g; ++i) {
-                s += (static_cast<uint32_t>(x[i]) - zp) *
-                     static_cast<uint32_t>(w[i]);
-              }
-              acc[o] += s;
-            }
-          }
-        }
-        for (int o = 0; o < cout; ++o) *dst++ = static_cast<int32_t>(acc[o]);
-      }
-    }
-  }
+  DirectConv<uint32_t>(
+      input, weights, geom, out,
+      [&](int o) { return static_cast<uint32_t>(BiasAt(bias, o)); },
+      [zp](int8_t x, int8_t w) {
+        return (static_cast<uint32_t>(x) - zp) * static_cast<uint32_t>(w);
+      });
   return out;
 }
 
