@@ -1,16 +1,12 @@
 #include "bench/nm24_bench.h"
 
 #include <cstdio>
-#include <memory>
 #include <vector>
 
+#include "bench/bench_layer.h"
 #include "golden/network.h"
 #include "golden/random.h"
-#include "golden/requant.h"
-#include "sim/model_device.h"
-#include "sim/rtl_device.h"
 #include "sw/compiler.h"
-#include "sw/runtime.h"
 
 namespace sparq {
 namespace {
@@ -33,25 +29,11 @@ const Case kCases[] = {
 // 4 input channels kept (positions drawn per group).
 Network MakeNetwork(const Case& c, LayerEngine engine, Precision precision) {
   SplitMix64 rng(29);
-  Network net;
-  net.name = c.name;
-  Layer l;
-  l.name = "layer";
-  l.inputs = {"input"};
+  Network net = OneLayerNetwork(c.name, c.hw, c.cin, c.cout, c.k, c.pad);
+  Layer& l = net.layers.front();
   l.engine = engine;
   l.precision = precision;
   const bool w4 = precision == Precision::kA8W4;
-  if (c.hw == 0) {
-    l.kind = LayerKind::kFc;
-    net.input = Tensor<int8_t>({1, c.cin});
-    l.weights = Tensor<int8_t>({c.cout, c.cin});
-  } else {
-    l.kind = LayerKind::kConv;
-    l.geom.pad_top = l.geom.pad_bottom = l.geom.pad_left = l.geom.pad_right =
-        c.pad;
-    net.input = Tensor<int8_t>({1, c.hw, c.hw, c.cin});
-    l.weights = Tensor<int8_t>({c.cout, c.k, c.k, c.cin});
-  }
   for (auto& v : net.input.data)
     v = static_cast<int8_t>(rng.Uniform(-128, 127));
   for (size_t g = 0; g < l.weights.size(); g += 4) {
@@ -64,40 +46,8 @@ Network MakeNetwork(const Case& c, LayerEngine engine, Precision precision) {
       l.weights.data[g + j] = (j == a || j == b) ? w : 0;
     }
   }
-  l.bias.assign(static_cast<size_t>(c.cout), 0);
-  for (auto& v : l.bias) v = static_cast<int32_t>(rng.Uniform(-20000, 20000));
-  l.quant.in_zp = 5;
-  l.quant.out_zp = 3;
-  l.quant.act_min = -128;
-  l.quant.act_max = 127;
-  for (int o = 0; o < c.cout; ++o) {
-    int32_t m;
-    int s;
-    QuantizeMultiplier(w4 ? 0.0016 : 0.0001, &m, &s);
-    l.quant.multiplier.push_back(m);
-    l.quant.shift.push_back(s);
-  }
-  net.layers.push_back(std::move(l));
+  SetUniformQuant(l, rng, 5, 3, w4 ? 0.0016 : 0.0001);
   return net;
-}
-
-struct Result {
-  uint64_t cycles = 0, weight_bytes = 0;
-  bool exact = false;
-};
-
-Result Run(const Network& net, const HwConfig& hw, bool model) {
-  const CompiledNetwork c = Compile(net, hw);
-  std::unique_ptr<Device> dev = model ? MakeModelDevice(hw) : MakeRtlDevice(hw);
-  const std::vector<LayerRun> runs = RunNetwork(net, c, *dev);
-  const auto ref = RunNetworkReference(net);
-  Result r;
-  r.cycles = runs[0].counters[kCtrCycles];
-  r.exact = runs[0].output.data == ref.at("layer").data;
-  for (const auto& [addr, bytes] : c.image) {
-    if (bytes.size() > r.weight_bytes) r.weight_bytes = bytes.size();
-  }
-  return r;
 }
 
 }  // namespace
@@ -113,8 +63,8 @@ bool RunNm24Bench(const HwConfig& hw, bool model) {
   bool all_exact = true;
   for (const Case& c : kCases) {
     for (Precision p : {Precision::kA8W8, Precision::kA8W4}) {
-      const Result d = Run(MakeNetwork(c, LayerEngine::kDense, p), hw, model);
-      const Result n = Run(MakeNetwork(c, LayerEngine::kNm24, p), hw, model);
+      const OneLayerRun d = RunOneLayer(MakeNetwork(c, LayerEngine::kDense, p), hw, model);
+      const OneLayerRun n = RunOneLayer(MakeNetwork(c, LayerEngine::kNm24, p), hw, model);
       const CompiledNetwork chosen =
           Compile(MakeNetwork(c, LayerEngine::kAuto, p), hw);
       all_exact = all_exact && d.exact && n.exact;
@@ -123,8 +73,8 @@ bool RunNm24Bench(const HwConfig& hw, bool model) {
           PrecisionName(p), static_cast<unsigned long long>(d.cycles),
           static_cast<unsigned long long>(n.cycles),
           static_cast<double>(d.cycles) / n.cycles,
-          static_cast<unsigned long long>(d.weight_bytes),
-          static_cast<unsigned long long>(n.weight_bytes),
+          static_cast<unsigned long long>(d.largest_constant),
+          static_cast<unsigned long long>(n.largest_constant),
           chosen.layers[0].engine == LayerEngine::kNm24 ? "2:4" : "dense",
           d.exact && n.exact ? "yes" : "NO");
       std::fflush(stdout);

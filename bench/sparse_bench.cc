@@ -2,18 +2,13 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <memory>
 #include <string>
 #include <vector>
 
+#include "bench/bench_layer.h"
 #include "golden/network.h"
 #include "golden/random.h"
-#include "golden/requant.h"
-#include "sim/model_device.h"
-#include "sim/model_device.h"
-#include "sim/rtl_device.h"
 #include "sw/compiler.h"
-#include "sw/runtime.h"
 #include "sw/sparse_format.h"
 
 namespace sparq {
@@ -37,21 +32,9 @@ bool Keep(SplitMix64* rng, double p) {
 Network MakeNetwork(const Case& c, double density, double zero_acts,
                     LayerEngine engine) {
   SplitMix64 rng(17);
-  Network net;
-  net.name = c.name;
-  Layer l;
-  l.name = "layer";
-  l.inputs = {"input"};
+  Network net = OneLayerNetwork(c.name, c.pixels_hw, c.cin, c.cout, 1, 0);
+  Layer& l = net.layers.front();
   l.engine = engine;
-  if (c.pixels_hw == 0) {
-    l.kind = LayerKind::kFc;
-    net.input = Tensor<int8_t>({1, c.cin});
-    l.weights = Tensor<int8_t>({c.cout, c.cin});
-  } else {
-    l.kind = LayerKind::kConv;
-    net.input = Tensor<int8_t>({1, c.pixels_hw, c.pixels_hw, c.cin});
-    l.weights = Tensor<int8_t>({c.cout, 1, 1, c.cin});
-  }
   for (auto& v : net.input.data) {
     v = static_cast<int8_t>(rng.Uniform(-128, 127));
     if (Keep(&rng, zero_acts)) v = 0;
@@ -64,39 +47,8 @@ Network MakeNetwork(const Case& c, double density, double zero_acts,
     if (w == 0) w = 1;
     v = Keep(&wr, density) ? w : 0;
   }
-  l.bias.assign(static_cast<size_t>(c.cout), 0);
-  for (auto& v : l.bias) v = static_cast<int32_t>(rng.Uniform(-20000, 20000));
-  l.quant.in_zp = 0;
-  l.quant.out_zp = 3;
-  l.quant.act_min = -128;
-  l.quant.act_max = 127;
-  for (int o = 0; o < c.cout; ++o) {
-    int32_t m;
-    int s;
-    QuantizeMultiplier(0.0001, &m, &s);
-    l.quant.multiplier.push_back(m);
-    l.quant.shift.push_back(s);
-  }
-  net.layers.push_back(std::move(l));
+  SetUniformQuant(l, rng, 0, 3, 0.0001);
   return net;
-}
-
-struct Result {
-  uint64_t cycles = 0;
-  PerfCounters ctr;
-  bool exact = false;
-};
-
-Result Run(const Network& net, const HwConfig& hw, bool model) {
-  const CompiledNetwork c = Compile(net, hw);
-  std::unique_ptr<Device> dev = model ? MakeModelDevice(hw) : MakeRtlDevice(hw);
-  const std::vector<LayerRun> runs = RunNetwork(net, c, *dev);
-  const auto ref = RunNetworkReference(net);
-  Result r;
-  r.ctr = runs[0].counters;
-  r.cycles = r.ctr[kCtrCycles];
-  r.exact = runs[0].output.data == ref.at("layer").data;
-  return r;
 }
 
 // Lane-cycles that consumed a stream word: per vector and lane, one header
@@ -144,13 +96,13 @@ bool RunSparseBench(const HwConfig& hw, bool model) {
               "balance", "auto", "exact");
   for (const Case& c : kCases) {
     for (double za : zero_acts) {
-      const Result dense =
-          Run(MakeNetwork(c, 1.0, za, LayerEngine::kDense), hw, model);
+      const OneLayerRun dense =
+          RunOneLayer(MakeNetwork(c, 1.0, za, LayerEngine::kDense), hw, model);
       all_exact = all_exact && dense.exact;
       uint64_t base = 0;
       for (double d : densities) {
         const Network net = MakeNetwork(c, d, za, LayerEngine::kSparse);
-        const Result r = Run(net, hw, model);
+        const OneLayerRun r = RunOneLayer(net, hw, model);
         all_exact = all_exact && r.exact;
         if (d == 1.0) base = r.cycles;
         bool flagged = false;
