@@ -31,31 +31,45 @@ std::vector<int8_t> RandomTile(SplitMix64* rng, int rows, int cols) {
   return t;
 }
 
-TEST(PackNmTest, RoundTripsRandomTiles) {
-  SplitMix64 rng(1);
+// Random tiles from make(rng, rows, cols) of every size round-trip through
+// pack / unpack, and pack writes lines(rows) lines of cols bytes.
+template <typename Make, typename Pack, typename Unpack, typename Lines>
+void ExpectRoundTrips(uint64_t seed, Make make, Pack pack, Unpack unpack,
+                      Lines lines) {
+  SplitMix64 rng(seed);
   for (int rows : {4, 8, 16, 32}) {
     for (int cols : {1, 4, 16}) {
       for (int rep = 0; rep < 20; ++rep) {
-        const std::vector<int8_t> t = RandomTile(&rng, rows, cols);
-        const std::vector<uint8_t> p = PackNm24Tile(t.data(), rows, cols);
-        ASSERT_EQ(p.size(), static_cast<size_t>(Nm24TileLines(rows)) * cols);
-        EXPECT_EQ(UnpackNm24Tile(p.data(), rows, cols), t);
+        const std::vector<int8_t> t = make(&rng, rows, cols);
+        const std::vector<uint8_t> p = pack(t.data(), rows, cols);
+        ASSERT_EQ(p.size(), static_cast<size_t>(lines(rows)) * cols)
+            << rows << "x" << cols;
+        EXPECT_EQ(unpack(p.data(), rows, cols), t) << rows << "x" << cols;
       }
     }
   }
 }
 
-TEST(PackNmTest, LinesByHand) {
-  // rows = 4 (8 K positions, 2 groups), cols = 2.
-  // Column 0: group 0 keeps K 1 (5) and K 3 (-2); group 1 keeps K 6 (7).
-  // Column 1: group 0 keeps K 0 (-1); group 1 keeps K 4 (3) and K 5 (4).
+// The hand-checked tile: rows = 4 (8 K positions, 2 groups), cols = 2.
+// Column 0: group 0 keeps K 1 (5) and K 3 (-2); group 1 keeps K 6 (7).
+// Column 1: group 0 keeps K 0 (col1_k0); group 1 keeps K 4 (3) and K 5 (4).
+std::vector<int8_t> HandTile(int8_t col1_k0) {
   std::vector<int8_t> t(8 * 2, 0);
   t[1 * 2 + 0] = 5;
   t[3 * 2 + 0] = -2;
   t[6 * 2 + 0] = 7;
-  t[0 * 2 + 1] = -1;
+  t[0 * 2 + 1] = col1_k0;
   t[4 * 2 + 1] = 3;
   t[5 * 2 + 1] = 4;
+  return t;
+}
+
+TEST(PackNmTest, RoundTripsRandomTiles) {
+  ExpectRoundTrips(1, RandomTile, PackNm24Tile, UnpackNm24Tile, Nm24TileLines);
+}
+
+TEST(PackNmTest, LinesByHand) {
+  const std::vector<int8_t> t = HandTile(-1);
   const std::vector<uint8_t> p = PackNm24Tile(t.data(), 4, 2);
   // Index line: array rows 0..3 of column 0 have indices 1, 3, 2, 0; of
   // column 1: 0, 0, 0, 1.
@@ -92,29 +106,14 @@ std::vector<int8_t> RandomInt4Tile(SplitMix64* rng, int rows, int cols) {
 }
 
 TEST(PackNmTest, Int4RoundTripsRandomTiles) {
-  SplitMix64 rng(2);
-  for (int rows : {4, 8, 16, 32}) {
-    for (int cols : {1, 4, 16}) {
-      for (int rep = 0; rep < 20; ++rep) {
-        const std::vector<int8_t> t = RandomInt4Tile(&rng, rows, cols);
-        const std::vector<uint8_t> p = PackNm24W4Tile(t.data(), rows, cols);
-        ASSERT_EQ(p.size(), static_cast<size_t>(Nm24W4TileLines(rows)) * cols);
-        EXPECT_EQ(UnpackNm24W4Tile(p.data(), rows, cols), t);
-      }
-    }
-  }
+  ExpectRoundTrips(2, RandomInt4Tile, PackNm24W4Tile, UnpackNm24W4Tile,
+                   Nm24W4TileLines);
 }
 
 TEST(PackNmTest, Int4LinesByHand) {
-  // The tile of LinesByHand with column 1's -1 replaced by -8: the same
-  // index line, then rows 0 / 1 and rows 2 / 3 as low / high nibbles.
-  std::vector<int8_t> t(8 * 2, 0);
-  t[1 * 2 + 0] = 5;
-  t[3 * 2 + 0] = -2;
-  t[6 * 2 + 0] = 7;
-  t[0 * 2 + 1] = -8;
-  t[4 * 2 + 1] = 3;
-  t[5 * 2 + 1] = 4;
+  // HandTile with column 1's K 0 at -8: the same index line, then rows 0 / 1
+  // and rows 2 / 3 as low / high nibbles.
+  const std::vector<int8_t> t = HandTile(-8);
   const std::vector<uint8_t> p = PackNm24W4Tile(t.data(), 4, 2);
   const std::vector<uint8_t> want = {
       1 | 3 << 2 | 2 << 4 | 0 << 6, 0 | 0 << 2 | 0 << 4 | 1 << 6,  // index
