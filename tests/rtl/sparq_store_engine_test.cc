@@ -514,7 +514,9 @@ TEST(SparqStoreEngineTest, ChainedStoreWritesActLinesUnderPortContention) {
       }
     }
     EXPECT_EQ(bad, 0);
-    if (act_stall > 0.5) EXPECT_GT(bench.stall_cycles(), 0u) << seed;
+    if (act_stall > 0.5) {
+      EXPECT_GT(bench.stall_cycles(), 0u) << seed;
+    }
   }
 }
 

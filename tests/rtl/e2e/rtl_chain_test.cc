@@ -78,7 +78,8 @@ TEST(RtlChainTest, RandomChainsMatchGoldenOnRtlAndModel) {
 
 // A conv of several M tiles: its next fills load into ACT while its STOREs
 // write the chained lines, so the STOREs wait for the port (counted in
-// stall_store_dram, which the DRAM alone never stalls here).
+// stall_store_dram, which the DRAM alone never stalls here); it also
+// prefetches the depthwise constants, so the depthwise program loads nothing.
 TEST(RtlChainTest, ChainedStoresShareTheActPortWithLoads) {
   HwConfig hw = HwConfig::ForArray(4, 4);
   SplitMix64 rng(77);
