@@ -5,19 +5,27 @@
 // chains (stride 1 and 2, padding, 4..3R channels, multipliers 1, 2, 4,
 // batch 2, random DRAM timing) and networks that must not chain: every
 // output element of every layer against golden on the RTL and the model,
-// and the executors' exact counters equal.
+// and the executors' exact counters equal. person_detect on the 16x16
+// machine model: every conv -> depthwise pair outside pair mode chains, and
+// every layer stays exact.
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
 #include <string>
 #include <vector>
 
 #include "golden/network.h"
 #include "sim/checker.h"
 #include "sim/model_device.h"
+#include "sim/network_yaml.h"
 #include "sim/rtl_device.h"
+#include "sim/tflite/importer.h"
 #include "sw/compiler.h"
 #include "sw/runtime.h"
+#include "tests/common/build_paths.h"
 #include "tests/common/chain_networks.h"
 #include "tests/common/random_layers.h"
 #include "tests/common/rtl_options.h"
@@ -114,6 +122,40 @@ TEST(RtlChainTest, NetworksThatMustNotChainStayExact) {
       EXPECT_EQ(CountActWriteStores(l.program), 0) << l.name;
     }
     ExpectMatches(net, c, hw, "case " + std::to_string(static_cast<int>(k)));
+  }
+}
+
+TEST(ChainModelTest, PersonDetectOn16x16ChainsItsPairsAndMatchesGolden) {
+  namespace fs = std::filesystem;
+  const std::string model =
+      std::string(SPARQ_SOURCE_DIR) + "/tests/data/tflite/person_detect.tflite";
+  const fs::path dir = fs::temp_directory_path() /
+                       ("sparq_chain_person_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  WriteTfliteImport(ImportTflite(model, TfliteImportOptions{}), dir.string(),
+                    "model.yaml");
+  const RunConfig cfg = LoadRunConfig((dir / "model.yaml").string());
+  fs::remove_all(dir);
+  const HwConfig hw = HwConfig::ForArray(16, 16);
+  const CompiledNetwork c = Compile(cfg.net, hw);
+  // op002 -> op003 .. op024 -> op025: twelve 1x1 convs feed the depthwise
+  // layer after them (op000 -> op001 does not: op001 runs in pair mode).
+  int chained = 0;
+  for (size_t k = 0; k + 1 < c.layers.size(); ++k) {
+    if (CountActWriteStores(c.layers[k].program) > 0) {
+      ++chained;
+      EXPECT_EQ(CountLoads(c.layers[k + 1].program), 0) << c.layers[k + 1].name;
+    }
+  }
+  EXPECT_EQ(chained, 12);
+  const auto ref = RunNetworkReference(cfg.net);
+  auto dev = MakeModelDevice(hw);
+  const std::vector<LayerRun> runs = RunNetwork(cfg.net, c, *dev);
+  ASSERT_EQ(runs.size(), cfg.net.layers.size());
+  for (const LayerRun& r : runs) {
+    const CompareResult m = CompareTensors(ref.at(r.name), r.output);
+    EXPECT_TRUE(m.ok()) << DescribeMismatch(r.name, m);
+    EXPECT_EQ(m.compared, ref.at(r.name).size()) << r.name;
   }
 }
 
