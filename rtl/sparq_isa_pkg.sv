@@ -129,6 +129,10 @@ package sparq_isa_pkg;
   localparam int StoreActMin16W = 16;  // signed: with out_int16: clamp low (int16)
   localparam int StoreActMax16Lsb = 194;
   localparam int StoreActMax16W = 16;  // signed: with out_int16: clamp high (int16)
+  localparam int StoreActWriteLsb = 210;
+  localparam int StoreActWriteW = 1;  // 1: also write each pixel as one ACT line (chaining; int8 output only, n_bytes <= R): pixel i in raster order of the ny x nx pixels goes to line act_dst + i, bytes 0..n_bytes-1 its channels, the rest 0
+  localparam int StoreActDstLsb = 211;
+  localparam int StoreActDstW = 16;  // with act_write: ACT line of pixel (0,0)
   localparam int StoreHiOffLsb = 231;
   localparam int StoreHiOffW = 20;  // with out_int16: DRAM bytes from a pixel's low-byte plane to its high-byte plane
 
@@ -219,7 +223,7 @@ package sparq_isa_pkg;
   localparam logic [InstrBits-1:0] GemmFieldMask =
     256'h00000000_00ffff00_00000000_00000000_00000fff_ffffffff_ffffffff_ffffff7f;
   localparam logic [InstrBits-1:0] StoreFieldMask =
-    256'h07ffff80_0003ffff_ffffffff_ffffffff_ffffffff_ffffffff_ffffffff_ffffff7f;
+    256'h07ffff87_ffffffff_ffffffff_ffffffff_ffffffff_ffffffff_ffffffff_ffffff7f;
   localparam logic [InstrBits-1:0] SpmvFieldMask =
     256'h00000000_00000fff_ffffffff_ffffffff_ffffffff_ffffffff_ffffffff_ffffff7f;
   localparam logic [InstrBits-1:0] DwconvFieldMask =
@@ -256,7 +260,7 @@ package sparq_isa_pkg;
   localparam int CtrStallGemmWeights = 6;  // stall_gemm_weights: GEMM waiting for its weight tile to preload (bank busy)
   localparam int CtrStallLoadDram = 7;  // stall_load_dram: LOAD busy but no beat accepted or returned this cycle
   localparam int CtrStallLoadTokens = 8;  // stall_load_tokens: LOAD waiting for a `c2l` token
-  localparam int CtrStallStoreDram = 9;  // stall_store_dram: STORE waiting for the DRAM write port
+  localparam int CtrStallStoreDram = 9;  // stall_store_dram: STORE waiting for the DRAM write port, or (act_write) for the ACT write port while a LOAD writes ACT
   localparam int CtrStallStoreTokens = 10;  // stall_store_tokens: STORE waiting for a `c2s` token
   localparam int CtrInstrs = 11;  // instrs: instructions retired
   localparam int CtrGemmIdle = 12;  // gemm_idle: cycles with the GEMM engine idle and its queue empty while not `idle`

@@ -21,6 +21,13 @@
 // an int16 tensor), so an entry still fits one beat. s2c_push_o and
 // evt_instr_done_o fire the cycle after the last beat was accepted.
 //
+// Chaining (act_write, int8 output only): each pixel also enters an ACT
+// FIFO as one ACT line (act_dst + its raster index, bytes n_bytes.. zero),
+// issued against credits like the output FIFO. The ACT write port is shared
+// with the LOAD engine, which wins: a head entry waits while act_wr_ready_i
+// is low (counted as a DRAM-port stall). The STORE finishes when its last
+// beat and its last ACT line were both accepted.
+//
 // Instructions execute one at a time: the queue head is the instruction
 // register (popped when done), and the per-lane parameters belong to it.
 //
@@ -32,20 +39,25 @@
 // records meanwhile (tok_q low); with the token it runs at once when no
 // PARAM write came since those reads began, else it reads them again.
 //
-// Parameters: ArrayCols (lanes, bytes per ACC row), AccRows, ParamEntries,
-// DramBits, OutFifoDepth (requantized pixels buffered before the DRAM port).
+// Parameters: ArrayRows (bytes per ACT line), ArrayCols (lanes, bytes per
+// ACC row), AccRows, ActLines, ParamEntries, DramBits, OutFifoDepth
+// (requantized pixels buffered before the DRAM port, and before the ACT port).
 // Ports: instr_* (STORE queue head), c2s / s2c tokens, param_* (PARAM SRAM
 // read port; param_we_i: a write to the PARAM SRAM this cycle), acc_* (ACC read port of the GEMM engine, data the cycle after
-// re), dram_wr_* (beats with strobes), busy_o and counter events.
+// re), dram_wr_* (beats with strobes), act_wr_* (chained ACT lines; ready
+// low while the LOAD engine writes ACT), busy_o and counter events.
 
 module sparq_store_engine #(
+  parameter int ArrayRows    = 16,
   parameter int ArrayCols    = 16,
   parameter int AccRows      = 4096,
+  parameter int ActLines     = 32768,
   parameter int ParamEntries = 2048,
   parameter int DramBits     = 128,
   parameter int OutFifoDepth = 8,
   localparam int AccAw     = $clog2(AccRows),
   localparam int ParamAw   = $clog2(ParamEntries),
+  localparam int ActAw     = $clog2(ActLines),
   localparam int InstrBits = sparq_isa_pkg::InstrBits,
   localparam int ParamBits = sparq_isa_pkg::ParamBits
 ) (
@@ -69,6 +81,10 @@ module sparq_store_engine #(
   output logic [31:0]             dram_wr_addr_o,
   output logic [DramBits-1:0]     dram_wr_data_o,
   output logic [DramBits/8-1:0]   dram_wr_strb_o,
+  output logic                    act_wr_valid_o,
+  input  logic                    act_wr_ready_i,
+  output logic [ActAw-1:0]        act_wr_addr_o,
+  output logic [ArrayRows*8-1:0]  act_wr_data_o,
   output logic                    busy_o,
   output logic                    evt_stall_dram_o,
   output logic                    evt_stall_tokens_o,
@@ -102,6 +118,8 @@ module sparq_store_engine #(
   logic        f_out_int16, f_bias32;
   logic [15:0] f_act_min16, f_act_max16;
   logic [19:0] f_hi_off;
+  logic        f_act_write;
+  logic [15:0] f_act_dst;
 
   assign f_acc_base   = instr_data_i[sparq_isa_pkg::StoreAccBaseLsb +: sparq_isa_pkg::StoreAccBaseW];
   assign f_dram_base  = instr_data_i[sparq_isa_pkg::StoreDramBaseLsb +: sparq_isa_pkg::StoreDramBaseW];
@@ -122,6 +140,8 @@ module sparq_store_engine #(
   assign f_act_min16  = instr_data_i[sparq_isa_pkg::StoreActMin16Lsb +: sparq_isa_pkg::StoreActMin16W];
   assign f_act_max16  = instr_data_i[sparq_isa_pkg::StoreActMax16Lsb +: sparq_isa_pkg::StoreActMax16W];
   assign f_hi_off     = instr_data_i[sparq_isa_pkg::StoreHiOffLsb +: sparq_isa_pkg::StoreHiOffW];
+  assign f_act_write  = instr_data_i[sparq_isa_pkg::StoreActWriteLsb];
+  assign f_act_dst    = instr_data_i[sparq_isa_pkg::StoreActDstLsb +: sparq_isa_pkg::StoreActDstW];
   assign f_pop_prev   = instr_data_i[sparq_isa_pkg::CommonPopPrevLsb];
   assign f_push_prev  = instr_data_i[sparq_isa_pkg::CommonPushPrevLsb];
 
@@ -157,6 +177,8 @@ module sparq_store_engine #(
   logic [15:0]      row_d, row_q;
   logic [31:0]      ya_d, ya_q, xo_d, xo_q;
   logic [CreditW-1:0] credits_d, credits_q;
+  logic [CreditW-1:0] act_credits_d, act_credits_q;
+  logic             act_pop, act_done, dram_done_d, dram_done_q;
   logic             issue, finish, last_pixel, x_wrap;
   logic             out_pop, wr_fire;
   logic             wr_last_q;
@@ -167,12 +189,16 @@ module sparq_store_engine #(
 
   assign x_wrap     = (x_q == f_nx - 12'd1);
   assign last_pixel = x_wrap && (y_q == f_ny - 12'd1);
-  assign issue      = (state_q == StRun) && (credits_q != '0);
+  assign issue      = (state_q == StRun) && (credits_q != '0) &&
+                      (!f_act_write || (act_credits_q != '0));
   assign wr_fire    = dram_wr_valid_o && dram_wr_ready_i;
   assign finish     = ((state_q == StWait) && (!f_pop_prev || c2s_avail_i) && no_work) ||
-                      ((state_q == StDrain) && wr_fire && wr_last_q);
+                      ((state_q == StDrain) && (dram_done_q || (wr_fire && wr_last_q)) &&
+                       act_done);
 
   assign instr_ready_o = finish;
+  assign dram_done_d   = (state_q == StDrain) && !finish &&
+                         (dram_done_q || (wr_fire && wr_last_q));
   assign c2s_pop_o     = (state_q == StWait) && f_pop_prev && c2s_avail_i;
   assign param_re_o    = (state_q == StParam);
   assign param_raddr_o = ParamAw'(f_param_base + 16'(pcnt_q));
@@ -188,10 +214,13 @@ module sparq_store_engine #(
     ya_d      = ya_q;
     xo_d      = xo_q;
     credits_d = credits_q;
+    act_credits_d = act_credits_q;
     ph_d      = ph_q;
     tok_d     = tok_q;
     if (issue) credits_d = credits_d - CreditW'(1);
     if (out_pop) credits_d = credits_d + CreditW'(1);
+    if (issue && f_act_write) act_credits_d = act_credits_d - CreditW'(1);
+    if (act_pop) act_credits_d = act_credits_d + CreditW'(1);
 
     case (state_q)
       StIdle: begin
@@ -260,11 +289,15 @@ module sparq_store_engine #(
     if (!rst_ni) begin
       state_q   <= StIdle;
       credits_q <= CreditW'(OutFifoDepth);
+      act_credits_q <= CreditW'(OutFifoDepth);
+      dram_done_q <= 1'b0;
       ph_q      <= 1'b0;
       tok_q     <= 1'b0;
     end else begin
       state_q   <= state_d;
       credits_q <= credits_d;
+      act_credits_q <= act_credits_d;
+      dram_done_q <= dram_done_d;
       ph_q      <= ph_d;
       tok_q     <= tok_d;
     end
@@ -518,6 +551,55 @@ module sparq_store_engine #(
     end
   end
 
+  // ---------------------------------------------------------------------------
+  // Chaining: the pixel as one ACT line, through its own FIFO to the shared
+  // ACT write port (the LOAD engine has priority there).
+  // ---------------------------------------------------------------------------
+  localparam int ActW = 8 * ArrayRows;
+  logic               act_push, act_in_ready, act_valid;
+  logic [15:0]        act_idx_q;
+  logic [ActW-1:0]    act_line;
+  logic [CreditW-1:0] act_count;
+  logic [ActAw+ActW-1:0] act_head;
+
+  assign act_push = v4_q && f_act_write;
+
+  for (genvar r = 0; r < ArrayRows; r++) begin : g_act_line
+    if (r < ArrayCols) begin : g_lane
+      assign act_line[8*r +: 8] = (LaneW'(r) < n_lanes) ? pix_bytes[8*r +: 8] : 8'd0;
+    end else begin : g_zero
+      assign act_line[8*r +: 8] = 8'd0;
+    end
+  end
+
+  always_ff @(posedge clk_i) begin
+    if (state_q == StWait) begin
+      act_idx_q <= '0;
+    end else if (act_push) begin
+      act_idx_q <= act_idx_q + 16'd1;
+    end
+  end
+
+  sparq_fifo #(
+    .Width(ActAw + ActW),
+    .Depth(OutFifoDepth)
+  ) u_act_fifo (
+    .clk_i      (clk_i),
+    .rst_ni     (rst_ni),
+    .in_valid_i (act_push),
+    .in_ready_o (act_in_ready),
+    .in_data_i  ({ActAw'(f_act_dst + act_idx_q), act_line}),
+    .out_valid_o(act_valid),
+    .out_ready_i(act_wr_ready_i),
+    .out_data_o (act_head),
+    .count_o    (act_count)
+  );
+
+  assign act_pop        = act_valid && act_wr_ready_i;
+  assign act_done       = !act_push && ((act_count == '0) || ((act_count == CreditW'(1)) && act_pop));
+  assign act_wr_valid_o = act_valid;
+  assign {act_wr_addr_o, act_wr_data_o} = act_head;
+
   // Bytes written per output entry.
   logic [LaneW-1:0] n_out;
   always_comb begin
@@ -648,7 +730,7 @@ module sparq_store_engine #(
   assign s2c_push_o         = push_q;
   assign evt_instr_done_o   = done_q;
   assign busy_o             = (state_q != StIdle) || done_q;
-  assign evt_stall_dram_o   = wr_valid_q && !dram_wr_ready_i;
+  assign evt_stall_dram_o   = (wr_valid_q && !dram_wr_ready_i) || (act_valid && !act_wr_ready_i);
   assign evt_stall_tokens_o = ((state_q == StWait) || (state_q == StParam)) && !tok_q &&
                               f_pop_prev && !c2s_avail_i;
 
@@ -664,6 +746,9 @@ module sparq_store_engine #(
   `ASSERT(ParamInRange, param_re_o |-> 32'(f_param_base) + 32'(pcnt_q) < ParamEntries)
   `ASSERT(ShiftInRange, pcap_q |-> $signed(rd_shift) >= -8'sd31 && $signed(rd_shift) <= 8'sd30)
   `ASSERT(NoOutOverflow, in_valid |-> out_in_ready)
+  `ASSERT(NoActOverflow, act_push |-> act_in_ready)
+  `ASSERT(ActWriteInt8, instr_valid_i && f_act_write |-> !f_out_int4 && !f_out_binary &&
+                                                        !f_out_int16 && 32'(f_n_bytes) <= ArrayRows)
   `ASSERT(Int16Lanes, instr_valid_i && f_out_int16 |-> f_acc_shift == 2'd1 &&
                                                        !f_out_int4 && !f_out_binary)
   `ASSERT(Int16Alone, hi_pend_q |-> !(v4_q && p4_q))

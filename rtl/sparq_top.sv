@@ -209,11 +209,20 @@ module sparq_top #(
   // Test-only fault for the regression's own test (tests/regress): with
   // SPARQ_FAULT_ACT_LINE6 defined, bit 6 of byte 1 of every write to ACT line
   // 6 flips. Never defined in a real build.
+  // The ACT write port: the LOAD engine first; a chained STORE line
+  // (act_write) takes the cycles the LOAD engine leaves free.
+  logic                   ld_act_we, st_act_valid;
+  logic [ActAw-1:0]       st_act_addr;
+  logic [ArrayRows*8-1:0] st_act_data, act_wdata_mux;
+  logic [ActAw-1:0]       act_waddr;
+  assign ld_act_we     = ld_wr_valid && (ld_wr_buf == sparq_isa_pkg::BufAct);
+  assign act_wdata_mux = ld_act_we ? ld_wr_data[ArrayRows*8-1:0] : st_act_data;
+  assign act_waddr     = ld_act_we ? ActAw'(ld_wr_addr) : st_act_addr;
 `ifdef SPARQ_FAULT_ACT_LINE6
-  assign act_wdata = ld_wr_data[ArrayRows*8-1:0] ^
-                     ((ld_wr_addr == 16'd6) ? (ArrayRows*8)'(16'h4000) : '0);
+  assign act_wdata = act_wdata_mux ^
+                     ((act_waddr == ActAw'(6)) ? (ArrayRows*8)'(16'h4000) : '0);
 `else
-  assign act_wdata = ld_wr_data[ArrayRows*8-1:0];
+  assign act_wdata = act_wdata_mux;
 `endif
 
   // Two banks: a read also returns the next line (GEMM mode N24W8, the
@@ -225,8 +234,8 @@ module sparq_top #(
     .Depth(ActLines)
   ) u_act_sram (
     .clk_i       (clk_i),
-    .we_i        (ld_wr_valid && (ld_wr_buf == sparq_isa_pkg::BufAct)),
-    .waddr_i     (ActAw'(ld_wr_addr)),
+    .we_i        (ld_act_we || st_act_valid),
+    .waddr_i     (act_waddr),
     .wdata_i     (act_wdata),
     .re_i        (act_re),
     .raddr_i     (act_raddr),
@@ -484,8 +493,10 @@ module sparq_top #(
   logic store_busy, store_done, evt_stall_store_dram, evt_stall_store_tokens;
 
   sparq_store_engine #(
+    .ArrayRows   (ArrayRows),
     .ArrayCols   (ArrayCols),
     .AccRows     (AccRows),
+    .ActLines    (ActLines),
     .ParamEntries(ParamEntries),
     .DramBits    (DramBits),
     .OutFifoDepth(8)
@@ -510,6 +521,10 @@ module sparq_top #(
     .dram_wr_addr_o    (dram_wr_addr_o),
     .dram_wr_data_o    (dram_wr_data_o),
     .dram_wr_strb_o    (dram_wr_strb_o),
+    .act_wr_valid_o    (st_act_valid),
+    .act_wr_ready_i    (!ld_act_we),
+    .act_wr_addr_o     (st_act_addr),
+    .act_wr_data_o     (st_act_data),
     .busy_o            (store_busy),
     .evt_stall_dram_o  (evt_stall_store_dram),
     .evt_stall_tokens_o(evt_stall_store_tokens),
@@ -561,6 +576,7 @@ module sparq_top #(
   // Assertions: SRAM addresses of valid programs stay inside the SRAMs.
   // ---------------------------------------------------------------------------
   `ASSERT(ActWriteInRange, ld_wr_valid && ld_wr_buf == sparq_isa_pkg::BufAct |-> 32'(ld_wr_addr) < ActLines)
+  `ASSERT(ActStoreWriteInRange, st_act_valid |-> 32'(st_act_addr) < ActLines)
   `ASSERT(WgtWriteInRange, ld_wr_valid && ld_wr_buf == sparq_isa_pkg::BufWgt |-> 32'(ld_wr_addr) < WgtLines)
   `ASSERT(ParamWriteInRange, ld_wr_valid && ld_wr_buf == sparq_isa_pkg::BufParam |-> 32'(ld_wr_addr) < ParamEntries)
   `ASSERT_KNOWN(ReqHandshakeKnown, {dram_rd_req_valid_o, dram_wr_valid_o, cmd_ready_o})

@@ -1012,8 +1012,24 @@ class ModelDevice final : public Device {
     RequireRange(i.acc_base, (i.ny * i.nx - 1) * acc_step + 1 + i.out_int16,
                  hw_.acc_rows, "ACC rows");
     RequireRange(i.param_base, i.n_bytes, hw_.param_entries, "PARAM records");
+    if (i.act_write != 0) {
+      // Chaining: int8 pixels of at most R channels, one ACT line each.
+      if (i.out_int4 + i.out_binary + i.out_int16 != 0) {
+        throw InstrFault("act_write needs an int8 output (out_int4, "
+                         "out_binary and out_int16 0)");
+      }
+      if (i.n_bytes > hw_.rows) {
+        throw InstrFault("act_write with n_bytes = " +
+                         std::to_string(i.n_bytes) + " exceeds R = " +
+                         std::to_string(hw_.rows));
+      }
+      RequireRange(i.act_dst, i.ny * i.nx, hw_.act_lines, "ACT lines");
+    }
     TakeTokens(kStoreEngine, i, map, &pops, &pushes);
     if (opts_.check_races) {
+      if (i.act_write != 0) {
+        races_.Write(RaceChecker::kActMem, i.act_dst, i.ny * i.nx);
+      }
       races_.Read(RaceChecker::kParamMem, i.param_base, i.n_bytes, 1);
       races_.Read(RaceChecker::kAccMem, i.acc_base, i.ny * i.nx, acc_step);
       if (i.out_int16 != 0) {
@@ -1063,6 +1079,12 @@ class ModelDevice final : public Device {
               static_cast<int32_t>(i.act_max)));
         }
         const int64_t addr = i.dram_base + y * i.row_stride + x * i.pix_stride;
+        if (i.act_write != 0) {
+          int8_t* line = act_.data() +
+                         static_cast<size_t>(i.act_dst + y * i.nx + x) * hw_.rows;
+          std::memset(line, 0, static_cast<size_t>(hw_.rows));
+          std::memcpy(line, out, static_cast<size_t>(i.n_bytes));
+        }
         if (i.out_binary != 0) {
           // Channel 8j+b in bit b of byte j: 1 for a value > 0; bits
           // beyond n_bytes are 0.

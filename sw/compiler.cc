@@ -10,6 +10,7 @@
 
 #include "golden/errors.h"
 #include "golden/requant.h"
+#include "sw/chain.h"
 #include "sw/cost_model.h"
 #include "sw/lower_a16w8.h"
 #include "sw/lower_depthwise.h"
@@ -1499,9 +1500,11 @@ class Allocator {
 
 }  // namespace
 
-CompiledNetwork Compile(const Network& net, const HwConfig& hw) {
+CompiledNetwork Compile(const Network& net, const HwConfig& hw,
+                        const CompileOptions& opts) {
   CheckHw(hw);
   CompiledNetwork out;
+  std::vector<DwLayerInfo> dw_info(net.layers.size());
   out.hw = hw;
   Allocator dram(hw);
   // A tensor is stored int4 when an a4w4 layer reads it and no other array
@@ -1769,6 +1772,9 @@ CompiledNetwork Compile(const Network& net, const HwConfig& hw) {
           out.image[params] = lower.PackParams();
           cl.program = lower.Emit(wgt, params);
           cl.engine = LayerEngine::kDense;
+          dw_info[out.layers.size()] = {true,    in_shapes[0], out_shape,
+                                        in_addr, out_addr,     wgt,
+                                        params};
         } else {
           // Estimated cycles of the layer on the array (dense or 2:4).
           auto array_cycles = [&](bool n24) {
@@ -1831,6 +1837,7 @@ CompiledNetwork Compile(const Network& net, const HwConfig& hw) {
     out.layers.push_back(std::move(cl));
   }
   out.dram_used = static_cast<uint32_t>(dram.used());
+  if (opts.chain) ChainLayers(net, dw_info, &out);
   return out;
 }
 

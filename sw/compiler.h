@@ -55,9 +55,15 @@ struct CompiledNetwork {
   uint32_t dram_used = 0;  // bytes
 };
 
+struct CompileOptions {
+  // Chain a layer into the depthwise layer that consumes it (sw/chain.h).
+  bool chain = true;
+};
+
 // Throws InputError naming the layer when a layer cannot be compiled for hw
 // (for example a field that does not fit its ISA width).
-CompiledNetwork Compile(const Network& net, const HwConfig& hw);
+CompiledNetwork Compile(const Network& net, const HwConfig& hw,
+                        const CompileOptions& opts = CompileOptions());
 
 }  // namespace sparq
 

@@ -128,8 +128,13 @@ bool UsesDepthwiseUnit(const Layer& layer, const Shape& in, const Shape& out,
 
 DepthwiseLowering::DepthwiseLowering(const Layer& layer, const Shape& in,
                                      const Shape& out, const HwConfig& hw,
-                                     uint32_t in_addr, uint32_t out_addr)
-    : layer_(layer), hw_(hw), in_addr_(in_addr), out_addr_(out_addr) {
+                                     uint32_t in_addr, uint32_t out_addr,
+                                     const DwChain& chain)
+    : layer_(layer),
+      hw_(hw),
+      in_addr_(in_addr),
+      out_addr_(out_addr),
+      chain_(chain) {
   assert(UsesDepthwiseUnit(layer, in, out, hw));
   images_ = in[0];
   h_ = in[1];
@@ -327,7 +332,7 @@ std::vector<InstrWord> DepthwiseLowering::Emit(uint32_t wgt_addr,
     const size_t before = ops.size();
     const Piece& p = pieces[k];
     const Span sy = span_y(p), sx = span_x(p);
-    if (sy.count > 0 && sx.count > 0) {
+    if (sy.count > 0 && sx.count > 0 && chain_.act_line < 0) {
       ops.emplace_back();
       ops.back().need_dw = need_dw;
       LoadInstr& i = ops.back().load;
@@ -358,17 +363,17 @@ std::vector<InstrWord> DepthwiseLowering::Emit(uint32_t wgt_addr,
     // the constants of later blocks (plain copies: no LOAD setup cycles).
     // Each block has its own WGT lines and PARAM records: never overwritten.
     int b0 = loaded, b1 = std::max(loaded, end_block(p));
-    if (b1 > b0) {
+    if (b1 > b0 && !chain_.consts_loaded) {
       loaded = b1;
       const int64_t box_bytes = static_cast<int64_t>(kBox) * hw_.cols;
       EmitCopy(&ops, LoadBuf::kWgt,
                wgt_addr + static_cast<uint32_t>(b0 * box_bytes),
-               static_cast<int64_t>(b0) * kBox,
+               chain_.wgt_line + static_cast<int64_t>(b0) * kBox,
                static_cast<int64_t>(b1 - b0) * kBox, hw_.cols);
       const int c0 = b0 * r, c1 = std::min(records_, b1 * r);
       EmitCopy(&ops, LoadBuf::kParam,
-               param_addr + static_cast<uint32_t>(c0 * kParamBytes), c0,
-               c1 - c0, kParamBytes);
+               param_addr + static_cast<uint32_t>(c0 * kParamBytes),
+               chain_.param_rec + c0, c1 - c0, kParamBytes);
     }
     // -1: nothing to wait for (an all-padding grid, constants loaded).
     return ops.size() == before ? -1 : static_cast<int>(ops.size()) - 1;
@@ -408,7 +413,17 @@ std::vector<InstrWord> DepthwiseLowering::Emit(uint32_t wgt_addr,
       d.valid_h = sx.count > 0 ? sy.count : 0;
       d.valid_w = sy.count > 0 ? sx.count : 0;
       d.pad = static_cast<uint8_t>(static_cast<int8_t>(layer_.quant.in_zp));
-      d.wgt_base = static_cast<int64_t>(b) * kBox;
+      if (chain_.act_line >= 0) {  // the whole input is in ACT already
+        d.act_base = chain_.act_line + p.l * chain_.group_stride;
+        if (d.valid_h > 0 && d.valid_w > 0) {
+          d.act_base += (static_cast<int64_t>(p.n) * h_ + grid_y0(p) +
+                         sy.lo * ay.dil) * chain_.row_stride +
+                        grid_x0(p) + sx.lo * ax.dil;
+        }
+        d.act_row = ay.dil * chain_.row_stride;
+        d.act_pix = ax.dil;
+      }
+      d.wgt_base = chain_.wgt_line + static_cast<int64_t>(b) * kBox;
       d.acc_base = acc_base;
       d.kh = kh_;
       d.kw = kw_;
@@ -442,7 +457,7 @@ std::vector<InstrWord> DepthwiseLowering::Emit(uint32_t wgt_addr,
       st.row_stride = static_cast<int64_t>(ay.dil) * ow_ * cout_;
       st.pix_stride = static_cast<int64_t>(ax.dil) * cout_ * (pair_ ? 2 : 1);
       st.n_bytes = n_valid;
-      st.param_base = static_cast<int64_t>(b) * r;
+      st.param_base = chain_.param_rec + static_cast<int64_t>(b) * r;
       st.out_zp = layer_.quant.out_zp;
       st.act_min = layer_.quant.act_min;
       st.act_max = layer_.quant.act_max;

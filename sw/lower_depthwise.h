@@ -23,10 +23,32 @@ namespace sparq {
 bool UsesDepthwiseUnit(const Layer& layer, const Shape& in, const Shape& out,
                        const HwConfig& hw);
 
+// A chained depthwise layer (compiler.cc plans it; docs/compiler.md,
+// "Chaining"): its input may already be in ACT, written there by the
+// previous layer's STOREs (act_write), and its constants may already be in
+// WGT / PARAM, loaded by the previous layer's program.
+struct DwChain {
+  // >= 0: input pixel (n, y, x) of line group l (R channels) is ACT line
+  // act_line + l * group_stride + (n * H + y) * row_stride + x, and the
+  // program loads no input.
+  int64_t act_line = -1;
+  int64_t row_stride = 0;
+  int64_t group_stride = 0;
+  // Block 0's weight box starts at WGT line wgt_line, channel 0's record is
+  // PARAM record param_rec; consts_loaded: they are there already.
+  int64_t wgt_line = 0;
+  int64_t param_rec = 0;
+  bool consts_loaded = false;
+};
+
 class DepthwiseLowering {
  public:
   DepthwiseLowering(const Layer& layer, const Shape& in, const Shape& out,
-                    const HwConfig& hw, uint32_t in_addr, uint32_t out_addr);
+                    const HwConfig& hw, uint32_t in_addr, uint32_t out_addr,
+                    const DwChain& chain = DwChain());
+
+  bool pair() const { return pair_; }
+  int records() const { return records_; }
 
   uint64_t weight_bytes() const;  // DwMaxKernel^2 WGT lines per block
   uint64_t param_bytes() const;   // one PARAM record per ACC column used
@@ -38,6 +60,7 @@ class DepthwiseLowering {
   const Layer& layer_;
   HwConfig hw_;
   uint32_t in_addr_, out_addr_;
+  DwChain chain_;
   int images_, h_, w_, cin_, oh_, ow_, cout_, kh_, kw_;
   int mult_;     // channel multiplier Cout / Cin
   int blocks_;   // output blocks of R channels

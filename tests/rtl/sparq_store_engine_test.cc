@@ -2,7 +2,10 @@
 // the PARAM SRAM and the ACC read port (registered reads) and a DRAM write
 // port with random stalls. The whole DRAM image is compared after each run
 // with a reference built from the STORE semantics in docs/architecture.md
-// and golden RequantizeOne, so stray or missing byte writes fail too.
+// and golden RequantizeOne, so stray or missing byte writes fail too. The
+// chained STORE's ACT lines (act_write; ArrayRows 4, 256 lines) go to an ACT
+// port model whose ready drops at random (a LOAD taking the port), and are
+// compared line by line.
 
 #include <gtest/gtest.h>
 
@@ -25,6 +28,8 @@ constexpr int kAccRows = 256;
 constexpr int kParamEntries = 64;
 constexpr int kBeat = 16;
 constexpr size_t kDramBytes = 1 << 16;
+constexpr int kRows = 4;
+constexpr int kActLines = 256;
 
 struct Param {
   int32_t bias = 0;
@@ -34,12 +39,16 @@ struct Param {
 
 class StoreBench : public rtltest::BlockBench<Vsparq_store_engine> {
  public:
-  explicit StoreBench(double wr_stall = 0.0, uint32_t seed = 1)
+  explicit StoreBench(double wr_stall = 0.0, uint32_t seed = 1,
+                      double act_stall = 0.0)
       : wr_stall_(wr_stall),
+        act_stall_(act_stall),
         rng_(seed),
         params_(kParamEntries),
         acc_(kAccRows * kCols),
-        dram_(kDramBytes) {
+        dram_(kDramBytes),
+        act_(kActLines * kRows, 0x5a),
+        act_writes_(kActLines, 0) {
     for (size_t i = 0; i < dram_.size(); ++i) dram_[i] = static_cast<uint8_t>(0xa5 ^ i);
     Reset();
   }
@@ -55,6 +64,9 @@ class StoreBench : public rtltest::BlockBench<Vsparq_store_engine> {
   void GiveC2s(int n) { c2s_tokens_ += n; }
 
   uint64_t beats() const { return beats_; }
+  const std::vector<uint8_t>& act() const { return act_; }  // line l at l * kRows
+  const std::vector<int>& act_writes() const { return act_writes_; }  // per line
+  uint64_t stall_cycles() const { return stall_cycles_; }
   int c2s_pops() const { return c2s_pops_; }
   int done() const { return done_; }
   const std::vector<uint64_t>& s2c_push_cycles() const { return s2c_push_cycles_; }
@@ -70,6 +82,7 @@ class StoreBench : public rtltest::BlockBench<Vsparq_store_engine> {
     m.c2s_avail_i = c2s_tokens_ > 0;
     m.param_we_i = param_we_;
     m.dram_wr_ready_i = !(wr_stall_ > 0 && rng_.Bernoulli(wr_stall_));
+    m.act_wr_ready_i = !(act_stall_ > 0 && rng_.Bernoulli(act_stall_));
     // Registered SRAM reads: data of the read the previous edge saw.
     uint8_t rec[16] = {};
     const Param& p = params_[param_addr_];
@@ -110,6 +123,16 @@ class StoreBench : public rtltest::BlockBench<Vsparq_store_engine> {
       ++beats_;
       write_cycles_.push_back(cycle());
     }
+    if (m.act_wr_valid_o && m.act_wr_ready_i) {
+      const uint32_t line = m.act_wr_addr_o;
+      EXPECT_LT(line, static_cast<uint32_t>(kActLines));
+      for (int b = 0; b < kRows; ++b) {
+        act_[(line % kActLines) * kRows + b] =
+            static_cast<uint8_t>(m.act_wr_data_o >> (8 * b));
+      }
+      ++act_writes_[line % kActLines];
+    }
+    if (m.evt_stall_dram_o) ++stall_cycles_;
     if (m.s2c_push_o) s2c_push_cycles_.push_back(cycle());
     if (m.evt_instr_done_o) ++done_;
   }
@@ -117,10 +140,14 @@ class StoreBench : public rtltest::BlockBench<Vsparq_store_engine> {
   bool Idle() const override { return queue_.empty() && !top().busy_o; }
 
   double wr_stall_;
+  double act_stall_;
   SplitMix64 rng_;
   std::vector<Param> params_;
   std::vector<int32_t> acc_;
   std::vector<uint8_t> dram_;
+  std::vector<uint8_t> act_;
+  std::vector<int> act_writes_;
+  uint64_t stall_cycles_ = 0;
   std::deque<InstrWord> queue_;
   uint32_t param_addr_ = 0;
   bool param_we_ = false;
@@ -436,6 +463,61 @@ TEST(SparqStoreEngineTest, AlignedStoreStreamsOnePixelPerCycle) {
   EXPECT_EQ(bench.beats(), static_cast<uint64_t>(kPixels));
   EXPECT_LE(cycles, static_cast<uint64_t>(kPixels + kCols + 16)) << cycles << " cycles";
   RecordProperty("store_cycles", static_cast<int>(cycles));
+}
+
+}  // namespace
+}  // namespace sparq
+
+namespace sparq {
+namespace {
+
+// act_write: every pixel also becomes ACT line act_dst + (raster index),
+// bytes n_bytes.. zero, whatever the ACT port's stalls; the DRAM image is
+// unchanged by it, and the STORE retires only after its last ACT line.
+TEST(SparqStoreEngineTest, ChainedStoreWritesActLinesUnderPortContention) {
+  for (uint32_t seed = 1; seed <= 24; ++seed) {
+    SplitMix64 rng(seed * 31u);
+    const double act_stall = seed % 3 == 0 ? 0.0 : seed % 3 == 1 ? 0.3 : 0.8;
+    StoreBench bench(seed % 2 == 0 ? 0.2 : 0.0, seed, act_stall);
+    FillRandom(&bench, seed + 100);
+    const int ny = 1 + static_cast<int>(rng.Next() % 5);
+    const int nx = 1 + static_cast<int>(rng.Next() % 9);
+    const int n_bytes = 1 + static_cast<int>(rng.Next() % kRows);
+    StoreInstr in = Store(0x400 + static_cast<uint32_t>(rng.Next() % 64), ny,
+                          nx, nx * 11, 11, n_bytes);
+    in.acc_base = static_cast<int64_t>(rng.Next() % 128);
+    in.param_base = static_cast<int64_t>(rng.Next() % 32);
+    in.act_write = 1;
+    in.act_dst = static_cast<int64_t>(rng.Next() % (kActLines - ny * nx + 1));
+    in.push_prev = 1;
+    RunAndCompare(&bench, {in});
+    const std::vector<uint8_t> dram = bench.dram();
+    int bad = 0;
+    for (int l = 0; l < kActLines; ++l) {
+      const int64_t i = l - in.act_dst;
+      const bool written = i >= 0 && i < ny * nx;
+      EXPECT_EQ(bench.act_writes()[static_cast<size_t>(l)], written ? 1 : 0)
+          << "seed " << seed << " line " << l;
+      for (int b = 0; b < kRows; ++b) {
+        const int64_t y = written ? i / nx : 0, x = written ? i % nx : 0;
+        const uint8_t want =
+            !written      ? uint8_t{0x5a}
+            : b < n_bytes ? dram[static_cast<size_t>(
+                                in.dram_base + y * in.row_stride +
+                                x * in.pix_stride + b)]
+                          : uint8_t{0};
+        if (bench.act()[static_cast<size_t>(l * kRows + b)] != want &&
+            ++bad <= 5) {
+          ADD_FAILURE() << "seed " << seed << " ACT line " << l << " byte "
+                        << b;
+        }
+      }
+    }
+    EXPECT_EQ(bad, 0);
+    if (act_stall > 0.5) {
+      EXPECT_GT(bench.stall_cycles(), 0u) << seed;
+    }
+  }
 }
 
 }  // namespace
