@@ -733,11 +733,30 @@ class ModelDevice final : public Device {
     }
     const int64_t outs = DwconvOutRows(i) * DwconvOutCols(i);
     const bool reads = i.valid_h > 0 && i.valid_w > 0;
+    const int64_t last_act = i.act_base + (i.valid_h - 1) * i.act_row +
+                             (i.valid_w - 1) * i.act_pix;
     if (reads) {
-      const int64_t last_act = i.act_base + (i.valid_h - 1) * i.act_row +
-                               (i.valid_w - 1) * i.act_pix;
       RequireRange(i.act_base, 1, hw_.act_lines, "ACT line of pixel (0,0)");
       RequireRange(last_act, 1, hw_.act_lines, "ACT line of the last pixel");
+    }
+    // The reverse walk starts at the rectangle's last pixel and the last
+    // output, which the instruction names (the unit has no multiplier for
+    // them), and needs the grid exactly covered by the outputs.
+    if (i.rev) {
+      if (i.pair || i.pad_top + i.valid_h > i.in_h ||
+          i.pad_left + i.valid_w > i.in_w || (i.in_h - i.kh) % i.sy != 0 ||
+          (i.in_w - i.kw) % i.sx != 0) {
+        throw InstrFault(
+            "the reverse walk (rev) needs pair = 0, the ACT rectangle inside "
+            "the grid and (in - k) a multiple of the stride on both axes");
+      }
+      if ((reads && i.act_last != last_act) ||
+          i.acc_last != i.acc_base + outs - 1) {
+        throw InstrFault("rev: act_last = " + std::to_string(i.act_last) +
+                         ", acc_last = " + std::to_string(i.acc_last) +
+                         " must be " + std::to_string(last_act) + " and " +
+                         std::to_string(i.acc_base + outs - 1));
+      }
     }
     const int64_t box = kDwMaxKernel * kDwMaxKernel;
     RequireRange(i.wgt_base, box, hw_.wgt_lines, "WGT lines");
@@ -761,9 +780,9 @@ class ModelDevice final : public Device {
     GiveTokens(pushes);
     const InstrCost cost = DwconvCost(i, hw_);
     const Timeline::Result t = timeline_.Issue(kGemmEngine, pops, pushes, cost);
-    // busy_o rises the cycle after the unit takes the instruction (the
-    // cost's first cycle) and falls after its last ACC write.
-    counters_.v[kCtrDwBusy] += cost.busy + cost.latency - 1;
+    // dw_busy counts the cycles after the accept in which the unit waits
+    // for its weight box or walks (the cost's busy cycles).
+    counters_.v[kCtrDwBusy] += cost.busy;
     counters_
         .v[t.binding_token == kS2C ? kCtrStallGemmStore : kCtrStallGemmLoad] +=
         t.token_wait;

@@ -7,6 +7,7 @@
 
 #include "golden/errors.h"
 #include "golden/requant.h"
+#include "sw/cost_model.h"
 #include "sw/lowering_common.h"
 
 namespace sparq {
@@ -422,6 +423,18 @@ std::vector<InstrWord> DepthwiseLowering::Emit(uint32_t wgt_addr,
       // The two-pixel walk: stride-2 rows of an odd-width kernel read
       // pixels x and x + 1 (ACT lines a and a + 1: act_pix is 1) together.
       d.px2 = !pair_ && d.sx == 2 && kw_ % 2 == 1 ? 1 : 0;
+      // The reverse walk turns trailing padding (TFLite SAME pads bottom
+      // and right first) into leading padding, which the unit does not
+      // walk: taken whenever its walk is shorter.
+      d.act_last = d.act_base + (d.valid_h - 1) * d.act_row +
+                   (d.valid_w - 1) * d.act_pix;
+      if (d.valid_h == 0 || d.valid_w == 0) d.act_last = d.act_base;
+      d.acc_last = acc_base + static_cast<int64_t>(p.ni) * p.nj - 1;
+      if (!pair_) {
+        DwconvInstr rev = d;
+        rev.rev = 1;
+        d.rev = DwconvCost(rev, hw_).busy < DwconvCost(d, hw_).busy ? 1 : 0;
+      }
       const int dw_index = static_cast<int>(ops.size()) - 1;
       last_dw[k] = dw_index;
 
