@@ -10,20 +10,32 @@
 // K*K taps that need it and each cycle can complete one output pixel of R
 // channels (stride 1): R*K*K MACs per cycle.
 //
-//   StWgt   K*K WGT reads of the weight box (lane r takes byte r of a line;
-//           taps outside the kh x kw kernel, which sits in the bottom-right
-//           corner of the box, are forced to zero). Skipped when the first
-//           output pixel comes K*K-1 or more pixels into the walk: then the
-//           weight reads run beside the first ACT reads and land before the
-//           first multiply.
+//   The K*K WGT reads of the weight box (lane r takes byte r of a line;
+//   taps outside the kh x kw kernel, which sits in the bottom-right corner
+//   of the box, are forced to zero) run in the K*K cycles after the accept,
+//   beside the walk; with pf the next DWCONV's box follows into the other
+//   weight bank, and a pre DWCONV reads none (its box is in that bank).
+//   StWgt   the walk waits until its first output's multiply finds the
+//           whole box (K*K-1 - s cycles when the first output comes s steps
+//           into the walk; none with pre).
 //   StRun   one ACT read per cycle; stage 1 takes the line, picks each lane's
 //           byte (channel multiplier), reads the row buffers at its column and
 //           shifts the K x K window; stage 2 multiplies and sums; stage 3
-//           writes the R int32 sums into ACC row acc_base + n (columns R..C-1
+//           writes the R int32 sums into the output's ACC row (columns R..C-1
 //           written zero) through the GEMM engine's external write port.
-//   StDrain/StDone  the last write lands, then the tokens are pushed.
+//   The next DWCONV is taken in the last walk step: each step carries the
+//   attributes its later stages need, the tokens are pushed from a tail the
+//   cycle after the last ACC write.
 // An output pixel is written when the window's newest pixel (iy, ix) has
 // iy >= kh-1, ix >= kw-1 and the stride phase is zero in both directions.
+//
+// Leading padding is not walked: in walk order the first min(pad, k-1) pad
+// rows and columns are skipped; the row buffers read as the pad byte for the
+// rows above the walk's first row, and each row's first step loads the pad
+// byte into the window's older columns. Reverse walk (rev = 1): the grid is
+// walked from the bottom-right (ACT lines down from act_last, ACC rows down
+// from acc_last, the box's taps read mirrored), which turns trailing padding
+// into leading padding.
 //
 // Pair mode (pair = 1): an ACT line holds two horizontally adjacent pixels of
 // R/2 channels and the grid's columns are such pairs; lane r < R/2 computes
@@ -39,6 +51,9 @@
 // odd columns are separate banks, so both land in one cycle), shifts the
 // window by two columns and completes one stride-2 output per cycle on the
 // output rows: in_h * ceil(in_w / 2) walk cycles instead of in_h * in_w.
+// When one leading column is skipped, the pairs start on odd columns and an
+// output ends on the pair's right pixel (odd): the taps then read the window
+// one column newer, right_q being the newest.
 //
 // Tokens are taken together when all the head needs are available, so the
 // unit never holds one token while waiting for the other.
@@ -117,8 +132,8 @@ module sparq_dw_unit #(
   logic [11:0] f_pad_top, f_valid_h;
   logic [3:0]  f_kh, f_kw, f_sy, f_sx;
   logic [1:0]  f_ch_shift;
-  logic        f_pair, f_px2, f_rev;
-  logic [15:0] f_act_last, f_acc_last;
+  logic        f_pair, f_px2, f_rev, f_pf, f_pre;
+  logic [15:0] f_act_last, f_acc_last, f_wgt_next;
 
   assign f_opcode    = instr_data_i[sparq_isa_pkg::CommonOpcodeLsb +: sparq_isa_pkg::CommonOpcodeW];
   assign f_pop_prev  = instr_data_i[sparq_isa_pkg::CommonPopPrevLsb];
@@ -149,6 +164,9 @@ module sparq_dw_unit #(
   assign f_rev       = instr_data_i[sparq_isa_pkg::DwconvRevLsb];
   assign f_act_last  = instr_data_i[sparq_isa_pkg::DwconvActLastLsb +: sparq_isa_pkg::DwconvActLastW];
   assign f_acc_last  = instr_data_i[sparq_isa_pkg::DwconvAccLastLsb +: sparq_isa_pkg::DwconvAccLastW];
+  assign f_pf        = instr_data_i[sparq_isa_pkg::DwconvPfLsb];
+  assign f_pre       = instr_data_i[sparq_isa_pkg::DwconvPreLsb];
+  assign f_wgt_next  = instr_data_i[sparq_isa_pkg::DwconvWgtNextLsb +: sparq_isa_pkg::DwconvWgtNextW];
 
   // Bits that carry no DWCONV field.
   logic unused_instr;
@@ -182,6 +200,8 @@ module sparq_dw_unit #(
     logic        px2;
     logic        rev;          // walk from the bottom-right pixel
     logic        odd;          // px2, odd skip: outputs end on the right pixel
+    logic        pf;           // also read the box at wgt_next (other bank)
+    logic [15:0] wgt_next;
   } attr_t;
   attr_t attr_d, attr_q;
 
@@ -249,6 +269,8 @@ module sparq_dw_unit #(
       attr_d.px2         = f_px2;
       attr_d.rev         = f_rev;
       attr_d.odd         = f_px2 && w_skip_cols[0];
+      attr_d.pf          = f_pf;
+      attr_d.wgt_next    = f_wgt_next;
     end
   end
 
@@ -268,6 +290,8 @@ module sparq_dw_unit #(
   logic [3:0]      wait_d, wait_q;                 // StWgt cycles left
   logic            row_end, y_in, pix_in, pix1_in;
   logic            wbeside_d, wbeside_q;           // weight box reads
+  logic            rd_pf_d, rd_pf_q;               // reading the box at wgt_next
+  logic            bank_d, bank_q;                 // weight bank of the walk
   logic [3:0]      w_wait;
   logic [8:0]      ix1;                            // px2: the right pixel's column
   logic [15:0]     cur_addr1;                      // px2: the right pixel's line
@@ -276,7 +300,7 @@ module sparq_dw_unit #(
   // The weight box is read in the K*K cycles after the accept (tap t's
   // line lands in wgt_q 2 cycles after its read); the walk waits just long
   // enough for the first output's multiply to find all of it.
-  assign w_wait = (w_first_out >= Taps - 1) ? 4'd0 : 4'(Taps - 1 - w_first_out);
+  assign w_wait = (f_pre || w_first_out >= Taps - 1) ? 4'd0 : 4'(Taps - 1 - w_first_out);
 
   assign issue    = (state_q == StRun);
   assign ix1      = 9'(ix_q) + 9'd1;
@@ -302,9 +326,16 @@ module sparq_dw_unit #(
     cur_addr_d = cur_addr_q;
     wait_d     = wait_q;
     wbeside_d  = wbeside_q;
+    rd_pf_d    = rd_pf_q;
+    bank_d     = bank_q;
     if (wbeside_q) begin
       wcnt_d = wcnt_q + TapW'(1);
-      if (wcnt_q == TapW'(Taps - 1)) wbeside_d = 1'b0;
+      if (wcnt_q == TapW'(Taps - 1)) begin
+        wcnt_d = '0;
+        // The own box, then (pf) the next DWCONV's into the other bank.
+        if (!rd_pf_q && attr_q.pf) rd_pf_d = 1'b1;
+        else wbeside_d = 1'b0;
+      end
     end
     case (state_q)
       StIdle: ;
@@ -349,7 +380,10 @@ module sparq_dw_unit #(
       state_d    = StWgt;
       if (w_wait == 4'd0) state_d = StRun;
       wait_d     = w_wait;
-      wbeside_d  = 1'b1;
+      // pre: the box is in the other bank already.
+      bank_d     = f_pre ? !bank_q : bank_q;
+      wbeside_d  = !f_pre || f_pf;
+      rd_pf_d    = f_pre;
       wcnt_d     = '0;
       ix_d       = XW'(w_skip_cols);
       iy_d       = 12'(w_skip_rows);
@@ -380,7 +414,7 @@ module sparq_dw_unit #(
   end
 
   assign wgt_re_o    = wbeside_q;
-  assign wgt_raddr_o = WgtAw'(attr_q.wgt_base + 16'(wgt_tap));
+  assign wgt_raddr_o = WgtAw'((rd_pf_q ? attr_q.wgt_next : attr_q.wgt_base) + 16'(wgt_tap));
   assign act_re_o    = issue && (pix_in || pix1_in);
   // rev px2: the pair (x, x + 1) is ACT lines (a, a - 1): read from a - 1.
   assign act_raddr_o = ActAw'((attr_q.rev && attr_q.px2) ? cur_addr1 : cur_addr_q);
@@ -389,9 +423,13 @@ module sparq_dw_unit #(
     if (!rst_ni) begin
       state_q   <= StIdle;
       wbeside_q <= 1'b0;
+      rd_pf_q   <= 1'b0;
+      bank_q    <= 1'b0;
     end else begin
       state_q   <= state_d;
       wbeside_q <= wbeside_d;
+      rd_pf_q   <= rd_pf_d;
+      bank_q    <= bank_d;
     end
   end
 
@@ -411,7 +449,7 @@ module sparq_dw_unit #(
   // ---------------------------------------------------------------------------
   // Weight registers: box tap t = ky*K + kx, masked outside the kernel
   // ---------------------------------------------------------------------------
-  logic            wl_valid_q;
+  logic            wl_valid_q, wl_bank_q;
   logic [TapW-1:0] wl_tap_q;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -423,14 +461,18 @@ module sparq_dw_unit #(
   end
 
   always_ff @(posedge clk_i) begin
-    wl_tap_q <= wcnt_q;
+    wl_tap_q  <= wcnt_q;
+    wl_bank_q <= rd_pf_q ? !bank_q : bank_q;
   end
 
-  logic [LineW-1:0] wgt_q [Taps];
+  // Two banks of the box (line b*Taps + t): the walk's, and the one the
+  // next DWCONV's box is read into (pf).
+  logic [LineW-1:0] wgt_q [2*Taps];
 
   always_ff @(posedge clk_i) begin
     if (wl_valid_q) begin
-      wgt_q[wl_tap_q] <= tap_in_kernel[wl_tap_q] ? wgt_rdata_i[LineW-1:0] : '0;
+      wgt_q[(wl_bank_q ? Taps : 0) + 32'(wl_tap_q)] <=
+          tap_in_kernel[wl_tap_q] ? wgt_rdata_i[LineW-1:0] : '0;
     end
   end
 
@@ -461,10 +503,11 @@ module sparq_dw_unit #(
     logic [1:0]  ch_shift;
     logic [7:0]  ch_off;
     logic        px2, rev, pair, odd;
+    logic        bank;
     logic [15:0] useful_macs;
   } stage_attr_t;
   stage_attr_t s1a_q;
-  logic        s2_pair_q, s2_odd_q;
+  logic        s2_pair_q, s2_odd_q, s2_bank_q;
   logic [15:0] s2_macs_q, s3_macs_q;
 
   always_ff @(posedge clk_i) begin
@@ -475,9 +518,11 @@ module sparq_dw_unit #(
     s1a_q.rev         <= attr_q.rev;
     s1a_q.pair        <= attr_q.pair;
     s1a_q.odd         <= attr_q.odd;
+    s1a_q.bank        <= bank_q;
     s1a_q.useful_macs <= attr_q.useful_macs;
     s2_pair_q         <= s1a_q.pair;
     s2_odd_q          <= s1a_q.odd;
+    s2_bank_q         <= s1a_q.bank;
     s2_macs_q         <= s1a_q.useful_macs;
     s3_macs_q         <= s2_macs_q;
   end
@@ -655,7 +700,8 @@ module sparq_dw_unit #(
       assign tap_act[O +: 8] = s2_pair_q ? win_q[(J*K+IP)*LineW + 8*BP +: 8]
                              : s2_odd_q  ? odd_act
                                            : win_q[(J*K+K-1-X)*LineW + 8*r +: 8];
-      assign tap_wgt[O +: 8] = wgt_q[(K-1-J)*K + X][8*r +: 8];
+      assign tap_wgt[O +: 8] = s2_bank_q ? wgt_q[Taps + (K-1-J)*K + X][8*r +: 8]
+                                         : wgt_q[(K-1-J)*K + X][8*r +: 8];
     end
   end
 
@@ -735,7 +781,9 @@ module sparq_dw_unit #(
   `ASSERT(StrideNonZero, instr_valid_i |-> f_sy != 4'd0 && f_sx != 4'd0)
   `ASSERT(ActInRange, act_re_o && pix_in |-> 32'(cur_addr_q) < ActLines)
   `ASSERT(Act1InRange, act_re_o && pix1_in |-> 32'(cur_addr1) < ActLines)
-  `ASSERT(WgtInRange, wgt_re_o |-> 32'(attr_q.wgt_base) + 32'(wcnt_q) < WgtLines)
+  `ASSERT(WgtInRange, wgt_re_o |-> 32'(wgt_raddr_o) < WgtLines)
+  // pf: the walk outlasts the reads of both boxes (pre: of the next one).
+  `ASSERT(PfReadsDone, accept && !(state_q == StIdle) |-> !wbeside_q || wcnt_q == TapW'(Taps - 1) && (rd_pf_q || !attr_q.pf))
   `ASSERT(AccInRange, acc_we_o |-> 32'(s3_oa_q) < AccRows)
   `ASSERT_KNOWN(StateKnown, state_q)
   `ASSERT_KNOWN(TokensKnown, {l2c_pop_o, s2c_pop_o, c2l_push_o, c2s_push_o})

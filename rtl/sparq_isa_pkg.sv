@@ -217,6 +217,12 @@ package sparq_isa_pkg;
   localparam int DwconvActLastW = 16;  // rev: ACT line of the rectangle's last pixel, act_base + (valid_h-1)*act_row + (valid_w-1)*act_pix
   localparam int DwconvAccLastLsb = 205;
   localparam int DwconvAccLastW = 16;  // rev: ACC row of the last output pixel, acc_base + out_rows*out_cols - 1
+  localparam int DwconvPfLsb = 221;
+  localparam int DwconvPfW = 1;  // also read the weight box at wgt_next during the walk, for the next DWCONV (walk cycles >= 18, or 9 with pre)
+  localparam int DwconvPreLsb = 222;
+  localparam int DwconvPreW = 1;  // use the weight box the previous DWCONV read (its pf, wgt_next = wgt_base, same kh, kw and rev) instead of reading one
+  localparam int DwconvWgtNextLsb = 223;
+  localparam int DwconvWgtNextW = 16;  // pf: WGT line of tap (0,0) of the next DWCONV's weight box
 
   // Word bits that carry a field of each instruction (its own and the
   // Common ones); an engine ignores the others.
@@ -229,7 +235,7 @@ package sparq_isa_pkg;
   localparam logic [InstrBits-1:0] SpmvFieldMask =
     256'h00000000_00000fff_ffffffff_ffffffff_ffffffff_ffffffff_ffffffff_ffffff7f;
   localparam logic [InstrBits-1:0] DwconvFieldMask =
-    256'h00000000_1fffffff_ffffffff_ffffffff_ffffffff_ffffffff_ffffffff_ffffff7f;
+    256'h00007fff_ffffffff_ffffffff_ffffffff_ffffffff_ffffffff_ffffffff_ffffff7f;
 
   // LOAD buf values
   localparam logic [1:0] BufAct = 2'd0;  // ACT SRAM, lines of R bytes

@@ -761,16 +761,53 @@ class ModelDevice final : public Device {
     const int64_t box = kDwMaxKernel * kDwMaxKernel;
     RequireRange(i.wgt_base, box, hw_.wgt_lines, "WGT lines");
     RequireRange(i.acc_base, outs, hw_.acc_rows, "ACC rows");
+    // Weight box prefetch: a pf DWCONV also reads the box at wgt_next into
+    // the unit's second weight bank while it walks (it must walk long
+    // enough for the reads); the next DWCONV takes it with pre.
+    const InstrCost cost = DwconvCost(i, hw_);
+    if (i.pre && !(dw_pf_.valid && dw_pf_.base == i.wgt_base &&
+                   dw_pf_.kh == i.kh && dw_pf_.kw == i.kw &&
+                   dw_pf_.rev == i.rev)) {
+      throw InstrFault("pre: the previous DWCONV did not prefetch the box at "
+                       "WGT line " + std::to_string(i.wgt_base) +
+                       " with kernel " + std::to_string(i.kh) + "x" +
+                       std::to_string(i.kw) + (i.rev ? " rev" : ""));
+    }
+    if (i.pf) {
+      RequireRange(i.wgt_next, box, hw_.wgt_lines, "WGT lines (wgt_next)");
+      const uint64_t need = i.pre ? box : 2 * box;
+      if (cost.busy < need) {
+        throw InstrFault("pf: the walk takes " + std::to_string(cost.busy) +
+                         " cycles, the box reads " + std::to_string(need));
+      }
+    }
     TakeTokens(kGemmEngine, i, map, &pops, &pushes);
     if (opts_.check_races) {
       for (int64_t y = 0; reads && y < i.valid_h; ++y) {
         races_.Read(RaceChecker::kActMem, i.act_base + y * i.act_row,
                     i.valid_w, i.act_pix);
       }
-      races_.Read(RaceChecker::kWgtMem, i.wgt_base, box, 1);
+      if (!i.pre) races_.Read(RaceChecker::kWgtMem, i.wgt_base, box, 1);
+      if (i.pf) races_.Read(RaceChecker::kWgtMem, i.wgt_next, box, 1);
       races_.Write(RaceChecker::kAccMem, i.acc_base, outs);
     }
-    DwconvExecute(i, r, c, act_.data(), wgt_.data(), acc_.data());
+    if (i.pre) {
+      DwconvInstr from_bank = i;
+      from_bank.wgt_base = 0;
+      DwconvExecute(from_bank, r, c, act_.data(), dw_pf_.box.data(),
+                    acc_.data());
+    } else {
+      DwconvExecute(i, r, c, act_.data(), wgt_.data(), acc_.data());
+    }
+    dw_pf_.valid = i.pf != 0;
+    if (i.pf) {
+      dw_pf_.base = i.wgt_next;
+      dw_pf_.kh = i.kh;
+      dw_pf_.kw = i.kw;
+      dw_pf_.rev = i.rev;
+      const auto first = wgt_.begin() + i.wgt_next * c;
+      dw_pf_.box.assign(first, first + box * c);
+    }
     const uint64_t macs =
         static_cast<uint64_t>(outs) * static_cast<uint64_t>(i.n_valid * i.kh * i.kw);
     counters_.v[kCtrUsefulMacs] += macs;
@@ -778,7 +815,6 @@ class ModelDevice final : public Device {
     counters_.v[kCtrMacsIssued] += static_cast<uint64_t>(outs) *
                                    static_cast<uint64_t>(r * kDwMaxKernel * kDwMaxKernel);
     GiveTokens(pushes);
-    const InstrCost cost = DwconvCost(i, hw_);
     const Timeline::Result t = timeline_.Issue(kGemmEngine, pops, pushes, cost);
     // dw_busy counts the cycles after the accept in which the unit waits
     // for its weight box or walks (the cost's busy cycles).
@@ -1121,6 +1157,11 @@ class ModelDevice final : public Device {
   PerfCounters counters_;
   Timeline timeline_;
   StoreParamKeep param_keep_;  // the STORE engine's kept PARAM records
+  struct DwPrefetch {  // the depthwise unit's second weight bank
+    bool valid = false;
+    int64_t base = 0, kh = 0, kw = 0, rev = 0;
+    std::vector<int8_t> box;
+  } dw_pf_;
   LoadStepKeep step_keep_;     // the load engine's kept steps
   RaceChecker races_;
   size_t index_ = 0;  // of the instruction being executed

@@ -344,7 +344,8 @@ InstrCost DwconvCost(const DwconvInstr& i, const HwConfig& hw) {
   // find all of it (rtl/sparq_dw_unit.sv). The accept cycle of the next
   // DWCONV is this one's last walk step.
   const int64_t taps = kDwMaxKernel * kDwMaxKernel;
-  const int64_t wait = std::max<int64_t>(0, taps - 1 - w.first_out);
+  const int64_t wait =
+      i.pre ? 0 : std::max<int64_t>(0, taps - 1 - w.first_out);
   c.busy = static_cast<uint64_t>(wait) + pixels;
   c.latency = kDwPipeCycles;
   return c;
