@@ -215,6 +215,18 @@ package sparq_isa_pkg;
   localparam int DwconvPairW = 1;  // pixel pairs: an ACT line holds two adjacent pixels of R/2 channels; lanes R/2.. compute the right one (kw 3, sx 1, ch_shift and ch_off 0)
   localparam int DwconvPx2Lsb = 187;
   localparam int DwconvPx2W = 1;  // two-pixel walk: each cycle reads grid pixels x and x+1 (lines a and a+1, act_pix 1) and emits one output (sx 2, kw odd, pair 0)
+  localparam int DwconvRevLsb = 188;
+  localparam int DwconvRevW = 1;  // reverse walk: the grid is walked from its bottom-right pixel (same outputs, same ACC rows; pair 0, pad_top + valid_h <= in_h, pad_left + valid_w <= in_w)
+  localparam int DwconvActLastLsb = 189;
+  localparam int DwconvActLastW = 16;  // rev: ACT line of the rectangle's last pixel, act_base + (valid_h-1)*act_row + (valid_w-1)*act_pix
+  localparam int DwconvAccLastLsb = 205;
+  localparam int DwconvAccLastW = 16;  // rev: ACC row of the last output pixel, acc_base + out_rows*out_cols - 1
+  localparam int DwconvPfLsb = 221;
+  localparam int DwconvPfW = 1;  // also read the weight box at wgt_next during the walk, for the next DWCONV (walk cycles >= 18, or 9 with pre)
+  localparam int DwconvPreLsb = 222;
+  localparam int DwconvPreW = 1;  // use the weight box the previous DWCONV read (its pf, wgt_next = wgt_base, same kh, kw and rev) instead of reading one
+  localparam int DwconvWgtNextLsb = 223;
+  localparam int DwconvWgtNextW = 16;  // pf: WGT line of tap (0,0) of the next DWCONV's weight box
 
   // Word bits that carry a field of each instruction (its own and the
   // Common ones); an engine ignores the others.
@@ -227,7 +239,7 @@ package sparq_isa_pkg;
   localparam logic [InstrBits-1:0] SpmvFieldMask =
     256'h00000000_00000fff_ffffffff_ffffffff_ffffffff_ffffffff_ffffffff_ffffff7f;
   localparam logic [InstrBits-1:0] DwconvFieldMask =
-    256'h00000000_00000000_0fffffff_ffffffff_ffffffff_ffffffff_ffffffff_ffffff7f;
+    256'h00007fff_ffffffff_ffffffff_ffffffff_ffffffff_ffffffff_ffffffff_ffffff7f;
 
   // LOAD buf values
   localparam logic [1:0] BufAct = 2'd0;  // ACT SRAM, lines of R bytes
@@ -268,7 +280,7 @@ package sparq_isa_pkg;
   localparam int CtrSparseZeroActs = 14;  // sparse_zero_acts: Spmv: zero activations whose columns were skipped
   localparam int CtrSparseMetaWords = 15;  // sparse_meta_words: Spmv: metadata words read (column headers and padding words)
   localparam int CtrSparseLaneIdle = 16;  // sparse_lane_idle: Spmv: lane-cycles without a word to process while a vector is in flight (load imbalance)
-  localparam int CtrDwBusy = 17;  // dw_busy: cycles the depthwise unit executes a DWCONV (tokens taken until its last ACC write)
+  localparam int CtrDwBusy = 17;  // dw_busy: cycles the depthwise unit waits for a DWCONV's weight box or walks its grid (the cycle after the accept to the last walk step)
   localparam int CtrDwUsefulMacs = 18;  // dw_useful_macs: DWCONV `n_valid * kh * kw` per output pixel (also counted in `useful_macs`)
   localparam int NumCounters = 19;
 

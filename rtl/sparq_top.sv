@@ -309,7 +309,7 @@ module sparq_top #(
   logic [31:0]             evt_sp_zero_weights;
   logic [7:0]              evt_sp_meta_words, evt_sp_lane_idle;
   logic                    head_is_dw;
-  logic                    dw_instr_valid, dw_instr_ready, dw_busy, dw_done;
+  logic                    dw_instr_valid, dw_instr_ready, dw_busy, dw_walk, dw_done;
   logic                    dw_act_re, dw_wgt_re;
   logic [ActAw-1:0]        dw_act_raddr;
   logic [WgtAw-1:0]        dw_wgt_raddr;
@@ -421,6 +421,7 @@ module sparq_top #(
       .acc_waddr_o      (dw_acc_waddr),
       .acc_wdata_o      (dw_acc_wdata),
       .busy_o           (dw_busy),
+      .walk_o           (dw_walk),
       .evt_pixel_o      (dw_pixel),
       .evt_useful_macs_o(dw_useful_macs),
       .evt_stall_load_o (dw_stall_load),
@@ -431,7 +432,7 @@ module sparq_top #(
     // Lane r needs WGT byte r: without the unit the compiler lowers depthwise
     // layers to GEMMs (sw/lower_depthwise.cc), and a DWCONV is never issued.
     assign dw_instr_ready = 1'b0;
-    assign {dw_busy, dw_done, dw_act_re, dw_wgt_re, dw_acc_we, dw_pixel} = '0;
+    assign {dw_busy, dw_walk, dw_done, dw_act_re, dw_wgt_re, dw_acc_we, dw_pixel} = '0;
     assign {dw_l2c_pop, dw_s2c_pop, dw_c2l_push, dw_c2s_push} = '0;
     assign {dw_stall_load, dw_stall_store} = '0;
     assign dw_act_raddr   = '0;
@@ -565,7 +566,7 @@ module sparq_top #(
     .evt_sparse_zero_act_i   (evt_sp_zero_act),
     .evt_sparse_meta_words_i (evt_sp_meta_words),
     .evt_sparse_lane_idle_i  (evt_sp_lane_idle),
-    .evt_dw_busy_i           (dw_busy),
+    .evt_dw_busy_i           (dw_walk),
     .evt_dw_pixel_i          (dw_pixel),
     .evt_dw_useful_macs_i    (dw_useful_macs),
     .sel_i                   (ctr_sel_i),

@@ -733,25 +733,81 @@ class ModelDevice final : public Device {
     }
     const int64_t outs = DwconvOutRows(i) * DwconvOutCols(i);
     const bool reads = i.valid_h > 0 && i.valid_w > 0;
+    const int64_t last_act = i.act_base + (i.valid_h - 1) * i.act_row +
+                             (i.valid_w - 1) * i.act_pix;
     if (reads) {
-      const int64_t last_act = i.act_base + (i.valid_h - 1) * i.act_row +
-                               (i.valid_w - 1) * i.act_pix;
       RequireRange(i.act_base, 1, hw_.act_lines, "ACT line of pixel (0,0)");
       RequireRange(last_act, 1, hw_.act_lines, "ACT line of the last pixel");
+    }
+    // The reverse walk starts at the rectangle's last pixel and the last
+    // output, which the instruction names (the unit has no multiplier for
+    // them), and needs the grid exactly covered by the outputs.
+    if (i.rev) {
+      if (i.pair || i.pad_top + i.valid_h > i.in_h ||
+          i.pad_left + i.valid_w > i.in_w || (i.in_h - i.kh) % i.sy != 0 ||
+          (i.in_w - i.kw) % i.sx != 0) {
+        throw InstrFault(
+            "the reverse walk (rev) needs pair = 0, the ACT rectangle inside "
+            "the grid and (in - k) a multiple of the stride on both axes");
+      }
+      if ((reads && i.act_last != last_act) ||
+          i.acc_last != i.acc_base + outs - 1) {
+        throw InstrFault("rev: act_last = " + std::to_string(i.act_last) +
+                         ", acc_last = " + std::to_string(i.acc_last) +
+                         " must be " + std::to_string(last_act) + " and " +
+                         std::to_string(i.acc_base + outs - 1));
+      }
     }
     const int64_t box = kDwMaxKernel * kDwMaxKernel;
     RequireRange(i.wgt_base, box, hw_.wgt_lines, "WGT lines");
     RequireRange(i.acc_base, outs, hw_.acc_rows, "ACC rows");
+    // Weight box prefetch: a pf DWCONV also reads the box at wgt_next into
+    // the unit's second weight bank while it walks (it must walk long
+    // enough for the reads); the next DWCONV takes it with pre.
+    const InstrCost cost = DwconvCost(i, hw_);
+    if (i.pre && !(dw_pf_.valid && dw_pf_.base == i.wgt_base &&
+                   dw_pf_.kh == i.kh && dw_pf_.kw == i.kw &&
+                   dw_pf_.rev == i.rev)) {
+      throw InstrFault("pre: the previous DWCONV did not prefetch the box at "
+                       "WGT line " + std::to_string(i.wgt_base) +
+                       " with kernel " + std::to_string(i.kh) + "x" +
+                       std::to_string(i.kw) + (i.rev ? " rev" : ""));
+    }
+    if (i.pf) {
+      RequireRange(i.wgt_next, box, hw_.wgt_lines, "WGT lines (wgt_next)");
+      const uint64_t need = i.pre ? box : 2 * box;
+      if (cost.busy < need) {
+        throw InstrFault("pf: the walk takes " + std::to_string(cost.busy) +
+                         " cycles, the box reads " + std::to_string(need));
+      }
+    }
     TakeTokens(kGemmEngine, i, map, &pops, &pushes);
     if (opts_.check_races) {
       for (int64_t y = 0; reads && y < i.valid_h; ++y) {
         races_.Read(RaceChecker::kActMem, i.act_base + y * i.act_row,
                     i.valid_w, i.act_pix);
       }
-      races_.Read(RaceChecker::kWgtMem, i.wgt_base, box, 1);
+      if (!i.pre) races_.Read(RaceChecker::kWgtMem, i.wgt_base, box, 1);
+      if (i.pf) races_.Read(RaceChecker::kWgtMem, i.wgt_next, box, 1);
       races_.Write(RaceChecker::kAccMem, i.acc_base, outs);
     }
-    DwconvExecute(i, r, c, act_.data(), wgt_.data(), acc_.data());
+    if (i.pre) {
+      DwconvInstr from_bank = i;
+      from_bank.wgt_base = 0;
+      DwconvExecute(from_bank, r, c, act_.data(), dw_pf_.box.data(),
+                    acc_.data());
+    } else {
+      DwconvExecute(i, r, c, act_.data(), wgt_.data(), acc_.data());
+    }
+    dw_pf_.valid = i.pf != 0;
+    if (i.pf) {
+      dw_pf_.base = i.wgt_next;
+      dw_pf_.kh = i.kh;
+      dw_pf_.kw = i.kw;
+      dw_pf_.rev = i.rev;
+      const auto first = wgt_.begin() + i.wgt_next * c;
+      dw_pf_.box.assign(first, first + box * c);
+    }
     const uint64_t macs =
         static_cast<uint64_t>(outs) * static_cast<uint64_t>(i.n_valid * i.kh * i.kw);
     counters_.v[kCtrUsefulMacs] += macs;
@@ -759,11 +815,10 @@ class ModelDevice final : public Device {
     counters_.v[kCtrMacsIssued] += static_cast<uint64_t>(outs) *
                                    static_cast<uint64_t>(r * kDwMaxKernel * kDwMaxKernel);
     GiveTokens(pushes);
-    const InstrCost cost = DwconvCost(i, hw_);
     const Timeline::Result t = timeline_.Issue(kGemmEngine, pops, pushes, cost);
-    // busy_o rises the cycle after the unit takes the instruction (the
-    // cost's first cycle) and falls after its last ACC write.
-    counters_.v[kCtrDwBusy] += cost.busy + cost.latency - 1;
+    // dw_busy counts the cycles after the accept in which the unit waits
+    // for its weight box or walks (the cost's busy cycles).
+    counters_.v[kCtrDwBusy] += cost.busy;
     counters_
         .v[t.binding_token == kS2C ? kCtrStallGemmStore : kCtrStallGemmLoad] +=
         t.token_wait;
@@ -1124,6 +1179,11 @@ class ModelDevice final : public Device {
   PerfCounters counters_;
   Timeline timeline_;
   StoreParamKeep param_keep_;  // the STORE engine's kept PARAM records
+  struct DwPrefetch {  // the depthwise unit's second weight bank
+    bool valid = false;
+    int64_t base = 0, kh = 0, kw = 0, rev = 0;
+    std::vector<int8_t> box;
+  } dw_pf_;
   LoadStepKeep step_keep_;     // the load engine's kept steps
   RaceChecker races_;
   size_t index_ = 0;  // of the instruction being executed

@@ -314,22 +314,39 @@ bool StoreParamKeep::Take(const StoreInstr& i, const HwConfig& hw) {
   return false;
 }
 
+DwconvWalk DwconvWalkOf(const DwconvInstr& i) {
+  DwconvWalk w;
+  // The rectangle's leading edge in walk order.
+  const int64_t y_lo = i.rev ? i.in_h - i.pad_top - i.valid_h : i.pad_top;
+  const int64_t x_lo = i.rev ? i.in_w - i.pad_left - i.valid_w : i.pad_left;
+  w.skip_rows = std::max<int64_t>(0, std::min<int64_t>(y_lo, i.kh - 1));
+  w.skip_cols = std::max<int64_t>(0, std::min<int64_t>(x_lo, i.kw - 1));
+  w.rows = std::max<int64_t>(i.in_h - w.skip_rows, 0);
+  const int64_t cols = std::max<int64_t>(i.in_w - w.skip_cols, 0);
+  w.steps = i.px2 ? (cols + 1) / 2 : cols;
+  w.odd = i.px2 && (w.skip_cols & 1) != 0;
+  const int64_t x_first = i.kw - 1 - w.skip_cols;  // walked columns before it
+  w.first_out = (i.kh - 1 - w.skip_rows) * w.steps +
+                (i.px2 ? x_first / 2 : x_first);
+  return w;
+}
+
 InstrCost DwconvCost(const DwconvInstr& i, const HwConfig& hw) {
   (void)hw;
   InstrCost c;
-  // Walk cycles: one per grid pixel, or per pixel pair in the two-pixel
-  // walk (px2), which reads pixels x and x + 1 together.
-  const int64_t steps_w = i.px2 ? (i.in_w + 1) / 2 : i.in_w;
+  // Walk cycles: one per step (a pixel, or a pixel pair in the two-pixel
+  // walk), skipped leading pad excluded.
+  const DwconvWalk w = DwconvWalkOf(i);
   const uint64_t pixels =
-      static_cast<uint64_t>(std::max<int64_t>(i.in_h, 0)) *
-      static_cast<uint64_t>(std::max<int64_t>(steps_w, 0));
-  // The weight box is read beside the walk when the first output pixel is
-  // far enough into it (rtl/sparq_dw_unit.sv), else first.
+      static_cast<uint64_t>(w.rows) * static_cast<uint64_t>(w.steps);
+  // The weight box is read in the K*K cycles after the accept, beside the
+  // walk, which waits just long enough for the first output's multiply to
+  // find all of it (rtl/sparq_dw_unit.sv). The accept cycle of the next
+  // DWCONV is this one's last walk step.
   const int64_t taps = kDwMaxKernel * kDwMaxKernel;
-  const int64_t first_out = i.px2 ? (i.kh - 1) * steps_w + i.kw / 2
-                                  : (i.kh - 1) * i.in_w + i.kw - 1;
-  const bool beside = first_out >= taps - 1;
-  c.busy = (beside ? 0 : static_cast<uint64_t>(taps)) + 1 + pixels;
+  const int64_t wait =
+      i.pre ? 0 : std::max<int64_t>(0, taps - 1 - w.first_out);
+  c.busy = static_cast<uint64_t>(wait) + pixels;
   c.latency = kDwPipeCycles;
   return c;
 }

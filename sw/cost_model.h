@@ -105,10 +105,26 @@ class StoreParamKeep {
   int64_t lanes_ = 0;
 };
 // The depthwise unit (rtl/sparq_dw_unit.sv): DwMaxKernel^2 weight reads
-// (beside the input walk when it is long enough before the first output),
-// one input pixel per cycle; its last ACC write lands kDwPipeCycles later.
-constexpr int kDwPipeCycles = 4;
+// beside the input walk (which waits for them only when its first output
+// comes earlier), one walk step per cycle; the next DWCONV is taken in the
+// last step, and the tokens are pushed kDwPipeCycles - 1 cycles after it,
+// the cycle after the last ACC write.
+constexpr int kDwPipeCycles = 5;
 InstrCost DwconvCost(const DwconvInstr& i, const HwConfig& hw);
+
+// The depthwise unit's walk over a DWCONV's grid (docs/architecture.md, "The
+// depthwise unit"): in walk order (rev: from the bottom-right pixel), the
+// leading pad rows and columns that no output needs walked are skipped (the
+// unit presets its row buffers and window with the pad byte instead), at most
+// kh - 1 rows and kw - 1 columns; px2 reads two pixels per step.
+struct DwconvWalk {
+  int64_t skip_rows = 0, skip_cols = 0;
+  int64_t rows = 0;       // walked rows
+  int64_t steps = 0;      // walk steps per row
+  int64_t first_out = 0;  // walk steps before the first output's step
+  bool odd = false;       // px2 with an odd skip: outputs end on the right pixel
+};
+DwconvWalk DwconvWalkOf(const DwconvInstr& i);
 
 // Per-engine sums over a program, for the static DRAM-vs-compute balance.
 struct ProgramStats {

@@ -488,7 +488,11 @@ std::string Disassemble(const InstrWord& w) {
                     i.act_base, i.act_row, i.act_pix, i.in_h, i.in_w,
                     i.wgt_base, i.acc_base, i.kh, i.kw, i.sy, i.sx,
                     1 << static_cast<int>(i.ch_shift), i.ch_off, i.n_valid) +
-             (i.pair ? " pair" : "") + (i.px2 ? " px2" : "") + Flags(i);
+             (i.pair ? " pair" : "") + (i.px2 ? " px2" : "") +
+             (i.rev ? Format(" rev last=%" PRId64 ",%" PRId64, i.act_last,
+                             i.acc_last)
+                    : "") +
+             Flags(i);
     }
   }
   return "???";

@@ -7,6 +7,7 @@
 
 #include "golden/errors.h"
 #include "golden/requant.h"
+#include "sw/cost_model.h"
 #include "sw/lowering_common.h"
 
 namespace sparq {
@@ -83,6 +84,7 @@ struct Op {
   int need_load = -1;   // DWCONV: LOAD that must have finished (l2c)
   int need_store = -1;  // DWCONV: STORE that must have finished (s2c)
   int need_dw = -1;     // LOAD (c2l) / STORE (c2s): DWCONV that must have finished
+  int wgt_blocks = 0;   // LOAD: blocks whose weights are in WGT once it is done
 };
 
 // A plain copy of `lines` SRAM lines of `line_bytes` from DRAM to SRAM line
@@ -312,7 +314,9 @@ std::vector<InstrWord> DepthwiseLowering::Emit(uint32_t wgt_addr,
 
   const uint64_t in_image = static_cast<uint64_t>(h_) * w_ * cin_;
   const uint64_t out_image = static_cast<uint64_t>(oh_) * ow_ * cout_;
-  int loaded = 0;  // blocks [0, loaded) have their weights and records
+  // Blocks [0, loaded) have their weights and records (all of them when the
+  // producing layer's program loaded them: a chained pair).
+  int loaded = chain_.consts_loaded ? blocks_ : 0;
   // A piece's input grid: rows origin_y + g * dil (g < grid rows), the same
   // for columns; only the in-bounds rectangle is loaded, the unit fills the
   // rest with the input zero point.
@@ -358,12 +362,14 @@ std::vector<InstrWord> DepthwiseLowering::Emit(uint32_t wgt_addr,
       i.seg_bytes = pair_ ? r : std::min(r, cin_ - p.l * r);
       i.pad = static_cast<uint8_t>(static_cast<int8_t>(layer_.quant.in_zp));
     }
-    // Weights and PARAM records: each piece's blocks behind its ACT fill,
-    // the first time a piece needs them, so that a DWCONV never waits for
-    // the constants of later blocks (plain copies: no LOAD setup cycles).
+    // Weights and PARAM records: each piece's blocks and the next piece's
+    // behind its ACT fill, the first time a piece needs them, so that a
+    // DWCONV never waits for the constants of later blocks (plain copies: no
+    // LOAD setup cycles) and can prefetch the next DWCONV's weight box.
     // Each block has its own WGT lines and PARAM records: never overwritten.
-    int b0 = loaded, b1 = std::max(loaded, end_block(p));
-    if (b1 > b0 && !chain_.consts_loaded) {
+    const Piece& ahead = k + 1 < pieces.size() ? pieces[k + 1] : p;
+    int b0 = loaded, b1 = std::max({loaded, end_block(p), end_block(ahead)});
+    if (b1 > b0) {
       loaded = b1;
       const int64_t box_bytes = static_cast<int64_t>(kBox) * hw_.cols;
       EmitCopy(&ops, LoadBuf::kWgt,
@@ -376,9 +382,12 @@ std::vector<InstrWord> DepthwiseLowering::Emit(uint32_t wgt_addr,
                chain_.param_rec + c0, c1 - c0, kParamBytes);
     }
     // -1: nothing to wait for (an all-padding grid, constants loaded).
-    return ops.size() == before ? -1 : static_cast<int>(ops.size()) - 1;
+    if (ops.size() == before) return -1;
+    ops.back().wgt_blocks = loaded;
+    return static_cast<int>(ops.size()) - 1;
   };
 
+  const int resident = loaded;  // blocks in WGT before the program starts
   std::vector<int> load_op(pieces.size(), -1), last_dw(pieces.size(), -1);
   std::vector<int> store_ops;  // per step
   // LOADs run kAhead pieces ahead of the DWCONVs; piece k + kAhead reuses
@@ -437,6 +446,18 @@ std::vector<InstrWord> DepthwiseLowering::Emit(uint32_t wgt_addr,
       // The two-pixel walk: stride-2 rows of an odd-width kernel read
       // pixels x and x + 1 (ACT lines a and a + 1: act_pix is 1) together.
       d.px2 = !pair_ && d.sx == 2 && kw_ % 2 == 1 ? 1 : 0;
+      // The reverse walk turns trailing padding (TFLite SAME pads bottom
+      // and right first) into leading padding, which the unit does not
+      // walk: taken whenever its walk is shorter.
+      d.act_last = d.act_base + (d.valid_h - 1) * d.act_row +
+                   (d.valid_w - 1) * d.act_pix;
+      if (d.valid_h == 0 || d.valid_w == 0) d.act_last = d.act_base;
+      d.acc_last = acc_base + static_cast<int64_t>(p.ni) * p.nj - 1;
+      if (!pair_) {
+        DwconvInstr rev = d;
+        rev.rev = 1;
+        d.rev = DwconvCost(rev, hw_).busy < DwconvCost(d, hw_).busy ? 1 : 0;
+      }
       const int dw_index = static_cast<int>(ops.size()) - 1;
       last_dw[k] = dw_index;
 
@@ -463,6 +484,32 @@ std::vector<InstrWord> DepthwiseLowering::Emit(uint32_t wgt_addr,
       st.act_max = layer_.quant.act_max;
       store_ops.push_back(static_cast<int>(ops.size()) - 1);
     }
+  }
+
+  // Weight box prefetch: a DWCONV whose walk is long enough reads the next
+  // DWCONV's box into the unit's second bank (pf), so that the next one
+  // (pre) starts walking at once; only when that box is already in WGT
+  // once the LOAD the DWCONV waits for is done, and the kernel and the walk
+  // direction match.
+  int prev = -1;
+  for (size_t k = 0; k < ops.size(); ++k) {
+    if (ops[k].kind != Opcode::kDwconv) continue;
+    if (prev >= 0) {
+      DwconvInstr& a = ops[static_cast<size_t>(prev)].dw;
+      DwconvInstr& b = ops[k].dw;
+      const int need = ops[static_cast<size_t>(prev)].need_load;
+      const int ready = std::max(
+          resident, need >= 0 ? ops[static_cast<size_t>(need)].wgt_blocks : 0);
+      const uint64_t reads = (a.pre ? 1 : 2) * static_cast<uint64_t>(kBox);
+      if (ready > (b.wgt_base - chain_.wgt_line) / kBox &&
+          a.kh == b.kh && a.kw == b.kw && a.rev == b.rev &&
+          DwconvCost(a, hw_).busy >= reads) {
+        a.pf = 1;
+        a.wgt_next = b.wgt_base;
+        b.pre = 1;
+      }
+    }
+    prev = static_cast<int>(k);
   }
 
   ResolveTokens(&ops, Opcode::kDwconv, &Op::dw, &Op::need_dw);

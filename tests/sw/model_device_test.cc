@@ -127,6 +127,41 @@ class ModelDeviceTest : public ::testing::Test {
   std::unique_ptr<Device> dev_;
 };
 
+// A 3x3 DWCONV over a 3x3 grid held in ACT lines 0..8.
+DwconvInstr SmallDwconv() {
+  DwconvInstr d;
+  d.act_row = 3;
+  d.act_pix = 1;
+  d.in_h = d.in_w = 3;
+  d.valid_h = d.valid_w = 3;
+  d.kh = d.kw = 3;
+  d.sy = d.sx = 1;
+  d.n_valid = 4;
+  d.act_last = 8;
+  return d;
+}
+
+TEST_F(ModelDeviceTest, RejectsAReverseWalkWithWrongLastLines) {
+  DwconvInstr d = SmallDwconv();
+  d.rev = 1;
+  d.act_last = 7;
+  ExpectRejected({Encode(d)}, {"rev: act_last = 7", "must be 8 and 0"});
+}
+
+TEST_F(ModelDeviceTest, RejectsAPrefetchedBoxNobodyRead) {
+  DwconvInstr d = SmallDwconv();
+  d.pre = 1;
+  d.wgt_base = 9;
+  ExpectRejected({Encode(d)}, {"pre:", "WGT line 9"});
+}
+
+TEST_F(ModelDeviceTest, RejectsAPrefetchLongerThanTheWalk) {
+  DwconvInstr d = SmallDwconv();
+  d.pf = 1;
+  d.wgt_next = 9;
+  ExpectRejected({Encode(d)}, {"pf: the walk takes", "the box reads 18"});
+}
+
 TEST_F(ModelDeviceTest, PlainCopyZeroFillsBeyondSegBytes) {
   std::vector<int8_t> junk(12, 0x55), data(12);
   for (int i = 0; i < 12; ++i) data[i] = static_cast<int8_t>(i + 1);

@@ -9,7 +9,11 @@
 // with a 3-wide SAME stride-1 row run in pair mode (two pixels per ACT line):
 // seeded random ones on the 4x4 RTL, and person_detect's op001 on the 16x16
 // machine model. Layers with stride 2 along x and an odd kernel width run
-// the two-pixel walk (px2): seeded random ones on the 4x4 RTL.
+// the two-pixel walk (px2): seeded random ones on the 4x4 RTL. The walk
+// variants (leading pad not walked, the reverse walk rev, the weight box
+// prefetch pf/pre) run on random layers as compiled and with every DWCONV's
+// walk direction flipped, so both directions meet the same asymmetric
+// weights and non-zero pad byte.
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -25,6 +29,7 @@
 #include "sim/rtl_device.h"
 #include "sim/tflite/importer.h"
 #include "sw/compiler.h"
+#include "sw/cost_model.h"
 #include "sw/runtime.h"
 #include "tests/common/build_paths.h"
 #include "tests/common/random_layers.h"
@@ -56,6 +61,15 @@ int CountPx2Dwconv(const std::vector<InstrWord>& program) {
   int n = 0;
   for (const InstrWord& w : program) {
     n += OpcodeOf(w) == Opcode::kDwconv && DecodeDwconv(w).px2 == 1;
+  }
+  return n;
+}
+
+int CountDwconvIf(const std::vector<InstrWord>& program,
+                  bool (*pred)(const DwconvInstr&)) {
+  int n = 0;
+  for (const InstrWord& w : program) {
+    n += OpcodeOf(w) == Opcode::kDwconv && pred(DecodeDwconv(w));
   }
   return n;
 }
@@ -113,8 +127,8 @@ std::string Describe(const Network& net) {
 // Runs `net` on the RTL and the model, compares every layer with golden and
 // checks that each depthwise layer ran as DWCONVs with matching counters
 // (the unit's busy cycles included: the walk's length).
-void ExpectNetworkMatches(const Network& net, const HwConfig& hw) {
-  const CompiledNetwork compiled = Compile(net, hw);
+void ExpectCompiledMatches(const Network& net, const CompiledNetwork& compiled,
+                           const HwConfig& hw) {
   const auto ref = RunNetworkReference(net);
   for (size_t k = 0; k < net.layers.size(); ++k) {
     if (IsDepthwise(net.layers[k])) {
@@ -149,6 +163,27 @@ void ExpectNetworkMatches(const Network& net, const HwConfig& hw) {
       EXPECT_EQ(a[kCtrArrayBusy], 0u) << name;
     }
   }
+}
+
+void ExpectNetworkMatches(const Network& net, const HwConfig& hw) {
+  ExpectCompiledMatches(net, Compile(net, hw), hw);
+}
+
+// Every DWCONV of `program` (outside pair mode) walked the other way, with
+// the weight box prefetch dropped (its walk-length rule depends on the
+// direction).
+std::vector<InstrWord> FlipWalks(const std::vector<InstrWord>& program) {
+  std::vector<InstrWord> out = program;
+  for (InstrWord& w : out) {
+    if (OpcodeOf(w) != Opcode::kDwconv) continue;
+    DwconvInstr d = DecodeDwconv(w);
+    if (d.pair) continue;
+    d.rev = d.rev ? 0 : 1;
+    d.pf = d.pre = 0;
+    d.wgt_next = 0;
+    w = Encode(d);
+  }
+  return out;
 }
 
 // A random layer that pair mode takes on a 4x4 array: 2 channels, kw 3,
@@ -311,6 +346,51 @@ TEST(DepthwisePairModelTest, PersonDetectOn16x16UsesPairsAndMatchesGolden) {
     EXPECT_TRUE(m.ok()) << DescribeMismatch(r.name, m);
     EXPECT_EQ(m.compared, ref.at(r.name).size()) << r.name;
   }
+}
+
+// Random layers of the other suites (general and stride-2), run as compiled
+// (rev where it is shorter, leading pad skipped, the box prefetch) and with
+// every walk flipped: both must equal golden element by element, and the
+// two executors' counters must agree.
+class RtlDepthwiseWalkTest : public ::testing::TestWithParam<int> {};
+
+TEST_P(RtlDepthwiseWalkTest, BothWalkDirectionsMatchGoldenEveryElement) {
+  const uint32_t seed = static_cast<uint32_t>(GetParam());
+  const Network net =
+      seed % 2 == 0 ? RandomDepthwiseNetwork(seed / 2) : RandomPx2Network(seed / 2);
+  const HwConfig hw = SeededTiming4x4(seed);
+  SCOPED_TRACE(Describe(net) + " on " + hw.BuildName() + ", " +
+               hw.TimingString());
+  const CompiledNetwork compiled = Compile(net, hw);
+  ExpectCompiledMatches(net, compiled, hw);
+  CompiledNetwork flipped = compiled;
+  flipped.layers[0].program = FlipWalks(compiled.layers[0].program);
+  ExpectCompiledMatches(net, flipped, hw);
+}
+
+INSTANTIATE_TEST_SUITE_P(Seeds, RtlDepthwiseWalkTest, ::testing::Range(0, 48));
+
+// The compiler takes the new walks on the random layers: the reverse walk
+// (SAME-style trailing padding), the odd-aligned two-pixel walk and the
+// weight box prefetch each appear in some of them.
+TEST(RtlDepthwiseWalkCoverageTest, RandomLayersUseEveryWalkVariant) {
+  int rev = 0, odd = 0, pf = 0, pre = 0;
+  for (uint32_t seed = 0; seed < 48; ++seed) {
+    const Network net =
+        seed % 2 == 0 ? RandomDepthwiseNetwork(seed / 2) : RandomPx2Network(seed / 2);
+    const std::vector<InstrWord> p =
+        Compile(net, HwConfig::ForArray(4, 4)).layers[0].program;
+    rev += CountDwconvIf(p, [](const DwconvInstr& d) { return d.rev != 0; });
+    odd += CountDwconvIf(p, [](const DwconvInstr& d) {
+      return d.px2 != 0 && DwconvWalkOf(d).odd;
+    });
+    pf += CountDwconvIf(p, [](const DwconvInstr& d) { return d.pf != 0; });
+    pre += CountDwconvIf(p, [](const DwconvInstr& d) { return d.pre != 0; });
+  }
+  EXPECT_GT(rev, 0);
+  EXPECT_GT(odd, 0);
+  EXPECT_GT(pf, 0);
+  EXPECT_EQ(pre, pf);
 }
 
 }  // namespace
