@@ -40,9 +40,12 @@
 // that bank and skips its PARAM reads (the running STORE's bank first);
 // else it reads into the other bank. A PARAM SRAM write (param_we_i)
 // anywhere in the SRAM invalidates both banks' records. The head reads its
-// records while it awaits its c2s token (tok_q low) and the engine; it
-// starts when no PARAM write came since those reads began, else it reads
-// them again (once its bank is not the running STORE's).
+// records while it awaits its c2s token (tok_q low) and the engine. Its
+// records are final (fin_q) when it found or began reading them with its
+// token available (or needing none): a PARAM write it must see has landed
+// by then in a program without races. Else it starts when no PARAM write
+// came since those reads began, or reads them again (once its bank is not
+// the running STORE's).
 //
 // Parameters: ArrayRows (bytes per ACT line), ArrayCols (lanes, bytes per
 // ACC row), AccRows, ActLines, ParamEntries, DramBits, OutFifoDepth
@@ -182,10 +185,14 @@ module sparq_store_engine #(
   logic             rbank_q, hbank_d, hbank_q;
   logic             hit0, hit1, hit_r, hit_o, hvalid, pread_start;
   logic             tok_d, tok_q;  // the head's c2s token taken
+  logic             fin_d, fin_q;  // the head's records final: decided with its token
   logic             h_tok, h_rd_done, run_free, start, retire0;
 
-  assign hit0   = pvalid_q[0] && (pbase0_q == h_param_base) && (h_lanes <= plan0_q);
-  assign hit1   = pvalid_q[1] && (pbase1_q == h_param_base) && (h_lanes <= plan1_q);
+  // A PARAM write this cycle invalidates too (its records may be final).
+  assign hit0   = pvalid_q[0] && !param_we_i && (pbase0_q == h_param_base) &&
+                  (h_lanes <= plan0_q);
+  assign hit1   = pvalid_q[1] && !param_we_i && (pbase1_q == h_param_base) &&
+                  (h_lanes <= plan1_q);
   assign hit_r  = rbank_q ? hit1 : hit0;
   assign hit_o  = rbank_q ? hit0 : hit1;
   assign hvalid = pvalid_q[hbank_q];
@@ -239,7 +246,7 @@ module sparq_store_engine #(
   assign h_rd_done = (hstate_q == HReady) ||
                      ((hstate_q == HParam) && (pcnt_q == h_lanes - LaneW'(1)) && !param_we_i);
   assign run_free  = (state_q == StIdle) || finish;
-  assign start     = h_rd_done && h_tok && run_free && !h_no_work && hvalid;
+  assign start     = h_rd_done && h_tok && run_free && !h_no_work && (hvalid || fin_q);
   assign retire0   = (hstate_q == HReady) && h_tok && (state_q == StIdle) && h_no_work;
 
   assign instr_ready_o = start || retire0;
@@ -255,11 +262,13 @@ module sparq_store_engine #(
     hbank_d     = hbank_q;
     pcnt_d      = pcnt_q;
     tok_d       = tok_q || c2s_pop_o;
+    fin_d       = fin_q;
     pread_start = 1'b0;
     case (hstate_q)
       HIdle: begin
         if (instr_valid_i) begin
           pcnt_d = '0;
+          fin_d  = !h_pop_prev || c2s_avail_i;
           if (h_no_work || hit_r) begin
             hstate_d = HReady;
             hbank_d  = rbank_q;
@@ -278,11 +287,12 @@ module sparq_store_engine #(
         if (pcnt_q == h_lanes - LaneW'(1)) hstate_d = HReady;
       end
       HReady: begin
-        // A PARAM write since the reads began: read again, once the
-        // bank is not the running STORE's.
-        if (!h_no_work && !hvalid && (run_free || (hbank_q != rbank_q))) begin
+        // A PARAM write since the reads began, which began before the
+        // token: read again, once the bank is not the running STORE's.
+        if (!h_no_work && !hvalid && !fin_q && (run_free || (hbank_q != rbank_q))) begin
           hstate_d    = HParam;
           pcnt_d      = '0;
+          fin_d       = h_tok;
           pread_start = 1'b1;
         end
       end
@@ -357,6 +367,7 @@ module sparq_store_engine #(
       dram_done_q <= 1'b0;
       ph_q      <= 1'b0;
       tok_q     <= 1'b0;
+      fin_q     <= 1'b0;
       rbank_q   <= 1'b0;
       hbank_q   <= 1'b0;
     end else begin
@@ -367,6 +378,7 @@ module sparq_store_engine #(
       dram_done_q <= dram_done_d;
       ph_q      <= ph_d;
       tok_q     <= tok_d;
+      fin_q     <= fin_d;
       hbank_q   <= hbank_d;
       if (start) rbank_q <= hbank_q;
     end
