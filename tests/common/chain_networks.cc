@@ -15,10 +15,11 @@ Layer Pointwise(SplitMix64* rng, int cin, int cout) {
 }
 
 Layer Depthwise(SplitMix64* rng, const std::string& input, int c, int m,
-                int k, int stride, int pad_lo, int pad_hi) {
+                int k, int stride, int pad_lo, int pad_hi, int dil = 1) {
   ConvGeometry g;
   g.groups = c;
   g.stride_h = g.stride_w = stride;
+  g.dilation_h = g.dilation_w = dil;
   g.pad_top = g.pad_left = pad_lo;
   g.pad_bottom = g.pad_right = pad_hi;
   Layer l = RandomConvLayer(rng, "dw", c, c * m, k, k, g);
@@ -39,14 +40,18 @@ Network RandomChainNetwork(uint32_t seed, int rows) {
   const int stride = RandInt(&rng, 1, 2);
   const int pad_lo = RandInt(&rng, 0, k - 1);
   const int pad_hi = RandInt(&rng, 0, k - 1);
-  const int h = std::max(k, RandInt(&rng, 2, 13));
-  const int w = std::max(k, RandInt(&rng, 2, 13));
+  // Dilation 2 (phases on the unit) one stride-1 time in four.
+  const int dil = stride == 1 && seed % 4 == 1 ? 2 : 1;
+  const int span = (k - 1) * dil + 1;
+  const int h = std::max(span, RandInt(&rng, 2, 13));
+  const int w = std::max(span, RandInt(&rng, 2, 13));
   const int batch = seed % 6 == 4 ? 2 : 1;
   Network net;
   net.name = "chain" + std::to_string(seed);
   net.input = RandomTensor(&rng, {batch, h, w, cin});
   net.layers.push_back(Pointwise(&rng, cin, c));
-  net.layers.push_back(Depthwise(&rng, "pw", c, m, k, stride, pad_lo, pad_hi));
+  net.layers.push_back(
+      Depthwise(&rng, "pw", c, m, k, stride, pad_lo, pad_hi, dil));
   return net;
 }
 

@@ -1,8 +1,8 @@
 // Seeded random networks for the chaining tests (sw/chain.h): a 1x1 conv
-// feeding a depthwise layer (stride 1 or 2, padding, 4..3R channels,
-// channel multiplier 1, 2 or 4, batch 2 sometimes), and networks that must
-// not chain (the conv output read twice, a host layer between, a pair-mode
-// depthwise layer).
+// feeding a depthwise layer (stride 1 or 2, dilation 2, padding, 4..3R
+// channels, channel multiplier 1, 2 or 4, batch 2 sometimes), and networks
+// that must not chain (the conv output read twice, a host layer between, a
+// pair-mode depthwise layer).
 
 #ifndef SPARQ_TESTS_COMMON_CHAIN_NETWORKS_H_
 #define SPARQ_TESTS_COMMON_CHAIN_NETWORKS_H_
