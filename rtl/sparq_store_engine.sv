@@ -28,16 +28,24 @@
 // is low (counted as a DRAM-port stall). The STORE finishes when its last
 // beat and its last ACT line were both accepted.
 //
-// Instructions execute one at a time: the queue head is the instruction
-// register (popped when done), and the per-lane parameters belong to it.
+// Pixels of one STORE at a time: a STORE starts (its fields latched in
+// run_q, popped from the queue) when the previous one has finished. The
+// queue head, the next STORE, meanwhile takes its c2s token and reads its
+// records (head FSM): the per-lane parameter registers come in two banks,
+// the running STORE's (rbank_q) and the head's (hbank_q), so the reads of
+// back-to-back STOREs overlap the previous STORE's pixels and drain.
 //
-// PARAM reuse: the per-lane registers keep the records of the last STORE
-// that read them. A STORE with the same param_base and at most as many lanes
-// skips its PARAM reads when no PARAM SRAM write (param_we_i) has happened
-// since those reads began; a write anywhere in the SRAM forces the next STORE
-// to read its records again. A STORE waiting for its c2s token reads its
-// records meanwhile (tok_q low); with the token it runs at once when no
-// PARAM write came since those reads began, else it reads them again.
+// PARAM reuse: each bank keeps the records of the last STORE that read
+// into it. A STORE with a bank's param_base and at most as many lanes uses
+// that bank and skips its PARAM reads (the running STORE's bank first);
+// else it reads into the other bank. A PARAM SRAM write (param_we_i)
+// anywhere in the SRAM invalidates both banks' records. The head reads its
+// records while it awaits its c2s token (tok_q low) and the engine. Its
+// records are final (fin_q) when it found or began reading them with its
+// token available (or needing none): a PARAM write it must see has landed
+// by then in a program without races. Else it starts when no PARAM write
+// came since those reads began, or reads them again (once its bank is not
+// the running STORE's).
 //
 // Parameters: ArrayRows (bytes per ACT line), ArrayCols (lanes, bytes per
 // ACC row), AccRows, ActLines, ParamEntries, DramBits, OutFifoDepth
@@ -107,70 +115,104 @@ module sparq_store_engine #(
   // ---------------------------------------------------------------------------
   // Instruction fields
   // ---------------------------------------------------------------------------
-  logic [15:0] f_acc_base, f_param_base;
-  logic [31:0] f_dram_base;
   logic [11:0] f_ny, f_nx;
   logic [sparq_isa_pkg::StoreAccShiftW-1:0] f_acc_shift;
   logic [23:0] f_row_stride;
   logic [19:0] f_pix_stride;
   logic [7:0]  f_n_bytes, f_out_zp, f_act_min, f_act_max;
-  logic        f_pop_prev, f_push_prev, f_out_int4, f_out_binary;
+  logic        f_push_prev, f_out_int4, f_out_binary;
   logic        f_out_int16, f_bias32;
   logic [15:0] f_act_min16, f_act_max16;
   logic [19:0] f_hi_off;
   logic        f_act_write;
   logic [15:0] f_act_dst;
 
-  assign f_acc_base   = instr_data_i[sparq_isa_pkg::StoreAccBaseLsb +: sparq_isa_pkg::StoreAccBaseW];
-  assign f_dram_base  = instr_data_i[sparq_isa_pkg::StoreDramBaseLsb +: sparq_isa_pkg::StoreDramBaseW];
-  assign f_ny         = instr_data_i[sparq_isa_pkg::StoreNyLsb +: sparq_isa_pkg::StoreNyW];
-  assign f_nx         = instr_data_i[sparq_isa_pkg::StoreNxLsb +: sparq_isa_pkg::StoreNxW];
-  assign f_acc_shift  = instr_data_i[sparq_isa_pkg::StoreAccShiftLsb +: sparq_isa_pkg::StoreAccShiftW];
-  assign f_row_stride = instr_data_i[sparq_isa_pkg::StoreRowStrideLsb +: sparq_isa_pkg::StoreRowStrideW];
-  assign f_pix_stride = instr_data_i[sparq_isa_pkg::StorePixStrideLsb +: sparq_isa_pkg::StorePixStrideW];
-  assign f_n_bytes    = instr_data_i[sparq_isa_pkg::StoreNBytesLsb +: sparq_isa_pkg::StoreNBytesW];
-  assign f_param_base = instr_data_i[sparq_isa_pkg::StoreParamBaseLsb +: sparq_isa_pkg::StoreParamBaseW];
-  assign f_out_zp     = instr_data_i[sparq_isa_pkg::StoreOutZpLsb +: sparq_isa_pkg::StoreOutZpW];
-  assign f_act_min    = instr_data_i[sparq_isa_pkg::StoreActMinLsb +: sparq_isa_pkg::StoreActMinW];
-  assign f_act_max    = instr_data_i[sparq_isa_pkg::StoreActMaxLsb +: sparq_isa_pkg::StoreActMaxW];
-  assign f_out_int4   = instr_data_i[sparq_isa_pkg::StoreOutInt4Lsb];
-  assign f_out_binary = instr_data_i[sparq_isa_pkg::StoreOutBinaryLsb];
-  assign f_out_int16  = instr_data_i[sparq_isa_pkg::StoreOutInt16Lsb];
-  assign f_bias32     = instr_data_i[sparq_isa_pkg::StoreBias32Lsb];
-  assign f_act_min16  = instr_data_i[sparq_isa_pkg::StoreActMin16Lsb +: sparq_isa_pkg::StoreActMin16W];
-  assign f_act_max16  = instr_data_i[sparq_isa_pkg::StoreActMax16Lsb +: sparq_isa_pkg::StoreActMax16W];
-  assign f_hi_off     = instr_data_i[sparq_isa_pkg::StoreHiOffLsb +: sparq_isa_pkg::StoreHiOffW];
-  assign f_act_write  = instr_data_i[sparq_isa_pkg::StoreActWriteLsb];
-  assign f_act_dst    = instr_data_i[sparq_isa_pkg::StoreActDstLsb +: sparq_isa_pkg::StoreActDstW];
-  assign f_pop_prev   = instr_data_i[sparq_isa_pkg::CommonPopPrevLsb];
-  assign f_push_prev  = instr_data_i[sparq_isa_pkg::CommonPushPrevLsb];
+  // The running STORE's word (run_q, latched when it starts) gives the
+  // fields above; the queue head meanwhile takes its token and reads its
+  // records (h_*).
+  logic [InstrBits-1:0] run_q;
+
+  assign f_ny         = run_q[sparq_isa_pkg::StoreNyLsb +: sparq_isa_pkg::StoreNyW];
+  assign f_nx         = run_q[sparq_isa_pkg::StoreNxLsb +: sparq_isa_pkg::StoreNxW];
+  assign f_acc_shift  = run_q[sparq_isa_pkg::StoreAccShiftLsb +: sparq_isa_pkg::StoreAccShiftW];
+  assign f_row_stride = run_q[sparq_isa_pkg::StoreRowStrideLsb +: sparq_isa_pkg::StoreRowStrideW];
+  assign f_pix_stride = run_q[sparq_isa_pkg::StorePixStrideLsb +: sparq_isa_pkg::StorePixStrideW];
+  assign f_n_bytes    = run_q[sparq_isa_pkg::StoreNBytesLsb +: sparq_isa_pkg::StoreNBytesW];
+  assign f_out_zp     = run_q[sparq_isa_pkg::StoreOutZpLsb +: sparq_isa_pkg::StoreOutZpW];
+  assign f_act_min    = run_q[sparq_isa_pkg::StoreActMinLsb +: sparq_isa_pkg::StoreActMinW];
+  assign f_act_max    = run_q[sparq_isa_pkg::StoreActMaxLsb +: sparq_isa_pkg::StoreActMaxW];
+  assign f_out_int4   = run_q[sparq_isa_pkg::StoreOutInt4Lsb];
+  assign f_out_binary = run_q[sparq_isa_pkg::StoreOutBinaryLsb];
+  assign f_out_int16  = run_q[sparq_isa_pkg::StoreOutInt16Lsb];
+  assign f_bias32     = run_q[sparq_isa_pkg::StoreBias32Lsb];
+  assign f_act_min16  = run_q[sparq_isa_pkg::StoreActMin16Lsb +: sparq_isa_pkg::StoreActMin16W];
+  assign f_act_max16  = run_q[sparq_isa_pkg::StoreActMax16Lsb +: sparq_isa_pkg::StoreActMax16W];
+  assign f_hi_off     = run_q[sparq_isa_pkg::StoreHiOffLsb +: sparq_isa_pkg::StoreHiOffW];
+  assign f_act_write  = run_q[sparq_isa_pkg::StoreActWriteLsb];
+  assign f_act_dst    = run_q[sparq_isa_pkg::StoreActDstLsb +: sparq_isa_pkg::StoreActDstW];
+  assign f_push_prev  = run_q[sparq_isa_pkg::CommonPushPrevLsb];
 
   // Lanes actually written; n_bytes > ArrayCols is invalid (asserted below).
   logic [LaneW-1:0] n_lanes;
   assign n_lanes = (32'(f_n_bytes) > ArrayCols) ? LaneW'(ArrayCols) : LaneW'(f_n_bytes);
 
-  logic no_work;
-  assign no_work = (f_ny == '0) || (f_nx == '0) || (n_lanes == '0);
+  // The queue head's fields (its token and PARAM records).
+  logic [15:0]      h_param_base, h_acc_base;
+  logic [31:0]      h_dram_base;
+  logic [7:0]       h_n_bytes;
+  logic [11:0]      h_ny, h_nx;
+  logic             h_pop_prev, h_push_prev, h_no_work;
+  logic [LaneW-1:0] h_lanes;
 
-  // PARAM reuse (see the header): the lanes' registers hold records
-  // pbase_q .. pbase_q + plan_q - 1 while pvalid_q.
-  logic             pvalid_q, preuse, pread_start;
-  logic             tok_d, tok_q;  // this STORE's c2s token taken
-  logic [15:0]      pbase_q;
-  logic [LaneW-1:0] plan_q;
-  assign preuse = pvalid_q && (pbase_q == f_param_base) && (n_lanes <= plan_q);
+  assign h_param_base = instr_data_i[sparq_isa_pkg::StoreParamBaseLsb +: sparq_isa_pkg::StoreParamBaseW];
+  assign h_acc_base   = instr_data_i[sparq_isa_pkg::StoreAccBaseLsb +: sparq_isa_pkg::StoreAccBaseW];
+  assign h_dram_base  = instr_data_i[sparq_isa_pkg::StoreDramBaseLsb +: sparq_isa_pkg::StoreDramBaseW];
+  assign h_n_bytes    = instr_data_i[sparq_isa_pkg::StoreNBytesLsb +: sparq_isa_pkg::StoreNBytesW];
+  assign h_ny         = instr_data_i[sparq_isa_pkg::StoreNyLsb +: sparq_isa_pkg::StoreNyW];
+  assign h_nx         = instr_data_i[sparq_isa_pkg::StoreNxLsb +: sparq_isa_pkg::StoreNxW];
+  assign h_pop_prev   = instr_data_i[sparq_isa_pkg::CommonPopPrevLsb];
+  assign h_push_prev  = instr_data_i[sparq_isa_pkg::CommonPushPrevLsb];
+  assign h_lanes      = (32'(h_n_bytes) > ArrayCols) ? LaneW'(ArrayCols) : LaneW'(h_n_bytes);
+  assign h_no_work    = (h_ny == '0) || (h_nx == '0) || (h_lanes == '0);
+
+  // PARAM records in two banks of lane registers (see the header): bank b
+  // holds records pbase<b>_q .. pbase<b>_q + plan<b>_q - 1 while
+  // pvalid_q[b]. The running STORE reads bank rbank_q; the head uses bank
+  // hbank_q.
+  logic [1:0]       pvalid_q;
+  logic [15:0]      pbase0_q, pbase1_q;
+  logic [LaneW-1:0] plan0_q, plan1_q;
+  logic             rbank_q, hbank_d, hbank_q;
+  logic             hit0, hit1, hit_r, hit_o, hvalid, pread_start;
+  logic             tok_d, tok_q;  // the head's c2s token taken
+  logic             fin_d, fin_q;  // the head's records final: decided with its token
+  logic             h_tok, h_rd_done, run_free, start, retire0;
+
+  // A PARAM write this cycle invalidates too (its records may be final).
+  assign hit0   = pvalid_q[0] && !param_we_i && (pbase0_q == h_param_base) &&
+                  (h_lanes <= plan0_q);
+  assign hit1   = pvalid_q[1] && !param_we_i && (pbase1_q == h_param_base) &&
+                  (h_lanes <= plan1_q);
+  assign hit_r  = rbank_q ? hit1 : hit0;
+  assign hit_o  = rbank_q ? hit0 : hit1;
+  assign hvalid = pvalid_q[hbank_q];
 
   // ---------------------------------------------------------------------------
-  // Control FSM
+  // Control: the head FSM (token, PARAM reads) and the run FSM (pixels)
   // ---------------------------------------------------------------------------
-  typedef enum logic [2:0] {
+  typedef enum logic [1:0] {
+    HIdle,
+    HParam,
+    HReady
+  } head_e;
+
+  typedef enum logic [1:0] {
     StIdle,
-    StWait,
-    StParam,
     StRun,
     StDrain
   } state_e;
 
+  head_e  hstate_d, hstate_q;
   state_e state_d, state_q;
   logic [LaneW-1:0] pcnt_d, pcnt_q;
   logic [11:0]      y_d, y_q, x_d, x_q;
@@ -192,22 +234,78 @@ module sparq_store_engine #(
   assign issue      = (state_q == StRun) && (credits_q != '0) &&
                       (!f_act_write || (act_credits_q != '0));
   assign wr_fire    = dram_wr_valid_o && dram_wr_ready_i;
-  assign finish     = ((state_q == StWait) && (!f_pop_prev || c2s_avail_i) && no_work) ||
-                      ((state_q == StDrain) && (dram_done_q || (wr_fire && wr_last_q)) &&
-                       act_done);
+  assign finish     = (state_q == StDrain) && (dram_done_q || (wr_fire && wr_last_q)) &&
+                      act_done;
 
-  assign instr_ready_o = finish;
+  // The head starts when the engine is free, its token is taken (or
+  // needs none) and its records are in its bank: after its last read (no
+  // PARAM write in that cycle), or later while no write came since the
+  // reads began. A head without work retires when the engine is free.
+  assign c2s_pop_o = (hstate_q != HIdle) && h_pop_prev && !tok_q && c2s_avail_i;
+  assign h_tok     = !h_pop_prev || tok_q || c2s_avail_i;
+  assign h_rd_done = (hstate_q == HReady) ||
+                     ((hstate_q == HParam) && (pcnt_q == h_lanes - LaneW'(1)) && !param_we_i);
+  assign run_free  = (state_q == StIdle) || finish;
+  assign start     = h_rd_done && h_tok && run_free && !h_no_work && (hvalid || fin_q);
+  assign retire0   = (hstate_q == HReady) && h_tok && (state_q == StIdle) && h_no_work;
+
+  assign instr_ready_o = start || retire0;
   assign dram_done_d   = (state_q == StDrain) && !finish &&
                          (dram_done_q || (wr_fire && wr_last_q));
-  assign c2s_pop_o     = (state_q == StWait) && f_pop_prev && c2s_avail_i;
-  assign param_re_o    = (state_q == StParam);
-  assign param_raddr_o = ParamAw'(f_param_base + 16'(pcnt_q));
+  assign param_re_o    = (hstate_q == HParam);
+  assign param_raddr_o = ParamAw'(h_param_base + 16'(pcnt_q));
   assign acc_re_o      = issue;
   assign acc_raddr_o   = AccAw'(row_q);
 
   always_comb begin
+    hstate_d    = hstate_q;
+    hbank_d     = hbank_q;
+    pcnt_d      = pcnt_q;
+    tok_d       = tok_q || c2s_pop_o;
+    fin_d       = fin_q;
+    pread_start = 1'b0;
+    case (hstate_q)
+      HIdle: begin
+        if (instr_valid_i) begin
+          pcnt_d = '0;
+          fin_d  = !h_pop_prev || c2s_avail_i;
+          if (h_no_work || hit_r) begin
+            hstate_d = HReady;
+            hbank_d  = rbank_q;
+          end else if (hit_o) begin
+            hstate_d = HReady;
+            hbank_d  = !rbank_q;
+          end else begin
+            hstate_d    = HParam;  // into the bank the running STORE leaves
+            hbank_d     = !rbank_q;
+            pread_start = 1'b1;
+          end
+        end
+      end
+      HParam: begin
+        pcnt_d = pcnt_q + LaneW'(1);
+        if (pcnt_q == h_lanes - LaneW'(1)) hstate_d = HReady;
+      end
+      HReady: begin
+        // A PARAM write since the reads began, which began before the
+        // token: read again, once the bank is not the running STORE's.
+        if (!h_no_work && !hvalid && !fin_q && (run_free || (hbank_q != rbank_q))) begin
+          hstate_d    = HParam;
+          pcnt_d      = '0;
+          fin_d       = h_tok;
+          pread_start = 1'b1;
+        end
+      end
+      default: hstate_d = HIdle;
+    endcase
+    if (start || retire0) begin
+      hstate_d = HIdle;
+      tok_d    = 1'b0;
+    end
+  end
+
+  always_comb begin
     state_d   = state_q;
-    pcnt_d    = pcnt_q;
     y_d       = y_q;
     x_d       = x_q;
     row_d     = row_q;
@@ -216,47 +314,12 @@ module sparq_store_engine #(
     credits_d = credits_q;
     act_credits_d = act_credits_q;
     ph_d      = ph_q;
-    tok_d     = tok_q;
     if (issue) credits_d = credits_d - CreditW'(1);
     if (out_pop) credits_d = credits_d + CreditW'(1);
     if (issue && f_act_write) act_credits_d = act_credits_d - CreditW'(1);
     if (act_pop) act_credits_d = act_credits_d + CreditW'(1);
 
     case (state_q)
-      StIdle: begin
-        if (instr_valid_i) state_d = StWait;
-      end
-      StWait: begin
-        pcnt_d = '0;
-        y_d    = '0;
-        x_d    = '0;
-        row_d  = f_acc_base;
-        ya_d   = f_dram_base;
-        xo_d   = '0;
-        ph_d   = 1'b0;
-        if (!f_pop_prev || c2s_avail_i) begin
-          tok_d = 1'b1;
-          if (no_work) begin
-            state_d = StIdle;
-          end else if (preuse) begin
-            state_d = StRun;
-          end else begin
-            state_d = StParam;
-          end
-        end else if (!no_work && !preuse) begin
-          state_d = StParam;  // the records while the token is awaited
-        end
-      end
-      StParam: begin
-        pcnt_d = pcnt_q + LaneW'(1);
-        if (pcnt_q == n_lanes - LaneW'(1)) begin
-          if (tok_q) begin
-            state_d = StRun;
-          end else begin
-            state_d = StWait;
-          end
-        end
-      end
       StRun: begin
         if (issue && !pix_end) begin
           // out_int16 lane 0 read: lane 1 is the next row (acc_shift 1).
@@ -282,43 +345,74 @@ module sparq_store_engine #(
       end
       default: state_d = StIdle;
     endcase
-    if (state_d == StIdle) tok_d = 1'b0;
+    // The next STORE starts when the engine is idle or in the cycle the
+    // running one finishes.
+    if (start) begin
+      state_d = StRun;
+      y_d     = '0;
+      x_d     = '0;
+      row_d   = h_acc_base;
+      ya_d    = h_dram_base;
+      xo_d    = '0;
+      ph_d    = 1'b0;
+    end
   end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       state_q   <= StIdle;
+      hstate_q  <= HIdle;
       credits_q <= CreditW'(OutFifoDepth);
       act_credits_q <= CreditW'(OutFifoDepth);
       dram_done_q <= 1'b0;
       ph_q      <= 1'b0;
       tok_q     <= 1'b0;
+      fin_q     <= 1'b0;
+      rbank_q   <= 1'b0;
+      hbank_q   <= 1'b0;
     end else begin
       state_q   <= state_d;
+      hstate_q  <= hstate_d;
       credits_q <= credits_d;
       act_credits_q <= act_credits_d;
       dram_done_q <= dram_done_d;
       ph_q      <= ph_d;
       tok_q     <= tok_d;
-    end
-  end
-
-  assign pread_start = (state_q == StWait) && (state_d == StParam);
-
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      pvalid_q <= 1'b0;
-    end else if (param_we_i) begin
-      pvalid_q <= 1'b0;
-    end else if (pread_start) begin
-      pvalid_q <= 1'b1;
+      fin_q     <= fin_d;
+      hbank_q   <= hbank_d;
+      if (start) rbank_q <= hbank_q;
     end
   end
 
   always_ff @(posedge clk_i) begin
-    if (pread_start) begin
-      pbase_q <= f_param_base;
-      plan_q  <= n_lanes;
+    if (start) run_q <= instr_data_i;
+  end
+
+  // Fields only the head uses (opcode, tokens, param_base) stay unread here.
+  logic unused_run;
+  assign unused_run = ^run_q;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      pvalid_q <= 2'b00;
+    end else if (param_we_i) begin
+      pvalid_q <= 2'b00;
+    end else if (pread_start) begin
+      pvalid_q[hbank_d] <= 1'b1;
+    end
+  end
+
+  always_ff @(posedge clk_i) begin
+    if (pread_start && !hbank_d) begin
+      pbase0_q <= h_param_base;
+      plan0_q  <= h_lanes;
+    end
+  end
+
+  always_ff @(posedge clk_i) begin
+    if (pread_start && hbank_d) begin
+      pbase1_q <= h_param_base;
+      plan1_q  <= h_lanes;
     end
   end
 
@@ -332,10 +426,11 @@ module sparq_store_engine #(
   end
 
   // ---------------------------------------------------------------------------
-  // Per-lane parameters: PARAM record c -> lane c, captured the cycle after
-  // its read; field positions in the record from the ISA package.
+  // Per-lane parameters: PARAM record c -> lane c of the head's bank,
+  // captured the cycle after its read; field positions in the record from
+  // the ISA package. The pixels use the running STORE's bank.
   // ---------------------------------------------------------------------------
-  logic             pcap_q;
+  logic             pcap_q, pcbank_q;
   logic [LaneW-1:0] plane_q;
   logic [32*ArrayCols-1:0] bias_q, mult_q;  // lane c in bits [32*c +: 32]
   logic [8*ArrayCols-1:0]  shift_q;         // lane c in bits [8*c +: 8]
@@ -360,19 +455,40 @@ module sparq_store_engine #(
   end
 
   always_ff @(posedge clk_i) begin
-    plane_q <= pcnt_q;
+    plane_q  <= pcnt_q;
+    pcbank_q <= hbank_q;
   end
 
   for (genvar c = 0; c < ArrayCols; c++) begin : g_params
+    logic [31:0] bias0_q, bias1_q, mult0_q, mult1_q, bhi0_q, bhi1_q;
+    logic [7:0]  shift0_q, shift1_q;
+    logic [14:0] rm0_q, rm1_q;
+
     always_ff @(posedge clk_i) begin
-      if (pcap_q && (plane_q == LaneW'(c))) begin
-        bias_q[32*c +: 32] <= rd_bias;
-        mult_q[32*c +: 32] <= rd_mult;
-        shift_q[8*c +: 8]  <= rd_shift;
-        bias_hi_q[32*c +: 32] <= rd_bias_hi;
-        rm_q[15*c +: 15]      <= rd_mult15[14:0];
+      if (pcap_q && (plane_q == LaneW'(c)) && !pcbank_q) begin
+        bias0_q  <= rd_bias;
+        mult0_q  <= rd_mult;
+        shift0_q <= rd_shift;
+        bhi0_q   <= rd_bias_hi;
+        rm0_q    <= rd_mult15[14:0];
       end
     end
+
+    always_ff @(posedge clk_i) begin
+      if (pcap_q && (plane_q == LaneW'(c)) && pcbank_q) begin
+        bias1_q  <= rd_bias;
+        mult1_q  <= rd_mult;
+        shift1_q <= rd_shift;
+        bhi1_q   <= rd_bias_hi;
+        rm1_q    <= rd_mult15[14:0];
+      end
+    end
+
+    assign bias_q[32*c +: 32]    = rbank_q ? bias1_q : bias0_q;
+    assign mult_q[32*c +: 32]    = rbank_q ? mult1_q : mult0_q;
+    assign shift_q[8*c +: 8]     = rbank_q ? shift1_q : shift0_q;
+    assign bias_hi_q[32*c +: 32] = rbank_q ? bhi1_q : bhi0_q;
+    assign rm_q[15*c +: 15]      = rbank_q ? rm1_q : rm0_q;
   end
 
   // ---------------------------------------------------------------------------
@@ -573,7 +689,7 @@ module sparq_store_engine #(
   end
 
   always_ff @(posedge clk_i) begin
-    if (state_q == StWait) begin
+    if (start) begin
       act_idx_q <= '0;
     end else if (act_push) begin
       act_idx_q <= act_idx_q + 16'd1;
@@ -722,17 +838,17 @@ module sparq_store_engine #(
       done_q <= 1'b0;
       push_q <= 1'b0;
     end else begin
-      done_q <= finish;
-      push_q <= finish && f_push_prev;
+      done_q <= finish || retire0;
+      push_q <= (finish && f_push_prev) || (retire0 && h_push_prev);
     end
   end
 
   assign s2c_push_o         = push_q;
   assign evt_instr_done_o   = done_q;
-  assign busy_o             = (state_q != StIdle) || done_q;
+  assign busy_o             = (state_q != StIdle) || (hstate_q != HIdle) || done_q;
   assign evt_stall_dram_o   = (wr_valid_q && !dram_wr_ready_i) || (act_valid && !act_wr_ready_i);
-  assign evt_stall_tokens_o = ((state_q == StWait) || (state_q == StParam)) && !tok_q &&
-                              f_pop_prev && !c2s_avail_i;
+  assign evt_stall_tokens_o = (hstate_q != HIdle) && run_free && !tok_q && h_pop_prev &&
+                              !c2s_avail_i;
 
   logic unused_param;
   // Mult15 is at most 32767: its bit 15 is always 0.
@@ -740,16 +856,16 @@ module sparq_store_engine #(
 
   `ASSERT(StoreFlagsZero, instr_valid_i |-> !instr_data_i[sparq_isa_pkg::CommonPopNextLsb] &&
                                             !instr_data_i[sparq_isa_pkg::CommonPushNextLsb])
-  `ASSERT(NBytesFits, instr_valid_i |-> 32'(f_n_bytes) <= ArrayCols)
-  `ASSERT(InstrHeld, state_q != StIdle |-> instr_valid_i && $stable(instr_data_i))
+  `ASSERT(NBytesFits, instr_valid_i |-> 32'(h_n_bytes) <= ArrayCols)
+  `ASSERT(InstrHeld, hstate_q != HIdle |-> instr_valid_i && $stable(instr_data_i))
   `ASSERT(AccRowInRange, issue |-> 32'(row_q) < AccRows)
-  `ASSERT(ParamInRange, param_re_o |-> 32'(f_param_base) + 32'(pcnt_q) < ParamEntries)
+  `ASSERT(ParamInRange, param_re_o |-> 32'(h_param_base) + 32'(pcnt_q) < ParamEntries)
   `ASSERT(ShiftInRange, pcap_q |-> $signed(rd_shift) >= -8'sd31 && $signed(rd_shift) <= 8'sd30)
   `ASSERT(NoOutOverflow, in_valid |-> out_in_ready)
   `ASSERT(NoActOverflow, act_push |-> act_in_ready)
-  `ASSERT(ActWriteInt8, instr_valid_i && f_act_write |-> !f_out_int4 && !f_out_binary &&
+  `ASSERT(ActWriteInt8, state_q == StRun && f_act_write |-> !f_out_int4 && !f_out_binary &&
                                                         !f_out_int16 && 32'(f_n_bytes) <= ArrayRows)
-  `ASSERT(Int16Lanes, instr_valid_i && f_out_int16 |-> f_acc_shift == 2'd1 &&
+  `ASSERT(Int16Lanes, state_q == StRun && f_out_int16 |-> f_acc_shift == 2'd1 &&
                                                        !f_out_int4 && !f_out_binary)
   `ASSERT(Int16Alone, hi_pend_q |-> !(v4_q && p4_q))
   `ASSERT_STABLE(WrStable, dram_wr_valid_o, dram_wr_ready_i,

@@ -107,6 +107,7 @@ class Timeline {
     end_ = now;
     for (EngineTime& e : engines_) {
       e.free = now;
+      e.head_free = now;
       e.leave.clear();
     }
     for (std::deque<uint64_t>& t : tokens_) t.clear();
@@ -135,11 +136,14 @@ class Timeline {
     }
     r.token_wait = token_at - ready;
     // The first cost.pre busy cycles (a STORE's PARAM reads) may run while
-    // the tokens are awaited.
-    const uint64_t start = std::max(token_at, ready + cost.pre);
+    // the tokens are awaited, and while the previous instruction of the
+    // engine still runs: from the cycle it left the queue head (its start).
+    const uint64_t head = std::max(d, e.head_free);
+    const uint64_t start = std::max({token_at, ready, head + cost.pre});
     const uint64_t busy_end = start + cost.busy - cost.pre;
     const uint64_t done = busy_end + cost.latency;
     e.free = busy_end;
+    e.head_free = start;
     e.leave.push_back(busy_end);
     if (e.leave.size() > kEngineQueueDepth) e.leave.pop_front();
     for (int t = 0; t < kNumTokens; ++t) {
@@ -154,6 +158,7 @@ class Timeline {
  private:
   struct EngineTime {
     uint64_t free = 0;
+    uint64_t head_free = 0;      // the last instruction's start
     std::deque<uint64_t> leave;  // busy-end of the last queued instructions
   };
   uint64_t dispatch_ = 0;

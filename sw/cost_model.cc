@@ -307,10 +307,17 @@ InstrCost StoreCost(const StoreInstr& i, const HwConfig& hw,
 bool StoreParamKeep::Take(const StoreInstr& i, const HwConfig& hw) {
   const int64_t lanes = std::min<int64_t>(i.n_bytes, hw.cols);
   if (i.ny <= 0 || i.nx <= 0 || lanes <= 0) return false;  // reads nothing
-  if (valid_ && i.param_base == base_ && lanes <= lanes_) return true;
-  valid_ = true;
-  base_ = i.param_base;
-  lanes_ = lanes;
+  // The running STORE's bank first, then the other; else the other bank
+  // takes the records (the running STORE keeps its own).
+  for (const int k : {run_, 1 - run_}) {
+    const Bank& b = banks_[static_cast<size_t>(k)];
+    if (b.valid && i.param_base == b.base && lanes <= b.lanes) {
+      run_ = k;
+      return true;
+    }
+  }
+  run_ = 1 - run_;
+  banks_[static_cast<size_t>(run_)] = Bank{true, i.param_base, lanes};
   return false;
 }
 

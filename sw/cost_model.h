@@ -89,20 +89,29 @@ InstrCost GemmCost(const GemmInstr& i, const HwConfig& hw);
 InstrCost StoreCost(const StoreInstr& i, const HwConfig& hw,
                     bool params_kept = false);
 
-// The STORE engine keeps the PARAM records of the last STORE that read them
-// (docs/architecture.md, "STORE"): a STORE of the same param_base and at
-// most as many lanes reads none while no PARAM write came between. Tracked
+// The STORE engine keeps the PARAM records of the last two STOREs that read
+// them, one per bank (docs/architecture.md, "STORE"): a STORE of the same
+// param_base and at most as many lanes reads none while no PARAM write came
+// between. Tracked
 // here in program order (the RTL sees the writes as they happen).
 class StoreParamKeep {
  public:
   // Whether i finds its records kept; notes i's records otherwise.
   bool Take(const StoreInstr& i, const HwConfig& hw);
-  void ParamWritten() { valid_ = false; }
+  void ParamWritten() {
+    for (Bank& b : banks_) b.valid = false;
+  }
 
  private:
-  bool valid_ = false;
-  int64_t base_ = 0;
-  int64_t lanes_ = 0;
+  // The store engine's two banks of lane registers (docs/architecture.md,
+  // "STORE"); run_ is the last started STORE's.
+  struct Bank {
+    bool valid = false;
+    int64_t base = 0;
+    int64_t lanes = 0;
+  };
+  std::array<Bank, 2> banks_{};
+  int run_ = 0;
 };
 // The depthwise unit (rtl/sparq_dw_unit.sv): DwMaxKernel^2 weight reads
 // beside the input walk (which waits for them only when its first output

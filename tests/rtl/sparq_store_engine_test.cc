@@ -522,3 +522,293 @@ TEST(SparqStoreEngineTest, ChainedStoreWritesActLinesUnderPortContention) {
 
 }  // namespace
 }  // namespace sparq
+
+namespace sparq {
+namespace {
+
+// Every STORE format, from the specification (docs/architecture.md,
+// "STORE"): int8, int4 (two channels a byte), binary (eight), int16 with
+// bias32 (lane 1 * 256 + lane 0 + bias, low bytes at the pixel's address,
+// high bytes hi_off further). act_write lines are checked separately.
+void ReferenceStoreAny(const StoreInstr& in, const std::vector<Param>& params,
+                       const std::vector<int32_t>& acc, std::vector<uint8_t>* dram) {
+  for (int64_t y = 0; y < in.ny; ++y) {
+    for (int64_t x = 0; x < in.nx; ++x) {
+      const int64_t row = in.acc_base + ((y * in.nx + x) << in.acc_shift);
+      const int64_t addr = in.dram_base + y * in.row_stride + x * in.pix_stride;
+      std::vector<int32_t> q(static_cast<size_t>(in.n_bytes));
+      for (int64_t c = 0; c < in.n_bytes; ++c) {
+        const Param& p = params.at(static_cast<size_t>(in.param_base + c));
+        const size_t k = static_cast<size_t>(c);
+        if (in.out_int16 != 0) {
+          const uint32_t lo = static_cast<uint32_t>(acc.at(static_cast<size_t>(row * kCols + c)));
+          const uint32_t hi = static_cast<uint32_t>(acc.at(static_cast<size_t>((row + 1) * kCols + c)));
+          const int32_t v = static_cast<int32_t>((hi << 8) + lo + static_cast<uint32_t>(p.bias));
+          q[k] = RequantizeOne(v, p.mult, p.shift, 0, static_cast<int32_t>(in.act_min16),
+                               static_cast<int32_t>(in.act_max16));
+        } else {
+          const int32_t v = WrapAdd(acc.at(static_cast<size_t>(row * kCols + c)), p.bias);
+          q[k] = RequantizeOne(v, p.mult, p.shift, static_cast<int32_t>(in.out_zp),
+                               static_cast<int32_t>(in.act_min), static_cast<int32_t>(in.act_max));
+        }
+      }
+      const auto put = [&](int64_t a, uint8_t b) { dram->at(static_cast<size_t>(a)) = b; };
+      if (in.out_int16 != 0) {
+        for (int64_t c = 0; c < in.n_bytes; ++c) {
+          const uint16_t v = static_cast<uint16_t>(q[static_cast<size_t>(c)]);
+          put(addr + c, static_cast<uint8_t>(v & 0xff));
+          put(addr + in.hi_off + c, static_cast<uint8_t>(v >> 8));
+        }
+      } else if (in.out_binary != 0) {
+        for (int64_t b = 0; b < (in.n_bytes + 7) / 8; ++b) {
+          uint8_t v = 0;
+          for (int j = 0; j < 8 && 8 * b + j < in.n_bytes; ++j) {
+            if (q[static_cast<size_t>(8 * b + j)] > 0) v = static_cast<uint8_t>(v | (1u << j));
+          }
+          put(addr + b, v);
+        }
+      } else if (in.out_int4 != 0) {
+        for (int64_t b = 0; b < (in.n_bytes + 1) / 2; ++b) {
+          const uint8_t lo = static_cast<uint8_t>(q[static_cast<size_t>(2 * b)] & 0xf);
+          const uint8_t hi = 2 * b + 1 < in.n_bytes
+                                 ? static_cast<uint8_t>(q[static_cast<size_t>(2 * b + 1)] & 0xf)
+                                 : uint8_t{0};
+          put(addr + b, static_cast<uint8_t>(lo | (hi << 4)));
+        }
+      } else {
+        for (int64_t c = 0; c < in.n_bytes; ++c) {
+          put(addr + c, static_cast<uint8_t>(q[static_cast<size_t>(c)]));
+        }
+      }
+    }
+  }
+}
+
+// The ACT lines an act_write STORE leaves (line act_dst + pixel index:
+// bytes 0 .. n_bytes - 1 its int8 channels, the rest 0).
+void ReferenceActLines(const StoreInstr& in, const std::vector<Param>& params,
+                       const std::vector<int32_t>& acc, std::vector<uint8_t>* act,
+                       std::vector<int>* writes) {
+  if (in.act_write == 0) return;
+  std::vector<uint8_t> img(kDramBytes, 0);
+  StoreInstr flat = in;
+  flat.dram_base = 0;
+  flat.pix_stride = kRows;
+  flat.row_stride = in.nx * kRows;
+  ReferenceStoreAny(flat, params, acc, &img);
+  for (int64_t i = 0; i < in.ny * in.nx; ++i) {
+    const size_t line = static_cast<size_t>(in.act_dst + i);
+    ++writes->at(line);
+    for (int b = 0; b < kRows; ++b) {
+      act->at(line * kRows + static_cast<size_t>(b)) =
+          b < in.n_bytes ? img[static_cast<size_t>(i * kRows + b)] : uint8_t{0};
+    }
+  }
+}
+
+enum class Fmt { kInt8, kInt4, kBinary, kInt16, kChained };
+
+// A STORE of format f over rows [acc_base, ..) at DRAM `base`.
+StoreInstr FormatStore(Fmt f, SplitMix64* rng, uint32_t base, int acc_base, int act_dst) {
+  auto uni = [rng](int lo, int hi) { return static_cast<int>(rng->Uniform(lo, hi)); };
+  const int ny = uni(1, 2);
+  const int nx = uni(1, 5);
+  int n_bytes = uni(1, kCols);
+  if (f == Fmt::kChained) n_bytes = uni(1, kRows);
+  const int pix = n_bytes + uni(0, 9);
+  StoreInstr in = Store(base, ny, nx, nx * pix + uni(0, 20), pix, n_bytes);
+  in.acc_base = acc_base;
+  in.param_base = uni(0, kParamEntries - n_bytes);
+  in.out_zp = uni(-20, 20);
+  in.act_min = uni(-128, -1);
+  in.act_max = uni(0, 127);
+  switch (f) {
+    case Fmt::kInt4:
+      in.out_int4 = 1;
+      in.act_min = uni(-8, -1);
+      in.act_max = uni(0, 7);
+      break;
+    case Fmt::kBinary:
+      in.out_binary = 1;
+      in.act_min = -1;
+      in.act_max = 1;
+      break;
+    case Fmt::kInt16:
+      in.out_int16 = 1;
+      in.bias32 = 1;
+      in.acc_shift = 1;
+      in.act_min16 = uni(-32768, -1);
+      in.act_max16 = uni(0, 32767);
+      in.hi_off = in.row_stride * ny + uni(0, 16);
+      break;
+    case Fmt::kChained:
+      in.act_write = 1;
+      in.act_dst = act_dst;
+      break;
+    case Fmt::kInt8:
+      break;
+  }
+  return in;
+}
+
+int AccRowsOf(const StoreInstr& in) {
+  return static_cast<int>(in.ny * in.nx) << in.acc_shift;
+}
+
+int64_t DramSpanOf(const StoreInstr& in) {
+  const int64_t span = in.ny * in.row_stride + in.n_bytes;
+  return in.out_int16 != 0 ? in.hi_off + span : span;
+}
+
+void ExpectImages(const StoreBench& bench, const std::vector<uint8_t>& dram,
+                  const std::vector<uint8_t>& act, const std::vector<int>& act_writes) {
+  int bad = 0;
+  for (size_t i = 0; i < dram.size(); ++i) {
+    if (bench.dram()[i] != dram[i] && ++bad <= 5) {
+      ADD_FAILURE() << "DRAM byte " << i << ": rtl " << int{bench.dram()[i]} << ", reference "
+                    << int{dram[i]};
+    }
+  }
+  for (size_t i = 0; i < act.size(); ++i) {
+    if (bench.act()[i] != act[i] && ++bad <= 5) {
+      ADD_FAILURE() << "ACT line " << i / kRows << " byte " << i % kRows;
+    }
+  }
+  EXPECT_EQ(bench.act_writes(), act_writes);
+  EXPECT_EQ(bad, 0);
+}
+
+// Back-to-back STOREs of every format, each with its own param_base (so
+// each reads its records, into the bank the running STORE leaves), some
+// waiting for c2s tokens that come late: every DRAM byte and ACT line.
+TEST(SparqStoreEngineTest, BackToBackStoresOfEveryFormat) {
+  for (uint32_t seed = 1; seed <= 16; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    SplitMix64 rng(seed * 977u);
+    StoreBench bench(seed % 3 == 0 ? 0.3 : 0.0, seed, seed % 2 == 0 ? 0.4 : 0.0);
+    FillRandom(&bench, seed + 300);
+    std::vector<uint8_t> dram = bench.dram();
+    std::vector<uint8_t> act = bench.act();
+    std::vector<int> act_writes = bench.act_writes();
+    uint32_t base = 0x100;
+    int acc_base = 0, act_dst = 0, tokens = 0, pushes = 0;
+    std::vector<StoreInstr> program;
+    for (int k = 0; k < 10; ++k) {
+      const Fmt f = static_cast<Fmt>(rng.Next() % 5);
+      StoreInstr in = FormatStore(f, &rng, base, acc_base, act_dst);
+      in.pop_prev = (seed % 2 == 1) && rng.Bernoulli(0.5);
+      in.push_prev = rng.Bernoulli(0.5);
+      tokens += static_cast<int>(in.pop_prev);
+      pushes += static_cast<int>(in.push_prev);
+      acc_base += AccRowsOf(in);
+      act_dst += static_cast<int>(in.ny * in.nx);
+      base += static_cast<uint32_t>(DramSpanOf(in) + static_cast<int64_t>(rng.Next() % 40));
+      ReferenceStoreAny(in, bench.params(), bench.acc(), &dram);
+      ReferenceActLines(in, bench.params(), bench.acc(), &act, &act_writes);
+      program.push_back(in);
+    }
+    ASSERT_LE(acc_base, kAccRows);
+    ASSERT_LE(act_dst, kActLines);
+    for (const StoreInstr& in : program) bench.Submit(in);
+    // The tokens one at a time, a while apart.
+    for (int t = 0; t < tokens; ++t) {
+      bench.RunCycles(static_cast<int>(rng.Next() % 30));
+      bench.GiveC2s(1);
+    }
+    ASSERT_TRUE(bench.RunToIdle(100000));
+    EXPECT_FALSE(bench.assertion_failed());
+    ExpectImages(bench, dram, act, act_writes);
+    EXPECT_EQ(bench.c2s_pops(), tokens);
+    EXPECT_EQ(static_cast<int>(bench.s2c_push_cycles().size()), pushes);
+    EXPECT_EQ(bench.done(), static_cast<int>(program.size()));
+  }
+}
+
+// The next STORE's records are read while the current one runs: eight
+// STOREs of 9 pixels with eight records each, each with its own
+// param_base, take no more cycles than the same STOREs sharing one
+// param_base (which read their records once); every record is read once.
+TEST(SparqStoreEngineTest, NextRecordsAreReadWhileAStoreRuns) {
+  uint64_t cycles[2] = {};
+  for (const bool shared : {false, true}) {
+    StoreBench bench;
+    FillRandom(&bench, 41);
+    std::vector<StoreInstr> program;
+    for (int k = 0; k < 8; ++k) {
+      StoreInstr in = Store(0x100 + 0x100 * static_cast<uint32_t>(k), 3, 3, 64, 16, kCols);
+      in.acc_base = 9 * k;
+      in.param_base = shared ? 3 : (k % 2) * 32 + (k / 2) * 2;
+      program.push_back(in);
+    }
+    const uint64_t start = bench.cycle();
+    RunAndCompare(&bench, program);
+    cycles[shared ? 1 : 0] = bench.cycle() - start;
+    EXPECT_EQ(bench.param_reads(), (shared ? 1u : 8u) * kCols);
+  }
+  EXPECT_LE(cycles[0], cycles[1]) << "own records " << cycles[0] << ", shared " << cycles[1];
+  RecordProperty("back_to_back_cycles", static_cast<int>(cycles[0]));
+}
+
+// A PARAM write (a LOAD to PARAM) while STORE A runs and STORE B waits for
+// its token with its records already read: B reads them again and uses the
+// new ones; A keeps the records it read. Cases: B's records in the other
+// bank, B sharing A's records (A's bank: B may re-read only after A), and
+// the write during B's reads.
+TEST(SparqStoreEngineTest, ParamWriteWhileTheNextStoreWaitsRereadsItsRecords) {
+  struct Case {
+    const char* what;
+    int b_base;
+    uint64_t reads_before;  // records read when the write lands
+    uint64_t beats_before;  // and DRAM beats of A written (A runs)
+  };
+  const Case cases[] = {{"other bank", 40, 2 * kCols, 0},
+                        {"A's bank", 4, kCols, 2},
+                        {"during B's reads", 40, kCols + 3, 0}};
+  for (const Case& cs : cases) {
+    SCOPED_TRACE(cs.what);
+    StoreBench bench;
+    FillRandom(&bench, 51);
+    StoreInstr a = Store(0x100, 6, 8, 256, 16, kCols);  // 48 pixels
+    a.param_base = 4;
+    a.pop_prev = 1;
+    StoreInstr b = Store(0x1000, 2, 3, 64, 16, kCols);
+    b.acc_base = 60;
+    b.param_base = cs.b_base;
+    b.pop_prev = 1;
+    b.push_prev = 1;
+    std::vector<uint8_t> want = bench.dram();
+    ReferenceStoreAny(a, bench.params(), bench.acc(), &want);
+    bench.Submit(a);
+    bench.Submit(b);
+    bench.GiveC2s(1);
+    for (int i = 0; i < 200 && (bench.param_reads() < cs.reads_before ||
+                                bench.beats() < cs.beats_before);
+         ++i) {
+      bench.RunCycles(1);
+    }
+    ASSERT_EQ(bench.param_reads(), cs.reads_before);
+    ASSERT_LT(bench.beats(), 40u) << "A still runs";
+    const std::vector<Param> old_params = bench.params();
+    for (int c = 0; c < kCols; ++c) {
+      Param& p = bench.params()[static_cast<size_t>(cs.b_base + c)];
+      p.bias += 3000 * (c + 1);
+      p.shift = -4;
+    }
+    bench.MarkParamWrite();
+    std::vector<uint8_t> stale = want;
+    ReferenceStoreAny(b, old_params, bench.acc(), &stale);
+    ReferenceStoreAny(b, bench.params(), bench.acc(), &want);
+    ASSERT_NE(want, stale);
+    bench.RunCycles(2);
+    bench.GiveC2s(1);
+    ASSERT_TRUE(bench.RunToIdle(10000));
+    EXPECT_FALSE(bench.assertion_failed());
+    EXPECT_EQ(bench.dram(), want);
+    EXPECT_EQ(bench.done(), 2);
+    // A's, B's (none when it shares A's) and B's again.
+    EXPECT_EQ(bench.param_reads(), cs.b_base == a.param_base ? 2u * kCols : 3u * kCols);
+  }
+}
+
+}  // namespace
+}  // namespace sparq
