@@ -476,8 +476,7 @@ class ModelDevice final : public Device {
                        (i.dense ? " and <= " + std::to_string(i.nl * lb) : "") +
                        ")");
     }
-    const int64_t lines =
-        i.ny * i.nx * (i.dense ? 1 : i.kh * i.kw) * i.nl;
+    const int64_t lines = LoadLines(i);
     RequireRange(i.sram_base, lines, depth, name);
     TakeTokens(kLoadEngine, i, map, &pops, &pushes);
     if (opts_.check_races) {

@@ -10,8 +10,6 @@
 namespace sparq {
 namespace {
 
-int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
-
 // Where each of P's STOREs puts its pixels in the chained ACT region, or an
 // empty vector when one of them cannot: every STORE must write int8 pixels
 // of one line group (n_bytes <= R channels from a multiple of R) whose
@@ -50,10 +48,8 @@ SramFootprint FootprintOf(const std::vector<InstrWord>& program) {
   for (const InstrWord& w : program) {
     if (OpcodeOf(w) != Opcode::kLoad) continue;
     const LoadInstr l = DecodeLoad(w);
-    const int64_t lines =
-        l.ny * l.nx * l.nl * (l.dense ? 1 : l.kh * l.kw);
     int64_t& top = f.written[static_cast<size_t>(l.buf)];
-    top = std::max(top, l.sram_base + lines);
+    top = std::max(top, l.sram_base + LoadLines(l));
   }
   return f;
 }

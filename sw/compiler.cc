@@ -34,8 +34,6 @@ constexpr int64_t kMaxKw = IsaFieldMax("Load", "kw");
 constexpr int64_t kMaxH = IsaFieldMax("Load", "h");
 constexpr int64_t kMaxW = IsaFieldMax("Load", "w");
 
-int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
-
 std::string LayerPrefix(const Layer& layer) {
   return "layer '" + layer.name + "' (" + LayerKindName(layer.kind) + "): ";
 }

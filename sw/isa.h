@@ -215,6 +215,12 @@ StoreInstr DecodeStore(const InstrWord& w);
 SpmvInstr DecodeSpmv(const InstrWord& w);
 DwconvInstr DecodeDwconv(const InstrWord& w);
 
+// The SRAM lines (records) a LOAD writes from sram_base on: nl per kernel
+// tap of each gathered pixel, or per pixel when dense.
+inline int64_t LoadLines(const LoadInstr& i) {
+  return i.ny * i.nx * (i.dense ? 1 : i.kh * i.kw) * i.nl;
+}
+
 // One line of text per instruction, e.g.
 // "GEMM  act=0+36*224 wgt=16 acc=0 m=224 acc=1 kv=16 nv=16 [pop_prev]".
 std::string Disassemble(const InstrWord& w);

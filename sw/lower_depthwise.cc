@@ -24,8 +24,6 @@ constexpr int64_t kMaxGridRows = std::min(IsaFieldMax("Dwconv", "in_h"),
                                           IsaFieldMax("Load", "ny"));
 constexpr int64_t kMaxStoreRows = IsaFieldMax("Store", "ny");
 
-int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
-
 bool IsPow2(int v) { return v >= 1 && (v & (v - 1)) == 0; }
 
 int Log2(int v) {

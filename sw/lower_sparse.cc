@@ -21,8 +21,6 @@ constexpr int64_t kMaxKCols = IsaFieldMax("Spmv", "k_cols");
 constexpr int64_t kMaxStoreNy = IsaFieldMax("Store", "ny");
 constexpr int64_t kMaxStoreNx = IsaFieldMax("Store", "nx");
 
-int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
-
 // Rectangles of fewer pixels make a layer weight-bound (see the constructor).
 constexpr int kWeightBoundPixels = 16;
 constexpr int64_t kEdgeChunkLines = 256;

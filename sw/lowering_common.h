@@ -21,6 +21,9 @@
 
 namespace sparq {
 
+// ceil(a / b) for a >= 0, b > 0.
+inline int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
 // Writes output channel `o`'s PARAM record (layout: isa.def) at `dst`: the
 // bias with the input zero point folded in (bias - in_zp * weight_sum,
 // wrapping), M0 and the shift, the same for every engine that stores
