@@ -4,6 +4,7 @@
 #include <string>
 
 #include "golden/random.h"
+#include "tests/common/program_count.h"
 #include "tests/common/random_layers.h"
 
 namespace sparq {
@@ -89,26 +90,18 @@ Network NoChainNetwork(NoChainCase which, uint32_t seed, int rows) {
 }
 
 int CountActWriteStores(const std::vector<InstrWord>& program) {
-  int n = 0;
-  for (const InstrWord& w : program) {
-    n += OpcodeOf(w) == Opcode::kStore && DecodeStore(w).act_write == 1;
-  }
-  return n;
+  return CountInstrs<StoreInstr>(
+      program, [](const StoreInstr& s) { return s.act_write == 1; });
 }
 
 int CountActLoads(const std::vector<InstrWord>& program) {
-  int n = 0;
-  for (const InstrWord& w : program) {
-    n += OpcodeOf(w) == Opcode::kLoad &&
-         DecodeLoad(w).buf == static_cast<int64_t>(LoadBuf::kAct);
-  }
-  return n;
+  return CountInstrs<LoadInstr>(program, [](const LoadInstr& l) {
+    return l.buf == static_cast<int64_t>(LoadBuf::kAct);
+  });
 }
 
 int CountLoads(const std::vector<InstrWord>& program) {
-  int n = 0;
-  for (const InstrWord& w : program) n += OpcodeOf(w) == Opcode::kLoad;
-  return n;
+  return CountInstrs<LoadInstr>(program, [](const LoadInstr&) { return true; });
 }
 
 }  // namespace sparq

@@ -32,6 +32,7 @@
 #include "sw/cost_model.h"
 #include "sw/runtime.h"
 #include "tests/common/build_paths.h"
+#include "tests/common/program_count.h"
 #include "tests/common/random_layers.h"
 #include "tests/common/rtl_options.h"
 
@@ -44,34 +45,23 @@ constexpr int kRandomLayers = 40;
 constexpr int kPx2Layers = 56;
 
 int CountDwconv(const std::vector<InstrWord>& program) {
-  int n = 0;
-  for (const InstrWord& w : program) n += OpcodeOf(w) == Opcode::kDwconv;
-  return n;
+  return CountInstrs<DwconvInstr>(program,
+                                  [](const DwconvInstr&) { return true; });
 }
 
 int CountPairDwconv(const std::vector<InstrWord>& program) {
-  int n = 0;
-  for (const InstrWord& w : program) {
-    n += OpcodeOf(w) == Opcode::kDwconv && DecodeDwconv(w).pair == 1;
-  }
-  return n;
+  return CountInstrs<DwconvInstr>(
+      program, [](const DwconvInstr& d) { return d.pair == 1; });
 }
 
 int CountPx2Dwconv(const std::vector<InstrWord>& program) {
-  int n = 0;
-  for (const InstrWord& w : program) {
-    n += OpcodeOf(w) == Opcode::kDwconv && DecodeDwconv(w).px2 == 1;
-  }
-  return n;
+  return CountInstrs<DwconvInstr>(
+      program, [](const DwconvInstr& d) { return d.px2 == 1; });
 }
 
 int CountDwconvIf(const std::vector<InstrWord>& program,
                   bool (*pred)(const DwconvInstr&)) {
-  int n = 0;
-  for (const InstrWord& w : program) {
-    n += OpcodeOf(w) == Opcode::kDwconv && pred(DecodeDwconv(w));
-  }
-  return n;
+  return CountInstrs<DwconvInstr>(program, pred);
 }
 
 bool IsDepthwise(const Layer& l) {
